@@ -1,0 +1,19 @@
+//! Events: what a command changed.
+
+use model::{AccountId, SessionId, Username};
+use serde::{Deserialize, Serialize};
+
+/// One consequence of an applied command. Handlers build replies from them; streams fan them out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The world now exists.
+    WorldCreated,
+    /// A session was opened for `user`.
+    SessionOpened { session: SessionId, user: Username },
+    /// A session ended, by logout or because a new gateway login replaced it.
+    SessionClosed { session: SessionId },
+    /// The session's brokerage connection is established.
+    BrokerageOpened { session: SessionId },
+    /// The session now acts on `account` by default.
+    AccountSelected { session: SessionId, account: AccountId },
+}

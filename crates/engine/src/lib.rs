@@ -1,0 +1,29 @@
+//! LocalBroker's deterministic core.
+//!
+//! # Layout
+//! - [`world`]: the users, accounts and entitlements a broker starts with.
+//! - [`command`]: every state change, as the journal records it.
+//! - [`event`]: what applying a command changed, for replies and subscribers.
+//! - [`state`]: the canonical state: users, accounts, login sessions.
+//! - [`Engine`]: applies commands to the state, one at a time, and answers reads.
+//!
+//! # Invariants
+//! - The engine does no I/O, reads no wall clock and draws no unseeded randomness: the time of
+//!   a command travels with it, and anything "random" (session ids) is derived from the seed.
+//!   Replaying the same journal therefore reproduces the same state, byte for byte, and
+//!   [`Engine::digest`] proves it.
+//! - A command either applies whole or is rejected with an [`EngineError`] and changes nothing.
+
+pub mod command;
+pub mod event;
+pub mod state;
+pub mod world;
+
+mod engine;
+mod error;
+
+pub use command::Command;
+pub use engine::{Digest, Engine};
+pub use error::EngineError;
+pub use event::Event;
+pub use jiff::Timestamp;

@@ -1,0 +1,136 @@
+//! The canonical state. Every collection is a `BTreeMap`, so serialising it (for snapshots and
+//! the digest) is deterministic.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use model::{AccountId, AccountKind, Currency, MarginKind, SessionId, Username};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Everything the broker knows. Only the engine mutates it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub(crate) seed: u64,
+    /// The instant of the last applied command; never moves backwards.
+    pub(crate) now: Option<Timestamp>,
+    pub(crate) created_at: Option<Timestamp>,
+    pub(crate) users: BTreeMap<Username, User>,
+    pub(crate) accounts: BTreeMap<AccountId, Account>,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    /// The session unauthenticated gateway requests act for, if someone is logged in.
+    pub(crate) gateway_session: Option<SessionId>,
+    /// How many sessions were ever opened; session ids are derived from it.
+    pub(crate) sessions_opened: u64,
+}
+
+/// A person who can log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Login name.
+    pub username: Username,
+    /// IBKR's numeric user id (`userId`, `USER_ID`).
+    pub user_id: u64,
+    /// PHC-format password hash.
+    pub password_hash: String,
+    /// Entitled accounts, in display order; the first is selected at login.
+    pub accounts: Vec<AccountId>,
+}
+
+/// A brokerage account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Account id.
+    pub id: AccountId,
+    /// The holder's name.
+    pub title: String,
+    /// Ownership type.
+    pub kind: AccountKind,
+    /// Cash or margin.
+    pub margin: MarginKind,
+    /// Reporting currency.
+    pub base_currency: Currency,
+    /// Cash balance per currency.
+    pub cash: BTreeMap<Currency, Decimal>,
+    /// When the account was opened.
+    pub opened_at: Timestamp,
+}
+
+/// How long a login session lasts, like IBKR's SSO session, which ends once a day.
+pub const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
+
+/// A login session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Session id, as `tickle` reports it.
+    pub id: SessionId,
+    /// Who logged in.
+    pub user: Username,
+    /// When.
+    pub opened_at: Timestamp,
+    /// Whether the brokerage (`iserver`) connection is established.
+    pub brokerage: bool,
+    /// Whether another session of the same user competes for the brokerage connection.
+    pub competing: bool,
+    /// The account trading calls act on when they name none.
+    pub selected_account: AccountId,
+}
+
+impl Session {
+    /// When the session ends by itself.
+    pub fn expires_at(&self) -> Timestamp {
+        self.opened_at.saturating_add(SESSION_LIFETIME).unwrap_or(self.opened_at)
+    }
+}
+
+impl State {
+    /// The seed the world was created with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The instant of the last applied command, once there is one.
+    pub fn now(&self) -> Option<Timestamp> {
+        self.now
+    }
+
+    /// When the world was created; `None` before the first command.
+    pub fn created_at(&self) -> Option<Timestamp> {
+        self.created_at
+    }
+
+    /// A user by name.
+    pub fn user(&self, username: &Username) -> Option<&User> {
+        self.users.get(username)
+    }
+
+    /// All users, by name.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// An account by id.
+    pub fn account(&self, id: &AccountId) -> Option<&Account> {
+        self.accounts.get(id)
+    }
+
+    /// All accounts, by id.
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    /// The accounts a user is entitled to, in the user's order.
+    pub fn accounts_of<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a Account> + 'a {
+        user.accounts.iter().filter_map(|id| self.accounts.get(id))
+    }
+
+    /// An open session by id.
+    pub fn session(&self, id: &SessionId) -> Option<&Session> {
+        self.sessions.get(id)
+    }
+
+    /// The session gateway requests act for, if a user is logged in at the gateway.
+    pub fn gateway_session(&self) -> Option<&Session> {
+        self.gateway_session.as_ref().and_then(|id| self.sessions.get(id))
+    }
+}

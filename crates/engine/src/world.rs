@@ -1,0 +1,83 @@
+//! The world a broker starts with: users, their accounts, and who may see what.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::{AccountId, AccountKind, Currency, MarginKind, Username};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::EngineError;
+
+/// The starting population. It reaches the engine already validated in shape (ids, currencies);
+/// [`World::validate`] checks that its parts agree with each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct World {
+    /// Everyone who can log in.
+    pub users: Vec<UserSpec>,
+    /// Every account, funded with its opening cash.
+    pub accounts: Vec<AccountSpec>,
+}
+
+/// A user and the accounts they are entitled to, first one selected at login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSpec {
+    /// Login name.
+    pub username: Username,
+    /// PHC-format password hash; the plain password never reaches the journal.
+    pub password_hash: String,
+    /// Entitled accounts, in the order the user sees them.
+    pub accounts: Vec<AccountId>,
+}
+
+/// An account and its opening balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSpec {
+    /// Account id.
+    pub id: AccountId,
+    /// The account holder's name, shown as the account title.
+    pub title: String,
+    /// Ownership type.
+    pub kind: AccountKind,
+    /// Cash or margin.
+    pub margin: MarginKind,
+    /// Base currency for reporting.
+    pub base_currency: Currency,
+    /// Opening cash per currency.
+    pub cash: BTreeMap<Currency, Decimal>,
+}
+
+impl World {
+    /// Checks that the world is self-consistent: unique ids, entitlements naming existing
+    /// accounts, every user with at least one account, no negative opening cash.
+    ///
+    /// # Errors
+    /// [`EngineError::InvalidWorld`] naming the first problem found.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let invalid = |reason: String| Err(EngineError::InvalidWorld(reason));
+        if self.users.is_empty() {
+            return invalid("the world has no users".into());
+        }
+        let mut accounts = BTreeSet::new();
+        for account in &self.accounts {
+            if !accounts.insert(&account.id) {
+                return invalid(format!("account {} is defined twice", account.id));
+            }
+            if let Some((currency, _)) = account.cash.iter().find(|(_, amount)| amount.is_sign_negative()) {
+                return invalid(format!("account {} opens with negative {currency} cash", account.id));
+            }
+        }
+        let mut usernames = BTreeSet::new();
+        for user in &self.users {
+            if !usernames.insert(&user.username) {
+                return invalid(format!("user {} is defined twice", user.username));
+            }
+            if user.accounts.is_empty() {
+                return invalid(format!("user {} has no accounts", user.username));
+            }
+            if let Some(missing) = user.accounts.iter().find(|id| !accounts.contains(id)) {
+                return invalid(format!("user {} is entitled to unknown account {missing}", user.username));
+            }
+        }
+        Ok(())
+    }
+}

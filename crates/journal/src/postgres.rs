@@ -1,0 +1,129 @@
+//! The shared journal: tables in a PostgreSQL schema, written by one leader at a time.
+
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, Row as _};
+
+use crate::record::{Row, check_continues, to_i64, to_u64};
+use crate::{JournalError, Record, Snapshot, Store};
+
+/// How many snapshots to keep: the newest, and one before it.
+const SNAPSHOTS_KEPT: i64 = 2;
+
+/// A journal in a PostgreSQL database.
+#[derive(Debug)]
+pub struct PgStore {
+    connection: PgConnection,
+    last_seq: u64,
+}
+
+impl PgStore {
+    /// Connects to `url`, creates the tables in the connection's schema if needed, and takes
+    /// the leader's advisory lock. With `schema`, the tables live in that schema, which must
+    /// exist.
+    ///
+    /// # Errors
+    /// [`JournalError::Locked`] when another process leads this journal; a database error
+    /// otherwise.
+    pub async fn open(url: &str, schema: Option<&str>) -> Result<Self, JournalError> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            options = options.options([("search_path", schema)]);
+        }
+        let mut connection = PgConnection::connect_with(&options).await?;
+        // The lock is per schema, so several journals can share one database. It is held for
+        // the life of this connection.
+        let leader: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('localbroker:' || current_schema()))")
+                .fetch_one(&mut connection)
+                .await?;
+        if !leader {
+            return Err(JournalError::Locked("its PostgreSQL advisory lock is held".into()));
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS journal (
+                 seq BIGINT PRIMARY KEY, at_us BIGINT NOT NULL, command TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS snapshots (
+                 seq BIGINT PRIMARY KEY, state BYTEA NOT NULL);",
+        )
+        .execute(&mut connection)
+        .await?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT max(seq) FROM journal").fetch_one(&mut connection).await?;
+        Ok(Self { connection, last_seq: last.map_or(0, to_u64) })
+    }
+}
+
+impl Store for PgStore {
+    async fn append(&mut self, records: &[Record]) -> Result<(), JournalError> {
+        check_continues(self.last_seq, records)?;
+        let rows = records.iter().map(Record::to_row).collect::<Result<Vec<_>, _>>()?;
+        let seqs: Vec<i64> = rows.iter().map(|row| row.seq).collect();
+        let ats: Vec<i64> = rows.iter().map(|row| row.at_us).collect();
+        let commands: Vec<String> = rows.into_iter().map(|row| row.command).collect();
+        // One statement for the whole batch; a single statement is its own transaction.
+        sqlx::query(
+            "INSERT INTO journal (seq, at_us, command)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[])",
+        )
+        .bind(seqs)
+        .bind(ats)
+        .bind(commands)
+        .execute(&mut self.connection)
+        .await?;
+        if let Some(last) = records.last() {
+            self.last_seq = last.seq;
+        }
+        Ok(())
+    }
+
+    async fn read_after(&mut self, after: u64, limit: u32) -> Result<Vec<Record>, JournalError> {
+        let rows =
+            sqlx::query("SELECT seq, at_us, command FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(to_i64(after))
+                .bind(i64::from(limit))
+                .fetch_all(&mut self.connection)
+                .await?;
+        rows.into_iter()
+            .map(|row| Record::try_from(Row { seq: row.get(0), at_us: row.get(1), command: row.get(2) }))
+            .collect()
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), JournalError> {
+        let mut transaction = self.connection.begin().await?;
+        sqlx::query(
+            "INSERT INTO snapshots (seq, state) VALUES ($1, $2)
+             ON CONFLICT (seq) DO UPDATE SET state = EXCLUDED.state",
+        )
+        .bind(to_i64(snapshot.seq))
+        .bind(snapshot.state.as_slice())
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT $1)",
+        )
+        .bind(SNAPSHOTS_KEPT)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn latest_snapshot(&mut self) -> Result<Option<Snapshot>, JournalError> {
+        let row = sqlx::query("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut self.connection)
+            .await?;
+        Ok(row.map(|row| Snapshot { seq: to_u64(row.get(0)), state: row.get(1) }))
+    }
+
+    async fn close(self) {
+        if let Err(error) = self.connection.close().await {
+            tracing::warn!(%error, "closing the PostgreSQL journal");
+        }
+    }
+}

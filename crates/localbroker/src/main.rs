@@ -1,0 +1,149 @@
+//! `localbroker`: start the server, or report on it.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use server::broker::{BrokerOptions, Origin};
+use server::serve::{Server, Settings};
+use tracing_subscriber::EnvFilter;
+
+mod coverage;
+
+/// LocalBroker: IBKR's Web API, self-hosted, with a simulated broker behind it.
+#[derive(Debug, Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Without a subcommand, LocalBroker serves.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Print the coverage of IBKR's operations as Markdown.
+    Coverage,
+}
+
+#[derive(Debug, Clone, Args)]
+struct ServeArgs {
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(long, env = "LOCALBROKER_LISTEN", default_value = "127.0.0.1:5000")]
+    listen: SocketAddr,
+    /// Serve plain HTTP instead of HTTPS with the self-signed certificate.
+    #[arg(long, env = "LOCALBROKER_HTTP")]
+    http: bool,
+    /// Where the embedded journal and the certificate are kept.
+    #[arg(long, env = "LOCALBROKER_DATA_DIR", default_value = "./localbroker-data")]
+    data_dir: PathBuf,
+    /// Journal to this PostgreSQL database (`postgres://…`) instead of the embedded SQLite file.
+    #[arg(long, env = "LOCALBROKER_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Seed of a new world's simulated market.
+    #[arg(long, env = "LOCALBROKER_SEED", default_value_t = 42)]
+    seed: u64,
+    /// World file (TOML) for a new world; the built-in demo world otherwise.
+    #[arg(long, env = "LOCALBROKER_WORLD")]
+    world: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Coverage) => {
+            print!("{}", coverage::markdown());
+            Ok(())
+        }
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Logs go to stderr: stdout's first line is the address, for scripts to read.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("LOCALBROKER_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let settings = Settings {
+            listen: args.listen,
+            http: args.http,
+            data_dir: args.data_dir.clone(),
+            database_url: args.database_url.clone(),
+            seed: args.seed,
+            world: args.world.clone(),
+            broker: BrokerOptions::default(),
+        };
+        let server = Server::start(settings).await.context("LocalBroker could not start")?;
+        announce(&server, &args).await?;
+        shutdown_signal().await?;
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Prints the bound address first, exactly `listening on <url>`, then a summary for people.
+async fn announce(server: &Server, args: &ServeArgs) -> anyhow::Result<()> {
+    let url = server.url();
+    let (users, logged_in) = server
+        .broker
+        .read(|engine| {
+            let state = engine.state();
+            let users: Vec<String> = state
+                .users()
+                .map(|user| {
+                    format!(
+                        "{} ({})",
+                        user.username,
+                        user.accounts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            (users, state.gateway_session().map(|session| session.user.to_string()))
+        })
+        .await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {url}")?;
+    writeln!(out, "LocalBroker {} — IBKR Web API at {url}/v1/api", env!("CARGO_PKG_VERSION"))?;
+    match server.origin {
+        Origin::Created => writeln!(out, "  world: new, seed {}", args.seed)?,
+        Origin::Recovered { last_seq, replayed } => {
+            writeln!(out, "  world: recovered from the journal ({last_seq} commands, {replayed} replayed)")?;
+        }
+    }
+    writeln!(out, "  users: {}", users.join(", "))?;
+    writeln!(
+        out,
+        "  logged in at the gateway: {}",
+        logged_in.as_deref().unwrap_or("nobody (log in at the login page)")
+    )?;
+    writeln!(out, "  login page: {url}/    docs: {url}/docs    spec: {url}/openapi.json")?;
+    match &args.database_url {
+        Some(_) => writeln!(out, "  journal: PostgreSQL")?,
+        None => writeln!(out, "  journal: {}", server::serve::journal_path(&args.data_dir).display())?,
+    }
+    if let Some(files) = &server.certificate {
+        writeln!(out, "  certificate: {}", files.cert.display())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}

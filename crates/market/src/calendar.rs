@@ -1,0 +1,216 @@
+//! When each market trades.
+//!
+//! US equities follow the NYSE calendar: pre-market 04:00–09:30, the regular session
+//! 09:30–16:00 and after-hours 16:00–20:00, New York time, on weekdays that are not NYSE
+//! holidays; on early-close days the regular session ends at 13:00 and after-hours at 17:00.
+//! Currency pairs trade around the clock from Sunday 17:00 to Friday 17:00 New York time.
+//!
+//! Holiday and early-close dates come from the `exchange-hours` crate's NYSE table, which is
+//! built from the exchange's own published calendars.
+
+use chrono::NaiveDate;
+use exchange_hours::{Exchange, ExchangeCalendar, HolidayKind};
+use jiff::civil::{Date, Weekday};
+use model::{AssetClass, Instrument};
+
+/// The time zone every LocalBroker market keeps its hours in.
+pub const NEW_YORK: &str = "America/New_York";
+
+/// Minutes after local midnight; `1440` is the next midnight.
+pub type Minute = u16;
+
+/// One open interval of a day, in local minutes, `open < close`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hours {
+    /// First minute of trading.
+    pub open: Minute,
+    /// The minute trading stops (exclusive).
+    pub close: Minute,
+}
+
+/// A calendar day's trading: the liquid (regular) hours inside the extended envelope. Both are
+/// empty on a day without trading.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DayHours {
+    /// Regular trading hours.
+    pub regular: Vec<Hours>,
+    /// Every hour orders can trade, regular hours included.
+    pub extended: Vec<Hours>,
+}
+
+impl DayHours {
+    /// Whether anything trades that day.
+    pub fn is_closed(&self) -> bool {
+        self.extended.is_empty()
+    }
+}
+
+/// A family of instruments sharing one calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Market {
+    /// US-listed stocks and ETFs.
+    UsEquity,
+    /// Currency pairs on IDEALPRO.
+    Forex,
+}
+
+const fn hours(open: Minute, close: Minute) -> Hours {
+    Hours { open, close }
+}
+
+const PRE_MARKET_OPEN: Minute = 4 * 60;
+const REGULAR_OPEN: Minute = 9 * 60 + 30;
+const REGULAR_CLOSE: Minute = 16 * 60;
+const AFTER_HOURS_CLOSE: Minute = 20 * 60;
+/// After an early close, after-hours trading lasts until 17:00.
+const AFTER_HOURS_AFTER_EARLY_CLOSE: Minute = 4 * 60;
+const FX_WEEK_BOUNDARY: Minute = 17 * 60;
+const MIDNIGHT: Minute = 24 * 60;
+
+impl Market {
+    /// The market an instrument trades in.
+    pub fn of(instrument: &Instrument) -> Self {
+        match instrument.asset_class {
+            AssetClass::Stock => Self::UsEquity,
+            AssetClass::Forex => Self::Forex,
+        }
+    }
+
+    /// The IANA time zone of the market's hours.
+    pub fn timezone(self) -> &'static str {
+        NEW_YORK
+    }
+
+    /// The hours of an ordinary (non-holiday) `weekday`.
+    pub fn regular_hours(self, weekday: Weekday) -> DayHours {
+        match (self, weekday) {
+            (Self::UsEquity, Weekday::Saturday | Weekday::Sunday) | (Self::Forex, Weekday::Saturday) => {
+                DayHours::default()
+            }
+            (Self::UsEquity, _) => DayHours {
+                regular: vec![hours(REGULAR_OPEN, REGULAR_CLOSE)],
+                extended: vec![hours(PRE_MARKET_OPEN, AFTER_HOURS_CLOSE)],
+            },
+            (Self::Forex, weekday) => {
+                let day = match weekday {
+                    Weekday::Sunday => hours(FX_WEEK_BOUNDARY, MIDNIGHT),
+                    Weekday::Friday => hours(0, FX_WEEK_BOUNDARY),
+                    _ => hours(0, MIDNIGHT),
+                };
+                DayHours { regular: vec![day], extended: vec![day] }
+            }
+        }
+    }
+
+    /// The hours of `date`, holidays and early closes included.
+    pub fn hours_on(self, date: Date) -> DayHours {
+        let ordinary = self.regular_hours(date.weekday());
+        if self == Self::Forex || ordinary.is_closed() {
+            return ordinary;
+        }
+        match nyse_exception(date) {
+            None => ordinary,
+            Some(HolidayKind::EarlyClose { close_ssm }) => {
+                let close = minute_of(close_ssm);
+                DayHours {
+                    regular: vec![hours(REGULAR_OPEN, close)],
+                    extended: vec![hours(
+                        PRE_MARKET_OPEN,
+                        (close + AFTER_HOURS_AFTER_EARLY_CLOSE).min(MIDNIGHT),
+                    )],
+                }
+            }
+            // NYSE's table holds only closures and early closes; anything else it might carry
+            // is treated as a closure rather than guessed at.
+            Some(_) => DayHours::default(),
+        }
+    }
+
+    /// The dates in `from..=to` whose hours differ from their weekday's ordinary hours, with
+    /// their hours.
+    pub fn exceptions(self, from: Date, to: Date) -> Vec<(Date, DayHours)> {
+        let mut found = Vec::new();
+        let mut date = from;
+        while date <= to {
+            let actual = self.hours_on(date);
+            if actual != self.regular_hours(date.weekday()) {
+                found.push((date, actual));
+            }
+            match date.tomorrow() {
+                Ok(next) => date = next,
+                Err(_) => break,
+            }
+        }
+        found
+    }
+}
+
+fn minute_of(seconds_since_midnight: u32) -> Minute {
+    Minute::try_from(seconds_since_midnight / 60).unwrap_or(MIDNIGHT).min(MIDNIGHT)
+}
+
+fn nyse_exception(date: Date) -> Option<HolidayKind> {
+    let month = u32::try_from(date.month()).ok()?;
+    let day = u32::try_from(date.day()).ok()?;
+    let naive = NaiveDate::from_ymd_opt(i32::from(date.year()), month, day)?;
+    ExchangeCalendar::new(Exchange::Nyse).holiday_on(naive).map(|holiday| holiday.kind())
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    #[test]
+    fn an_ordinary_weekday_has_pre_regular_and_post_sessions() {
+        let day = Market::UsEquity.hours_on(date(2026, 3, 3));
+        assert_eq!(day.regular, vec![hours(570, 960)]);
+        assert_eq!(day.extended, vec![hours(240, 1200)]);
+        assert!(Market::UsEquity.hours_on(date(2026, 3, 7)).is_closed(), "Saturday");
+    }
+
+    #[test]
+    fn nyse_holidays_close_the_market() {
+        for (y, m, d) in [
+            (2024, 1, 1),
+            (2024, 3, 29),
+            (2025, 1, 9),
+            (2025, 7, 4),
+            (2026, 4, 3),
+            (2026, 11, 26),
+            (2027, 12, 24),
+        ] {
+            assert!(Market::UsEquity.hours_on(date(y, m, d)).is_closed(), "{y}-{m}-{d}");
+        }
+    }
+
+    #[test]
+    fn early_closes_end_regular_trading_at_one() {
+        for (y, m, d) in [(2024, 7, 3), (2024, 11, 29), (2025, 12, 24), (2026, 11, 27)] {
+            let day = Market::UsEquity.hours_on(date(y, m, d));
+            assert_eq!(day.regular, vec![hours(570, 780)], "{y}-{m}-{d}");
+            assert_eq!(day.extended, vec![hours(240, 1020)], "{y}-{m}-{d}");
+        }
+    }
+
+    #[test]
+    fn forex_trades_from_sunday_to_friday_evening() {
+        assert_eq!(Market::Forex.hours_on(date(2026, 3, 1)).regular, vec![hours(1020, 1440)], "Sunday");
+        assert_eq!(Market::Forex.hours_on(date(2026, 3, 4)).regular, vec![hours(0, 1440)], "Wednesday");
+        assert_eq!(Market::Forex.hours_on(date(2026, 3, 6)).regular, vec![hours(0, 1020)], "Friday");
+        assert!(Market::Forex.hours_on(date(2026, 3, 7)).is_closed(), "Saturday");
+        assert!(!Market::Forex.hours_on(date(2026, 12, 25)).is_closed(), "no FX holidays");
+    }
+
+    #[test]
+    fn exceptions_list_only_the_unusual_days() {
+        let found = Market::UsEquity.exceptions(date(2026, 11, 20), date(2026, 12, 31));
+        let dates: Vec<Date> = found.iter().map(|(d, _)| *d).collect();
+        assert_eq!(
+            dates,
+            vec![date(2026, 11, 26), date(2026, 11, 27), date(2026, 12, 24), date(2026, 12, 25)]
+        );
+        assert!(Market::Forex.exceptions(date(2026, 1, 1), date(2026, 12, 31)).is_empty());
+    }
+}

@@ -1,0 +1,213 @@
+//! The instrument catalogue: US stocks and ETFs and IDEALPRO currency pairs, with the conids,
+//! names and listing exchanges IBKR uses for them. These are facts about IBKR's contract
+//! database; a client that hard-codes `265598` for AAPL finds it here.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use model::{AssetClass, Conid, Currency, Decimal, Instrument, ShareKind, TickRule};
+
+mod data;
+
+/// Every instrument, indexed for the lookups the API makes.
+#[derive(Debug)]
+pub struct Catalogue {
+    by_conid: BTreeMap<Conid, Instrument>,
+    /// Upper-case symbol → conids listed under it, stocks before currency pairs.
+    by_symbol: BTreeMap<String, Vec<Conid>>,
+}
+
+static STANDARD: LazyLock<Catalogue> = LazyLock::new(|| Catalogue::new(data::instruments()));
+
+impl Catalogue {
+    /// The catalogue every LocalBroker lists.
+    pub fn standard() -> &'static Self {
+        &STANDARD
+    }
+
+    fn new(instruments: Vec<Instrument>) -> Self {
+        let mut by_symbol: BTreeMap<String, Vec<Conid>> = BTreeMap::new();
+        for instrument in &instruments {
+            by_symbol.entry(instrument.symbol.to_ascii_uppercase()).or_default().push(instrument.conid);
+        }
+        let by_conid = instruments.into_iter().map(|i| (i.conid, i)).collect();
+        Self { by_conid, by_symbol }
+    }
+
+    /// The instrument with this conid.
+    pub fn get(&self, conid: Conid) -> Option<&Instrument> {
+        self.by_conid.get(&conid)
+    }
+
+    /// All instruments, by conid.
+    pub fn iter(&self) -> impl Iterator<Item = &Instrument> {
+        self.by_conid.values()
+    }
+
+    /// The instruments listed under `symbol` (case-insensitive). For a currency, these are the
+    /// pairs with that base currency.
+    pub fn by_symbol(&self, symbol: &str) -> impl Iterator<Item = &Instrument> {
+        self.by_symbol
+            .get(&symbol.trim().to_ascii_uppercase())
+            .into_iter()
+            .flatten()
+            .filter_map(|conid| self.by_conid.get(conid))
+    }
+
+    /// The stock (or ETF) listed under `symbol`, if any.
+    pub fn stock(&self, symbol: &str) -> Option<&Instrument> {
+        self.by_symbol(symbol).find(|i| i.asset_class == AssetClass::Stock)
+    }
+
+    /// A currency pair by its local symbol, such as `EUR.USD`.
+    pub fn pair(&self, local_symbol: &str) -> Option<&Instrument> {
+        let (base, quote) = local_symbol.trim().split_once('.')?;
+        self.by_symbol(base)
+            .find(|i| i.asset_class == AssetClass::Forex && i.currency.as_str().eq_ignore_ascii_case(quote))
+    }
+
+    /// Instruments whose symbol starts with `prefix`, or, with `by_name`, whose name contains
+    /// it; exact symbol matches first, then in symbol order.
+    pub fn search(&self, prefix: &str, by_name: bool) -> Vec<&Instrument> {
+        let needle = prefix.trim().to_ascii_uppercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<&Instrument> = self
+            .by_conid
+            .values()
+            .filter(|i| {
+                if by_name {
+                    i.name.to_ascii_uppercase().contains(&needle)
+                } else {
+                    i.symbol.to_ascii_uppercase().starts_with(&needle) || i.local_symbol() == needle
+                }
+            })
+            .collect();
+        found.sort_by_key(|i| {
+            (i.symbol != needle && i.local_symbol() != needle, i.symbol.clone(), i.asset_class)
+        });
+        found
+    }
+}
+
+/// IBKR's tick table for US stocks: one cent at every price, as its secdef reports it.
+fn us_stock_ticks() -> Vec<TickRule> {
+    vec![TickRule { lower_edge: Decimal::ZERO, increment: Decimal::new(1, 2) }]
+}
+
+/// IDEALPRO's tick: half a pip, 0.00005, or 0.005 for pairs quoted in yen.
+fn fx_ticks(quote: Currency) -> Vec<TickRule> {
+    let increment = if quote.as_str() == "JPY" { Decimal::new(5, 3) } else { Decimal::new(5, 5) };
+    vec![TickRule { lower_edge: Decimal::ZERO, increment }]
+}
+
+/// The venues IBKR's smart router reaches for a US listing.
+const US_VENUES: &[&str] = &[
+    "SMART",
+    "AMEX",
+    "NYSE",
+    "CBOE",
+    "PHLX",
+    "ISE",
+    "CHX",
+    "ARCA",
+    "NASDAQ",
+    "DRCTEDGE",
+    "BEX",
+    "BATS",
+    "EDGEA",
+    "BYX",
+    "IEX",
+    "EDGX",
+    "FOXRIVER",
+    "PEARL",
+    "NYSENAT",
+    "LTSE",
+    "MEMX",
+    "IBEOS",
+    "OVERNIGHT",
+    "TPLUS0",
+    "PSX",
+];
+
+fn share(row: &data::ShareRow, kind: ShareKind) -> Instrument {
+    Instrument {
+        conid: Conid::new(row.conid),
+        symbol: row.symbol.into(),
+        name: row.name.into(),
+        asset_class: AssetClass::Stock,
+        share_kind: Some(kind),
+        currency: Currency::USD,
+        listing_exchange: row.exchange.into(),
+        exchanges: US_VENUES.iter().map(|&venue| venue.into()).collect(),
+        tick_rules: us_stock_ticks(),
+        industry: row.industry.map(Into::into),
+        category: row.category.map(Into::into),
+    }
+}
+
+fn pair(row: &data::PairRow) -> Instrument {
+    let (base, quote) = row.pair.split_once('.').unwrap_or((row.pair, "USD"));
+    let quote: Currency = quote.parse().unwrap_or(Currency::USD);
+    Instrument {
+        conid: Conid::new(row.conid),
+        symbol: base.into(),
+        name: row.name.into(),
+        asset_class: AssetClass::Forex,
+        share_kind: None,
+        currency: quote,
+        listing_exchange: "IDEALPRO".into(),
+        exchanges: vec!["IDEALPRO".into()],
+        tick_rules: fx_ticks(quote),
+        industry: None,
+        category: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_conids_are_real() {
+        let catalogue = Catalogue::standard();
+        for (symbol, conid) in [("AAPL", 265_598), ("MSFT", 272_093), ("IBM", 8314), ("SPY", 756_733)] {
+            assert_eq!(catalogue.stock(symbol).unwrap().conid, Conid::new(conid), "{symbol}");
+        }
+        assert_eq!(catalogue.pair("EUR.USD").unwrap().conid, Conid::new(12_087_792));
+    }
+
+    #[test]
+    fn the_catalogue_is_large_enough_and_unambiguous() {
+        let catalogue = Catalogue::standard();
+        let stocks = catalogue.iter().filter(|i| i.asset_class == AssetClass::Stock).count();
+        let pairs = catalogue.iter().filter(|i| i.asset_class == AssetClass::Forex).count();
+        assert!(stocks >= 40, "{stocks} stocks");
+        assert!(pairs >= 8, "{pairs} pairs");
+        assert_eq!(catalogue.iter().count(), data::instruments().len(), "conids are unique");
+        for instrument in catalogue.iter().filter(|i| i.asset_class == AssetClass::Stock) {
+            let same_symbol =
+                catalogue.by_symbol(&instrument.symbol).filter(|i| i.asset_class == AssetClass::Stock);
+            assert_eq!(same_symbol.count(), 1, "one stock per symbol: {}", instrument.symbol);
+        }
+    }
+
+    #[test]
+    fn currencies_list_their_pairs() {
+        let catalogue = Catalogue::standard();
+        let eur: Vec<String> = catalogue.by_symbol("eur").map(Instrument::local_symbol).collect();
+        assert!(eur.contains(&"EUR.USD".to_owned()) && eur.contains(&"EUR.JPY".to_owned()), "{eur:?}");
+        assert_eq!(catalogue.pair("USD.JPY").unwrap().tick_at(Decimal::new(150, 0)), Decimal::new(5, 3));
+    }
+
+    #[test]
+    fn search_puts_the_exact_symbol_first() {
+        let catalogue = Catalogue::standard();
+        let found = catalogue.search("C", false);
+        assert_eq!(found[0].symbol, "C");
+        assert!(found.iter().any(|i| i.symbol == "CSCO"));
+        assert!(catalogue.search("apple", true).iter().any(|i| i.symbol == "AAPL"));
+        assert!(catalogue.search("", false).is_empty());
+    }
+}

@@ -1,0 +1,11 @@
+//! LocalBroker's simulated market.
+//!
+//! # Layout
+//! - [`catalogue`]: every instrument the market lists, with IBKR's real conids, names,
+//!   exchanges and tick sizes.
+//! - [`calendar`]: when each market trades: sessions, holidays and early closes.
+
+pub mod calendar;
+pub mod catalogue;
+
+pub use catalogue::Catalogue;

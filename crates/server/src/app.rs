@@ -1,0 +1,75 @@
+//! The whole HTTP surface, assembled.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::OriginalUri;
+use axum::http::{Method, StatusCode, Uri};
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::docs::ApiDoc;
+use crate::error::ApiError;
+use crate::spec::{SpecMatch, SpecRoutes};
+use crate::state::AppState;
+use crate::{control, login_page, trading};
+
+static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
+
+/// Our OpenAPI document: the Trading API under `/v1/api`, and the control plane.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, trading) = trading::router().split_for_parts();
+    let (_, control) = control::router().split_for_parts();
+    ApiDoc::openapi().nest("/v1/api", trading).merge_from(control)
+}
+
+/// The application: every route, with trailing slashes trimmed before routing, because IBKR
+/// answers `iserver/account/trades/` like `iserver/account/trades` and clients use both
+/// (`reference/clients.md` §2.2).
+pub fn app(state: AppState) -> NormalizePath<Router> {
+    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+}
+
+fn router(state: AppState) -> Router {
+    let (trading, _) = trading::router().split_for_parts();
+    let trading = trading.method_not_allowed_fallback(wrong_method);
+    let (control, _) = control::router().split_for_parts();
+    Router::new()
+        .nest("/v1/api", trading.clone())
+        // IBKR's gateway serves the same tree under /v1/portal; ibeam uses it.
+        .nest("/v1/portal", trading)
+        .merge(control)
+        .merge(login_page::router())
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
+        .fallback(unrouted)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(state)
+}
+
+/// A request no route took: an IBKR operation not built yet (501), an IBKR path with another
+/// method (405), or nothing IBKR knows (404). Always JSON, as clients parse every body.
+async fn unrouted(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    match SPEC_ROUTES.classify(&method, uri.path()) {
+        SpecMatch::Operation => not_implemented(),
+        SpecMatch::OtherMethod => method_not_allowed(&method, &uri),
+        SpecMatch::Unknown => ApiError::not_found(format!("no such endpoint: {method} {}", uri.path())),
+    }
+}
+
+/// A path we route, with a method we do not: still 501 when IBKR defines that method.
+async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    match SPEC_ROUTES.classify(&method, uri.path()) {
+        SpecMatch::Operation => not_implemented(),
+        SpecMatch::OtherMethod | SpecMatch::Unknown => method_not_allowed(&method, &uri),
+    }
+}
+
+fn not_implemented() -> ApiError {
+    ApiError::new(StatusCode::NOT_IMPLEMENTED, "not implemented in LocalBroker yet")
+}
+
+fn method_not_allowed(method: &Method, uri: &Uri) -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("method {method} is not allowed on {}", uri.path()))
+}

@@ -1,0 +1,94 @@
+//! Who is calling. In gateway mode (the default on loopback) the server acts like IBKR's
+//! Client Portal Gateway: a request that carries no credentials acts for the user logged in at
+//! the gateway, as the real gateway does for whoever logged in through its page.
+
+pub mod password;
+
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use engine::state::{Session, State};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The session a trading request acts for.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller {
+    /// The session logged in at the gateway.
+    Gateway,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::Gateway)
+    }
+}
+
+impl Caller {
+    /// Runs `query` on the engine with the caller's session.
+    ///
+    /// # Errors
+    /// 401 when the caller has no open session; 503 when the broker is stopping.
+    pub async fn read<R, F>(self, app: &AppState, query: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&State, &Session) -> R + Send + 'static,
+    {
+        app.broker
+            .read(move |engine| {
+                let state = engine.state();
+                match self {
+                    Self::Gateway => state.gateway_session().map(|session| query(state, session)),
+                }
+            })
+            .await?
+            .ok_or_else(ApiError::not_authenticated)
+    }
+}
+
+/// Why a gateway login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Broker(#[from] crate::broker::BrokerError),
+}
+
+/// Logs `username` in at the gateway if `password` is theirs, replacing whoever was logged in.
+/// The password is checked here, off the engine thread, because hashing is deliberately slow.
+///
+/// # Errors
+/// [`LoginError::InvalidCredentials`] for an unknown user or a wrong password (the two are not
+/// told apart); [`LoginError::Broker`] when the login cannot be journaled.
+pub async fn gateway_login(
+    app: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<model::SessionId, LoginError> {
+    let user: model::Username = username.trim().parse().map_err(|_| LoginError::InvalidCredentials)?;
+    let lookup = user.clone();
+    let hash = app
+        .broker
+        .read(move |engine| engine.state().user(&lookup).map(|u| u.password_hash.clone()))
+        .await?
+        .ok_or(LoginError::InvalidCredentials)?;
+    let password = password.to_owned();
+    let matches =
+        tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await.unwrap_or(false);
+    if !matches {
+        return Err(LoginError::InvalidCredentials);
+    }
+    let events = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
+    events
+        .into_iter()
+        .find_map(|event| match event {
+            engine::Event::SessionOpened { session, .. } => Some(session),
+            _ => None,
+        })
+        .ok_or(LoginError::Broker(crate::broker::BrokerError::Unavailable))
+}

@@ -1,0 +1,342 @@
+//! The broker: the engine on its own thread, fed by a group-committing journal writer.
+//!
+//! ```text
+//! handlers ──execute──▶ writer task ──batch, durable──▶ engine thread ──reply──▶ handlers
+//! handlers ──read──────────────────────────────────────▶ engine thread ──reply──▶ handlers
+//! ```
+//!
+//! The writer takes every command waiting in its queue (up to [`MAX_BATCH`]), stamps each with
+//! its sequence number and admission time, appends the batch to the journal in one transaction
+//! and only then hands it to the engine thread. The engine applies the batch in order and
+//! answers each command's caller. So a caller hears "yes" only for a durable command, the
+//! engine thread never waits on I/O, and while it applies one batch the writer is already
+//! committing the next. Reads skip the journal and go straight to the engine thread, in the
+//! order they arrive, interleaved with applied batches.
+
+use std::thread::JoinHandle;
+
+use engine::{Command, Engine, EngineError, Event, Timestamp};
+use journal::{AnyStore, JournalError, Record, Snapshot, Store, recover};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most commands one journal transaction carries.
+const MAX_BATCH: usize = 1024;
+
+/// How many messages may queue for the writer or the engine before callers wait.
+const QUEUE_DEPTH: usize = 8192;
+
+/// A handle to the running broker; cheap to clone, one per handler.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    writer: mpsc::Sender<Inbound>,
+    engine: mpsc::Sender<Work>,
+}
+
+/// Why the broker could not serve a request.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The engine refused the command; nothing changed.
+    #[error(transparent)]
+    Rejected(#[from] EngineError),
+    /// The broker is shutting down or its journal failed; the command was not applied.
+    #[error("the broker is not accepting commands")]
+    Unavailable,
+}
+
+/// Tuning for the broker's background work.
+#[derive(Debug, Clone, Copy)]
+pub struct BrokerOptions {
+    /// Take a snapshot after this many applied commands, bounding the replay at restart.
+    pub snapshot_every: u64,
+}
+
+impl Default for BrokerOptions {
+    fn default() -> Self {
+        Self { snapshot_every: 10_000 }
+    }
+}
+
+/// How the broker's state came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The journal was empty: the genesis command created a new world.
+    Created,
+    /// The state was recovered from the journal, `replayed` records after the snapshot.
+    Recovered { last_seq: u64, replayed: u64 },
+}
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("the world cannot be created: {0}")]
+    World(EngineError),
+    #[error("the broker stopped while creating the world")]
+    Stopped,
+    #[error("cannot start the engine thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// The broker's background work, to be stopped with [`Running::shutdown`].
+#[derive(Debug)]
+pub struct Running {
+    writer: mpsc::Sender<Inbound>,
+    writer_task: tokio::task::JoinHandle<()>,
+    engine_thread: JoinHandle<()>,
+}
+
+enum Inbound {
+    Command { command: Command, reply: oneshot::Sender<Result<Vec<Event>, EngineError>> },
+    Stop,
+}
+
+type Reply = oneshot::Sender<Result<Vec<Event>, EngineError>>;
+type ReadFn = Box<dyn FnOnce(&Engine) + Send>;
+
+enum Work {
+    Apply {
+        records: Vec<Record>,
+        replies: Vec<Reply>,
+    },
+    Read(ReadFn),
+    /// Apply nothing more; send the final snapshot back.
+    Stop(oneshot::Sender<Snapshot>),
+}
+
+impl Broker {
+    /// Recovers the state from `store` and starts the writer and the engine thread. On an empty
+    /// journal, the `genesis` commands (a [`Command::CreateWorld`] first) become its first
+    /// records.
+    ///
+    /// # Errors
+    /// When the journal cannot be read or the genesis world is invalid.
+    pub async fn start(
+        mut store: AnyStore,
+        genesis: Vec<Command>,
+        options: BrokerOptions,
+    ) -> Result<(Self, Running, Origin), StartError> {
+        let recovered = recover(&mut store).await?;
+        let origin = if recovered.last_seq == 0 {
+            // Check the world before it is journaled: a refused genesis would leave a journal
+            // whose first record creates nothing.
+            let mut scratch = Engine::new();
+            for command in &genesis {
+                scratch.apply(Timestamp::now(), command).map_err(StartError::World)?;
+            }
+            Origin::Created
+        } else {
+            Origin::Recovered { last_seq: recovered.last_seq, replayed: recovered.replayed }
+        };
+        let (writer_tx, writer_rx) = mpsc::channel(QUEUE_DEPTH);
+        let (engine_tx, engine_rx) = mpsc::channel(QUEUE_DEPTH);
+        let (snapshot_tx, snapshot_rx) = mpsc::unbounded_channel();
+        let engine_thread = std::thread::Builder::new()
+            .name("engine".into())
+            .spawn({
+                let engine = recovered.engine;
+                let last_seq = recovered.last_seq;
+                move || run_engine(engine, last_seq, engine_rx, snapshot_tx, options)
+            })
+            .map_err(StartError::Thread)?;
+        let writer = Writer {
+            store,
+            next_seq: recovered.last_seq + 1,
+            last_at: recovered.last_at,
+            engine: engine_tx.clone(),
+            failed: false,
+        };
+        let writer_task = tokio::spawn(writer.run(writer_rx, snapshot_rx));
+        let broker = Self { writer: writer_tx.clone(), engine: engine_tx };
+        let running = Running { writer: writer_tx, writer_task, engine_thread };
+        if origin == Origin::Created {
+            for command in genesis {
+                broker.execute(command).await.map_err(|error| match error {
+                    BrokerError::Rejected(error) => StartError::World(error),
+                    BrokerError::Unavailable => StartError::Stopped,
+                })?;
+            }
+        }
+        Ok((broker, running, origin))
+    }
+
+    /// Journals `command`, applies it, and returns what it changed.
+    ///
+    /// # Errors
+    /// [`BrokerError::Rejected`] when the engine refused it (nothing changed);
+    /// [`BrokerError::Unavailable`] when it could not be journaled.
+    pub async fn execute(&self, command: Command) -> Result<Vec<Event>, BrokerError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(Inbound::Command { command, reply }).await.map_err(|_| BrokerError::Unavailable)?;
+        Ok(answer.await.map_err(|_| BrokerError::Unavailable)??)
+    }
+
+    /// Runs `query` on the engine thread and returns its result. Queries see every command
+    /// acknowledged before they were sent.
+    ///
+    /// # Errors
+    /// [`BrokerError::Unavailable`] once the broker has stopped.
+    pub async fn read<R, F>(&self, query: F) -> Result<R, BrokerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Engine) -> R + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let work: ReadFn = Box::new(move |engine| {
+            let _ = reply.send(query(engine));
+        });
+        self.engine.send(Work::Read(work)).await.map_err(|_| BrokerError::Unavailable)?;
+        answer.await.map_err(|_| BrokerError::Unavailable)
+    }
+}
+
+impl Running {
+    /// Stops accepting commands, applies and journals everything already accepted, saves a
+    /// final snapshot and closes the journal.
+    pub async fn shutdown(self) {
+        // If the writer already stopped, there is nothing left to flush.
+        let _ = self.writer.send(Inbound::Stop).await;
+        if let Err(error) = self.writer_task.await {
+            tracing::error!(%error, "journal writer failed");
+        }
+        let thread = self.engine_thread;
+        if tokio::task::spawn_blocking(move || thread.join()).await.is_err() {
+            tracing::error!("engine thread panicked");
+        }
+    }
+}
+
+/// The engine thread's loop: apply batches, answer reads, take snapshots.
+fn run_engine(
+    mut engine: Engine,
+    mut last_seq: u64,
+    mut inbox: mpsc::Receiver<Work>,
+    snapshots: mpsc::UnboundedSender<Snapshot>,
+    options: BrokerOptions,
+) {
+    let mut since_snapshot = 0;
+    while let Some(work) = inbox.blocking_recv() {
+        match work {
+            Work::Apply { records, replies } => {
+                for (record, reply) in records.into_iter().zip(replies) {
+                    let _ = reply.send(engine.apply(record.at, &record.command));
+                    last_seq = record.seq;
+                    since_snapshot += 1;
+                }
+                if since_snapshot >= options.snapshot_every {
+                    let _ = snapshots.send(Snapshot { seq: last_seq, state: engine.snapshot() });
+                    since_snapshot = 0;
+                }
+            }
+            Work::Read(query) => query(&engine),
+            Work::Stop(done) => {
+                let _ = done.send(Snapshot { seq: last_seq, state: engine.snapshot() });
+                return;
+            }
+        }
+    }
+}
+
+/// The journal writer: batches, stamps and appends commands, then forwards them.
+struct Writer {
+    store: AnyStore,
+    next_seq: u64,
+    last_at: Option<Timestamp>,
+    engine: mpsc::Sender<Work>,
+    /// Set after an append failed: the journal's state is then unknown, so nothing more is
+    /// accepted until a restart recovers from what is durable.
+    failed: bool,
+}
+
+impl Writer {
+    async fn run(
+        mut self,
+        mut inbox: mpsc::Receiver<Inbound>,
+        mut snapshots: mpsc::UnboundedReceiver<Snapshot>,
+    ) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            tokio::select! {
+                biased;
+                Some(snapshot) = snapshots.recv() => self.save_snapshot(&snapshot).await,
+                received = inbox.recv_many(&mut batch, MAX_BATCH) => {
+                    if received == 0 {
+                        break;
+                    }
+                    let stop = self.commit(&mut batch).await;
+                    if stop {
+                        break;
+                    }
+                }
+            }
+        }
+        inbox.close();
+        self.finish(snapshots).await;
+    }
+
+    /// Journals and forwards the commands of `batch` up to a stop marker; true when one was
+    /// found.
+    async fn commit(&mut self, batch: &mut Vec<Inbound>) -> bool {
+        let mut records = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut stop = false;
+        for inbound in batch.drain(..) {
+            match inbound {
+                // Commands after the stop marker are dropped unanswered: their callers see
+                // the broker as unavailable.
+                Inbound::Command { .. } if stop || self.failed => {}
+                Inbound::Command { command, reply } => {
+                    let at = self.admission_time();
+                    records.push(Record { seq: self.next_seq + records.len() as u64, at, command });
+                    replies.push(reply);
+                }
+                Inbound::Stop => stop = true,
+            }
+        }
+        if records.is_empty() {
+            return stop;
+        }
+        if let Err(error) = self.store.append(&records).await {
+            tracing::error!(%error, "journal append failed; refusing further commands");
+            self.failed = true;
+            return stop;
+        }
+        self.next_seq += records.len() as u64;
+        if self.engine.send(Work::Apply { records, replies }).await.is_err() {
+            tracing::error!("engine thread is gone");
+            self.failed = true;
+        }
+        stop
+    }
+
+    /// The admission time of the next command: the clock's now, never earlier than the last.
+    fn admission_time(&mut self) -> Timestamp {
+        let now = Timestamp::now();
+        let at = self.last_at.map_or(now, |last| last.max(now));
+        self.last_at = Some(at);
+        at
+    }
+
+    async fn save_snapshot(&mut self, snapshot: &Snapshot) {
+        if let Err(error) = self.store.save_snapshot(snapshot).await {
+            tracing::warn!(%error, seq = snapshot.seq, "saving a snapshot failed; recovery will replay more");
+        }
+    }
+
+    /// Stops the engine after everything forwarded, saves its final snapshot, closes the store.
+    async fn finish(mut self, mut snapshots: mpsc::UnboundedReceiver<Snapshot>) {
+        let (done, final_snapshot) = oneshot::channel();
+        if self.engine.send(Work::Stop(done)).await.is_ok() {
+            while let Ok(snapshot) = snapshots.try_recv() {
+                self.save_snapshot(&snapshot).await;
+            }
+            if let Ok(snapshot) = final_snapshot.await
+                && !self.failed
+                && snapshot.seq > 0
+            {
+                self.save_snapshot(&snapshot).await;
+            }
+        }
+        self.store.close().await;
+    }
+}

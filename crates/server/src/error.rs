@@ -1,0 +1,89 @@
+//! Errors of the trading surface (`/v1/api`), in IBKR's shape: `{"error": "...", "statusCode": N}`.
+//!
+//! The whole mapping from engine refusals to HTTP lives in [`From<BrokerError>`] below.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use engine::EngineError;
+use serde::Serialize;
+
+use crate::broker::BrokerError;
+
+/// An error answer of the trading API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+/// IBKR's error body. `statusCode` is a number on the wire, whatever the spec's schema says
+/// (`reference/endpoints.md` §0.3).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// The HTTP status, repeated.
+    #[serde(rename = "statusCode")]
+    pub status_code: u16,
+}
+
+impl ApiError {
+    /// An error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+
+    /// 400: the request is malformed or names something invalid.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 401: nobody is logged in. IBKR's text, which clients match on.
+    pub fn not_authenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "not authenticated")
+    }
+
+    /// 404: no such resource.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 503: the broker cannot serve the request now.
+    pub fn unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: self.message, status_code: self.status.as_u16() };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<BrokerError> for ApiError {
+    fn from(error: BrokerError) -> Self {
+        match error {
+            BrokerError::Unavailable => Self::unavailable(),
+            BrokerError::Rejected(refusal) => match refusal {
+                // IBKR's wording for an account the caller may not use.
+                EngineError::NotEntitled { account, .. } => {
+                    Self::bad_request(format!("Bad Request: accountId is not valid: {account}"))
+                }
+                EngineError::UnknownSession(_) => Self::not_authenticated(),
+                EngineError::UnknownUser(user) => Self::bad_request(format!("unknown user {user}")),
+                // The world is created once at start-up; these cannot follow a request.
+                EngineError::NoWorld | EngineError::WorldExists | EngineError::InvalidWorld(_) => {
+                    tracing::error!(%refusal, "world refusal reached a request");
+                    Self::unavailable()
+                }
+            },
+        }
+    }
+}

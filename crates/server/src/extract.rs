@@ -1,0 +1,153 @@
+//! Extractors that answer malformed input in IBKR's error shape instead of axum's plain text,
+//! and that accept what real clients send: no body and no `Content-Type` on bodiless POSTs,
+//! Python's capitalised `True`/`False` in query strings (`reference/clients.md` §2.2).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+use serde::Deserializer;
+use serde::de::{self, Visitor};
+
+use crate::error::ApiError;
+
+/// A JSON body. An empty body reads as `{}`, because IBKR's clients post nothing where there
+/// is nothing to say; the content type is not checked, because some send none.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("Bad Request: {}", e.body_text())))?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        serde_json::from_slice(text)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("Bad Request: invalid JSON body: {e}")))
+    }
+}
+
+/// Query parameters, rejected in IBKR's error shape.
+#[derive(Debug, Clone)]
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(params)| QueryParams(params))
+            .map_err(|e: QueryRejection| ApiError::bad_request(format!("Bad Request: {}", e.body_text())))
+    }
+}
+
+/// Path parameters, rejected in IBKR's error shape.
+#[derive(Debug, Clone)]
+pub struct PathParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(params)| PathParams(params))
+            .map_err(|e: PathRejection| ApiError::bad_request(format!("Bad Request: {}", e.body_text())))
+    }
+}
+
+/// Deserialises a boolean leniently: a JSON `true`/`false`, or the text `true`/`false` in any
+/// case (`True` is what Python clients put in query strings).
+///
+/// # Errors
+/// For any other value.
+pub fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    struct LenientBool;
+
+    impl<'de> Visitor<'de> for LenientBool {
+        type Value = Option<bool>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("true or false")
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+            Ok(Some(value))
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
+            }
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    deserializer.deserialize_any(LenientBool)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Flags {
+        #[serde(default, deserialize_with = "lenient_bool")]
+        flag: Option<bool>,
+    }
+
+    #[test]
+    fn booleans_are_read_case_insensitively() {
+        for (query, expected) in
+            [("flag=True", Some(true)), ("flag=false", Some(false)), ("flag=TRUE", Some(true)), ("", None)]
+        {
+            let flags: Flags = serde_urlencoded_from(query);
+            assert_eq!(flags.flag, expected, "{query}");
+        }
+        let uri: axum::http::Uri = "/x?flag=yes".parse().unwrap();
+        assert!(Query::<Flags>::try_from_uri(&uri).is_err());
+        let json: Flags = serde_json::from_str(r#"{"flag": false}"#).unwrap();
+        assert_eq!(json.flag, Some(false));
+        let null: Flags = serde_json::from_str(r#"{"flag": null}"#).unwrap();
+        assert_eq!(null.flag, None);
+    }
+
+    fn serde_urlencoded_from(query: &str) -> Flags {
+        let uri: axum::http::Uri = format!("/x?{query}").parse().unwrap();
+        Query::<Flags>::try_from_uri(&uri).unwrap().0
+    }
+}

@@ -1,0 +1,31 @@
+//! LocalBroker's HTTP server: IBKR's Web API in front of the simulated broker.
+//!
+//! # Layout
+//! - [`serve`]: starting and stopping: journal, broker, listener, TLS.
+//! - [`broker`]: the engine thread and the group-committing journal writer behind it.
+//! - [`app`]: every route assembled; IBKR operations not built yet answer 501.
+//! - [`trading`]: the Trading API (`/v1/api`), one module per IBKR reference tag.
+//! - [`control`]: LocalBroker's control plane (`/_localbroker/*`).
+//! - [`login_page`]: the gateway's HTML login page at `/`.
+//! - [`auth`]: who a request acts for, and password checks.
+//! - [`world`]: world files and the built-in demo world.
+//! - [`spec`]: IBKR's operation list, for 501 routing and the coverage report.
+//! - [`docs`], [`tls`], [`error`], [`extract`], [`state`]: the plumbing.
+//!
+//! Handlers translate between IBKR's wire shapes and the engine's commands and state; the rules
+//! live in the `engine` crate.
+
+pub mod app;
+pub mod auth;
+pub mod broker;
+pub mod control;
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod login_page;
+pub mod serve;
+pub mod spec;
+pub mod state;
+pub mod tls;
+pub mod trading;
+pub mod world;

@@ -1,0 +1,105 @@
+//! The gateway's login page at `/`: an HTML form, as IBKR's Client Portal Gateway serves, that
+//! logs a user in after a logout (or switches user).
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::auth::{LoginError, gateway_login};
+use crate::state::AppState;
+
+/// The login form's fields.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn page(status: &str, notice: Option<&str>) -> Html<String> {
+    let notice = notice.map(|text| format!("<p class=\"notice\">{}</p>", escape(text))).unwrap_or_default();
+    Html(format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>LocalBroker gateway login</title>
+<style>body{{font-family:sans-serif;max-width:28em;margin:4em auto}}label,input,button{{display:block;margin:.4em 0}}.notice{{font-weight:bold}}</style>
+</head>
+<body>
+<h1>LocalBroker</h1>
+<p>{status}</p>
+{notice}
+<form method="post" action="/">
+<label>Username <input name="username" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button>
+</form>
+<p><a href="/docs">API documentation</a></p>
+</body>
+</html>
+"#,
+        status = escape(status)
+    ))
+}
+
+async fn current_status(app: &AppState) -> String {
+    let user = app
+        .broker
+        .read(|engine| engine.state().gateway_session().map(|session| session.user.to_string()))
+        .await
+        .ok()
+        .flatten();
+    match user {
+        Some(user) => format!("Logged in as {user}."),
+        None => "Nobody is logged in.".to_owned(),
+    }
+}
+
+async fn show(State(app): State<AppState>) -> Html<String> {
+    page(&current_status(&app).await, None)
+}
+
+async fn submit(State(app): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    match gateway_login(&app, &form.username, &form.password).await {
+        // The real gateway's page confirms with this sentence.
+        Ok(_) => page(&current_status(&app).await, Some("Client login succeeds")).into_response(),
+        Err(LoginError::InvalidCredentials) => (
+            StatusCode::UNAUTHORIZED,
+            page(&current_status(&app).await, Some("Invalid username or password.")),
+        )
+            .into_response(),
+        Err(LoginError::Broker(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, page("The broker is not accepting logins.", None))
+                .into_response()
+        }
+    }
+}
+
+/// The page's routes.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/", get(show).post(submit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_is_escaped() {
+        assert_eq!(escape("<b>\"x\" & 'y'</b>"), "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;");
+    }
+}

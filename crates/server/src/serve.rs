@@ -1,0 +1,162 @@
+//! Starting and stopping a LocalBroker: journal, broker, listener, TLS.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::ServiceExt;
+use axum::extract::Request;
+use axum_server::Handle;
+use engine::Command;
+use journal::{AnyStore, JournalError, PgStore, SqliteStore};
+
+use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
+use crate::state::{AppState, ServerIdentity};
+use crate::tls::{self, CertificateFiles};
+use crate::world::{WorldFile, WorldFileError};
+
+/// How long in-flight requests may take to finish at shutdown.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Serve plain HTTP instead of HTTPS.
+    pub http: bool,
+    /// Where the embedded journal and the certificate live.
+    pub data_dir: PathBuf,
+    /// A PostgreSQL journal instead of the embedded SQLite one.
+    pub database_url: Option<String>,
+    /// The seed of a new world.
+    pub seed: u64,
+    /// A world file for a new world; the demo world otherwise.
+    pub world: Option<PathBuf>,
+    /// Snapshot cadence.
+    pub broker: BrokerOptions,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot use data dir {path}: {source}")]
+    DataDir { path: PathBuf, source: io::Error },
+    #[error("cannot read world file {path}: {source}")]
+    WorldRead { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    World(#[from] WorldFileError),
+    #[error("cannot open the journal: {0}")]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Broker(#[from] StartError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: io::Error },
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(io::Error),
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    /// The address actually bound.
+    pub addr: SocketAddr,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    /// Whether the world was created now or recovered from the journal.
+    pub origin: Origin,
+    /// The certificate, when serving HTTPS.
+    pub certificate: Option<CertificateFiles>,
+    /// The broker, for reading state (start-up summary, tests).
+    pub broker: Broker,
+    handle: Handle<SocketAddr>,
+    serving: tokio::task::JoinHandle<io::Result<()>>,
+    running: Running,
+}
+
+impl Server {
+    /// Opens the journal, recovers or creates the world, binds the listener and starts serving.
+    ///
+    /// # Errors
+    /// A [`ServeError`] naming what could not be set up.
+    pub async fn start(settings: Settings) -> Result<Self, ServeError> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
+        let store = open_store(&settings).await?;
+        let genesis = genesis(&settings)?;
+        let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+            .map_err(|source| ServeError::Listen { addr: settings.listen, source })?;
+        let addr =
+            listener.local_addr().map_err(|source| ServeError::Listen { addr: settings.listen, source })?;
+        let state = AppState {
+            broker: broker.clone(),
+            catalogue: market::Catalogue::standard(),
+            identity: Arc::new(ServerIdentity::default()),
+        };
+        let service =
+            ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(crate::app::app(state));
+        let handle = Handle::new();
+        let (scheme, certificate, serving) = if settings.http {
+            let server =
+                axum_server::from_tcp(listener).map_err(|source| ServeError::Listen { addr, source })?;
+            ("http", None, tokio::spawn(server.handle(handle.clone()).serve(service)))
+        } else {
+            let files = CertificateFiles::in_dir(&settings.data_dir);
+            let config = tls::load_or_create(&files).await.map_err(ServeError::Tls)?;
+            let server = axum_server::from_tcp_rustls(listener, config)
+                .map_err(|source| ServeError::Listen { addr, source })?;
+            ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
+        };
+        Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, running })
+    }
+
+    /// The base URL, such as `https://127.0.0.1:5000`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, then flushes the journal.
+    pub async fn shutdown(self) {
+        self.handle.graceful_shutdown(Some(GRACE));
+        match self.serving.await {
+            Ok(Err(error)) => tracing::error!(%error, "the HTTP server failed"),
+            Err(error) => tracing::error!(%error, "the HTTP server panicked"),
+            Ok(Ok(())) => {}
+        }
+        self.running.shutdown().await;
+    }
+}
+
+async fn open_store(settings: &Settings) -> Result<AnyStore, JournalError> {
+    Ok(match &settings.database_url {
+        Some(url) => AnyStore::Postgres(PgStore::open(url, None).await?),
+        None => AnyStore::Sqlite(SqliteStore::open(&journal_path(&settings.data_dir)).await?),
+    })
+}
+
+/// The embedded journal's file.
+pub fn journal_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("journal.sqlite")
+}
+
+/// The commands that start a new journal: create the world, then log its first user in at the
+/// gateway, so that a fresh server acts like a gateway someone has logged into.
+fn genesis(settings: &Settings) -> Result<Vec<Command>, ServeError> {
+    let file = match &settings.world {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ServeError::WorldRead { path: path.clone(), source })?;
+            WorldFile::parse(&text)?
+        }
+        None => WorldFile::demo(),
+    };
+    let world = file.into_world()?;
+    let first_user = world.users.first().map(|user| user.username.clone());
+    let mut commands = vec![Command::CreateWorld { seed: settings.seed, world }];
+    commands.extend(first_user.map(|user| Command::GatewayLogin { user }));
+    Ok(commands)
+}

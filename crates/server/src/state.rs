@@ -1,0 +1,33 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use market::Catalogue;
+
+use crate::broker::Broker;
+
+/// The handlers' view of the running server.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The engine, through its journal.
+    pub broker: Broker,
+    /// The instruments the market lists.
+    pub catalogue: &'static Catalogue,
+    /// Facts about this server that responses repeat.
+    pub identity: Arc<ServerIdentity>,
+}
+
+/// How this server names itself where IBKR's responses name the gateway.
+#[derive(Debug, Clone)]
+pub struct ServerIdentity {
+    /// `serverInfo.serverName`.
+    pub name: String,
+    /// `serverInfo.serverVersion`.
+    pub version: String,
+}
+
+impl Default for ServerIdentity {
+    fn default() -> Self {
+        Self { name: "LocalBroker".into(), version: format!("LocalBroker {}", env!("CARGO_PKG_VERSION")) }
+    }
+}

@@ -1,0 +1,211 @@
+//! Order-entry rules: `iserver/contract/rules` and the `rules` of `info-and-rules`.
+//!
+//! The rules advertise what LocalBroker's order entry accepts for the instrument: its order
+//! types and time-in-force values, tick size and default size. Prices (`limitPrice`,
+//! `stopprice`, the default limit) come from market data, which this server does not simulate
+//! yet, so they are reported the way IBKR reports a contract without a price: `null` and
+//! `"empty"`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use model::{AssetClass, Conid, Instrument};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{IncrementRule, increment_rules, instrument, price_digits};
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+/// Default order values shown by IBKR's order ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitDefaults {
+    /// The default limit price, or `"empty"` without a price.
+    #[serde(rename = "LP")]
+    lp: String,
+}
+
+/// The time-in-force defaults.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TifDefaults {
+    #[serde(rename = "TIF")]
+    tif: String,
+    /// A string on IBKR's wire.
+    #[serde(rename = "SIZE")]
+    size: String,
+    #[serde(rename = "PMALGO")]
+    pm_algo: bool,
+}
+
+/// An instrument's order-entry rules (IBKR's `contractRules`). Key spellings follow the wire:
+/// `stopprice` is lower-case.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractRules {
+    algo_eligible: bool,
+    all_or_none_eligible: bool,
+    overnight_eligible: bool,
+    cost_report: bool,
+    can_trade_acct_ids: Vec<String>,
+    error: Option<String>,
+    order_types: Vec<String>,
+    ib_algo_types: Vec<String>,
+    fraq_types: Vec<String>,
+    force_order_preview: bool,
+    cqt_types: Vec<String>,
+    order_defaults: BTreeMap<String, LimitDefaults>,
+    order_types_outside: Vec<String>,
+    default_size: u32,
+    cash_size: f64,
+    size_increment: u32,
+    tif_types: Vec<String>,
+    tif_defaults: TifDefaults,
+    limit_price: Option<f64>,
+    #[serde(rename = "stopprice")]
+    stop_price: Option<f64>,
+    order_origination: Option<String>,
+    preview: bool,
+    display_size: Option<u32>,
+    fraq_int: u32,
+    cash_ccy: String,
+    cash_qty_incr: u32,
+    price_magnifier: Option<u32>,
+    negative_capable: bool,
+    increment_type: u32,
+    increment_rules: Vec<IncrementRule>,
+    has_secondary: bool,
+    #[serde(with = "rust_decimal::serde::float")]
+    #[schema(value_type = f64)]
+    increment: model::Decimal,
+    increment_digits: u32,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|&item| item.to_owned()).collect()
+}
+
+impl ContractRules {
+    /// The rules for `instrument`, tradable in the accounts of the caller's user.
+    pub(super) async fn for_caller(
+        app: &AppState,
+        caller: Caller,
+        instrument: &Instrument,
+    ) -> Result<Self, ApiError> {
+        let accounts = caller
+            .read(app, |state, session| {
+                state.user(&session.user).map(|user| user.accounts.clone()).unwrap_or_default()
+            })
+            .await?;
+        Ok(Self::of(instrument, accounts.iter().map(ToString::to_string).collect()))
+    }
+
+    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>) -> Self {
+        let stock = instrument.asset_class == AssetClass::Stock;
+        let (default_size, size_increment) = if stock { (100, 100) } else { (25_000, 1) };
+        let increment = instrument.tick_at(model::Decimal::ZERO);
+        let order_types = if stock {
+            strings(&[
+                "limit",
+                "midprice",
+                "market",
+                "stop",
+                "stop_limit",
+                "trailing_stop",
+                "trailing_stop_limit",
+                "marketonclose",
+                "limitonclose",
+            ])
+        } else {
+            strings(&["limit", "market", "stop", "stop_limit", "trailing_stop", "trailing_stop_limit"])
+        };
+        let tif_types = if stock {
+            strings(&["IOC/MARKET,LIMIT,MIDPRICE,a", "GTC/o,a", "OPG/LIMIT,MARKET,a", "DAY/o,a"])
+        } else {
+            strings(&["IOC/MARKET,LIMIT,a", "GTC/o,a", "DAY/o,a"])
+        };
+        Self {
+            algo_eligible: false,
+            all_or_none_eligible: false,
+            overnight_eligible: false,
+            cost_report: false,
+            can_trade_acct_ids,
+            error: None,
+            cqt_types: strings(&["market", "limit"]),
+            order_types_outside: if stock {
+                strings(&["limit", "stop_limit", "trailing_stop_limit"])
+            } else {
+                Vec::new()
+            },
+            order_types,
+            ib_algo_types: Vec::new(),
+            fraq_types: Vec::new(),
+            force_order_preview: false,
+            order_defaults: BTreeMap::from([("LMT".to_owned(), LimitDefaults { lp: "empty".into() })]),
+            default_size,
+            cash_size: 0.0,
+            size_increment,
+            tif_types,
+            tif_defaults: TifDefaults {
+                tif: "DAY".into(),
+                size: format!("{default_size}.00"),
+                pm_algo: false,
+            },
+            limit_price: None,
+            stop_price: None,
+            order_origination: None,
+            preview: true,
+            display_size: None,
+            fraq_int: 0,
+            cash_ccy: instrument.currency.to_string(),
+            cash_qty_incr: 500,
+            price_magnifier: None,
+            negative_capable: false,
+            increment_type: 1,
+            increment_rules: increment_rules(instrument),
+            has_secondary: false,
+            increment,
+            increment_digits: price_digits(instrument),
+        }
+    }
+}
+
+/// `iserver/contract/rules`' body. Clients also send `isBuy`, `exchange` and `modifyOrder`;
+/// LocalBroker's rules are the same for both sides and every venue, so those are accepted and
+/// change nothing.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RulesRequest {
+    /// The contract, as a number or a string.
+    #[schema(value_type = u32)]
+    conid: Option<serde_json::Value>,
+}
+
+/// The rules an order for a contract must follow.
+#[utoipa::path(
+    post,
+    path = "/iserver/contract/rules",
+    tag = "Contracts",
+    request_body = RulesRequest,
+    responses(
+        (status = 200, description = "The rules", body = ContractRules),
+        (status = 400, description = "Missing or unknown conid", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn contract_rules(
+    State(app): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<RulesRequest>,
+) -> Result<Json<ContractRules>, ApiError> {
+    let conid: Conid = match request.conid {
+        Some(serde_json::Value::Number(n)) => n.to_string().parse().ok(),
+        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::bad_request("Bad Request: conid must be a positive integer"))?;
+    let instrument = instrument(&app, conid)?;
+    let rules = ContractRules::for_caller(&app, caller, instrument).await?;
+    Ok(Json(rules))
+}

@@ -1,0 +1,59 @@
+//! The Trading API (`/v1/api`, also served as `/v1/portal`), one module per IBKR reference tag.
+
+pub mod accounts;
+pub mod contracts;
+pub mod portfolio;
+pub mod session;
+
+use model::AccountId;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::{AppState, ServerIdentity};
+
+/// `serverInfo`, as IBKR's gateway reports itself.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    server_name: String,
+    server_version: String,
+}
+
+impl ServerInfo {
+    fn of(identity: &ServerIdentity) -> Self {
+        Self { server_name: identity.name.clone(), server_version: identity.version.clone() }
+    }
+}
+
+/// Whether an account is a paper account: IBKR's paper account ids start with `D`
+/// (`DU…` individual, `DF…` advisor).
+pub(crate) fn is_paper(account: &AccountId) -> bool {
+    account.as_str().starts_with('D')
+}
+
+/// Every implemented trading route, documented.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session::tickle))
+        .routes(routes!(session::auth_status_handler))
+        .routes(routes!(session::init_brokerage))
+        .routes(routes!(session::reauthenticate))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::validate))
+        .routes(routes!(accounts::brokerage_accounts))
+        .routes(routes!(accounts::switch_account))
+        .routes(routes!(accounts::search_accounts))
+        .routes(routes!(portfolio::portfolio_accounts))
+        .routes(routes!(portfolio::portfolio_subaccounts))
+        .routes(routes!(portfolio::account_meta))
+        .routes(routes!(contracts::stocks))
+        .routes(routes!(contracts::security_definitions))
+        .routes(routes!(contracts::search::search_get, contracts::search::search_post))
+        .routes(routes!(contracts::info::contract_info))
+        .routes(routes!(contracts::info::info_and_rules))
+        .routes(routes!(contracts::rules::contract_rules))
+        .routes(routes!(contracts::schedule::trading_schedule))
+        .routes(routes!(contracts::currency_pairs))
+}

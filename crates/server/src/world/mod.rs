@@ -1,0 +1,130 @@
+//! World files: the TOML a user writes to describe the users and accounts a new broker starts
+//! with. The built-in demo world ([`WorldFile::demo`]) is itself such a file.
+
+use std::collections::BTreeMap;
+
+use engine::world::{AccountSpec, UserSpec, World};
+use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
+use serde::Deserialize;
+
+use crate::auth::password;
+
+/// A parsed world file. Passwords are in the clear here and hashed by [`WorldFile::into_world`],
+/// so they never reach the journal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldFile {
+    users: Vec<UserEntry>,
+    #[serde(default)]
+    accounts: Vec<AccountEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    username: Username,
+    password: String,
+    accounts: Vec<AccountId>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountEntry {
+    id: AccountId,
+    title: String,
+    #[serde(rename = "type")]
+    kind: AccountKind,
+    margin: MarginKind,
+    base_currency: Currency,
+    #[serde(default)]
+    cash: BTreeMap<Currency, Decimal>,
+}
+
+/// Why a world file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldFileError {
+    #[error("invalid world file: {0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("cannot hash the password of {user}: {reason}")]
+    Password { user: Username, reason: String },
+}
+
+/// The demo world's source, also shown in the README.
+pub const DEMO: &str = include_str!("demo.toml");
+
+impl WorldFile {
+    /// Parses a world file's text.
+    ///
+    /// # Errors
+    /// [`WorldFileError::Syntax`] naming the line and the problem.
+    pub fn parse(text: &str) -> Result<Self, WorldFileError> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// The built-in demo world: user `demo` with margin account `DU1234567` (1,000,000 USD),
+    /// user `demo2` with cash account `DU7654321` (100,000 USD); both passwords `demo`.
+    pub fn demo() -> Self {
+        Self::parse(DEMO).unwrap_or_else(|e| unreachable!("the embedded demo world parses: {e}"))
+    }
+
+    /// The engine's world, with every password replaced by its hash.
+    ///
+    /// # Errors
+    /// [`WorldFileError::Password`] if hashing fails.
+    pub fn into_world(self) -> Result<World, WorldFileError> {
+        let users = self
+            .users
+            .into_iter()
+            .map(|user| {
+                let password_hash = password::hash(&user.password)
+                    .map_err(|reason| WorldFileError::Password { user: user.username.clone(), reason })?;
+                Ok(UserSpec { username: user.username, password_hash, accounts: user.accounts })
+            })
+            .collect::<Result<_, WorldFileError>>()?;
+        let accounts = self
+            .accounts
+            .into_iter()
+            .map(|a| AccountSpec {
+                id: a.id,
+                title: a.title,
+                kind: a.kind,
+                margin: a.margin,
+                base_currency: a.base_currency,
+                cash: a.cash,
+            })
+            .collect();
+        Ok(World { users, accounts })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_world_is_the_documented_one() {
+        let world = WorldFile::demo().into_world().unwrap();
+        world.validate().unwrap();
+        let demo = &world.users[0];
+        assert_eq!(demo.username.as_str(), "demo");
+        assert_eq!(demo.accounts[0].as_str(), "DU1234567");
+        assert!(password::verify("demo", &demo.password_hash));
+        let margin = &world.accounts[0];
+        assert_eq!(margin.margin, MarginKind::Margin);
+        assert_eq!(margin.cash[&Currency::USD], "1000000.00".parse::<Decimal>().unwrap());
+        let cash = &world.accounts[1];
+        assert_eq!((cash.id.as_str(), cash.margin), ("DU7654321", MarginKind::Cash));
+        assert_eq!(cash.cash[&Currency::USD], "100000.00".parse::<Decimal>().unwrap());
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_place() {
+        let error =
+            WorldFile::parse("[[users]]\nusername = \"a\"\npasword = \"x\"\naccounts = []\n").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("pasword"), "{message}");
+        let bad_id =
+            WorldFile::parse("[[users]]\nusername = \"a\"\npassword = \"x\"\naccounts = [\"du1\"]\n");
+        assert!(bad_id.unwrap_err().to_string().contains("account id"));
+    }
+}

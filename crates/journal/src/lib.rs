@@ -10,6 +10,8 @@
 //! - `append` returns only once its whole batch is durable (one transaction, one fsync: this is
 //!   the group commit), and a batch is all-or-nothing.
 //! - Sequence numbers start at 1 and have no gaps; a store refuses a batch that would make one.
+//! - Times are kept to the microsecond, and a record with a finer time is refused rather than
+//!   rounded: a rounded time would replay differently from how it was first applied.
 //! - One process writes a journal at a time: SQLite holds an exclusive lock on its file,
 //!   PostgreSQL an advisory lock on the schema.
 
@@ -22,7 +24,7 @@ mod store;
 
 pub use error::JournalError;
 pub use postgres::PgStore;
-pub use record::{Record, Snapshot};
+pub use record::{RESOLUTION_NANOS, Record, Snapshot};
 pub use recovery::{Recovered, recover};
 pub use sqlite::SqliteStore;
 pub use store::{AnyStore, Store};

@@ -1,6 +1,7 @@
 //! The shared journal: tables in a PostgreSQL schema, written by one leader at a time.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, Row as _};
@@ -32,15 +33,7 @@ impl PgStore {
             options = options.options([("search_path", schema)]);
         }
         let mut connection = PgConnection::connect_with(&options).await?;
-        // The lock is per schema, so several journals can share one database. It is held for
-        // the life of this connection.
-        let leader: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('localbroker:' || current_schema()))")
-                .fetch_one(&mut connection)
-                .await?;
-        if !leader {
-            return Err(JournalError::Locked("its PostgreSQL advisory lock is held".into()));
-        }
+        take_leadership(&mut connection).await?;
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS journal (
                  seq BIGINT PRIMARY KEY, at_us BIGINT NOT NULL, command TEXT NOT NULL);
@@ -54,6 +47,28 @@ impl PgStore {
         Ok(Self { connection, last_seq: last.map_or(0, to_u64) })
     }
 }
+
+/// The lock is per schema, so several journals can share one database; it is held for the
+/// life of the connection. A predecessor that just stopped (or was killed) may hold it for a
+/// moment longer, while its server process notices the closed connection, so the lock is tried
+/// a few times before giving up.
+async fn take_leadership(connection: &mut PgConnection) -> Result<(), JournalError> {
+    for attempt in 0..LOCK_ATTEMPTS {
+        let leader: bool = sqlx::query_scalar(LOCK).fetch_one(&mut *connection).await?;
+        if leader {
+            return Ok(());
+        }
+        if attempt + 1 < LOCK_ATTEMPTS {
+            tokio::time::sleep(LOCK_RETRY).await;
+        }
+    }
+    Err(JournalError::Locked("its PostgreSQL advisory lock is held".into()))
+}
+
+const LOCK: &str = "SELECT pg_try_advisory_lock(hashtext('localbroker:' || current_schema()))";
+const UNLOCK: &str = "SELECT pg_advisory_unlock(hashtext('localbroker:' || current_schema()))";
+const LOCK_ATTEMPTS: u32 = 10;
+const LOCK_RETRY: Duration = Duration::from_millis(100);
 
 impl Store for PgStore {
     async fn append(&mut self, records: &[Record]) -> Result<(), JournalError> {
@@ -121,7 +136,11 @@ impl Store for PgStore {
         Ok(row.map(|row| Snapshot { seq: to_u64(row.get(0)), state: row.get(1) }))
     }
 
-    async fn close(self) {
+    async fn close(mut self) {
+        // Released explicitly so that a successor can take over at once.
+        if let Err(error) = sqlx::query_scalar::<_, bool>(UNLOCK).fetch_one(&mut self.connection).await {
+            tracing::warn!(%error, "releasing the PostgreSQL journal lock");
+        }
         if let Err(error) = self.connection.close().await {
             tracing::warn!(%error, "closing the PostgreSQL journal");
         }

@@ -31,10 +31,16 @@ pub(crate) struct Row {
     pub(crate) command: String,
 }
 
+/// The journal keeps time to the microsecond; finer instants would not replay identically.
+pub const RESOLUTION_NANOS: i128 = 1_000;
+
 impl Record {
     pub(crate) fn to_row(&self) -> Result<Row, JournalError> {
-        let command = serde_json::to_string(&self.command)
-            .map_err(|e| JournalError::Corrupt { seq: self.seq, reason: e.to_string() })?;
+        let corrupt = |reason: String| JournalError::Corrupt { seq: self.seq, reason };
+        if self.at.as_nanosecond() % RESOLUTION_NANOS != 0 {
+            return Err(corrupt(format!("{} is finer than the journal's microsecond resolution", self.at)));
+        }
+        let command = serde_json::to_string(&self.command).map_err(|e| corrupt(e.to_string()))?;
         Ok(Row { seq: to_i64(self.seq), at_us: self.at.as_microsecond(), command })
     }
 }

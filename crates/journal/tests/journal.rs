@@ -146,6 +146,14 @@ async fn a_batch_that_leaves_a_gap_is_refused_whole(backend: &impl Backend) {
     assert_eq!(store.read_after(0, 100).await.unwrap(), records[..2]);
 }
 
+async fn times_finer_than_a_microsecond_are_refused(backend: &impl Backend) {
+    let mut records = history(2);
+    records[1].at = Timestamp::from_nanosecond(records[1].at.as_nanosecond() + 1).unwrap();
+    let mut store = backend.open().await.unwrap();
+    assert!(matches!(store.append(&records).await, Err(JournalError::Corrupt { seq: 2, .. })));
+    assert_eq!(store.last_seq(), 0, "nothing of the batch was stored");
+}
+
 async fn a_large_batch_is_one_append(backend: &impl Backend) {
     let records = history(2_500);
     let mut store = backend.open().await.unwrap();
@@ -218,6 +226,7 @@ suite!(
     appends_are_read_back_in_order,
     a_batch_that_leaves_a_gap_is_refused_whole,
     a_large_batch_is_one_append,
+    times_finer_than_a_microsecond_are_refused,
     what_was_appended_survives_reopening,
     one_process_writes_a_journal_at_a_time,
     only_the_newest_snapshots_are_kept,

@@ -4,9 +4,9 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::extract::OriginalUri;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{Method, Request, StatusCode, Uri};
 use tower::Layer;
-use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use tower::util::{MapRequest, MapRequestLayer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -25,11 +25,28 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi().nest("/v1/api", trading).merge_from(control)
 }
 
-/// The application: every route, with trailing slashes trimmed before routing, because IBKR
-/// answers `iserver/account/trades/` like `iserver/account/trades` and clients use both
-/// (`reference/clients.md` §2.2).
-pub fn app(state: AppState) -> NormalizePath<Router> {
-    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+/// The application: every route, with trailing slashes of API paths trimmed before routing.
+pub fn app<B>(state: AppState) -> MapRequest<Router, fn(Request<B>) -> Request<B>> {
+    MapRequestLayer::new(trim_trailing_slash as fn(Request<B>) -> Request<B>).layer(router(state))
+}
+
+/// IBKR answers `iserver/account/trades/` like `iserver/account/trades`, and clients use both
+/// (`reference/clients.md` §2.2). Only API paths are trimmed: Swagger UI lives at `/docs/`.
+fn trim_trailing_slash<B>(mut request: Request<B>) -> Request<B> {
+    let uri = request.uri();
+    let path = uri.path();
+    let api = ["/v1/", "/gw/", "/oauth2/", "/_localbroker/"].iter().any(|prefix| path.starts_with(prefix));
+    if api && path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let rebuilt = match uri.query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(new_uri) = rebuilt.parse::<Uri>() {
+            *request.uri_mut() = new_uri;
+        }
+    }
+    request
 }
 
 fn router(state: AppState) -> Router {

@@ -309,9 +309,11 @@ impl Writer {
         stop
     }
 
-    /// The admission time of the next command: the clock's now, never earlier than the last.
+    /// The admission time of the next command: the clock's now at the journal's resolution,
+    /// never earlier than the last.
     fn admission_time(&mut self) -> Timestamp {
-        let now = Timestamp::now();
+        let wall = Timestamp::now();
+        let now = Timestamp::from_microsecond(wall.as_microsecond()).unwrap_or(wall);
         let at = self.last_at.map_or(now, |last| last.max(now));
         self.last_at = Some(at);
         at

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::ServiceExt;
-use axum::extract::Request;
 use axum_server::Handle;
 use engine::Command;
 use journal::{AnyStore, JournalError, PgStore, SqliteStore};
@@ -97,8 +96,11 @@ impl Server {
             catalogue: market::Catalogue::standard(),
             identity: Arc::new(ServerIdentity::default()),
         };
+        let app = crate::app::app::<hyper::body::Incoming>(state);
         let service =
-            ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(crate::app::app(state));
+            ServiceExt::<axum::http::Request<hyper::body::Incoming>>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app);
         let handle = Handle::new();
         let (scheme, certificate, serving) = if settings.http {
             let server =

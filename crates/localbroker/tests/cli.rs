@@ -1,0 +1,220 @@
+//! The `localbroker` binary, run as users run it.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use testkit::process::Process;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_localbroker");
+
+fn spawn(dir: &Path, extra: &[&str]) -> Process {
+    let data_dir = dir.join("data");
+    let data_dir = data_dir.to_str().unwrap();
+    let mut args = vec!["serve", "--http", "--listen", "127.0.0.1:0", "--data-dir", data_dir];
+    args.extend_from_slice(extra);
+    Process::spawn(Path::new(BINARY), &args, dir)
+}
+
+async fn call(url: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{url}{path}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn digest(url: &str) -> String {
+    call(url, reqwest::Method::GET, "/_localbroker/state/digest", None).await.1["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_first_line_is_the_bound_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let process = spawn(dir.path(), &[]);
+    let port: u16 =
+        process.first_line.strip_prefix("listening on http://127.0.0.1:").unwrap().parse().unwrap();
+    assert_ne!(port, 0, "the real port, not the requested 0");
+    let summary: Vec<String> = (0..4).filter_map(|_| process.rest.recv().ok()).collect();
+    assert!(summary.iter().any(|line| line.contains("demo (DU1234567)")), "{summary:?}");
+    let (status, tickle) = call(&process.url, reqwest::Method::POST, "/v1/api/tickle", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(tickle["iserver"]["authStatus"]["authenticated"], true);
+    process.kill();
+}
+
+/// Logs out and switches account (in a world where that is possible), kills the process with
+/// SIGKILL, restarts it, and compares.
+async fn survives_sigkill(dir: &Path, extra: &[&str]) {
+    let world = dir.join("world.toml");
+    std::fs::write(
+        &world,
+        "[[users]]\nusername = \"ann\"\npassword = \"pw\"\naccounts = [\"DU1\", \"DU2\"]\n\n\
+         [[accounts]]\nid = \"DU1\"\ntitle = \"One\"\ntype = \"individual\"\nmargin = \"margin\"\nbase_currency = \"USD\"\n\n\
+         [[accounts]]\nid = \"DU2\"\ntitle = \"Two\"\ntype = \"individual\"\nmargin = \"cash\"\nbase_currency = \"USD\"\n",
+    )
+    .unwrap();
+    let mut args = vec!["--world", world.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let process = spawn(dir, &args);
+    let url = process.url.clone();
+    let (status, switched) =
+        call(&url, reqwest::Method::POST, "/v1/api/iserver/account", Some(json!({"acctId": "DU2"}))).await;
+    assert_eq!((status, switched), (200, json!({"set": true, "acctId": "DU2"})));
+    assert_eq!(call(&url, reqwest::Method::POST, "/v1/api/logout", None).await.0, 200);
+    let before = digest(&url).await;
+    process.kill();
+
+    let restarted = spawn(dir, &args);
+    let world_line = restarted.rest.iter().find(|line| line.contains("world:")).unwrap();
+    assert!(world_line.contains("recovered"), "{world_line}");
+    let url = restarted.url.clone();
+    assert_eq!(digest(&url).await, before);
+    assert_eq!(call(&url, reqwest::Method::POST, "/v1/api/tickle", None).await.0, 401, "still logged out");
+    let login = json!({"username": "ann", "password": "pw"});
+    assert_eq!(call(&url, reqwest::Method::POST, "/_localbroker/session/login", Some(login)).await.0, 200);
+    restarted.kill();
+}
+
+#[tokio::test]
+async fn a_killed_server_restarts_in_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    survives_sigkill(dir.path(), &[]).await;
+}
+
+#[tokio::test]
+async fn a_killed_server_on_postgresql_restarts_in_the_same_state() {
+    let url = std::env::var("LOCALBROKER_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("cli_test_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL is running");
+    let create = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut admin).await.unwrap();
+    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    survives_sigkill(dir.path(), &["--database-url", &database_url]).await;
+    assert!(!dir.path().join("data/journal.sqlite").exists(), "nothing was journaled to SQLite");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_cleanly_with_a_final_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut process = spawn(dir.path(), &[]);
+    call(&process.url, reqwest::Method::POST, "/v1/api/logout", None).await;
+    let status = Command::new("kill").args(["-TERM", &process.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = process.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let journal = dir.path().join("data/journal.sqlite");
+    let mut sqlite =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", journal.display())).await.unwrap();
+    let (seq, records): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT max(seq) FROM snapshots), (SELECT count(*) FROM journal)")
+            .fetch_one(&mut sqlite)
+            .await
+            .unwrap();
+    assert_eq!(seq, records, "the final snapshot covers every record");
+}
+
+#[tokio::test]
+async fn settings_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let process = Process::spawn_with_env(
+        Path::new(BINARY),
+        &[],
+        dir.path(),
+        &[
+            ("LOCALBROKER_HTTP", "true"),
+            ("LOCALBROKER_LISTEN", "127.0.0.1:0"),
+            ("LOCALBROKER_DATA_DIR", "env-data"),
+        ],
+    );
+    assert!(process.first_line.starts_with("listening on http://127.0.0.1:"), "{}", process.first_line);
+    assert!(dir.path().join("env-data/journal.sqlite").exists());
+    process.kill();
+}
+
+#[tokio::test]
+async fn a_broken_world_file_is_reported_and_nothing_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(&world, "[[users]]\nusername = \"x\"\npassword = \"y\"\naccounts = [\"DU404\"]\n")
+        .unwrap();
+    let output = Command::new(BINARY)
+        .args([
+            "serve",
+            "--http",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "data",
+            "--world",
+            world.to_str().unwrap(),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DU404"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no address is announced");
+}
+
+#[tokio::test]
+async fn https_is_served_with_a_certificate_valid_for_127_0_0_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let process = Process::spawn(
+        Path::new(BINARY),
+        &["--listen", "127.0.0.1:0", "--data-dir", data_dir.to_str().unwrap()],
+        dir.path(),
+    );
+    let authority =
+        process.first_line.strip_prefix("listening on https://").expect("HTTPS by default").to_owned();
+    let cert = data_dir.join("tls/cert.pem");
+    let handshake =
+        tokio::task::spawn_blocking(move || tls_get(&authority, &cert, "/v1/api/tickle")).await.unwrap();
+    assert!(handshake.starts_with("HTTP/1.1 200"), "{handshake}");
+    process.kill();
+}
+
+/// Sends one GET over TLS, trusting only `cert` and checking it names 127.0.0.1.
+fn tls_get(authority: &str, cert: &Path, path: &str) -> String {
+    use std::io::{Read, Write};
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_file(cert).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let socket = std::net::TcpStream::connect(authority).unwrap();
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}

@@ -1,0 +1,84 @@
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::Connection;
+use testkit::{AppOptions, TestApp, spawn_app, spawn_app_with};
+
+use crate::two_account_world;
+
+/// Switches account and logs out: the state changes the restart check names.
+async fn change_state(app: &TestApp) {
+    let switched = app.post_json("/v1/api/iserver/account", json!({"acctId": "DU1000002"})).await;
+    assert_eq!(switched.status, StatusCode::OK);
+    app.post_json("/v1/api/iserver/auth/ssodh/init", json!({"publish": true, "compete": true})).await;
+    app.login("bob", "nope").await;
+    app.login("alice", "wonderland").await;
+    app.post_json("/v1/api/iserver/account", json!({"acctId": "DU1000002"})).await;
+    assert_eq!(app.post("/v1/api/logout").await.status, StatusCode::OK);
+}
+
+async fn alice(options: AppOptions) -> (TestApp, tempfile::TempDir) {
+    let world_dir = tempfile::tempdir().unwrap();
+    let world = two_account_world(world_dir.path());
+    (spawn_app_with(AppOptions { world: Some(world), ..options }).await, world_dir)
+}
+
+#[tokio::test]
+async fn a_restart_reaches_the_same_state() {
+    let (app, _world) = alice(AppOptions::default()).await;
+    change_state(&app).await;
+    let before = app.digest().await;
+    let app = app.restart().await;
+    assert_eq!(app.digest().await, before);
+    assert_eq!(app.post("/v1/api/tickle").await.status, StatusCode::UNAUTHORIZED, "still logged out");
+    app.login("alice", "wonderland").await;
+    assert_eq!(app.get("/v1/api/iserver/accounts").await.body["selectedAccount"], "DU1000001");
+}
+
+#[tokio::test]
+async fn recovery_from_a_snapshot_reaches_the_same_state() {
+    let (app, _world) = alice(AppOptions { snapshot_every: Some(2), ..AppOptions::default() }).await;
+    change_state(&app).await;
+    app.login("alice", "wonderland").await;
+    let before = app.digest().await;
+    let app = app.restart().await;
+    assert_eq!(app.digest().await, before);
+    let tickle = app.post("/v1/api/tickle").await;
+    assert_eq!(tickle.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_new_world_is_not_created_over_a_journal() {
+    let app = spawn_app().await;
+    app.post("/v1/api/logout").await;
+    let before = app.digest().await;
+    let app = app.restart().await;
+    assert_eq!(app.digest().await, before, "the genesis login is not repeated");
+    assert_eq!(app.post("/v1/api/tickle").await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_postgresql_journal_recovers_the_same_state() {
+    let url = std::env::var("LOCALBROKER_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("server_test_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond());
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL is running");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    let (app, _world) = alice(AppOptions { database_url: Some(database_url), ..AppOptions::default() }).await;
+    change_state(&app).await;
+    let before = app.digest().await;
+    let app = app.restart().await;
+    assert_eq!(app.digest().await, before);
+    let journaled: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {schema}.journal")))
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    // The world and its first login, then five changes; the failed login is never journaled.
+    assert_eq!(journaled, 7);
+    app.shutdown().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,103 @@
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use server::spec::operations;
+use testkit::spawn_app;
+
+/// A concrete path for a templated one: every parameter becomes a plausible value.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment {
+            "{accountId}" | "{accountid}" => "DU1234567",
+            s if s.starts_with('{') => "265598",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_ibkr_operation_is_routed_and_the_unbuilt_ones_answer_501() {
+    let app = spawn_app().await;
+    let implemented: std::collections::BTreeSet<(String, String)> = server::app::openapi()
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            [("GET", item.get.is_some()), ("POST", item.post.is_some()), ("DELETE", item.delete.is_some())]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(method, _)| (method.to_owned(), server::spec::normalize(path)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut not_implemented = 0;
+    for operation in operations() {
+        if implemented.contains(&(operation.method.to_string(), server::spec::normalize(operation.path))) {
+            continue;
+        }
+        let reply = app.request(operation.method.clone(), &concrete(operation.path), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED, "{} {}", operation.method, operation.path);
+        assert_eq!(reply.body, json!({"error": "not implemented in LocalBroker yet", "statusCode": 501}));
+        not_implemented += 1;
+    }
+    assert!(not_implemented > 100, "most of IBKR's surface is still to come");
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_json() {
+    let app = spawn_app().await;
+    let unknown = app.get("/v1/api/no/such/endpoint").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body["statusCode"], 404);
+    assert!(unknown.error().contains("/v1/api/no/such/endpoint"));
+    let elsewhere = app.get("/nothing-here").await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    let wrong_method = app.request(Method::DELETE, "/v1/api/tickle", None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.error(), "method DELETE is not allowed on /v1/api/tickle");
+    let spec_method = app.request(Method::POST, "/v1/api/portfolio/accounts", None).await;
+    assert_eq!(spec_method.status, StatusCode::METHOD_NOT_ALLOWED, "IBKR defines only GET there");
+}
+
+#[tokio::test]
+async fn trailing_slashes_are_ignored() {
+    let app = spawn_app().await;
+    assert_eq!(app.post("/v1/api/tickle/").await.status, StatusCode::OK);
+    assert_eq!(app.get("/v1/api/iserver/account/trades/").await.status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(
+        app.get("/v1/api/trsrv/stocks/?symbols=IBM").await.body["IBM"][0]["contracts"][0]["conid"],
+        8314
+    );
+}
+
+#[tokio::test]
+async fn our_openapi_document_and_swagger_ui_are_served() {
+    let app = spawn_app().await;
+    let spec = app.get("/openapi.json").await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3."));
+    for path in
+        ["/v1/api/tickle", "/v1/api/iserver/accounts", "/v1/api/trsrv/stocks", "/_localbroker/state/digest"]
+    {
+        assert!(spec.body["paths"].get(path).is_some(), "{path} is documented");
+    }
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{}/docs/", app.url)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("http://") && !html.contains("https://"), "nothing is fetched from elsewhere");
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        let response = client.get(format!("{}/docs/{asset}", app.url)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+    }
+    let initializer = client
+        .get(format!("{}/docs/swagger-initializer.js", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(initializer.contains("/openapi.json"));
+}

@@ -25,8 +25,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi().nest("/v1/api", trading).merge_from(control)
 }
 
+/// The routes behind the request rewrite that trims trailing slashes.
+pub type App<B> = MapRequest<Router, fn(Request<B>) -> Request<B>>;
+
 /// The application: every route, with trailing slashes of API paths trimmed before routing.
-pub fn app<B>(state: AppState) -> MapRequest<Router, fn(Request<B>) -> Request<B>> {
+pub fn app<B>(state: AppState) -> App<B> {
     MapRequestLayer::new(trim_trailing_slash as fn(Request<B>) -> Request<B>).layer(router(state))
 }
 

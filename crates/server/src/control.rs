@@ -26,6 +26,7 @@ pub struct StateDigest {
 #[utoipa::path(
     get,
     path = "/_localbroker/state/digest",
+    operation_id = "getStateDigest",
     tag = "Control plane",
     responses((status = 200, description = "The digest", body = StateDigest))
 )]
@@ -54,6 +55,7 @@ pub struct LoginResponse {
 #[utoipa::path(
     post,
     path = "/_localbroker/session/login",
+    operation_id = "loginAtGateway",
     tag = "Control plane",
     request_body = LoginRequest,
     responses(

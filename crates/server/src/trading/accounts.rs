@@ -138,6 +138,7 @@ pub struct BrokerageAccounts {
 #[utoipa::path(
     get,
     path = "/iserver/accounts",
+    operation_id = "getBrokerageAccounts",
     tag = "Accounts",
     responses(
         (status = 200, description = "The caller's brokerage accounts", body = BrokerageAccounts),
@@ -204,6 +205,7 @@ pub enum SwitchAccountResponse {
 #[utoipa::path(
     post,
     path = "/iserver/account",
+    operation_id = "setActiveAccount",
     tag = "Accounts",
     request_body = SwitchAccountRequest,
     responses(
@@ -251,6 +253,7 @@ pub struct AccountSearch {
 #[utoipa::path(
     get,
     path = "/iserver/account/search/{searchPattern}",
+    operation_id = "getDynamicAccounts",
     tag = "Accounts",
     params(("searchPattern" = String, Path, description = "Part of an account id or holder name")),
     responses(

@@ -36,8 +36,8 @@ pub(crate) fn is_paper(account: &AccountId) -> bool {
 /// Every implemented trading route, documented.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(session::tickle))
-        .routes(routes!(session::auth_status_handler))
+        .routes(routes!(session::tickle, session::tickle_get))
+        .routes(routes!(session::auth_status_handler, session::auth_status_get))
         .routes(routes!(session::init_brokerage))
         .routes(routes!(session::reauthenticate))
         .routes(routes!(session::logout))

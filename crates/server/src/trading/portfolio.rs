@@ -132,6 +132,7 @@ async fn entitled_accounts(app: &AppState, caller: Caller) -> Result<Vec<Account
 #[utoipa::path(
     get,
     path = "/portfolio/accounts",
+    operation_id = "getAllAccounts",
     tag = "Portfolio",
     responses(
         (status = 200, description = "The caller's accounts", body = Vec<AccountAttributes>),
@@ -150,6 +151,7 @@ pub async fn portfolio_accounts(
 #[utoipa::path(
     get,
     path = "/portfolio/subaccounts",
+    operation_id = "getAllSubaccounts",
     tag = "Portfolio",
     responses(
         (status = 200, description = "The caller's accounts", body = Vec<AccountAttributes>),
@@ -167,6 +169,7 @@ pub async fn portfolio_subaccounts(
 #[utoipa::path(
     get,
     path = "/portfolio/{accountId}/meta",
+    operation_id = "getPortfolioMetadata",
     tag = "Portfolio",
     params(("accountId" = String, Path, description = "Account id")),
     responses(

@@ -104,10 +104,11 @@ fn millis_until(deadline: Timestamp, now: Timestamp) -> i64 {
     deadline.duration_since(now).as_millis().max(0).try_into().unwrap_or(i64::MAX)
 }
 
-/// Keeps the session alive and reports it. IBKR documents POST; ibauth sends GET, so both work.
+/// Keeps the session alive and reports it.
 #[utoipa::path(
-    method(get, post),
+    post,
     path = "/tickle",
+    operation_id = "getSessionToken",
     tag = "Session",
     responses(
         (status = 200, description = "The session and its brokerage status", body = TickleResponse),
@@ -130,10 +131,26 @@ pub async fn tickle(State(app): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(response))
 }
 
+/// `tickle` by GET: IBKR documents POST, but ibauth sends GET, and the gateway answers both.
+#[utoipa::path(
+    get,
+    path = "/tickle",
+    operation_id = "getSessionTokenWithGet",
+    tag = "Session",
+    responses(
+        (status = 200, description = "The session and its brokerage status", body = TickleResponse),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn tickle_get(state: State<AppState>, caller: Caller) -> Result<Json<TickleResponse>, ApiError> {
+    tickle(state, caller).await
+}
+
 /// The brokerage session's status.
 #[utoipa::path(
-    method(get, post),
+    post,
     path = "/iserver/auth/status",
+    operation_id = "getBrokerageStatus",
     tag = "Session",
     responses(
         (status = 200, description = "Brokerage session status", body = AuthStatus),
@@ -146,6 +163,21 @@ pub async fn auth_status_handler(
 ) -> Result<Json<AuthStatus>, ApiError> {
     let identity = app.identity.clone();
     Ok(Json(caller.read(&app, move |state, session| auth_status(state, session, &identity)).await?))
+}
+
+/// The brokerage session's status by GET, which the gateway answers like POST.
+#[utoipa::path(
+    get,
+    path = "/iserver/auth/status",
+    operation_id = "getBrokerageStatusWithGet",
+    tag = "Session",
+    responses(
+        (status = 200, description = "Brokerage session status", body = AuthStatus),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn auth_status_get(state: State<AppState>, caller: Caller) -> Result<Json<AuthStatus>, ApiError> {
+    auth_status_handler(state, caller).await
 }
 
 /// `ssodh/init`'s body. Clients also send `publish: true`, which has no meaning for a single
@@ -161,6 +193,7 @@ pub struct InitRequest {
 #[utoipa::path(
     post,
     path = "/iserver/auth/ssodh/init",
+    operation_id = "initializeSession",
     tag = "Session",
     request_body(content = InitRequest, description = "`{\"publish\": true, \"compete\": true}`"),
     responses(
@@ -187,6 +220,7 @@ pub struct ReauthenticateResponse {
 #[utoipa::path(
     post,
     path = "/iserver/reauthenticate",
+    operation_id = "reauthenticate",
     tag = "Session",
     responses(
         (status = 200, description = "Re-authentication was triggered", body = ReauthenticateResponse),
@@ -217,6 +251,7 @@ pub struct LogoutResponse {
 #[utoipa::path(
     post,
     path = "/logout",
+    operation_id = "logout",
     tag = "Session",
     responses(
         (status = 200, description = "The session ended", body = LogoutResponse),
@@ -293,6 +328,7 @@ pub struct Features {
 #[utoipa::path(
     get,
     path = "/sso/validate",
+    operation_id = "getSessionValidation",
     tag = "Session",
     responses(
         (status = 200, description = "The session is valid", body = SsoValidation),

@@ -91,6 +91,7 @@ impl ContractInfo {
 #[utoipa::path(
     get,
     path = "/iserver/contract/{conid}/info",
+    operation_id = "getInstrumentInfo",
     tag = "Contracts",
     params(("conid" = String, Path, description = "Contract id")),
     responses(
@@ -118,6 +119,7 @@ pub struct InfoAndRules {
 #[utoipa::path(
     get,
     path = "/iserver/contract/{conid}/info-and-rules",
+    operation_id = "getInfoAndRules",
     tag = "Contracts",
     params(("conid" = String, Path, description = "Contract id")),
     responses(

@@ -106,6 +106,7 @@ pub struct StockContract {
 #[utoipa::path(
     get,
     path = "/trsrv/stocks",
+    operation_id = "getStockBySymbol",
     tag = "Contracts",
     params(StocksQuery),
     responses(
@@ -267,6 +268,7 @@ pub struct SecdefResponse {
 #[utoipa::path(
     get,
     path = "/trsrv/secdef",
+    operation_id = "getInstrumentDefinition",
     tag = "Contracts",
     params(SecdefQuery),
     responses(
@@ -323,6 +325,7 @@ pub struct CurrencyPair {
 #[utoipa::path(
     get,
     path = "/iserver/currency/pairs",
+    operation_id = "getCurrencyPairs",
     tag = "Contracts",
     params(PairsQuery),
     responses(

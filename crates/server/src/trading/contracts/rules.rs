@@ -186,6 +186,7 @@ pub struct RulesRequest {
 #[utoipa::path(
     post,
     path = "/iserver/contract/rules",
+    operation_id = "getContractRules",
     tag = "Contracts",
     request_body = RulesRequest,
     responses(

@@ -189,6 +189,7 @@ fn venue_schedule(instrument: &Instrument, venue: &Venue, today: Date) -> VenueS
 #[utoipa::path(
     get,
     path = "/trsrv/secdef/schedule",
+    operation_id = "getTradingScheduleBySymbol",
     tag = "Contracts",
     params(ScheduleQuery),
     responses(

@@ -105,6 +105,7 @@ fn search(app: &AppState, query: SearchQuery) -> Result<Vec<SearchResult>, ApiEr
 #[utoipa::path(
     get,
     path = "/iserver/secdef/search",
+    operation_id = "getContractSymbols",
     tag = "Contracts",
     params(SearchQuery),
     responses(
@@ -123,6 +124,7 @@ pub async fn search_get(
 #[utoipa::path(
     post,
     path = "/iserver/secdef/search",
+    operation_id = "getContractSymbolsFromBody",
     tag = "Contracts",
     request_body = SearchQuery,
     responses(

@@ -1,0 +1,35 @@
+"""Real IBKR clients against LocalBroker, one pytest test per scenario."""
+
+import os
+
+import pytest
+from conftest import run_scenario
+
+IBEAM = os.environ.get("IBEAM_PATH", "")
+
+
+@pytest.mark.parametrize("scenario", ["A1", "A2", "A3"])
+def test_ibind_over_http(http_server, scenario):
+    run_scenario("ibind_rest.py", scenario, http_server.env())
+
+
+@pytest.mark.parametrize("scenario", ["A1", "A2", "A3"])
+def test_ibind_over_https(https_server, scenario):
+    run_scenario("ibind_rest.py", scenario, https_server.env())
+
+
+def test_ibind_defaults_reach_a_default_start(default_server):
+    assert default_server.url == "https://127.0.0.1:5000"
+    env = default_server.env()
+    del env["IBIND_REST_URL"]
+    run_scenario("ibind_rest.py", "default", env)
+
+
+def test_easyib(http_server):
+    run_scenario("easyib_rest.py", "E1", http_server.env())
+
+
+@pytest.mark.parametrize("scenario", ["F1", "F2"])
+def test_ibeam_http_handler(http_server, scenario):
+    env = http_server.env(PYTHONPATH=os.pathsep.join(filter(None, [IBEAM, os.environ.get("PYTHONPATH")])))
+    run_scenario("ibeam_http.py", scenario, env)

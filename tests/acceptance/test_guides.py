@@ -1,0 +1,35 @@
+"""The guides' examples, run as written against a server started with no flags.
+
+Every ```sh and ```python block of a guide is run in order, in the server's working directory
+(where `localbroker-data/` is), and must succeed; ```console blocks are transcripts and are not
+run."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def runnable_blocks(guide):
+    return [(lang, code) for lang, code in BLOCK.findall(guide.read_text()) if lang in ("sh", "python")]
+
+
+@pytest.mark.parametrize("guide", ["getting-started.md"])
+def test_guide_examples_run(default_server, guide):
+    blocks = runnable_blocks(DOCS / guide)
+    assert blocks, f"{guide} has examples"
+    env = default_server.env()
+    env.pop("IBIND_REST_URL")
+    python = os.environ.get("PYTHON", "python3")
+    for lang, code in blocks:
+        command = ["bash", "-euo", "pipefail", "-c", code] if lang == "sh" else [python, "-c", code]
+        done = subprocess.run(command, cwd=default_server.cwd, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"{lang} block failed:\n{code}\n{done.stdout}\n{done.stderr}"
+        if lang == "sh":
+            for line in done.stdout.splitlines():
+                assert line.startswith(("{", "[")), f"every curl answer is JSON: {line}"

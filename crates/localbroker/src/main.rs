@@ -28,7 +28,11 @@ enum Command {
     /// Serve the API (the default).
     Serve(ServeArgs),
     /// Print the coverage of IBKR's operations as Markdown.
-    Coverage,
+    Coverage {
+        /// The whole coverage page (docs/coverage.md), every operation listed.
+        #[arg(long)]
+        document: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -56,8 +60,8 @@ struct ServeArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Coverage) => {
-            print!("{}", coverage::markdown());
+        Some(Command::Coverage { document }) => {
+            print!("{}", if document { coverage::document() } else { coverage::summary() });
             Ok(())
         }
         Some(Command::Serve(args)) => serve(args),

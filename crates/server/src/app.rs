@@ -2,14 +2,15 @@
 
 use std::sync::LazyLock;
 
-use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::{Method, Request, StatusCode, Uri};
+use axum::{Router, middleware};
 use tower::Layer;
 use tower::util::{MapRequest, MapRequestLayer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::require_session;
 use crate::docs::ApiDoc;
 use crate::error::ApiError;
 use crate::spec::{SpecMatch, SpecRoutes};
@@ -54,7 +55,9 @@ fn trim_trailing_slash<B>(mut request: Request<B>) -> Request<B> {
 
 fn router(state: AppState) -> Router {
     let (trading, _) = trading::router().split_for_parts();
-    let trading = trading.method_not_allowed_fallback(wrong_method);
+    let trading = trading
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_session))
+        .method_not_allowed_fallback(wrong_method);
     let (control, _) = control::router().split_for_parts();
     Router::new()
         .nest("/v1/api", trading.clone())

@@ -92,3 +92,18 @@ pub async fn gateway_login(
         })
         .ok_or(LoginError::Broker(crate::broker::BrokerError::Unavailable))
 }
+
+/// Middleware for the Trading API: every call needs a logged-in session, as at IBKR, where
+/// `trsrv`, `iserver` and `portfolio` alike answer 401 after a logout.
+pub async fn require_session(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    caller: Caller,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match caller.read(&app, |_, _| ()).await {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}

@@ -90,6 +90,10 @@ async fn after_logout_everything_is_401_until_a_login() {
         (Method::GET, "/v1/api/portfolio/accounts"),
         (Method::GET, "/v1/api/sso/validate"),
         (Method::POST, "/v1/api/logout"),
+        (Method::GET, "/v1/api/trsrv/stocks?symbols=AAPL"),
+        (Method::GET, "/v1/api/iserver/secdef/search?symbol=AAPL"),
+        (Method::GET, "/v1/api/trsrv/secdef/schedule?assetClass=STK&symbol=AAPL"),
+        (Method::GET, "/v1/portal/iserver/contract/265598/info"),
     ] {
         let reply = app.request(method.clone(), path, None).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}");

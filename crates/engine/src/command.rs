@@ -18,9 +18,6 @@ pub enum Command {
     GatewayLogin { user: Username },
     /// The session ended (`/logout`).
     Logout { session: SessionId },
-    /// The session's brokerage (`iserver`) connection was (re)opened: `ssodh/init` or
-    /// `reauthenticate`.
-    OpenBrokerage { session: SessionId, compete: bool },
     /// The session switched the account that trading calls act on by default.
     SelectAccount { session: SessionId, account: AccountId },
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 use model::{AccountId, SessionId, Username};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::state::{Account, Session, State, User};
@@ -17,6 +18,47 @@ const FIRST_USER_ID: u64 = 10_000_001;
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     state: State,
+}
+
+/// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
+/// older snapshots are then ignored and the journal is replayed instead.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// Why snapshot bytes could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not JSON of the expected shape.
+    #[error("snapshot does not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+    /// Written by a version with another state format.
+    #[error("snapshot format {found}, expected {expected}")]
+    Format { found: u32, expected: u32 },
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    format: u32,
+    state: &'a State,
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    format: u32,
+    state: State,
+}
+
+/// Feeds serialised bytes straight into the hasher, without building the whole snapshot.
+struct DigestWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for DigestWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A SHA-256 hash of the canonical state: equal digests mean equal states.
@@ -44,20 +86,31 @@ impl Engine {
     /// Restores an engine from [`Engine::snapshot`] bytes.
     ///
     /// # Errors
-    /// When the bytes are not a snapshot of this engine's state format.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        Ok(Self { state: serde_json::from_slice(bytes)? })
+    /// [`SnapshotError`] when the bytes are not a snapshot of this version's state format; the
+    /// journal then has to be replayed from its start.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        let snapshot: SnapshotOwned = serde_json::from_slice(bytes)?;
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(SnapshotError::Format { found: snapshot.format, expected: SNAPSHOT_FORMAT });
+        }
+        Ok(Self { state: snapshot.state })
     }
 
-    /// The canonical serialisation of the state, from which [`Engine::from_snapshot`] rebuilds it.
-    pub fn snapshot(&self) -> Vec<u8> {
-        // Serialising plain data with string keys cannot fail.
-        serde_json::to_vec(&self.state).unwrap_or_default()
+    /// The state, serialised with its format version, for [`Engine::from_snapshot`].
+    ///
+    /// # Errors
+    /// When the state cannot be serialised (a map key that is not a string).
+    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        Ok(serde_json::to_vec(&SnapshotRef { format: SNAPSHOT_FORMAT, state: &self.state })?)
     }
 
     /// The hash of the canonical state.
     pub fn digest(&self) -> Digest {
-        Digest(Sha256::digest(self.snapshot()).into())
+        let mut hasher = Sha256::new();
+        // Writing into a hasher cannot fail; a state that cannot be serialised hashes as what
+        // was written of it, which still differs from any other state's digest.
+        let _ = serde_json::to_writer(DigestWriter(&mut hasher), &self.state);
+        Digest(hasher.finalize().into())
     }
 
     /// Read access to the state.
@@ -79,7 +132,6 @@ impl Engine {
             Command::CreateWorld { seed, world } => self.create_world(at, *seed, world)?,
             Command::GatewayLogin { user } => self.gateway_login(at, user)?,
             Command::Logout { session } => self.logout(session)?,
-            Command::OpenBrokerage { session, compete: _ } => self.open_brokerage(session)?,
             Command::SelectAccount { session, account } => self.select_account(session, account)?,
         };
         self.state.now = Some(at);
@@ -128,19 +180,10 @@ impl Engine {
             events.push(Event::SessionClosed { session: previous });
         }
         let id = self.next_session_id();
-        let session = Session {
-            id: id.clone(),
-            user: username.clone(),
-            opened_at: at,
-            // The gateway connects the brokerage session as part of its login.
-            brokerage: true,
-            competing: false,
-            selected_account,
-        };
+        let session = Session { id: id.clone(), user: username.clone(), opened_at: at, selected_account };
         self.state.sessions.insert(id.clone(), session);
         self.state.gateway_session = Some(id.clone());
-        events.push(Event::SessionOpened { session: id.clone(), user: username.clone() });
-        events.push(Event::BrokerageOpened { session: id });
+        events.push(Event::SessionOpened { session: id, user: username.clone() });
         Ok(events)
     }
 
@@ -152,25 +195,14 @@ impl Engine {
         Ok(vec![Event::SessionClosed { session: id.clone() }])
     }
 
-    fn open_brokerage(&mut self, id: &SessionId) -> Result<Vec<Event>, EngineError> {
-        let session = self.session_mut(id)?;
-        session.brokerage = true;
-        Ok(vec![Event::BrokerageOpened { session: id.clone() }])
-    }
-
     fn select_account(&mut self, id: &SessionId, account: &AccountId) -> Result<Vec<Event>, EngineError> {
-        let session = self.state.sessions.get(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
-        let entitled =
-            self.state.users.get(&session.user).is_some_and(|user| user.accounts.contains(account));
-        if !entitled {
-            return Err(EngineError::NotEntitled { user: session.user.clone(), account: account.clone() });
+        let unknown = || EngineError::UnknownSession(id.clone());
+        let user = self.state.sessions.get(id).ok_or_else(unknown)?.user.clone();
+        if !self.state.is_entitled(&user, account) {
+            return Err(EngineError::NotEntitled { user, account: account.clone() });
         }
-        self.session_mut(id)?.selected_account = account.clone();
+        self.state.sessions.get_mut(id).ok_or_else(unknown)?.selected_account = account.clone();
         Ok(vec![Event::AccountSelected { session: id.clone(), account: account.clone() }])
-    }
-
-    fn session_mut(&mut self, id: &SessionId) -> Result<&mut Session, EngineError> {
-        self.state.sessions.get_mut(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))
     }
 
     /// Session ids look like IBKR's (32 hex digits) and are derived from the seed and a counter,
@@ -267,20 +299,41 @@ mod tests {
 
     #[test]
     fn an_inconsistent_world_is_refused() {
-        let mut broken = world();
-        broken.users[0].accounts.push("DU999".parse().unwrap());
-        let refused = Engine::new().apply(at(0), &Command::CreateWorld { seed: 1, world: broken });
-        assert!(matches!(refused, Err(EngineError::InvalidWorld(reason)) if reason.contains("DU999")));
+        let refuse = |world: World, expected: &str| {
+            let refused = Engine::new().apply(at(0), &Command::CreateWorld { seed: 1, world });
+            assert!(
+                matches!(refused, Err(EngineError::InvalidWorld(ref reason)) if reason.contains(expected)),
+                "{refused:?}"
+            );
+        };
+        let mut unknown_account = world();
+        unknown_account.users[0].accounts.push("DU999".parse().unwrap());
+        refuse(unknown_account, "unknown account DU999");
+        let mut listed_twice = world();
+        listed_twice.users[0].accounts.push("DU1234567".parse().unwrap());
+        refuse(listed_twice, "lists account DU1234567 twice");
+        let mut no_accounts = world();
+        no_accounts.users[1].accounts.clear();
+        refuse(no_accounts, "demo2 has no accounts");
+        let mut twin_user = world();
+        twin_user.users.push(twin_user.users[0].clone());
+        refuse(twin_user, "user demo is defined twice");
+        let mut twin_account = world();
+        twin_account.accounts.push(twin_account.accounts[0].clone());
+        refuse(twin_account, "account DU1234567 is defined twice");
+        refuse(World { users: Vec::new(), accounts: Vec::new() }, "no users");
+        let mut negative = world();
+        negative.accounts[0].cash.insert(Currency::USD, Decimal::new(-1, 0));
+        refuse(negative, "negative USD cash");
     }
 
     #[test]
-    fn login_selects_the_first_entitled_account_and_connects_the_brokerage() {
+    fn login_selects_the_first_entitled_account() {
         let mut engine = created();
         let id = login(&mut engine, "demo");
         let session = engine.state().gateway_session().unwrap();
         assert_eq!(session.id, id);
         assert_eq!(session.selected_account.as_str(), "DU1234567");
-        assert!(session.brokerage);
         assert_eq!(id.as_str().len(), 32);
     }
 
@@ -324,6 +377,26 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_of_another_format_are_refused() {
+        let bytes = created().snapshot().unwrap();
+        let text = String::from_utf8(bytes).unwrap().replacen("\"format\":1", "\"format\":0", 1);
+        let refused = Engine::from_snapshot(text.as_bytes());
+        assert!(matches!(refused, Err(SnapshotError::Format { found: 0, expected: 1 })));
+        assert!(matches!(Engine::from_snapshot(b"{}"), Err(SnapshotError::Decode(_))));
+    }
+
+    #[test]
+    fn a_session_lasts_a_day() {
+        let mut engine = created();
+        login(&mut engine, "demo");
+        let session = engine.state().gateway_session().unwrap();
+        let opened = session.opened_at;
+        let hours = |h: i64| opened.checked_add(jiff::SignedDuration::from_hours(h)).unwrap();
+        assert!(session.is_active(hours(23)));
+        assert!(!session.is_active(hours(24)));
+    }
+
+    #[test]
     fn time_never_moves_backwards() {
         let mut engine = created();
         engine.apply(at(10), &Command::GatewayLogin { user: "demo".parse().unwrap() }).unwrap();
@@ -347,8 +420,6 @@ mod tests {
         prop_oneof![
             users.prop_map(|u| Command::GatewayLogin { user: u.parse().unwrap() }),
             sessions.clone().prop_map(|session| Command::Logout { session }),
-            (sessions.clone(), any::<bool>())
-                .prop_map(|(session, compete)| Command::OpenBrokerage { session, compete }),
             (sessions, accounts)
                 .prop_map(|(session, a)| Command::SelectAccount { session, account: a.parse().unwrap() }),
         ]
@@ -373,7 +444,7 @@ mod tests {
             let first = run(&commands)?;
             let second = run(&commands)?;
             prop_assert_eq!(first.digest(), second.digest());
-            let restored = Engine::from_snapshot(&first.snapshot()).unwrap();
+            let restored = Engine::from_snapshot(&first.snapshot().unwrap()).unwrap();
             prop_assert_eq!(restored.digest(), first.digest());
             prop_assert_eq!(restored.state(), first.state());
         }

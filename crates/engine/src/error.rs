@@ -6,16 +6,22 @@ use model::{AccountId, SessionId, Username};
 /// refuses it again and leaves the state as it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
+    /// A second `CreateWorld`.
     #[error("the world was already created")]
     WorldExists,
+    /// Anything before the world exists.
     #[error("no world has been created yet")]
     NoWorld,
+    /// The world's parts contradict each other.
     #[error("invalid world: {0}")]
     InvalidWorld(String),
+    /// No such user.
     #[error("unknown user {0}")]
     UnknownUser(Username),
+    /// The session is not open (logged out, replaced, or never existed).
     #[error("session {0} is not open")]
     UnknownSession(SessionId),
+    /// The user may not use the account.
     #[error("account {account} is not available to user {user}")]
     NotEntitled { user: Username, account: AccountId },
 }

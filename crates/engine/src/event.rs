@@ -12,8 +12,6 @@ pub enum Event {
     SessionOpened { session: SessionId, user: Username },
     /// A session ended, by logout or because a new gateway login replaced it.
     SessionClosed { session: SessionId },
-    /// The session's brokerage connection is established.
-    BrokerageOpened { session: SessionId },
     /// The session now acts on `account` by default.
     AccountSelected { session: SessionId, account: AccountId },
 }

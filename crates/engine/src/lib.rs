@@ -23,7 +23,7 @@ mod engine;
 mod error;
 
 pub use command::Command;
-pub use engine::{Digest, Engine};
+pub use engine::{Digest, Engine, SNAPSHOT_FORMAT, SnapshotError};
 pub use error::EngineError;
 pub use event::Event;
 pub use jiff::Timestamp;

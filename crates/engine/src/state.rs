@@ -68,10 +68,6 @@ pub struct Session {
     pub user: Username,
     /// When.
     pub opened_at: Timestamp,
-    /// Whether the brokerage (`iserver`) connection is established.
-    pub brokerage: bool,
-    /// Whether another session of the same user competes for the brokerage connection.
-    pub competing: bool,
     /// The account trading calls act on when they name none.
     pub selected_account: AccountId,
 }
@@ -80,6 +76,12 @@ impl Session {
     /// When the session ends by itself.
     pub fn expires_at(&self) -> Timestamp {
         self.opened_at.saturating_add(SESSION_LIFETIME).unwrap_or(self.opened_at)
+    }
+
+    /// Whether the session is still open at `now`: after its lifetime it answers like a
+    /// logged-out one, until the user logs in again, as IBKR's daily session end does.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        now < self.expires_at()
     }
 }
 
@@ -92,11 +94,6 @@ impl State {
     /// The instant of the last applied command, once there is one.
     pub fn now(&self) -> Option<Timestamp> {
         self.now
-    }
-
-    /// When the world was created; `None` before the first command.
-    pub fn created_at(&self) -> Option<Timestamp> {
-        self.created_at
     }
 
     /// A user by name.
@@ -114,14 +111,20 @@ impl State {
         self.accounts.get(id)
     }
 
-    /// All accounts, by id.
-    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
-        self.accounts.values()
+    /// The accounts a user is entitled to, in the user's order.
+    fn accounts_of<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a Account> + 'a {
+        user.accounts.iter().filter_map(|id| self.accounts.get(id))
     }
 
-    /// The accounts a user is entitled to, in the user's order.
-    pub fn accounts_of<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a Account> + 'a {
-        user.accounts.iter().filter_map(|id| self.accounts.get(id))
+    /// The accounts the session's user is entitled to, in the user's order: everything a
+    /// request in this session may see.
+    pub fn entitled_accounts<'a>(&'a self, session: &'a Session) -> impl Iterator<Item = &'a Account> + 'a {
+        self.users.get(&session.user).into_iter().flat_map(|user| self.accounts_of(user))
+    }
+
+    /// Whether `username` may see and act on `account`.
+    pub fn is_entitled(&self, username: &Username, account: &AccountId) -> bool {
+        self.users.get(username).is_some_and(|user| user.accounts.contains(account))
     }
 
     /// An open session by id.

@@ -74,6 +74,10 @@ impl World {
             if user.accounts.is_empty() {
                 return invalid(format!("user {} has no accounts", user.username));
             }
+            let mut listed = BTreeSet::new();
+            if let Some(twice) = user.accounts.iter().find(|id| !listed.insert(*id)) {
+                return invalid(format!("user {} lists account {twice} twice", user.username));
+            }
             if let Some(missing) = user.accounts.iter().find(|id| !accounts.contains(id)) {
                 return invalid(format!("user {} is entitled to unknown account {missing}", user.username));
             }

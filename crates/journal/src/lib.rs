@@ -24,7 +24,7 @@ mod store;
 
 pub use error::JournalError;
 pub use postgres::PgStore;
-pub use record::{RESOLUTION_NANOS, Record, Snapshot};
+pub use record::{Record, Snapshot};
 pub use recovery::{Recovered, recover};
 pub use sqlite::SqliteStore;
 pub use store::{AnyStore, Store};

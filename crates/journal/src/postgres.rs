@@ -6,11 +6,8 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, Row as _};
 
-use crate::record::{Row, check_continues, to_i64, to_u64};
+use crate::record::{Row, SNAPSHOTS_KEPT, check_continues, to_i64, to_u64};
 use crate::{JournalError, Record, Snapshot, Store};
-
-/// How many snapshots to keep: the newest, and one before it.
-const SNAPSHOTS_KEPT: i64 = 2;
 
 /// A journal in a PostgreSQL database.
 #[derive(Debug)]
@@ -32,6 +29,9 @@ impl PgStore {
         if let Some(schema) = schema {
             options = options.options([("search_path", schema)]);
         }
+        // Whatever the server's default, a commit must be on disk before it returns: an
+        // acknowledged command may never be lost.
+        let options = options.options([("synchronous_commit", "on")]);
         let mut connection = PgConnection::connect_with(&options).await?;
         take_leadership(&mut connection).await?;
         sqlx::raw_sql(
@@ -105,10 +105,6 @@ impl Store for PgStore {
             .collect()
     }
 
-    fn last_seq(&self) -> u64 {
-        self.last_seq
-    }
-
     async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), JournalError> {
         let mut transaction = self.connection.begin().await?;
         sqlx::query(
@@ -129,11 +125,11 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn latest_snapshot(&mut self) -> Result<Option<Snapshot>, JournalError> {
-        let row = sqlx::query("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut self.connection)
+    async fn snapshots(&mut self) -> Result<Vec<Snapshot>, JournalError> {
+        let rows = sqlx::query("SELECT seq, state FROM snapshots ORDER BY seq DESC")
+            .fetch_all(&mut self.connection)
             .await?;
-        Ok(row.map(|row| Snapshot { seq: to_u64(row.get(0)), state: row.get(1) }))
+        Ok(rows.into_iter().map(|row| Snapshot { seq: to_u64(row.get(0)), state: row.get(1) }).collect())
     }
 
     async fn close(mut self) {

@@ -32,7 +32,11 @@ pub(crate) struct Row {
 }
 
 /// The journal keeps time to the microsecond; finer instants would not replay identically.
-pub const RESOLUTION_NANOS: i128 = 1_000;
+const RESOLUTION_NANOS: i128 = 1_000;
+
+/// How many snapshots a store keeps: the newest, and the one before in case the newest cannot
+/// be read.
+pub(crate) const SNAPSHOTS_KEPT: i64 = 2;
 
 impl Record {
     pub(crate) fn to_row(&self) -> Result<Row, JournalError> {

@@ -22,21 +22,26 @@ pub struct Recovered {
     pub replayed: u64,
 }
 
-/// Loads the newest snapshot and replays every record after it. Commands the engine refused
-/// when they were first applied are refused again, identically, so they change nothing.
+/// Loads the newest snapshot that can be read and replays every record after it. A snapshot
+/// that cannot be read (torn, or of an older state format) is skipped: the journal itself is the
+/// truth, and without any usable snapshot it is replayed from its start. Commands the engine
+/// refused when they were first applied are refused again, identically, so they change nothing.
 ///
 /// # Errors
-/// A database error, an unreadable record or snapshot, or a gap in the sequence.
+/// A database error, an unreadable record, or a gap in the sequence.
 pub async fn recover<S: Store>(store: &mut S) -> Result<Recovered, JournalError> {
-    let snapshot = store.latest_snapshot().await?;
-    let (mut engine, snapshot_seq) = match snapshot {
-        Some(snapshot) => {
-            let engine = Engine::from_snapshot(&snapshot.state)
-                .map_err(|e| JournalError::Corrupt { seq: snapshot.seq, reason: format!("snapshot: {e}") })?;
-            (engine, Some(snapshot.seq))
+    let mut start = None;
+    for snapshot in store.snapshots().await? {
+        match Engine::from_snapshot(&snapshot.state) {
+            Ok(engine) => {
+                start = Some((engine, snapshot.seq));
+                break;
+            }
+            Err(error) => tracing::warn!(seq = snapshot.seq, %error, "skipping an unusable snapshot"),
         }
-        None => (Engine::new(), None),
-    };
+    }
+    let snapshot_seq = start.as_ref().map(|(_, seq)| *seq);
+    let mut engine = start.map_or_else(Engine::new, |(engine, _)| engine);
     let mut last_seq = snapshot_seq.unwrap_or(0);
     let mut last_at = engine.state().now();
     let mut replayed = 0;

@@ -6,14 +6,11 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Row as _, Sqlite, SqliteConnection};
 
-use crate::record::{Row, check_continues, to_i64, to_u64};
+use crate::record::{Row, SNAPSHOTS_KEPT, check_continues, to_i64, to_u64};
 use crate::{JournalError, Record, Snapshot, Store};
 
 /// Rows per `INSERT` statement, well below SQLite's bound-parameter limit.
 const ROWS_PER_STATEMENT: usize = 300;
-
-/// How many snapshots to keep: the newest, and one before it in case the newest is torn.
-const SNAPSHOTS_KEPT: i64 = 2;
 
 /// A journal in a SQLite database file.
 #[derive(Debug)]
@@ -95,10 +92,6 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    fn last_seq(&self) -> u64 {
-        self.last_seq
-    }
-
     async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), JournalError> {
         let mut transaction = self.connection.begin().await?;
         sqlx::query("INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)")
@@ -116,11 +109,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn latest_snapshot(&mut self) -> Result<Option<Snapshot>, JournalError> {
-        let row = sqlx::query("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut self.connection)
+    async fn snapshots(&mut self) -> Result<Vec<Snapshot>, JournalError> {
+        let rows = sqlx::query("SELECT seq, state FROM snapshots ORDER BY seq DESC")
+            .fetch_all(&mut self.connection)
             .await?;
-        Ok(row.map(|row| Snapshot { seq: to_u64(row.get(0)), state: row.get(1) }))
+        Ok(rows.into_iter().map(|row| Snapshot { seq: to_u64(row.get(0)), state: row.get(1) }).collect())
     }
 
     async fn close(self) {

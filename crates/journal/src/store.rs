@@ -23,9 +23,6 @@ pub trait Store: Send {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Record>, JournalError>> + Send;
 
-    /// The sequence number of the last record, 0 for an empty journal.
-    fn last_seq(&self) -> u64;
-
     /// Stores a snapshot, keeping only the newest ones.
     ///
     /// # Errors
@@ -33,11 +30,11 @@ pub trait Store: Send {
     fn save_snapshot(&mut self, snapshot: &Snapshot)
     -> impl Future<Output = Result<(), JournalError>> + Send;
 
-    /// The newest snapshot, if any.
+    /// The kept snapshots, newest first.
     ///
     /// # Errors
     /// A database error.
-    fn latest_snapshot(&mut self) -> impl Future<Output = Result<Option<Snapshot>, JournalError>> + Send;
+    fn snapshots(&mut self) -> impl Future<Output = Result<Vec<Snapshot>, JournalError>> + Send;
 
     /// Closes the connection after everything written is durable.
     fn close(self) -> impl Future<Output = ()> + Send;
@@ -67,13 +64,6 @@ impl Store for AnyStore {
         }
     }
 
-    fn last_seq(&self) -> u64 {
-        match self {
-            Self::Sqlite(store) => store.last_seq(),
-            Self::Postgres(store) => store.last_seq(),
-        }
-    }
-
     async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), JournalError> {
         match self {
             Self::Sqlite(store) => store.save_snapshot(snapshot).await,
@@ -81,10 +71,10 @@ impl Store for AnyStore {
         }
     }
 
-    async fn latest_snapshot(&mut self) -> Result<Option<Snapshot>, JournalError> {
+    async fn snapshots(&mut self) -> Result<Vec<Snapshot>, JournalError> {
         match self {
-            Self::Sqlite(store) => store.latest_snapshot().await,
-            Self::Postgres(store) => store.latest_snapshot().await,
+            Self::Sqlite(store) => store.snapshots().await,
+            Self::Postgres(store) => store.snapshots().await,
         }
     }
 

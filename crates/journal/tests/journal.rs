@@ -127,10 +127,9 @@ async fn postgres() -> PgBackend {
 async fn appends_are_read_back_in_order(backend: &impl Backend) {
     let records = history(25);
     let mut store = backend.open().await.unwrap();
-    assert_eq!(store.last_seq(), 0);
+    assert_eq!(store.read_after(0, 100).await.unwrap(), []);
     store.append(&records[..10]).await.unwrap();
     store.append(&records[10..]).await.unwrap();
-    assert_eq!(store.last_seq(), 25);
     assert_eq!(store.read_after(0, 100).await.unwrap(), records);
     assert_eq!(store.read_after(20, 3).await.unwrap(), records[20..23]);
 }
@@ -151,7 +150,8 @@ async fn times_finer_than_a_microsecond_are_refused(backend: &impl Backend) {
     records[1].at = Timestamp::from_nanosecond(records[1].at.as_nanosecond() + 1).unwrap();
     let mut store = backend.open().await.unwrap();
     assert!(matches!(store.append(&records).await, Err(JournalError::Corrupt { seq: 2, .. })));
-    assert_eq!(store.last_seq(), 0, "nothing of the batch was stored");
+    assert_eq!(store.read_after(0, 100).await.unwrap(), [], "nothing of the batch was stored");
+    store.append(&records[..1]).await.unwrap();
 }
 
 async fn a_large_batch_is_one_append(backend: &impl Backend) {
@@ -167,7 +167,10 @@ async fn what_was_appended_survives_reopening(backend: &impl Backend) {
     store.append(&records).await.unwrap();
     store.close().await;
     let mut reopened = backend.open().await.unwrap();
-    assert_eq!(reopened.last_seq(), 12);
+    assert!(matches!(
+        reopened.append(&records[11..]).await,
+        Err(JournalError::Gap { expected: 13, found: 12 })
+    ));
     assert_eq!(reopened.read_after(0, 100).await.unwrap(), records);
 }
 
@@ -180,11 +183,12 @@ async fn one_process_writes_a_journal_at_a_time(backend: &impl Backend) {
 
 async fn only_the_newest_snapshots_are_kept(backend: &impl Backend) {
     let mut store = backend.open().await.unwrap();
-    assert_eq!(store.latest_snapshot().await.unwrap(), None);
+    assert_eq!(store.snapshots().await.unwrap(), []);
     for seq in [5, 10, 15] {
         store.save_snapshot(&Snapshot { seq, state: vec![u8::try_from(seq).unwrap(); 3] }).await.unwrap();
     }
-    assert_eq!(store.latest_snapshot().await.unwrap(), Some(Snapshot { seq: 15, state: vec![15; 3] }));
+    let kept = store.snapshots().await.unwrap();
+    assert_eq!(kept, [Snapshot { seq: 15, state: vec![15; 3] }, Snapshot { seq: 10, state: vec![10; 3] }]);
 }
 
 async fn recovery_reaches_the_same_state_with_and_without_a_snapshot(backend: &impl Backend) {
@@ -199,12 +203,36 @@ async fn recovery_reaches_the_same_state_with_and_without_a_snapshot(backend: &i
     assert_eq!(full.last_at, Some(at(40)));
     assert_eq!(full.engine.digest(), expected.digest());
 
-    let snapshot = Snapshot { seq: 17, state: engine_after(&records[..17]).snapshot() };
+    let snapshot = Snapshot { seq: 17, state: engine_after(&records[..17]).snapshot().unwrap() };
     store.save_snapshot(&snapshot).await.unwrap();
     let from_snapshot = recover(&mut store).await.unwrap();
     assert_eq!(from_snapshot.snapshot_seq, Some(17));
     assert_eq!(from_snapshot.replayed, 23);
     assert_eq!(from_snapshot.engine.digest(), expected.digest());
+}
+
+async fn unusable_snapshots_are_skipped(backend: &impl Backend) {
+    let records = history(30);
+    let expected = engine_after(&records);
+    let mut store = backend.open().await.unwrap();
+    store.append(&records).await.unwrap();
+    let older = Snapshot { seq: 10, state: engine_after(&records[..10]).snapshot().unwrap() };
+    store.save_snapshot(&older).await.unwrap();
+    store.save_snapshot(&Snapshot { seq: 20, state: b"torn".to_vec() }).await.unwrap();
+    let recovered = recover(&mut store).await.unwrap();
+    assert_eq!((recovered.snapshot_seq, recovered.replayed), (Some(10), 20), "the older snapshot is used");
+    assert_eq!(recovered.engine.digest(), expected.digest());
+
+    let from_an_older_version =
+        String::from_utf8(older.state.clone()).unwrap().replacen("\"format\":1", "\"format\":0", 1);
+    store.save_snapshot(&Snapshot { seq: 25, state: from_an_older_version.into_bytes() }).await.unwrap();
+    let replayed = recover(&mut store).await.unwrap();
+    assert_eq!(
+        (replayed.snapshot_seq, replayed.replayed),
+        (None, 30),
+        "no usable snapshot: the whole journal"
+    );
+    assert_eq!(replayed.engine.digest(), expected.digest());
 }
 
 macro_rules! suite {
@@ -231,4 +259,5 @@ suite!(
     one_process_writes_a_journal_at_a_time,
     only_the_newest_snapshots_are_kept,
     recovery_reaches_the_same_state_with_and_without_a_snapshot,
+    unusable_snapshots_are_skipped,
 );

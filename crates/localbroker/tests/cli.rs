@@ -173,6 +173,20 @@ async fn a_broken_world_file_is_reported_and_nothing_starts() {
 }
 
 #[tokio::test]
+async fn addresses_off_loopback_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--http", "--listen", "0.0.0.0:0", "--data-dir", "data"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0:0"), "{stderr}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[tokio::test]
 async fn https_is_served_with_a_certificate_valid_for_127_0_0_1() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");

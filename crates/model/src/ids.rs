@@ -31,10 +31,13 @@ impl fmt::Display for Conid {
 /// Why a string is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
+    /// Not a conid.
     #[error("conid must be a positive integer, got {0:?}")]
     Conid(String),
+    /// Not an account id.
     #[error("account id must be 1 to 20 upper-case letters or digits, got {0:?}")]
     Account(String),
+    /// Not a username.
     #[error("username must be 1 to 64 letters, digits, '.', '_' or '-', got {0:?}")]
     Username(String),
 }

@@ -24,7 +24,8 @@ pub enum ShareKind {
 }
 
 /// One band of a price-dependent tick size: prices at or above `lower_edge` move in steps of
-/// `increment` (US stocks tick by 0.0001 below one dollar and by 0.01 above).
+/// `increment`. Most instruments have a single band from zero; a sub-dollar stock can have a
+/// finer band below one dollar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TickRule {
     /// The lowest price this band applies to.

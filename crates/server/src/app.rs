@@ -7,6 +7,7 @@ use axum::http::{Method, Request, StatusCode, Uri};
 use axum::{Router, middleware};
 use tower::Layer;
 use tower::util::{MapRequest, MapRequestLayer};
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -68,6 +69,8 @@ fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
         .fallback(unrouted)
         .method_not_allowed_fallback(wrong_method)
+        // A span per request (method, path, status, latency) for LOCALBROKER_LOG=debug.
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

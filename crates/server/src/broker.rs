@@ -13,6 +13,7 @@
 //! committing the next. Reads skip the journal and go straight to the engine thread, in the
 //! order they arrive, interleaved with applied batches.
 
+use std::panic::AssertUnwindSafe;
 use std::thread::JoinHandle;
 
 use engine::{Command, Engine, EngineError, Event, Timestamp};
@@ -38,7 +39,7 @@ pub enum BrokerError {
     /// The engine refused the command; nothing changed.
     #[error(transparent)]
     Rejected(#[from] EngineError),
-    /// The broker is shutting down or its journal failed; the command was not applied.
+    /// The broker is stopping, or its journal or engine failed; the command was not applied.
     #[error("the broker is not accepting commands")]
     Unavailable,
 }
@@ -59,21 +60,26 @@ impl Default for BrokerOptions {
 /// How the broker's state came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// The journal was empty: the genesis command created a new world.
+    /// The journal was empty: the genesis commands created a new world.
     Created,
-    /// The state was recovered from the journal, `replayed` records after the snapshot.
+    /// The state was recovered from the journal: `last_seq` records, of which `replayed` were
+    /// applied on top of a snapshot (all of them without one).
     Recovered { last_seq: u64, replayed: u64 },
 }
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The journal could not be read.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The genesis commands were refused: the world file is inconsistent.
     #[error("the world cannot be created: {0}")]
     World(EngineError),
+    /// The broker stopped before the world was created.
     #[error("the broker stopped while creating the world")]
     Stopped,
+    /// The operating system refused a thread.
     #[error("cannot start the engine thread: {0}")]
     Thread(std::io::Error),
 }
@@ -86,28 +92,39 @@ pub struct Running {
     engine_thread: JoinHandle<()>,
 }
 
+type Outcome = Result<Vec<Event>, EngineError>;
+
+/// What the writer receives.
 enum Inbound {
-    Command { command: Command, reply: oneshot::Sender<Result<Vec<Event>, EngineError>> },
+    /// Commands to journal in one transaction and apply in order, with their outcomes' way back.
+    Commands { commands: Vec<Command>, reply: oneshot::Sender<Vec<Outcome>> },
+    /// Journal nothing more.
     Stop,
 }
 
-type Reply = oneshot::Sender<Result<Vec<Event>, EngineError>>;
+/// Where the outcomes of one [`Inbound::Commands`] go: its `count` records' results.
+struct Pending {
+    count: usize,
+    reply: oneshot::Sender<Vec<Outcome>>,
+}
+
 type ReadFn = Box<dyn FnOnce(&Engine) + Send>;
 
+/// What the engine thread receives.
 enum Work {
     Apply {
         records: Vec<Record>,
-        replies: Vec<Reply>,
+        pending: Vec<Pending>,
     },
     Read(ReadFn),
     /// Apply nothing more; send the final snapshot back.
-    Stop(oneshot::Sender<Snapshot>),
+    Stop(oneshot::Sender<Option<Snapshot>>),
 }
 
 impl Broker {
     /// Recovers the state from `store` and starts the writer and the engine thread. On an empty
     /// journal, the `genesis` commands (a [`Command::CreateWorld`] first) become its first
-    /// records.
+    /// records, journaled together: a crash leaves the world either whole or not begun.
     ///
     /// # Errors
     /// When the journal cannot be read or the genesis world is invalid.
@@ -150,12 +167,8 @@ impl Broker {
         let broker = Self { writer: writer_tx.clone(), engine: engine_tx };
         let running = Running { writer: writer_tx, writer_task, engine_thread };
         if origin == Origin::Created {
-            for command in genesis {
-                broker.execute(command).await.map_err(|error| match error {
-                    BrokerError::Rejected(error) => StartError::World(error),
-                    BrokerError::Unavailable => StartError::Stopped,
-                })?;
-            }
+            let outcomes = broker.execute_all(genesis).await.map_err(|_| StartError::Stopped)?;
+            outcomes.into_iter().collect::<Result<Vec<_>, _>>().map_err(StartError::World)?;
         }
         Ok((broker, running, origin))
     }
@@ -166,16 +179,29 @@ impl Broker {
     /// [`BrokerError::Rejected`] when the engine refused it (nothing changed);
     /// [`BrokerError::Unavailable`] when it could not be journaled.
     pub async fn execute(&self, command: Command) -> Result<Vec<Event>, BrokerError> {
+        let outcome = self.execute_all(vec![command]).await?.pop().ok_or(BrokerError::Unavailable)?;
+        Ok(outcome?)
+    }
+
+    /// Journals `commands` in one transaction, then applies them in order; each may still be
+    /// refused on its own.
+    ///
+    /// # Errors
+    /// [`BrokerError::Unavailable`] when they could not be journaled; none was applied then.
+    pub async fn execute_all(&self, commands: Vec<Command>) -> Result<Vec<Outcome>, BrokerError> {
         let (reply, answer) = oneshot::channel();
-        self.writer.send(Inbound::Command { command, reply }).await.map_err(|_| BrokerError::Unavailable)?;
-        Ok(answer.await.map_err(|_| BrokerError::Unavailable)??)
+        self.writer
+            .send(Inbound::Commands { commands, reply })
+            .await
+            .map_err(|_| BrokerError::Unavailable)?;
+        answer.await.map_err(|_| BrokerError::Unavailable)
     }
 
     /// Runs `query` on the engine thread and returns its result. Queries see every command
     /// acknowledged before they were sent.
     ///
     /// # Errors
-    /// [`BrokerError::Unavailable`] once the broker has stopped.
+    /// [`BrokerError::Unavailable`] once the broker has stopped, or if `query` panicked.
     pub async fn read<R, F>(&self, query: F) -> Result<R, BrokerError>
     where
         R: Send + 'static,
@@ -217,22 +243,48 @@ fn run_engine(
     let mut since_snapshot = 0;
     while let Some(work) = inbox.blocking_recv() {
         match work {
-            Work::Apply { records, replies } => {
-                for (record, reply) in records.into_iter().zip(replies) {
-                    let _ = reply.send(engine.apply(record.at, &record.command));
-                    last_seq = record.seq;
-                    since_snapshot += 1;
+            Work::Apply { records, pending } => {
+                let mut records = records.into_iter();
+                for Pending { count, reply } in pending {
+                    let outcomes = records
+                        .by_ref()
+                        .take(count)
+                        .map(|record| {
+                            last_seq = record.seq;
+                            engine.apply(record.at, &record.command)
+                        })
+                        .collect();
+                    let _ = reply.send(outcomes);
+                    since_snapshot += count as u64;
                 }
                 if since_snapshot >= options.snapshot_every {
-                    let _ = snapshots.send(Snapshot { seq: last_seq, state: engine.snapshot() });
+                    if let Some(snapshot) = snapshot_of(&engine, last_seq) {
+                        let _ = snapshots.send(snapshot);
+                    }
                     since_snapshot = 0;
                 }
             }
-            Work::Read(query) => query(&engine),
+            // A query only borrows the engine, so a panicking one cannot leave the state half
+            // changed: its caller gets no answer (503) and the engine carries on.
+            Work::Read(query) => {
+                if std::panic::catch_unwind(AssertUnwindSafe(|| query(&engine))).is_err() {
+                    tracing::error!("a read query panicked");
+                }
+            }
             Work::Stop(done) => {
-                let _ = done.send(Snapshot { seq: last_seq, state: engine.snapshot() });
+                let _ = done.send(snapshot_of(&engine, last_seq));
                 return;
             }
+        }
+    }
+}
+
+fn snapshot_of(engine: &Engine, seq: u64) -> Option<Snapshot> {
+    match engine.snapshot() {
+        Ok(state) => Some(Snapshot { seq, state }),
+        Err(error) => {
+            tracing::error!(%error, seq, "cannot snapshot the state; recovery will replay more");
+            None
         }
     }
 }
@@ -243,8 +295,9 @@ struct Writer {
     next_seq: u64,
     last_at: Option<Timestamp>,
     engine: mpsc::Sender<Work>,
-    /// Set after an append failed: the journal's state is then unknown, so nothing more is
-    /// accepted until a restart recovers from what is durable.
+    /// Set after an append failed or the engine stopped: the journal may then hold commands the
+    /// engine never applied, so nothing more is accepted until a restart recovers from what is
+    /// durable.
     failed: bool,
 }
 
@@ -260,11 +313,7 @@ impl Writer {
                 biased;
                 Some(snapshot) = snapshots.recv() => self.save_snapshot(&snapshot).await,
                 received = inbox.recv_many(&mut batch, MAX_BATCH) => {
-                    if received == 0 {
-                        break;
-                    }
-                    let stop = self.commit(&mut batch).await;
-                    if stop {
+                    if received == 0 || self.commit(&mut batch).await {
                         break;
                     }
                 }
@@ -278,22 +327,29 @@ impl Writer {
     /// found.
     async fn commit(&mut self, batch: &mut Vec<Inbound>) -> bool {
         let mut records = Vec::with_capacity(batch.len());
-        let mut replies = Vec::with_capacity(batch.len());
+        let mut pending = Vec::with_capacity(batch.len());
         let mut stop = false;
         for inbound in batch.drain(..) {
             match inbound {
-                // Commands after the stop marker are dropped unanswered: their callers see
-                // the broker as unavailable.
-                Inbound::Command { .. } if stop || self.failed => {}
-                Inbound::Command { command, reply } => {
-                    let at = self.admission_time();
-                    records.push(Record { seq: self.next_seq + records.len() as u64, at, command });
-                    replies.push(reply);
+                // Commands after the stop marker, or after a failure, are dropped unanswered:
+                // their callers see the broker as unavailable.
+                Inbound::Commands { .. } if stop || self.failed => {}
+                Inbound::Commands { commands, reply } => {
+                    pending.push(Pending { count: commands.len(), reply });
+                    for command in commands {
+                        let seq = self.next_seq + records.len() as u64;
+                        records.push(Record { seq, at: self.admission_time(), command });
+                    }
                 }
                 Inbound::Stop => stop = true,
             }
         }
         if records.is_empty() {
+            return stop;
+        }
+        if self.engine.is_closed() {
+            tracing::error!("the engine thread has stopped; refusing further commands");
+            self.failed = true;
             return stop;
         }
         if let Err(error) = self.store.append(&records).await {
@@ -302,8 +358,8 @@ impl Writer {
             return stop;
         }
         self.next_seq += records.len() as u64;
-        if self.engine.send(Work::Apply { records, replies }).await.is_err() {
-            tracing::error!("engine thread is gone");
+        if self.engine.send(Work::Apply { records, pending }).await.is_err() {
+            tracing::error!("the engine thread has stopped; refusing further commands");
             self.failed = true;
         }
         stop
@@ -332,7 +388,7 @@ impl Writer {
             while let Ok(snapshot) = snapshots.try_recv() {
                 self.save_snapshot(&snapshot).await;
             }
-            if let Ok(snapshot) = final_snapshot.await
+            if let Ok(Some(snapshot)) = final_snapshot.await
                 && !self.failed
                 && snapshot.seq > 0
             {

@@ -27,9 +27,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| ApiError::bad_request(format!("Bad Request: {}", e.body_text())))?;
+        // An oversized body keeps its 413; other failures to read it are the client's (400).
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            let reason = e.status().canonical_reason().unwrap_or("Bad Request");
+            ApiError::new(e.status(), format!("{reason}: {}", e.body_text()))
+        })?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         serde_json::from_slice(text)
             .map(JsonBody)

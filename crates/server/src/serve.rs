@@ -51,6 +51,11 @@ pub enum ServeError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Broker(#[from] StartError),
+    #[error(
+        "refusing to listen on {0}: only loopback addresses are served, because LocalBroker has no \
+         authentication for other callers yet"
+    )]
+    NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: io::Error },
     #[error("cannot set up HTTPS: {0}")]
@@ -81,16 +86,23 @@ impl Server {
     /// # Errors
     /// A [`ServeError`] naming what could not be set up.
     pub async fn start(settings: Settings) -> Result<Self, ServeError> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
-        let store = open_store(&settings).await?;
-        let genesis = genesis(&settings)?;
-        let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
+        // Off loopback anyone could act as the gateway's user: the strict authentication such an
+        // address needs does not exist yet.
+        if !settings.listen.ip().is_loopback() {
+            return Err(ServeError::NotLoopback(settings.listen));
+        }
+        // Bind first: if the port is taken, nothing is journaled, and a corrected retry can
+        // still choose the world and the seed.
         let listener = std::net::TcpListener::bind(settings.listen)
             .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
             .map_err(|source| ServeError::Listen { addr: settings.listen, source })?;
         let addr =
             listener.local_addr().map_err(|source| ServeError::Listen { addr: settings.listen, source })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
+        let genesis = genesis(&settings)?;
+        let store = open_store(&settings).await?;
+        let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
         let state = AppState {
             broker: broker.clone(),
             catalogue: market::Catalogue::standard(),

@@ -9,22 +9,22 @@ use std::convert::Infallible;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use engine::state::{Session, State};
+use jiff::Timestamp;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The session a trading request acts for.
+/// The session a trading request acts for: in gateway mode, the session logged in at the
+/// gateway. Handlers reach the session only through this extractor, so other ways of naming it
+/// (bearer tokens) change nothing else.
 #[derive(Debug, Clone, Copy)]
-pub enum Caller {
-    /// The session logged in at the gateway.
-    Gateway,
-}
+pub struct Caller;
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Infallible;
 
     async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::Gateway)
+        Ok(Self)
     }
 }
 
@@ -32,18 +32,21 @@ impl Caller {
     /// Runs `query` on the engine with the caller's session.
     ///
     /// # Errors
-    /// 401 when the caller has no open session; 503 when the broker is stopping.
+    /// 401 when the caller has no open session, or its lifetime is over; 503 when the broker
+    /// is stopping.
     pub async fn read<R, F>(self, app: &AppState, query: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
         F: FnOnce(&State, &Session) -> R + Send + 'static,
     {
+        let now = Timestamp::now();
         app.broker
             .read(move |engine| {
                 let state = engine.state();
-                match self {
-                    Self::Gateway => state.gateway_session().map(|session| query(state, session)),
-                }
+                state
+                    .gateway_session()
+                    .filter(|session| session.is_active(now))
+                    .map(|session| query(state, session))
             })
             .await?
             .ok_or_else(ApiError::not_authenticated)

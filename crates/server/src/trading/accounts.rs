@@ -128,7 +128,7 @@ pub struct BrokerageAccounts {
     selected_account: String,
     server_info: ServerInfo,
     session_id: String,
-    /// IBKR's spelling.
+    /// `isFT` as in the spec's example and recorded responses; the spec's schema says `isFt`.
     #[serde(rename = "isFT")]
     is_ft: bool,
     is_paper: bool,
@@ -153,7 +153,7 @@ pub async fn brokerage_accounts(
     let accounts = caller
         .read(&app, move |state, session| {
             let entitled: Vec<&AccountId> =
-                state.user(&session.user).map(|user| user.accounts.iter().collect()).unwrap_or_default();
+                state.entitled_accounts(session).map(|account| &account.id).collect();
             let paper = entitled.iter().all(|id| is_paper(id));
             let ids: Vec<String> = entitled.iter().map(ToString::to_string).collect();
             BrokerageAccounts {
@@ -168,7 +168,7 @@ pub async fn brokerage_accounts(
                 profiles: Vec::new(),
                 selected_account: session.selected_account.to_string(),
                 server_info,
-                session_id: format!("{}.{}", &session.id.as_str()[..8], &session.id.as_str()[8..16]),
+                session_id: brokerage_session_id(session.id.as_str()),
                 is_ft: false,
                 is_paper: paper,
                 accounts: ids,
@@ -176,6 +176,14 @@ pub async fn brokerage_accounts(
         })
         .await?;
     Ok(Json(accounts))
+}
+
+/// IBKR's `sessionId` is two hex groups joined by a dot (`65ee8a41.0000001e`); LocalBroker
+/// forms it from the session id's first sixteen digits.
+fn brokerage_session_id(session: &str) -> String {
+    let head = session.get(..8).unwrap_or(session);
+    let tail = session.get(8..16).unwrap_or_default();
+    format!("{head}.{tail}")
 }
 
 /// `iserver/account`'s body.
@@ -249,7 +257,9 @@ pub struct AccountSearch {
     pattern: String,
 }
 
-/// Searches the caller's accounts by id or holder name.
+/// Searches the caller's accounts by id or holder name. IBKR reserves this search for
+/// advisors with dynamic accounts and answers 503 to others; LocalBroker answers every user,
+/// with their own accounts only.
 #[utoipa::path(
     get,
     path = "/iserver/account/search/{searchPattern}",
@@ -270,9 +280,7 @@ pub async fn search_accounts(
     let matched_accounts = caller
         .read(&app, move |state, session| {
             state
-                .user(&session.user)
-                .into_iter()
-                .flat_map(|user| state.accounts_of(user))
+                .entitled_accounts(session)
                 .filter(|a| a.id.as_str().contains(&needle) || a.title.to_ascii_uppercase().contains(&needle))
                 .map(|a| MatchedAccount {
                     account_id: a.id.to_string(),
@@ -290,8 +298,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paper_accounts_are_recognised_by_their_prefix() {
-        assert!(is_paper(&"DU1234567".parse().unwrap()));
-        assert!(!is_paper(&"U1234567".parse().unwrap()));
+    fn the_brokerage_session_id_has_ibkrs_form() {
+        assert_eq!(brokerage_session_id("1f4d946a3d7625921497fb9b88786662"), "1f4d946a.3d762592");
+        assert_eq!(brokerage_session_id("short"), "short.");
     }
 }

@@ -48,12 +48,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::portfolio_accounts))
         .routes(routes!(portfolio::portfolio_subaccounts))
         .routes(routes!(portfolio::account_meta))
-        .routes(routes!(contracts::stocks))
-        .routes(routes!(contracts::security_definitions))
+        .routes(routes!(contracts::stocks::stocks))
+        .routes(routes!(contracts::secdef::security_definitions))
         .routes(routes!(contracts::search::search_get, contracts::search::search_post))
         .routes(routes!(contracts::info::contract_info))
         .routes(routes!(contracts::info::info_and_rules))
         .routes(routes!(contracts::rules::contract_rules))
         .routes(routes!(contracts::schedule::trading_schedule))
-        .routes(routes!(contracts::currency_pairs))
+        .routes(routes!(contracts::pairs::currency_pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_accounts_are_recognised_by_their_prefix() {
+        assert!(is_paper(&"DU1234567".parse().unwrap()));
+        assert!(!is_paper(&"U1234567".parse().unwrap()));
+    }
 }

@@ -17,8 +17,10 @@ use crate::state::AppState;
 use crate::trading::is_paper;
 
 /// An account as the portfolio endpoints describe it (IBKR's `accountAttributes`). Key
-/// spellings follow the wire, not the spec's schema: `faclient` is lower-case and the
-/// prepaid-crypto flags carry hyphens (`reference/endpoints.md` §3, recorded responses).
+/// spellings follow the wire, not the spec's schema: `faclient` is lower-case (the spec's own
+/// example and recorded responses, though its schema says `faClient`) and the prepaid-crypto
+/// flags carry hyphens (recorded responses). `businessType` is `INDEPENDENT`, as recorded paper
+/// accounts report it, although the schema's enum lists only `IB_SALES` and `IB_PROSERVE`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountAttributes {
@@ -117,14 +119,7 @@ impl AccountAttributes {
 
 async fn entitled_accounts(app: &AppState, caller: Caller) -> Result<Vec<AccountAttributes>, ApiError> {
     caller
-        .read(app, |state, session| {
-            state
-                .user(&session.user)
-                .into_iter()
-                .flat_map(|user| state.accounts_of(user))
-                .map(AccountAttributes::of)
-                .collect()
-        })
+        .read(app, |state, session| state.entitled_accounts(session).map(AccountAttributes::of).collect())
         .await
 }
 
@@ -189,7 +184,7 @@ pub async fn account_meta(
     };
     caller
         .read(&app, move |state, session| {
-            let entitled = state.user(&session.user).is_some_and(|user| user.accounts.contains(&id));
+            let entitled = state.is_entitled(&session.user, &id);
             state.account(&id).filter(|_| entitled).map(AccountAttributes::of)
         })
         .await?

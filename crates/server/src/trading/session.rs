@@ -7,9 +7,9 @@ use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use engine::Command;
-use engine::state::{Session, State as EngineState};
+use engine::state::State as EngineState;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
@@ -85,13 +85,15 @@ impl Hardware {
     }
 }
 
-fn auth_status(state: &EngineState, session: &Session, identity: &ServerIdentity) -> AuthStatus {
+fn auth_status(state: &EngineState, identity: &ServerIdentity) -> AuthStatus {
     let hardware = Hardware::of(state.seed());
     AuthStatus {
-        authenticated: session.brokerage,
-        competing: session.competing,
+        // An open session's brokerage connection is always up; with one session per user
+        // nothing competes for it.
+        authenticated: true,
+        competing: false,
         connected: true,
-        established: session.brokerage,
+        established: true,
         message: String::new(),
         mac: hardware.mac,
         server_info: ServerInfo::of(identity),
@@ -104,7 +106,8 @@ fn millis_until(deadline: Timestamp, now: Timestamp) -> i64 {
     deadline.duration_since(now).as_millis().max(0).try_into().unwrap_or(i64::MAX)
 }
 
-/// Keeps the session alive and reports it.
+/// Reports the session. At IBKR it also keeps an idle session from timing out; LocalBroker's
+/// sessions have no idle timeout, only their daily lifetime.
 #[utoipa::path(
     post,
     path = "/tickle",
@@ -125,7 +128,7 @@ pub async fn tickle(State(app): State<AppState>, caller: Caller) -> Result<Json<
             collission: false,
             user_id: state.user(&session.user).map_or(0, |user| user.user_id),
             hmds: HmdsStatus { error: "no bridge".into() },
-            iserver: IserverStatus { auth_status: auth_status(state, session, &identity) },
+            iserver: IserverStatus { auth_status: auth_status(state, &identity) },
         })
         .await?;
     Ok(Json(response))
@@ -162,7 +165,7 @@ pub async fn auth_status_handler(
     caller: Caller,
 ) -> Result<Json<AuthStatus>, ApiError> {
     let identity = app.identity.clone();
-    Ok(Json(caller.read(&app, move |state, session| auth_status(state, session, &identity)).await?))
+    Ok(Json(caller.read(&app, move |state, _| auth_status(state, &identity)).await?))
 }
 
 /// The brokerage session's status by GET, which the gateway answers like POST.
@@ -180,34 +183,31 @@ pub async fn auth_status_get(state: State<AppState>, caller: Caller) -> Result<J
     auth_status_handler(state, caller).await
 }
 
-/// `ssodh/init`'s body. Clients also send `publish: true`, which has no meaning for a single
-/// gateway and is ignored.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct InitRequest {
-    /// Take the brokerage session over from a competing one.
-    #[serde(default)]
-    compete: Option<bool>,
-}
-
-/// Opens (or re-opens) the brokerage session.
+/// Opens the brokerage session. A LocalBroker session's brokerage connection opens with the
+/// login and stays up until the logout, and each user has one session, so there is nothing to
+/// open or take over (`compete`): the answer reports the session as it is, and nothing is
+/// journaled.
 #[utoipa::path(
     post,
     path = "/iserver/auth/ssodh/init",
     operation_id = "initializeSession",
     tag = "Session",
-    request_body(content = InitRequest, description = "`{\"publish\": true, \"compete\": true}`"),
+    request_body(
+        content = serde_json::Value,
+        description = "IBKR's `{\"publish\": true, \"compete\": true}`; optional"
+    ),
     responses(
-        (status = 200, description = "The brokerage session's new status", body = AuthStatus),
+        (status = 200, description = "The brokerage session's status", body = AuthStatus),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 401, description = "Nobody is logged in", body = ErrorBody),
     )
 )]
 pub async fn init_brokerage(
-    State(app): State<AppState>,
+    state: State<AppState>,
     caller: Caller,
-    JsonBody(request): JsonBody<InitRequest>,
+    JsonBody(_body): JsonBody<serde_json::Value>,
 ) -> Result<Json<AuthStatus>, ApiError> {
-    open_brokerage(&app, caller, request.compete.unwrap_or(false)).await?;
-    auth_status_handler(State(app), caller).await
+    auth_status_handler(state, caller).await
 }
 
 /// IBKR's legacy reauthentication answer.
@@ -216,7 +216,8 @@ pub struct ReauthenticateResponse {
     message: String,
 }
 
-/// Re-opens the brokerage session (the older form of `ssodh/init`, still used by ibeam).
+/// The older form of `ssodh/init`, still used by ibeam. As there, the brokerage session of a
+/// logged-in user is already up; it answers IBKR's acknowledgement.
 #[utoipa::path(
     post,
     path = "/iserver/reauthenticate",
@@ -231,14 +232,8 @@ pub async fn reauthenticate(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ReauthenticateResponse>, ApiError> {
-    open_brokerage(&app, caller, false).await?;
+    caller.read(&app, |_, _| ()).await?;
     Ok(Json(ReauthenticateResponse { message: "triggered".into() }))
-}
-
-async fn open_brokerage(app: &AppState, caller: Caller, compete: bool) -> Result<(), ApiError> {
-    let session = caller.read(app, |_, session| session.id.clone()).await?;
-    app.broker.execute(Command::OpenBrokerage { session, compete }).await?;
-    Ok(())
 }
 
 /// `logout`'s answer.
@@ -345,7 +340,7 @@ pub async fn validate(
     let validation = caller
         .read(&app, move |state, session| {
             let user = state.user(&session.user);
-            let paper = user.is_some_and(|user| state.accounts_of(user).all(|account| is_paper(&account.id)));
+            let paper = state.entitled_accounts(session).all(|account| is_paper(&account.id));
             SsoValidation {
                 USER_ID: user.map_or(0, |user| user.user_id),
                 USER_NAME: session.user.to_string(),

@@ -1,6 +1,7 @@
 //! The server's integration tests: a real server on a free port, driven over HTTP.
 
 mod accounts;
+mod broker;
 mod contracts;
 mod recovery;
 mod routing;

@@ -101,3 +101,19 @@ async fn our_openapi_document_and_swagger_ui_are_served() {
         .unwrap();
     assert!(initializer.contains("/openapi.json"));
 }
+
+/// Our OpenAPI document is reviewed in the diff like code: any change to a handler's documented
+/// shape changes this file. `UPDATE_GOLDEN=1 cargo test -p server` rewrites it.
+#[test]
+fn the_openapi_document_matches_its_golden_file() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/openapi.json");
+    let current = serde_json::to_string_pretty(&server::app::openapi()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &current).unwrap();
+    }
+    let golden = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        golden == current,
+        "tests/golden/openapi.json is stale: run UPDATE_GOLDEN=1 cargo test -p server"
+    );
+}

@@ -101,6 +101,10 @@ async fn after_logout_everything_is_401_until_a_login() {
     }
     let wrong = app.login("demo", "wrong").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("nobody", "demo").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("not a name!", "demo").await.status, StatusCode::UNAUTHORIZED);
+    let incomplete = app.post_json("/_localbroker/session/login", json!({"username": "demo"})).await;
+    assert_eq!(incomplete.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         app.post("/v1/api/tickle").await.status,
         StatusCode::UNAUTHORIZED,

@@ -95,11 +95,9 @@ impl ContractRules {
         instrument: &Instrument,
     ) -> Result<Self, ApiError> {
         let accounts = caller
-            .read(app, |state, session| {
-                state.user(&session.user).map(|user| user.accounts.clone()).unwrap_or_default()
-            })
+            .read(app, |state, session| state.entitled_accounts(session).map(|a| a.id.to_string()).collect())
             .await?;
-        Ok(Self::of(instrument, accounts.iter().map(ToString::to_string).collect()))
+        Ok(Self::of(instrument, accounts))
     }
 
     fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>) -> Self {

@@ -1,0 +1,171 @@
+//! `trsrv/secdef`: security definitions by conid.
+
+use axum::Json;
+use axum::extract::State;
+use model::{AssetClass, Instrument, ShareKind};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{IncrementRule, increment_rules, parse_conid, price_digits, sec_type};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::QueryParams;
+use crate::state::AppState;
+
+/// IBKR's limit on conids per `trsrv/secdef` request.
+const MAX_SECDEF_CONIDS: usize = 200;
+
+/// `trsrv/secdef`'s query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SecdefQuery {
+    /// Comma-separated conids, at most 200.
+    conids: Option<String>,
+}
+
+/// How prices are displayed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DisplayRule {
+    magnification: u32,
+    display_rule_step: Vec<DisplayRuleStep>,
+}
+
+/// One band of the display rule.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DisplayRuleStep {
+    decimal_digits: u32,
+    #[serde(with = "rust_decimal::serde::float")]
+    #[schema(value_type = f64)]
+    lower_edge: model::Decimal,
+    whole_digits: u32,
+}
+
+/// A security definition (an item of IBKR's `trsrvSecDefResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityDefinition {
+    conid: u32,
+    currency: String,
+    name: String,
+    ticker: String,
+    asset_class: String,
+    listing_exchange: String,
+    all_exchanges: String,
+    country_code: String,
+    expiry: Option<String>,
+    last_trading_day: Option<String>,
+    put_or_call: Option<String>,
+    /// A string on IBKR's wire.
+    strike: String,
+    multiplier: f64,
+    und_conid: u32,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    group: Option<String>,
+    sector: Option<String>,
+    sector_group: Option<String>,
+    has_options: bool,
+    full_name: String,
+    #[serde(rename = "isUS")]
+    is_us: bool,
+    is_event_contract: bool,
+    increment_rules: Vec<IncrementRule>,
+    display_rule: DisplayRule,
+    time: u32,
+    chinese_name: Option<String>,
+}
+
+impl SecurityDefinition {
+    fn of(instrument: &Instrument) -> Self {
+        let stock = instrument.asset_class == AssetClass::Stock;
+        let kind = instrument.share_kind.map(|kind| match kind {
+            ShareKind::Common => "COMMON".to_owned(),
+            ShareKind::Etf => "ETF".to_owned(),
+        });
+        Self {
+            conid: instrument.conid.get(),
+            currency: instrument.currency.to_string(),
+            name: instrument.name.clone(),
+            ticker: instrument.local_symbol(),
+            asset_class: sec_type(instrument).into(),
+            listing_exchange: instrument.listing_exchange.clone(),
+            all_exchanges: instrument
+                .exchanges
+                .iter()
+                .filter(|e| *e != "SMART")
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+            country_code: if stock { "US".into() } else { String::new() },
+            expiry: None,
+            last_trading_day: None,
+            put_or_call: None,
+            strike: "0".into(),
+            multiplier: 0.0,
+            und_conid: 0,
+            kind,
+            group: instrument.category.clone(),
+            sector: instrument.industry.clone(),
+            sector_group: instrument.category.clone(),
+            has_options: false,
+            full_name: instrument.local_symbol(),
+            is_us: stock,
+            is_event_contract: false,
+            increment_rules: increment_rules(instrument),
+            display_rule: DisplayRule {
+                magnification: 0,
+                display_rule_step: vec![DisplayRuleStep {
+                    decimal_digits: price_digits(instrument),
+                    lower_edge: model::Decimal::ZERO,
+                    whole_digits: 4,
+                }],
+            },
+            time: 0,
+            chinese_name: None,
+        }
+    }
+}
+
+/// `trsrv/secdef`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecdefResponse {
+    secdef: Vec<SecurityDefinition>,
+}
+
+/// Security definitions by conid; conids the market does not list are left out.
+#[utoipa::path(
+    get,
+    path = "/trsrv/secdef",
+    operation_id = "getInstrumentDefinition",
+    tag = "Contracts",
+    params(SecdefQuery),
+    responses(
+        (status = 200, description = "The definitions", body = SecdefResponse),
+        (status = 400, description = "Missing, malformed or too many conids", body = ErrorBody),
+    )
+)]
+pub async fn security_definitions(
+    State(app): State<AppState>,
+    QueryParams(query): QueryParams<SecdefQuery>,
+) -> Result<Json<SecdefResponse>, ApiError> {
+    let raw = query.conids.unwrap_or_default();
+    let conids = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse_conid)
+        .collect::<Result<Vec<_>, _>>()?;
+    if conids.is_empty() {
+        return Err(ApiError::bad_request("Bad Request: conids is required"));
+    }
+    if conids.len() > MAX_SECDEF_CONIDS {
+        return Err(ApiError::bad_request(format!(
+            "Bad Request: at most {MAX_SECDEF_CONIDS} conids per request, got {}",
+            conids.len()
+        )));
+    }
+    let secdef =
+        conids.into_iter().filter_map(|conid| app.catalogue.get(conid)).map(SecurityDefinition::of).collect();
+    Ok(Json(SecdefResponse { secdef }))
+}

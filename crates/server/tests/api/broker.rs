@@ -1,0 +1,128 @@
+//! The broker runtime itself: group commit under concurrency, failures, stopping.
+
+use std::collections::BTreeMap;
+
+use engine::Command;
+use engine::world::{AccountSpec, UserSpec, World};
+use journal::{AnyStore, PgStore, SqliteStore, Store, recover};
+use model::{AccountKind, Currency, MarginKind};
+use server::broker::{Broker, BrokerError, BrokerOptions};
+use sqlx::Connection;
+
+fn world() -> World {
+    World {
+        users: vec![UserSpec {
+            username: "ann".parse().unwrap(),
+            password_hash: "$argon2id$unused".into(),
+            accounts: vec!["DU1".parse().unwrap(), "DU2".parse().unwrap()],
+        }],
+        accounts: ["DU1", "DU2"]
+            .into_iter()
+            .map(|id| AccountSpec {
+                id: id.parse().unwrap(),
+                title: id.into(),
+                kind: AccountKind::Individual,
+                margin: MarginKind::Margin,
+                base_currency: Currency::USD,
+                cash: BTreeMap::new(),
+            })
+            .collect(),
+    }
+}
+
+fn genesis() -> Vec<Command> {
+    vec![
+        Command::CreateWorld { seed: 3, world: world() },
+        Command::GatewayLogin { user: "ann".parse().unwrap() },
+    ]
+}
+
+async fn gateway_session(broker: &Broker) -> model::SessionId {
+    broker.read(|engine| engine.state().gateway_session().unwrap().id.clone()).await.unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_commands_are_all_acknowledged_journaled_and_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    let store = AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap());
+    let (broker, running, _) = Broker::start(store, genesis(), BrokerOptions::default()).await.unwrap();
+    let session = gateway_session(&broker).await;
+    let tasks: Vec<_> = (0..300)
+        .map(|n| {
+            let broker = broker.clone();
+            let account = if n % 2 == 0 { "DU1" } else { "DU2" };
+            let command =
+                Command::SelectAccount { session: session.clone(), account: account.parse().unwrap() };
+            tokio::spawn(async move { broker.execute(command).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("every command is acknowledged");
+    }
+    let digest = broker.read(|engine| engine.digest()).await.unwrap();
+    running.shutdown().await;
+
+    let mut store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.read_after(0, 1000).await.unwrap().len(), 302, "the genesis and every command");
+    store.save_snapshot(&journal::Snapshot { seq: 1, state: b"unusable".to_vec() }).await.unwrap();
+    let replayed = recover(&mut store).await.unwrap();
+    assert_eq!(replayed.engine.digest(), digest);
+}
+
+#[tokio::test]
+async fn a_stopped_broker_refuses_commands_and_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::Sqlite(SqliteStore::open(&dir.path().join("journal.sqlite")).await.unwrap());
+    let (broker, running, _) = Broker::start(store, genesis(), BrokerOptions::default()).await.unwrap();
+    let session = gateway_session(&broker).await;
+    running.shutdown().await;
+    let refused = broker.execute(Command::Logout { session }).await;
+    assert!(matches!(refused, Err(BrokerError::Unavailable)));
+    assert!(matches!(broker.read(|_| ()).await, Err(BrokerError::Unavailable)));
+}
+
+#[tokio::test]
+async fn a_panicking_read_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::Sqlite(SqliteStore::open(&dir.path().join("journal.sqlite")).await.unwrap());
+    let (broker, running, _) = Broker::start(store, genesis(), BrokerOptions::default()).await.unwrap();
+    let failed =
+        broker.read(|engine| -> u64 { panic!("a bug in a query at seed {}", engine.state().seed()) }).await;
+    assert!(matches!(failed, Err(BrokerError::Unavailable)));
+    let session = gateway_session(&broker).await;
+    broker.execute(Command::SelectAccount { session, account: "DU2".parse().unwrap() }).await.unwrap();
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_journal_failure_nothing_more_is_acknowledged() {
+    let url = std::env::var("LOCALBROKER_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("broker_test_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond());
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL is running");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+    let store = AnyStore::Postgres(PgStore::open(&url, Some(&schema)).await.unwrap());
+    let (broker, running, _) = Broker::start(store, genesis(), BrokerOptions::default()).await.unwrap();
+    let session = gateway_session(&broker).await;
+    let before = broker.read(|engine| engine.digest()).await.unwrap();
+
+    // The journal's connection is the one holding this schema's advisory lock.
+    let terminate = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+         AND objid = hashtext('localbroker:{schema}')::oid"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(terminate)).execute(&mut admin).await.unwrap();
+    let select = |account: &str| Command::SelectAccount {
+        session: session.clone(),
+        account: account.parse().unwrap(),
+    };
+    assert!(matches!(broker.execute(select("DU2")).await, Err(BrokerError::Unavailable)));
+    assert!(matches!(broker.execute(select("DU1")).await, Err(BrokerError::Unavailable)), "and after");
+    assert_eq!(broker.read(|engine| engine.digest()).await.unwrap(), before, "nothing was applied");
+    running.shutdown().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}

@@ -10,10 +10,12 @@ pub mod process;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use engine::Engine;
+use journal::{PgStore, Record, SqliteStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use server::broker::BrokerOptions;
-use server::serve::{Server, Settings};
+use server::serve::{Server, Settings, journal_path};
 
 /// The seed every test world uses.
 pub const SEED: u64 = 7;
@@ -150,4 +152,34 @@ impl TestApp {
     pub async fn shutdown(self) {
         self.server.shutdown().await;
     }
+
+    /// Stops the server, replays its whole journal into a new engine, snapshots ignored, and
+    /// checks that the replay reaches the state the server had: the determinism every restart
+    /// relies on.
+    ///
+    /// # Panics
+    /// When the replayed state differs, or the journal cannot be read.
+    pub async fn assert_journal_replays(self) {
+        let live = self.digest().await;
+        let Self { dir, options, server, .. } = self;
+        server.shutdown().await;
+        let records = match &options.database_url {
+            Some(url) => read_all(PgStore::open(url, None).await.expect("the journal opens")).await,
+            None => {
+                read_all(SqliteStore::open(&journal_path(dir.path())).await.expect("the journal opens")).await
+            }
+        };
+        let mut engine = Engine::new();
+        for record in &records {
+            // Refusals replay as refusals and change nothing.
+            let _ = engine.apply(record.at, &record.command);
+        }
+        assert_eq!(engine.digest().to_string(), live, "replaying {} journaled commands", records.len());
+    }
+}
+
+async fn read_all(mut store: impl Store) -> Vec<Record> {
+    let records = store.read_after(0, u32::MAX).await.expect("the journal reads");
+    store.close().await;
+    records
 }

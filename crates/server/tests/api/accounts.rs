@@ -53,6 +53,7 @@ async fn only_entitled_accounts_can_be_selected() {
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert!(missing.error().contains("acctId"), "{}", missing.error());
     assert_eq!(app.digest().await, before, "refused switches change nothing");
+    app.assert_journal_replays().await;
 }
 
 #[tokio::test]
@@ -85,6 +86,7 @@ async fn a_user_with_two_accounts_switches_between_them() {
     assert_eq!(app.get("/v1/api/iserver/accounts").await.body["selectedAccount"], "DU1000002");
     let bobs = app.post_json("/v1/api/iserver/account", json!({"acctId": "U2000001"})).await;
     assert_eq!(bobs.status, StatusCode::BAD_REQUEST, "another user's account");
+    app.assert_journal_replays().await;
 }
 
 #[tokio::test]

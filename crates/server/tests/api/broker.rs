@@ -126,3 +126,33 @@ async fn after_a_journal_failure_nothing_more_is_acknowledged() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn periodic_snapshots_plus_the_journal_after_them_give_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    let store = AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap());
+    let options = BrokerOptions { snapshot_every: 10 };
+    let (broker, running, _) = Broker::start(store, genesis(), options).await.unwrap();
+    let session = gateway_session(&broker).await;
+    for n in 0..45 {
+        let account = if n % 2 == 0 { "DU2" } else { "DU1" };
+        broker
+            .execute(Command::SelectAccount { session: session.clone(), account: account.parse().unwrap() })
+            .await
+            .unwrap();
+    }
+    let digest = broker.read(|engine| engine.digest()).await.unwrap();
+    running.shutdown().await;
+
+    let mut store = SqliteStore::open(&path).await.unwrap();
+    let snapshots = store.snapshots().await.unwrap();
+    assert_eq!(snapshots.len(), 2, "the final snapshot and the last periodic one");
+    let periodic = &snapshots[1];
+    assert!(periodic.seq < 47 && periodic.seq >= 37, "taken after every ten commands: {}", periodic.seq);
+    let mut engine = engine::Engine::from_snapshot(&periodic.state).unwrap();
+    for record in store.read_after(periodic.seq, 1000).await.unwrap() {
+        let _ = engine.apply(record.at, &record.command);
+    }
+    assert_eq!(engine.digest(), digest);
+}

@@ -117,6 +117,7 @@ async fn after_logout_everything_is_401_until_a_login() {
     assert_eq!(tickle.status, StatusCode::OK);
     assert_eq!(tickle.body["session"], login.body["session"]);
     assert_ne!(tickle.body["session"], first, "a new login is a new session");
+    app.assert_journal_replays().await;
 }
 
 #[tokio::test]

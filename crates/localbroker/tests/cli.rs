@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use sqlx::Connection;
+use testkit::postgres::PgSchema;
 use testkit::process::Process;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_localbroker");
@@ -91,20 +92,11 @@ async fn a_killed_server_restarts_in_the_same_state() {
 
 #[tokio::test]
 async fn a_killed_server_on_postgresql_restarts_in_the_same_state() {
-    let url = std::env::var("LOCALBROKER_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("cli_test_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL is running");
-    let create = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut admin).await.unwrap();
-    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    let schema = PgSchema::create("cli_test").await;
     let dir = tempfile::tempdir().unwrap();
-    survives_sigkill(dir.path(), &["--database-url", &database_url]).await;
+    survives_sigkill(dir.path(), &["--database-url", &schema.database_url()]).await;
     assert!(!dir.path().join("data/journal.sqlite").exists(), "nothing was journaled to SQLite");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop_now().await;
 }
 
 #[cfg(unix)]

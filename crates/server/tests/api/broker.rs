@@ -7,7 +7,7 @@ use engine::world::{AccountSpec, UserSpec, World};
 use journal::{AnyStore, PgStore, SqliteStore, Store, recover};
 use model::{AccountKind, Currency, MarginKind};
 use server::broker::{Broker, BrokerError, BrokerOptions};
-use sqlx::Connection;
+use testkit::postgres::PgSchema;
 
 fn world() -> World {
     World {
@@ -97,12 +97,8 @@ async fn a_panicking_read_fails_alone() {
 
 #[tokio::test]
 async fn after_a_journal_failure_nothing_more_is_acknowledged() {
-    let url = std::env::var("LOCALBROKER_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("broker_test_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond());
-    let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL is running");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
-    let store = AnyStore::Postgres(PgStore::open(&url, Some(&schema)).await.unwrap());
+    let mut schema = PgSchema::create("broker_test").await;
+    let store = AnyStore::Postgres(PgStore::open(&schema.url, Some(&schema.name)).await.unwrap());
     let (broker, running, _) = Broker::start(store, genesis(), BrokerOptions::default()).await.unwrap();
     let session = gateway_session(&broker).await;
     let before = broker.read(|engine| engine.digest()).await.unwrap();
@@ -110,9 +106,10 @@ async fn after_a_journal_failure_nothing_more_is_acknowledged() {
     // The journal's connection is the one holding this schema's advisory lock.
     let terminate = format!(
         "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
-         AND objid = hashtext('localbroker:{schema}')::oid"
+         AND objid = hashtext('localbroker:{}')::oid",
+        schema.name
     );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(terminate)).execute(&mut admin).await.unwrap();
+    schema.execute(&terminate).await;
     let select = |account: &str| Command::SelectAccount {
         session: session.clone(),
         account: account.parse().unwrap(),
@@ -121,10 +118,7 @@ async fn after_a_journal_failure_nothing_more_is_acknowledged() {
     assert!(matches!(broker.execute(select("DU1")).await, Err(BrokerError::Unavailable)), "and after");
     assert_eq!(broker.read(|engine| engine.digest()).await.unwrap(), before, "nothing was applied");
     running.shutdown().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop_now().await;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::Connection;
+use testkit::postgres::PgSchema;
 use testkit::{AppOptions, TestApp, spawn_app, spawn_app_with};
 
 use crate::two_account_world;
@@ -53,27 +53,16 @@ async fn a_new_world_is_not_created_over_a_journal() {
 
 #[tokio::test]
 async fn the_postgresql_journal_recovers_the_same_state() {
-    let url = std::env::var("LOCALBROKER_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("server_test_{}_{}", std::process::id(), jiff::Timestamp::now().as_microsecond());
-    let mut admin = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL is running");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
-    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
-    let (app, _world) = alice(AppOptions { database_url: Some(database_url), ..AppOptions::default() }).await;
+    let mut schema = PgSchema::create("server_test").await;
+    let options = AppOptions { database_url: Some(schema.database_url()), ..AppOptions::default() };
+    let (app, _world) = alice(options).await;
     change_state(&app).await;
     let before = app.digest().await;
     let app = app.restart().await;
     assert_eq!(app.digest().await, before);
-    let journaled: i64 =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {schema}.journal")))
-            .fetch_one(&mut admin)
-            .await
-            .unwrap();
+    let journaled = schema.count(&format!("SELECT count(*) FROM {}.journal", schema.name)).await;
     // The world and its first login, then four changes; the failed login is never journaled.
     assert_eq!(journaled, 6);
     app.assert_journal_replays().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    schema.drop_now().await;
 }

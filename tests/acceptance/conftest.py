@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -89,9 +90,24 @@ def https_server(workdir):
     server.stop()
 
 
+def port_is_free(port):
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @pytest.fixture
 def default_server(workdir):
     """Started exactly as a newcomer does: no flags at all (HTTPS on 127.0.0.1:5000)."""
+    if not port_is_free(5000):
+        pytest.fail(
+            "port 5000 is taken: stop the LocalBroker started with `cargo run --release` (or whatever "
+            "listens there); these tests start their own on the default port"
+        )
     server = Server([], workdir)
     yield server
     server.stop()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::ServiceExt;
 use axum_server::Handle;
+use axum_server::tls_rustls::RustlsAcceptor;
 use engine::Command;
 use journal::{AnyStore, JournalError, PgStore, SqliteStore};
 
@@ -100,6 +101,16 @@ impl Server {
             listener.local_addr().map_err(|source| ServeError::Listen { addr: settings.listen, source })?;
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
+        // Everything that can fail is set up before the broker starts, so that a failure leaves
+        // no broker running behind it.
+        let tls = if settings.http {
+            None
+        } else {
+            let files = CertificateFiles::in_dir(&settings.data_dir);
+            let config = tls::load_or_create(&files).await.map_err(ServeError::Tls)?;
+            Some((files, config))
+        };
+        let server = axum_server::from_tcp(listener).map_err(|source| ServeError::Listen { addr, source })?;
         let genesis = genesis(&settings)?;
         let store = open_store(&settings).await?;
         let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
@@ -114,16 +125,12 @@ impl Server {
                 SocketAddr,
             >(app);
         let handle = Handle::new();
-        let (scheme, certificate, serving) = if settings.http {
-            let server =
-                axum_server::from_tcp(listener).map_err(|source| ServeError::Listen { addr, source })?;
-            ("http", None, tokio::spawn(server.handle(handle.clone()).serve(service)))
-        } else {
-            let files = CertificateFiles::in_dir(&settings.data_dir);
-            let config = tls::load_or_create(&files).await.map_err(ServeError::Tls)?;
-            let server = axum_server::from_tcp_rustls(listener, config)
-                .map_err(|source| ServeError::Listen { addr, source })?;
-            ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
+        let (scheme, certificate, serving) = match tls {
+            None => ("http", None, tokio::spawn(server.handle(handle.clone()).serve(service))),
+            Some((files, config)) => {
+                let server = server.acceptor(RustlsAcceptor::new(config));
+                ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
+            }
         };
         Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, running })
     }

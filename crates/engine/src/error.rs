@@ -1,5 +1,6 @@
 //! Why the engine refuses a command.
 
+use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, SessionId, Username};
 
 /// A command the engine refused. Refusals are deterministic: replaying a refused command
@@ -24,4 +25,10 @@ pub enum EngineError {
     /// The user may not use the account.
     #[error("account {account} is not available to user {user}")]
     NotEntitled { user: Username, account: AccountId },
+    /// Market time only moves forward.
+    #[error("the clock cannot be set back: it is {now}, {requested} was asked")]
+    ClockBackwards { now: Timestamp, requested: Timestamp },
+    /// An advance must be positive.
+    #[error("the clock can only be advanced by a positive duration, not {0}")]
+    NonPositiveAdvance(SignedDuration),
 }

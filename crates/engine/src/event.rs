@@ -1,7 +1,10 @@
 //! Events: what a command changed.
 
+use jiff::Timestamp;
 use model::{AccountId, SessionId, Username};
 use serde::{Deserialize, Serialize};
+
+use crate::clock::ClockMode;
 
 /// One consequence of an applied command. Handlers build replies from them; streams fan them out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,4 +17,6 @@ pub enum Event {
     SessionClosed { session: SessionId },
     /// The session now acts on `account` by default.
     AccountSelected { session: SessionId, account: AccountId },
+    /// The clock's mode or market time changed; `now` is market time right after.
+    ClockChanged { mode: ClockMode, now: Timestamp },
 }

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`world`]: the users, accounts and entitlements a broker starts with.
+//! - [`clock`]: market time: its modes, and how it follows the wall clock.
 //! - [`command`]: every state change, as the journal records it.
 //! - [`event`]: what applying a command changed, for replies and subscribers.
 //! - [`state`]: the canonical state: users, accounts, login sessions.
@@ -14,6 +15,7 @@
 //!   [`Engine::digest`] proves it.
 //! - A command either applies whole or is rejected with an [`EngineError`] and changes nothing.
 
+pub mod clock;
 pub mod command;
 pub mod event;
 pub mod state;

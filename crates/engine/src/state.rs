@@ -8,13 +8,18 @@ use model::{AccountId, AccountKind, Currency, MarginKind, SessionId, Username};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
+
 /// Everything the broker knows. Only the engine mutates it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub(crate) seed: u64,
-    /// The instant of the last applied command; never moves backwards.
-    pub(crate) now: Option<Timestamp>,
+    /// The wall time of the last applied command; never moves backwards.
+    pub(crate) wall: Option<Timestamp>,
+    /// The market time the world was created at.
     pub(crate) created_at: Option<Timestamp>,
+    /// Market time, as a function of wall time.
+    pub(crate) clock: Clock,
     pub(crate) users: BTreeMap<Username, User>,
     pub(crate) accounts: BTreeMap<AccountId, Account>,
     pub(crate) sessions: BTreeMap<SessionId, Session>,
@@ -52,7 +57,7 @@ pub struct Account {
     pub base_currency: Currency,
     /// Cash balance per currency.
     pub cash: BTreeMap<Currency, Decimal>,
-    /// When the account was opened.
+    /// When the account was opened, in market time.
     pub opened_at: Timestamp,
 }
 
@@ -66,7 +71,7 @@ pub struct Session {
     pub id: SessionId,
     /// Who logged in.
     pub user: Username,
-    /// When.
+    /// When, in wall time: sessions belong to the real world, not the market.
     pub opened_at: Timestamp,
     /// The account trading calls act on when they name none.
     pub selected_account: AccountId,
@@ -91,9 +96,19 @@ impl State {
         self.seed
     }
 
-    /// The instant of the last applied command, once there is one.
-    pub fn now(&self) -> Option<Timestamp> {
-        self.now
+    /// The wall time of the last applied command, once there is one.
+    pub fn wall(&self) -> Option<Timestamp> {
+        self.wall
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Market time when the wall clock reads `wall`.
+    pub fn market_time(&self, wall: Timestamp) -> Timestamp {
+        self.clock.market_time(wall)
     }
 
     /// A user by name.

@@ -43,7 +43,7 @@ pub async fn recover<S: Store>(store: &mut S) -> Result<Recovered, JournalError>
     let snapshot_seq = start.as_ref().map(|(_, seq)| *seq);
     let mut engine = start.map_or_else(Engine::new, |(engine, _)| engine);
     let mut last_seq = snapshot_seq.unwrap_or(0);
-    let mut last_at = engine.state().now();
+    let mut last_at = engine.state().wall();
     let mut replayed = 0;
     loop {
         let page = store.read_after(last_seq, REPLAY_PAGE).await?;

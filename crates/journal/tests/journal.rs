@@ -42,7 +42,7 @@ fn history(count: u64) -> Vec<Record> {
     let mut records = Vec::new();
     for seq in 1..=count {
         let command = match seq {
-            1 => Command::CreateWorld { seed: 42, world: world() },
+            1 => Command::CreateWorld { seed: 42, world: world(), clock: Default::default() },
             _ if seq % 3 == 2 => Command::GatewayLogin { user: "demo".parse().unwrap() },
             _ => {
                 let session = engine
@@ -224,7 +224,7 @@ async fn unusable_snapshots_are_skipped(backend: &impl Backend) {
     assert_eq!(recovered.engine.digest(), expected.digest());
 
     let from_an_older_version =
-        String::from_utf8(older.state.clone()).unwrap().replacen("\"format\":1", "\"format\":0", 1);
+        String::from_utf8(older.state.clone()).unwrap().replacen(&format!("\"format\":{}", engine::SNAPSHOT_FORMAT), "\"format\":0", 1);
     store.save_snapshot(&Snapshot { seq: 25, state: from_an_older_version.into_bytes() }).await.unwrap();
     let replayed = recover(&mut store).await.unwrap();
     assert_eq!(

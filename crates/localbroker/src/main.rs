@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use engine::Timestamp;
+use engine::clock::{ClockMode, ClockSpec};
 use server::broker::{BrokerOptions, Origin};
 use server::serve::{Server, Settings};
 use tracing_subscriber::EnvFilter;
@@ -52,6 +54,13 @@ struct ServeArgs {
     /// Seed of a new world's simulated market.
     #[arg(long, env = "LOCALBROKER_SEED", default_value_t = 42)]
     seed: u64,
+    /// How a new world's market time moves: realtime, accelerated:N (N times the wall clock) or
+    /// manual (only when advanced through the control plane).
+    #[arg(long, env = "LOCALBROKER_CLOCK", default_value = "realtime")]
+    clock: ClockMode,
+    /// A new world's market time at start (RFC 3339); now by default.
+    #[arg(long, env = "LOCALBROKER_START")]
+    start: Option<Timestamp>,
     /// World file (TOML) for a new world; the built-in demo world otherwise.
     #[arg(long, env = "LOCALBROKER_WORLD")]
     world: Option<PathBuf>,
@@ -85,6 +94,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             data_dir: args.data_dir.clone(),
             database_url: args.database_url.clone(),
             seed: args.seed,
+            clock: ClockSpec { mode: args.clock, start: args.start },
             world: args.world.clone(),
             broker: BrokerOptions::default(),
         };
@@ -99,9 +109,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// Prints the bound address first, exactly `listening on <url>`, then a summary for people.
 async fn announce(server: &Server, args: &ServeArgs) -> anyhow::Result<()> {
     let url = server.url();
-    let (users, logged_in) = server
+    let wall = engine::Timestamp::now();
+    let (users, logged_in, now, mode) = server
         .broker
-        .read(|engine| {
+        .read(move |engine| {
             let state = engine.state();
             let users: Vec<String> = state
                 .users()
@@ -113,7 +124,8 @@ async fn announce(server: &Server, args: &ServeArgs) -> anyhow::Result<()> {
                     )
                 })
                 .collect();
-            (users, state.gateway_session().map(|session| session.user.to_string()))
+            let clock = (state.market_time(wall), state.clock().mode());
+            (users, state.gateway_session().map(|session| session.user.to_string()), clock.0, clock.1)
         })
         .await?;
     let mut out = std::io::stdout().lock();
@@ -125,6 +137,7 @@ async fn announce(server: &Server, args: &ServeArgs) -> anyhow::Result<()> {
             writeln!(out, "  world: recovered from the journal ({last_seq} commands, {replayed} replayed)")?;
         }
     }
+    writeln!(out, "  market time: {now} ({mode} clock)")?;
     writeln!(out, "  users: {}", users.join(", "))?;
     writeln!(
         out,

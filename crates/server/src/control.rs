@@ -1,9 +1,12 @@
 //! The control plane, `/_localbroker/*`: what a test harness needs that IBKR's API has no
-//! words for. Open on loopback.
+//! words for: the state digest, scripted logins and the simulated clock.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use engine::clock::ClockModeError;
+use engine::{Command, Event};
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -82,7 +85,128 @@ pub async fn login(
     }
 }
 
+/// The simulated clock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockState {
+    /// Market time now, RFC 3339.
+    now: String,
+    /// `realtime`, `accelerated:N` or `manual`.
+    mode: String,
+}
+
+/// Market time now and how it moves.
+#[utoipa::path(
+    get,
+    path = "/_localbroker/clock",
+    operation_id = "getClock",
+    tag = "Control plane",
+    responses((status = 200, description = "The clock", body = ClockState))
+)]
+pub async fn clock(State(app): State<AppState>) -> Result<Json<ClockState>, ApiError> {
+    let wall = Timestamp::now();
+    let clock = app
+        .broker
+        .read(move |engine| {
+            let state = engine.state();
+            ClockState { now: state.market_time(wall).to_string(), mode: state.clock().mode().to_string() }
+        })
+        .await?;
+    Ok(Json(clock))
+}
+
+/// A change of the clock: exactly one of the three.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockChange {
+    /// Switch to `realtime`, `accelerated:N` or `manual`, from the current market time.
+    mode: Option<String>,
+    /// Jump forward by a duration: a number and a unit, `s`, `m`, `h`, `d` or `w` (`90s`, `5m`,
+    /// `7h`, `3d`).
+    advance: Option<String>,
+    /// Jump forward to an RFC 3339 instant; never backwards.
+    set: Option<String>,
+}
+
+/// Changes the clock. The change is journaled, so it survives a restart.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/clock",
+    operation_id = "changeClock",
+    tag = "Control plane",
+    request_body = ClockChange,
+    responses(
+        (status = 200, description = "The clock after the change", body = ClockState),
+        (status = 400, description = "Not exactly one valid change, or one that would go backwards", body = ErrorBody),
+    )
+)]
+pub async fn change_clock(
+    State(app): State<AppState>,
+    JsonBody(change): JsonBody<ClockChange>,
+) -> Result<Json<ClockState>, ApiError> {
+    let command = match (change.mode, change.advance, change.set) {
+        (Some(mode), None, None) => Command::SetClockMode {
+            mode: mode.parse().map_err(|e: ClockModeError| ApiError::bad_request(e.to_string()))?,
+        },
+        (None, Some(by), None) => Command::AdvanceClock { by: parse_duration(&by)? },
+        (None, None, Some(to)) => Command::SetClock {
+            to: to
+                .parse()
+                .map_err(|e| ApiError::bad_request(format!("set must be an RFC 3339 instant: {e}")))?,
+        },
+        _ => return Err(ApiError::bad_request("give exactly one of mode, advance and set")),
+    };
+    let events = app.broker.execute(command).await?;
+    events
+        .into_iter()
+        .find_map(|event| match event {
+            Event::ClockChanged { mode, now } => {
+                Some(Json(ClockState { now: now.to_string(), mode: mode.to_string() }))
+            }
+            _ => None,
+        })
+        .ok_or_else(ApiError::unavailable)
+}
+
+/// `90s`, `5m`, `7h`, `3d`, `2w`: a positive whole number and a unit.
+fn parse_duration(text: &str) -> Result<SignedDuration, ApiError> {
+    let invalid = || {
+        ApiError::bad_request(format!("advance must be a number and s, m, h, d or w, like 5m; got {text:?}"))
+    };
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(invalid()),
+    };
+    number.checked_mul(seconds).map(SignedDuration::from_secs).filter(|d| d.is_positive()).ok_or_else(invalid)
+}
+
 /// The control plane's routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(state_digest)).routes(routes!(login))
+    OpenApiRouter::new()
+        .routes(routes!(state_digest))
+        .routes(routes!(login))
+        .routes(routes!(clock, change_clock))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_a_number_and_a_unit() {
+        assert_eq!(parse_duration("90s").unwrap(), SignedDuration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), SignedDuration::from_mins(5));
+        assert_eq!(parse_duration("7h").unwrap(), SignedDuration::from_hours(7));
+        assert_eq!(parse_duration("3d").unwrap(), SignedDuration::from_hours(72));
+        for bad in ["", "5", "m", "0s", "-1d", "5 m", "1y", "99999999999999999w"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

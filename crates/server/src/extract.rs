@@ -2,15 +2,14 @@
 //! and that accept what real clients send: no body and no `Content-Type` on bodiless POSTs,
 //! Python's capitalised `True`/`False` in query strings (`reference/clients.md` §2.2).
 
+use std::fmt;
+
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
-use std::fmt;
-
 use serde::Deserializer;
-use serde::de::{self, Visitor};
+use serde::de::{self, DeserializeOwned, Visitor};
 
 use crate::error::ApiError;
 

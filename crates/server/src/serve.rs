@@ -10,6 +10,7 @@ use axum::ServiceExt;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsAcceptor;
 use engine::Command;
+use engine::clock::ClockSpec;
 use journal::{AnyStore, JournalError, PgStore, SqliteStore};
 
 use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
@@ -33,6 +34,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The seed of a new world.
     pub seed: u64,
+    /// The clock of a new world.
+    pub clock: ClockSpec,
     /// A world file for a new world; the demo world otherwise.
     pub world: Option<PathBuf>,
     /// Snapshot cadence.
@@ -177,7 +180,7 @@ fn genesis(settings: &Settings) -> Result<Vec<Command>, ServeError> {
     };
     let world = file.into_world()?;
     let first_user = world.users.first().map(|user| user.username.clone());
-    let mut commands = vec![Command::CreateWorld { seed: settings.seed, world }];
+    let mut commands = vec![Command::CreateWorld { seed: settings.seed, world, clock: settings.clock }];
     commands.extend(first_user.map(|user| Command::GatewayLogin { user }));
     Ok(commands)
 }

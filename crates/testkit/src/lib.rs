@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use engine::Engine;
+use engine::clock::ClockSpec;
 use journal::{PgStore, Record, SqliteStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -31,6 +32,8 @@ pub struct AppOptions {
     pub database_url: Option<String>,
     /// Snapshot cadence; the broker's default when `None`.
     pub snapshot_every: Option<u64>,
+    /// The clock of the new world; realtime from now by default.
+    pub clock: ClockSpec,
 }
 
 /// A server running in this process.
@@ -93,6 +96,7 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         data_dir: data_dir.to_owned(),
         database_url: options.database_url.clone(),
         seed: SEED,
+        clock: options.clock,
         world: options.world.clone(),
         broker,
     }

@@ -32,7 +32,7 @@ fn world() -> World {
 
 fn genesis() -> Vec<Command> {
     vec![
-        Command::CreateWorld { seed: 3, world: world() },
+        Command::CreateWorld { seed: 3, world: world(), clock: Default::default() },
         Command::GatewayLogin { user: "ann".parse().unwrap() },
     ]
 }

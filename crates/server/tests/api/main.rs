@@ -2,6 +2,7 @@
 
 mod accounts;
 mod broker;
+mod clock;
 mod contracts;
 mod recovery;
 mod routing;

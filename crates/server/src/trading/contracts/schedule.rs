@@ -1,6 +1,6 @@
 //! `trsrv/secdef/schedule`: a symbol's trading schedule, in IBKR's shape: one template day for
 //! each weekday (dated 2000-01-01, a Saturday, to 2000-01-07, a Friday) followed by the dated
-//! exceptions (holidays and early closes) of the coming year. Times are `HHMM` in the venue's
+//! exceptions (holidays and early closes) of the coming year of market time. Times are `HHMM` in the venue's
 //! time zone; `sessions` holds the liquid (regular) hours and `tradingtimes` every hour orders
 //! trade.
 
@@ -227,7 +227,9 @@ pub async fn trading_schedule(
         return Ok(Json(Vec::new()));
     }
     let zone = TimeZone::get(Market::of(instrument).timezone()).unwrap_or(TimeZone::UTC);
-    let today = Timestamp::now().to_zoned_datetime(zone).date();
+    let wall = Timestamp::now();
+    let now = app.broker.read(move |engine| engine.state().market_time(wall)).await?;
+    let today = now.to_zoned_datetime(zone).date();
     Ok(Json(vec![venue_schedule(instrument, venue, today)]))
 }
 

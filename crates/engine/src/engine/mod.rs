@@ -1,0 +1,191 @@
+//! The engine: applies commands to the state.
+//!
+//! Every command arrives with the wall time the journal admitted it at. Sessions live in wall
+//! time (a login lasts a day of real time); everything about the market lives in market time,
+//! which the [`Clock`](crate::clock::Clock) derives from the wall time.
+
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::clock::{Clock, ClockSpec};
+use crate::state::{Account, State, User};
+use crate::world::World;
+use crate::{Command, EngineError, Event};
+
+/// The first numeric user id handed out; IBKR's user ids are eight-digit numbers.
+const FIRST_USER_ID: u64 = 10_000_001;
+
+/// The single owner of the broker's state.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    pub(crate) state: State,
+}
+
+/// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
+/// older snapshots are then ignored and the journal is replayed instead.
+pub const SNAPSHOT_FORMAT: u32 = 2;
+
+/// Why snapshot bytes could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not JSON of the expected shape.
+    #[error("snapshot does not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+    /// Written by a version with another state format.
+    #[error("snapshot format {found}, expected {expected}")]
+    Format { found: u32, expected: u32 },
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    format: u32,
+    state: &'a State,
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    format: u32,
+    state: State,
+}
+
+/// Feeds serialised bytes straight into the hasher, without building the whole snapshot.
+struct DigestWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for DigestWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A SHA-256 hash of the canonical state: equal digests mean equal states.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Digest([u8; 32]);
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Engine {
+    /// An engine with no world; the first command must be [`Command::CreateWorld`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Restores an engine from [`Engine::snapshot`] bytes.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the bytes are not a snapshot of this version's state format; the
+    /// journal then has to be replayed from its start.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        let snapshot: SnapshotOwned = serde_json::from_slice(bytes)?;
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(SnapshotError::Format { found: snapshot.format, expected: SNAPSHOT_FORMAT });
+        }
+        Ok(Self { state: snapshot.state })
+    }
+
+    /// The state, serialised with its format version, for [`Engine::from_snapshot`].
+    ///
+    /// # Errors
+    /// When the state cannot be serialised (a map key that is not a string).
+    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        Ok(serde_json::to_vec(&SnapshotRef { format: SNAPSHOT_FORMAT, state: &self.state })?)
+    }
+
+    /// The hash of the canonical state.
+    pub fn digest(&self) -> Digest {
+        let mut hasher = Sha256::new();
+        // Writing into a hasher cannot fail; a state that cannot be serialised hashes as what
+        // was written of it, which still differs from any other state's digest.
+        let _ = serde_json::to_writer(DigestWriter(&mut hasher), &self.state);
+        Digest(hasher.finalize().into())
+    }
+
+    /// Read access to the state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Applies one command admitted at `at`: either all of it, returning what changed, or none
+    /// of it.
+    ///
+    /// # Errors
+    /// The [`EngineError`] saying why the command was refused; the state is then unchanged.
+    pub fn apply(&mut self, at: Timestamp, command: &Command) -> Result<Vec<Event>, EngineError> {
+        if self.state.created_at.is_none() && !matches!(command, Command::CreateWorld { .. }) {
+            return Err(EngineError::NoWorld);
+        }
+        let wall = self.state.wall.map_or(at, |last| last.max(at));
+        let events = match command {
+            Command::CreateWorld { seed, world, clock } => self.create_world(wall, *seed, world, *clock)?,
+            Command::GatewayLogin { user } => self.gateway_login(wall, user)?,
+            Command::Logout { session } => self.logout(session)?,
+            Command::SelectAccount { session, account } => self.select_account(session, account)?,
+            Command::SetClockMode { mode } => self.set_clock_mode(wall, *mode),
+            Command::AdvanceClock { by } => self.advance_clock(wall, *by)?,
+            Command::SetClock { to } => self.set_clock(wall, *to)?,
+        };
+        self.state.wall = Some(wall);
+        Ok(events)
+    }
+
+    fn create_world(
+        &mut self,
+        wall: Timestamp,
+        seed: u64,
+        world: &World,
+        clock: ClockSpec,
+    ) -> Result<Vec<Event>, EngineError> {
+        if self.state.created_at.is_some() {
+            return Err(EngineError::WorldExists);
+        }
+        world.validate()?;
+        let state = &mut self.state;
+        state.seed = seed;
+        state.clock = Clock::new(clock.mode, clock.start.unwrap_or(wall), wall);
+        let at = state.clock.market_time(wall);
+        state.created_at = Some(at);
+        for spec in &world.accounts {
+            let account = Account {
+                id: spec.id.clone(),
+                title: spec.title.clone(),
+                kind: spec.kind,
+                margin: spec.margin,
+                base_currency: spec.base_currency,
+                cash: spec.cash.clone(),
+                opened_at: at,
+            };
+            state.accounts.insert(account.id.clone(), account);
+        }
+        for (user_id, spec) in (FIRST_USER_ID..).zip(&world.users) {
+            let user = User {
+                username: spec.username.clone(),
+                user_id,
+                password_hash: spec.password_hash.clone(),
+                accounts: spec.accounts.clone(),
+            };
+            state.users.insert(user.username.clone(), user);
+        }
+        Ok(vec![Event::WorldCreated])
+    }
+}

@@ -90,7 +90,6 @@ pub struct ClockSpec {
     pub start: Option<Timestamp>,
 }
 
-
 /// The clock: a mode and an anchor (a market instant and the wall instant it was taken at).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Clock {

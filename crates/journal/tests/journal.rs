@@ -223,8 +223,11 @@ async fn unusable_snapshots_are_skipped(backend: &impl Backend) {
     assert_eq!((recovered.snapshot_seq, recovered.replayed), (Some(10), 20), "the older snapshot is used");
     assert_eq!(recovered.engine.digest(), expected.digest());
 
-    let from_an_older_version =
-        String::from_utf8(older.state.clone()).unwrap().replacen(&format!("\"format\":{}", engine::SNAPSHOT_FORMAT), "\"format\":0", 1);
+    let from_an_older_version = String::from_utf8(older.state.clone()).unwrap().replacen(
+        &format!("\"format\":{}", engine::SNAPSHOT_FORMAT),
+        "\"format\":0",
+        1,
+    );
     store.save_snapshot(&Snapshot { seq: 25, state: from_an_older_version.into_bytes() }).await.unwrap();
     let replayed = recover(&mut store).await.unwrap();
     assert_eq!(

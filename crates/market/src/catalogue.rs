@@ -9,10 +9,24 @@ use model::{AssetClass, Conid, Currency, Decimal, Instrument, ShareKind, TickRul
 
 mod data;
 
+/// How the simulated market trades an instrument.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Profile {
+    /// The price at the path's reference instant ([`crate::path::REFERENCE`]).
+    pub reference_price: f64,
+    /// Annual volatility, as a fraction (0.25 for 25%).
+    pub volatility: f64,
+    /// Shares traded on an average day; `None` where IBKR reports no volume (currency pairs).
+    pub daily_volume: Option<f64>,
+    /// The quoted spread, as a fraction of the price, in regular hours.
+    pub spread: f64,
+}
+
 /// Every instrument, indexed for the lookups the API makes.
 #[derive(Debug)]
 pub struct Catalogue {
     by_conid: BTreeMap<Conid, Instrument>,
+    profiles: BTreeMap<Conid, Profile>,
     /// Upper-case symbol → conids listed under it, stocks before currency pairs.
     by_symbol: BTreeMap<String, Vec<Conid>>,
 }
@@ -25,13 +39,19 @@ impl Catalogue {
         &STANDARD
     }
 
-    fn new(instruments: Vec<Instrument>) -> Self {
+    fn new(instruments: Vec<(Instrument, Profile)>) -> Self {
         let mut by_symbol: BTreeMap<String, Vec<Conid>> = BTreeMap::new();
-        for instrument in &instruments {
+        for (instrument, _) in &instruments {
             by_symbol.entry(instrument.symbol.to_ascii_uppercase()).or_default().push(instrument.conid);
         }
-        let by_conid = instruments.into_iter().map(|i| (i.conid, i)).collect();
-        Self { by_conid, by_symbol }
+        let profiles = instruments.iter().map(|(i, profile)| (i.conid, *profile)).collect();
+        let by_conid = instruments.into_iter().map(|(i, _)| (i.conid, i)).collect();
+        Self { by_conid, profiles, by_symbol }
+    }
+
+    /// How the simulated market trades the instrument with this conid.
+    pub fn profile(&self, conid: Conid) -> Option<&Profile> {
+        self.profiles.get(&conid)
     }
 
     /// The instrument with this conid.
@@ -131,8 +151,22 @@ const US_VENUES: &[&str] = &[
     "PSX",
 ];
 
-fn share(row: &data::ShareRow, kind: ShareKind) -> Instrument {
-    Instrument {
+/// A day's traded value, which sets a share's daily volume: funds trade more than most stocks.
+fn daily_value(kind: ShareKind) -> f64 {
+    match kind {
+        ShareKind::Common => 4.0e9,
+        ShareKind::Etf => 8.0e9,
+    }
+}
+
+fn share(row: &data::ShareRow, kind: ShareKind) -> (Instrument, Profile) {
+    let profile = Profile {
+        reference_price: row.price,
+        volatility: row.volatility,
+        daily_volume: Some(daily_value(kind) / row.price),
+        spread: 0.000_04,
+    };
+    let instrument = Instrument {
         conid: Conid::new(row.conid),
         symbol: row.symbol.into(),
         name: row.name.into(),
@@ -144,13 +178,20 @@ fn share(row: &data::ShareRow, kind: ShareKind) -> Instrument {
         tick_rules: us_stock_ticks(),
         industry: row.industry.map(Into::into),
         category: row.category.map(Into::into),
-    }
+    };
+    (instrument, profile)
 }
 
-fn pair(row: &data::PairRow) -> Instrument {
+fn pair(row: &data::PairRow) -> (Instrument, Profile) {
     let (base, quote) = row.pair.split_once('.').unwrap_or((row.pair, "USD"));
     let quote: Currency = quote.parse().unwrap_or(Currency::USD);
-    Instrument {
+    let profile = Profile {
+        reference_price: row.price,
+        volatility: row.volatility,
+        daily_volume: None,
+        spread: 0.000_08,
+    };
+    let instrument = Instrument {
         conid: Conid::new(row.conid),
         symbol: base.into(),
         name: row.name.into(),
@@ -162,7 +203,8 @@ fn pair(row: &data::PairRow) -> Instrument {
         tick_rules: fx_ticks(quote),
         industry: None,
         category: None,
-    }
+    };
+    (instrument, profile)
 }
 
 #[cfg(test)]

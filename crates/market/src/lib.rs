@@ -5,7 +5,12 @@
 //!   exchanges and tick sizes.
 //! - [`calendar`]: when each market trades: sessions, holidays and early closes.
 
+pub mod bars;
 pub mod calendar;
 pub mod catalogue;
+mod noise;
+pub mod path;
+pub mod quote;
+pub mod timeline;
 
 pub use catalogue::Catalogue;

@@ -160,7 +160,11 @@ fn only_entitled_accounts_can_be_selected() {
 #[test]
 fn snapshots_of_another_format_are_refused() {
     let bytes = created().snapshot().unwrap();
-    let text = String::from_utf8(bytes).unwrap().replacen(&format!("\"format\":{SNAPSHOT_FORMAT}"), "\"format\":0", 1);
+    let text = String::from_utf8(bytes).unwrap().replacen(
+        &format!("\"format\":{SNAPSHOT_FORMAT}"),
+        "\"format\":0",
+        1,
+    );
     let refused = Engine::from_snapshot(text.as_bytes());
     assert!(matches!(refused, Err(SnapshotError::Format { found: 0, expected: SNAPSHOT_FORMAT })));
     assert!(matches!(Engine::from_snapshot(b"{}"), Err(SnapshotError::Decode(_))));

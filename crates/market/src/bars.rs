@@ -1,0 +1,257 @@
+//! Bars of any size, aggregated from minute bars, so that every size agrees with every other:
+//! a bar's open is its first minute's open, its close its last minute's close, its high and
+//! low the extremes of its minutes, its volume their sum.
+//!
+//! Intraday bars (minutes and hours) are cut at the same clock times every day (a 5-minute bar
+//! starts at 09:30, 09:35, …; an hourly bar at 10:00, 11:00, …) within one trading day's
+//! session; day bars cover one trading day; week bars the trading days of one week (Monday to
+//! Friday); month bars one calendar month.
+
+use std::ops::Range;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use model::{Decimal, Instrument};
+
+use crate::path::{MinuteBar, Path};
+use crate::quote::{Activity, Grid, on_grid};
+use crate::timeline::TradingDay;
+
+/// A bar size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarSize {
+    /// So many minutes (1 to 480), cut at multiples of that many minutes after midnight.
+    Minutes(u16),
+    /// One trading day.
+    Day,
+    /// One week's trading days.
+    Week,
+    /// One calendar month's trading days.
+    Month,
+}
+
+/// One bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// When its first minute starts.
+    pub start: Timestamp,
+    /// First price.
+    pub open: Decimal,
+    /// Highest price.
+    pub high: Decimal,
+    /// Lowest price.
+    pub low: Decimal,
+    /// Last price.
+    pub close: Decimal,
+    /// Shares traded; 0 where IBKR reports no volume.
+    pub volume: u64,
+}
+
+/// What history to aggregate.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The instrument's path.
+    pub path: &'a Path,
+    /// Its activity (volumes).
+    pub activity: Activity<'a>,
+    /// The instrument (for the tick grid).
+    pub instrument: &'a Instrument,
+    /// The bar size.
+    pub size: BarSize,
+    /// Include extended hours, or only regular ones.
+    pub outside_rth: bool,
+    /// The market's present: nothing after it is shown.
+    pub now: Timestamp,
+}
+
+/// A group key: bars end where it changes.
+fn group_of(size: BarSize, day: Date, minute_of_day: u16) -> (i32, i32) {
+    match size {
+        BarSize::Minutes(n) => (day_number(day), i32::from(minute_of_day / n.max(1))),
+        BarSize::Day => (day_number(day), 0),
+        BarSize::Week => {
+            let monday = day
+                .checked_sub(jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset())))
+                .unwrap_or(day);
+            (day_number(monday), 0)
+        }
+        BarSize::Month => (i32::from(day.year()) * 12 + i32::from(day.month()), 0),
+    }
+}
+
+fn day_number(day: Date) -> i32 {
+    day.since(crate::timeline::EPOCH).map_or(0, |span| span.get_days())
+}
+
+impl Request<'_> {
+    /// Bars over the trading days `days`, oldest first.
+    pub fn bars(&self, days: &[TradingDay]) -> Vec<Bar> {
+        let timeline = self.path.timeline();
+        let mut bars: Vec<Bar> = Vec::new();
+        let mut current: Option<((i32, i32), Bar)> = None;
+        for day in days {
+            let minutes: Range<u32> =
+                if self.outside_rth { day.session.clone() } else { day.regular.clone() };
+            for minute in self.path.minute_bars(minutes.start, minutes.end, self.now) {
+                let key = group_of(self.size, day.date, timeline.minute_of_day(day.date, minute.minute));
+                let volume = self.activity.bar_volume(&minute, day).unwrap_or(0);
+                match &mut current {
+                    Some((open_key, bar)) if *open_key == key => self.extend(bar, &minute, volume),
+                    _ => {
+                        if let Some((_, done)) = current.take() {
+                            bars.push(done);
+                        }
+                        current = Some((key, self.start(&minute, volume)));
+                    }
+                }
+            }
+        }
+        bars.extend(current.map(|(_, bar)| bar));
+        bars
+    }
+
+    fn grid(&self, price: f64) -> Decimal {
+        on_grid(self.instrument, price, Grid::Round)
+    }
+
+    fn start(&self, minute: &MinuteBar, volume: u64) -> Bar {
+        Bar {
+            start: self.path.timeline().start_of(minute.minute),
+            open: self.grid(minute.open),
+            high: self.grid(minute.high),
+            low: self.grid(minute.low),
+            close: self.grid(minute.close),
+            volume,
+        }
+    }
+
+    fn extend(&self, bar: &mut Bar, minute: &MinuteBar, volume: u64) {
+        bar.high = bar.high.max(self.grid(minute.high));
+        bar.low = bar.low.min(self.grid(minute.low));
+        bar.close = self.grid(minute.close);
+        bar.volume += volume;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Invariants: bars of every size agree with the minutes they summarise; nothing after `now`
+    //! appears; the same seed gives the same bars and another seed other ones.
+
+    use jiff::ZonedDateTime;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::Catalogue;
+
+    fn new_york(text: &str) -> Timestamp {
+        format!("{text}[America/New_York]").parse::<ZonedDateTime>().unwrap().timestamp()
+    }
+
+    fn history(
+        seed: u64,
+        symbol: &str,
+        size: BarSize,
+        outside_rth: bool,
+        now: Timestamp,
+        from: Date,
+    ) -> Vec<Bar> {
+        let catalogue = Catalogue::standard();
+        let instrument = catalogue.stock(symbol).or_else(|| catalogue.pair(symbol)).unwrap();
+        let profile = catalogue.profile(instrument.conid).unwrap();
+        let path = Path::new(seed, instrument, profile, &[]);
+        let activity = Activity::new(seed, instrument, profile);
+        let timeline = path.timeline();
+        let days: Vec<TradingDay> = timeline
+            .trading_days(from, timeline.date_at_instant(now))
+            .map(|day| TradingDay {
+                date: day,
+                session: timeline.session(day, false),
+                regular: timeline.session(day, true),
+            })
+            .collect();
+        Request { path: &path, activity, instrument, size, outside_rth, now }.bars(&days)
+    }
+
+    fn summary(bars: &[Bar]) -> (Decimal, Decimal, Decimal, Decimal, u64) {
+        (
+            bars[0].open,
+            bars.iter().map(|b| b.high).max().unwrap(),
+            bars.iter().map(|b| b.low).min().unwrap(),
+            bars.last().unwrap().close,
+            bars.iter().map(|b| b.volume).sum(),
+        )
+    }
+
+    #[test]
+    fn a_regular_day_has_390_minutes_and_its_day_bar_summarises_them() {
+        let now = new_york("2026-03-04T03:00");
+        let minutes = history(7, "AAPL", BarSize::Minutes(1), false, now, date(2026, 3, 3));
+        assert_eq!(minutes.len(), 390);
+        assert_eq!(minutes[0].start, new_york("2026-03-03T09:30"));
+        let day = history(7, "AAPL", BarSize::Day, false, now, date(2026, 3, 3));
+        assert_eq!(day.len(), 1);
+        assert_eq!(summary(&minutes), summary(&day));
+        let extended = history(7, "AAPL", BarSize::Minutes(1), true, now, date(2026, 3, 3));
+        assert_eq!(extended.len(), 960);
+    }
+
+    #[test]
+    fn intraday_bars_are_cut_at_clock_times() {
+        let now = new_york("2026-03-04T08:00");
+        let hours = history(7, "AAPL", BarSize::Minutes(60), false, now, date(2026, 3, 3));
+        let starts: Vec<Timestamp> = hours.iter().map(|b| b.start).collect();
+        assert_eq!(starts[0], new_york("2026-03-03T09:30"));
+        assert_eq!(starts[1], new_york("2026-03-03T10:00"));
+        assert_eq!(hours.len(), 7);
+        let fives = history(7, "AAPL", BarSize::Minutes(5), false, now, date(2026, 3, 3));
+        assert_eq!(fives.len(), 78);
+    }
+
+    #[test]
+    fn a_currency_pair_trades_on_weekdays_only() {
+        let now = new_york("2026-03-09T12:00");
+        let days = history(7, "EUR.USD", BarSize::Day, true, now, date(2026, 3, 2));
+        let weekdays: Vec<_> = days
+            .iter()
+            .map(|bar| {
+                bar.start
+                    .to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap())
+                    .date()
+                    .weekday()
+            })
+            .collect();
+        assert!(!weekdays.contains(&jiff::civil::Weekday::Saturday), "{weekdays:?}");
+        assert_eq!(days.iter().map(|b| b.volume).sum::<u64>(), 0, "IBKR reports no volume for currencies");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        #[test]
+        fn every_bar_size_agrees_with_the_minutes(seed in any::<u64>(), offset in 0i64..40, symbol in prop::sample::select(vec!["AAPL", "SPY", "EUR.USD"])) {
+            let day = date(2026, 1, 5).checked_add(jiff::Span::new().days(offset)).unwrap();
+            let now = day.checked_add(jiff::Span::new().days(1)).unwrap().at(3, 0, 0, 0).to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap()).unwrap().timestamp();
+            let minutes = history(seed, symbol, BarSize::Minutes(1), true, now, day);
+            prop_assume!(!minutes.is_empty());
+            for size in [BarSize::Minutes(5), BarSize::Minutes(60), BarSize::Day] {
+                let bars = history(seed, symbol, size, true, now, day);
+                prop_assert_eq!(summary(&bars), summary(&minutes), "{:?}", size);
+                for bar in &bars {
+                    prop_assert!(bar.low > Decimal::ZERO && bar.low <= bar.open && bar.open <= bar.high);
+                    prop_assert!(bar.low <= bar.close && bar.close <= bar.high);
+                }
+            }
+        }
+
+        #[test]
+        fn the_same_seed_gives_the_same_history_and_another_seed_another(seed in any::<u64>()) {
+            let now = new_york("2026-03-06T12:00");
+            let first = history(seed, "MSFT", BarSize::Minutes(5), false, now, date(2026, 3, 2));
+            prop_assert_eq!(&first, &history(seed, "MSFT", BarSize::Minutes(5), false, now, date(2026, 3, 2)));
+            prop_assert_ne!(&first, &history(seed.wrapping_add(1), "MSFT", BarSize::Minutes(5), false, now, date(2026, 3, 2)));
+            prop_assert!(first.iter().all(|bar| bar.start < now), "no bar after now");
+        }
+    }
+}

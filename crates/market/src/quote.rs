@@ -1,0 +1,278 @@
+//! What the market shows at an instant: bid and ask on the tick grid, sizes, the last trade, the
+//! day's open, high, low and volume, and the prior close, all derived from the price path.
+//!
+//! The mid is the path's price. The spread is a fraction of it, at least one tick, four times
+//! wider outside regular hours; the last trade is the mid on the tick grid, between bid and ask.
+//! A minute's volume follows the regular session's U shape (busy at the open and the close) with
+//! noise, a thin trickle outside regular hours; sizes are noise in round lots.
+
+use jiff::Timestamp;
+use model::{AssetClass, Decimal, Instrument};
+
+use crate::catalogue::Profile;
+use crate::noise::{Noise, Stream};
+use crate::path::{MinuteBar, Path};
+use crate::timeline::TradingDay;
+
+/// Extended hours trade this share of an average regular minute.
+const EXTENDED_ACTIVITY: f64 = 0.03;
+/// Extended hours quote this many times the regular spread.
+const EXTENDED_SPREAD: f64 = 4.0;
+
+/// The market for one instrument at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    /// Best bid.
+    pub bid: Decimal,
+    /// Best ask.
+    pub ask: Decimal,
+    /// Size bid, in shares (units of the base currency for a pair).
+    pub bid_size: u64,
+    /// Size offered.
+    pub ask_size: u64,
+    /// The last trade's price.
+    pub last: Decimal,
+    /// The last trade's size.
+    pub last_size: u64,
+    /// Whether the market is open now.
+    pub open: bool,
+    /// Whether trading is halted.
+    pub halted: bool,
+    /// The trading day the figures below belong to.
+    pub day: Option<TradingDay>,
+    /// The day's regular-session open, once it has opened.
+    pub day_open: Option<Decimal>,
+    /// The day's regular-session high so far.
+    pub day_high: Option<Decimal>,
+    /// The day's regular-session low so far.
+    pub day_low: Option<Decimal>,
+    /// Shares traded in the day so far; `None` where IBKR reports no volume.
+    pub volume: Option<u64>,
+    /// The previous day's close.
+    pub prior_close: Option<Decimal>,
+}
+
+/// A price on the tick grid: the largest multiple of the tick at or below `price` (`Floor`),
+/// at or above (`Ceil`), or the nearest (`Round`); never below one tick.
+#[derive(Debug, Clone, Copy)]
+pub enum Grid {
+    /// Down to the grid.
+    Floor,
+    /// Up to the grid.
+    Ceil,
+    /// To the nearest point of the grid.
+    Round,
+}
+
+/// `price` on `instrument`'s tick grid.
+pub fn on_grid(instrument: &Instrument, price: f64, grid: Grid) -> Decimal {
+    let tick = instrument.tick_at(Decimal::try_from(price).unwrap_or(Decimal::ONE));
+    let tick_f = f64::try_from(tick).unwrap_or(0.01);
+    let ticks = price / tick_f;
+    let ticks = match grid {
+        Grid::Floor => (ticks + 1e-9).floor(),
+        Grid::Ceil => (ticks - 1e-9).ceil(),
+        Grid::Round => ticks.round(),
+    };
+    tick * Decimal::from(ticks.max(1.0) as i64)
+}
+
+/// The market's activity.
+#[derive(Debug, Clone, Copy)]
+pub struct Activity<'a> {
+    noise: Noise,
+    instrument: &'a Instrument,
+    profile: &'a Profile,
+}
+
+impl<'a> Activity<'a> {
+    /// Activity of `instrument` in the world seeded `seed`.
+    pub fn new(seed: u64, instrument: &'a Instrument, profile: &'a Profile) -> Self {
+        Self { noise: Noise::new(seed, instrument.conid.get()), instrument, profile }
+    }
+
+    /// Shares traded in active minute `minute` of `day` (all of it; scale by coverage for the
+    /// minute in progress). `None` for instruments without reported volume.
+    pub fn minute_volume(&self, minute: u32, day: &TradingDay) -> Option<u64> {
+        let daily = self.profile.daily_volume?;
+        let regular_minutes = day.regular.len().max(1) as f64;
+        let weight = if day.regular.contains(&minute) {
+            let i = f64::from(minute - day.regular.start);
+            let last = regular_minutes - 1.0;
+            // Busy at the open and the close, quiet at midday; the mean over the session is
+            // close to 1.
+            (0.55 + 2.0 * (-i / 25.0).exp() + 1.6 * (-(last - i) / 20.0).exp()) / 0.85
+        } else {
+            EXTENDED_ACTIVITY
+        };
+        let noise = (0.5 * self.noise.normal(Stream::Volume, u64::from(minute)) - 0.125).exp();
+        Some((daily / regular_minutes * weight * noise).round() as u64)
+    }
+
+    /// Quote and trade sizes at active minute `minute`: bid, ask and last.
+    fn sizes(&self, minute: u32) -> (u64, u64, u64) {
+        let lots = |index: u64, most: f64| {
+            1 + (self.noise.uniform(Stream::Size, 3 * u64::from(minute) + index) * most) as u64
+        };
+        let lot = match self.instrument.asset_class {
+            AssetClass::Stock => 100,
+            AssetClass::Forex => 1_000_000,
+        };
+        (lots(0, 30.0) * lot, lots(1, 30.0) * lot, lots(2, 5.0) * lot)
+    }
+
+    /// The market at market instant `now`.
+    pub fn quote(&self, path: &Path, now: Timestamp) -> Quote {
+        let timeline = path.timeline();
+        let position = timeline.position(now);
+        let mid = path.price(now);
+        let day = timeline.trading_day(now);
+        let regular_now = day.as_ref().is_some_and(|d| d.regular.contains(&position.minute)) && position.open;
+        let width = self.profile.spread * mid * if regular_now { 1.0 } else { EXTENDED_SPREAD };
+        let bid = on_grid(self.instrument, mid - width / 2.0, Grid::Floor);
+        let mut ask = on_grid(self.instrument, mid + width / 2.0, Grid::Ceil);
+        if ask <= bid {
+            ask = bid + self.instrument.tick_at(bid);
+        }
+        let last = on_grid(self.instrument, mid, Grid::Round).clamp(bid, ask);
+        let (bid_size, ask_size, last_size) = self.sizes(position.minute);
+        let stats = day.as_ref().map(|day| self.day_stats(path, day, now));
+        let (day_open, day_high, day_low, volume) = stats.unwrap_or((None, None, None, None));
+        let prior_close = day.as_ref().and_then(|day| self.prior_close(path, day));
+        Quote {
+            bid,
+            ask,
+            bid_size,
+            ask_size,
+            last,
+            last_size,
+            open: position.open,
+            halted: path.halted(now),
+            day,
+            day_open,
+            day_high,
+            day_low,
+            volume,
+            prior_close,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn day_stats(
+        &self,
+        path: &Path,
+        day: &TradingDay,
+        now: Timestamp,
+    ) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>, Option<u64>) {
+        let bars = path.minute_bars(day.session.start, day.session.end, now);
+        let volume = self
+            .profile
+            .daily_volume
+            .map(|_| bars.iter().map(|bar| self.bar_volume(bar, day).unwrap_or(0)).sum());
+        let regular: Vec<&MinuteBar> = bars.iter().filter(|bar| day.regular.contains(&bar.minute)).collect();
+        let Some(first) = regular.first() else {
+            return (None, None, None, volume);
+        };
+        let high = regular.iter().map(|bar| bar.high).fold(f64::MIN, f64::max);
+        let low = regular.iter().map(|bar| bar.low).fold(f64::MAX, f64::min);
+        let grid = |price| Some(on_grid(self.instrument, price, Grid::Round));
+        (grid(first.open), grid(high), grid(low), volume)
+    }
+
+    /// The volume of a bar: the minute's, in proportion to how much of it the bar covers.
+    pub fn bar_volume(&self, bar: &MinuteBar, day: &TradingDay) -> Option<u64> {
+        self.minute_volume(bar.minute, day).map(|full| (full as f64 * bar.covered) as u64)
+    }
+
+    fn prior_close(&self, path: &Path, day: &TradingDay) -> Option<Decimal> {
+        let boundary = match self.instrument.asset_class {
+            AssetClass::Stock => path
+                .timeline()
+                .previous_trading_day(day.date)
+                .map(|previous| path.timeline().session(previous, true).end)?,
+            AssetClass::Forex => day.session.start,
+        };
+        Some(on_grid(self.instrument, path.boundary_price(boundary), Grid::Round))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::ZonedDateTime;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::Catalogue;
+    use crate::path::Override;
+
+    fn new_york(text: &str) -> Timestamp {
+        format!("{text}[America/New_York]").parse::<ZonedDateTime>().unwrap().timestamp()
+    }
+
+    fn quote_of(symbol: &str, seed: u64, at: Timestamp, overrides: &[(Timestamp, Override)]) -> Quote {
+        let catalogue = Catalogue::standard();
+        let instrument = catalogue.stock(symbol).or_else(|| catalogue.pair(symbol)).unwrap();
+        let profile = catalogue.profile(instrument.conid).unwrap();
+        let path = Path::new(seed, instrument, profile, overrides);
+        Activity::new(seed, instrument, profile).quote(&path, at)
+    }
+
+    #[test]
+    fn a_regular_session_quote_has_everything() {
+        let quote = quote_of("AAPL", 42, new_york("2026-03-03T11:00:15"), &[]);
+        assert!(quote.open && !quote.halted);
+        assert!(quote.bid < quote.ask && quote.bid <= quote.last && quote.last <= quote.ask, "{quote:?}");
+        assert!(
+            quote.ask - quote.bid <= Decimal::new(5, 2),
+            "a liquid stock's spread is a few cents: {quote:?}"
+        );
+        assert!(
+            quote.day_open.is_some() && quote.day_high >= quote.day_open && quote.day_low <= quote.day_open
+        );
+        assert!(quote.volume.unwrap() > 0 && quote.prior_close.is_some());
+        assert_eq!(quote.bid_size % 100, 0);
+    }
+
+    #[test]
+    fn closed_days_do_not_move() {
+        let christmas = quote_of("AAPL", 42, new_york("2026-12-25T11:00"), &[]);
+        let later = quote_of("AAPL", 42, new_york("2026-12-25T15:00"), &[]);
+        assert!(!christmas.open);
+        assert_eq!((christmas.last, christmas.bid), (later.last, later.bid));
+        assert_eq!(christmas.day.unwrap().date, jiff::civil::date(2026, 12, 24), "the last day that traded");
+        let saturday = quote_of("EUR.USD", 42, new_york("2026-03-07T10:00"), &[]);
+        assert_eq!(saturday.last, quote_of("EUR.USD", 42, new_york("2026-03-07T16:00"), &[]).last);
+        assert!(saturday.volume.is_none());
+        let wednesday = quote_of("EUR.USD", 42, new_york("2026-03-04T10:00"), &[]);
+        assert!(wednesday.open);
+        assert_ne!(wednesday.last, quote_of("EUR.USD", 42, new_york("2026-03-04T16:00"), &[]).last);
+    }
+
+    #[test]
+    fn a_price_override_shows_at_once() {
+        let at = new_york("2026-03-03T11:00:15");
+        let quote = quote_of("AAPL", 42, at, &[(at, Override::Price(100.0))]);
+        assert!(quote.bid <= Decimal::new(100, 0) && Decimal::new(100, 0) <= quote.ask, "{quote:?}");
+        let halted = quote_of("AAPL", 42, new_york("2026-03-03T12:00"), &[(at, Override::Halt(true))]);
+        assert!(halted.halted);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn quotes_are_on_the_grid_with_bid_below_ask(seed in any::<u64>(), minutes in 0i64..20_000, symbol in prop::sample::select(vec!["AAPL", "F", "LLY", "EUR.USD", "USD.JPY"])) {
+            let at = new_york("2026-02-02T00:00") + jiff::SignedDuration::from_mins(minutes);
+            let quote = quote_of(symbol, seed, at, &[]);
+            let catalogue = Catalogue::standard();
+            let instrument = catalogue.stock(symbol).or_else(|| catalogue.pair(symbol)).unwrap();
+            for price in [quote.bid, quote.ask, quote.last] {
+                let tick = instrument.tick_at(price);
+                prop_assert!(price > Decimal::ZERO);
+                prop_assert_eq!(price % tick, Decimal::ZERO, "{} off the {} grid", price, tick);
+            }
+            prop_assert!(quote.bid < quote.ask);
+            prop_assert!(quote.bid <= quote.last && quote.last <= quote.ask);
+        }
+    }
+}

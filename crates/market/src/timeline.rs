@@ -1,0 +1,358 @@
+//! The active-minute axis: every minute in which a market trades, numbered from an epoch.
+//!
+//! Prices move only while a market is open, so the price path is a function of how much
+//! trading time has passed, not of wall time. Minute `k` is the `k`-th minute the market was
+//! open since [`EPOCH`]; a timestamp maps to a position on that axis (a minute and how far into
+//! it), and a closed market sits still at the boundary after its last open minute. A table of
+//! each day's first minute makes both directions a lookup.
+//!
+//! The axis covers [`EPOCH`] to [`LAST_DAY`]; instants outside it are clamped to its ends.
+
+use std::sync::LazyLock;
+
+use jiff::civil::{Date, date};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+
+use crate::calendar::{DayHours, Hours, Market, Minute};
+
+/// The first day of the axis.
+pub const EPOCH: Date = date(2000, 1, 1);
+/// The last day of the axis.
+pub const LAST_DAY: Date = date(2100, 12, 31);
+
+/// Where an instant falls on the axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    /// The active minute the instant is in, or, when the market is closed, the number of
+    /// active minutes before it (the boundary the price rests at).
+    pub minute: u32,
+    /// How far into `minute` the instant is, in `[0, 1)`; always 0 while closed.
+    pub fraction: f64,
+    /// Whether the market is open at the instant.
+    pub open: bool,
+}
+
+/// A market's trading day, in active minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradingDay {
+    /// The day's date: for currency pairs, the date their day (17:00 to 17:00 New York) ends on.
+    pub date: Date,
+    /// Every minute the day trades.
+    pub session: std::ops::Range<u32>,
+    /// Its regular hours.
+    pub regular: std::ops::Range<u32>,
+}
+
+/// One day of the table.
+#[derive(Debug, Clone, Copy)]
+struct Day {
+    /// Active minutes before the day begins.
+    first: u32,
+    /// The day's trading hours, if it trades: the extended envelope, then the regular hours.
+    hours: Option<(Hours, Hours)>,
+}
+
+/// One market's axis.
+#[derive(Debug)]
+pub struct Timeline {
+    market: Market,
+    zone: TimeZone,
+    days: Vec<Day>,
+}
+
+static US_EQUITY: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::UsEquity));
+static FOREX: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::Forex));
+
+fn single(hours: &[Hours]) -> Option<Hours> {
+    match hours {
+        [] => None,
+        [only] => Some(*only),
+        // A day with several intervals does not occur in LocalBroker's calendars; its envelope
+        // stands in for it.
+        [first, .., last] => Some(Hours { open: first.open, close: last.close }),
+    }
+}
+
+impl Timeline {
+    /// The axis of `market`.
+    pub fn of(market: Market) -> &'static Timeline {
+        match market {
+            Market::UsEquity => &US_EQUITY,
+            Market::Forex => &FOREX,
+        }
+    }
+
+    fn build(market: Market) -> Self {
+        let zone = TimeZone::get(market.timezone()).unwrap_or(TimeZone::UTC);
+        let mut days = Vec::new();
+        let mut first = 0u32;
+        let mut day = EPOCH;
+        while day <= LAST_DAY {
+            let DayHours { regular, extended } = market.hours_on(day);
+            let hours = single(&extended).zip(single(&regular).or(single(&extended)));
+            days.push(Day { first, hours });
+            if let Some((envelope, _)) = hours {
+                first += u32::from(envelope.close - envelope.open);
+            }
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        Self { market, zone, days }
+    }
+
+    /// The market this axis belongs to.
+    pub fn market(&self) -> Market {
+        self.market
+    }
+
+    fn index_of(&self, day: Date) -> usize {
+        let offset = day.since(EPOCH).map_or(0, |span| span.get_days());
+        usize::try_from(offset).unwrap_or(0).min(self.days.len() - 1)
+    }
+
+    fn date_at(&self, index: usize) -> Date {
+        EPOCH.checked_add(i32::try_from(index).unwrap_or(0).days()).unwrap_or(EPOCH)
+    }
+
+    /// Where `t` falls.
+    pub fn position(&self, t: Timestamp) -> Position {
+        let local = t.to_zoned_datetime(self.zone.clone());
+        let date = local.date();
+        if date < EPOCH {
+            return Position { minute: 0, fraction: 0.0, open: false };
+        }
+        if date > LAST_DAY {
+            let end = self.days.last().map_or(0, |day| day.first);
+            return Position { minute: end, fraction: 0.0, open: false };
+        }
+        let day = self.days[self.index_of(date)];
+        let Some((envelope, _)) = day.hours else {
+            return Position { minute: day.first, fraction: 0.0, open: false };
+        };
+        let time = local.time();
+        let minute_of_day =
+            Minute::try_from(i32::from(time.hour()) * 60 + i32::from(time.minute())).unwrap_or(0);
+        let seconds = f64::from(time.second()) + f64::from(time.subsec_nanosecond()) / 1e9;
+        if minute_of_day < envelope.open {
+            Position { minute: day.first, fraction: 0.0, open: false }
+        } else if minute_of_day >= envelope.close {
+            Position {
+                minute: day.first + u32::from(envelope.close - envelope.open),
+                fraction: 0.0,
+                open: false,
+            }
+        } else {
+            Position {
+                minute: day.first + u32::from(minute_of_day - envelope.open),
+                fraction: seconds / 60.0,
+                open: true,
+            }
+        }
+    }
+
+    /// The day active minute `minute` belongs to, and the minute of that day it starts at.
+    fn locate(&self, minute: u32) -> Option<(usize, Minute)> {
+        let index = self.days.partition_point(|day| day.first <= minute).checked_sub(1)?;
+        let day = self.days[index];
+        let (envelope, _) = day.hours?;
+        let offset = minute - day.first;
+        (offset < u32::from(envelope.close - envelope.open))
+            .then(|| (index, envelope.open + Minute::try_from(offset).unwrap_or(0)))
+            .or_else(|| {
+                // `minute` is past this day's trading: it is the first minute of a later day.
+                let later = self.days[index + 1..].iter().position(|day| day.hours.is_some())? + index + 1;
+                Some((later, self.days[later].hours?.0.open))
+            })
+    }
+
+    /// When active minute `minute` starts.
+    pub fn start_of(&self, minute: u32) -> Timestamp {
+        match self.locate(minute) {
+            Some((index, minute_of_day)) => self.instant(self.date_at(index), minute_of_day),
+            None => self.instant(LAST_DAY, 0),
+        }
+    }
+
+    /// The local date active minute `minute` belongs to.
+    pub fn date_of(&self, minute: u32) -> Date {
+        self.locate(minute).map_or(LAST_DAY, |(index, _)| self.date_at(index))
+    }
+
+    /// The local date at `t`.
+    pub fn date_at_instant(&self, t: Timestamp) -> Date {
+        t.to_zoned_datetime(self.zone.clone()).date()
+    }
+
+    fn instant(&self, day: Date, minute_of_day: Minute) -> Timestamp {
+        let midnight =
+            day.to_zoned_datetime(self.zone.clone()).map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp());
+        // Sessions start after the night's DST change, so counting minutes from local
+        // midnight would be off by the change; build the local wall time instead.
+        let local = day.at(
+            i8::try_from(minute_of_day / 60).unwrap_or(0),
+            i8::try_from(minute_of_day % 60).unwrap_or(0),
+            0,
+            0,
+        );
+        local.to_zoned_datetime(self.zone.clone()).map_or_else(
+            |_| {
+                midnight
+                    .saturating_add(SignedDuration::from_mins(i64::from(minute_of_day)))
+                    .unwrap_or(midnight)
+            },
+            |z| z.timestamp(),
+        )
+    }
+
+    /// The active minutes of `day`'s extended session (`regular == false`) or regular session,
+    /// as a half-open range; empty when the day does not trade.
+    pub fn session(&self, day: Date, regular: bool) -> std::ops::Range<u32> {
+        if day < EPOCH || day > LAST_DAY {
+            return 0..0;
+        }
+        let entry = self.days[self.index_of(day)];
+        match entry.hours {
+            None => entry.first..entry.first,
+            Some((envelope, hours)) => {
+                let hours = if regular { hours } else { envelope };
+                let start = entry.first + u32::from(hours.open - envelope.open);
+                start..start + u32::from(hours.close - hours.open)
+            }
+        }
+    }
+
+    /// The local minute of the day `minute` starts at, given the day it belongs to.
+    pub fn minute_of_day(&self, day: Date, minute: u32) -> Minute {
+        let entry = self.days[self.index_of(day)];
+        let open = entry.hours.map_or(0, |(envelope, _)| envelope.open);
+        open + Minute::try_from(minute.saturating_sub(entry.first)).unwrap_or(0)
+    }
+
+    /// The trading days from `from` to `to`, inclusive.
+    pub fn trading_days(&self, from: Date, to: Date) -> impl Iterator<Item = Date> + '_ {
+        let start = if from < EPOCH { 0 } else { self.index_of(from) };
+        let end = if to > LAST_DAY { self.days.len() } else { self.index_of(to) + 1 };
+        (start..end.max(start))
+            .filter(|&index| self.days[index].hours.is_some())
+            .map(|index| self.date_at(index))
+    }
+
+    /// The trading day `t` belongs to: the one in progress, or the last one that has begun.
+    pub fn trading_day(&self, t: Timestamp) -> Option<TradingDay> {
+        let local = t.to_zoned_datetime(self.zone.clone());
+        let position = self.position(t);
+        match self.market {
+            Market::UsEquity => {
+                let today = local.date();
+                let day = if self.session(today, false).start <= position.minute
+                    && !self.session(today, false).is_empty()
+                {
+                    today
+                } else {
+                    self.previous_trading_day(today)?
+                };
+                Some(TradingDay {
+                    date: day,
+                    session: self.session(day, false),
+                    regular: self.session(day, true),
+                })
+            }
+            Market::Forex => {
+                // A currency day runs from 17:00 to 17:00 New York time and is named by the date
+                // it ends on; the last one with trading before `t` is the day of `t`.
+                let mut end =
+                    if local.time().hour() >= 17 { local.date().tomorrow().ok()? } else { local.date() };
+                for _ in 0..7 {
+                    let start = self.instant(end.yesterday().ok()?, 17 * 60);
+                    let session =
+                        self.position(start).minute..self.position(self.instant(end, 17 * 60)).minute;
+                    if session.start < position.minute
+                        || (position.open && session.contains(&position.minute))
+                    {
+                        return Some(TradingDay { date: end, regular: session.clone(), session });
+                    }
+                    end = end.yesterday().ok()?;
+                }
+                None
+            }
+        }
+    }
+
+    /// The last trading day strictly before `day`.
+    pub fn previous_trading_day(&self, day: Date) -> Option<Date> {
+        let index = self.index_of(day);
+        (0..index).rev().find(|&i| self.days[i].hours.is_some()).map(|i| self.date_at(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_york(text: &str) -> Timestamp {
+        format!("{text}[America/New_York]").parse::<jiff::ZonedDateTime>().unwrap().timestamp()
+    }
+
+    #[test]
+    fn a_trading_day_has_sixteen_hours_of_minutes() {
+        let timeline = Timeline::of(Market::UsEquity);
+        let day = date(2026, 3, 3);
+        assert_eq!(timeline.session(day, false).len(), 960);
+        assert_eq!(timeline.session(day, true).len(), 390);
+        let before = timeline.position(new_york("2026-03-03T03:00"));
+        let at_open = timeline.position(new_york("2026-03-03T04:00"));
+        assert_eq!((before.minute, before.open), (at_open.minute, false));
+        assert!(at_open.open);
+        let half = timeline.position(new_york("2026-03-03T09:30:30"));
+        assert_eq!(half.minute, at_open.minute + 330);
+        assert!((half.fraction - 0.5).abs() < 1e-9);
+        assert_eq!(timeline.start_of(half.minute), new_york("2026-03-03T09:30"));
+        assert_eq!(timeline.session(day, true).start, half.minute);
+    }
+
+    #[test]
+    fn nights_weekends_and_holidays_add_no_minutes() {
+        let timeline = Timeline::of(Market::UsEquity);
+        let friday_close = timeline.position(new_york("2026-12-24T18:00"));
+        let monday_open = timeline.position(new_york("2026-12-28T04:00"));
+        assert!(!friday_close.open);
+        assert_eq!(
+            friday_close.minute, monday_open.minute,
+            "an early close, Christmas and a weekend pass without a minute"
+        );
+        assert_eq!(timeline.start_of(monday_open.minute), new_york("2026-12-28T04:00"));
+        assert_eq!(
+            timeline.date_of(friday_close.minute),
+            date(2026, 12, 28),
+            "the next minute to trade is Monday's"
+        );
+    }
+
+    #[test]
+    fn forex_trades_through_the_night_but_not_on_saturday() {
+        let timeline = Timeline::of(Market::Forex);
+        let wednesday = timeline.position(new_york("2026-03-04T02:00"));
+        assert!(wednesday.open);
+        let saturday = timeline.position(new_york("2026-03-07T12:00"));
+        let sunday_open = timeline.position(new_york("2026-03-08T17:00"));
+        assert!(!saturday.open);
+        assert_eq!(saturday.minute, sunday_open.minute);
+        assert_eq!(
+            timeline.start_of(sunday_open.minute),
+            new_york("2026-03-08T17:00"),
+            "the day clocks changed"
+        );
+    }
+
+    #[test]
+    fn every_minute_maps_back_to_where_it_starts() {
+        let timeline = Timeline::of(Market::UsEquity);
+        let start = timeline.position(new_york("2026-03-06T19:58")).minute;
+        for minute in start..start + 5 {
+            assert_eq!(timeline.position(timeline.start_of(minute)).minute, minute);
+        }
+    }
+}

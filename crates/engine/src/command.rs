@@ -1,10 +1,11 @@
 //! Commands: the only way state changes. Each is journaled before it is applied.
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, SessionId, Username};
+use model::{AccountId, Conid, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{ClockMode, ClockSpec};
+use crate::market::MarketChange;
 use crate::world::World;
 
 /// A state change, as recorded in the journal. Commands carry no time: the journal stamps each
@@ -36,4 +37,6 @@ pub enum Command {
     AdvanceClock { by: SignedDuration },
     /// Market time jumps forward to `to`.
     SetClock { to: Timestamp },
+    /// The control plane changes an instrument's market from now on.
+    ChangeMarket { conid: Conid, change: MarketChange },
 }

@@ -1,7 +1,7 @@
 //! Why the engine refuses a command.
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, SessionId, Username};
+use model::{AccountId, Conid, SessionId, Username};
 
 /// A command the engine refused. Refusals are deterministic: replaying a refused command
 /// refuses it again and leaves the state as it was.
@@ -31,4 +31,10 @@ pub enum EngineError {
     /// An advance must be positive.
     #[error("the clock can only be advanced by a positive duration, not {0}")]
     NonPositiveAdvance(SignedDuration),
+    /// The market lists no such instrument.
+    #[error("conid {0} is not listed")]
+    UnknownInstrument(Conid),
+    /// An override outside what the market allows.
+    #[error("invalid market change: {0}")]
+    InvalidMarketChange(String),
 }

@@ -1,10 +1,11 @@
 //! Events: what a command changed.
 
 use jiff::Timestamp;
-use model::{AccountId, SessionId, Username};
+use model::{AccountId, Conid, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::ClockMode;
+use crate::market::MarketChange;
 
 /// One consequence of an applied command. Handlers build replies from them; streams fan them out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,4 +20,6 @@ pub enum Event {
     AccountSelected { session: SessionId, account: AccountId },
     /// The clock's mode or market time changed; `now` is market time right after.
     ClockChanged { mode: ClockMode, now: Timestamp },
+    /// An instrument's market was changed at market instant `at`.
+    MarketChanged { conid: Conid, change: MarketChange, at: Timestamp },
 }

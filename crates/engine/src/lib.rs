@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`world`]: the users, accounts and entitlements a broker starts with.
 //! - [`clock`]: market time: its modes, and how it follows the wall clock.
+//! - [`market`]: the control plane's overrides of the simulated market.
 //! - [`command`]: every state change, as the journal records it.
 //! - [`event`]: what applying a command changed, for replies and subscribers.
 //! - [`state`]: the canonical state: users, accounts, login sessions.
@@ -18,6 +19,7 @@
 pub mod clock;
 pub mod command;
 pub mod event;
+pub mod market;
 pub mod state;
 pub mod world;
 

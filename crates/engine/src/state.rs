@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, AccountKind, Currency, MarginKind, SessionId, Username};
+use model::{AccountId, AccountKind, Conid, Currency, MarginKind, SessionId, Username};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::market::{MarketChange, Overrides};
 
 /// Everything the broker knows. Only the engine mutates it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +21,8 @@ pub struct State {
     pub(crate) created_at: Option<Timestamp>,
     /// Market time, as a function of wall time.
     pub(crate) clock: Clock,
+    /// The control plane's changes to the simulated market.
+    pub(crate) overrides: Overrides,
     pub(crate) users: BTreeMap<Username, User>,
     pub(crate) accounts: BTreeMap<AccountId, Account>,
     pub(crate) sessions: BTreeMap<SessionId, Session>,
@@ -109,6 +112,11 @@ impl State {
     /// Market time when the wall clock reads `wall`.
     pub fn market_time(&self, wall: Timestamp) -> Timestamp {
         self.clock.market_time(wall)
+    }
+
+    /// The overrides of an instrument's market, in order, with their market instants.
+    pub fn overrides(&self, conid: Conid) -> &[(Timestamp, MarketChange)] {
+        self.overrides.get(&conid).map_or(&[], Vec::as_slice)
     }
 
     /// A user by name.

@@ -61,6 +61,10 @@ struct ServeArgs {
     /// A new world's market time at start (RFC 3339); now by default.
     #[arg(long, env = "LOCALBROKER_START")]
     start: Option<Timestamp>,
+    /// Answer a session's first market-data snapshot of a conid with values, instead of the
+    /// skeleton IBKR answers while it opens the stream.
+    #[arg(long, env = "LOCALBROKER_NO_SNAPSHOT_PREFLIGHT")]
+    no_snapshot_preflight: bool,
     /// World file (TOML) for a new world; the built-in demo world otherwise.
     #[arg(long, env = "LOCALBROKER_WORLD")]
     world: Option<PathBuf>,
@@ -97,6 +101,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             clock: ClockSpec { mode: args.clock, start: args.start },
             world: args.world.clone(),
             broker: BrokerOptions::default(),
+            snapshot_preflight: !args.no_snapshot_preflight,
         };
         let server = Server::start(settings).await.context("LocalBroker could not start")?;
         announce(&server, &args).await?;

@@ -1,20 +1,24 @@
 //! The control plane, `/_localbroker/*`: what a test harness needs that IBKR's API has no
-//! words for: the state digest, scripted logins and the simulated clock.
+//! words for: the state digest, scripted logins, the simulated clock and market overrides.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use engine::clock::ClockModeError;
+use engine::market::MarketChange;
 use engine::{Command, Event};
 use jiff::{SignedDuration, Timestamp};
+use model::{Conid, Decimal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{LoginError, gateway_login};
+use crate::broker::BrokerError;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParams};
+use crate::market::MarketNow;
 use crate::state::AppState;
 
 /// The engine's state digest.
@@ -187,12 +191,88 @@ fn parse_duration(text: &str) -> Result<SignedDuration, ApiError> {
     number.checked_mul(seconds).map(SignedDuration::from_secs).filter(|d| d.is_positive()).ok_or_else(invalid)
 }
 
+/// Changes to one instrument's simulated market; any of the three, applied in this order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarketChangeRequest {
+    /// Jump the price here, then move on from it.
+    #[schema(value_type = Option<f64>)]
+    price: Option<Decimal>,
+    /// Annual volatility from now on, as a fraction (0.3 for 30%).
+    #[schema(value_type = Option<f64>)]
+    volatility: Option<Decimal>,
+    /// Halt (`true`) or resume (`false`) trading.
+    halt: Option<bool>,
+}
+
+/// An instrument's market after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarketState {
+    conid: u32,
+    #[schema(value_type = String)]
+    last: Decimal,
+    #[schema(value_type = String)]
+    bid: Decimal,
+    #[schema(value_type = String)]
+    ask: Decimal,
+    halted: bool,
+}
+
+/// Changes an instrument's simulated market at the current market time. The changes are
+/// journaled together, so they survive a restart.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/market/{conid}",
+    operation_id = "changeMarket",
+    tag = "Control plane",
+    params(("conid" = u32, Path, description = "The instrument")),
+    request_body = MarketChangeRequest,
+    responses(
+        (status = 200, description = "The market after the change", body = MarketState),
+        (status = 400, description = "An unknown conid, no change, or an invalid one", body = ErrorBody),
+    )
+)]
+pub async fn change_market(
+    State(app): State<AppState>,
+    PathParams(raw): PathParams<String>,
+    JsonBody(request): JsonBody<MarketChangeRequest>,
+) -> Result<Json<MarketState>, ApiError> {
+    let conid: Conid = raw.parse().map_err(|_| ApiError::bad_request(format!("invalid conid {raw:?}")))?;
+    let (instrument, profile) = app
+        .catalogue
+        .get(conid)
+        .zip(app.catalogue.profile(conid))
+        .ok_or_else(|| ApiError::bad_request(format!("conid {conid} is not listed")))?;
+    let changes = [
+        request.price.map(MarketChange::Price),
+        request.volatility.map(MarketChange::Volatility),
+        request.halt.map(MarketChange::Halt),
+    ];
+    let commands: Vec<Command> =
+        changes.into_iter().flatten().map(|change| Command::ChangeMarket { conid, change }).collect();
+    if commands.is_empty() {
+        return Err(ApiError::bad_request("give at least one of price, volatility and halt"));
+    }
+    for outcome in app.broker.execute_all(commands).await? {
+        outcome.map_err(BrokerError::from)?;
+    }
+    let quote = MarketNow::read(&app, vec![conid]).await?.quote(instrument, profile);
+    Ok(Json(MarketState {
+        conid: conid.get(),
+        last: quote.last,
+        bid: quote.bid,
+        ask: quote.ask,
+        halted: quote.halted,
+    }))
+}
+
 /// The control plane's routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(state_digest))
         .routes(routes!(login))
         .routes(routes!(clock, change_clock))
+        .routes(routes!(change_market))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         (name = "Accounts", description = "Brokerage accounts"),
         (name = "Portfolio", description = "Portfolio accounts"),
         (name = "Contracts", description = "Instruments, their rules and schedules"),
+        (name = "Market data", description = "Snapshots and history of the simulated market"),
         (name = "Control plane", description = "LocalBroker's own controls for test harnesses"),
     )
 )]

@@ -73,9 +73,10 @@ impl From<BrokerError> for ApiError {
                 }
                 EngineError::UnknownSession(_) => Self::not_authenticated(),
                 EngineError::UnknownUser(user) => Self::bad_request(format!("unknown user {user}")),
-                EngineError::ClockBackwards { .. } | EngineError::NonPositiveAdvance(_) => {
-                    Self::bad_request(refusal.to_string())
-                }
+                EngineError::ClockBackwards { .. }
+                | EngineError::NonPositiveAdvance(_)
+                | EngineError::UnknownInstrument(_)
+                | EngineError::InvalidMarketChange(_) => Self::bad_request(refusal.to_string()),
                 // The world is created once at start-up; these cannot follow a request.
                 EngineError::NoWorld | EngineError::WorldExists | EngineError::InvalidWorld(_) => {
                     tracing::error!(%refusal, "world refusal reached a request");

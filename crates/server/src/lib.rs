@@ -9,6 +9,7 @@
 //! - [`login_page`]: the gateway's HTML login page at `/`.
 //! - [`auth`]: who a request acts for, and password checks.
 //! - [`world`]: world files and the built-in demo world.
+//! - [`market`]: the simulated market as handlers compute it.
 //! - [`spec`]: IBKR's operation list, for 501 routing and the coverage report.
 //! - [`docs`], [`tls`], [`error`], [`extract`], [`state`]: the plumbing.
 //!
@@ -23,6 +24,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod login_page;
+pub mod market;
 pub mod serve;
 pub mod spec;
 pub mod state;

@@ -16,6 +16,7 @@ use journal::{AnyStore, JournalError, PgStore, SqliteStore};
 use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
 use crate::state::{AppState, ServerIdentity};
 use crate::tls::{self, CertificateFiles};
+use crate::trading::marketdata::streams::Streams;
 use crate::world::{WorldFile, WorldFileError};
 
 /// How long in-flight requests may take to finish at shutdown.
@@ -40,6 +41,8 @@ pub struct Settings {
     pub world: Option<PathBuf>,
     /// Snapshot cadence.
     pub broker: BrokerOptions,
+    /// Answer a session's first market-data snapshot of a conid with a skeleton, as IBKR does.
+    pub snapshot_preflight: bool,
 }
 
 /// Why the server could not start.
@@ -121,6 +124,7 @@ impl Server {
             broker: broker.clone(),
             catalogue: market::Catalogue::standard(),
             identity: Arc::new(ServerIdentity::default()),
+            streams: Arc::new(Streams::new(settings.snapshot_preflight)),
         };
         let app = crate::app::app::<hyper::body::Incoming>(state);
         let service =

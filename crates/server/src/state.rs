@@ -5,6 +5,7 @@ use std::sync::Arc;
 use market::Catalogue;
 
 use crate::broker::Broker;
+use crate::trading::marketdata::streams::Streams;
 
 /// The handlers' view of the running server.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub catalogue: &'static Catalogue,
     /// Facts about this server that responses repeat.
     pub identity: Arc<ServerIdentity>,
+    /// Each session's open market-data streams.
+    pub streams: Arc<Streams>,
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

@@ -34,6 +34,8 @@ pub struct AppOptions {
     pub snapshot_every: Option<u64>,
     /// The clock of the new world; realtime from now by default.
     pub clock: ClockSpec,
+    /// Skip the first-snapshot skeleton that IBKR answers.
+    pub no_snapshot_preflight: bool,
 }
 
 /// A server running in this process.
@@ -99,6 +101,7 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         clock: options.clock,
         world: options.world.clone(),
         broker,
+        snapshot_preflight: !options.no_snapshot_preflight,
     }
 }
 

@@ -144,6 +144,7 @@ impl Engine {
             Command::SetClockMode { mode } => self.set_clock_mode(wall, *mode),
             Command::AdvanceClock { by } => self.advance_clock(wall, *by)?,
             Command::SetClock { to } => self.set_clock(wall, *to)?,
+            Command::ChangeMarket { conid, change } => self.change_market(wall, *conid, *change)?,
         };
         self.state.wall = Some(wall);
         Ok(events)

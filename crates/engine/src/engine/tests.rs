@@ -268,3 +268,27 @@ fn a_world_without_a_start_begins_at_the_wall_time() {
     assert_eq!(engine.state().market_time(at(0)), at(0));
     assert_eq!(engine.state().market_time(at(30)), at(30), "realtime by default");
 }
+
+#[test]
+fn market_changes_are_kept_with_their_market_instant() {
+    use crate::market::MarketChange;
+
+    let mut engine = created();
+    let aapl = model::Conid::new(265_598);
+    let changed = engine
+        .apply(at(5), &Command::ChangeMarket { conid: aapl, change: MarketChange::Halt(true) })
+        .unwrap();
+    assert_eq!(
+        changed,
+        vec![Event::MarketChanged { conid: aapl, change: MarketChange::Halt(true), at: at(5) }]
+    );
+    assert_eq!(engine.state().overrides(aapl), [(at(5), MarketChange::Halt(true))]);
+    let before = engine.digest();
+    let unknown = Command::ChangeMarket { conid: model::Conid::new(1), change: MarketChange::Halt(true) };
+    assert_eq!(engine.apply(at(6), &unknown), Err(EngineError::UnknownInstrument(model::Conid::new(1))));
+    for change in [MarketChange::Price(Decimal::ZERO), MarketChange::Volatility(Decimal::new(11, 0))] {
+        let refused = engine.apply(at(7), &Command::ChangeMarket { conid: aapl, change });
+        assert!(matches!(refused, Err(EngineError::InvalidMarketChange(_))), "{change:?}");
+    }
+    assert_eq!(engine.digest(), before);
+}

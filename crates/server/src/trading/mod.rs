@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod contracts;
+pub mod marketdata;
 pub mod portfolio;
 pub mod session;
 
@@ -56,6 +57,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contracts::rules::contract_rules))
         .routes(routes!(contracts::schedule::trading_schedule))
         .routes(routes!(contracts::pairs::currency_pairs))
+        .routes(routes!(marketdata::snapshot))
+        .routes(routes!(marketdata::history::market_history))
+        .routes(routes!(marketdata::history::hmds_history))
+        .routes(routes!(marketdata::unsubscribe))
+        .routes(routes!(marketdata::unsubscribe_all))
+        .routes(routes!(marketdata::regulatory_snapshot))
+        .routes(routes!(marketdata::exchange_rate))
 }
 
 #[cfg(test)]

@@ -1,10 +1,8 @@
 //! Order-entry rules: `iserver/contract/rules` and the `rules` of `info-and-rules`.
 //!
 //! The rules advertise what LocalBroker's order entry accepts for the instrument: its order
-//! types and time-in-force values, tick size and default size. Prices (`limitPrice`,
-//! `stopprice`, the default limit) come from market data, which this server does not simulate
-//! yet, so they are reported the way IBKR reports a contract without a price: `null` and
-//! `"empty"`.
+//! types and time-in-force values, tick size and default size. The suggested prices
+//! (`limitPrice`, `stopprice`, the default limit) are the simulated market's last price.
 
 use std::collections::BTreeMap;
 
@@ -18,12 +16,13 @@ use super::{IncrementRule, increment_rules, instrument, price_digits};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
+use crate::market::MarketNow;
 use crate::state::AppState;
 
 /// Default order values shown by IBKR's order ticket.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LimitDefaults {
-    /// The default limit price, or `"empty"` without a price.
+    /// The default limit price: the last price.
     #[serde(rename = "LP")]
     lp: String,
 }
@@ -97,10 +96,15 @@ impl ContractRules {
         let accounts = caller
             .read(app, |state, session| state.entitled_accounts(session).map(|a| a.id.to_string()).collect())
             .await?;
-        Ok(Self::of(instrument, accounts))
+        let profile = app.catalogue.profile(instrument.conid).ok_or_else(|| {
+            ApiError::bad_request(format!("Bad Request: conid {} not found", instrument.conid))
+        })?;
+        let last = MarketNow::read(app, vec![instrument.conid]).await?.quote(instrument, profile).last;
+        Ok(Self::of(instrument, accounts, last))
     }
 
-    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>) -> Self {
+    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>, last: model::Decimal) -> Self {
+        let last_price = f64::try_from(last).ok();
         let stock = instrument.asset_class == AssetClass::Stock;
         let (default_size, size_increment) = if stock { (100, 100) } else { (25_000, 1) };
         let increment = instrument.tick_at(model::Decimal::ZERO);
@@ -141,7 +145,7 @@ impl ContractRules {
             ib_algo_types: Vec::new(),
             fraq_types: Vec::new(),
             force_order_preview: false,
-            order_defaults: BTreeMap::from([("LMT".to_owned(), LimitDefaults { lp: "empty".into() })]),
+            order_defaults: BTreeMap::from([("LMT".to_owned(), LimitDefaults { lp: last.to_string() })]),
             default_size,
             cash_size: 0.0,
             size_increment,
@@ -151,8 +155,8 @@ impl ContractRules {
                 size: format!("{default_size}.00"),
                 pm_algo: false,
             },
-            limit_price: None,
-            stop_price: None,
+            limit_price: last_price,
+            stop_price: last_price,
             order_origination: None,
             preview: true,
             display_size: None,

@@ -1,0 +1,156 @@
+//! IBKR's market-data field codes and how each value is written: strings, as IBKR sends them.
+//!
+//! | code | value | code | value |
+//! |---|---|---|---|
+//! | 31 | last price (`C` prefix while closed, `H` while halted) | 7051 | company name |
+//! | 55 | symbol | 7059 | last size |
+//! | 70 | day high | 7094 | conid and exchange |
+//! | 71 | day low | 7184 | can be traded (`1`) |
+//! | 82 | change since the prior close | 7219 | contract description |
+//! | 83 | change since the prior close, % | 7221 | listing exchange |
+//! | 84 | bid | 7295 | day open |
+//! | 85 | ask size | 7296 | day close (after the regular close) |
+//! | 86 | ask | 7633 | volatility, % (of the stock itself) |
+//! | 87 | volume, abbreviated (`6.08M`) | 7635 | mark (the mid) |
+//! | 88 | bid size | 7741 | prior close |
+//! | 6004 | exchange | 7762 | volume, in full |
+//! | 6008 | conid | 7768 | has trading permissions (`1`) |
+//! | 6070 | security type | 6119, 6509 | server id and availability, always sent |
+
+use market::catalogue::Profile;
+use market::quote::Quote;
+use model::{AssetClass, Decimal, Instrument};
+
+/// Every code LocalBroker serves.
+pub const SUPPORTED: &[&str] = &[
+    "31", "55", "70", "71", "82", "83", "84", "85", "86", "87", "88", "6004", "6008", "6070", "6119", "6509",
+    "7051", "7059", "7094", "7184", "7219", "7221", "7295", "7296", "7633", "7635", "7741", "7762", "7768",
+];
+
+/// The availability code: realtime (`R`) while trading, frozen (`Z`) while closed; consolidated
+/// (`p`), with a book (`B`).
+pub fn availability(quote: &Quote) -> &'static str {
+    if quote.open { "RpB" } else { "ZpB" }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// IBKR's short volume: `950`, `35.2K`, `6.08M`, `1.2B`.
+fn abbreviated(n: u64) -> String {
+    let x = n as f64;
+    let (value, suffix) = match n {
+        0..1_000 => return n.to_string(),
+        1_000..1_000_000 => (x / 1e3, "K"),
+        1_000_000..1_000_000_000 => (x / 1e6, "M"),
+        _ => (x / 1e9, "B"),
+    };
+    // Three significant digits, as IBKR shows them.
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.decimals$}{suffix}")
+}
+
+/// What a field is computed from.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The instrument.
+    pub instrument: &'a Instrument,
+    /// Its simulation profile.
+    pub profile: &'a Profile,
+    /// The market now.
+    pub quote: &'a Quote,
+    /// Whether today's regular session has closed.
+    pub closed_today: bool,
+}
+
+impl Context<'_> {
+    fn change(&self) -> Option<Decimal> {
+        self.quote.prior_close.map(|prior| self.quote.last - prior)
+    }
+
+    /// The value of field `code`, if LocalBroker has one now.
+    pub fn value(&self, code: &str) -> Option<String> {
+        let quote = self.quote;
+        let instrument = self.instrument;
+        let price = |d: Decimal| d.to_string();
+        Some(match code {
+            "31" => {
+                let prefix = if quote.halted {
+                    "H"
+                } else if quote.open {
+                    ""
+                } else {
+                    "C"
+                };
+                format!("{prefix}{}", quote.last)
+            }
+            "55" => instrument.symbol.clone(),
+            "70" => price(quote.day_high?),
+            "71" => price(quote.day_low?),
+            "82" => price(self.change()?),
+            "83" => {
+                let prior = quote.prior_close.filter(|p| !p.is_zero())?;
+                format!("{:.2}", (self.change()? / prior * Decimal::ONE_HUNDRED).round_dp(2))
+            }
+            "84" => price(quote.bid),
+            "85" => thousands(quote.ask_size),
+            "86" => price(quote.ask),
+            "87" => abbreviated(quote.volume?),
+            "88" => thousands(quote.bid_size),
+            "6004" => instrument.listing_exchange.clone(),
+            "6008" => instrument.conid.to_string(),
+            "6070" => match instrument.asset_class {
+                AssetClass::Stock => "STK".into(),
+                AssetClass::Forex => "CASH".into(),
+            },
+            "6119" => "q0".into(),
+            "6509" => availability(quote).into(),
+            "7051" => instrument.name.clone(),
+            "7059" => thousands(quote.last_size),
+            "7094" => format!("{}@{}", instrument.conid, instrument.listing_exchange),
+            "7184" | "7768" => "1".into(),
+            "7219" => instrument.local_symbol(),
+            "7221" => instrument.listing_exchange.clone(),
+            "7295" => price(quote.day_open?),
+            "7296" if self.closed_today => price(quote.last),
+            "7633" => format!("{:.1}%", self.profile.volatility * 100.0),
+            "7635" => price(
+                ((quote.bid + quote.ask) / Decimal::TWO).round_dp(quote.bid.scale().max(quote.ask.scale())),
+            ),
+            "7741" => price(quote.prior_close?),
+            "7762" => quote.volume?.to_string(),
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_as_ibkr_writes_them() {
+        assert_eq!(thousands(1_300), "1,300");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+        assert_eq!(abbreviated(950), "950");
+        assert_eq!(abbreviated(35_200), "35.2K");
+        assert_eq!(abbreviated(6_080_000), "6.08M");
+        assert_eq!(abbreviated(123_400_000), "123M");
+    }
+}

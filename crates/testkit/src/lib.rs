@@ -36,6 +36,8 @@ pub struct AppOptions {
     pub clock: ClockSpec,
     /// Skip the first-snapshot skeleton that IBKR answers.
     pub no_snapshot_preflight: bool,
+    /// Another seed than [`SEED`].
+    pub seed: Option<u64>,
 }
 
 /// A server running in this process.
@@ -97,7 +99,7 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         http: true,
         data_dir: data_dir.to_owned(),
         database_url: options.database_url.clone(),
-        seed: SEED,
+        seed: options.seed.unwrap_or(SEED),
         clock: options.clock,
         world: options.world.clone(),
         broker,

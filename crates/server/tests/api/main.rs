@@ -4,6 +4,7 @@ mod accounts;
 mod broker;
 mod clock;
 mod contracts;
+mod marketdata;
 mod recovery;
 mod routing;
 mod session;

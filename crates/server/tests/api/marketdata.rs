@@ -1,0 +1,271 @@
+use engine::clock::{ClockMode, ClockSpec};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{AppOptions, TestApp, spawn_app_with};
+
+/// Tuesday 2026-03-03, 11:00 New York: the regular session is running.
+const TUESDAY_MORNING: &str = "2026-03-03T16:00:00Z";
+/// The same Tuesday, 17:00 New York: after the regular close.
+const TUESDAY_EVENING: &str = "2026-03-03T22:00:00Z";
+
+async fn market_at(start: &str) -> TestApp {
+    let clock = ClockSpec { mode: ClockMode::Manual, start: Some(start.parse().unwrap()) };
+    spawn_app_with(AppOptions { clock, ..AppOptions::default() }).await
+}
+
+async fn snapshot(app: &TestApp, conids: &str, fields: &str) -> Vec<Value> {
+    let path = format!("/v1/api/iserver/marketdata/snapshot?conids={conids}&fields={fields}");
+    let first = app.get(&path).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let reply = app.get(&path).await;
+    reply.body.as_array().unwrap().clone()
+}
+
+fn number(entry: &Value, field: &str) -> f64 {
+    entry[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {entry}"))
+        .trim_start_matches(['C', 'H'])
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+async fn advance(app: &TestApp, by: &str) {
+    assert_eq!(app.post_json("/_localbroker/clock", json!({"advance": by})).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_first_snapshot_opens_the_stream_and_the_next_answers_values() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let first = app.get("/v1/api/iserver/marketdata/snapshot?conids=265598&fields=31,84,86").await;
+    assert_eq!(first.body, json!([{"conid": 265598, "conidEx": "265598"}]));
+    let second = app.get("/v1/api/iserver/marketdata/snapshot?conids=265598&fields=31,84,86").await;
+    let aapl = &second.body[0];
+    assert_eq!(aapl["conid"], 265_598, "an integer, like trsrv/stocks'");
+    assert_eq!(aapl["6509"], "RpB");
+    let (last, bid, ask) = (number(aapl, "31"), number(aapl, "84"), number(aapl, "86"));
+    assert!(bid <= last && last <= ask && bid < ask, "{aapl}");
+    assert!(
+        aapl["_updated"].as_i64().unwrap()
+            == "2026-03-03T16:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    );
+    let remembered = app.get("/v1/api/iserver/marketdata/snapshot?conids=265598").await;
+    assert!(remembered.body[0].get("31").is_some(), "fields asked once keep coming");
+}
+
+#[tokio::test]
+async fn every_supported_field_answers_a_string() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let fields = "31,55,70,71,82,83,84,85,86,87,88,6004,6008,6070,6119,6509,7051,7059,7094,7184,7219,7221,7295,7633,7635,7741,7762,7768";
+    let aapl = &snapshot(&app, "265598", fields).await[0];
+    for field in fields.split(',') {
+        assert!(aapl[field].is_string(), "{field} in {aapl}");
+    }
+    assert_eq!(aapl["55"], "AAPL");
+    assert_eq!(aapl["6070"], "STK");
+    assert_eq!(aapl["7633"], "28.0%");
+    let change = number(aapl, "31") - number(aapl, "7741");
+    assert!((number(aapl, "82") - change).abs() < 1e-6, "{aapl}");
+    assert!(aapl["87"].as_str().unwrap().ends_with(['K', 'M']), "{aapl}");
+}
+
+#[tokio::test]
+async fn a_manual_clock_freezes_the_market_until_it_is_advanced() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let before = snapshot(&app, "265598,12087792", "31,84,86").await;
+    assert_eq!(
+        app.get("/v1/api/iserver/marketdata/snapshot?conids=265598,12087792&fields=31,84,86").await.body,
+        json!(before)
+    );
+    advance(&app, "1m").await;
+    let after =
+        app.get("/v1/api/iserver/marketdata/snapshot?conids=265598,12087792&fields=31,84,86").await.body;
+    assert_ne!(after[0]["31"], before[0]["31"]);
+    assert_ne!(after[1]["31"], before[1]["31"]);
+}
+
+#[tokio::test]
+async fn a_price_override_moves_the_market_at_once_and_survives_a_restart() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let changed = app.post_json("/_localbroker/market/265598", json!({"price": 100})).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let aapl = &snapshot(&app, "265598", "31,84,86").await[0];
+    let (last, bid, ask) = (number(aapl, "31"), number(aapl, "84"), number(aapl, "86"));
+    assert!((last - 100.0).abs() <= ask - bid, "within one spread of 100: {aapl}");
+    app.post_json("/_localbroker/market/265598", json!({"halt": true})).await;
+    advance(&app, "30m").await;
+    let halted = app.get("/v1/api/iserver/marketdata/snapshot?conids=265598&fields=31").await;
+    assert!(halted.body[0]["31"].as_str().unwrap().starts_with('H'), "{}", halted.text);
+    let app = app.restart().await;
+    let again = snapshot(&app, "265598", "31").await;
+    assert_eq!(again[0]["31"], halted.body[0]["31"], "overrides are journaled");
+    for bad in [json!({}), json!({"price": -1}), json!({"volatility": 0}), json!({"speed": 1})] {
+        assert_eq!(
+            app.post_json("/_localbroker/market/265598", bad.clone()).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        app.post_json("/_localbroker/market/1", json!({"halt": true})).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    app.assert_journal_replays().await;
+}
+
+#[tokio::test]
+async fn stocks_rest_on_holidays_and_weekends_and_currencies_on_saturdays() {
+    for (start, closed_stock, fx_moves) in [
+        ("2026-12-25T16:00:00Z", true, true),
+        ("2026-03-07T16:00:00Z", true, false),
+        ("2026-03-04T16:00:00Z", false, true),
+    ] {
+        let app = market_at(start).await;
+        let before = snapshot(&app, "265598,12087792", "31,6509").await;
+        advance(&app, "2h").await;
+        let after =
+            app.get("/v1/api/iserver/marketdata/snapshot?conids=265598,12087792&fields=31,6509").await.body;
+        assert_eq!(before[0]["31"] == after[0]["31"], closed_stock, "AAPL at {start}: {before:?} {after}");
+        if closed_stock {
+            assert!(
+                after[0]["31"].as_str().unwrap().starts_with('C'),
+                "closed stocks show the close: {after}"
+            );
+            assert_eq!(after[0]["6509"], "ZpB");
+        }
+        assert_eq!(before[1]["31"] != after[1]["31"], fx_moves, "EUR.USD at {start}");
+    }
+}
+
+#[tokio::test]
+async fn a_day_of_minutes_is_390_regular_bars_and_its_day_bar_summarises_them() {
+    let app = market_at(TUESDAY_EVENING).await;
+    let minutes = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=1min").await;
+    assert_eq!(minutes.status, StatusCode::OK, "{}", minutes.text);
+    let bars = minutes.body["data"].as_array().unwrap();
+    assert_eq!(bars.len(), 390);
+    assert_eq!(bars[0]["t"], "2026-03-03T14:30:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
+    for bar in bars {
+        let (o, h, l, c) = (
+            bar["o"].as_f64().unwrap(),
+            bar["h"].as_f64().unwrap(),
+            bar["l"].as_f64().unwrap(),
+            bar["c"].as_f64().unwrap(),
+        );
+        assert!(l <= o.min(c) && o.max(c) <= h, "{bar}");
+    }
+    let max_high = bars.iter().map(|b| b["h"].as_f64().unwrap()).fold(f64::MIN, f64::max);
+    let day = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=1d").await;
+    assert_eq!(day.body["data"][0]["h"].as_f64().unwrap(), max_high);
+    let volume: u64 = bars.iter().map(|b| b["v"].as_u64().unwrap()).sum();
+    assert_eq!(day.body["data"][0]["v"].as_u64().unwrap(), volume);
+    let extended =
+        app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=1min&outsideRth=true").await;
+    assert_eq!(extended.body["data"].as_array().unwrap().len(), 780, "04:00 to the present 17:00");
+    assert_eq!(minutes.body["mdAvailability"], "S");
+    assert_eq!(minutes.body["symbol"], "AAPL");
+    let hmds = app.get("/v1/api/hmds/history?conid=265598&period=1d&bar=1min").await;
+    assert_eq!(hmds.body["data"], minutes.body["data"]);
+}
+
+#[tokio::test]
+async fn history_never_reaches_past_the_present() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let now = "2026-03-03T16:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let reply = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=5min").await;
+    let bars = reply.body["data"].as_array().unwrap();
+    assert_eq!(bars.len(), 18, "09:30 to 11:00 in 5-minute bars");
+    assert!(bars.iter().all(|bar| bar["t"].as_i64().unwrap() < now));
+    let later = app
+        .get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=5min&startTime=20300101-00:00:00")
+        .await;
+    assert_eq!(later.body["data"], reply.body["data"], "a startTime in the future means now");
+    let earlier = app
+        .get("/v1/api/iserver/marketdata/history?conid=265598&period=2h&bar=1min&startTime=20260302-17:00:00")
+        .await;
+    assert_eq!(earlier.body["data"].as_array().unwrap().len(), 120);
+    for bad in [
+        "period=1d&bar=4min",
+        "period=0d&bar=1d",
+        "period=2d",
+        "bar=1d",
+        "period=1d&bar=1d&startTime=yesterday",
+    ] {
+        let reply = app.get(&format!("/v1/api/iserver/marketdata/history?conid=265598&{bad}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text);
+    }
+    let unknown = app.get("/v1/api/iserver/marketdata/history?conid=1&period=1d&bar=1d").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_same_seed_serves_the_same_market() {
+    let first = market_at(TUESDAY_EVENING).await;
+    let second = market_at(TUESDAY_EVENING).await;
+    let path = "/v1/api/iserver/marketdata/history?conid=265598&period=5d&bar=1min";
+    let (a, b) = (first.get(path).await, second.get(path).await);
+    assert_eq!(a.body["data"].as_array().unwrap().len(), 5 * 390);
+    assert_eq!(a.text, b.text, "byte-identical history");
+    assert_eq!(
+        snapshot(&first, "265598,12087792", "31,84,86,87").await,
+        snapshot(&second, "265598,12087792", "31,84,86,87").await
+    );
+}
+
+#[tokio::test]
+async fn streams_are_closed_one_by_one_or_all_at_once() {
+    let app = market_at(TUESDAY_MORNING).await;
+    snapshot(&app, "265598,8314", "31").await;
+    let closed = app.post_json("/v1/api/iserver/marketdata/unsubscribe", json!({"conid": 265598})).await;
+    assert_eq!(closed.body, json!({"success": true}));
+    let again = app.post_json("/v1/api/iserver/marketdata/unsubscribe", json!({"conid": 265598})).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let reopened = app.get("/v1/api/iserver/marketdata/snapshot?conids=265598&fields=31").await;
+    assert_eq!(reopened.body, json!([{"conid": 265598, "conidEx": "265598"}]), "a closed stream opens again");
+    assert_eq!(
+        app.get("/v1/api/iserver/marketdata/unsubscribeall").await.body,
+        json!({"unsubscribed": true})
+    );
+    assert_eq!(
+        app.post_json("/v1/api/iserver/marketdata/unsubscribe", json!({"conid": 8314})).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn exchange_rates_come_from_the_pairs() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let eur_usd =
+        app.get("/v1/api/iserver/exchangerate?source=EUR&target=USD").await.body["rate"].as_f64().unwrap();
+    let usd_eur =
+        app.get("/v1/api/iserver/exchangerate?source=usd&target=eur").await.body["rate"].as_f64().unwrap();
+    assert!((eur_usd * usd_eur - 1.0).abs() < 1e-12);
+    let fx = &snapshot(&app, "12087792", "84,86").await[0];
+    assert!(number(fx, "84") <= eur_usd && eur_usd <= number(fx, "86"), "the mid of EUR.USD: {eur_usd} {fx}");
+    let cross = app.get("/v1/api/iserver/exchangerate?source=GBP&target=CHF").await;
+    assert!(cross.body["rate"].as_f64().unwrap() > 0.5, "across the dollar: {}", cross.text);
+    assert_eq!(app.get("/v1/api/iserver/exchangerate?source=EUR&target=EUR").await.body["rate"], 1.0);
+    assert_eq!(
+        app.get("/v1/api/iserver/exchangerate?source=EUR&target=XYZ").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_regulatory_snapshot_answers_at_once() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let reply = app.get("/v1/api/md/regsnapshot?conid=265598").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body["31"].is_string() && reply.body["84"].is_string(), "{}", reply.text);
+    assert_eq!(app.get("/v1/api/md/regsnapshot").await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn contract_rules_suggest_the_last_price() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let rules = app.post_json("/v1/api/iserver/contract/rules", json!({"conid": 265598})).await.body;
+    let last = number(&snapshot(&app, "265598", "31").await[0], "31");
+    assert_eq!(rules["limitPrice"].as_f64().unwrap(), last);
+    assert_eq!(rules["orderDefaults"]["LMT"]["LP"].as_str().unwrap().parse::<f64>().unwrap(), last);
+}

@@ -211,6 +211,10 @@ async fn the_same_seed_serves_the_same_market() {
         snapshot(&first, "265598,12087792", "31,84,86,87").await,
         snapshot(&second, "265598,12087792", "31,84,86,87").await
     );
+    let clock = ClockSpec { mode: ClockMode::Manual, start: Some(TUESDAY_EVENING.parse().unwrap()) };
+    let other =
+        spawn_app_with(AppOptions { clock, seed: Some(testkit::SEED + 1), ..AppOptions::default() }).await;
+    assert_ne!(other.get(path).await.body["data"], a.body["data"], "another seed, another market");
 }
 
 #[tokio::test]

@@ -83,6 +83,21 @@ def http_server(workdir):
     server.stop()
 
 
+# Tuesday 2026-03-03, 11:00 New York: the regular session is running. Market-data scenarios
+# run on a manual clock there, so that what they see does not depend on when they run.
+MARKET_OPEN = "2026-03-03T16:00:00Z"
+
+
+@pytest.fixture
+def market_server(workdir):
+    server = Server(
+        ["serve", "--http", "--listen", "127.0.0.1:0", "--data-dir", "data", "--clock", "manual", "--start", MARKET_OPEN],
+        workdir,
+    )
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def https_server(workdir):
     server = Server(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], workdir)

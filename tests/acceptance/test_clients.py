@@ -25,8 +25,17 @@ def test_ibind_defaults_reach_a_default_start(default_server):
     run_scenario("ibind_rest.py", "default", env)
 
 
+@pytest.mark.parametrize("scenario", ["A4", "A5"])
+def test_ibind_market_data(market_server, scenario):
+    run_scenario("ibind_rest.py", scenario, market_server.env())
+
+
 def test_easyib(http_server):
     run_scenario("easyib_rest.py", "E1", http_server.env())
+
+
+def test_easyib_bars(market_server):
+    run_scenario("easyib_rest.py", "E3", market_server.env())
 
 
 @pytest.mark.parametrize("scenario", ["F1", "F2"])

@@ -13,5 +13,13 @@ def e1_constructor_and_conid():
     check(api.get_conid("IBM") == 8314, "get_conid IBM")
 
 
+def e3_bars_and_session():
+    api = easyib.REST(url=os.environ["LOCALBROKER_URL"], ssl=False)
+    bars = api.get_bars("AAPL", period="1d", bar="1min")
+    check(len(bars["data"]) > 0, f"bars {bars}")
+    check(api.ping_server()["iserver"]["authStatus"]["authenticated"] is True, "ping_server")
+    check(api.get_auth_status()["authenticated"] is True, "get_auth_status")
+
+
 if __name__ == "__main__":
-    main({"E1": e1_constructor_and_conid})
+    main({"E1": e1_constructor_and_conid, "E3": e3_bars_and_session})

@@ -1,5 +1,6 @@
-"""ibind 0.2.2's REST client (IbkrClient): scenarios A1-A3 of the acceptance plan."""
+"""ibind 0.2.2's REST client (IbkrClient): scenarios A1-A5 of the acceptance plan."""
 
+import datetime
 import os
 
 from common import check, control, main
@@ -60,6 +61,43 @@ def a3_contracts():
     check(ibkr.info_and_rules_by_conid("265598", True).data["con_id"] == 265598, "info-and-rules con_id")
 
 
+def number(text):
+    return float(str(text).lstrip("CH").replace(",", ""))
+
+
+def a4_snapshot():
+    ibkr = client()
+    ibkr.receive_brokerage_accounts()
+    fields = ["31", "84", "86", "6509"]
+    opened = ibkr.live_marketdata_snapshot("265598", fields).data
+    check(opened[0]["conid"] == 265598, f"pre-flight {opened}")
+    quote = ibkr.live_marketdata_snapshot("265598", fields).data[0]
+    check(quote["conid"] == 265598, f"snapshot {quote}")
+    last, bid, ask = number(quote["31"]), number(quote["84"]), number(quote["86"])
+    check(bid <= last <= ask and bid < ask, f"bid {bid} last {last} ask {ask}")
+    by_symbol = ibkr.live_marketdata_snapshot_by_symbol("AAPL", ["31", "84", "86"])["AAPL"]
+    for key in ("last_price", "bid_price", "ask_price"):
+        check(key in by_symbol, f"{key} in {by_symbol}")
+
+
+def a5_history():
+    ibkr = client()
+    bars = ibkr.marketdata_history_by_conid("265598", bar="1min", period="1d", outside_rth=True).data["data"]
+    check(len(bars) > 0, "bars")
+    times = [bar["t"] for bar in bars]
+    check(times == sorted(set(times)), "strictly increasing times")
+    check(all(t > 1_600_000_000_000 for t in times), "epoch milliseconds")
+    for bar in bars:
+        check(bar["l"] <= min(bar["o"], bar["c"]) and max(bar["o"], bar["c"]) <= bar["h"], f"bar {bar}")
+        check(isinstance(bar["v"], int), f"volume {bar}")
+    history = ibkr.marketdata_history_by_symbols(["AAPL", "MSFT"], period="1d", bar="5min")
+    for symbol in ("AAPL", "MSFT"):
+        rows = history[symbol]
+        check(len(rows) > 0 and all(isinstance(row["date"], datetime.datetime) for row in rows), f"{symbol}: {rows[:2]}")
+    beta = ibkr.historical_marketdata_beta("265598", period="1d", bar="1h").data
+    check(len(beta["data"]) > 0, f"hmds/history {beta}")
+
+
 def default_health():
     """ibind with every setting at its default: https://127.0.0.1:5000/v1/api/, no verification."""
     ibkr = IbkrClient(auto_register_shutdown=False)
@@ -69,4 +107,4 @@ def default_health():
 
 
 if __name__ == "__main__":
-    main({"A1": a1_health, "A2": a2_accounts, "A3": a3_contracts, "default": default_health})
+    main({"A1": a1_health, "A2": a2_accounts, "A3": a3_contracts, "A4": a4_snapshot, "A5": a5_history, "default": default_health})

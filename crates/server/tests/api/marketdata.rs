@@ -185,13 +185,11 @@ async fn history_never_reaches_past_the_present() {
         .get("/v1/api/iserver/marketdata/history?conid=265598&period=2h&bar=1min&startTime=20260302-17:00:00")
         .await;
     assert_eq!(earlier.body["data"].as_array().unwrap().len(), 120);
-    for bad in [
-        "period=1d&bar=4min",
-        "period=0d&bar=1d",
-        "period=2d",
-        "bar=1d",
-        "period=1d&bar=1d&startTime=yesterday",
-    ] {
+    let week = app.get("/v1/api/iserver/marketdata/history?conid=265598&bar=1d").await;
+    assert_eq!(week.body["timePeriod"], "1w", "IBKR's default period");
+    assert_eq!(week.body["data"].as_array().unwrap().len(), 5, "2026-02-25 to 2026-03-03: five trading days");
+    for bad in ["period=1d&bar=4min", "period=0d&bar=1d", "period=2d", "period=1d&bar=1d&startTime=yesterday"]
+    {
         let reply = app.get(&format!("/v1/api/iserver/marketdata/history?conid=265598&{bad}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text);
     }

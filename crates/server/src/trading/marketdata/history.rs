@@ -35,7 +35,7 @@ const MAX_BARS: usize = 100_000;
 pub struct HistoryQuery {
     /// The conid.
     conid: Option<String>,
-    /// How far back: `1d`, `5d`, `2w`, `3m`, `1y`, `30min`, `4h`.
+    /// How far back: `1d`, `5d`, `2w`, `3m`, `1y`, `30min`, `4h`; a week by default.
     period: Option<String>,
     /// Bar size: `1min` … `30min`, `1h` … `8h`, `1d`, `1w`, `1m`.
     bar: Option<String>,
@@ -308,7 +308,8 @@ async fn history(
 ) -> Result<History, ApiError> {
     let (instrument, profile): (&'static Instrument, &'static Profile) =
         listed(app, &conid.unwrap_or_default())?;
-    let period_text = period.ok_or_else(|| ApiError::bad_request("Bad Request: period is required"))?;
+    // IBKR's default period is a week.
+    let period_text = period.unwrap_or_else(|| "1w".to_owned());
     let bar_text = bar.ok_or_else(|| ApiError::bad_request("Bad Request: bar is required"))?;
     let period = parse_period(&period_text)?;
     let (size, bar_seconds) = parse_bar(&bar_text)?;

@@ -1,4 +1,4 @@
-"""The guides' examples, run as written against a server started with no flags.
+"""The guides' examples, run as written against a server started as the guide starts it.
 
 Every ```sh and ```python block of a guide is run in order, in the server's working directory
 (where `localbroker-data/` is), and must succeed; ```console blocks are transcripts and are not
@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import Server, port_is_free
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -19,8 +20,23 @@ def runnable_blocks(guide):
     return [(lang, code) for lang, code in BLOCK.findall(guide.read_text()) if lang in ("sh", "python")]
 
 
-@pytest.mark.parametrize("guide", ["getting-started.md"])
-def test_guide_examples_run(default_server, guide):
+# The flags each guide starts LocalBroker with (its first, console, block).
+GUIDES = {
+    "getting-started.md": [],
+    "market-data.md": ["--clock", "manual", "--start", "2026-03-03T14:30:00Z"],
+}
+
+
+@pytest.fixture(params=sorted(GUIDES))
+def guide_server(request, workdir):
+    assert port_is_free(5000), "port 5000 is taken: stop the LocalBroker listening there"
+    server = Server(GUIDES[request.param], workdir)
+    yield request.param, server
+    server.stop()
+
+
+def test_guide_examples_run(guide_server):
+    guide, default_server = guide_server
     blocks = runnable_blocks(DOCS / guide)
     assert blocks, f"{guide} has examples"
     env = default_server.env()

@@ -29,9 +29,9 @@ fn price_at_an_instant(bencher: Bencher) {
     let path = aapl();
     let start: Timestamp = "2025-03-03T15:00:00Z".parse().unwrap();
     let instants: Vec<Timestamp> = (0..1_000).map(|i| start + SignedDuration::from_mins(i * 523)).collect();
-    bencher.counter(divan::counter::ItemsCount::new(instants.len())).bench(|| {
-        instants.iter().map(|&t| path.price(t)).sum::<f64>()
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(instants.len()))
+        .bench(|| instants.iter().map(|&t| path.price(t)).sum::<f64>());
 }
 
 /// A trading day's 960 minute bars in one pass: the per-point cost when history asks for runs.
@@ -40,7 +40,9 @@ fn minute_bars_of_a_day(bencher: Bencher) {
     let path = aapl();
     let day = path.timeline().session(date(2026, 3, 3), false);
     let now: Timestamp = "2026-03-04T12:00:00Z".parse().unwrap();
-    bencher.counter(divan::counter::ItemsCount::new(day.len())).bench(|| path.minute_bars(day.start, day.end, now));
+    bencher
+        .counter(divan::counter::ItemsCount::new(day.len()))
+        .bench(|| path.minute_bars(day.start, day.end, now));
 }
 
 /// One year of regular-hours 1-minute bars (about 98,000) for one conid, volumes included.
@@ -53,7 +55,11 @@ fn a_year_of_one_minute_bars(bencher: Bencher) {
     let timeline = path.timeline();
     let days: Vec<TradingDay> = timeline
         .trading_days(date(2025, 3, 1), date(2026, 2, 28))
-        .map(|day| TradingDay { date: day, session: timeline.session(day, false), regular: timeline.session(day, true) })
+        .map(|day| TradingDay {
+            date: day,
+            session: timeline.session(day, false),
+            regular: timeline.session(day, true),
+        })
         .collect();
     let request = Request {
         path: &path,

@@ -10,7 +10,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use market::timeline;
 use serde::{Deserialize, Serialize};
 
 use crate::{Engine, EngineError, Event};
@@ -90,6 +92,21 @@ pub struct ClockSpec {
     pub start: Option<Timestamp>,
 }
 
+/// Refuses a market instant outside the span the simulated market covers: the first day of its
+/// timeline to the last, both at midnight UTC. The clock is only ever started or moved inside it;
+/// outside it there are no prices to show.
+pub(crate) fn within_market(requested: Timestamp) -> Result<Timestamp, EngineError> {
+    let midnight = |date: jiff::civil::Date| {
+        date.to_zoned_datetime(TimeZone::UTC).map(|zoned| zoned.timestamp()).unwrap_or(Timestamp::MIN)
+    };
+    let (first, last) = (midnight(timeline::EPOCH), midnight(timeline::LAST_DAY));
+    if (first..=last).contains(&requested) {
+        Ok(requested)
+    } else {
+        Err(EngineError::ClockOutsideMarket { requested, first, last })
+    }
+}
+
 /// The clock: a mode and an anchor (a market instant and the wall instant it was taken at).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Clock {
@@ -149,7 +166,7 @@ impl Engine {
             return Err(EngineError::NonPositiveAdvance(by));
         }
         let now = self.state.clock.market_time(wall);
-        let to = now.saturating_add(by).unwrap_or(now);
+        let to = within_market(now.saturating_add(by).unwrap_or(Timestamp::MAX))?;
         self.state.clock = self.state.clock.moved_to(to, wall);
         Ok(vec![self.clock_changed(wall)])
     }
@@ -159,6 +176,7 @@ impl Engine {
         if to < now {
             return Err(EngineError::ClockBackwards { now, requested: to });
         }
+        within_market(to)?;
         self.state.clock = self.state.clock.moved_to(to, wall);
         Ok(vec![self.clock_changed(wall)])
     }

@@ -37,6 +37,7 @@ pub enum Command {
     AdvanceClock { by: SignedDuration },
     /// Market time jumps forward to `to`.
     SetClock { to: Timestamp },
-    /// The control plane changes an instrument's market from now on.
-    ChangeMarket { conid: Conid, change: MarketChange },
+    /// The control plane changes an instrument's market from now on: all of `changes`, in
+    /// order, at the same instant, or none of them.
+    ChangeMarket { conid: Conid, changes: Vec<MarketChange> },
 }

@@ -28,6 +28,9 @@ pub enum EngineError {
     /// Market time only moves forward.
     #[error("the clock cannot be set back: it is {now}, {requested} was asked")]
     ClockBackwards { now: Timestamp, requested: Timestamp },
+    /// The clock may only start or move where the simulated market has prices.
+    #[error("market time {requested} is outside the simulated market, which runs from {first} to {last}")]
+    ClockOutsideMarket { requested: Timestamp, first: Timestamp, last: Timestamp },
     /// An advance must be positive.
     #[error("the clock can only be advanced by a positive duration, not {0}")]
     NonPositiveAdvance(SignedDuration),

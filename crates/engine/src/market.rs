@@ -34,24 +34,33 @@ impl Engine {
         &mut self,
         wall: Timestamp,
         conid: Conid,
-        change: MarketChange,
+        changes: &[MarketChange],
     ) -> Result<Vec<Event>, EngineError> {
         if Catalogue::standard().get(conid).is_none() {
             return Err(EngineError::UnknownInstrument(conid));
         }
-        match change {
-            MarketChange::Price(price) if price <= Decimal::ZERO => {
-                return Err(EngineError::InvalidMarketChange("a price must be positive".into()));
-            }
-            MarketChange::Volatility(v) if v <= Decimal::ZERO || v > MAX_VOLATILITY => {
-                return Err(EngineError::InvalidMarketChange(
-                    "volatility must be above 0 and at most 10 (1000%)".into(),
-                ));
-            }
-            _ => {}
+        if changes.is_empty() {
+            return Err(EngineError::InvalidMarketChange("no change was given".into()));
         }
+        changes.iter().try_for_each(MarketChange::validate)?;
         let at = self.state.clock.market_time(wall);
-        self.state.overrides.entry(conid).or_default().push((at, change));
-        Ok(vec![Event::MarketChanged { conid, change, at }])
+        let kept = self.state.overrides.entry(conid).or_default();
+        kept.extend(changes.iter().map(|&change| (at, change)));
+        Ok(changes.iter().map(|&change| Event::MarketChanged { conid, change, at }).collect())
+    }
+}
+
+impl MarketChange {
+    /// Refuses a price that is not positive and a volatility outside what the path can follow.
+    fn validate(&self) -> Result<(), EngineError> {
+        match *self {
+            Self::Price(price) if price <= Decimal::ZERO => {
+                Err(EngineError::InvalidMarketChange("a price must be positive".into()))
+            }
+            Self::Volatility(v) if v <= Decimal::ZERO || v > MAX_VOLATILITY => Err(
+                EngineError::InvalidMarketChange("volatility must be above 0 and at most 10 (1000%)".into()),
+            ),
+            _ => Ok(()),
+        }
     }
 }

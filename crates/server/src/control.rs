@@ -15,7 +15,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{LoginError, gateway_login};
-use crate::broker::BrokerError;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::market::MarketNow;
@@ -248,14 +247,11 @@ pub async fn change_market(
         request.volatility.map(MarketChange::Volatility),
         request.halt.map(MarketChange::Halt),
     ];
-    let commands: Vec<Command> =
-        changes.into_iter().flatten().map(|change| Command::ChangeMarket { conid, change }).collect();
-    if commands.is_empty() {
+    let changes: Vec<MarketChange> = changes.into_iter().flatten().collect();
+    if changes.is_empty() {
         return Err(ApiError::bad_request("give at least one of price, volatility and halt"));
     }
-    for outcome in app.broker.execute_all(commands).await? {
-        outcome.map_err(BrokerError::from)?;
-    }
+    app.broker.execute(Command::ChangeMarket { conid, changes }).await?;
     let quote = MarketNow::read(&app, vec![conid]).await?.quote(instrument, profile);
     Ok(Json(MarketState {
         conid: conid.get(),

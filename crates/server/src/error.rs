@@ -74,6 +74,7 @@ impl From<BrokerError> for ApiError {
                 EngineError::UnknownSession(_) => Self::not_authenticated(),
                 EngineError::UnknownUser(user) => Self::bad_request(format!("unknown user {user}")),
                 EngineError::ClockBackwards { .. }
+                | EngineError::ClockOutsideMarket { .. }
                 | EngineError::NonPositiveAdvance(_)
                 | EngineError::UnknownInstrument(_)
                 | EngineError::InvalidMarketChange(_) => Self::bad_request(refusal.to_string()),

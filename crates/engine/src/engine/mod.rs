@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::clock::{Clock, ClockSpec};
+use crate::clock::{Clock, ClockSpec, within_market};
 use crate::state::{Account, State, User};
 use crate::world::World;
 use crate::{Command, EngineError, Event};
@@ -144,7 +144,7 @@ impl Engine {
             Command::SetClockMode { mode } => self.set_clock_mode(wall, *mode),
             Command::AdvanceClock { by } => self.advance_clock(wall, *by)?,
             Command::SetClock { to } => self.set_clock(wall, *to)?,
-            Command::ChangeMarket { conid, change } => self.change_market(wall, *conid, *change)?,
+            Command::ChangeMarket { conid, changes } => self.change_market(wall, *conid, changes)?,
         };
         self.state.wall = Some(wall);
         Ok(events)
@@ -161,9 +161,10 @@ impl Engine {
             return Err(EngineError::WorldExists);
         }
         world.validate()?;
+        let start = within_market(clock.start.unwrap_or(wall))?;
         let state = &mut self.state;
         state.seed = seed;
-        state.clock = Clock::new(clock.mode, clock.start.unwrap_or(wall), wall);
+        state.clock = Clock::new(clock.mode, start, wall);
         let at = state.clock.market_time(wall);
         state.created_at = Some(at);
         for spec in &world.accounts {

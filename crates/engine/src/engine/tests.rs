@@ -275,20 +275,57 @@ fn market_changes_are_kept_with_their_market_instant() {
 
     let mut engine = created();
     let aapl = model::Conid::new(265_598);
-    let changed = engine
-        .apply(at(5), &Command::ChangeMarket { conid: aapl, change: MarketChange::Halt(true) })
-        .unwrap();
+    let both = vec![MarketChange::Price(Decimal::new(150, 0)), MarketChange::Halt(true)];
+    let changed = engine.apply(at(5), &Command::ChangeMarket { conid: aapl, changes: both }).unwrap();
     assert_eq!(
         changed,
-        vec![Event::MarketChanged { conid: aapl, change: MarketChange::Halt(true), at: at(5) }]
+        vec![
+            Event::MarketChanged {
+                conid: aapl,
+                change: MarketChange::Price(Decimal::new(150, 0)),
+                at: at(5)
+            },
+            Event::MarketChanged { conid: aapl, change: MarketChange::Halt(true), at: at(5) },
+        ]
     );
-    assert_eq!(engine.state().overrides(aapl), [(at(5), MarketChange::Halt(true))]);
+    assert_eq!(
+        engine.state().overrides(aapl),
+        [(at(5), MarketChange::Price(Decimal::new(150, 0))), (at(5), MarketChange::Halt(true))]
+    );
     let before = engine.digest();
-    let unknown = Command::ChangeMarket { conid: model::Conid::new(1), change: MarketChange::Halt(true) };
+    let unknown =
+        Command::ChangeMarket { conid: model::Conid::new(1), changes: vec![MarketChange::Halt(true)] };
     assert_eq!(engine.apply(at(6), &unknown), Err(EngineError::UnknownInstrument(model::Conid::new(1))));
-    for change in [MarketChange::Price(Decimal::ZERO), MarketChange::Volatility(Decimal::new(11, 0))] {
-        let refused = engine.apply(at(7), &Command::ChangeMarket { conid: aapl, change });
-        assert!(matches!(refused, Err(EngineError::InvalidMarketChange(_))), "{change:?}");
+    let none = engine.apply(at(6), &Command::ChangeMarket { conid: aapl, changes: vec![] });
+    assert!(matches!(none, Err(EngineError::InvalidMarketChange(_))));
+    for bad in [MarketChange::Price(Decimal::ZERO), MarketChange::Volatility(Decimal::new(11, 0))] {
+        let changes = vec![MarketChange::Halt(false), bad];
+        let refused = engine.apply(at(7), &Command::ChangeMarket { conid: aapl, changes });
+        assert!(matches!(refused, Err(EngineError::InvalidMarketChange(_))), "{bad:?}");
     }
+    assert_eq!(engine.digest(), before, "a refused change applies none of its parts");
+}
+
+#[test]
+fn the_clock_stays_where_the_market_has_prices() {
+    use crate::clock::ClockMode;
+    use jiff::SignedDuration;
+
+    let start: Timestamp = "2100-12-30T00:00:00Z".parse().unwrap();
+    let manual = |start| ClockSpec { mode: ClockMode::Manual, start: Some(start) };
+    let too_early: Timestamp = "1999-12-31T00:00:00Z".parse().unwrap();
+    let early = Engine::new()
+        .apply(at(0), &Command::CreateWorld { seed: 7, world: world(), clock: manual(too_early) });
+    assert!(matches!(early, Err(EngineError::ClockOutsideMarket { .. })), "{early:?}");
+
+    let mut engine = Engine::new();
+    engine.apply(at(0), &Command::CreateWorld { seed: 7, world: world(), clock: manual(start) }).unwrap();
+    let before = engine.digest();
+    let past_end = engine.apply(at(1), &Command::AdvanceClock { by: SignedDuration::from_hours(25) });
+    assert!(matches!(past_end, Err(EngineError::ClockOutsideMarket { .. })), "{past_end:?}");
+    let far = engine.apply(at(1), &Command::SetClock { to: Timestamp::MAX });
+    assert!(matches!(far, Err(EngineError::ClockOutsideMarket { .. })), "{far:?}");
     assert_eq!(engine.digest(), before);
+    engine.apply(at(2), &Command::AdvanceClock { by: SignedDuration::from_hours(24) }).unwrap();
+    assert_eq!(engine.state().market_time(at(3)), "2100-12-31T00:00:00Z".parse::<Timestamp>().unwrap());
 }

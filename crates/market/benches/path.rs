@@ -38,7 +38,7 @@ fn price_at_an_instant(bencher: Bencher) {
 #[divan::bench]
 fn minute_bars_of_a_day(bencher: Bencher) {
     let path = aapl();
-    let day = path.timeline().session(date(2026, 3, 3), false);
+    let day = path.timeline().day(date(2026, 3, 3)).session;
     let now: Timestamp = "2026-03-04T12:00:00Z".parse().unwrap();
     bencher
         .counter(divan::counter::ItemsCount::new(day.len()))
@@ -53,14 +53,7 @@ fn a_year_of_one_minute_bars(bencher: Bencher) {
     let profile = catalogue.profile(instrument.conid).unwrap();
     let path = Path::new(42, instrument, profile, &[]);
     let timeline = path.timeline();
-    let days: Vec<TradingDay> = timeline
-        .trading_days(date(2025, 3, 1), date(2026, 2, 28))
-        .map(|day| TradingDay {
-            date: day,
-            session: timeline.session(day, false),
-            regular: timeline.session(day, true),
-        })
-        .collect();
+    let days: Vec<TradingDay> = timeline.trading_days(date(2025, 3, 1), date(2026, 2, 28)).collect();
     let request = Request {
         path: &path,
         activity: Activity::new(42, instrument, profile),
@@ -68,6 +61,7 @@ fn a_year_of_one_minute_bars(bencher: Bencher) {
         size: BarSize::Minutes(1),
         outside_rth: false,
         now: "2026-03-01T00:00:00Z".parse().unwrap(),
+        from: 0,
     };
     let bars = request.bars(&days).len();
     bencher.counter(divan::counter::ItemsCount::new(bars)).bench(|| request.bars(&days));

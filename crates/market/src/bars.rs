@@ -62,12 +62,15 @@ pub struct Request<'a> {
     pub outside_rth: bool,
     /// The market's present: nothing after it is shown.
     pub now: Timestamp,
+    /// The first active minute shown: a period shorter than a day starts inside one.
+    pub from: u32,
 }
 
-/// A group key: bars end where it changes.
-fn group_of(size: BarSize, day: Date, minute_of_day: u16) -> (i32, i32) {
+/// A group key: bars end where it changes. Intraday bars are cut by the clock (`clock` is the
+/// local date and minute a minute starts at); longer ones by the trading day `day`.
+fn group_of(size: BarSize, day: Date, clock: (Date, u16)) -> (i32, i32) {
     match size {
-        BarSize::Minutes(n) => (day_number(day), i32::from(minute_of_day / n.max(1))),
+        BarSize::Minutes(n) => (day_number(clock.0), i32::from(clock.1 / n.max(1))),
         BarSize::Day => (day_number(day), 0),
         BarSize::Week => {
             let monday = day
@@ -92,8 +95,8 @@ impl Request<'_> {
         for day in days {
             let minutes: Range<u32> =
                 if self.outside_rth { day.session.clone() } else { day.regular.clone() };
-            for minute in self.path.minute_bars(minutes.start, minutes.end, self.now) {
-                let key = group_of(self.size, day.date, timeline.minute_of_day(day.date, minute.minute));
+            for minute in self.path.minute_bars(minutes.start.max(self.from), minutes.end, self.now) {
+                let key = group_of(self.size, day.date, timeline.clock_of(minute.minute));
                 let volume = self.activity.bar_volume(&minute, day).unwrap_or(0);
                 match &mut current {
                     Some((open_key, bar)) if *open_key == key => self.extend(bar, &minute, volume),
@@ -163,15 +166,9 @@ mod tests {
         let path = Path::new(seed, instrument, profile, &[]);
         let activity = Activity::new(seed, instrument, profile);
         let timeline = path.timeline();
-        let days: Vec<TradingDay> = timeline
-            .trading_days(from, timeline.date_at_instant(now))
-            .map(|day| TradingDay {
-                date: day,
-                session: timeline.session(day, false),
-                regular: timeline.session(day, true),
-            })
-            .collect();
-        Request { path: &path, activity, instrument, size, outside_rth, now }.bars(&days)
+        let last = timeline.trading_day(now).map_or(from, |day| day.date);
+        let days: Vec<TradingDay> = timeline.trading_days(from, last).collect();
+        Request { path: &path, activity, instrument, size, outside_rth, now, from: 0 }.bars(&days)
     }
 
     fn summary(bars: &[Bar]) -> (Decimal, Decimal, Decimal, Decimal, u64) {
@@ -213,6 +210,8 @@ mod tests {
     fn a_currency_pair_trades_on_weekdays_only() {
         let now = new_york("2026-03-09T12:00");
         let days = history(7, "EUR.USD", BarSize::Day, true, now, date(2026, 3, 2));
+        assert_eq!(days.len(), 6, "Monday 2 to Friday 6, and Monday 9 so far");
+        assert_eq!(days[0].start, new_york("2026-03-01T17:00"), "a currency day starts the evening before");
         let weekdays: Vec<_> = days
             .iter()
             .map(|bar| {

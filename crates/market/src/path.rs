@@ -68,6 +68,15 @@ pub struct Path {
     pieces: Vec<Piece>,
 }
 
+/// A node of the bridge's tree: an interval of boundaries and the motion at its ends.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    lo: u64,
+    hi: u64,
+    w_lo: f64,
+    w_hi: f64,
+}
+
 /// A minute's open, high, low and close, in price.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MinuteBar {
@@ -105,9 +114,9 @@ impl Path {
         let market = Market::of(instrument);
         let timeline = Timeline::of(market);
         let noise = Noise::new(seed, instrument.conid.get());
-        let sigma = profile.volatility / minutes_per_year(market).sqrt();
+        let sigma = profile.volatility / libm::sqrt(minutes_per_year(market));
         let (year, month, day) = REFERENCE;
-        let reference = timeline.session(date(year, month, day), true).start;
+        let reference = timeline.day(date(year, month, day)).regular.start;
         let mut path = Self {
             noise,
             timeline,
@@ -116,7 +125,7 @@ impl Path {
             base_volatility: profile.volatility,
             pieces: vec![Piece { start: f64::NEG_INFINITY, a: 0.0, b: 1.0 }],
         };
-        path.offset = profile.reference_price.ln() - sigma * path.motion(u64::from(reference));
+        path.offset = libm::log(profile.reference_price) - sigma * path.motion(u64::from(reference));
         path.apply(overrides);
         path
     }
@@ -155,7 +164,7 @@ impl Path {
                 }
             };
             let target = match change {
-                Override::Price(price) => price.ln(),
+                Override::Price(price) => libm::log(price),
                 _ => value,
             };
             self.pieces.push(Piece { start, a: target - b * x, b });
@@ -196,12 +205,13 @@ impl Path {
         {
             *slot = w_top;
         }
-        self.fill(0, SPAN, 0.0, w_top, first, last, &mut out);
+        self.fill(Span { lo: 0, hi: SPAN, w_lo: 0.0, w_hi: w_top }, first, last, &mut out);
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn fill(&self, lo: u64, hi: u64, w_lo: f64, w_hi: f64, first: u64, last: u64, out: &mut [f64]) {
+    /// Writes the motion at every boundary strictly inside `span` that lies in `first..=last`.
+    fn fill(&self, span: Span, first: u64, last: u64, out: &mut [f64]) {
+        let Span { lo, hi, w_lo, w_hi } = span;
         if hi - lo < 2 || last <= lo || first >= hi {
             return;
         }
@@ -211,8 +221,8 @@ impl Path {
         if (first..=last).contains(&mid) {
             out[usize::try_from(mid - first).unwrap_or(0)] = w_mid;
         }
-        self.fill(lo, mid, w_lo, w_mid, first, last, out);
-        self.fill(mid, hi, w_mid, w_hi, first, last, out);
+        self.fill(Span { lo, hi: mid, w_lo, w_hi: w_mid }, first, last, out);
+        self.fill(Span { lo: mid, hi, w_lo: w_mid, w_hi }, first, last, out);
     }
 
     /// The shape of minute `k` between its boundary values `x0` and `x1` (base log prices):
@@ -223,7 +233,7 @@ impl Path {
         // The exact law of a Brownian bridge's maximum: P(M > m) = exp(-2(m-x0)(m-x1)/σ²).
         let extreme = |u: f64, sign: f64| {
             let gap = x1 - x0;
-            (x0 + x1 + sign * (gap * gap - 2.0 * spread * u.ln()).sqrt()) / 2.0
+            (x0 + x1 + sign * (gap * gap - 2.0 * spread * libm::log(u)).sqrt()) / 2.0
         };
         let high = extreme(self.noise.uniform(Stream::Minute, 4 * index), 1.0);
         let low = extreme(self.noise.uniform(Stream::Minute, 4 * index + 1), -1.0);
@@ -264,19 +274,24 @@ impl Path {
     pub fn price(&self, t: Timestamp) -> f64 {
         let position = self.timeline.position(t);
         let piece = self.piece_at(f64::from(position.minute) + position.fraction);
-        (piece.a + piece.b * self.base_log(position)).exp()
+        libm::exp(piece.a + piece.b * self.base_log(position))
     }
 
     /// Whether trading is halted at market instant `t`.
     pub fn halted(&self, t: Timestamp) -> bool {
+        self.volatility(t) == 0.0
+    }
+
+    /// The annual volatility in force at market instant `t`, overrides included (0 while halted).
+    pub fn volatility(&self, t: Timestamp) -> f64 {
         let position = self.timeline.position(t);
-        self.piece_at(f64::from(position.minute) + position.fraction).b == 0.0
+        self.piece_at(f64::from(position.minute) + position.fraction).b * self.base_volatility
     }
 
     /// The price at the boundary before active minute `k`: the close of minute `k - 1`.
     pub fn boundary_price(&self, k: u32) -> f64 {
         let piece = self.piece_before(f64::from(k));
-        (piece.a + piece.b * self.boundary_log(k)).exp()
+        libm::exp(piece.a + piece.b * self.boundary_log(k))
     }
 
     /// Bars for the active minutes `first..end`, cut at `now`: the minute in progress covers only
@@ -312,7 +327,7 @@ impl Path {
         // (from both sides), and the end of what is covered.
         let mut points: Vec<(f64, Piece)> = corners
             .iter()
-            .filter(|(f, _)| *f <= covered)
+            .filter(|(f, _)| *f < covered)
             .map(|&(f, _)| (f, self.piece_at(start + f)))
             .collect();
         for (index, piece) in self.pieces.iter().enumerate() {
@@ -324,7 +339,7 @@ impl Path {
         }
         let end_piece = self.piece_before(start + covered);
         points.push((covered, end_piece));
-        let value = |(f, piece): &(f64, Piece)| (piece.a + piece.b * interpolate(&corners, *f)).exp();
+        let value = |(f, piece): &(f64, Piece)| libm::exp(piece.a + piece.b * interpolate(&corners, *f));
         let prices: Vec<f64> = points.iter().map(value).collect();
         MinuteBar {
             minute: k,
@@ -383,7 +398,7 @@ mod tests {
     #[test]
     fn minutes_join_up_and_bars_hold_their_prices() {
         let path = aapl(&[]);
-        let day = path.timeline().session(date(2026, 3, 3), false);
+        let day = path.timeline().day(date(2026, 3, 3)).session;
         let bars = path.minute_bars(day.start, day.end, new_york("2026-03-04T00:00"));
         assert_eq!(bars.len(), 960);
         for pair in bars.windows(2) {
@@ -399,7 +414,7 @@ mod tests {
     #[test]
     fn nothing_after_now_is_shown() {
         let path = aapl(&[]);
-        let day = path.timeline().session(date(2026, 3, 3), true);
+        let day = path.timeline().day(date(2026, 3, 3)).regular;
         let now = new_york("2026-03-03T10:00:30");
         let bars = path.minute_bars(day.start, day.end, now);
         assert_eq!(bars.len(), 31);
@@ -442,5 +457,26 @@ mod tests {
         let minute = path.timeline().position(jump_at).minute;
         let bar = path.minute_bars(minute, minute + 1, new_york("2026-03-04T00:00"))[0];
         assert!(bar.low <= 100.0 + 1e-6, "the jump is inside the minute's range: {bar:?}");
+    }
+
+    #[test]
+    fn an_override_at_a_boundary_leaves_the_minute_before_alone() {
+        let at = new_york("2026-03-03T11:00");
+        let untouched = aapl(&[]);
+        let moved = aapl(&[(at, Override::Price(100.0))]);
+        let minute = untouched.timeline().position(at).minute - 1;
+        let later = new_york("2026-03-04T00:00");
+        assert_eq!(
+            moved.minute_bars(minute, minute + 1, later),
+            untouched.minute_bars(minute, minute + 1, later)
+        );
+        let saturday = new_york("2026-03-07T12:00");
+        let closed = aapl(&[(saturday, Override::Price(100.0))]);
+        let friday = untouched.timeline().day(date(2026, 3, 6)).session;
+        assert_eq!(
+            closed.minute_bars(friday.start, friday.end, later),
+            untouched.minute_bars(friday.start, friday.end, later)
+        );
+        assert!((closed.price(saturday) - 100.0).abs() < 1e-9, "while closed, the new price shows at once");
     }
 }

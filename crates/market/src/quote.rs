@@ -77,6 +77,15 @@ pub fn on_grid(instrument: &Instrument, price: f64, grid: Grid) -> Decimal {
     tick * Decimal::from(ticks.max(1.0) as i64)
 }
 
+/// A day's regular-session open, high and low so far, and its volume.
+#[derive(Debug, Clone, Default)]
+struct DayStats {
+    open: Option<Decimal>,
+    high: Option<Decimal>,
+    low: Option<Decimal>,
+    volume: Option<u64>,
+}
+
 /// The market's activity.
 #[derive(Debug, Clone, Copy)]
 pub struct Activity<'a> {
@@ -99,13 +108,13 @@ impl<'a> Activity<'a> {
         let weight = if day.regular.contains(&minute) {
             let i = f64::from(minute - day.regular.start);
             let last = regular_minutes - 1.0;
-            // Busy at the open and the close, quiet at midday; the mean over the session is
-            // close to 1.
-            (0.55 + 2.0 * (-i / 25.0).exp() + 1.6 * (-(last - i) / 20.0).exp()) / 0.85
+            // Busy at the open and the close, quiet at midday; the weights average 1 over a
+            // full session, so a day trades the profile's daily volume.
+            (0.55 + 2.0 * libm::exp(-i / 25.0) + 1.6 * libm::exp(-(last - i) / 20.0)) / 0.76
         } else {
             EXTENDED_ACTIVITY
         };
-        let noise = (0.5 * self.noise.normal(Stream::Volume, u64::from(minute)) - 0.125).exp();
+        let noise = libm::exp(0.5 * self.noise.normal(Stream::Volume, u64::from(minute)) - 0.125);
         Some((daily / regular_minutes * weight * noise).round() as u64)
     }
 
@@ -136,8 +145,7 @@ impl<'a> Activity<'a> {
         }
         let last = on_grid(self.instrument, mid, Grid::Round).clamp(bid, ask);
         let (bid_size, ask_size, last_size) = self.sizes(position.minute);
-        let stats = day.as_ref().map(|day| self.day_stats(path, day, now));
-        let (day_open, day_high, day_low, volume) = stats.unwrap_or((None, None, None, None));
+        let stats = day.as_ref().map(|day| self.day_stats(path, day, now)).unwrap_or_default();
         let prior_close = day.as_ref().and_then(|day| self.prior_close(path, day));
         Quote {
             bid,
@@ -149,21 +157,15 @@ impl<'a> Activity<'a> {
             open: position.open,
             halted: path.halted(now),
             day,
-            day_open,
-            day_high,
-            day_low,
-            volume,
+            day_open: stats.open,
+            day_high: stats.high,
+            day_low: stats.low,
+            volume: stats.volume,
             prior_close,
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn day_stats(
-        &self,
-        path: &Path,
-        day: &TradingDay,
-        now: Timestamp,
-    ) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>, Option<u64>) {
+    fn day_stats(&self, path: &Path, day: &TradingDay, now: Timestamp) -> DayStats {
         let bars = path.minute_bars(day.session.start, day.session.end, now);
         let volume = self
             .profile
@@ -171,12 +173,12 @@ impl<'a> Activity<'a> {
             .map(|_| bars.iter().map(|bar| self.bar_volume(bar, day).unwrap_or(0)).sum());
         let regular: Vec<&MinuteBar> = bars.iter().filter(|bar| day.regular.contains(&bar.minute)).collect();
         let Some(first) = regular.first() else {
-            return (None, None, None, volume);
+            return DayStats { volume, ..DayStats::default() };
         };
         let high = regular.iter().map(|bar| bar.high).fold(f64::MIN, f64::max);
         let low = regular.iter().map(|bar| bar.low).fold(f64::MAX, f64::min);
         let grid = |price| Some(on_grid(self.instrument, price, Grid::Round));
-        (grid(first.open), grid(high), grid(low), volume)
+        DayStats { open: grid(first.open), high: grid(high), low: grid(low), volume }
     }
 
     /// The volume of a bar: the minute's, in proportion to how much of it the bar covers.
@@ -186,10 +188,7 @@ impl<'a> Activity<'a> {
 
     fn prior_close(&self, path: &Path, day: &TradingDay) -> Option<Decimal> {
         let boundary = match self.instrument.asset_class {
-            AssetClass::Stock => path
-                .timeline()
-                .previous_trading_day(day.date)
-                .map(|previous| path.timeline().session(previous, true).end)?,
+            AssetClass::Stock => path.timeline().previous_trading_day(day.date)?.regular.end,
             AssetClass::Forex => day.session.start,
         };
         Some(on_grid(self.instrument, path.boundary_price(boundary), Grid::Round))
@@ -236,6 +235,7 @@ mod tests {
     #[test]
     fn closed_days_do_not_move() {
         let christmas = quote_of("AAPL", 42, new_york("2026-12-25T11:00"), &[]);
+        assert!(christmas.prior_close.is_some());
         let later = quote_of("AAPL", 42, new_york("2026-12-25T15:00"), &[]);
         assert!(!christmas.open);
         assert_eq!((christmas.last, christmas.bid), (later.last, later.bid));
@@ -246,6 +246,16 @@ mod tests {
         let wednesday = quote_of("EUR.USD", 42, new_york("2026-03-04T10:00"), &[]);
         assert!(wednesday.open);
         assert_ne!(wednesday.last, quote_of("EUR.USD", 42, new_york("2026-03-04T16:00"), &[]).last);
+    }
+
+    #[test]
+    fn a_day_trades_about_its_daily_volume() {
+        let catalogue = Catalogue::standard();
+        let aapl = catalogue.stock("AAPL").unwrap();
+        let profile = catalogue.profile(aapl.conid).unwrap();
+        let quote = quote_of("AAPL", 42, new_york("2026-03-03T23:00"), &[]);
+        let ratio = quote.volume.unwrap() as f64 / profile.daily_volume.unwrap();
+        assert!((0.85..1.25).contains(&ratio), "{ratio}");
     }
 
     #[test]

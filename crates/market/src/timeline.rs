@@ -8,6 +8,7 @@
 //!
 //! The axis covers [`EPOCH`] to [`LAST_DAY`]; instants outside it are clamped to its ends.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use jiff::civil::{Date, date};
@@ -39,10 +40,20 @@ pub struct TradingDay {
     /// The day's date: for currency pairs, the date their day (17:00 to 17:00 New York) ends on.
     pub date: Date,
     /// Every minute the day trades.
-    pub session: std::ops::Range<u32>,
+    pub session: Range<u32>,
     /// Its regular hours.
-    pub regular: std::ops::Range<u32>,
+    pub regular: Range<u32>,
 }
+
+impl TradingDay {
+    /// Whether anything trades that day.
+    pub fn trades(&self) -> bool {
+        !self.session.is_empty()
+    }
+}
+
+/// Where IBKR's currency day ends and the next begins: 17:00 New York time.
+const FX_DAY_BOUNDARY: Minute = 17 * 60;
 
 /// One day of the table.
 #[derive(Debug, Clone, Copy)]
@@ -125,7 +136,9 @@ impl Timeline {
             return Position { minute: 0, fraction: 0.0, open: false };
         }
         if date > LAST_DAY {
-            let end = self.days.last().map_or(0, |day| day.first);
+            let end = self.days.last().map_or(0, |day| {
+                day.first + day.hours.map_or(0, |(envelope, _)| u32::from(envelope.close - envelope.open))
+            });
             return Position { minute: end, fraction: 0.0, open: false };
         }
         let day = self.days[self.index_of(date)];
@@ -176,11 +189,6 @@ impl Timeline {
         }
     }
 
-    /// The local date active minute `minute` belongs to.
-    pub fn date_of(&self, minute: u32) -> Date {
-        self.locate(minute).map_or(LAST_DAY, |(index, _)| self.date_at(index))
-    }
-
     /// The local date at `t`.
     pub fn date_at_instant(&self, t: Timestamp) -> Date {
         t.to_zoned_datetime(self.zone.clone()).date()
@@ -207,9 +215,8 @@ impl Timeline {
         )
     }
 
-    /// The active minutes of `day`'s extended session (`regular == false`) or regular session,
-    /// as a half-open range; empty when the day does not trade.
-    pub fn session(&self, day: Date, regular: bool) -> std::ops::Range<u32> {
+    /// The active minutes of calendar day `day`: its extended envelope, or its regular hours.
+    fn civil_session(&self, day: Date, regular: bool) -> Range<u32> {
         if day < EPOCH || day > LAST_DAY {
             return 0..0;
         }
@@ -224,67 +231,69 @@ impl Timeline {
         }
     }
 
-    /// The local minute of the day `minute` starts at, given the day it belongs to.
-    pub fn minute_of_day(&self, day: Date, minute: u32) -> Minute {
-        let entry = self.days[self.index_of(day)];
-        let open = entry.hours.map_or(0, |(envelope, _)| envelope.open);
-        open + Minute::try_from(minute.saturating_sub(entry.first)).unwrap_or(0)
+    /// The trading day named `date`. For US equities it is that calendar day's sessions; for
+    /// currency pairs the 24 hours from 17:00 New York time the evening before to 17:00 on
+    /// `date` (IBKR's FX day), so that Monday's day begins on Sunday evening.
+    pub fn day(&self, date: Date) -> TradingDay {
+        match self.market {
+            Market::UsEquity => TradingDay {
+                date,
+                session: self.civil_session(date, false),
+                regular: self.civil_session(date, true),
+            },
+            Market::Forex => {
+                let boundary = |day: Date| self.position(self.instant(day, FX_DAY_BOUNDARY)).minute;
+                let start = date.yesterday().map_or(0, boundary);
+                let session = start..boundary(date).max(start);
+                TradingDay { date, regular: session.clone(), session }
+            }
+        }
     }
 
-    /// The trading days from `from` to `to`, inclusive.
-    pub fn trading_days(&self, from: Date, to: Date) -> impl Iterator<Item = Date> + '_ {
-        let start = if from < EPOCH { 0 } else { self.index_of(from) };
-        let end = if to > LAST_DAY { self.days.len() } else { self.index_of(to) + 1 };
-        (start..end.max(start))
-            .filter(|&index| self.days[index].hours.is_some())
-            .map(|index| self.date_at(index))
+    /// The local date and minute of the day at which active minute `minute` starts.
+    pub fn clock_of(&self, minute: u32) -> (Date, Minute) {
+        self.locate(minute)
+            .map_or((LAST_DAY, 0), |(index, minute_of_day)| (self.date_at(index), minute_of_day))
+    }
+
+    /// The trading days from `from` to `to`, inclusive, oldest first.
+    pub fn trading_days(&self, from: Date, to: Date) -> impl Iterator<Item = TradingDay> + '_ {
+        let (from, to) = (from.max(EPOCH), to.min(LAST_DAY));
+        let count = to.since(from).map_or(0, |span| span.get_days() + 1).max(0);
+        (0..count)
+            .filter_map(move |offset| from.checked_add(offset.days()).ok())
+            .map(|date| self.day(date))
+            .filter(TradingDay::trades)
     }
 
     /// The trading day `t` belongs to: the one in progress, or the last one that has begun.
     pub fn trading_day(&self, t: Timestamp) -> Option<TradingDay> {
         let local = t.to_zoned_datetime(self.zone.clone());
         let position = self.position(t);
-        match self.market {
-            Market::UsEquity => {
-                let today = local.date();
-                let day = if self.session(today, false).start <= position.minute
-                    && !self.session(today, false).is_empty()
-                {
-                    today
-                } else {
-                    self.previous_trading_day(today)?
-                };
-                Some(TradingDay {
-                    date: day,
-                    session: self.session(day, false),
-                    regular: self.session(day, true),
-                })
-            }
-            Market::Forex => {
-                // A currency day runs from 17:00 to 17:00 New York time and is named by the date
-                // it ends on; the last one with trading before `t` is the day of `t`.
-                let mut end =
-                    if local.time().hour() >= 17 { local.date().tomorrow().ok()? } else { local.date() };
-                for _ in 0..7 {
-                    let start = self.instant(end.yesterday().ok()?, 17 * 60);
-                    let session =
-                        self.position(start).minute..self.position(self.instant(end, 17 * 60)).minute;
-                    if session.start < position.minute
-                        || (position.open && session.contains(&position.minute))
-                    {
-                        return Some(TradingDay { date: end, regular: session.clone(), session });
-                    }
-                    end = end.yesterday().ok()?;
-                }
-                None
-            }
-        }
+        let named = match self.market {
+            Market::UsEquity => local.date(),
+            Market::Forex if local.time().hour() >= 17 => local.date().tomorrow().ok()?,
+            Market::Forex => local.date(),
+        };
+        let day = self.day(named);
+        let begun = day.trades()
+            && (position.minute > day.session.start
+                || (position.open && day.session.contains(&position.minute)));
+        if begun { Some(day) } else { self.previous_trading_day(named) }
     }
 
-    /// The last trading day strictly before `day`.
-    pub fn previous_trading_day(&self, day: Date) -> Option<Date> {
-        let index = self.index_of(day);
-        (0..index).rev().find(|&i| self.days[i].hours.is_some()).map(|i| self.date_at(i))
+    /// The last trading day strictly before `date`.
+    pub fn previous_trading_day(&self, date: Date) -> Option<TradingDay> {
+        let mut date = date;
+        // The longest run of days without trading is far shorter than a month.
+        for _ in 0..31 {
+            date = date.yesterday().ok().filter(|d| *d >= EPOCH)?;
+            let day = self.day(date);
+            if day.trades() {
+                return Some(day);
+            }
+        }
+        None
     }
 }
 
@@ -300,8 +309,8 @@ mod tests {
     fn a_trading_day_has_sixteen_hours_of_minutes() {
         let timeline = Timeline::of(Market::UsEquity);
         let day = date(2026, 3, 3);
-        assert_eq!(timeline.session(day, false).len(), 960);
-        assert_eq!(timeline.session(day, true).len(), 390);
+        assert_eq!(timeline.day(day).session.len(), 960);
+        assert_eq!(timeline.day(day).regular.len(), 390);
         let before = timeline.position(new_york("2026-03-03T03:00"));
         let at_open = timeline.position(new_york("2026-03-03T04:00"));
         assert_eq!((before.minute, before.open), (at_open.minute, false));
@@ -310,7 +319,7 @@ mod tests {
         assert_eq!(half.minute, at_open.minute + 330);
         assert!((half.fraction - 0.5).abs() < 1e-9);
         assert_eq!(timeline.start_of(half.minute), new_york("2026-03-03T09:30"));
-        assert_eq!(timeline.session(day, true).start, half.minute);
+        assert_eq!(timeline.day(day).regular.start, half.minute);
     }
 
     #[test]
@@ -325,7 +334,7 @@ mod tests {
         );
         assert_eq!(timeline.start_of(monday_open.minute), new_york("2026-12-28T04:00"));
         assert_eq!(
-            timeline.date_of(friday_close.minute),
+            timeline.clock_of(friday_close.minute).0,
             date(2026, 12, 28),
             "the next minute to trade is Monday's"
         );
@@ -345,6 +354,40 @@ mod tests {
             new_york("2026-03-08T17:00"),
             "the day clocks changed"
         );
+    }
+
+    #[test]
+    fn a_currency_day_runs_from_five_in_the_evening() {
+        let timeline = Timeline::of(Market::Forex);
+        let monday = timeline.day(date(2026, 3, 9));
+        assert_eq!(timeline.start_of(monday.session.start), new_york("2026-03-08T17:00"), "Sunday evening");
+        assert_eq!(monday.session.len(), 1440);
+        assert!(
+            !timeline.day(date(2026, 3, 7)).trades() && !timeline.day(date(2026, 3, 8)).trades(),
+            "the weekend"
+        );
+        assert_eq!(timeline.trading_day(new_york("2026-03-04T18:00")).unwrap().date, date(2026, 3, 5));
+        assert_eq!(timeline.trading_day(new_york("2026-03-07T12:00")).unwrap().date, date(2026, 3, 6));
+        let days: Vec<Date> =
+            timeline.trading_days(date(2026, 3, 6), date(2026, 3, 10)).map(|d| d.date).collect();
+        assert_eq!(days, [date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10)]);
+    }
+
+    #[test]
+    fn a_stock_day_begins_at_the_pre_market_open() {
+        let timeline = Timeline::of(Market::UsEquity);
+        assert_eq!(timeline.trading_day(new_york("2026-03-04T03:00")).unwrap().date, date(2026, 3, 3));
+        assert_eq!(timeline.trading_day(new_york("2026-03-04T04:00")).unwrap().date, date(2026, 3, 4));
+        assert_eq!(timeline.trading_day(new_york("2026-03-04T22:00")).unwrap().date, date(2026, 3, 4));
+        assert_eq!(timeline.previous_trading_day(date(2026, 12, 28)).unwrap().date, date(2026, 12, 24));
+    }
+
+    #[test]
+    fn time_past_the_axis_rests_at_its_end() {
+        let timeline = Timeline::of(Market::UsEquity);
+        let end = timeline.position("2200-01-01T00:00:00Z".parse().unwrap());
+        let last_evening = timeline.position(new_york("2100-12-31T21:00"));
+        assert_eq!(end.minute, last_evening.minute);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use axum_server::tls_rustls::RustlsAcceptor;
 use engine::Command;
 use engine::clock::ClockSpec;
 use journal::{AnyStore, JournalError, PgStore, SqliteStore};
+use tokio::sync::Semaphore;
 
 use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
 use crate::state::{AppState, ServerIdentity};
@@ -125,6 +126,7 @@ impl Server {
             catalogue: market::Catalogue::standard(),
             identity: Arc::new(ServerIdentity::default()),
             streams: Arc::new(Streams::new(settings.snapshot_preflight)),
+            history_slots: Arc::new(Semaphore::new(crate::trading::marketdata::history::CONCURRENT_REQUESTS)),
         };
         let app = crate::app::app::<hyper::body::Incoming>(state);
         let service =

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use market::Catalogue;
 
+use tokio::sync::Semaphore;
+
 use crate::broker::Broker;
 use crate::trading::marketdata::streams::Streams;
 
@@ -18,6 +20,8 @@ pub struct AppState {
     pub identity: Arc<ServerIdentity>,
     /// Each session's open market-data streams.
     pub streams: Arc<Streams>,
+    /// Permits for concurrent history requests.
+    pub history_slots: Arc<Semaphore>,
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

@@ -87,6 +87,7 @@ pub async fn gateway_login(
         return Err(LoginError::InvalidCredentials);
     }
     let events = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
+    app.streams.forget_closed_sessions(&events);
     events
         .into_iter()
         .find_map(|event| match event {

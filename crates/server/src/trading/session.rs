@@ -255,7 +255,8 @@ pub struct LogoutResponse {
 )]
 pub async fn logout(State(app): State<AppState>, caller: Caller) -> Result<Json<LogoutResponse>, ApiError> {
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
-    app.broker.execute(Command::Logout { session }).await?;
+    let events = app.broker.execute(Command::Logout { session }).await?;
+    app.streams.forget_closed_sessions(&events);
     Ok(Json(LogoutResponse { status: true }))
 }
 

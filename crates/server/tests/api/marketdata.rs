@@ -100,6 +100,13 @@ async fn a_price_override_moves_the_market_at_once_and_survives_a_restart() {
     let app = app.restart().await;
     let again = snapshot(&app, "265598", "31").await;
     assert_eq!(again[0]["31"], halted.body[0]["31"], "overrides are journaled");
+    let half_bad = app.post_json("/_localbroker/market/265598", json!({"price": 120, "volatility": 0})).await;
+    assert_eq!(half_bad.status, StatusCode::BAD_REQUEST, "{}", half_bad.text);
+    assert_eq!(
+        app.get("/v1/api/iserver/marketdata/snapshot?conids=265598&fields=31").await.body[0]["31"],
+        again[0]["31"],
+        "a refused change applies none of its parts"
+    );
     for bad in [json!({}), json!({"price": -1}), json!({"volatility": 0}), json!({"speed": 1})] {
         assert_eq!(
             app.post_json("/_localbroker/market/265598", bad.clone()).await.status,
@@ -195,6 +202,51 @@ async fn history_never_reaches_past_the_present() {
     }
     let unknown = app.get("/v1/api/iserver/marketdata/history?conid=1&period=1d&bar=1d").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn before_the_open_regular_hours_history_is_the_previous_day() {
+    let app = market_at("2026-03-03T13:00:00Z").await;
+    let reply = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=1min").await;
+    let bars = reply.body["data"].as_array().unwrap();
+    assert_eq!(bars.len(), 390, "{}", reply.text);
+    assert_eq!(bars[0]["t"], "2026-03-02T14:30:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
+    let extended =
+        app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=1min&outsideRth=true").await;
+    assert_eq!(extended.body["data"].as_array().unwrap().len(), 240, "04:00 to the present 08:00");
+}
+
+#[tokio::test]
+async fn a_currency_day_runs_from_five_in_the_evening_new_york() {
+    let app = market_at("2026-03-04T12:00:00Z").await;
+    let reply = app.get("/v1/api/iserver/marketdata/history?conid=12087792&period=2d&bar=1d").await;
+    assert_eq!(reply.body["tradingDayDuration"], 1440);
+    let starts: Vec<i64> =
+        reply.body["data"].as_array().unwrap().iter().map(|bar| bar["t"].as_i64().unwrap()).collect();
+    let millis = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    assert_eq!(starts, [millis("2026-03-02T22:00:00Z"), millis("2026-03-03T22:00:00Z")], "{}", reply.text);
+    let hours = app.get("/v1/api/iserver/marketdata/history?conid=12087792&period=1d&bar=1h").await;
+    assert_eq!(hours.body["data"].as_array().unwrap().len(), 14, "22:00 to the present 12:00");
+}
+
+#[tokio::test]
+async fn a_snapshot_takes_at_most_a_hundred_conids() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let many = vec!["265598"; 101].join(",");
+    let reply = app.get(&format!("/v1/api/iserver/marketdata/snapshot?conids={many}&fields=31")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    let repeated = snapshot(&app, "265598,265598", "31").await;
+    assert_eq!(repeated.len(), 1, "one entry per conid: {repeated:?}");
+}
+
+#[tokio::test]
+async fn a_new_session_starts_without_streams() {
+    let app = market_at(TUESDAY_MORNING).await;
+    snapshot(&app, "265598", "31").await;
+    app.post("/v1/api/logout").await;
+    assert_eq!(app.login("demo", "demo").await.status, StatusCode::OK);
+    let first = app.get("/v1/api/iserver/marketdata/snapshot?conids=265598&fields=31").await;
+    assert_eq!(first.body, json!([{"conid": 265598, "conidEx": "265598"}]));
 }
 
 #[tokio::test]

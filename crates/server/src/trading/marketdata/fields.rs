@@ -9,7 +9,7 @@
 //! | 82 | change since the prior close | 7219 | contract description |
 //! | 83 | change since the prior close, % | 7221 | listing exchange |
 //! | 84 | bid | 7295 | day open |
-//! | 85 | ask size | 7296 | day close (after the regular close) |
+//! | 85 | ask size | 7296 | the regular session's close, once over |
 //! | 86 | ask | 7633 | volatility, % (of the stock itself) |
 //! | 87 | volume, abbreviated (`6.08M`) | 7635 | mark (the mid) |
 //! | 88 | bid size | 7741 | prior close |
@@ -18,8 +18,10 @@
 //! | 6070 | security type | 6119, 6509 | server id and availability, always sent |
 
 use market::catalogue::Profile;
-use market::quote::Quote;
+use market::quote::{Activity, Grid, Quote, on_grid};
 use model::{AssetClass, Decimal, Instrument};
+
+use crate::market::MarketNow;
 
 /// Every code LocalBroker serves.
 pub const SUPPORTED: &[&str] = &[
@@ -55,6 +57,10 @@ fn abbreviated(n: u64) -> String {
         _ => (x / 1e9, "B"),
     };
     // Three significant digits, as IBKR shows them.
+    // Rounding can carry into the next unit (999,999 is 1000K): show it there instead.
+    if format!("{value:.0}") == "1000" && suffix != "B" {
+        return abbreviated(n.div_ceil(1_000) * 1_000);
+    }
     let decimals = if value >= 100.0 {
         0
     } else if value >= 10.0 {
@@ -70,12 +76,27 @@ fn abbreviated(n: u64) -> String {
 pub struct Context<'a> {
     /// The instrument.
     pub instrument: &'a Instrument,
-    /// Its simulation profile.
-    pub profile: &'a Profile,
     /// The market now.
-    pub quote: &'a Quote,
-    /// Whether today's regular session has closed.
-    pub closed_today: bool,
+    pub quote: Quote,
+    /// Today's regular-session close, once the regular session has ended.
+    pub close_today: Option<Decimal>,
+    /// The annual volatility in force, overrides included.
+    pub volatility: f64,
+}
+
+impl<'a> Context<'a> {
+    /// The market for `instrument` now.
+    pub fn now(market: &MarketNow, instrument: &'a Instrument, profile: &Profile) -> Self {
+        let path = market.path(instrument, profile);
+        let quote = Activity::new(market.seed, instrument, profile).quote(&path, market.now);
+        let minute = path.timeline().position(market.now).minute;
+        let close_today = quote
+            .day
+            .as_ref()
+            .filter(|day| minute >= day.regular.end)
+            .map(|day| on_grid(instrument, path.boundary_price(day.regular.end), Grid::Round));
+        Self { instrument, quote, close_today, volatility: path.volatility(market.now) }
+    }
 }
 
 impl Context<'_> {
@@ -85,7 +106,7 @@ impl Context<'_> {
 
     /// The value of field `code`, if LocalBroker has one now.
     pub fn value(&self, code: &str) -> Option<String> {
-        let quote = self.quote;
+        let quote = &self.quote;
         let instrument = self.instrument;
         let price = |d: Decimal| d.to_string();
         Some(match code {
@@ -127,8 +148,8 @@ impl Context<'_> {
             "7219" => instrument.local_symbol(),
             "7221" => instrument.listing_exchange.clone(),
             "7295" => price(quote.day_open?),
-            "7296" if self.closed_today => price(quote.last),
-            "7633" => format!("{:.1}%", self.profile.volatility * 100.0),
+            "7296" => price(self.close_today?),
+            "7633" => format!("{:.1}%", self.volatility * 100.0),
             "7635" => price(
                 ((quote.bid + quote.ask) / Decimal::TWO).round_dp(quote.bid.scale().max(quote.ask.scale())),
             ),
@@ -152,5 +173,6 @@ mod tests {
         assert_eq!(abbreviated(35_200), "35.2K");
         assert_eq!(abbreviated(6_080_000), "6.08M");
         assert_eq!(abbreviated(123_400_000), "123M");
+        assert_eq!(abbreviated(999_999), "1.00M");
     }
 }

@@ -9,13 +9,14 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use market::bars::{Bar, BarSize, Request};
 use market::catalogue::Profile;
 use market::quote::Activity;
 use market::timeline::{Timeline, TradingDay};
-use model::{Decimal, Instrument};
+use model::{AssetClass, Decimal, Instrument};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,8 +26,14 @@ use crate::extract::{QueryParams, lenient_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
 
+/// How many history requests IBKR serves at once.
+pub const CONCURRENT_REQUESTS: usize = 5;
+
 /// The most bars one request may produce.
 const MAX_BARS: usize = 100_000;
+
+/// The most minutes one request may compute: fifteen years of regular hours.
+const MAX_MINUTES: usize = 2_000_000;
 
 /// `history`'s query.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,24 +50,6 @@ pub struct HistoryQuery {
     #[serde(default, deserialize_with = "lenient_bool")]
     outside_rth: Option<bool>,
     /// The window's end, `YYYYMMDD-HH:MM:SS` UTC; now when absent.
-    start_time: Option<String>,
-}
-
-/// `hmds/history`'s query: the same, with `bar` and `period` as the older endpoint names them.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
-pub struct HmdsHistoryQuery {
-    /// The conid.
-    conid: Option<String>,
-    /// How far back.
-    period: Option<String>,
-    /// Bar size.
-    bar: Option<String>,
-    /// Include extended hours.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    outside_rth: Option<bool>,
-    /// The window's end.
     start_time: Option<String>,
 }
 
@@ -131,19 +120,26 @@ fn parse_period(text: &str) -> Result<Period, ApiError> {
         ))
     };
     let (n, unit) = split(text).ok_or_else(invalid)?;
-    let (period, most) = match unit {
-        "min" => (Period::TradingMinutes(n), 30),
-        "h" => (Period::TradingMinutes(n * 60), 8),
-        "d" => (Period::TradingDays(n), 1000),
-        "w" => (Period::Weeks(n.into()), 792),
-        "m" => (Period::Months(n.into()), 182),
-        "y" => (Period::Years(n.into()), 15),
+    let most = match unit {
+        "min" => 30,
+        "h" => 8,
+        "d" => 1000,
+        "w" => 792,
+        "m" => 182,
+        "y" => 15,
         _ => return Err(invalid()),
     };
     if n == 0 || n > most {
         return Err(invalid());
     }
-    Ok(period)
+    Ok(match unit {
+        "min" => Period::TradingMinutes(n),
+        "h" => Period::TradingMinutes(n * 60),
+        "d" => Period::TradingDays(n),
+        "w" => Period::Weeks(n.into()),
+        "m" => Period::Months(n.into()),
+        _ => Period::Years(n.into()),
+    })
 }
 
 fn parse_bar(text: &str) -> Result<(BarSize, u32), ApiError> {
@@ -154,6 +150,7 @@ fn parse_bar(text: &str) -> Result<(BarSize, u32), ApiError> {
     };
     let (n, unit) = split(text).ok_or_else(invalid)?;
     let minutes = |m: u32| u16::try_from(m).map(BarSize::Minutes).map_err(|_| invalid());
+    // The match admits only small sizes, so the products cannot overflow.
     Ok(match (unit, n) {
         ("min", 1 | 2 | 3 | 5 | 10 | 15 | 30) => (minutes(n)?, n * 60),
         ("h", 1 | 2 | 3 | 4 | 8) => (minutes(n * 60)?, n * 3_600),
@@ -177,55 +174,74 @@ fn parse_end(text: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError> 
     Ok(end.timestamp().min(now))
 }
 
-fn trading_day(timeline: &Timeline, date: Date) -> TradingDay {
-    TradingDay { date, session: timeline.session(date, false), regular: timeline.session(date, true) }
+/// The minutes of `day` the bars show.
+fn shown(day: &TradingDay, outside_rth: bool) -> std::ops::Range<u32> {
+    if outside_rth { day.session.clone() } else { day.regular.clone() }
 }
 
 /// The trading days a period ending at `end` covers, oldest first, and the first minute it
-/// includes.
+/// shows.
 fn window(timeline: &Timeline, period: Period, end: Timestamp, outside_rth: bool) -> (Vec<TradingDay>, u32) {
-    let last_day = timeline.trading_day(end).map(|day| day.date);
-    let Some(last_day) = last_day else {
+    let Some(mut last) = timeline.trading_day(end) else {
         return (Vec::new(), 0);
     };
-    let days_back = |n: u32| {
-        let mut days = vec![last_day];
-        while days.len() < n as usize {
-            match timeline.previous_trading_day(days[days.len() - 1]) {
-                Some(day) => days.push(day),
-                None => break,
-            }
+    // Before the day's regular session, regular-hours history ends with the day before.
+    let position = timeline.position(end);
+    if !outside_rth
+        && position.minute <= last.regular.start
+        && !(position.open && last.regular.contains(&position.minute))
+    {
+        match timeline.previous_trading_day(last.date) {
+            Some(previous) => last = previous,
+            None => return (Vec::new(), 0),
         }
-        days.reverse();
-        days
+    }
+    let back = |days: &mut Vec<TradingDay>, while_: &dyn Fn(&TradingDay, usize) -> bool| {
+        while let Some(previous) = days.last().and_then(|day| timeline.previous_trading_day(day.date)) {
+            if !while_(&previous, days.len()) {
+                break;
+            }
+            days.push(previous);
+        }
     };
-    let since =
-        |first: Date| timeline.trading_days(first.tomorrow().unwrap_or(first), last_day).collect::<Vec<_>>();
-    let (dates, first_minute) = match period {
-        Period::TradingDays(n) => (days_back(n), 0),
-        Period::Weeks(n) => (since(last_day.checked_sub((7 * n).days()).unwrap_or(last_day)), 0),
-        Period::Months(n) => (since(last_day.checked_sub(n.months()).unwrap_or(last_day)), 0),
-        Period::Years(n) => (since(last_day.checked_sub(n.years()).unwrap_or(last_day)), 0),
+    let since = |first: Date| move |day: &TradingDay, _: usize| day.date > first;
+    let mut days = vec![last.clone()];
+    let mut first_minute = 0;
+    match period {
+        Period::TradingDays(n) => back(&mut days, &|_, taken| taken < n as usize),
+        Period::Weeks(n) => {
+            back(&mut days, &since(last.date.checked_sub((7 * n).days()).unwrap_or(last.date)))
+        }
+        Period::Months(n) => back(&mut days, &since(last.date.checked_sub(n.months()).unwrap_or(last.date))),
+        Period::Years(n) => back(&mut days, &since(last.date.checked_sub(n.years()).unwrap_or(last.date))),
         Period::TradingMinutes(n) => {
             // Count back through the minutes the bars show, the one in progress included.
-            let position = timeline.position(end);
             let end_minute = position.minute + u32::from(position.fraction > 0.0);
-            let (mut remaining, mut first, mut dates) = (n, 0, Vec::new());
-            let mut day = Some(last_day);
-            while let (Some(date), true) = (day, remaining > 0) {
-                let shown = timeline.session(date, !outside_rth);
-                let upto = shown.end.min(end_minute).max(shown.start);
-                let taken = (upto - shown.start).min(remaining);
-                first = upto - taken;
+            let mut remaining = n;
+            days.clear();
+            let mut day = Some(last);
+            while let (Some(current), true) = (day, remaining > 0) {
+                let minutes = shown(&current, outside_rth);
+                let upto = minutes.end.min(end_minute).max(minutes.start);
+                let taken = (upto - minutes.start).min(remaining);
+                first_minute = upto - taken;
                 remaining -= taken;
-                dates.push(date);
-                day = timeline.previous_trading_day(date);
+                day = timeline.previous_trading_day(current.date);
+                days.push(current);
             }
-            dates.reverse();
-            (dates, first)
         }
-    };
-    (dates.into_iter().map(|date| trading_day(timeline, date)).collect(), first_minute)
+    }
+    days.reverse();
+    (days, first_minute)
+}
+
+/// A full trading day's minutes, as `tradingDayDuration` reports them.
+fn trading_day_minutes(instrument: &Instrument, outside_rth: bool) -> u32 {
+    match (instrument.asset_class, outside_rth) {
+        (AssetClass::Forex, _) => 1440,
+        (AssetClass::Stock, true) => 960,
+        (AssetClass::Stock, false) => 390,
+    }
 }
 
 fn utc_text(t: Timestamp) -> String {
@@ -273,7 +289,7 @@ fn answer(
         md_availability: "S".into(),
         mkt_data_delay: 0,
         outside_rth,
-        trading_day_duration: if outside_rth { 960 } else { 390 },
+        trading_day_duration: trading_day_minutes(instrument, outside_rth),
         volume_factor: 1,
         price_display_rule: 1,
         price_display_value: digits.to_string(),
@@ -313,19 +329,26 @@ async fn history(
     let bar_text = bar.ok_or_else(|| ApiError::bad_request("Bad Request: bar is required"))?;
     let period = parse_period(&period_text)?;
     let (size, bar_seconds) = parse_bar(&bar_text)?;
+    // IBKR serves at most five history requests at a time and answers 429 beyond.
+    let _slot = app
+        .history_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests"))?;
     let market = MarketNow::read(app, vec![instrument.conid]).await?;
     let end = parse_end(start_time.as_deref(), market.now)?;
     let bars = tokio::task::spawn_blocking(move || {
         let path = market.path(instrument, profile);
         let (days, first_minute) = window(path.timeline(), period, end, outside_rth);
-        let minutes: usize = days.iter().map(|d| if outside_rth { d.session.len() } else { d.regular.len() }).sum();
+        let minutes: usize = days.iter().map(|day| shown(day, outside_rth).len()).sum();
         let expected = match size {
             BarSize::Minutes(n) => minutes / usize::from(n.max(1)),
             _ => days.len(),
         };
-        if expected > MAX_BARS {
+        if minutes > MAX_MINUTES || expected > MAX_BARS {
             return Err(ApiError::bad_request(format!(
-                "Bad Request: about {expected} bars asked, at most {MAX_BARS}: shorten the period or widen the bar"
+                "Bad Request: {minutes} minutes in about {expected} bars asked, at most {MAX_MINUTES} minutes \
+                 and {MAX_BARS} bars: shorten the period, widen the bar or leave out extended hours"
             )));
         }
         let request = Request {
@@ -335,13 +358,9 @@ async fn history(
             size,
             outside_rth,
             now: end,
+            from: first_minute,
         };
-        let start = path.timeline().start_of(first_minute);
-        let bars = request.bars(&days);
-        Ok(match period {
-            Period::TradingMinutes(_) => bars.into_iter().filter(|bar| bar.start >= start).collect(),
-            _ => bars,
-        })
+        Ok(request.bars(&days))
     })
     .await
     .map_err(|_| ApiError::unavailable())??;
@@ -358,6 +377,7 @@ async fn history(
     responses(
         (status = 200, description = "The bars, oldest first", body = History),
         (status = 400, description = "Missing or malformed parameters, or too many bars", body = ErrorBody),
+        (status = 429, description = "Five history requests are already being served", body = ErrorBody),
     )
 )]
 pub async fn market_history(
@@ -374,15 +394,16 @@ pub async fn market_history(
     path = "/hmds/history",
     operation_id = "getHmdsHistory",
     tag = "Market data",
-    params(HmdsHistoryQuery),
+    params(HistoryQuery),
     responses(
         (status = 200, description = "The bars, oldest first", body = History),
         (status = 400, description = "Missing or malformed parameters, or too many bars", body = ErrorBody),
+        (status = 429, description = "Five history requests are already being served", body = ErrorBody),
     )
 )]
 pub async fn hmds_history(
     State(app): State<AppState>,
-    QueryParams(query): QueryParams<HmdsHistoryQuery>,
+    QueryParams(query): QueryParams<HistoryQuery>,
 ) -> Result<Json<History>, ApiError> {
     let outside_rth = query.outside_rth.unwrap_or(false);
     Ok(Json(history(&app, query.conid, query.period, query.bar, outside_rth, query.start_time).await?))
@@ -397,7 +418,7 @@ mod tests {
         assert_eq!(parse_period("5d").unwrap(), Period::TradingDays(5));
         assert_eq!(parse_period("2h").unwrap(), Period::TradingMinutes(120));
         assert_eq!(parse_period("15y").unwrap(), Period::Years(15));
-        for bad in ["", "d", "0d", "1001d", "31min", "9h", "16y", "5x"] {
+        for bad in ["", "d", "0d", "1001d", "31min", "9h", "16y", "5x", "100000000h", "99999999999d"] {
             assert!(parse_period(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_bar("5min").unwrap(), (BarSize::Minutes(5), 300));

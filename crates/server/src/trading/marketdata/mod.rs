@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use market::catalogue::Profile;
-use market::quote::Quote;
 use model::{AssetClass, Conid, Currency, Instrument};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -25,6 +24,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, QueryParams};
 use crate::market::MarketNow;
 use crate::state::AppState;
+
+/// The most conids one snapshot may ask for.
+const MAX_SNAPSHOT_CONIDS: usize = 100;
 
 /// Parses and looks up a conid, answering 400 for one the market does not list.
 fn listed(app: &AppState, raw: &str) -> Result<(&'static Instrument, &'static Profile), ApiError> {
@@ -43,13 +45,6 @@ fn listed(app: &AppState, raw: &str) -> Result<(&'static Instrument, &'static Pr
     Ok((instrument, profile))
 }
 
-/// Whether the day's regular session has ended by `now`.
-fn closed_today(market: &MarketNow, instrument: &Instrument, profile: &Profile, quote: &Quote) -> bool {
-    let path = market.path(instrument, profile);
-    let minute = path.timeline().position(market.now).minute;
-    quote.day.as_ref().is_some_and(|day| minute >= day.regular.end)
-}
-
 /// A snapshot entry: the conid (an integer), `conidEx`, when it was updated, the server id and
 /// availability codes, and every requested field as a string keyed by its code.
 fn entry(
@@ -66,7 +61,7 @@ fn entry(
     item.insert("_updated".into(), json!(updated.as_millisecond()));
     item.insert("server_id".into(), json!("q0"));
     item.insert("6119".into(), json!("q0"));
-    item.insert("6509".into(), json!(fields::availability(context.quote)));
+    item.insert("6509".into(), json!(fields::availability(&context.quote)));
     for code in codes {
         if let Some(value) = context.value(code) {
             item.insert(code.clone(), json!(value));
@@ -95,7 +90,7 @@ pub struct SnapshotQuery {
     params(SnapshotQuery),
     responses(
         (status = 200, description = "One entry per conid", body = Vec<Object>),
-        (status = 400, description = "Missing or unknown conids", body = ErrorBody),
+        (status = 400, description = "Missing or unknown conids, or more than 100", body = ErrorBody),
         (status = 401, description = "Nobody is logged in", body = ErrorBody),
     )
 )]
@@ -105,35 +100,53 @@ pub async fn snapshot(
     QueryParams(query): QueryParams<SnapshotQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let raw = query.conids.unwrap_or_default();
-    let instruments = raw
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|conid| listed(&app, conid))
-        .collect::<Result<Vec<_>, _>>()?;
-    if instruments.is_empty() {
+    let asked: Vec<&str> = raw.split(',').filter(|s| !s.trim().is_empty()).collect();
+    if asked.is_empty() {
         return Err(ApiError::bad_request("Bad Request: conids is required"));
     }
+    if asked.len() > MAX_SNAPSHOT_CONIDS {
+        return Err(ApiError::bad_request(format!(
+            "Bad Request: at most {MAX_SNAPSHOT_CONIDS} conids per snapshot, {} asked",
+            asked.len()
+        )));
+    }
+    let mut seen = BTreeSet::new();
+    let instruments: Vec<_> = asked
+        .into_iter()
+        .map(|conid| listed(&app, conid))
+        .filter(|found| found.as_ref().map_or(true, |(i, _)| seen.insert(i.conid)))
+        .collect::<Result<_, _>>()?;
+    // Only codes LocalBroker serves are remembered for the stream.
     let codes: Vec<String> = query
         .fields
         .unwrap_or_default()
         .split(',')
-        .map(|f| f.trim().to_owned())
-        .filter(|f| !f.is_empty())
+        .map(str::trim)
+        .filter(|f| fields::SUPPORTED.contains(f))
+        .map(str::to_owned)
         .collect();
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
-    let market = MarketNow::read(&app, instruments.iter().map(|(i, _)| i.conid).collect()).await?;
-    let entries = instruments
+    let asked: Vec<_> = instruments
         .into_iter()
-        .map(|(instrument, profile)| match app.streams.request(&session, instrument.conid, &codes) {
-            None => entry(instrument, market.now, None),
-            Some(asked) => {
-                let quote = market.quote(instrument, profile);
-                let closed_today = closed_today(&market, instrument, profile, &quote);
-                let context = Context { instrument, profile, quote: &quote, closed_today };
-                entry(instrument, market.now, Some((&asked, &context)))
-            }
+        .map(|(instrument, profile)| {
+            (instrument, profile, app.streams.request(&session, instrument.conid, &codes))
         })
         .collect();
+    let market = MarketNow::read(&app, asked.iter().map(|(i, _, _)| i.conid).collect()).await?;
+    // Each quote recomputes its day from the minutes: off the async workers.
+    let entries = tokio::task::spawn_blocking(move || {
+        asked
+            .into_iter()
+            .map(|(instrument, profile, codes)| match codes {
+                None => entry(instrument, market.now, None),
+                Some(codes) => {
+                    entry(instrument, market.now, Some((&codes, &Context::now(&market, instrument, profile))))
+                }
+            })
+            .collect()
+    })
+    .await
+    .map_err(|_| ApiError::unavailable())?;
     Ok(Json(entries))
 }
 
@@ -178,6 +191,9 @@ pub async fn unsubscribe(
     if app.streams.close(&session, conid) {
         Ok(Json(Unsubscribed { success: true }))
     } else {
+        // IBKR's text; reported as 500 in IBKR's notes (`reference/endpoints.md` §0.3), but
+        // clients expect 404 here and ibind ignores it (`reference/clients.md` §2.3), and a
+        // client's mistake is no server error.
         Err(ApiError::new(StatusCode::NOT_FOUND, "unknown"))
     }
 }
@@ -231,9 +247,7 @@ pub async fn regulatory_snapshot(
 ) -> Result<Json<Value>, ApiError> {
     let (instrument, profile) = listed(&app, &query.conid.unwrap_or_default())?;
     let market = MarketNow::read(&app, vec![instrument.conid]).await?;
-    let quote = market.quote(instrument, profile);
-    let closed_today = closed_today(&market, instrument, profile, &quote);
-    let context = Context { instrument, profile, quote: &quote, closed_today };
+    let context = Context::now(&market, instrument, profile);
     let codes: BTreeSet<String> =
         ["31", "84", "85", "86", "88", "7059", "6509"].into_iter().map(String::from).collect();
     Ok(Json(entry(instrument, market.now, Some((&codes, &context)))))

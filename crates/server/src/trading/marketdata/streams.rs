@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
+use engine::Event;
 use model::{Conid, SessionId};
 
 /// Every session's open streams and the fields asked of each.
@@ -43,6 +44,16 @@ impl Streams {
     pub fn close_all(&self, session: &SessionId) {
         let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         open.remove(session);
+    }
+
+    /// Closes the streams of every session `events` report closed: a logout, or a new login
+    /// that replaced the session.
+    pub fn forget_closed_sessions(&self, events: &[Event]) {
+        for event in events {
+            if let Event::SessionClosed { session } = event {
+                self.close_all(session);
+            }
+        }
     }
 }
 

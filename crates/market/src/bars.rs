@@ -43,8 +43,8 @@ pub struct Bar {
     pub low: Decimal,
     /// Last price.
     pub close: Decimal,
-    /// Shares traded; 0 where IBKR reports no volume.
-    pub volume: u64,
+    /// Shares (or coins) traded; 0 where IBKR reports no volume.
+    pub volume: Decimal,
 }
 
 /// What history to aggregate.
@@ -97,7 +97,7 @@ impl Request<'_> {
                 if self.outside_rth { day.session.clone() } else { day.regular.clone() };
             for minute in self.path.minute_bars(minutes.start.max(self.from), minutes.end, self.now) {
                 let key = group_of(self.size, day.date, timeline.clock_of(minute.minute));
-                let volume = self.activity.bar_volume(&minute, day).unwrap_or(0);
+                let volume = self.activity.bar_volume(&minute, day).unwrap_or_default();
                 match &mut current {
                     Some((open_key, bar)) if *open_key == key => self.extend(bar, &minute, volume),
                     _ => {
@@ -117,7 +117,7 @@ impl Request<'_> {
         on_grid(self.instrument, price, Grid::Round)
     }
 
-    fn start(&self, minute: &MinuteBar, volume: u64) -> Bar {
+    fn start(&self, minute: &MinuteBar, volume: Decimal) -> Bar {
         Bar {
             start: self.path.timeline().start_of(minute.minute),
             open: self.grid(minute.open),
@@ -128,7 +128,7 @@ impl Request<'_> {
         }
     }
 
-    fn extend(&self, bar: &mut Bar, minute: &MinuteBar, volume: u64) {
+    fn extend(&self, bar: &mut Bar, minute: &MinuteBar, volume: Decimal) {
         bar.high = bar.high.max(self.grid(minute.high));
         bar.low = bar.low.min(self.grid(minute.low));
         bar.close = self.grid(minute.close);
@@ -171,7 +171,7 @@ mod tests {
         Request { path: &path, activity, instrument, size, outside_rth, now, from: 0 }.bars(&days)
     }
 
-    fn summary(bars: &[Bar]) -> (Decimal, Decimal, Decimal, Decimal, u64) {
+    fn summary(bars: &[Bar]) -> (Decimal, Decimal, Decimal, Decimal, Decimal) {
         (
             bars[0].open,
             bars.iter().map(|b| b.high).max().unwrap(),
@@ -222,7 +222,11 @@ mod tests {
             })
             .collect();
         assert!(!weekdays.contains(&jiff::civil::Weekday::Saturday), "{weekdays:?}");
-        assert_eq!(days.iter().map(|b| b.volume).sum::<u64>(), 0, "IBKR reports no volume for currencies");
+        assert_eq!(
+            days.iter().map(|b| b.volume).sum::<Decimal>(),
+            Decimal::ZERO,
+            "IBKR reports no volume for currencies"
+        );
     }
 
     proptest! {

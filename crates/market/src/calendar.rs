@@ -3,7 +3,8 @@
 //! US equities follow the NYSE calendar: pre-market 04:00–09:30, the regular session
 //! 09:30–16:00 and after-hours 16:00–20:00, New York time, on weekdays that are not NYSE
 //! holidays; on early-close days the regular session ends at 13:00 and after-hours at 17:00.
-//! Currency pairs trade around the clock from Sunday 17:00 to Friday 17:00 New York time.
+//! Currency pairs trade around the clock from Sunday 17:00 to Friday 17:00 New York time;
+//! cryptocurrencies around the clock every day, holidays included, in UTC days.
 //!
 //! Holiday and early-close dates come from the `exchange-hours` crate's NYSE table, which is
 //! built from the exchange's own published calendars.
@@ -13,8 +14,12 @@ use exchange_hours::{Exchange, ExchangeCalendar, HolidayKind};
 use jiff::civil::{Date, Weekday};
 use model::{AssetClass, Instrument};
 
-/// The time zone every LocalBroker market keeps its hours in.
+/// The time zone US stocks and currency pairs keep their hours in.
 pub const NEW_YORK: &str = "America/New_York";
+
+/// The time zone cryptocurrencies keep their days in. A market that never closes would live
+/// through the hour clocks skip or repeat in a zone with daylight saving time; UTC has none.
+pub const UTC: &str = "UTC";
 
 /// Minutes after local midnight; `1440` is the next midnight.
 pub type Minute = u16;
@@ -52,6 +57,8 @@ pub enum Market {
     UsEquity,
     /// Currency pairs on IDEALPRO.
     Forex,
+    /// Cryptocurrencies on PAXOS.
+    Crypto,
 }
 
 const fn hours(open: Minute, close: Minute) -> Hours {
@@ -73,12 +80,16 @@ impl Market {
         match instrument.asset_class {
             AssetClass::Stock => Self::UsEquity,
             AssetClass::Forex => Self::Forex,
+            AssetClass::Crypto => Self::Crypto,
         }
     }
 
     /// The IANA time zone of the market's hours.
     pub fn timezone(self) -> &'static str {
-        NEW_YORK
+        match self {
+            Self::UsEquity | Self::Forex => NEW_YORK,
+            Self::Crypto => UTC,
+        }
     }
 
     /// The hours of an ordinary (non-holiday) `weekday`.
@@ -99,13 +110,17 @@ impl Market {
                 };
                 DayHours { regular: vec![day], extended: vec![day] }
             }
+            (Self::Crypto, _) => {
+                let day = hours(0, MIDNIGHT);
+                DayHours { regular: vec![day], extended: vec![day] }
+            }
         }
     }
 
     /// The hours of `date`, holidays and early closes included.
     pub fn hours_on(self, date: Date) -> DayHours {
         let ordinary = self.regular_hours(date.weekday());
-        if self == Self::Forex || ordinary.is_closed() {
+        if self != Self::UsEquity || ordinary.is_closed() {
             return ordinary;
         }
         match nyse_exception(date) {
@@ -201,6 +216,16 @@ mod tests {
         assert_eq!(Market::Forex.hours_on(date(2026, 3, 6)).regular, vec![hours(0, 1020)], "Friday");
         assert!(Market::Forex.hours_on(date(2026, 3, 7)).is_closed(), "Saturday");
         assert!(!Market::Forex.hours_on(date(2026, 12, 25)).is_closed(), "no FX holidays");
+    }
+
+    #[test]
+    fn crypto_trades_every_minute_of_every_day() {
+        for day in [date(2026, 3, 7), date(2026, 3, 8), date(2026, 12, 25), date(2027, 1, 1)] {
+            let hours_of_day = Market::Crypto.hours_on(day);
+            assert_eq!(hours_of_day.regular, vec![hours(0, 1440)], "{day}");
+            assert_eq!(hours_of_day.extended, hours_of_day.regular);
+        }
+        assert!(Market::Crypto.exceptions(date(2026, 1, 1), date(2026, 12, 31)).is_empty());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The instrument catalogue: US stocks and ETFs and IDEALPRO currency pairs, with the conids,
-//! names and listing exchanges IBKR uses for them. These are facts about IBKR's contract
+//! The instrument catalogue: US stocks and ETFs, IDEALPRO currency pairs and PAXOS coins, with
+//! the conids, names and listing exchanges IBKR uses for them. These are facts about IBKR's contract
 //! database; a client that hard-codes `265598` for AAPL finds it here.
 
 use std::collections::BTreeMap;
@@ -16,7 +16,8 @@ pub struct Profile {
     pub reference_price: f64,
     /// Annual volatility, as a fraction (0.25 for 25%).
     pub volatility: f64,
-    /// Shares traded on an average day; `None` where IBKR reports no volume (currency pairs).
+    /// Shares (or coins) traded on an average day; `None` where IBKR reports no volume
+    /// (currency pairs).
     pub daily_volume: Option<f64>,
     /// The quoted spread, as a fraction of the price, in regular hours.
     pub spread: f64,
@@ -27,7 +28,8 @@ pub struct Profile {
 pub struct Catalogue {
     by_conid: BTreeMap<Conid, Instrument>,
     profiles: BTreeMap<Conid, Profile>,
-    /// Upper-case symbol → conids listed under it, stocks before currency pairs.
+    /// Upper-case symbol → conids listed under it, in catalogue order: stocks, currency pairs,
+    /// coins.
     by_symbol: BTreeMap<String, Vec<Conid>>,
 }
 
@@ -77,6 +79,11 @@ impl Catalogue {
     /// The stock (or ETF) listed under `symbol`, if any.
     pub fn stock(&self, symbol: &str) -> Option<&Instrument> {
         self.by_symbol(symbol).find(|i| i.asset_class == AssetClass::Stock)
+    }
+
+    /// The coin listed under `symbol`, such as `BTC`, if any.
+    pub fn coin(&self, symbol: &str) -> Option<&Instrument> {
+        self.by_symbol(symbol).find(|i| i.asset_class == AssetClass::Crypto)
     }
 
     /// A currency pair by its local symbol, such as `EUR.USD`.
@@ -207,6 +214,35 @@ fn pair(row: &data::PairRow) -> (Instrument, Profile) {
     (instrument, profile)
 }
 
+/// A day's traded value of a coin at PAXOS, in dollars.
+const COIN_DAILY_VALUE: f64 = 1.0e7;
+
+fn coin(row: &data::CoinRow) -> (Instrument, Profile) {
+    let profile = Profile {
+        reference_price: row.price,
+        volatility: row.volatility,
+        daily_volume: Some(COIN_DAILY_VALUE / row.price),
+        spread: 0.000_1,
+    };
+    let instrument = Instrument {
+        conid: Conid::new(row.conid),
+        symbol: row.symbol.into(),
+        name: row.name.into(),
+        asset_class: AssetClass::Crypto,
+        share_kind: None,
+        currency: Currency::USD,
+        listing_exchange: "PAXOS".into(),
+        exchanges: vec!["PAXOS".into()],
+        tick_rules: vec![TickRule {
+            lower_edge: Decimal::ZERO,
+            increment: Decimal::new(row.tick.0, row.tick.1),
+        }],
+        industry: None,
+        category: None,
+    };
+    (instrument, profile)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +254,14 @@ mod tests {
             assert_eq!(catalogue.stock(symbol).unwrap().conid, Conid::new(conid), "{symbol}");
         }
         assert_eq!(catalogue.pair("EUR.USD").unwrap().conid, Conid::new(12_087_792));
+        let btc = catalogue.coin("BTC").unwrap();
+        assert_eq!((btc.conid, btc.local_symbol()), (Conid::new(479_624_278), "BTC.USD".to_owned()));
+        assert_eq!(
+            btc.tick_at(Decimal::new(90_000, 0)),
+            Decimal::new(25, 2),
+            "PAXOS quotes bitcoin in quarters"
+        );
+        assert_eq!(catalogue.coin("ETH").unwrap().conid, Conid::new(495_759_171));
     }
 
     #[test]

@@ -94,11 +94,13 @@ pub struct MinuteBar {
     pub covered: f64,
 }
 
-/// Trading minutes a year: 252 days of the market's daily trading minutes.
+/// Trading minutes a year: its trading days (252 for stocks, 260 weekdays for currencies, every
+/// day for coins) times the market's daily trading minutes.
 fn minutes_per_year(market: Market) -> f64 {
     match market {
         Market::UsEquity => 252.0 * 960.0,
         Market::Forex => 260.0 * 1440.0,
+        Market::Crypto => 365.25 * 1440.0,
     }
 }
 

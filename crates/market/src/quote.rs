@@ -4,7 +4,8 @@
 //! The mid is the path's price. The spread is a fraction of it, at least one tick, four times
 //! wider outside regular hours; the last trade is the mid on the tick grid, between bid and ask.
 //! A minute's volume follows the regular session's U shape (busy at the open and the close) with
-//! noise, a thin trickle outside regular hours; sizes are noise in round lots.
+//! noise, a thin trickle outside regular hours, and is flat for coins, whose market never opens
+//! or closes; sizes are noise in round lots, or in fractions of a coin.
 
 use jiff::Timestamp;
 use model::{AssetClass, Decimal, Instrument};
@@ -26,14 +27,14 @@ pub struct Quote {
     pub bid: Decimal,
     /// Best ask.
     pub ask: Decimal,
-    /// Size bid, in shares (units of the base currency for a pair).
-    pub bid_size: u64,
+    /// Size bid, in shares (units of the base currency for a pair, coins for a cryptocurrency).
+    pub bid_size: Decimal,
     /// Size offered.
-    pub ask_size: u64,
+    pub ask_size: Decimal,
     /// The last trade's price.
     pub last: Decimal,
     /// The last trade's size.
-    pub last_size: u64,
+    pub last_size: Decimal,
     /// Whether the market is open now.
     pub open: bool,
     /// Whether trading is halted.
@@ -46,8 +47,8 @@ pub struct Quote {
     pub day_high: Option<Decimal>,
     /// The day's regular-session low so far.
     pub day_low: Option<Decimal>,
-    /// Shares traded in the day so far; `None` where IBKR reports no volume.
-    pub volume: Option<u64>,
+    /// Shares (or coins) traded in the day so far; `None` where IBKR reports no volume.
+    pub volume: Option<Decimal>,
     /// The previous day's close.
     pub prior_close: Option<Decimal>,
 }
@@ -83,7 +84,7 @@ struct DayStats {
     open: Option<Decimal>,
     high: Option<Decimal>,
     low: Option<Decimal>,
-    volume: Option<u64>,
+    volume: Option<Decimal>,
 }
 
 /// The market's activity.
@@ -92,20 +93,33 @@ pub struct Activity<'a> {
     noise: Noise,
     instrument: &'a Instrument,
     profile: &'a Profile,
+    /// The smallest quantity that trades: quantities are counted in these steps, as integers,
+    /// and become decimals only when shown.
+    increment: Decimal,
+    increment_f64: f64,
 }
 
 impl<'a> Activity<'a> {
     /// Activity of `instrument` in the world seeded `seed`.
     pub fn new(seed: u64, instrument: &'a Instrument, profile: &'a Profile) -> Self {
-        Self { noise: Noise::new(seed, instrument.conid.get()), instrument, profile }
+        let increment = instrument.size_increment();
+        Self {
+            noise: Noise::new(seed, instrument.conid.get()),
+            instrument,
+            profile,
+            increment,
+            increment_f64: f64::try_from(increment).unwrap_or(1.0),
+        }
     }
 
-    /// Shares traded in active minute `minute` of `day` (all of it; scale by coverage for the
-    /// minute in progress). `None` for instruments without reported volume.
-    pub fn minute_volume(&self, minute: u32, day: &TradingDay) -> Option<u64> {
+    /// Steps of the size increment traded in active minute `minute` of `day` (all of it; scale
+    /// by coverage for the minute in progress). `None` for instruments without reported volume.
+    fn minute_steps(&self, minute: u32, day: &TradingDay) -> Option<i64> {
         let daily = self.profile.daily_volume?;
         let regular_minutes = day.regular.len().max(1) as f64;
-        let weight = if day.regular.contains(&minute) {
+        let weight = if self.instrument.asset_class == AssetClass::Crypto {
+            1.0
+        } else if day.regular.contains(&minute) {
             let i = f64::from(minute - day.regular.start);
             let last = regular_minutes - 1.0;
             // Busy at the open and the close, quiet at midday; the weights average 1 over a
@@ -115,19 +129,36 @@ impl<'a> Activity<'a> {
             EXTENDED_ACTIVITY
         };
         let noise = libm::exp(0.5 * self.noise.normal(Stream::Volume, u64::from(minute)) - 0.125);
-        Some((daily / regular_minutes * weight * noise).round() as u64)
+        Some(self.steps(daily / regular_minutes * weight * noise))
     }
 
-    /// Quote and trade sizes at active minute `minute`: bid, ask and last.
-    fn sizes(&self, minute: u32) -> (u64, u64, u64) {
-        let lots = |index: u64, most: f64| {
-            1 + (self.noise.uniform(Stream::Size, 3 * u64::from(minute) + index) * most) as u64
+    /// `amount` in the nearest whole number of size increments.
+    fn steps(&self, amount: f64) -> i64 {
+        libm::round((amount / self.increment_f64).max(0.0)) as i64
+    }
+
+    /// `steps` size increments as a quantity.
+    fn quantity(&self, steps: i64) -> Decimal {
+        self.increment * Decimal::from(steps)
+    }
+
+    /// Quote and trade sizes at active minute `minute`: bid, ask and last. Shares and currencies
+    /// come in round lots (of 1 to 30 for quotes, 1 to 5 for a trade); coins in fractions of up
+    /// to three coins quoted, half a coin traded.
+    fn sizes(&self, minute: u32) -> (Decimal, Decimal, Decimal) {
+        let draw = |index: u64| self.noise.uniform(Stream::Size, 3 * u64::from(minute) + index);
+        let in_lots = |lot: i64| {
+            let lots = |index: u64, most: f64| Decimal::from(lot * (1 + (draw(index) * most) as i64));
+            (lots(0, 30.0), lots(1, 30.0), lots(2, 5.0))
         };
-        let lot = match self.instrument.asset_class {
-            AssetClass::Stock => 100,
-            AssetClass::Forex => 1_000_000,
-        };
-        (lots(0, 30.0) * lot, lots(1, 30.0) * lot, lots(2, 5.0) * lot)
+        match self.instrument.asset_class {
+            AssetClass::Stock => in_lots(100),
+            AssetClass::Forex => in_lots(1_000_000),
+            AssetClass::Crypto => {
+                let coins = |index: u64, most: f64| self.quantity(self.steps(draw(index) * most).max(1));
+                (coins(0, 3.0), coins(1, 3.0), coins(2, 0.5))
+            }
+        }
     }
 
     /// The market at market instant `now`.
@@ -170,7 +201,7 @@ impl<'a> Activity<'a> {
         let volume = self
             .profile
             .daily_volume
-            .map(|_| bars.iter().map(|bar| self.bar_volume(bar, day).unwrap_or(0)).sum());
+            .map(|_| self.quantity(bars.iter().map(|bar| self.bar_steps(bar, day).unwrap_or(0)).sum()));
         let regular: Vec<&MinuteBar> = bars.iter().filter(|bar| day.regular.contains(&bar.minute)).collect();
         let Some(first) = regular.first() else {
             return DayStats { volume, ..DayStats::default() };
@@ -181,15 +212,21 @@ impl<'a> Activity<'a> {
         DayStats { open: grid(first.open), high: grid(high), low: grid(low), volume }
     }
 
-    /// The volume of a bar: the minute's, in proportion to how much of it the bar covers.
-    pub fn bar_volume(&self, bar: &MinuteBar, day: &TradingDay) -> Option<u64> {
-        self.minute_volume(bar.minute, day).map(|full| (full as f64 * bar.covered) as u64)
+    /// The volume of a minute bar: the minute's, in proportion to how much of it the bar covers,
+    /// rounded down to a quantity that trades.
+    pub fn bar_volume(&self, bar: &MinuteBar, day: &TradingDay) -> Option<Decimal> {
+        self.bar_steps(bar, day).map(|steps| self.quantity(steps))
+    }
+
+    fn bar_steps(&self, bar: &MinuteBar, day: &TradingDay) -> Option<i64> {
+        let full = self.minute_steps(bar.minute, day)?;
+        Some(if bar.covered >= 1.0 { full } else { (full as f64 * bar.covered) as i64 })
     }
 
     fn prior_close(&self, path: &Path, day: &TradingDay) -> Option<Decimal> {
         let boundary = match self.instrument.asset_class {
             AssetClass::Stock => path.timeline().previous_trading_day(day.date)?.regular.end,
-            AssetClass::Forex => day.session.start,
+            AssetClass::Forex | AssetClass::Crypto => day.session.start,
         };
         Some(on_grid(self.instrument, path.boundary_price(boundary), Grid::Round))
     }
@@ -210,7 +247,11 @@ mod tests {
 
     fn quote_of(symbol: &str, seed: u64, at: Timestamp, overrides: &[(Timestamp, Override)]) -> Quote {
         let catalogue = Catalogue::standard();
-        let instrument = catalogue.stock(symbol).or_else(|| catalogue.pair(symbol)).unwrap();
+        let instrument = catalogue
+            .stock(symbol)
+            .or_else(|| catalogue.pair(symbol))
+            .or_else(|| catalogue.coin(symbol))
+            .unwrap();
         let profile = catalogue.profile(instrument.conid).unwrap();
         let path = Path::new(seed, instrument, profile, overrides);
         Activity::new(seed, instrument, profile).quote(&path, at)
@@ -228,8 +269,8 @@ mod tests {
         assert!(
             quote.day_open.is_some() && quote.day_high >= quote.day_open && quote.day_low <= quote.day_open
         );
-        assert!(quote.volume.unwrap() > 0 && quote.prior_close.is_some());
-        assert_eq!(quote.bid_size % 100, 0);
+        assert!(quote.volume.unwrap() > Decimal::ZERO && quote.prior_close.is_some());
+        assert_eq!(quote.bid_size % Decimal::ONE_HUNDRED, Decimal::ZERO);
     }
 
     #[test]
@@ -249,12 +290,36 @@ mod tests {
     }
 
     #[test]
+    fn coins_trade_on_christmas_in_fractions() {
+        let morning = quote_of("BTC", 42, new_york("2026-12-25T09:00"), &[]);
+        let evening = quote_of("BTC", 42, new_york("2026-12-25T18:30"), &[]);
+        assert!(morning.open && evening.open);
+        assert_ne!(morning.last, evening.last);
+        assert_eq!(
+            morning.bid % Decimal::new(25, 2),
+            Decimal::ZERO,
+            "on the quarter-dollar grid: {morning:?}"
+        );
+        for size in [morning.bid_size, morning.ask_size, morning.last_size] {
+            assert!(size > Decimal::ZERO && size < Decimal::new(3, 0) && size.scale() <= 8, "{size}");
+        }
+        let volume = evening.volume.unwrap();
+        assert!(volume > Decimal::ZERO && volume.fract() != Decimal::ZERO, "fractions of a coin: {volume}");
+        let day = evening.day.unwrap();
+        assert_eq!(day.date, jiff::civil::date(2026, 12, 25), "a UTC day, 23:30 into it");
+        let midnight = quote_of("BTC", 42, new_york("2026-12-25T19:00"), &[]);
+        assert_eq!(midnight.day.unwrap().date, jiff::civil::date(2026, 12, 26));
+        assert_eq!(midnight.volume, Some(Decimal::ZERO), "nothing traded yet in the new UTC day");
+        assert!(evening.prior_close.is_some() && evening.day_open.is_some());
+    }
+
+    #[test]
     fn a_day_trades_about_its_daily_volume() {
         let catalogue = Catalogue::standard();
         let aapl = catalogue.stock("AAPL").unwrap();
         let profile = catalogue.profile(aapl.conid).unwrap();
         let quote = quote_of("AAPL", 42, new_york("2026-03-03T23:00"), &[]);
-        let ratio = quote.volume.unwrap() as f64 / profile.daily_volume.unwrap();
+        let ratio = f64::try_from(quote.volume.unwrap()).unwrap() / profile.daily_volume.unwrap();
         assert!((0.85..1.25).contains(&ratio), "{ratio}");
     }
 

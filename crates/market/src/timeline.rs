@@ -74,6 +74,7 @@ pub struct Timeline {
 
 static US_EQUITY: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::UsEquity));
 static FOREX: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::Forex));
+static CRYPTO: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::Crypto));
 
 fn single(hours: &[Hours]) -> Option<Hours> {
     match hours {
@@ -91,6 +92,7 @@ impl Timeline {
         match market {
             Market::UsEquity => &US_EQUITY,
             Market::Forex => &FOREX,
+            Market::Crypto => &CRYPTO,
         }
     }
 
@@ -231,12 +233,13 @@ impl Timeline {
         }
     }
 
-    /// The trading day named `date`. For US equities it is that calendar day's sessions; for
-    /// currency pairs the 24 hours from 17:00 New York time the evening before to 17:00 on
-    /// `date` (IBKR's FX day), so that Monday's day begins on Sunday evening.
+    /// The trading day named `date`. For US equities it is that calendar day's sessions and
+    /// for cryptocurrencies that UTC day; for currency pairs the 24 hours from 17:00 New York
+    /// time the evening before to 17:00 on `date` (IBKR's FX day), so that Monday's day begins
+    /// on Sunday evening.
     pub fn day(&self, date: Date) -> TradingDay {
         match self.market {
-            Market::UsEquity => TradingDay {
+            Market::UsEquity | Market::Crypto => TradingDay {
                 date,
                 session: self.civil_session(date, false),
                 regular: self.civil_session(date, true),
@@ -271,7 +274,7 @@ impl Timeline {
         let local = t.to_zoned_datetime(self.zone.clone());
         let position = self.position(t);
         let named = match self.market {
-            Market::UsEquity => local.date(),
+            Market::UsEquity | Market::Crypto => local.date(),
             Market::Forex if local.time().hour() >= 17 => local.date().tomorrow().ok()?,
             Market::Forex => local.date(),
         };
@@ -371,6 +374,26 @@ mod tests {
         let days: Vec<Date> =
             timeline.trading_days(date(2026, 3, 6), date(2026, 3, 10)).map(|d| d.date).collect();
         assert_eq!(days, [date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10)]);
+    }
+
+    #[test]
+    fn crypto_minutes_run_on_through_weekends_holidays_and_clock_changes() {
+        let timeline = Timeline::of(Market::Crypto);
+        let utc = |text: &str| text.parse::<Timestamp>().unwrap();
+        let friday = timeline.position(utc("2026-12-25T12:00:00Z"));
+        let monday = timeline.position(utc("2026-12-28T12:00:00Z"));
+        assert!(friday.open && monday.open);
+        assert_eq!(monday.minute - friday.minute, 3 * 1440, "Christmas and a weekend, minute by minute");
+        let before_change = timeline.position(new_york("2026-11-01T00:30"));
+        let after_change = timeline.position(new_york("2026-11-01T03:30"));
+        assert_eq!(
+            after_change.minute - before_change.minute,
+            4 * 60,
+            "New York's repeated hour counts once"
+        );
+        let day = timeline.trading_day(utc("2026-03-07T23:59:00Z")).unwrap();
+        assert_eq!((day.date, day.session.len(), day.regular.len()), (date(2026, 3, 7), 1440, 1440));
+        assert_eq!(timeline.start_of(day.session.start), utc("2026-03-07T00:00:00Z"));
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub enum AssetClass {
     Stock,
     /// A currency pair, quoted as units of `currency` per unit of the base currency.
     Forex,
+    /// A cryptocurrency, quoted in `currency` per coin and traded in fractions of a coin.
+    Crypto,
 }
 
 /// What a listed share is; IBKR reports it as the security definition's `type`.
@@ -63,11 +65,20 @@ pub struct Instrument {
 }
 
 impl Instrument {
-    /// IBKR's local symbol: `EUR.USD` for a pair, the ticker otherwise.
+    /// IBKR's local symbol: `EUR.USD` for a pair, `BTC.USD` for a coin, the ticker otherwise.
     pub fn local_symbol(&self) -> String {
         match self.asset_class {
-            AssetClass::Forex => format!("{}.{}", self.symbol, self.currency),
+            AssetClass::Forex | AssetClass::Crypto => format!("{}.{}", self.symbol, self.currency),
             AssetClass::Stock => self.symbol.clone(),
+        }
+    }
+
+    /// The smallest quantity that trades: a share, a unit of the base currency, or a hundred
+    /// millionth of a coin (IBKR's crypto quantities carry eight decimals).
+    pub fn size_increment(&self) -> Decimal {
+        match self.asset_class {
+            AssetClass::Stock | AssetClass::Forex => Decimal::ONE,
+            AssetClass::Crypto => Decimal::new(1, 8),
         }
     }
 

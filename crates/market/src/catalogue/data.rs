@@ -6,7 +6,7 @@
 
 use model::{Instrument, ShareKind};
 
-use super::{Profile, pair, share};
+use super::{Profile, coin, pair, share};
 
 pub(super) struct ShareRow {
     pub(super) symbol: &'static str,
@@ -15,6 +15,16 @@ pub(super) struct ShareRow {
     pub(super) exchange: &'static str,
     pub(super) industry: Option<&'static str>,
     pub(super) category: Option<&'static str>,
+    pub(super) price: f64,
+    pub(super) volatility: f64,
+}
+
+pub(super) struct CoinRow {
+    pub(super) symbol: &'static str,
+    pub(super) conid: u32,
+    pub(super) name: &'static str,
+    /// PAXOS's price increment, in dollars.
+    pub(super) tick: (i64, u32),
     pub(super) price: f64,
     pub(super) volatility: f64,
 }
@@ -157,9 +167,29 @@ const PAIRS: &[PairRow] = &[
     PairRow { pair: "USD.SGD", conid: 37928772, name: "US dollar", price: 1.3, volatility: 0.05 },
 ];
 
+/// Coins IBKR trades through PAXOS, against the dollar.
+const COINS: &[CoinRow] = &[
+    CoinRow {
+        symbol: "BTC",
+        conid: 479624278,
+        name: "Bitcoin cryptocurrency",
+        tick: (25, 2),
+        price: 89_000.0,
+        volatility: 0.5,
+    },
+    CoinRow {
+        symbol: "ETH",
+        conid: 495759171,
+        name: "Ethereum cryptocurrency",
+        tick: (5, 2),
+        price: 3_000.0,
+        volatility: 0.7,
+    },
+];
+
 /// Every listed instrument, with its simulation profile.
 pub(super) fn instruments() -> Vec<(Instrument, Profile)> {
     let stocks = STOCKS.iter().map(|row| share(row, ShareKind::Common));
     let etfs = ETFS.iter().map(|row| share(row, ShareKind::Etf));
-    stocks.chain(etfs).chain(PAIRS.iter().map(pair)).collect()
+    stocks.chain(etfs).chain(PAIRS.iter().map(pair)).chain(COINS.iter().map(coin)).collect()
 }

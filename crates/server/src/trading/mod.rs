@@ -6,7 +6,7 @@ pub mod marketdata;
 pub mod portfolio;
 pub mod session;
 
-use model::AccountId;
+use model::{AccountId, Decimal};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +25,15 @@ pub struct ServerInfo {
 impl ServerInfo {
     fn of(identity: &ServerIdentity) -> Self {
         Self { server_name: identity.name.clone(), server_version: identity.version.clone() }
+    }
+}
+
+/// A quantity as a JSON number: whole shares as an integer, fractions of a coin as a float, as
+/// IBKR sends them.
+pub(crate) fn quantity_number(quantity: Decimal) -> serde_json::Number {
+    match u64::try_from(quantity) {
+        Ok(whole) if quantity.fract().is_zero() => whole.into(),
+        _ => f64::try_from(quantity).ok().and_then(serde_json::Number::from_f64).unwrap_or_else(|| 0.into()),
     }
 }
 

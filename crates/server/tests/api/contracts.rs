@@ -179,3 +179,34 @@ async fn currency_pairs_include_the_currency_on_either_side() {
     assert!(pairs.iter().all(|p| p["symbol"].as_str().unwrap().contains("USD")));
     assert_eq!(app.get("/v1/api/iserver/currency/pairs").await.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn coins_are_found_described_and_scheduled() {
+    let app = spawn_app().await;
+    let found = app.get("/v1/api/iserver/secdef/search?symbol=BTC&secType=CRYPTO").await;
+    assert_eq!(found.body[0]["conid"], "479624278", "{}", found.text);
+    assert_eq!(found.body[0]["symbol"], "BTC");
+    assert_eq!(found.body[0]["sections"], json!([{"secType": "CRYPTO", "exchange": "PAXOS;"}]));
+    let secdef = app.get("/v1/api/trsrv/secdef?conids=479624278").await;
+    let btc = &secdef.body["secdef"][0];
+    assert_eq!((&btc["assetClass"], &btc["listingExchange"]), (&json!("CRYPTO"), &json!("PAXOS")), "{btc}");
+    assert_eq!(btc["incrementRules"], json!([{"lowerEdge": 0.0, "increment": 0.25}]));
+    let rules = app.post_json("/v1/api/iserver/contract/rules", json!({"conid": 495759171})).await.body;
+    assert_eq!(rules["sizeIncrement"], 1e-8, "fractions of a coin: {rules}");
+    assert_eq!(rules["increment"], 0.05);
+    let schedule = app.get("/v1/api/trsrv/secdef/schedule?assetClass=CRYPTO&symbol=BTC").await;
+    let venue = &schedule.body[0];
+    assert_eq!(
+        (&venue["exchange"], &venue["timezone"]),
+        (&json!("PAXOS"), &json!("UTC")),
+        "{}",
+        schedule.text
+    );
+    for date in ["20000101", "20000102", "20000105"] {
+        assert_eq!(
+            day(venue, date)["sessions"],
+            json!([{"openingTime": "0000", "closingTime": "2400", "prop": "LIQUID"}]),
+            "{date}"
+        );
+    }
+}

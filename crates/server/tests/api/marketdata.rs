@@ -230,6 +230,26 @@ async fn a_currency_day_runs_from_five_in_the_evening_new_york() {
 }
 
 #[tokio::test]
+async fn coins_trade_through_the_weekend_in_fractions() {
+    let app = market_at("2026-03-08T12:00:00Z").await;
+    let before = &snapshot(&app, "479624278", "31,84,85,86,87,88,6070,6509,7059").await[0];
+    assert_eq!(before["6070"], "CRYPTO");
+    assert_eq!(before["6509"], "RpB", "open on a Sunday: {before}");
+    let size = before["85"].as_str().unwrap();
+    assert!(size.starts_with("0.") || size.starts_with("1.") || size.starts_with("2."), "{before}");
+    assert_eq!(size.split('.').nth(1).unwrap().len(), 8, "eight decimals, as IBKR shows coins: {size}");
+    advance(&app, "1h").await;
+    let after = app.get("/v1/api/iserver/marketdata/snapshot?conids=479624278&fields=31").await.body;
+    assert_ne!(after[0]["31"], before["31"], "a coin moves on Sundays");
+    let hours = app.get("/v1/api/iserver/marketdata/history?conid=479624278&period=1d&bar=1h").await;
+    let bars = hours.body["data"].as_array().unwrap();
+    assert_eq!(bars.len(), 13, "midnight UTC to the present 13:00: {}", hours.text);
+    assert_eq!(bars[0]["t"], "2026-03-08T00:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
+    assert!(bars.iter().any(|bar| bar["v"].as_f64().unwrap().fract() != 0.0), "fractional volume");
+    assert_eq!(hours.body["tradingDayDuration"], 1440);
+}
+
+#[tokio::test]
 async fn a_snapshot_takes_at_most_a_hundred_conids() {
     let app = market_at(TUESDAY_MORNING).await;
     let many = vec!["265598"; 101].join(",");

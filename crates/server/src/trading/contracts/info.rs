@@ -53,7 +53,8 @@ impl ContractInfo {
         // symbol otherwise.
         let trading_class = match (instrument.asset_class, instrument.listing_exchange.as_str()) {
             (AssetClass::Stock, "NASDAQ") => "NMS".to_owned(),
-            _ => instrument.local_symbol(),
+            (AssetClass::Forex, _) => instrument.local_symbol(),
+            _ => instrument.symbol.clone(),
         };
         Self {
             cfi_code: String::new(),

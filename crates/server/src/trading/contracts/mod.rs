@@ -21,10 +21,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// IBKR's security type code for an instrument.
-fn sec_type(instrument: &Instrument) -> &'static str {
+pub fn sec_type(instrument: &Instrument) -> &'static str {
     match instrument.asset_class {
         AssetClass::Stock => "STK",
         AssetClass::Forex => "CASH",
+        AssetClass::Crypto => "CRYPTO",
     }
 }
 

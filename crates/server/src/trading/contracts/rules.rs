@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use model::{AssetClass, Conid, Instrument};
+use model::{AssetClass, Conid, Decimal, Instrument};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,6 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::market::MarketNow;
 use crate::state::AppState;
+use crate::trading::quantity_number;
 
 /// Default order values shown by IBKR's order ticket.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,9 +58,11 @@ pub struct ContractRules {
     cqt_types: Vec<String>,
     order_defaults: BTreeMap<String, LimitDefaults>,
     order_types_outside: Vec<String>,
-    default_size: u32,
+    #[schema(value_type = f64)]
+    default_size: serde_json::Number,
     cash_size: f64,
-    size_increment: u32,
+    #[schema(value_type = f64)]
+    size_increment: serde_json::Number,
     tif_types: Vec<String>,
     tif_defaults: TifDefaults,
     limit_price: Option<f64>,
@@ -78,7 +81,7 @@ pub struct ContractRules {
     has_secondary: bool,
     #[serde(with = "rust_decimal::serde::float")]
     #[schema(value_type = f64)]
-    increment: model::Decimal,
+    increment: Decimal,
     increment_digits: u32,
 }
 
@@ -103,13 +106,19 @@ impl ContractRules {
         Ok(Self::of(instrument, accounts, last))
     }
 
-    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>, last: model::Decimal) -> Self {
+    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>, last: Decimal) -> Self {
         let last_price = f64::try_from(last).ok();
         let stock = instrument.asset_class == AssetClass::Stock;
-        let (default_size, size_increment) = if stock { (100, 100) } else { (25_000, 1) };
-        let increment = instrument.tick_at(model::Decimal::ZERO);
-        let order_types = if stock {
-            strings(&[
+        // Shares default to a round lot; currencies to IDEALPRO's 25,000 units; coins (traded
+        // in fractions, round the clock) to a hundredth of a coin.
+        let (default_size, size_increment) = match instrument.asset_class {
+            AssetClass::Stock => (Decimal::ONE_HUNDRED, Decimal::ONE_HUNDRED),
+            AssetClass::Forex => (Decimal::from(25_000), Decimal::ONE),
+            AssetClass::Crypto => (Decimal::new(1, 2), instrument.size_increment()),
+        };
+        let increment = instrument.tick_at(Decimal::ZERO);
+        let order_types = match instrument.asset_class {
+            AssetClass::Stock => strings(&[
                 "limit",
                 "midprice",
                 "market",
@@ -119,9 +128,11 @@ impl ContractRules {
                 "trailing_stop_limit",
                 "marketonclose",
                 "limitonclose",
-            ])
-        } else {
-            strings(&["limit", "market", "stop", "stop_limit", "trailing_stop", "trailing_stop_limit"])
+            ]),
+            AssetClass::Forex => {
+                strings(&["limit", "market", "stop", "stop_limit", "trailing_stop", "trailing_stop_limit"])
+            }
+            AssetClass::Crypto => strings(&["limit", "market", "stop_limit"]),
         };
         let tif_types = if stock {
             strings(&["IOC/MARKET,LIMIT,MIDPRICE,a", "GTC/o,a", "OPG/LIMIT,MARKET,a", "DAY/o,a"])
@@ -146,13 +157,13 @@ impl ContractRules {
             fraq_types: Vec::new(),
             force_order_preview: false,
             order_defaults: BTreeMap::from([("LMT".to_owned(), LimitDefaults { lp: last.to_string() })]),
-            default_size,
+            default_size: quantity_number(default_size),
             cash_size: 0.0,
-            size_increment,
+            size_increment: quantity_number(size_increment),
             tif_types,
             tif_defaults: TifDefaults {
                 tif: "DAY".into(),
-                size: format!("{default_size}.00"),
+                size: format!("{default_size:.2}"),
                 pm_algo: false,
             },
             limit_price: last_price,

@@ -27,7 +27,7 @@ const DAYS_BEHIND: i32 = 7;
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleQuery {
-    /// `STK` for stocks and ETFs, `CASH` for currency pairs. Required.
+    /// `STK` for stocks and ETFs, `CASH` for currency pairs, `CRYPTO` for coins. Required.
     asset_class: Option<String>,
     /// The symbol; for a currency pair, `EUR.USD`. Required.
     symbol: Option<String>,
@@ -106,6 +106,7 @@ const VENUES: &[Venue] = &[
         id: "p900002",
         trade_venue_id: "v900002",
     },
+    Venue { name: "PAXOS", alias: "PAXOS", description: "Paxos", id: "p900003", trade_venue_id: "v900003" },
 ];
 
 impl Venue {
@@ -139,6 +140,7 @@ fn schedule_day(market: Market, day: &DayHours, date: Date) -> ScheduleDay {
     let clearing = match market {
         Market::UsEquity => day.extended.iter().map(|h| h.close).max().unwrap_or(0),
         Market::Forex => 17 * 60,
+        Market::Crypto => 0,
     };
     ScheduleDay {
         clearing_cycle_end_time: hhmm(clearing),
@@ -209,6 +211,7 @@ pub async fn trading_schedule(
     let instrument = match asset_class.as_str() {
         "STK" => app.catalogue.stock(&symbol),
         "CASH" => app.catalogue.pair(&symbol),
+        "CRYPTO" => app.catalogue.coin(&symbol),
         "OPT" | "FUT" | "CFD" | "WAR" | "SWP" | "FND" | "BND" | "ICS" => None,
         other => return Err(ApiError::bad_request(format!("Bad Request: invalid assetClass {other:?}"))),
     }

@@ -18,7 +18,8 @@ use crate::state::AppState;
 pub struct SearchQuery {
     /// A symbol (or, with `name`, part of a company name). Required.
     symbol: Option<String>,
-    /// `STK` or `CASH` narrow the search; `IND` and `BOND` find nothing in LocalBroker's market.
+    /// `STK`, `CASH` or `CRYPTO` narrow the search; `IND` and `BOND` find nothing in
+    /// LocalBroker's market.
     sec_type: Option<String>,
     /// Search company names instead of symbols.
     #[serde(default, deserialize_with = "lenient_bool")]
@@ -53,15 +54,19 @@ pub struct SearchResult {
 
 impl SearchResult {
     fn of(instrument: &Instrument) -> Self {
-        let exchange = match instrument.asset_class {
-            AssetClass::Stock => None,
-            AssetClass::Forex => Some(instrument.listing_exchange.clone()),
+        // A coin's section names its venue with a trailing `;`, and its symbol is the coin's.
+        let (exchange, symbol) = match instrument.asset_class {
+            AssetClass::Stock => (None, instrument.local_symbol()),
+            AssetClass::Forex => (Some(instrument.listing_exchange.clone()), instrument.local_symbol()),
+            AssetClass::Crypto => {
+                (Some(format!("{};", instrument.listing_exchange)), instrument.symbol.clone())
+            }
         };
         Self {
             conid: instrument.conid.to_string(),
             company_header: format!("{} - {}", instrument.name, instrument.listing_exchange),
             company_name: Some(instrument.name.clone()),
-            symbol: instrument.local_symbol(),
+            symbol,
             description: instrument.listing_exchange.clone(),
             restricted: None,
             fop: None,
@@ -81,6 +86,7 @@ fn search(app: &AppState, query: SearchQuery) -> Result<Vec<SearchResult>, ApiEr
         None | Some("") => None,
         Some("STK") => Some(Some(AssetClass::Stock)),
         Some("CASH") => Some(Some(AssetClass::Forex)),
+        Some("CRYPTO") => Some(Some(AssetClass::Crypto)),
         Some("IND" | "BOND") => Some(None),
         Some(other) => return Err(ApiError::bad_request(format!("Bad Request: invalid secType {other:?}"))),
     };

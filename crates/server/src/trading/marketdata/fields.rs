@@ -19,9 +19,10 @@
 
 use market::catalogue::Profile;
 use market::quote::{Activity, Grid, Quote, on_grid};
-use model::{AssetClass, Decimal, Instrument};
+use model::{Decimal, Instrument};
 
 use crate::market::MarketNow;
+use crate::trading::contracts::sec_type;
 
 /// Every code LocalBroker serves.
 pub const SUPPORTED: &[&str] = &[
@@ -33,6 +34,15 @@ pub const SUPPORTED: &[&str] = &[
 /// (`p`), with a book (`B`).
 pub fn availability(quote: &Quote) -> &'static str {
     if quote.open { "RpB" } else { "ZpB" }
+}
+
+/// A size: whole shares with thousands separators (`1,200`), fractions of a coin with their
+/// eight decimals (`0.27167244`), as IBKR shows them.
+fn size(quantity: Decimal) -> String {
+    match u64::try_from(quantity) {
+        Ok(whole) if quantity.scale() == 0 => thousands(whole),
+        _ => quantity.to_string(),
+    }
 }
 
 fn thousands(n: u64) -> String {
@@ -47,7 +57,11 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// IBKR's short volume: `950`, `35.2K`, `6.08M`, `1.2B`.
+/// IBKR's short volume: `950`, `35.2K`, `6.08M`, `1.2B`; whole units, so a coin's `78.4` is `78`.
+fn abbreviated_volume(volume: Decimal) -> String {
+    abbreviated(u64::try_from(volume.trunc()).unwrap_or(0))
+}
+
 fn abbreviated(n: u64) -> String {
     let x = n as f64;
     let (value, suffix) = match n {
@@ -129,20 +143,17 @@ impl Context<'_> {
                 format!("{:.2}", (self.change()? / prior * Decimal::ONE_HUNDRED).round_dp(2))
             }
             "84" => price(quote.bid),
-            "85" => thousands(quote.ask_size),
+            "85" => size(quote.ask_size),
             "86" => price(quote.ask),
-            "87" => abbreviated(quote.volume?),
-            "88" => thousands(quote.bid_size),
+            "87" => abbreviated_volume(quote.volume?),
+            "88" => size(quote.bid_size),
             "6004" => instrument.listing_exchange.clone(),
             "6008" => instrument.conid.to_string(),
-            "6070" => match instrument.asset_class {
-                AssetClass::Stock => "STK".into(),
-                AssetClass::Forex => "CASH".into(),
-            },
+            "6070" => sec_type(instrument).into(),
             "6119" => "q0".into(),
             "6509" => availability(quote).into(),
             "7051" => instrument.name.clone(),
-            "7059" => thousands(quote.last_size),
+            "7059" => size(quote.last_size),
             "7094" => format!("{}@{}", instrument.conid, instrument.listing_exchange),
             "7184" | "7768" => "1".into(),
             "7219" => instrument.local_symbol(),
@@ -154,7 +165,7 @@ impl Context<'_> {
                 ((quote.bid + quote.ask) / Decimal::TWO).round_dp(quote.bid.scale().max(quote.ask.scale())),
             ),
             "7741" => price(quote.prior_close?),
-            "7762" => quote.volume?.to_string(),
+            "7762" => quote.volume?.normalize().to_string(),
             _ => return None,
         })
     }

@@ -25,6 +25,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{QueryParams, lenient_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
+use crate::trading::quantity_number;
 
 /// How many history requests IBKR serves at once.
 pub const CONCURRENT_REQUESTS: usize = 5;
@@ -60,7 +61,9 @@ pub struct BarPoint {
     c: f64,
     h: f64,
     l: f64,
-    v: u64,
+    /// An integer for shares, a fraction for coins.
+    #[schema(value_type = f64)]
+    v: serde_json::Number,
     t: i64,
 }
 
@@ -238,7 +241,7 @@ fn window(timeline: &Timeline, period: Period, end: Timestamp, outside_rth: bool
 /// A full trading day's minutes, as `tradingDayDuration` reports them.
 fn trading_day_minutes(instrument: &Instrument, outside_rth: bool) -> u32 {
     match (instrument.asset_class, outside_rth) {
-        (AssetClass::Forex, _) => 1440,
+        (AssetClass::Forex | AssetClass::Crypto, _) => 1440,
         (AssetClass::Stock, true) => 960,
         (AssetClass::Stock, false) => 390,
     }
@@ -272,7 +275,7 @@ fn answer(
         };
         found.map_or_else(String::new, |bar| {
             let minutes = start.map_or(0, |s| bar.start.duration_since(s).as_mins());
-            format!("{}/{}/{minutes}", scaled(pick(bar)), bar.volume)
+            format!("{}/{}/{minutes}", scaled(pick(bar)), bar.volume.normalize())
         })
     };
     let start_text = start.map(utc_text).unwrap_or_default();
@@ -306,7 +309,7 @@ fn answer(
                 c: float(bar.close),
                 h: float(bar.high),
                 l: float(bar.low),
-                v: bar.volume,
+                v: quantity_number(bar.volume),
                 t: bar.start.as_millisecond(),
             })
             .collect(),

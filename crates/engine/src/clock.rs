@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -92,14 +93,21 @@ pub struct ClockSpec {
     pub start: Option<Timestamp>,
 }
 
-/// Refuses a market instant outside the span the simulated market covers: the first day of its
-/// timeline to the last, both at midnight UTC. The clock is only ever started or moved inside it;
-/// outside it there are no prices to show.
-pub(crate) fn within_market(requested: Timestamp) -> Result<Timestamp, EngineError> {
-    let midnight = |date: jiff::civil::Date| {
-        date.to_zoned_datetime(TimeZone::UTC).map(|zoned| zoned.timestamp()).unwrap_or(Timestamp::MIN)
+/// The span of market time the simulated market covers: from the start of its timeline's first
+/// day to the end of its last, UTC. Outside it there are no prices to show.
+static MARKET_SPAN: LazyLock<(Timestamp, Timestamp)> = LazyLock::new(|| {
+    let midnight = |date: Option<jiff::civil::Date>| {
+        date.and_then(|date| date.to_zoned_datetime(TimeZone::UTC).ok()).map(|zoned| zoned.timestamp())
     };
-    let (first, last) = (midnight(timeline::EPOCH), midnight(timeline::LAST_DAY));
+    let first = midnight(Some(timeline::EPOCH)).unwrap_or(Timestamp::MIN);
+    let last = midnight(timeline::LAST_DAY.tomorrow().ok()).unwrap_or(Timestamp::MAX);
+    (first, last)
+});
+
+/// Refuses a market instant outside [`MARKET_SPAN`]: the clock is only ever started or moved
+/// inside it.
+pub(crate) fn within_market(requested: Timestamp) -> Result<Timestamp, EngineError> {
+    let (first, last) = *MARKET_SPAN;
     if (first..=last).contains(&requested) {
         Ok(requested)
     } else {
@@ -137,7 +145,8 @@ impl Clock {
                 elapsed.saturating_mul(i32::try_from(factor).unwrap_or(i32::MAX))
             }
         };
-        self.market.saturating_add(advanced).unwrap_or(self.market)
+        // A running clock stops where the simulated market ends.
+        self.market.saturating_add(advanced).unwrap_or(self.market).min(MARKET_SPAN.1.max(self.market))
     }
 
     /// The same market time from `wall` on, in `mode`.
@@ -221,6 +230,16 @@ mod tests {
             start,
             "the wall clock went back"
         );
+    }
+
+    #[test]
+    fn a_running_clock_stops_where_the_market_ends() {
+        let end: Timestamp = "2101-01-01T00:00:00Z".parse().unwrap();
+        let start: Timestamp = "2100-12-31T23:00:00Z".parse().unwrap();
+        let fast = Clock::new(ClockMode::Accelerated(1_000_000), start, t(0));
+        assert_eq!(fast.market_time(t(1)), end, "a wall second is eleven market days, past the end");
+        assert_eq!(fast.market_time(t(3_600)), end);
+        assert!(within_market(end).is_ok() && within_market(end + SignedDuration::from_secs(1)).is_err());
     }
 
     #[test]

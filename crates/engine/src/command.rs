@@ -38,6 +38,43 @@ pub enum Command {
     /// Market time jumps forward to `to`.
     SetClock { to: Timestamp },
     /// The control plane changes an instrument's market from now on: all of `changes`, in
-    /// order, at the same instant, or none of them.
-    ChangeMarket { conid: Conid, changes: Vec<MarketChange> },
+    /// order, at the same instant, or none of them. Journals written when this command carried
+    /// a single `change` still replay.
+    ChangeMarket {
+        conid: Conid,
+        #[serde(alias = "change", deserialize_with = "one_or_many")]
+        changes: Vec<MarketChange>,
+    },
+}
+
+/// One market change or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(MarketChange),
+    Many(Vec<MarketChange>),
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<MarketChange>, D::Error> {
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(change) => vec![change],
+        OneOrMany::Many(changes) => changes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use model::Decimal;
+
+    use super::*;
+
+    #[test]
+    fn a_journaled_single_market_change_still_reads() {
+        let old = r#"{"type":"change_market","conid":265598,"change":{"price":"100"}}"#;
+        let command: Command = serde_json::from_str(old).unwrap();
+        let changes = vec![MarketChange::Price(Decimal::ONE_HUNDRED)];
+        assert_eq!(command, Command::ChangeMarket { conid: Conid::new(265_598), changes: changes.clone() });
+        let written = serde_json::to_string(&command).unwrap();
+        assert_eq!(serde_json::from_str::<Command>(&written).unwrap(), command, "{written}");
+    }
 }

@@ -3,9 +3,10 @@
 //! low the extremes of its minutes, its volume their sum.
 //!
 //! Intraday bars (minutes and hours) are cut at the same clock times every day (a 5-minute bar
-//! starts at 09:30, 09:35, …; an hourly bar at 10:00, 11:00, …) within one trading day's
-//! session; day bars cover one trading day; week bars the trading days of one week (Monday to
-//! Friday); month bars one calendar month.
+//! starts at 09:30, 09:35, …; an hourly bar at 10:00, 11:00, …) and never span two trading days
+//! (a currency's 4-hour bar from 16:00 ends at 17:00, where its next day begins); day bars cover
+//! one trading day; week bars the trading days named after Monday to Sunday of one week; month
+//! bars one calendar month.
 
 use std::ops::Range;
 
@@ -66,19 +67,20 @@ pub struct Request<'a> {
     pub from: u32,
 }
 
-/// A group key: bars end where it changes. Intraday bars are cut by the clock (`clock` is the
-/// local date and minute a minute starts at); longer ones by the trading day `day`.
-fn group_of(size: BarSize, day: Date, clock: (Date, u16)) -> (i32, i32) {
+/// A group key: bars end where it changes. Intraday bars are cut by the trading day `day` and
+/// the clock (`clock` is the local date and minute a minute starts at); longer ones by the
+/// trading day alone.
+fn group_of(size: BarSize, day: Date, clock: (Date, u16)) -> (i32, i32, i32) {
     match size {
-        BarSize::Minutes(n) => (day_number(clock.0), i32::from(clock.1 / n.max(1))),
-        BarSize::Day => (day_number(day), 0),
+        BarSize::Minutes(n) => (day_number(day), day_number(clock.0), i32::from(clock.1 / n.max(1))),
+        BarSize::Day => (day_number(day), 0, 0),
         BarSize::Week => {
             let monday = day
                 .checked_sub(jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset())))
                 .unwrap_or(day);
-            (day_number(monday), 0)
+            (day_number(monday), 0, 0)
         }
-        BarSize::Month => (i32::from(day.year()) * 12 + i32::from(day.month()), 0),
+        BarSize::Month => (i32::from(day.year()) * 12 + i32::from(day.month()), 0, 0),
     }
 }
 
@@ -91,7 +93,7 @@ impl Request<'_> {
     pub fn bars(&self, days: &[TradingDay]) -> Vec<Bar> {
         let timeline = self.path.timeline();
         let mut bars: Vec<Bar> = Vec::new();
-        let mut current: Option<((i32, i32), Bar)> = None;
+        let mut current: Option<((i32, i32, i32), Bar)> = None;
         for day in days {
             let minutes: Range<u32> =
                 if self.outside_rth { day.session.clone() } else { day.regular.clone() };
@@ -161,7 +163,11 @@ mod tests {
         from: Date,
     ) -> Vec<Bar> {
         let catalogue = Catalogue::standard();
-        let instrument = catalogue.stock(symbol).or_else(|| catalogue.pair(symbol)).unwrap();
+        let instrument = catalogue
+            .stock(symbol)
+            .or_else(|| catalogue.pair(symbol))
+            .or_else(|| catalogue.coin(symbol))
+            .unwrap();
         let profile = catalogue.profile(instrument.conid).unwrap();
         let path = Path::new(seed, instrument, profile, &[]);
         let activity = Activity::new(seed, instrument, profile);
@@ -229,11 +235,35 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_currency_bar_ends_where_its_trading_day_does() {
+        let now = new_york("2026-03-04T12:00");
+        let fours = history(7, "EUR.USD", BarSize::Minutes(240), true, now, date(2026, 3, 3));
+        let starts: Vec<Timestamp> = fours.iter().map(|b| b.start).collect();
+        let expected = ["2026-03-02T17:00", "2026-03-02T20:00", "2026-03-03T00:00", "2026-03-03T04:00"];
+        assert_eq!(starts[..4], expected.map(new_york), "Tuesday's day begins on Monday at 17:00");
+        let at_five = starts.iter().position(|&start| start == new_york("2026-03-03T17:00"));
+        assert!(at_five.is_some(), "Wednesday's day starts a new bar at 17:00: {starts:?}");
+        assert_eq!(starts[at_five.unwrap() - 1], new_york("2026-03-03T16:00"), "a one-hour bar before it");
+    }
+
+    #[test]
+    fn a_coins_week_runs_from_monday_to_sunday() {
+        let now: Timestamp = "2026-03-16T12:00:00Z".parse().unwrap();
+        let weeks = history(7, "BTC", BarSize::Week, false, now, date(2026, 3, 2));
+        let starts: Vec<Timestamp> = weeks.iter().map(|b| b.start).collect();
+        let expected = ["2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z", "2026-03-16T00:00:00Z"];
+        assert_eq!(starts, expected.map(|t| t.parse::<Timestamp>().unwrap()));
+        let days = history(7, "BTC", BarSize::Day, false, now, date(2026, 3, 2));
+        assert_eq!(days.len(), 15, "every day, weekends included");
+        assert_eq!(summary(&days[..7]), summary(&weeks[..1]));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(12))]
 
         #[test]
-        fn every_bar_size_agrees_with_the_minutes(seed in any::<u64>(), offset in 0i64..40, symbol in prop::sample::select(vec!["AAPL", "SPY", "EUR.USD"])) {
+        fn every_bar_size_agrees_with_the_minutes(seed in any::<u64>(), offset in 0i64..40, symbol in prop::sample::select(vec!["AAPL", "SPY", "EUR.USD", "BTC"])) {
             let day = date(2026, 1, 5).checked_add(jiff::Span::new().days(offset)).unwrap();
             let now = day.checked_add(jiff::Span::new().days(1)).unwrap().at(3, 0, 0, 0).to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap()).unwrap().timestamp();
             let minutes = history(seed, symbol, BarSize::Minutes(1), true, now, day);

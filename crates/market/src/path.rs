@@ -27,8 +27,9 @@ use crate::catalogue::Profile;
 use crate::noise::{Noise, Stream};
 use crate::timeline::{Position, Timeline};
 
-/// Where every path passes through its instrument's reference price: the first regular open
-/// of 2026.
+/// Where every path passes through its instrument's reference price: the start of the regular
+/// hours of this trading day (09:30 New York for stocks, the 17:00 New York the evening before
+/// for currency pairs, midnight UTC for coins).
 pub const REFERENCE: (i16, i8, i8) = (2026, 1, 2);
 
 /// Levels of the dyadic tree: boundaries `0 ..= 2^LEVELS`, thousands of years of minutes.

@@ -78,6 +78,19 @@ pub fn on_grid(instrument: &Instrument, price: f64, grid: Grid) -> Decimal {
     tick * Decimal::from(ticks.max(1.0) as i64)
 }
 
+/// How busy minute `i` of a regular session ending with minute `last` is: busy at the open
+/// and the close, quiet at midday.
+fn u_shape(i: f64, last: f64) -> f64 {
+    0.55 + 2.0 * libm::exp(-i / 25.0) + 1.6 * libm::exp(-(last - i) / 20.0)
+}
+
+/// The mean of [`u_shape`] over a session of `minutes` minutes (the sums of its two geometric
+/// series), so that a day trades the profile's daily volume, early closes included.
+fn u_shape_mean(minutes: f64) -> f64 {
+    let decay = |scale: f64| (1.0 - libm::exp(-minutes / scale)) / (1.0 - libm::exp(-1.0 / scale));
+    0.55 + (2.0 * decay(25.0) + 1.6 * decay(20.0)) / minutes
+}
+
 /// A day's regular-session open, high and low so far, and its volume.
 #[derive(Debug, Clone, Default)]
 struct DayStats {
@@ -122,9 +135,7 @@ impl<'a> Activity<'a> {
         } else if day.regular.contains(&minute) {
             let i = f64::from(minute - day.regular.start);
             let last = regular_minutes - 1.0;
-            // Busy at the open and the close, quiet at midday; the weights average 1 over a
-            // full session, so a day trades the profile's daily volume.
-            (0.55 + 2.0 * libm::exp(-i / 25.0) + 1.6 * libm::exp(-(last - i) / 20.0)) / 0.76
+            u_shape(i, last) / u_shape_mean(regular_minutes)
         } else {
             EXTENDED_ACTIVITY
         };
@@ -318,9 +329,15 @@ mod tests {
         let catalogue = Catalogue::standard();
         let aapl = catalogue.stock("AAPL").unwrap();
         let profile = catalogue.profile(aapl.conid).unwrap();
-        let quote = quote_of("AAPL", 42, new_york("2026-03-03T23:00"), &[]);
-        let ratio = f64::try_from(quote.volume.unwrap()).unwrap() / profile.daily_volume.unwrap();
-        assert!((0.85..1.25).contains(&ratio), "{ratio}");
+        for evening in ["2026-03-03T23:00", "2026-11-27T23:00"] {
+            let quote = quote_of("AAPL", 42, new_york(evening), &[]);
+            let ratio = f64::try_from(quote.volume.unwrap()).unwrap() / profile.daily_volume.unwrap();
+            assert!((0.85..1.2).contains(&ratio), "{evening}, an early close the second: {ratio}");
+        }
+        for minutes in [210.0, 390.0] {
+            let total: f64 = (0..minutes as u32).map(|i| u_shape(f64::from(i), minutes - 1.0)).sum();
+            assert!((total / minutes - u_shape_mean(minutes)).abs() < 1e-9, "{minutes}");
+        }
     }
 
     #[test]

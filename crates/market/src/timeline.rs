@@ -116,11 +116,6 @@ impl Timeline {
         Self { market, zone, days }
     }
 
-    /// The market this axis belongs to.
-    pub fn market(&self) -> Market {
-        self.market
-    }
-
     fn index_of(&self, day: Date) -> usize {
         let offset = day.since(EPOCH).map_or(0, |span| span.get_days());
         usize::try_from(offset).unwrap_or(0).min(self.days.len() - 1)
@@ -189,11 +184,6 @@ impl Timeline {
             Some((index, minute_of_day)) => self.instant(self.date_at(index), minute_of_day),
             None => self.instant(LAST_DAY, 0),
         }
-    }
-
-    /// The local date at `t`.
-    pub fn date_at_instant(&self, t: Timestamp) -> Date {
-        t.to_zoned_datetime(self.zone.clone()).date()
     }
 
     fn instant(&self, day: Date, minute_of_day: Minute) -> Timestamp {

@@ -194,6 +194,7 @@ async fn coins_are_found_described_and_scheduled() {
     let rules = app.post_json("/v1/api/iserver/contract/rules", json!({"conid": 495759171})).await.body;
     assert_eq!(rules["sizeIncrement"], 1e-8, "fractions of a coin: {rules}");
     assert_eq!(rules["increment"], 0.05);
+    assert_eq!(rules["tifDefaults"]["TIF"], "GTC", "a market without days: {rules}");
     let schedule = app.get("/v1/api/trsrv/secdef/schedule?assetClass=CRYPTO&symbol=BTC").await;
     let venue = &schedule.body[0];
     assert_eq!(

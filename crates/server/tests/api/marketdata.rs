@@ -192,6 +192,17 @@ async fn history_never_reaches_past_the_present() {
         .get("/v1/api/iserver/marketdata/history?conid=265598&period=2h&bar=1min&startTime=20260302-17:00:00")
         .await;
     assert_eq!(earlier.body["data"].as_array().unwrap().len(), 120);
+    let half_hour = app
+        .get("/v1/api/iserver/marketdata/history?conid=265598&period=30min&bar=5min&startTime=20260303-15:33:00")
+        .await;
+    let starts: Vec<i64> =
+        half_hour.body["data"].as_array().unwrap().iter().map(|bar| bar["t"].as_i64().unwrap()).collect();
+    assert_eq!(starts.len(), 7, "10:00 to 10:30, the first bar whole: {}", half_hour.text);
+    assert_eq!(starts[0], "2026-03-03T15:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
+    assert!(starts.iter().all(|t| t % 300_000 == 0), "every bar on the 5-minute grid: {starts:?}");
+    let too_many = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=2y&bar=1min").await;
+    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
+    assert!(too_many.error().contains("shorten the period"), "{}", too_many.error());
     let week = app.get("/v1/api/iserver/marketdata/history?conid=265598&bar=1d").await;
     assert_eq!(week.body["timePeriod"], "1w", "IBKR's default period");
     assert_eq!(week.body["data"].as_array().unwrap().len(), 5, "2026-02-25 to 2026-03-03: five trading days");
@@ -252,9 +263,13 @@ async fn coins_trade_through_the_weekend_in_fractions() {
 #[tokio::test]
 async fn a_snapshot_takes_at_most_a_hundred_conids() {
     let app = market_at(TUESDAY_MORNING).await;
+    let at_most = vec!["265598"; 100].join(",");
+    let reply = app.get(&format!("/v1/api/iserver/marketdata/snapshot?conids={at_most}&fields=31")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let many = vec!["265598"; 101].join(",");
     let reply = app.get(&format!("/v1/api/iserver/marketdata/snapshot?conids={many}&fields=31")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert!(reply.error().contains("at most 100"), "{}", reply.error());
     let repeated = snapshot(&app, "265598,265598", "31").await;
     assert_eq!(repeated.len(), 1, "one entry per conid: {repeated:?}");
 }

@@ -134,10 +134,14 @@ impl ContractRules {
             }
             AssetClass::Crypto => strings(&["limit", "market", "stop_limit"]),
         };
-        let tif_types = if stock {
-            strings(&["IOC/MARKET,LIMIT,MIDPRICE,a", "GTC/o,a", "OPG/LIMIT,MARKET,a", "DAY/o,a"])
-        } else {
-            strings(&["IOC/MARKET,LIMIT,a", "GTC/o,a", "DAY/o,a"])
+        // A coin's market has no day to end, so its orders are immediate or good till
+        // cancelled.
+        let (tif_types, default_tif) = match instrument.asset_class {
+            AssetClass::Stock => {
+                (strings(&["IOC/MARKET,LIMIT,MIDPRICE,a", "GTC/o,a", "OPG/LIMIT,MARKET,a", "DAY/o,a"]), "DAY")
+            }
+            AssetClass::Forex => (strings(&["IOC/MARKET,LIMIT,a", "GTC/o,a", "DAY/o,a"]), "DAY"),
+            AssetClass::Crypto => (strings(&["IOC/MARKET,LIMIT,a", "GTC/o,a"]), "GTC"),
         };
         Self {
             algo_eligible: false,
@@ -162,7 +166,7 @@ impl ContractRules {
             size_increment: quantity_number(size_increment),
             tif_types,
             tif_defaults: TifDefaults {
-                tif: "DAY".into(),
+                tif: default_tif.into(),
                 size: format!("{default_size:.2}"),
                 pm_algo: false,
             },

@@ -63,26 +63,31 @@ fn abbreviated_volume(volume: Decimal) -> String {
 }
 
 fn abbreviated(n: u64) -> String {
-    let x = n as f64;
-    let (value, suffix) = match n {
-        0..1_000 => return n.to_string(),
-        1_000..1_000_000 => (x / 1e3, "K"),
-        1_000_000..1_000_000_000 => (x / 1e6, "M"),
-        _ => (x / 1e9, "B"),
-    };
-    // Three significant digits, as IBKR shows them.
-    // Rounding can carry into the next unit (999,999 is 1000K): show it there instead.
-    if format!("{value:.0}") == "1000" && suffix != "B" {
-        return abbreviated(n.div_ceil(1_000) * 1_000);
+    const UNITS: [(f64, &str); 3] = [(1e3, "K"), (1e6, "M"), (1e9, "B")];
+    if n < 1_000 {
+        return n.to_string();
     }
-    let decimals = if value >= 100.0 {
-        0
-    } else if value >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{value:.decimals$}{suffix}")
+    let x = n as f64;
+    let mut unit = UNITS.iter().rposition(|&(size, _)| x >= size).unwrap_or(0);
+    loop {
+        let (size, suffix) = UNITS[unit];
+        let value = x / size;
+        // Three significant digits after rounding, as IBKR shows them.
+        let decimals = if value >= 99.95 {
+            0
+        } else if value >= 9.995 {
+            1
+        } else {
+            2
+        };
+        let text = format!("{value:.decimals$}");
+        // Rounding can carry into the next unit (999,999 is 1000K): show it there instead.
+        if text == "1000" && unit + 1 < UNITS.len() {
+            unit += 1;
+            continue;
+        }
+        return format!("{text}{suffix}");
+    }
 }
 
 /// What a field is computed from.
@@ -180,10 +185,16 @@ mod tests {
         assert_eq!(thousands(1_300), "1,300");
         assert_eq!(thousands(100), "100");
         assert_eq!(thousands(12_345_678), "12,345,678");
+        assert_eq!(size(Decimal::new(1_200, 0)), "1,200");
+        assert_eq!(size(Decimal::new(27_167_244, 8)), "0.27167244", "a coin's eight decimals");
         assert_eq!(abbreviated(950), "950");
         assert_eq!(abbreviated(35_200), "35.2K");
         assert_eq!(abbreviated(6_080_000), "6.08M");
         assert_eq!(abbreviated(123_400_000), "123M");
         assert_eq!(abbreviated(999_999), "1.00M");
+        assert_eq!(abbreviated(999_999_000), "1.00B", "carries without recursing");
+        assert_eq!(abbreviated(99_960), "100K");
+        assert_eq!(abbreviated(9_999), "10.0K");
+        assert_eq!(abbreviated(u64::MAX), "18446744074B");
     }
 }

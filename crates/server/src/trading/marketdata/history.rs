@@ -33,8 +33,9 @@ pub const CONCURRENT_REQUESTS: usize = 5;
 /// The most bars one request may produce.
 const MAX_BARS: usize = 100_000;
 
-/// The most minutes one request may compute: fifteen years of regular hours.
-const MAX_MINUTES: usize = 2_000_000;
+/// The most minutes one request may compute: fifteen years of any market, a coin's
+/// round-the-clock trading included (about 7.9 million minutes).
+const MAX_MINUTES: usize = 8_000_000;
 
 /// `history`'s query.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -180,6 +181,13 @@ fn parse_end(text: Option<&str>, now: Timestamp) -> Result<Timestamp, ApiError> 
 /// The minutes of `day` the bars show.
 fn shown(day: &TradingDay, outside_rth: bool) -> std::ops::Range<u32> {
     if outside_rth { day.session.clone() } else { day.regular.clone() }
+}
+
+/// The start of the `bar_minutes` bar `minute` falls in, not before the day's first minute
+/// `day_start`: a period of minutes starts with a whole bar, stamped on the bar grid.
+fn on_bar_grid(timeline: &Timeline, minute: u32, bar_minutes: u16, day_start: u32) -> u32 {
+    let into_bar = timeline.clock_of(minute).1 % bar_minutes.max(1);
+    minute.saturating_sub(u32::from(into_bar)).max(day_start)
 }
 
 /// The trading days a period ending at `end` covers, oldest first, and the first minute it
@@ -332,8 +340,9 @@ async fn history(
     let bar_text = bar.ok_or_else(|| ApiError::bad_request("Bad Request: bar is required"))?;
     let period = parse_period(&period_text)?;
     let (size, bar_seconds) = parse_bar(&bar_text)?;
-    // IBKR serves at most five history requests at a time and answers 429 beyond.
-    let _slot = app
+    // IBKR serves at most five history requests at a time and answers 429 beyond. The slot
+    // goes with the computation, which runs on even if the client hangs up.
+    let slot = app
         .history_slots
         .clone()
         .try_acquire_owned()
@@ -341,8 +350,15 @@ async fn history(
     let market = MarketNow::read(app, vec![instrument.conid]).await?;
     let end = parse_end(start_time.as_deref(), market.now)?;
     let bars = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let path = market.path(instrument, profile);
         let (days, first_minute) = window(path.timeline(), period, end, outside_rth);
+        let first_minute = match (size, days.first()) {
+            (BarSize::Minutes(n), Some(first_day)) => {
+                on_bar_grid(path.timeline(), first_minute, n, shown(first_day, outside_rth).start)
+            }
+            _ => first_minute,
+        };
         let minutes: usize = days.iter().map(|day| shown(day, outside_rth).len()).sum();
         let expected = match size {
             BarSize::Minutes(n) => minutes / usize::from(n.max(1)),

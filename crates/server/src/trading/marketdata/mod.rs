@@ -126,13 +126,14 @@ pub async fn snapshot(
         .map(str::to_owned)
         .collect();
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
+    let market = MarketNow::read(&app, instruments.iter().map(|(i, _)| i.conid).collect()).await?;
+    // Streams open only once the market could be read: a failed request uses up no pre-flight.
     let asked: Vec<_> = instruments
         .into_iter()
         .map(|(instrument, profile)| {
             (instrument, profile, app.streams.request(&session, instrument.conid, &codes))
         })
         .collect();
-    let market = MarketNow::read(&app, asked.iter().map(|(i, _, _)| i.conid).collect()).await?;
     // Each quote recomputes its day from the minutes: off the async workers.
     let entries = tokio::task::spawn_blocking(move || {
         asked

@@ -73,4 +73,20 @@ mod tests {
         assert!(!streams.close(&session, aapl));
         assert!(Streams::new(false).request(&session, aapl, &["31".into()]).is_some(), "no pre-flight");
     }
+
+    #[test]
+    fn a_closed_session_leaves_no_streams_behind() {
+        let streams = Streams::new(true);
+        let (replaced, other) = (SessionId::new("old".into()), SessionId::new("other".into()));
+        let aapl = Conid::new(265_598);
+        streams.request(&replaced, aapl, &["31".into()]);
+        streams.request(&other, aapl, &["31".into()]);
+        let login = [
+            Event::SessionClosed { session: replaced.clone() },
+            Event::SessionOpened { session: SessionId::new("new".into()), user: "demo".parse().unwrap() },
+        ];
+        streams.forget_closed_sessions(&login);
+        assert!(!streams.close(&replaced, aapl), "the replaced session's streams are gone");
+        assert!(streams.close(&other, aapl), "another session's stay open");
+    }
 }

@@ -37,6 +37,9 @@ pub enum EngineError {
     /// The market lists no such instrument.
     #[error("conid {0} is not listed")]
     UnknownInstrument(Conid),
+    /// A ledger entry that does not balance: a bug in the engine, refused before it lands.
+    #[error(transparent)]
+    Unbalanced(#[from] crate::ledger::Unbalanced),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -19,7 +19,9 @@
 pub mod clock;
 pub mod command;
 pub mod event;
+pub mod ledger;
 pub mod market;
+pub mod positions;
 pub mod state;
 pub mod world;
 

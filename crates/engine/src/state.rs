@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, AccountKind, Conid, Currency, MarginKind, SessionId, Username};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::ledger::Ledger;
 use crate::market::{MarketChange, Overrides};
+use crate::positions::{Position, Positions};
 
 /// Everything the broker knows. Only the engine mutates it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,10 @@ pub struct State {
     pub(crate) gateway_session: Option<SessionId>,
     /// How many sessions were ever opened; session ids are derived from it.
     pub(crate) sessions_opened: u64,
+    /// Every account's money and securities, double-entry.
+    pub(crate) ledger: Ledger,
+    /// Every account's holdings.
+    pub(crate) positions: Positions,
 }
 
 /// A person who can log in.
@@ -58,8 +63,6 @@ pub struct Account {
     pub margin: MarginKind,
     /// Reporting currency.
     pub base_currency: Currency,
-    /// Cash balance per currency.
-    pub cash: BTreeMap<Currency, Decimal>,
     /// When the account was opened, in market time.
     pub opened_at: Timestamp,
 }
@@ -148,6 +151,21 @@ impl State {
     /// Whether `username` may see and act on `account`.
     pub fn is_entitled(&self, username: &Username, account: &AccountId) -> bool {
         self.users.get(username).is_some_and(|user| user.accounts.contains(account))
+    }
+
+    /// The ledger of every account.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The account's holdings, by instrument; closed positions are left out.
+    pub fn positions<'a>(&'a self, account: &AccountId) -> impl Iterator<Item = (Conid, &'a Position)> + 'a {
+        self.positions
+            .get(account)
+            .into_iter()
+            .flatten()
+            .filter(|(_, position)| !position.quantity.is_zero())
+            .map(|(conid, position)| (*conid, position))
     }
 
     /// An open session by id.

@@ -6,6 +6,7 @@
 //! - [`currency`]: ISO 4217 currency codes.
 //! - [`account`]: the kinds of brokerage account LocalBroker keeps.
 //! - [`instrument`]: tradable instruments, their asset classes and tick rules.
+//! - [`order`]: orders' sides, types, times in force and states, and order and execution ids.
 //!
 //! Nothing here knows IBKR's wire spellings: those live at the server's edge.
 
@@ -13,9 +14,11 @@ pub mod account;
 pub mod currency;
 pub mod ids;
 pub mod instrument;
+pub mod order;
 
 pub use account::{AccountKind, MarginKind};
 pub use currency::Currency;
 pub use ids::{AccountId, Conid, SessionId, Username};
 pub use instrument::{AssetClass, Instrument, ShareKind, TickRule};
+pub use order::{ExecutionId, OrderId, OrderStatus, OrderType, Side, TimeInForce, Trail};
 pub use rust_decimal::Decimal;

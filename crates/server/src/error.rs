@@ -78,9 +78,13 @@ impl From<BrokerError> for ApiError {
                 | EngineError::NonPositiveAdvance(_)
                 | EngineError::UnknownInstrument(_)
                 | EngineError::InvalidMarketChange(_) => Self::bad_request(refusal.to_string()),
-                // The world is created once at start-up; these cannot follow a request.
-                EngineError::NoWorld | EngineError::WorldExists | EngineError::InvalidWorld(_) => {
-                    tracing::error!(%refusal, "world refusal reached a request");
+                // The world is created once at start-up, and an unbalanced entry is a bug: none
+                // of these can follow a request.
+                EngineError::NoWorld
+                | EngineError::WorldExists
+                | EngineError::InvalidWorld(_)
+                | EngineError::Unbalanced(_) => {
+                    tracing::error!(%refusal, "an internal refusal reached a request");
                     Self::unavailable()
                 }
             },

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::clock::{Clock, ClockSpec, within_market};
+use crate::ledger::{Book, Cause, Entry, Posting};
 use crate::state::{Account, State, User};
 use crate::world::World;
 use crate::{Command, EngineError, Event};
@@ -30,7 +31,7 @@ pub struct Engine {
 
 /// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
 /// older snapshots are then ignored and the journal is replayed instead.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 /// Why snapshot bytes could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -174,10 +175,15 @@ impl Engine {
                 kind: spec.kind,
                 margin: spec.margin,
                 base_currency: spec.base_currency,
-                cash: spec.cash.clone(),
                 opened_at: at,
             };
             state.accounts.insert(account.id.clone(), account);
+            let postings = spec.cash.iter().flat_map(|(&currency, &amount)| {
+                [Posting::new(Book::Cash, currency, amount), Posting::new(Book::Capital, currency, -amount)]
+            });
+            let opening =
+                Entry { account: spec.id.clone(), at, cause: Cause::Opening, postings: postings.collect() };
+            state.ledger.post(opening)?;
         }
         for (user_id, spec) in (FIRST_USER_ID..).zip(&world.users) {
             let user = User {

@@ -80,6 +80,19 @@ fn the_world_is_created_once() {
 }
 
 #[test]
+fn opening_cash_is_paid_in_capital() {
+    let engine = created();
+    let ledger = engine.state().ledger();
+    let account: model::AccountId = "DU7654321".parse().unwrap();
+    assert_eq!(ledger.cash(&account).collect::<Vec<_>>(), [(Currency::USD, Decimal::new(100_000, 0))]);
+    assert_eq!(
+        ledger.balance(&account, crate::ledger::Book::Capital, Currency::USD),
+        Decimal::new(-100_000, 0)
+    );
+    assert!(ledger.is_balanced());
+}
+
+#[test]
 fn an_inconsistent_world_is_refused() {
     let refuse = |world: World, expected: &str| {
         let refused =

@@ -1,0 +1,278 @@
+//! The double-entry ledger: every movement of money or securities is an entry whose postings
+//! balance in each currency, so cash and positions always reconcile with what the owner paid
+//! in, what trading gained or lost and what it cost.
+//!
+//! Debits are positive, credits negative. A purchase of shares debits `securities` at cost and
+//! credits `cash`; a commission debits `commissions` and credits `cash`; a gain on a closing
+//! trade is credited to `realized_pnl`; opening balances and deposits are credited to
+//! `capital`; a currency trade passes each currency through `exchange`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use model::{AccountId, Conid, Currency, ExecutionId};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A book of an account's ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Book {
+    /// Money held, per currency.
+    Cash,
+    /// An instrument's position at cost, in the instrument's currency.
+    Securities(Conid),
+    /// What the owner paid in: opening balances and deposits.
+    Capital,
+    /// Commissions paid.
+    Commissions,
+    /// Gains (credits) and losses (debits) realized by closing positions.
+    RealizedPnl,
+    /// The counterpart of currency bought and sold.
+    Exchange,
+}
+
+impl fmt::Display for Book {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cash => f.write_str("cash"),
+            Self::Securities(conid) => write!(f, "securities:{conid}"),
+            Self::Capital => f.write_str("capital"),
+            Self::Commissions => f.write_str("commissions"),
+            Self::RealizedPnl => f.write_str("realized_pnl"),
+            Self::Exchange => f.write_str("exchange"),
+        }
+    }
+}
+
+/// Why a string names no book.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no ledger book is called {0:?}")]
+pub struct BookError(String);
+
+impl FromStr for Book {
+    type Err = BookError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cash" => Ok(Self::Cash),
+            "capital" => Ok(Self::Capital),
+            "commissions" => Ok(Self::Commissions),
+            "realized_pnl" => Ok(Self::RealizedPnl),
+            "exchange" => Ok(Self::Exchange),
+            other => other
+                .strip_prefix("securities:")
+                .and_then(|conid| conid.parse().ok())
+                .map(Self::Securities)
+                .ok_or_else(|| BookError(other.to_owned())),
+        }
+    }
+}
+
+impl TryFrom<String> for Book {
+    type Error = BookError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Book> for String {
+    fn from(book: Book) -> String {
+        book.to_string()
+    }
+}
+
+/// One line of an entry: an amount debited (positive) or credited (negative) to a book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posting {
+    /// The book.
+    pub book: Book,
+    /// The currency of the amount.
+    pub currency: Currency,
+    /// Debit (positive) or credit (negative).
+    pub amount: Decimal,
+}
+
+impl Posting {
+    /// A posting of `amount` in `currency` to `book`.
+    pub fn new(book: Book, currency: Currency, amount: Decimal) -> Self {
+        Self { book, currency, amount }
+    }
+}
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Cause {
+    /// The account's opening balance.
+    Opening,
+    /// An execution and its commission.
+    Execution { execution: ExecutionId },
+}
+
+/// A balanced set of postings to one account, at one market instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Whose books.
+    pub account: AccountId,
+    /// When, in market time.
+    pub at: Timestamp,
+    /// What it records.
+    pub cause: Cause,
+    /// Its postings; in each currency they sum to zero.
+    pub postings: Vec<Posting>,
+}
+
+/// An entry whose postings do not sum to zero in some currency: a bug, never a user error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entry for {account} does not balance in {currency}: off by {off}")]
+pub struct Unbalanced {
+    /// The account.
+    pub account: AccountId,
+    /// The currency that does not balance.
+    pub currency: Currency,
+    /// The sum of its postings.
+    pub off: Decimal,
+}
+
+impl Entry {
+    /// Checks that the postings balance in every currency.
+    ///
+    /// # Errors
+    /// [`Unbalanced`] naming the first currency that does not.
+    pub fn check(&self) -> Result<(), Unbalanced> {
+        let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        for posting in &self.postings {
+            *sums.entry(posting.currency).or_default() += posting.amount;
+        }
+        match sums.into_iter().find(|(_, sum)| !sum.is_zero()) {
+            Some((currency, off)) => Err(Unbalanced { account: self.account.clone(), currency, off }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Every entry ever made, and each account's balances per book and currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    entries: Vec<Entry>,
+    balances: BTreeMap<AccountId, BTreeMap<Book, BTreeMap<Currency, Decimal>>>,
+}
+
+impl Ledger {
+    /// Records `entry` if it balances.
+    ///
+    /// # Errors
+    /// [`Unbalanced`]; the ledger is then unchanged.
+    pub(crate) fn post(&mut self, entry: Entry) -> Result<(), Unbalanced> {
+        entry.check()?;
+        let books = self.balances.entry(entry.account.clone()).or_default();
+        for posting in &entry.postings {
+            let balance = books.entry(posting.book).or_default().entry(posting.currency).or_default();
+            *balance += posting.amount;
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// The balance of `book` in `currency` (debits minus credits).
+    pub fn balance(&self, account: &AccountId, book: Book, currency: Currency) -> Decimal {
+        self.balances
+            .get(account)
+            .and_then(|books| books.get(&book))
+            .and_then(|by_currency| by_currency.get(&currency))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The balances of `book`, per currency.
+    pub fn balances(
+        &self,
+        account: &AccountId,
+        book: Book,
+    ) -> impl Iterator<Item = (Currency, Decimal)> + '_ {
+        self.balances
+            .get(account)
+            .and_then(|books| books.get(&book))
+            .into_iter()
+            .flatten()
+            .map(|(currency, amount)| (*currency, *amount))
+    }
+
+    /// The cash the account holds, per currency.
+    pub fn cash(&self, account: &AccountId) -> impl Iterator<Item = (Currency, Decimal)> + '_ {
+        self.balances(account, Book::Cash)
+    }
+
+    /// The account's entries, oldest first.
+    pub fn entries<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries.iter().filter(move |entry| &entry.account == account)
+    }
+
+    /// Whether every book of every account sums to zero in each currency, as balanced entries
+    /// guarantee.
+    pub fn is_balanced(&self) -> bool {
+        self.balances.values().all(|books| {
+            let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
+            for by_currency in books.values() {
+                for (currency, amount) in by_currency {
+                    *sums.entry(*currency).or_default() += amount;
+                }
+            }
+            sums.values().all(Decimal::is_zero)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> AccountId {
+        "DU1234567".parse().unwrap()
+    }
+
+    fn at() -> Timestamp {
+        Timestamp::from_second(1_772_000_000).unwrap()
+    }
+
+    #[test]
+    fn books_are_named_in_the_snapshot() {
+        for book in [Book::Cash, Book::Securities(Conid::new(265_598)), Book::RealizedPnl, Book::Exchange] {
+            assert_eq!(book.to_string().parse::<Book>().unwrap(), book);
+        }
+        assert!("securities:x".parse::<Book>().is_err());
+    }
+
+    #[test]
+    fn an_unbalanced_entry_is_refused_and_changes_nothing() {
+        let mut ledger = Ledger::default();
+        let usd = Currency::USD;
+        let opening = Entry {
+            account: account(),
+            at: at(),
+            cause: Cause::Opening,
+            postings: vec![
+                Posting::new(Book::Cash, usd, Decimal::new(1000, 0)),
+                Posting::new(Book::Capital, usd, Decimal::new(-1000, 0)),
+            ],
+        };
+        ledger.post(opening).unwrap();
+        let lopsided = Entry {
+            account: account(),
+            at: at(),
+            cause: Cause::Opening,
+            postings: vec![Posting::new(Book::Cash, usd, Decimal::new(5, 0))],
+        };
+        let before = ledger.clone();
+        assert_eq!(ledger.post(lopsided).unwrap_err().off, Decimal::new(5, 0));
+        assert_eq!(ledger, before);
+        assert_eq!(ledger.cash(&account()).collect::<Vec<_>>(), [(usd, Decimal::new(1000, 0))]);
+        assert!(ledger.is_balanced());
+        let json = serde_json::to_string(&ledger).unwrap();
+        assert_eq!(serde_json::from_str::<Ledger>(&json).unwrap(), ledger);
+    }
+}

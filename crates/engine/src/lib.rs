@@ -18,6 +18,7 @@
 
 pub mod clock;
 pub mod command;
+pub mod commissions;
 pub mod event;
 pub mod ledger;
 pub mod market;

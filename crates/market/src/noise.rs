@@ -16,6 +16,8 @@ pub(crate) enum Stream {
     Volume = 3,
     /// Quote and trade sizes.
     Size = 4,
+    /// Sizes deeper in the book.
+    Depth = 5,
 }
 
 /// A key for one instrument's noise.

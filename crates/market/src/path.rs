@@ -297,6 +297,34 @@ impl Path {
         libm::exp(piece.a + piece.b * self.boundary_log(k))
     }
 
+    /// The price's course through active minute `k` from fraction `from` to `to`
+    /// (`0 ≤ from ≤ to ≤ 1`): the points `(fraction, price)` where it may turn or jump, in time
+    /// order. Between two consecutive points the price moves monotonically, so a level is
+    /// crossed between them exactly when it lies between their prices; an override shows as
+    /// two points at the same fraction, the price before it and after.
+    pub fn course(&self, k: u32, from: f64, to: f64) -> Vec<(f64, f64)> {
+        let corners = self.corners(k, self.boundary_log(k), self.boundary_log(k + 1));
+        let start = f64::from(k);
+        let mut points: Vec<(f64, Piece)> = vec![(from, self.piece_at(start + from))];
+        points.extend(
+            corners.iter().filter(|(f, _)| *f > from && *f < to).map(|&(f, _)| (f, self.piece_at(start + f))),
+        );
+        for (index, piece) in self.pieces.iter().enumerate().skip(1) {
+            let f = piece.start - start;
+            if f > from && f <= to {
+                points.push((f, self.pieces[index - 1]));
+                points.push((f, *piece));
+            }
+        }
+        points.push((to, self.piece_at(start + to)));
+        // Stable: at an override's instant, the price before it stays ahead of the price after.
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points
+            .into_iter()
+            .map(|(f, piece)| (f, libm::exp(piece.a + piece.b * interpolate(&corners, f))))
+            .collect()
+    }
+
     /// Bars for the active minutes `first..end`, cut at `now`: the minute in progress covers only
     /// its part before `now`, and later minutes are not returned.
     pub fn minute_bars(&self, first: u32, end: u32, now: Timestamp) -> Vec<MinuteBar> {
@@ -381,6 +409,28 @@ mod tests {
         let catalogue = Catalogue::standard();
         let instrument = catalogue.stock("AAPL").unwrap();
         Path::new(42, instrument, catalogue.profile(instrument.conid).unwrap(), overrides)
+    }
+
+    #[test]
+    fn a_minutes_course_runs_through_its_bar_and_its_overrides() {
+        let jump = new_york("2026-03-03T11:00:30");
+        let path = aapl(&[(jump, Override::Price(100.0))]);
+        let timeline = path.timeline();
+        let k = timeline.position(new_york("2026-03-03T11:00")).minute;
+        let course = path.course(k, 0.0, 1.0);
+        let bar = path.minute_bars(k, k + 1, new_york("2026-03-04T00:00"))[0];
+        let low = course.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+        let high = course.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+        assert_eq!((low, high), (bar.low, bar.high));
+        assert_eq!((course[0].1, course[course.len() - 1].1), (bar.open, bar.close));
+        assert!(course.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
+        let at_jump = course.windows(2).find(|w| w[0].0 == w[1].0).expect("the jump");
+        assert!((at_jump[0].0 - 0.5).abs() < 1e-9 && (at_jump[1].1 - 100.0).abs() < 1e-9, "{course:?}");
+        let part = path.course(k, 0.25, 0.75);
+        for (fraction, price) in [part[0], part[part.len() - 1]] {
+            let expected = path.price(timeline.instant_at(k, fraction));
+            assert!((price - expected).abs() < 1e-9 * expected, "{fraction}: {price} {expected}");
+        }
     }
 
     #[test]

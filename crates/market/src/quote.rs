@@ -8,7 +8,7 @@
 //! or closes; sizes are noise in round lots, or in fractions of a coin.
 
 use jiff::Timestamp;
-use model::{AssetClass, Decimal, Instrument};
+use model::{AssetClass, Decimal, Instrument, Side};
 
 use crate::catalogue::Profile;
 use crate::noise::{Noise, Stream};
@@ -91,6 +91,15 @@ fn u_shape_mean(minutes: f64) -> f64 {
     0.55 + (2.0 * decay(25.0) + 1.6 * decay(20.0)) / minutes
 }
 
+/// A price level of the book and the size shown there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    /// The price.
+    pub price: Decimal,
+    /// Shares (units, coins) offered or bid there.
+    pub size: Decimal,
+}
+
 /// A day's regular-session open, high and low so far, and its volume.
 #[derive(Debug, Clone, Default)]
 struct DayStats {
@@ -151,6 +160,47 @@ impl<'a> Activity<'a> {
     /// `steps` size increments as a quantity.
     fn quantity(&self, steps: i64) -> Decimal {
         self.increment * Decimal::from(steps)
+    }
+
+    /// A size of one quote: `most` round lots at most, or `most / 10` coins.
+    fn quoted_size(&self, draw: f64, most: f64) -> Decimal {
+        let lot = match self.instrument.asset_class {
+            AssetClass::Stock => 100,
+            AssetClass::Forex => 1_000_000,
+            AssetClass::Crypto => return self.quantity(self.steps(draw * most / 10.0).max(1)),
+        };
+        Decimal::from(lot * (1 + (draw * most) as i64))
+    }
+
+    /// The book a `side` order takes from at active minute `minute`, best price first: the
+    /// quote's touch (the ask for a buy, the bid for a sell), then a level a tick further for
+    /// each step deeper, each larger than the last on average. A marketable order fills
+    /// against it level by level, so a large one pays for its size.
+    pub fn depth<'q>(
+        &'q self,
+        quote: &'q Quote,
+        minute: u32,
+        side: Side,
+    ) -> impl Iterator<Item = Level> + 'q {
+        let (touch, size) = match side {
+            Side::Buy => (quote.ask, quote.ask_size),
+            Side::Sell => (quote.bid, quote.bid_size),
+        };
+        let tick = self.instrument.tick_at(touch);
+        let deeper = (1..u32::MAX).map(move |level| {
+            let index = (u64::from(minute) << 24) | (u64::from(level) << 1) | u64::from(side == Side::Sell);
+            let draw = self.noise.uniform(Stream::Depth, index);
+            let steps = Decimal::from(level);
+            let price = match side {
+                Side::Buy => touch + tick * steps,
+                Side::Sell => touch - tick * steps,
+            };
+            let growth = 1.0 + f64::from(level) / 4.0;
+            Level { price, size: self.quoted_size(draw, 30.0 * growth) }
+        });
+        std::iter::once(Level { price: touch, size })
+            .chain(deeper)
+            .take_while(|level| level.price > Decimal::ZERO)
     }
 
     /// Quote and trade sizes at active minute `minute`: bid, ask and last. Shares and currencies
@@ -298,6 +348,30 @@ mod tests {
         let wednesday = quote_of("EUR.USD", 42, new_york("2026-03-04T10:00"), &[]);
         assert!(wednesday.open);
         assert_ne!(wednesday.last, quote_of("EUR.USD", 42, new_york("2026-03-04T16:00"), &[]).last);
+    }
+
+    #[test]
+    fn the_book_starts_at_the_touch_and_worsens_a_tick_a_level() {
+        let catalogue = Catalogue::standard();
+        let aapl = catalogue.stock("AAPL").unwrap();
+        let profile = catalogue.profile(aapl.conid).unwrap();
+        let at = new_york("2026-03-03T11:00:15");
+        let path = Path::new(42, aapl, profile, &[]);
+        let activity = Activity::new(42, aapl, profile);
+        let quote = activity.quote(&path, at);
+        let minute = path.timeline().position(at).minute;
+        let asks: Vec<Level> = activity.depth(&quote, minute, Side::Buy).take(20).collect();
+        assert_eq!((asks[0].price, asks[0].size), (quote.ask, quote.ask_size));
+        assert!(asks.windows(2).all(|w| w[1].price - w[0].price == Decimal::new(1, 2)), "{asks:?}");
+        assert!(asks.iter().all(|level| level.size > Decimal::ZERO && level.size % Decimal::ONE_HUNDRED == Decimal::ZERO));
+        let bids: Vec<Level> = activity.depth(&quote, minute, Side::Sell).take(3).collect();
+        assert_eq!(bids[0].price, quote.bid);
+        assert!(bids[2].price < bids[1].price);
+        assert_eq!(
+            asks,
+            activity.depth(&quote, minute, Side::Buy).take(20).collect::<Vec<_>>(),
+            "the same book again"
+        );
     }
 
     #[test]

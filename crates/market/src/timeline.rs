@@ -178,6 +178,13 @@ impl Timeline {
             })
     }
 
+    /// The instant `fraction` of the way through active minute `minute`.
+    pub fn instant_at(&self, minute: u32, fraction: f64) -> Timestamp {
+        let start = self.start_of(minute);
+        let nanos = (fraction.clamp(0.0, 1.0) * 60e9) as i64;
+        start.saturating_add(SignedDuration::from_nanos(nanos)).unwrap_or(start)
+    }
+
     /// When active minute `minute` starts.
     pub fn start_of(&self, minute: u32) -> Timestamp {
         match self.locate(minute) {

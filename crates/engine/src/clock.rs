@@ -176,8 +176,19 @@ impl Engine {
         }
         let now = self.state.clock.market_time(wall);
         let to = within_market(now.saturating_add(by).unwrap_or(Timestamp::MAX))?;
+        self.jump(wall, now, to)
+    }
+
+    /// Moves market time from `now` to `to`; everything that happens to working orders in
+    /// between happens, in order, as if the time had passed.
+    fn jump(&mut self, wall: Timestamp, now: Timestamp, to: Timestamp) -> Result<Vec<Event>, EngineError> {
         self.state.clock = self.state.clock.moved_to(to, wall);
-        Ok(vec![self.clock_changed(wall)])
+        let mut events = Vec::new();
+        if !self.book.is_empty() && now < to {
+            self.run(now, to, &mut events)?;
+        }
+        events.push(self.clock_changed(wall));
+        Ok(events)
     }
 
     pub(crate) fn set_clock(&mut self, wall: Timestamp, to: Timestamp) -> Result<Vec<Event>, EngineError> {
@@ -186,8 +197,7 @@ impl Engine {
             return Err(EngineError::ClockBackwards { now, requested: to });
         }
         within_market(to)?;
-        self.state.clock = self.state.clock.moved_to(to, wall);
-        Ok(vec![self.clock_changed(wall)])
+        self.jump(wall, now, to)
     }
 
     fn clock_changed(&self, wall: Timestamp) -> Event {

@@ -1,11 +1,12 @@
 //! Commands: the only way state changes. Each is journaled before it is applied.
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, Conid, SessionId, Username};
+use model::{AccountId, Conid, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{ClockMode, ClockSpec};
 use crate::market::MarketChange;
+use crate::orders::Ticket;
 use crate::world::World;
 
 /// A state change, as recorded in the journal. Commands carry no time: the journal stamps each
@@ -45,6 +46,23 @@ pub enum Command {
         #[serde(alias = "change", deserialize_with = "one_or_many")]
         changes: Vec<MarketChange>,
     },
+    /// A session places orders for an account: all of `tickets` or none. With
+    /// `one_cancels_all`, the first fill of any cancels the others.
+    PlaceOrders {
+        session: SessionId,
+        account: AccountId,
+        tickets: Vec<Ticket>,
+        #[serde(default)]
+        one_cancels_all: bool,
+    },
+    /// A session changes a working order.
+    ModifyOrder { session: SessionId, account: AccountId, order: OrderId, ticket: Ticket },
+    /// A session cancels a working order.
+    CancelOrder { session: SessionId, account: AccountId, order: OrderId },
+    /// A session cancels every working order of an account.
+    CancelAllOrders { session: SessionId, account: AccountId },
+    /// Market time has passed: working orders catch up with it.
+    Tick,
 }
 
 /// One market change or a list of them.

@@ -40,6 +40,15 @@ pub enum EngineError {
     /// A ledger entry that does not balance: a bug in the engine, refused before it lands.
     #[error(transparent)]
     Unbalanced(#[from] crate::ledger::Unbalanced),
+    /// An order the instrument or the account cannot take, in IBKR's words where IBKR has them.
+    #[error("{0}")]
+    OrderRejected(String),
+    /// No such order in the account.
+    #[error("OrderID {0} doesn't exist")]
+    UnknownOrder(model::OrderId),
+    /// The order is filled, cancelled or inactive.
+    #[error("OrderID {order} is {status:?} and can no longer be changed")]
+    FinishedOrder { order: model::OrderId, status: model::OrderStatus },
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -1,7 +1,7 @@
 //! Events: what a command changed.
 
 use jiff::Timestamp;
-use model::{AccountId, Conid, SessionId, Username};
+use model::{AccountId, Conid, ExecutionId, OrderId, OrderStatus, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::ClockMode;
@@ -22,4 +22,10 @@ pub enum Event {
     ClockChanged { mode: ClockMode, now: Timestamp },
     /// An instrument's market was changed at market instant `at`.
     MarketChanged { conid: Conid, change: MarketChange, at: Timestamp },
+    /// An order was accepted.
+    OrderPlaced { order: OrderId },
+    /// An order's status or terms changed.
+    OrderChanged { order: OrderId, status: OrderStatus },
+    /// An order filled, in part or in full.
+    Executed { execution: ExecutionId, order: OrderId },
 }

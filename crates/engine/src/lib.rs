@@ -22,6 +22,7 @@ pub mod commissions;
 pub mod event;
 pub mod ledger;
 pub mod market;
+pub mod orders;
 pub mod positions;
 pub mod state;
 pub mod world;

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use market::Catalogue;
-use model::{Conid, Decimal};
+use market::path::{Override, Path};
+use market::quote::Activity;
+use model::{Conid, Decimal, Instrument};
 use serde::{Deserialize, Serialize};
 
+use crate::state::State;
 use crate::{Engine, EngineError, Event};
 
 /// The most volatility an override may set: 1000% a year.
@@ -29,6 +32,42 @@ pub enum MarketChange {
 /// Every override made so far, per instrument, in order, with its market instant.
 pub type Overrides = BTreeMap<Conid, Vec<(Timestamp, MarketChange)>>;
 
+impl MarketChange {
+    /// The price path's override for this change.
+    pub fn as_override(self) -> Override {
+        let float = |d: Decimal| f64::try_from(d).unwrap_or(0.0);
+        match self {
+            Self::Price(price) => Override::Price(float(price)),
+            Self::Halt(halted) => Override::Halt(halted),
+            Self::Volatility(v) => Override::Volatility(float(v)),
+        }
+    }
+}
+
+/// One instrument's simulated market, as the state defines it: the catalogue's instrument,
+/// its price path under the overrides made so far, and its activity (sizes and depth).
+pub(crate) struct Venue {
+    pub(crate) instrument: &'static Instrument,
+    pub(crate) path: Path,
+    pub(crate) activity: Activity<'static>,
+}
+
+impl State {
+    /// The market of `conid`, if the catalogue lists it.
+    pub(crate) fn venue(&self, conid: Conid) -> Option<Venue> {
+        let catalogue = Catalogue::standard();
+        let instrument = catalogue.get(conid)?;
+        let profile = catalogue.profile(conid)?;
+        let overrides: Vec<(Timestamp, Override)> =
+            self.overrides(conid).iter().map(|&(at, change)| (at, change.as_override())).collect();
+        Some(Venue {
+            instrument,
+            path: Path::new(self.seed, instrument, profile, &overrides),
+            activity: Activity::new(self.seed, instrument, profile),
+        })
+    }
+}
+
 impl Engine {
     pub(crate) fn change_market(
         &mut self,
@@ -46,7 +85,16 @@ impl Engine {
         let at = self.state.clock.market_time(wall);
         let kept = self.state.overrides.entry(conid).or_default();
         kept.extend(changes.iter().map(|&change| (at, change)));
-        Ok(changes.iter().map(|&change| Event::MarketChanged { conid, change, at }).collect())
+        let mut events: Vec<Event> =
+            changes.iter().map(|&change| Event::MarketChanged { conid, change, at }).collect();
+        if changes.contains(&MarketChange::Halt(false)) {
+            self.resume_halted(conid, at, &mut events)?;
+        }
+        // A jump may cross working orders at once.
+        if !self.book.is_empty() {
+            self.run(at, at, &mut events)?;
+        }
+        Ok(events)
     }
 }
 

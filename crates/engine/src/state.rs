@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, AccountKind, Conid, Currency, MarginKind, SessionId, Username};
+use model::{AccountId, AccountKind, Conid, Currency, MarginKind, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::commissions::CommissionPlan;
 use crate::ledger::Ledger;
 use crate::market::{MarketChange, Overrides};
+use crate::orders::{Execution, Order};
 use crate::positions::{Position, Positions};
 
 /// Everything the broker knows. Only the engine mutates it.
@@ -35,6 +37,14 @@ pub struct State {
     pub(crate) ledger: Ledger,
     /// Every account's holdings.
     pub(crate) positions: Positions,
+    /// Every order ever accepted.
+    pub(crate) orders: BTreeMap<OrderId, Order>,
+    /// How many orders were ever accepted; order ids are derived from it.
+    pub(crate) orders_placed: u64,
+    /// Every execution, in order.
+    pub(crate) executions: Vec<Execution>,
+    /// While orders work, the market instant they are up to date with.
+    pub(crate) processed_until: Option<Timestamp>,
 }
 
 /// A person who can log in.
@@ -63,6 +73,9 @@ pub struct Account {
     pub margin: MarginKind,
     /// Reporting currency.
     pub base_currency: Currency,
+    /// How commissions are charged.
+    #[serde(default)]
+    pub commission_plan: CommissionPlan,
     /// When the account was opened, in market time.
     pub opened_at: Timestamp,
 }
@@ -166,6 +179,21 @@ impl State {
             .flatten()
             .filter(|(_, position)| !position.quantity.is_zero())
             .map(|(conid, position)| (*conid, position))
+    }
+
+    /// An order by id.
+    pub fn order(&self, id: OrderId) -> Option<&Order> {
+        self.orders.get(&id)
+    }
+
+    /// The account's orders, oldest first.
+    pub fn orders<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Order> + 'a {
+        self.orders.values().filter(move |order| &order.account == account)
+    }
+
+    /// The account's executions, oldest first.
+    pub fn executions<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Execution> + 'a {
+        self.executions.iter().filter(move |execution| &execution.account == account)
     }
 
     /// An open session by id.

@@ -144,6 +144,11 @@ impl OrderType {
         )
     }
 
+    /// Whether the order's stop follows the market.
+    pub fn is_trailing(&self) -> bool {
+        matches!(self, Self::TrailingStop { .. } | Self::TrailingStopLimit { .. })
+    }
+
     /// Whether the order trades only in the closing auction.
     pub fn is_on_close(&self) -> bool {
         matches!(self, Self::MarketOnClose | Self::LimitOnClose { .. })

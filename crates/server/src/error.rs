@@ -77,7 +77,10 @@ impl From<BrokerError> for ApiError {
                 | EngineError::ClockOutsideMarket { .. }
                 | EngineError::NonPositiveAdvance(_)
                 | EngineError::UnknownInstrument(_)
-                | EngineError::InvalidMarketChange(_) => Self::bad_request(refusal.to_string()),
+                | EngineError::InvalidMarketChange(_)
+                | EngineError::OrderRejected(_)
+                | EngineError::UnknownOrder(_)
+                | EngineError::FinishedOrder { .. } => Self::bad_request(refusal.to_string()),
                 // The world is created once at start-up, and an unbalanced entry is a bug: none
                 // of these can follow a request.
                 EngineError::NoWorld

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use engine::market::MarketChange;
 use jiff::Timestamp;
 use market::catalogue::Profile;
 use market::path::{Override, Path};
@@ -24,15 +23,6 @@ pub struct MarketNow {
     overrides: BTreeMap<Conid, Vec<(Timestamp, Override)>>,
 }
 
-fn to_override(change: MarketChange) -> Override {
-    let float = |d: model::Decimal| f64::try_from(d).unwrap_or(0.0);
-    match change {
-        MarketChange::Price(price) => Override::Price(float(price)),
-        MarketChange::Halt(halted) => Override::Halt(halted),
-        MarketChange::Volatility(v) => Override::Volatility(float(v)),
-    }
-}
-
 impl MarketNow {
     /// Reads the market's present and the overrides of `conids` from the engine.
     ///
@@ -48,7 +38,7 @@ impl MarketNow {
                     .into_iter()
                     .map(|conid| {
                         let changes =
-                            state.overrides(conid).iter().map(|&(at, change)| (at, to_override(change)));
+                            state.overrides(conid).iter().map(|&(at, change)| (at, change.as_override()));
                         (conid, changes.collect())
                     })
                     .collect();

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::clock::{Clock, ClockSpec, within_market};
-use crate::ledger::{Book, Cause, Entry, Posting};
+use crate::commissions::CommissionPlan;
+use crate::ledger::{Book as LedgerBook, Cause, Entry, Posting};
+use crate::orders::book::Book;
 use crate::state::{Account, State, User};
 use crate::world::World;
 use crate::{Command, EngineError, Event};
@@ -27,11 +29,13 @@ const FIRST_USER_ID: u64 = 10_000_001;
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     pub(crate) state: State,
+    /// The working orders, indexed; derived from the state.
+    pub(crate) book: Book,
 }
 
 /// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
 /// older snapshots are then ignored and the journal is replayed instead.
-pub const SNAPSHOT_FORMAT: u32 = 3;
+pub const SNAPSHOT_FORMAT: u32 = 4;
 
 /// Why snapshot bytes could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +106,8 @@ impl Engine {
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(SnapshotError::Format { found: snapshot.format, expected: SNAPSHOT_FORMAT });
         }
-        Ok(Self { state: snapshot.state })
+        let book = Book::of(snapshot.state.orders.values());
+        Ok(Self { state: snapshot.state, book })
     }
 
     /// The state, serialised with its format version, for [`Engine::from_snapshot`].
@@ -137,7 +142,12 @@ impl Engine {
             return Err(EngineError::NoWorld);
         }
         let wall = self.state.wall.map_or(at, |last| last.max(at));
-        let events = match command {
+        let now = self.state.clock.market_time(wall);
+        let mut events = Vec::new();
+        // Time has passed for the working orders, whatever the command makes of it.
+        self.catch_up(now, &mut events)?;
+        self.state.processed_until = (!self.book.is_empty()).then_some(now);
+        let applied = match command {
             Command::CreateWorld { seed, world, clock } => self.create_world(wall, *seed, world, *clock)?,
             Command::GatewayLogin { user } => self.gateway_login(wall, user)?,
             Command::Logout { session } => self.logout(session)?,
@@ -146,8 +156,21 @@ impl Engine {
             Command::AdvanceClock { by } => self.advance_clock(wall, *by)?,
             Command::SetClock { to } => self.set_clock(wall, *to)?,
             Command::ChangeMarket { conid, changes } => self.change_market(wall, *conid, changes)?,
+            Command::PlaceOrders { session, account, tickets, one_cancels_all } => {
+                self.place_orders(now, session, account, tickets, *one_cancels_all)?
+            }
+            Command::ModifyOrder { session, account, order, ticket } => {
+                self.modify_order(now, session, account, *order, ticket)?
+            }
+            Command::CancelOrder { session, account, order } => {
+                self.cancel_order(now, session, account, *order)?
+            }
+            Command::CancelAllOrders { session, account } => self.cancel_all_orders(now, session, account)?,
+            Command::Tick => Vec::new(),
         };
+        events.extend(applied);
         self.state.wall = Some(wall);
+        self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
         Ok(events)
     }
 
@@ -175,11 +198,15 @@ impl Engine {
                 kind: spec.kind,
                 margin: spec.margin,
                 base_currency: spec.base_currency,
+                commission_plan: CommissionPlan::default(),
                 opened_at: at,
             };
             state.accounts.insert(account.id.clone(), account);
             let postings = spec.cash.iter().flat_map(|(&currency, &amount)| {
-                [Posting::new(Book::Cash, currency, amount), Posting::new(Book::Capital, currency, -amount)]
+                [
+                    Posting::new(LedgerBook::Cash, currency, amount),
+                    Posting::new(LedgerBook::Capital, currency, -amount),
+                ]
             });
             let opening =
                 Entry { account: spec.id.clone(), at, cause: Cause::Opening, postings: postings.collect() };

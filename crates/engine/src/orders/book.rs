@@ -1,0 +1,262 @@
+//! The index of working orders, so that as time passes only the orders something happens to
+//! are looked at: per lane (an instrument, and whether its orders work in regular hours only)
+//! by the price that sets each off, and across all instruments by the instant each wakes up or
+//! expires. It is derived from the orders, never serialised, and rebuilt when a snapshot loads.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use model::{Conid, OrderId, Side};
+use rust_decimal::Decimal;
+
+use super::{Order, Waiting};
+
+/// An instrument's orders that share their trading hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Lane {
+    /// The instrument.
+    pub(crate) conid: Conid,
+    /// Whether they work in regular trading hours only.
+    pub(crate) regular_only: bool,
+}
+
+/// Where an order is filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    BuyLimit(Decimal),
+    SellLimit(Decimal),
+    BuyStop(Decimal),
+    SellStop(Decimal),
+    Trailing,
+    Wake(Timestamp),
+    Expiry(Timestamp),
+}
+
+/// The orders of one lane the price can set off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LaneBook {
+    /// Resting buy limits by price: the highest is crossed first as the price falls.
+    pub(crate) buy_limits: BTreeMap<Decimal, BTreeSet<OrderId>>,
+    /// Resting sell limits by price: the lowest is crossed first as the price rises.
+    pub(crate) sell_limits: BTreeMap<Decimal, BTreeSet<OrderId>>,
+    /// Buy stops by stop price: the lowest triggers first as the price rises.
+    pub(crate) buy_stops: BTreeMap<Decimal, BTreeSet<OrderId>>,
+    /// Sell stops by stop price: the highest triggers first as the price falls.
+    pub(crate) sell_stops: BTreeMap<Decimal, BTreeSet<OrderId>>,
+    /// Trailing stops, whose stops move with the price.
+    pub(crate) trailing: BTreeSet<OrderId>,
+}
+
+impl LaneBook {
+    fn is_empty(&self) -> bool {
+        self.buy_limits.is_empty()
+            && self.sell_limits.is_empty()
+            && self.buy_stops.is_empty()
+            && self.sell_stops.is_empty()
+            && self.trailing.is_empty()
+    }
+
+    fn levels(&mut self, slot: Slot) -> Option<(&mut BTreeMap<Decimal, BTreeSet<OrderId>>, Decimal)> {
+        match slot {
+            Slot::BuyLimit(price) => Some((&mut self.buy_limits, price)),
+            Slot::SellLimit(price) => Some((&mut self.sell_limits, price)),
+            Slot::BuyStop(price) => Some((&mut self.buy_stops, price)),
+            Slot::SellStop(price) => Some((&mut self.sell_stops, price)),
+            Slot::Trailing | Slot::Wake(_) | Slot::Expiry(_) => None,
+        }
+    }
+}
+
+fn add<K: Ord>(map: &mut BTreeMap<K, BTreeSet<OrderId>>, key: K, id: OrderId) {
+    map.entry(key).or_default().insert(id);
+}
+
+fn take<K: Ord>(map: &mut BTreeMap<K, BTreeSet<OrderId>>, key: &K, id: OrderId) {
+    if let Some(ids) = map.get_mut(key) {
+        ids.remove(&id);
+        if ids.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+/// Every working order, filed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Book {
+    lanes: BTreeMap<Lane, LaneBook>,
+    wakes: BTreeMap<Timestamp, BTreeSet<OrderId>>,
+    expiries: BTreeMap<Timestamp, BTreeSet<OrderId>>,
+    filed: BTreeMap<OrderId, (Lane, Vec<Slot>)>,
+}
+
+/// Where `order` belongs while it works.
+fn slots(order: &Order) -> Vec<Slot> {
+    if order.status.is_final() {
+        return Vec::new();
+    }
+    let mut slots = Vec::new();
+    match (order.waiting, order.ticket.side) {
+        // Activated by its parent's fill or the halt's end, not by time or price.
+        (Some(Waiting::Parent | Waiting::Halt), _) => {}
+        (Some(Waiting::Trigger), _) if order.ticket.order_type.is_trailing() => slots.push(Slot::Trailing),
+        (Some(Waiting::Trigger), side) => slots.extend(order.stop_price().map(|stop| match side {
+            Side::Buy => Slot::BuyStop(stop),
+            Side::Sell => Slot::SellStop(stop),
+        })),
+        (Some(Waiting::Session | Waiting::Open | Waiting::Close), _) => {
+            slots.extend(order.wakes_at.map(Slot::Wake))
+        }
+        (None, side) => slots.extend(order.limit_price().map(|limit| match side {
+            Side::Buy => Slot::BuyLimit(limit),
+            Side::Sell => Slot::SellLimit(limit),
+        })),
+    }
+    slots.extend(order.expires_at.map(Slot::Expiry));
+    slots
+}
+
+impl Book {
+    /// Files `order` where it now belongs, wherever it was filed before.
+    pub(crate) fn refile(&mut self, order: &Order) {
+        self.unfile(order.id);
+        let slots = slots(order);
+        if slots.is_empty() {
+            return;
+        }
+        let lane = order.lane();
+        for &slot in &slots {
+            match slot {
+                Slot::Wake(at) => add(&mut self.wakes, at, order.id),
+                Slot::Expiry(at) => add(&mut self.expiries, at, order.id),
+                Slot::Trailing => {
+                    self.lanes.entry(lane).or_default().trailing.insert(order.id);
+                }
+                priced => {
+                    if let Some((levels, price)) = self.lanes.entry(lane).or_default().levels(priced) {
+                        add(levels, price, order.id);
+                    }
+                }
+            }
+        }
+        self.filed.insert(order.id, (lane, slots));
+    }
+
+    fn unfile(&mut self, id: OrderId) {
+        let Some((lane, slots)) = self.filed.remove(&id) else {
+            return;
+        };
+        for slot in slots {
+            match slot {
+                Slot::Wake(at) => take(&mut self.wakes, &at, id),
+                Slot::Expiry(at) => take(&mut self.expiries, &at, id),
+                Slot::Trailing => {
+                    if let Some(book) = self.lanes.get_mut(&lane) {
+                        book.trailing.remove(&id);
+                    }
+                }
+                priced => {
+                    if let Some((levels, price)) =
+                        self.lanes.get_mut(&lane).and_then(|book| book.levels(priced))
+                    {
+                        take(levels, &price, id);
+                    }
+                }
+            }
+        }
+        if self.lanes.get(&lane).is_some_and(LaneBook::is_empty) {
+            self.lanes.remove(&lane);
+        }
+    }
+
+    /// The lanes with orders the price can set off.
+    pub(crate) fn lanes(&self) -> impl Iterator<Item = (Lane, &LaneBook)> {
+        self.lanes.iter().map(|(lane, book)| (*lane, book))
+    }
+
+    /// The earliest instant an order wakes up, and which orders do.
+    pub(crate) fn next_wake(&self) -> Option<(Timestamp, &BTreeSet<OrderId>)> {
+        self.wakes.iter().next().map(|(at, ids)| (*at, ids))
+    }
+
+    /// The earliest instant an order expires, and which orders do.
+    pub(crate) fn next_expiry(&self) -> Option<(Timestamp, &BTreeSet<OrderId>)> {
+        self.expiries.iter().next().map(|(at, ids)| (*at, ids))
+    }
+
+    /// Whether no order works.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.filed.is_empty()
+    }
+
+    /// An index of `orders`.
+    pub(crate) fn of<'a>(orders: impl Iterator<Item = &'a Order>) -> Self {
+        let mut book = Self::default();
+        for order in orders {
+            book.refile(order);
+        }
+        book
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use model::{OrderStatus, OrderType, TimeInForce};
+
+    use super::*;
+    use crate::orders::{Size, Ticket};
+
+    fn order(id: u64, side: Side, order_type: OrderType, waiting: Option<Waiting>) -> Order {
+        Order {
+            id: OrderId::new(id),
+            account: "DU1".parse().unwrap(),
+            submitter: "demo".parse().unwrap(),
+            ticket: Ticket {
+                conid: Conid::new(265_598),
+                side,
+                size: Size::Quantity(Decimal::TEN),
+                order_type,
+                tif: TimeInForce::Day,
+                outside_rth: false,
+                client_order_id: None,
+                parent_client_order_id: None,
+            },
+            quantity: Decimal::TEN,
+            status: if waiting.is_some() { OrderStatus::PreSubmitted } else { OrderStatus::Submitted },
+            waiting,
+            filled: Decimal::ZERO,
+            filled_value: Decimal::ZERO,
+            filled_value_usd: Decimal::ZERO,
+            commission: Decimal::ZERO,
+            placed_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            parent: None,
+            oca_group: None,
+            trail_extreme: None,
+            wakes_at: None,
+            expires_at: Some(Timestamp::UNIX_EPOCH),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn orders_are_filed_by_what_sets_them_off_and_refiled_when_they_change() {
+        let mut limit = order(1, Side::Buy, OrderType::Limit { limit: Decimal::ONE_HUNDRED }, None);
+        let mut stop = order(2, Side::Sell, OrderType::Stop { stop: Decimal::TEN }, Some(Waiting::Trigger));
+        let child = order(3, Side::Sell, OrderType::Limit { limit: Decimal::TEN }, Some(Waiting::Parent));
+        let mut book = Book::of([&limit, &stop, &child].into_iter());
+        let (_, aapl) = book.lanes().next().unwrap();
+        assert_eq!(aapl.buy_limits.keys().collect::<Vec<_>>(), [&Decimal::ONE_HUNDRED]);
+        assert_eq!(aapl.sell_stops.keys().collect::<Vec<_>>(), [&Decimal::TEN]);
+        assert_eq!(book.next_expiry().unwrap().1.len(), 3);
+        limit.ticket.order_type = OrderType::Limit { limit: Decimal::TWO };
+        book.refile(&limit);
+        let (_, aapl) = book.lanes().next().unwrap();
+        assert_eq!(aapl.buy_limits.keys().collect::<Vec<_>>(), [&Decimal::TWO]);
+        for order in [&mut limit, &mut stop] {
+            order.status = OrderStatus::Cancelled;
+            book.refile(order);
+        }
+        assert_eq!(book.lanes().count(), 0);
+        assert!(!book.is_empty(), "the child is still filed for its expiry");
+    }
+}

@@ -1,0 +1,318 @@
+//! Executions: an order trading against the book the market shows, and what each fill does to
+//! the order, the position, the ledger, and the order's bracket and one-cancels-all group.
+
+use jiff::Timestamp;
+use market::Catalogue;
+use model::{
+    AssetClass, Currency, ExecutionId, Instrument, OrderId, OrderStatus, OrderType, Side, TimeInForce,
+};
+use rust_decimal::Decimal;
+
+use super::{Execution, Waiting, hours};
+use crate::ledger::{Cause, Entry};
+use crate::market::Venue;
+use crate::positions::fill_postings;
+use crate::{Engine, EngineError, Event};
+
+/// The most book levels one order walks: far deeper than any order reaches.
+const MAX_LEVELS: usize = 100_000;
+
+/// Whether `price` is at `limit` or better for a `side` order.
+fn within(side: Side, price: Decimal, limit: Decimal) -> bool {
+    match side {
+        Side::Buy => price <= limit,
+        Side::Sell => price >= limit,
+    }
+}
+
+impl Engine {
+    /// Lets order `id` trade at `at` as far as the book and its limit allow. What is left rests
+    /// at its limit, is cancelled (immediate-or-cancel, or a market order the book could not
+    /// fill), or waits: for its session if the market is closed to it, for the halt's end.
+    pub(super) fn trade_now(
+        &mut self,
+        id: OrderId,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let Some(order) = self.state.orders.get(&id).filter(|order| order.is_live()) else {
+            return Ok(());
+        };
+        let (side, tif, limit, order_type) =
+            (order.ticket.side, order.ticket.tif, order.limit_price(), order.ticket.order_type);
+        let lane = order.lane();
+        let venue = self.venue_of(order.ticket.conid)?;
+        let timeline = venue.path.timeline();
+        if venue.path.halted(at) {
+            return self.wait(id, Waiting::Halt, None, at, events);
+        }
+        if !hours::is_open(timeline, lane.regular_only, at) {
+            // Never wake where it already is: a boundary instant counts as closed here.
+            return match hours::next_open(timeline, lane.regular_only, at) {
+                Some(opens) => {
+                    let opens =
+                        opens.max(at.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at));
+                    self.wait(id, Waiting::Session, Some(opens), at, events)
+                }
+                None => self.cancel(id, "the market does not open again", at, events),
+            };
+        }
+        let quote = venue.activity.quote(&venue.path, at);
+        let minute = timeline.position(at).minute;
+        let mut remaining = self.remaining(id);
+        if let OrderType::MidPrice { limit: cap } = order_type {
+            let mid = market::quote::on_grid(
+                venue.instrument,
+                f64::try_from((quote.bid + quote.ask) / Decimal::TWO).unwrap_or(0.0),
+                match side {
+                    Side::Buy => market::quote::Grid::Floor,
+                    Side::Sell => market::quote::Grid::Ceil,
+                },
+            );
+            if cap.is_none_or(|cap| within(side, mid, cap)) {
+                return self.settle(id, remaining, mid, at, events);
+            }
+        } else {
+            let levels: Vec<_> = venue
+                .activity
+                .depth(&quote, minute, side)
+                .take(MAX_LEVELS)
+                .take_while(|level| limit.is_none_or(|limit| within(side, level.price, limit)))
+                .collect();
+            let available: Decimal = levels.iter().map(|level| level.size).sum();
+            if tif == TimeInForce::FillOrKill && available < remaining {
+                return self.cancel(id, "the order could not be filled at once in full", at, events);
+            }
+            for level in levels {
+                if remaining.is_zero() {
+                    break;
+                }
+                let quantity = remaining.min(level.size);
+                self.settle(id, quantity, level.price, at, events)?;
+                remaining -= quantity;
+            }
+        }
+        if remaining.is_zero() {
+            return Ok(());
+        }
+        match (tif, limit) {
+            (TimeInForce::ImmediateOrCancel, _) => {
+                self.cancel(id, "the rest of an immediate order", at, events)
+            }
+            (_, Some(_)) => self.rest(id, at, events),
+            (_, None) => self.cancel(id, "the book had nothing more to trade against", at, events),
+        }
+    }
+
+    /// What is left of order `id` to fill.
+    pub(super) fn remaining(&self, id: OrderId) -> Decimal {
+        self.state.orders.get(&id).map(super::Order::remaining).unwrap_or_default()
+    }
+
+    /// The market of `conid`; every order's instrument is listed, so a miss is a bug.
+    pub(super) fn venue_of(&self, conid: model::Conid) -> Result<Venue, EngineError> {
+        self.state.venue(conid).ok_or(EngineError::UnknownInstrument(conid))
+    }
+
+    /// Order `id` works at its limit from `at` on.
+    pub(super) fn rest(
+        &mut self,
+        id: OrderId,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        self.change(id, at, events, |order| {
+            order.status = OrderStatus::Submitted;
+            order.waiting = None;
+            order.wakes_at = None;
+        });
+        Ok(())
+    }
+
+    /// Order `id` waits for `what` (until `wakes_at`, when that is known).
+    pub(super) fn wait(
+        &mut self,
+        id: OrderId,
+        what: Waiting,
+        wakes_at: Option<Timestamp>,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        self.change(id, at, events, |order| {
+            order.status = OrderStatus::PreSubmitted;
+            order.waiting = Some(what);
+            order.wakes_at = wakes_at;
+        });
+        Ok(())
+    }
+
+    /// Cancels order `id` for `reason`, and its bracket exits that never started working.
+    pub(super) fn cancel(
+        &mut self,
+        id: OrderId,
+        reason: &str,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        if !self.state.orders.get(&id).is_some_and(super::Order::is_live) {
+            return Ok(());
+        }
+        self.change(id, at, events, |order| {
+            order.status = OrderStatus::Cancelled;
+            order.waiting = None;
+            order.wakes_at = None;
+            order.reason = Some(reason.to_owned());
+        });
+        for child in self.waiting_children(id) {
+            self.cancel(child, "its parent order was cancelled", at, events)?;
+        }
+        Ok(())
+    }
+
+    /// The bracket exits of `parent` still waiting for it.
+    fn waiting_children(&self, parent: OrderId) -> Vec<OrderId> {
+        self.state
+            .orders
+            .values()
+            .filter(|child| child.parent == Some(parent) && child.waiting == Some(Waiting::Parent))
+            .map(|child| child.id)
+            .collect()
+    }
+
+    /// Applies `update` to order `id`, refiles it, and reports the change.
+    pub(super) fn change(
+        &mut self,
+        id: OrderId,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+        update: impl FnOnce(&mut super::Order),
+    ) {
+        if let Some(order) = self.state.orders.get_mut(&id) {
+            update(order);
+            order.updated_at = at;
+            self.book.refile(order);
+            events.push(Event::OrderChanged { order: id, status: order.status });
+        }
+    }
+
+    /// Fills `quantity` of order `id` at `price` at `at`: the execution, its commission, the
+    /// position, the ledger entry, and then the order's bracket and OCA group.
+    pub(super) fn settle(
+        &mut self,
+        id: OrderId,
+        quantity: Decimal,
+        price: Decimal,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let order = self.state.orders.get(&id).ok_or(EngineError::UnknownOrder(id))?;
+        let (account, conid, side) = (order.account.clone(), order.ticket.conid, order.ticket.side);
+        let instrument = Catalogue::standard().get(conid).ok_or(EngineError::UnknownInstrument(conid))?;
+        let value_usd = self.usd_value(instrument, quantity, price, at);
+        let plan = self.state.accounts.get(&account).map(|a| a.commission_plan).unwrap_or_default();
+        let commission = plan.schedule(instrument.asset_class).execution(
+            (order.filled, order.filled_value_usd),
+            (order.filled + quantity, order.filled_value_usd + value_usd),
+        );
+        let mut position =
+            self.state.positions.get(&account).and_then(|held| held.get(&conid)).cloned().unwrap_or_default();
+        let effect =
+            (instrument.asset_class != AssetClass::Forex).then(|| position.fill(side, quantity, price));
+        let execution = ExecutionId::new(self.state.executions.len() as u64 + 1);
+        let entry = Entry {
+            account: account.clone(),
+            at,
+            cause: Cause::Execution { execution },
+            postings: fill_postings(instrument, side, quantity, price, effect, commission, Currency::USD),
+        };
+        self.state.ledger.post(entry)?;
+        if effect.is_some() {
+            self.state.positions.entry(account.clone()).or_default().insert(conid, position);
+        }
+        self.state.executions.push(Execution {
+            id: execution,
+            order: id,
+            account,
+            conid,
+            side,
+            quantity,
+            price,
+            commission,
+            at,
+        });
+        events.push(Event::Executed { execution, order: id });
+        self.change(id, at, events, |order| {
+            order.filled += quantity;
+            order.filled_value += quantity * price;
+            order.filled_value_usd += value_usd;
+            order.commission += commission;
+            if order.remaining().is_zero() {
+                order.status = OrderStatus::Filled;
+                order.waiting = None;
+                order.wakes_at = None;
+            }
+        });
+        self.after_fill(id, at, events)
+    }
+
+    /// A fill's consequences: the other orders of its OCA group are cancelled, and once the
+    /// order is filled its bracket exits start working.
+    fn after_fill(&mut self, id: OrderId, at: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
+        let Some(order) = self.state.orders.get(&id) else {
+            return Ok(());
+        };
+        let filled = order.status == OrderStatus::Filled;
+        if let Some(group) = order.oca_group {
+            let siblings: Vec<OrderId> = self
+                .state
+                .orders
+                .values()
+                .filter(|other| other.oca_group == Some(group) && other.id != id && other.is_live())
+                .map(|other| other.id)
+                .collect();
+            for sibling in siblings {
+                self.cancel(sibling, "another order of its one-cancels-all group filled", at, events)?;
+            }
+        }
+        if filled {
+            for child in self.waiting_children(id) {
+                self.begin_working(child, at, events)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of `quantity` at `price` of `instrument` in US dollars, which commissions are
+    /// charged on: a currency pair quoted in another currency is converted at the market.
+    pub(super) fn usd_value(
+        &self,
+        instrument: &Instrument,
+        quantity: Decimal,
+        price: Decimal,
+        at: Timestamp,
+    ) -> Decimal {
+        if instrument.asset_class == AssetClass::Forex && instrument.symbol == "USD" {
+            return quantity;
+        }
+        self.to_usd(instrument.currency, quantity * price, at)
+    }
+
+    /// An amount of `currency` in US dollars, at the mid of its pair with the dollar.
+    pub(super) fn to_usd(&self, currency: Currency, amount: Decimal, at: Timestamp) -> Decimal {
+        if currency == Currency::USD {
+            return amount;
+        }
+        let catalogue = Catalogue::standard();
+        let rate = |pair: &str| {
+            let venue = self.state.venue(catalogue.pair(pair)?.conid)?;
+            Decimal::try_from(venue.path.price(at)).ok().filter(|rate| !rate.is_zero())
+        };
+        if let Some(rate) = rate(&format!("{currency}.USD")) {
+            amount * rate
+        } else if let Some(rate) = rate(&format!("USD.{currency}")) {
+            amount / rate
+        } else {
+            amount
+        }
+    }
+}

@@ -1,0 +1,650 @@
+//! Placing, modifying and cancelling orders: each ticket is checked against its instrument and
+//! the account's money and holdings before anything is written, and a request is accepted
+//! whole or refused whole.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use market::Catalogue;
+use market::quote::Quote;
+use model::{
+    AccountId, AssetClass, Instrument, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side,
+    TimeInForce, Trail, Username,
+};
+use rust_decimal::Decimal;
+
+use super::{Order, Size, Ticket, Waiting, hours};
+use crate::{Engine, EngineError, Event};
+
+/// The first order id handed out; IBKR's order ids are large positive integers.
+const FIRST_ORDER_ID: u64 = 1_000_000_001;
+
+/// Reg T: a stock position needs half its value as equity when it is opened, long or short
+/// (a short's proceeds plus that half: 150% of its value, as the rule is often put).
+const REG_T_INITIAL: Decimal = Decimal::from_parts(5, 0, 0, false, 1);
+
+/// A currency position needs this much of its value as equity.
+const FX_INITIAL: Decimal = Decimal::from_parts(3, 0, 0, false, 2);
+
+/// The error for an order an instrument or an account cannot take.
+fn reject(message: impl Into<String>) -> EngineError {
+    EngineError::OrderRejected(message.into())
+}
+
+/// Whether `price` is a whole number of `instrument`'s ticks.
+fn on_tick(instrument: &Instrument, price: Decimal) -> bool {
+    let tick = instrument.tick_at(price);
+    !tick.is_zero() && (price % tick).is_zero()
+}
+
+/// Checks a ticket against its instrument: sizes, prices, times in force and hours.
+fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineError> {
+    let increment = instrument.size_increment();
+    match ticket.size {
+        Size::Quantity(quantity) if quantity <= Decimal::ZERO => {
+            return Err(reject(format!("The order size must be positive, not {quantity}.")));
+        }
+        Size::Quantity(quantity) if !(quantity % increment).is_zero() => {
+            return Err(reject(format!(
+                "The order size {quantity} is not a multiple of the size increment {increment} of {}.",
+                instrument.local_symbol()
+            )));
+        }
+        Size::Cash(amount) if amount <= Decimal::ZERO => {
+            return Err(reject(format!("The cash quantity must be positive, not {amount}.")));
+        }
+        Size::Cash(_) if instrument.asset_class == AssetClass::Forex => {
+            return Err(reject("Cash quantity orders are not available for currency pairs."));
+        }
+        _ => {}
+    }
+    let prices: Vec<Decimal> = match ticket.order_type {
+        OrderType::Limit { limit } | OrderType::LimitOnClose { limit } => vec![limit],
+        OrderType::Stop { stop } => vec![stop],
+        OrderType::StopLimit { stop, limit } => vec![stop, limit],
+        OrderType::MidPrice { limit } => limit.into_iter().collect(),
+        OrderType::TrailingStop { trail } | OrderType::TrailingStopLimit { trail, .. } => {
+            check_trail(instrument, trail)?;
+            Vec::new()
+        }
+        OrderType::Market | OrderType::MarketOnClose => Vec::new(),
+    };
+    if let Some(price) = prices.iter().find(|price| **price <= Decimal::ZERO || !on_tick(instrument, **price))
+    {
+        return Err(reject(format!(
+            "Invalid order price fields: {price} is not a positive multiple of the tick {} of {}.",
+            instrument.tick_at(*price),
+            instrument.local_symbol()
+        )));
+    }
+    if let OrderType::TrailingStopLimit { offset, .. } = ticket.order_type
+        && (offset.is_sign_negative() || !(offset % instrument.tick_at(offset.max(Decimal::ONE))).is_zero())
+    {
+        return Err(reject(format!(
+            "Invalid order price fields: the limit offset {offset} is off the tick grid."
+        )));
+    }
+    check_time_in_force(instrument, ticket)
+}
+
+fn check_trail(instrument: &Instrument, trail: Trail) -> Result<(), EngineError> {
+    match trail {
+        Trail::Amount(amount) if amount <= Decimal::ZERO || !on_tick(instrument, amount) => {
+            Err(reject(format!(
+                "Invalid order price fields: the trailing amount {amount} is not a positive multiple of the tick."
+            )))
+        }
+        Trail::Percent(percent) if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED => {
+            Err(reject(format!(
+                "Invalid order price fields: the trailing percentage {percent} is not within 0 and 100."
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_time_in_force(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineError> {
+    let stock = instrument.asset_class == AssetClass::Stock;
+    let market_like = matches!(
+        ticket.order_type,
+        OrderType::Market
+            | OrderType::Stop { .. }
+            | OrderType::TrailingStop { .. }
+            | OrderType::MarketOnClose
+    );
+    if ticket.order_type.is_on_close() && (!stock || ticket.tif != TimeInForce::Day) {
+        return Err(reject(
+            "Market-on-close and limit-on-close orders are for stocks, with a DAY time in force.",
+        ));
+    }
+    if ticket.tif == TimeInForce::AtTheOpening
+        && (!stock || !matches!(ticket.order_type, OrderType::Market | OrderType::Limit { .. }))
+    {
+        return Err(reject("OPG orders are market or limit orders for stocks."));
+    }
+    if instrument.asset_class == AssetClass::Crypto && ticket.tif == TimeInForce::Day {
+        return Err(reject("Crypto orders are IOC or GTC: the crypto market has no trading day to end."));
+    }
+    if stock && ticket.outside_rth && market_like {
+        // IBKR lets only limit-priced orders work outside regular trading hours.
+        return Err(reject("invalid order attribute : Outside Regular Trading Hours"));
+    }
+    Ok(())
+}
+
+/// A ticket once checked: its instrument, its quantity, and the price its risk is judged at.
+struct Checked<'t> {
+    ticket: &'t Ticket,
+    instrument: &'static Instrument,
+    quantity: Decimal,
+    reference: Decimal,
+}
+
+/// The price an order is expected to trade at: its limit, its stop, or the touch.
+fn reference_price(ticket: &Ticket, quote: &Quote) -> Decimal {
+    let touch = match ticket.side {
+        Side::Buy => quote.ask,
+        Side::Sell => quote.bid,
+    };
+    match ticket.order_type {
+        OrderType::Limit { limit }
+        | OrderType::StopLimit { limit, .. }
+        | OrderType::LimitOnClose { limit }
+        | OrderType::MidPrice { limit: Some(limit) } => limit,
+        OrderType::Stop { stop } => stop,
+        _ => touch,
+    }
+}
+
+impl Engine {
+    /// The user of an open session, entitled to `account`.
+    fn trader(&self, session: &SessionId, account: &AccountId) -> Result<Username, EngineError> {
+        let user = self
+            .state
+            .sessions
+            .get(session)
+            .ok_or_else(|| EngineError::UnknownSession(session.clone()))?
+            .user
+            .clone();
+        if !self.state.is_entitled(&user, account) {
+            return Err(EngineError::NotEntitled { user, account: account.clone() });
+        }
+        Ok(user)
+    }
+
+    /// Checks `ticket` and works out its quantity.
+    fn check<'t>(&self, ticket: &'t Ticket, at: Timestamp) -> Result<Checked<'t>, EngineError> {
+        let instrument = Catalogue::standard().get(ticket.conid).ok_or_else(|| {
+            reject(format!("No security definition has been found for conid {}.", ticket.conid))
+        })?;
+        check_ticket(instrument, ticket)?;
+        let venue = self.venue_of(ticket.conid)?;
+        let quote = venue.activity.quote(&venue.path, at);
+        let reference = reference_price(ticket, &quote);
+        let quantity = match ticket.size {
+            Size::Quantity(quantity) => quantity,
+            Size::Cash(amount) => {
+                let increment = instrument.size_increment();
+                let quantity = (amount / reference / increment).floor() * increment;
+                if quantity.is_zero() {
+                    return Err(reject(format!(
+                        "The cash quantity {amount} {} buys less than one {} at {reference}.",
+                        instrument.currency,
+                        if instrument.asset_class == AssetClass::Stock { "share" } else { "unit" }
+                    )));
+                }
+                quantity
+            }
+        };
+        Ok(Checked { ticket, instrument, quantity, reference })
+    }
+
+    /// Places `tickets` for `account` at `at`: all of them, or none when one is refused. With
+    /// `one_cancels_all`, the first fill of any cancels the others.
+    pub(crate) fn place_orders(
+        &mut self,
+        at: Timestamp,
+        session: &SessionId,
+        account: &AccountId,
+        tickets: &[Ticket],
+        one_cancels_all: bool,
+    ) -> Result<Vec<Event>, EngineError> {
+        let user = self.trader(session, account)?;
+        if tickets.is_empty() {
+            return Err(reject("The request has no orders."));
+        }
+        let checked = tickets.iter().map(|ticket| self.check(ticket, at)).collect::<Result<Vec<_>, _>>()?;
+        self.check_client_ids(account, tickets)?;
+        let parents = self.check_brackets(tickets)?;
+        self.check_risk(account, &checked, None, at)?;
+        let mut events = Vec::new();
+        let mut ids = Vec::new();
+        let mut by_client_id: BTreeMap<&str, OrderId> = BTreeMap::new();
+        for (index, order) in checked.iter().enumerate() {
+            self.state.orders_placed += 1;
+            let id = OrderId::new(FIRST_ORDER_ID + self.state.orders_placed - 1);
+            let parent = parents[index].and_then(|cid| by_client_id.get(cid).copied());
+            if let Some(cid) = order.ticket.client_order_id.as_deref() {
+                by_client_id.insert(cid, id);
+            }
+            let venue = self.venue_of(order.ticket.conid)?;
+            let expires_at = (order.ticket.tif == TimeInForce::Day)
+                .then(|| hours::next_end(venue.path.timeline(), !order.ticket.outside_rth, at))
+                .flatten();
+            let new = Order {
+                id,
+                account: account.clone(),
+                submitter: user.clone(),
+                ticket: order.ticket.clone(),
+                quantity: order.quantity,
+                status: OrderStatus::PreSubmitted,
+                waiting: parent.map(|_| Waiting::Parent),
+                filled: Decimal::ZERO,
+                filled_value: Decimal::ZERO,
+                filled_value_usd: Decimal::ZERO,
+                commission: Decimal::ZERO,
+                placed_at: at,
+                updated_at: at,
+                parent,
+                oca_group: None,
+                trail_extreme: None,
+                wakes_at: None,
+                expires_at,
+                reason: None,
+            };
+            self.book.refile(&new);
+            self.state.orders.insert(id, new);
+            events.push(Event::OrderPlaced { order: id });
+            ids.push(id);
+        }
+        self.group(&ids, one_cancels_all);
+        for id in ids {
+            if self.state.orders.get(&id).is_some_and(|order| order.waiting.is_none() && order.is_live()) {
+                self.begin_working(id, at, &mut events)?;
+            }
+        }
+        Ok(events)
+    }
+
+    /// Puts the exits of each bracket, and with `one_cancels_all` every order, in OCA groups.
+    fn group(&mut self, ids: &[OrderId], one_cancels_all: bool) {
+        let mut groups: BTreeMap<OrderId, OrderId> = BTreeMap::new();
+        for id in ids {
+            let Some(order) = self.state.orders.get(id) else { continue };
+            let group = if one_cancels_all {
+                Some(ids[0])
+            } else {
+                order.parent.map(|parent| *groups.entry(parent).or_insert(*id))
+            };
+            if let Some(order) = self.state.orders.get_mut(id) {
+                order.oca_group = group;
+            }
+        }
+    }
+
+    /// Refuses a client order id the account already used, or used twice in the request.
+    fn check_client_ids(&self, account: &AccountId, tickets: &[Ticket]) -> Result<(), EngineError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for cid in tickets.iter().filter_map(|ticket| ticket.client_order_id.as_deref()) {
+            let used = self.state.orders.values().any(|order| {
+                &order.account == account && order.ticket.client_order_id.as_deref() == Some(cid)
+            });
+            if used || !seen.insert(cid) {
+                return Err(reject(format!(
+                    "Order couldn't be submitted: Local order ID={cid} is already registered."
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Matches each bracket exit to its parent's client id in the same request.
+    fn check_brackets<'t>(&self, tickets: &'t [Ticket]) -> Result<Vec<Option<&'t str>>, EngineError> {
+        tickets
+            .iter()
+            .enumerate()
+            .map(|(index, ticket)| {
+                let Some(parent) = ticket.parent_client_order_id.as_deref() else {
+                    return Ok(None);
+                };
+                let found = tickets[..index].iter().find(|other| {
+                    other.client_order_id.as_deref() == Some(parent) && other.parent_client_order_id.is_none()
+                });
+                match found {
+                    Some(parent_ticket) if parent_ticket.conid == ticket.conid => Ok(Some(parent)),
+                    Some(_) => Err(reject("A bracket's orders must be for the same contract.")),
+                    None => Err(reject(format!(
+                        "The parent order {parent} must come before its child in the same request."
+                    ))),
+                }
+            })
+            .collect()
+    }
+
+    /// Starts order `id` working at `at`: into its auction, onto its trigger, or into the
+    /// market, where it may trade at once.
+    pub(super) fn begin_working(
+        &mut self,
+        id: OrderId,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let Some(order) = self.state.orders.get(&id).filter(|order| order.is_live()) else {
+            return Ok(());
+        };
+        let (order_type, tif, conid, side) =
+            (order.ticket.order_type, order.ticket.tif, order.ticket.conid, order.ticket.side);
+        let venue = self.venue_of(conid)?;
+        let timeline = venue.path.timeline();
+        if order_type.is_on_close() {
+            return match hours::next_end(timeline, true, at) {
+                Some(close) => self.wait(id, Waiting::Close, Some(close), at, events),
+                None => self.cancel(id, "no closing auction is left", at, events),
+            };
+        }
+        if tif == TimeInForce::AtTheOpening {
+            return match hours::next_start(timeline, true, at) {
+                Some(open) => self.wait(id, Waiting::Open, Some(open), at, events),
+                None => self.cancel(id, "no opening auction is left", at, events),
+            };
+        }
+        if order_type.is_stop() {
+            let last = venue.activity.quote(&venue.path, at).last;
+            if order_type.is_trailing() {
+                self.change(id, at, events, |order| order.trail_extreme = Some(last));
+            }
+            let stop = self.state.orders.get(&id).and_then(super::Order::stop_price);
+            let reached = stop.is_some_and(|stop| match side {
+                Side::Buy => last >= stop,
+                Side::Sell => last <= stop,
+            });
+            if !reached {
+                return self.wait(id, Waiting::Trigger, None, at, events);
+            }
+        }
+        self.trade_now(id, at, events)
+    }
+
+    /// Refuses what the account cannot afford: a cash account may neither borrow nor sell what
+    /// it does not hold; a margin account must keep its equity above Reg T initial margin
+    /// with every working order filled. `replacing` is an order a modification replaces.
+    fn check_risk(
+        &self,
+        account_id: &AccountId,
+        orders: &[Checked<'_>],
+        replacing: Option<OrderId>,
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let account = self.state.accounts.get(account_id).ok_or_else(|| reject("Unknown account."))?;
+        // Bracket exits close what their parent opens: they add no exposure.
+        let opening: Vec<&Checked<'_>> =
+            orders.iter().filter(|order| order.ticket.parent_client_order_id.is_none()).collect();
+        let working: Vec<&Order> = self
+            .state
+            .orders
+            .values()
+            .filter(|order| &order.account == account_id && order.is_live() && order.parent.is_none())
+            .filter(|order| Some(order.id) != replacing)
+            .collect();
+        let cash_only = account.margin == MarginKind::Cash;
+        for order in
+            opening.iter().filter(|order| cash_only || order.instrument.asset_class == AssetClass::Crypto)
+        {
+            self.check_paid_in_full(account_id, order, &working, at)?;
+        }
+        if cash_only {
+            return Ok(());
+        }
+        self.check_margin(account_id, &opening, &working, at)
+    }
+
+    /// A purchase must be paid from cash already held, and a sale of securities must not sell
+    /// more than is held, counting the account's other working orders.
+    fn check_paid_in_full(
+        &self,
+        account: &AccountId,
+        order: &Checked<'_>,
+        working: &[&Order],
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let ticket = order.ticket;
+        let instrument = order.instrument;
+        let (spend_currency, spend, sell_held) = match (instrument.asset_class, ticket.side) {
+            (AssetClass::Forex, Side::Buy) => (instrument.currency, order.quantity * order.reference, None),
+            (AssetClass::Forex, Side::Sell) => {
+                (instrument.symbol.parse().unwrap_or(instrument.currency), order.quantity, None)
+            }
+            (_, Side::Buy) => (instrument.currency, order.quantity * order.reference, None),
+            (_, Side::Sell) => (instrument.currency, Decimal::ZERO, Some(ticket.conid)),
+        };
+        if let Some(conid) = sell_held {
+            let held =
+                self.state.positions.get(account).and_then(|held| held.get(&conid)).map(|p| p.quantity);
+            let selling: Decimal = working
+                .iter()
+                .filter(|other| other.ticket.conid == conid && other.ticket.side == Side::Sell)
+                .map(|other| other.remaining())
+                .sum();
+            let available = held.unwrap_or_default() - selling;
+            if order.quantity > available {
+                return Err(reject(format!(
+                    "Your account cannot sell short: the order sells {} {} but {available} are available to sell.",
+                    order.quantity,
+                    instrument.local_symbol()
+                )));
+            }
+            return Ok(());
+        }
+        let schedule = self.plan_of(account).schedule(instrument.asset_class);
+        let commission = schedule
+            .order_total(order.quantity, self.usd_value(instrument, order.quantity, order.reference, at));
+        let reserved: Decimal =
+            working.iter().filter_map(|other| self.reserved_cash(other, spend_currency, at)).sum();
+        let cash = self.state.ledger.balance(account, crate::ledger::Book::Cash, spend_currency);
+        let needed = spend + if spend_currency == model::Currency::USD { commission } else { Decimal::ZERO };
+        if needed > cash - reserved {
+            return Err(reject(format!(
+                "Your account has insufficient funds: the order needs {needed:.2} {spend_currency} and {:.2} {spend_currency} is available.",
+                (cash - reserved).max(Decimal::ZERO)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The cash of `currency` a working order would spend.
+    fn reserved_cash(&self, order: &Order, currency: model::Currency, at: Timestamp) -> Option<Decimal> {
+        let instrument = Catalogue::standard().get(order.ticket.conid)?;
+        let price = order.limit_price().or_else(|| order.stop_price()).or_else(|| {
+            let venue = self.state.venue(order.ticket.conid)?;
+            Some(venue.activity.quote(&venue.path, at).ask)
+        })?;
+        match (instrument.asset_class, order.ticket.side) {
+            (AssetClass::Forex, Side::Sell) if instrument.symbol == currency.as_str() => {
+                Some(order.remaining())
+            }
+            (_, Side::Buy) if instrument.currency == currency => Some(order.remaining() * price),
+            _ => None,
+        }
+    }
+
+    /// The account's commission plan.
+    pub(super) fn plan_of(&self, account: &AccountId) -> crate::commissions::CommissionPlan {
+        self.state.accounts.get(account).map(|a| a.commission_plan).unwrap_or_default()
+    }
+
+    /// Equity (cash and positions at the market, in dollars) must exceed the initial margin of
+    /// every position and working order, the new ones filled.
+    fn check_margin(
+        &self,
+        account: &AccountId,
+        opening: &[&Checked<'_>],
+        working: &[&Order],
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let mut exposure: BTreeMap<model::Conid, Decimal> = BTreeMap::new();
+        for (conid, position) in self.state.positions(account) {
+            *exposure.entry(conid).or_default() += position.quantity;
+        }
+        let mut equity: Decimal =
+            self.state.ledger.cash(account).map(|(currency, amount)| self.to_usd(currency, amount, at)).sum();
+        for (&conid, &quantity) in &exposure {
+            equity += quantity * self.mark(conid, at);
+        }
+        for order in working {
+            *exposure.entry(order.ticket.conid).or_default() += order.ticket.side.sign() * order.remaining();
+        }
+        for order in opening {
+            *exposure.entry(order.ticket.conid).or_default() += order.ticket.side.sign() * order.quantity;
+        }
+        let initial: Decimal = exposure
+            .iter()
+            .filter_map(|(conid, quantity)| {
+                let instrument = Catalogue::standard().get(*conid)?;
+                let rate = match instrument.asset_class {
+                    AssetClass::Forex => FX_INITIAL,
+                    AssetClass::Stock => REG_T_INITIAL,
+                    AssetClass::Crypto => Decimal::ONE,
+                };
+                let value = self.usd_value(instrument, quantity.abs(), self.mark(*conid, at), at);
+                Some(rate * value)
+            })
+            .sum();
+        if initial > equity {
+            return Err(reject(format!(
+                "Your order is not accepted. In order to obtain the desired position your Equity with Loan Value [{equity:.2} USD] must exceed the Initial Margin [{initial:.2} USD]"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The market price of `conid` at `at`, on its tick grid.
+    pub(super) fn mark(&self, conid: model::Conid, at: Timestamp) -> Decimal {
+        self.state.venue(conid).map(|venue| venue.activity.quote(&venue.path, at).last).unwrap_or_default()
+    }
+}
+
+impl Engine {
+    /// Changes working order `id` to `ticket`: its contract and side stay, its client id and
+    /// bracket stay, and it may trade at once at its new terms.
+    pub(crate) fn modify_order(
+        &mut self,
+        at: Timestamp,
+        session: &SessionId,
+        account: &AccountId,
+        id: OrderId,
+        ticket: &Ticket,
+    ) -> Result<Vec<Event>, EngineError> {
+        self.trader(session, account)?;
+        let order = self.owned(account, id)?;
+        if !order.is_live() {
+            return Err(EngineError::FinishedOrder { order: id, status: order.status });
+        }
+        if ticket.conid != order.ticket.conid || ticket.side != order.ticket.side {
+            return Err(reject("A modification keeps the order's contract and side."));
+        }
+        let mut ticket = ticket.clone();
+        ticket.client_order_id.clone_from(&order.ticket.client_order_id);
+        ticket.parent_client_order_id.clone_from(&order.ticket.parent_client_order_id);
+        let (filled, waiting, had_day, is_child) =
+            (order.filled, order.waiting, order.ticket.tif == TimeInForce::Day, order.parent.is_some());
+        let checked = self.check(&ticket, at)?;
+        if checked.quantity < filled {
+            return Err(reject(format!("The order size cannot go below the {filled} already filled.")));
+        }
+        if !is_child {
+            self.check_risk(account, std::slice::from_ref(&checked), Some(id), at)?;
+        }
+        let quantity = checked.quantity;
+        let expires_at = match (ticket.tif == TimeInForce::Day, had_day) {
+            (true, true) => self.state.orders.get(&id).and_then(|order| order.expires_at),
+            (true, false) => {
+                let venue = self.venue_of(ticket.conid)?;
+                hours::next_end(venue.path.timeline(), !ticket.outside_rth, at)
+            }
+            (false, _) => None,
+        };
+        let mut events = Vec::new();
+        self.change(id, at, &mut events, |order| {
+            order.ticket = ticket;
+            order.quantity = quantity;
+            order.expires_at = expires_at;
+            if order.remaining().is_zero() {
+                order.status = OrderStatus::Filled;
+                order.waiting = None;
+            }
+        });
+        if matches!(waiting, None | Some(Waiting::Trigger)) {
+            self.begin_working(id, at, &mut events)?;
+        }
+        Ok(events)
+    }
+
+    /// Cancels working order `id`.
+    pub(crate) fn cancel_order(
+        &mut self,
+        at: Timestamp,
+        session: &SessionId,
+        account: &AccountId,
+        id: OrderId,
+    ) -> Result<Vec<Event>, EngineError> {
+        self.trader(session, account)?;
+        let order = self.owned(account, id)?;
+        if !order.is_live() {
+            return Err(EngineError::FinishedOrder { order: id, status: order.status });
+        }
+        let mut events = Vec::new();
+        self.cancel(id, "Cancelled by the account", at, &mut events)?;
+        Ok(events)
+    }
+
+    /// Cancels every working order of `account`.
+    pub(crate) fn cancel_all_orders(
+        &mut self,
+        at: Timestamp,
+        session: &SessionId,
+        account: &AccountId,
+    ) -> Result<Vec<Event>, EngineError> {
+        self.trader(session, account)?;
+        let live: Vec<OrderId> = self
+            .state
+            .orders
+            .values()
+            .filter(|order| &order.account == account && order.is_live())
+            .map(|order| order.id)
+            .collect();
+        let mut events = Vec::new();
+        for id in live {
+            self.cancel(id, "Cancelled by the account", at, &mut events)?;
+        }
+        Ok(events)
+    }
+
+    /// Orders of `conid` waiting for a halt to end trade again, now that it has.
+    pub(crate) fn resume_halted(
+        &mut self,
+        conid: model::Conid,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let halted: Vec<OrderId> = self
+            .state
+            .orders
+            .values()
+            .filter(|order| order.ticket.conid == conid && order.waiting == Some(Waiting::Halt))
+            .map(|order| order.id)
+            .collect();
+        for id in halted {
+            self.trade_now(id, at, events)?;
+        }
+        Ok(())
+    }
+
+    /// Order `id` of `account`.
+    fn owned(&self, account: &AccountId, id: OrderId) -> Result<&Order, EngineError> {
+        self.state
+            .orders
+            .get(&id)
+            .filter(|order| &order.account == account)
+            .ok_or(EngineError::UnknownOrder(id))
+    }
+}

@@ -1,0 +1,432 @@
+//! Orders end to end in the engine, on a manual clock: placement, fills against the book and
+//! the path, triggers, brackets, expiry, and the ledger behind them.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp, ZonedDateTime};
+use model::{
+    AccountId, AccountKind, Conid, Currency, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side,
+    TimeInForce, Trail,
+};
+use rust_decimal::Decimal;
+
+use super::{Size, Ticket};
+use crate::clock::{ClockMode, ClockSpec};
+use crate::ledger::Book;
+use crate::market::MarketChange;
+use crate::world::{AccountSpec, UserSpec, World};
+use crate::{Command, Engine, EngineError, Event};
+
+const AAPL: Conid = Conid::new(265_598);
+
+fn new_york(text: &str) -> Timestamp {
+    format!("{text}[America/New_York]").parse::<ZonedDateTime>().unwrap().timestamp()
+}
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// A broker on a manual clock at `start`, `demo` logged in with a margin account
+/// (`DU1234567`, 1,000,000 USD) and a cash account (`DU7654321`, 100,000 USD).
+struct Broker {
+    engine: Engine,
+    session: SessionId,
+    wall: Timestamp,
+}
+
+fn account(id: &str, margin: MarginKind, cash: i64) -> AccountSpec {
+    AccountSpec {
+        id: id.parse().unwrap(),
+        title: id.into(),
+        kind: AccountKind::Individual,
+        margin,
+        base_currency: Currency::USD,
+        cash: BTreeMap::from([(Currency::USD, Decimal::new(cash, 0))]),
+    }
+}
+
+impl Broker {
+    fn at(start: &str) -> Self {
+        let world = World {
+            users: vec![UserSpec {
+                username: "demo".parse().unwrap(),
+                password_hash: "$argon2id$test".into(),
+                accounts: vec!["DU1234567".parse().unwrap(), "DU7654321".parse().unwrap()],
+            }],
+            accounts: vec![
+                account("DU1234567", MarginKind::Margin, 1_000_000),
+                account("DU7654321", MarginKind::Cash, 100_000),
+            ],
+        };
+        let wall = Timestamp::from_second(1_772_000_000).unwrap();
+        let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };
+        let mut engine = Engine::new();
+        engine.apply(wall, &Command::CreateWorld { seed: 7, world, clock }).unwrap();
+        let events = engine.apply(wall, &Command::GatewayLogin { user: "demo".parse().unwrap() }).unwrap();
+        let session = events
+            .into_iter()
+            .find_map(|event| match event {
+                Event::SessionOpened { session, .. } => Some(session),
+                _ => None,
+            })
+            .unwrap();
+        Self { engine, session, wall }
+    }
+
+    fn apply(&mut self, command: Command) -> Result<Vec<Event>, EngineError> {
+        self.wall = self.wall.saturating_add(SignedDuration::from_millis(1)).unwrap();
+        self.engine.apply(self.wall, &command)
+    }
+
+    fn place(&mut self, account: &str, tickets: Vec<Ticket>) -> Result<Vec<OrderId>, EngineError> {
+        let command = Command::PlaceOrders {
+            session: self.session.clone(),
+            account: account.parse().unwrap(),
+            tickets,
+            one_cancels_all: false,
+        };
+        let events = self.apply(command)?;
+        Ok(events
+            .into_iter()
+            .filter_map(|event| match event {
+                Event::OrderPlaced { order } => Some(order),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn advance(&mut self, by: SignedDuration) {
+        self.apply(Command::AdvanceClock { by }).unwrap();
+    }
+
+    fn change(&mut self, change: MarketChange) {
+        self.apply(Command::ChangeMarket { conid: AAPL, changes: vec![change] }).unwrap();
+    }
+
+    fn status(&self, id: OrderId) -> OrderStatus {
+        self.engine.state().order(id).unwrap().status
+    }
+
+    fn cash(&self, account: &str) -> Decimal {
+        self.engine.state().ledger().balance(&account.parse().unwrap(), Book::Cash, Currency::USD)
+    }
+
+    fn position(&self, account: &str) -> Decimal {
+        let account: AccountId = account.parse().unwrap();
+        self.engine
+            .state()
+            .positions(&account)
+            .find(|(conid, _)| *conid == AAPL)
+            .map_or(Decimal::ZERO, |(_, p)| p.quantity)
+    }
+
+    fn quote(&self) -> market::quote::Quote {
+        let state = self.engine.state();
+        let venue = state.venue(AAPL).unwrap();
+        venue.activity.quote(&venue.path, state.market_time(self.wall))
+    }
+}
+
+fn ticket(side: Side, quantity: i64, order_type: OrderType) -> Ticket {
+    Ticket {
+        conid: AAPL,
+        side,
+        size: Size::Quantity(Decimal::new(quantity, 0)),
+        order_type,
+        tif: TimeInForce::GoodTillCancelled,
+        outside_rth: false,
+        client_order_id: None,
+        parent_client_order_id: None,
+    }
+}
+
+#[test]
+fn a_marketable_buy_fills_and_pays_price_and_commission() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let ask = broker.quote().ask;
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Market)]).unwrap()[0];
+    assert_eq!(broker.status(id), OrderStatus::Filled);
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!((order.filled, order.average_price()), (Decimal::TEN, Some(ask)), "ten shares at the ask");
+    assert_eq!(order.commission, Decimal::ONE, "IBKR Pro's minimum");
+    assert_eq!(broker.cash("DU1234567"), d("1000000") - Decimal::TEN * ask - Decimal::ONE);
+    assert_eq!(broker.position("DU1234567"), Decimal::TEN);
+    assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn a_round_trip_realizes_the_price_difference_less_commissions() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Market)]).unwrap();
+    broker.advance(SignedDuration::from_mins(30));
+    let sold = broker.place("DU1234567", vec![ticket(Side::Sell, 10, OrderType::Market)]).unwrap()[0];
+    assert_eq!(broker.status(sold), OrderStatus::Filled);
+    let account: AccountId = "DU1234567".parse().unwrap();
+    let state = broker.engine.state();
+    let executions: Vec<_> = state.executions(&account).collect();
+    let gain = Decimal::TEN * (executions[1].price - executions[0].price);
+    let ledger = state.ledger();
+    assert_eq!(ledger.balance(&account, Book::RealizedPnl, Currency::USD), -gain, "a gain is credited");
+    assert_eq!(broker.cash("DU1234567"), d("1000000") + gain - Decimal::TWO, "two minimum commissions");
+    assert_eq!(broker.position("DU1234567"), Decimal::ZERO);
+}
+
+#[test]
+fn a_cash_account_cannot_sell_short_or_spend_more_than_it_has() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let before = broker.engine.digest();
+    let short = broker.place("DU7654321", vec![ticket(Side::Sell, 10, OrderType::Market)]);
+    assert!(
+        matches!(short, Err(EngineError::OrderRejected(ref m)) if m.contains("cannot sell short")),
+        "{short:?}"
+    );
+    let too_much = broker.place("DU7654321", vec![ticket(Side::Buy, 1000, OrderType::Market)]);
+    assert!(
+        matches!(too_much, Err(EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        "{too_much:?}"
+    );
+    assert_eq!(broker.engine.digest(), before, "a refused order changes nothing");
+    assert_eq!(broker.place("DU7654321", vec![ticket(Side::Buy, 100, OrderType::Market)]).unwrap().len(), 1);
+}
+
+#[test]
+fn a_margin_account_is_held_to_reg_t() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let within = broker.place("DU1234567", vec![ticket(Side::Buy, 7000, OrderType::Market)]);
+    assert!(within.is_ok(), "1.9M of AAPL on 1M of equity: {within:?}");
+    let beyond = broker.place("DU1234567", vec![ticket(Side::Buy, 3000, OrderType::Market)]);
+    assert!(
+        matches!(beyond, Err(EngineError::OrderRejected(ref m)) if m.contains("Initial Margin")),
+        "{beyond:?}"
+    );
+}
+
+#[test]
+fn a_resting_limit_fills_at_its_price_once_the_market_trades_through_it() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let bid = broker.quote().bid;
+    let limit = bid - d("0.50");
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Limit { limit })]).unwrap()[0];
+    assert_eq!(broker.status(id), OrderStatus::Submitted);
+    broker.change(MarketChange::Price(limit - d("1.00")));
+    assert_eq!(broker.status(id), OrderStatus::Filled, "the jump crossed it");
+    let execution = broker.engine.state().executions(&"DU1234567".parse().unwrap()).next().unwrap().clone();
+    assert!(execution.price <= limit, "at its limit or the better price it jumped to: {execution:?}");
+}
+
+#[test]
+fn a_limit_the_path_crosses_later_fills_at_the_instant_it_is_crossed() {
+    let mut broker = Broker::at("2026-03-03T10:00");
+    let bid = broker.quote().bid;
+    let limit = bid - d("0.30");
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Limit { limit })]).unwrap()[0];
+    for _ in 0..60 {
+        if broker.status(id) == OrderStatus::Filled {
+            break;
+        }
+        broker.advance(SignedDuration::from_mins(30));
+    }
+    let execution = broker.engine.state().executions(&"DU1234567".parse().unwrap()).next().unwrap().clone();
+    assert_eq!(execution.price, limit);
+    let venue = broker.engine.state().venue(AAPL).unwrap();
+    let at_fill = venue.path.price(execution.at);
+    assert!(
+        (at_fill - f64::try_from(limit).unwrap()).abs() < 1e-6,
+        "the path is at the limit then: {at_fill}"
+    );
+    let just_before = venue.path.price(execution.at - SignedDuration::from_millis(1));
+    assert!(just_before >= f64::try_from(limit).unwrap() - 1e-6, "and had not been below it");
+}
+
+#[test]
+fn a_stop_is_triggered_by_a_price_override_and_sells_at_the_bid() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Market)]).unwrap();
+    let stop = broker.quote().bid - d("5.00");
+    let id = broker.place("DU1234567", vec![ticket(Side::Sell, 10, OrderType::Stop { stop })]).unwrap()[0];
+    assert_eq!(broker.status(id), OrderStatus::PreSubmitted, "waiting for its trigger");
+    broker.change(MarketChange::Price(stop - d("1.00")));
+    assert_eq!(broker.status(id), OrderStatus::Filled);
+    let bid = broker.quote().bid;
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!(order.average_price(), Some(bid), "a market order at the bid after the trigger");
+}
+
+#[test]
+fn a_trailing_stop_follows_a_rise_and_triggers_on_the_fall() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.change(MarketChange::Volatility(d("0.0001")));
+    broker.change(MarketChange::Price(d("100")));
+    broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Market)]).unwrap();
+    let trail = OrderType::TrailingStop { trail: Trail::Amount(d("2.00")) };
+    let id = broker.place("DU1234567", vec![ticket(Side::Sell, 10, trail)]).unwrap()[0];
+    broker.change(MarketChange::Price(d("110")));
+    broker.advance(SignedDuration::from_mins(1));
+    assert_eq!(broker.status(id), OrderStatus::PreSubmitted, "it followed the rise");
+    assert_eq!(
+        broker.engine.state().order(id).unwrap().stop_price().map(|s| s.round_dp(1)),
+        Some(d("108.0"))
+    );
+    broker.change(MarketChange::Price(d("109")));
+    assert_eq!(broker.status(id), OrderStatus::PreSubmitted, "a dip above the stop");
+    broker.change(MarketChange::Price(d("107")));
+    assert_eq!(broker.status(id), OrderStatus::Filled, "the fall below 108 triggered it");
+}
+
+#[test]
+fn a_day_order_expires_at_the_close() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let limit = broker.quote().bid - d("50");
+    let mut day = ticket(Side::Buy, 10, OrderType::Limit { limit });
+    day.tif = TimeInForce::Day;
+    let id = broker.place("DU1234567", vec![day]).unwrap()[0];
+    broker.advance(SignedDuration::from_hours(4) + SignedDuration::from_mins(59));
+    assert_eq!(broker.status(id), OrderStatus::Submitted, "15:59");
+    broker.advance(SignedDuration::from_mins(2));
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(order.updated_at, new_york("2026-03-03T16:00"), "at the close exactly");
+}
+
+#[test]
+fn a_large_market_order_walks_the_book_and_pays_for_its_size() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let ask = broker.quote().ask;
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 6_000, OrderType::Market)]).unwrap()[0];
+    let account: AccountId = "DU1234567".parse().unwrap();
+    let executions: Vec<_> = broker.engine.state().executions(&account).collect();
+    assert!(executions.len() > 3, "{} executions", executions.len());
+    assert!(executions.windows(2).all(|w| w[1].price > w[0].price), "each deeper level costs more");
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!(order.filled, d("6000"));
+    assert!(order.average_price().unwrap() > ask);
+    assert_eq!(order.commission, d("30.00"), "half a cent a share on the whole order");
+}
+
+#[test]
+fn a_bracket_fills_its_parent_then_exactly_one_exit() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.change(MarketChange::Volatility(d("0.0001")));
+    broker.change(MarketChange::Price(d("100")));
+    let mut parent = ticket(Side::Buy, 10, OrderType::Limit { limit: d("101") });
+    parent.client_order_id = Some("entry".into());
+    let mut profit = ticket(Side::Sell, 10, OrderType::Limit { limit: d("105") });
+    profit.parent_client_order_id = Some("entry".into());
+    let mut loss = ticket(Side::Sell, 10, OrderType::Stop { stop: d("95") });
+    loss.parent_client_order_id = Some("entry".into());
+    let ids = broker.place("DU1234567", vec![parent, profit, loss]).unwrap();
+    assert_eq!(broker.status(ids[0]), OrderStatus::Filled, "the entry was marketable");
+    assert_eq!(broker.status(ids[1]), OrderStatus::Submitted);
+    assert_eq!(broker.status(ids[2]), OrderStatus::PreSubmitted);
+    broker.change(MarketChange::Price(d("106")));
+    assert_eq!(broker.status(ids[1]), OrderStatus::Filled);
+    assert_eq!(broker.status(ids[2]), OrderStatus::Cancelled, "its OCA sibling");
+    assert_eq!(broker.position("DU1234567"), Decimal::ZERO);
+}
+
+#[test]
+fn bracket_exits_wait_for_their_parent() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let limit = broker.quote().bid - d("20");
+    let mut parent = ticket(Side::Buy, 10, OrderType::Limit { limit });
+    parent.client_order_id = Some("entry".into());
+    let mut exit = ticket(Side::Sell, 10, OrderType::Limit { limit: limit + d("40") });
+    exit.parent_client_order_id = Some("entry".into());
+    let ids = broker.place("DU1234567", vec![parent, exit]).unwrap();
+    assert_eq!(broker.status(ids[1]), OrderStatus::PreSubmitted);
+    broker
+        .apply(Command::CancelOrder {
+            session: broker.session.clone(),
+            account: "DU1234567".parse().unwrap(),
+            order: ids[0],
+        })
+        .unwrap();
+    assert_eq!(broker.status(ids[1]), OrderStatus::Cancelled, "cancelled with its parent");
+}
+
+#[test]
+fn a_finished_order_cannot_be_cancelled_or_modified() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Market)]).unwrap()[0];
+    let account: AccountId = "DU1234567".parse().unwrap();
+    let cancel = broker.apply(Command::CancelOrder {
+        session: broker.session.clone(),
+        account: account.clone(),
+        order: id,
+    });
+    assert!(matches!(cancel, Err(EngineError::FinishedOrder { .. })), "{cancel:?}");
+    let unknown = broker.apply(Command::CancelOrder {
+        session: broker.session.clone(),
+        account,
+        order: OrderId::new(5),
+    });
+    assert_eq!(unknown, Err(EngineError::UnknownOrder(OrderId::new(5))));
+}
+
+#[test]
+fn a_modified_limit_that_becomes_marketable_fills() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let limit = broker.quote().bid - d("10");
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Limit { limit })]).unwrap()[0];
+    let higher = broker.quote().ask + d("1");
+    let account: AccountId = "DU1234567".parse().unwrap();
+    let modify = Command::ModifyOrder {
+        session: broker.session.clone(),
+        account,
+        order: id,
+        ticket: ticket(Side::Buy, 5, OrderType::Limit { limit: higher }),
+    };
+    broker.apply(modify).unwrap();
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!((order.status, order.quantity), (OrderStatus::Filled, d("5")));
+}
+
+#[test]
+fn an_order_placed_before_the_open_waits_for_it() {
+    let mut broker = Broker::at("2026-03-03T08:00");
+    let id = broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Market)]).unwrap()[0];
+    assert_eq!(broker.status(id), OrderStatus::PreSubmitted);
+    broker.advance(SignedDuration::from_hours(2));
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!(order.status, OrderStatus::Filled);
+    assert_eq!(
+        broker.engine.state().executions(&"DU1234567".parse().unwrap()).next().unwrap().at,
+        new_york("2026-03-03T09:30")
+    );
+}
+
+#[test]
+fn market_on_close_fills_at_the_closing_price() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let mut moc = ticket(Side::Buy, 10, OrderType::MarketOnClose);
+    moc.tif = TimeInForce::Day;
+    let id = broker.place("DU1234567", vec![moc]).unwrap()[0];
+    broker.advance(SignedDuration::from_hours(6));
+    let execution = broker.engine.state().executions(&"DU1234567".parse().unwrap()).next().unwrap().clone();
+    assert_eq!((broker.status(id), execution.at), (OrderStatus::Filled, new_york("2026-03-03T16:00")));
+}
+
+#[test]
+fn a_duplicate_client_order_id_is_refused() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let mut first = ticket(Side::Buy, 1, OrderType::Market);
+    first.client_order_id = Some("mine".into());
+    broker.place("DU1234567", vec![first.clone()]).unwrap();
+    let again = broker.place("DU1234567", vec![first]);
+    assert!(
+        matches!(again, Err(EngineError::OrderRejected(ref m)) if m.contains("Local order ID=mine is already registered"))
+    );
+}
+
+#[test]
+fn replaying_the_commands_reproduces_every_fill() {
+    let mut broker = Broker::at("2026-03-03T10:00");
+    let limit = broker.quote().bid - d("0.30");
+    broker.place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Limit { limit })]).unwrap();
+    broker.advance(SignedDuration::from_hours(3));
+    let snapshot = broker.engine.snapshot().unwrap();
+    let restored = Engine::from_snapshot(&snapshot).unwrap();
+    assert_eq!(restored.digest(), broker.engine.digest());
+    assert_eq!(restored.book, broker.engine.book, "the index is rebuilt");
+}

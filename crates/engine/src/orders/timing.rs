@@ -1,0 +1,512 @@
+//! Market time passing over working orders. Between two commands the engine finds, in time
+//! order, each instant something happens to a working order (its session opens, its auction
+//! comes, its day ends, the price trades through its limit or reaches its stop) and acts
+//! there, then looks again from that instant. Only the orders the book files under a crossed
+//! price are looked at; trailing stops, whose stops move, follow the price minute by minute.
+
+use jiff::Timestamp;
+use market::quote::{Grid, on_grid};
+use model::{OrderId, OrderType, Side, Trail};
+use rust_decimal::Decimal;
+
+use super::book::{Lane, LaneBook};
+use super::{Waiting, hours};
+use crate::{Engine, EngineError, Event};
+
+/// The most happenings one catch-up acts on: a guard, far above what any span of time holds.
+const MAX_HAPPENINGS: usize = 1_000_000;
+
+/// Which orders of a lane a price crossing sets off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Crossing {
+    /// The price fell through resting buy limits.
+    BuyLimits,
+    /// The price rose through resting sell limits.
+    SellLimits,
+    /// The price rose to buy stops.
+    BuyStops,
+    /// The price fell to sell stops.
+    SellStops,
+}
+
+/// Something that happens to working orders at an instant.
+#[derive(Debug, Clone)]
+enum Happening {
+    /// Orders wake up: their session opens, or their auction comes.
+    Wake(Vec<OrderId>),
+    /// Day orders reach the end of their day.
+    Expire(Vec<OrderId>),
+    /// The price crosses the orders a lane files at `level`; `price` is where it went, which is
+    /// beyond the level when it jumped there.
+    Cross { lane: Lane, crossing: Crossing, level: Decimal, price: f64 },
+    /// A trailing stop is reached, its best price having been `extreme`.
+    Trail { order: OrderId, extreme: Decimal },
+}
+
+/// Which way a level is crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Strictly above it.
+    Above,
+    /// At or above it.
+    AtOrAbove,
+    /// Strictly below it.
+    Below,
+    /// At or below it.
+    AtOrBelow,
+}
+
+impl Direction {
+    fn beyond(self, price: f64, level: f64) -> bool {
+        match self {
+            Self::Above => price > level,
+            Self::AtOrAbove => price >= level,
+            Self::Below => price < level,
+            Self::AtOrBelow => price <= level,
+        }
+    }
+}
+
+/// The first point of a minute's course (fractions and prices in time order) at which the
+/// price is beyond `level`, and the price there: the exact crossing when it moves there, or the
+/// price after a jump over it.
+fn first_beyond(course: &[(f64, f64)], level: f64, direction: Direction) -> Option<(f64, f64)> {
+    let first = course.first()?;
+    if direction.beyond(first.1, level) {
+        return Some(*first);
+    }
+    course.windows(2).find_map(|pair| {
+        let ((f0, p0), (f1, p1)) = (pair[0], pair[1]);
+        if !direction.beyond(p1, level) {
+            return None;
+        }
+        if f1 <= f0 || p1 == p0 {
+            return Some((f1, p1));
+        }
+        // Log price moves linearly between the points.
+        let share = ((libm::log(level) - libm::log(p0)) / (libm::log(p1) - libm::log(p0))).clamp(0.0, 1.0);
+        Some((f0 + share * (f1 - f0), level))
+    })
+}
+
+fn to_f64(value: Decimal) -> f64 {
+    f64::try_from(value).unwrap_or(0.0)
+}
+
+/// A trailing stop being followed through the minutes: its side, its trail and its best price.
+#[derive(Debug, Clone, Copy)]
+struct Trailer {
+    id: OrderId,
+    side: Side,
+    trail: Trail,
+    extreme: f64,
+}
+
+impl Trailer {
+    fn stop(&self) -> f64 {
+        let distance = match self.trail {
+            Trail::Amount(amount) => to_f64(amount),
+            Trail::Percent(percent) => self.extreme * to_f64(percent) / 100.0,
+        };
+        match self.side {
+            Side::Buy => self.extreme + distance,
+            Side::Sell => self.extreme - distance,
+        }
+    }
+
+    fn follow(&mut self, price: f64) {
+        self.extreme = match self.side {
+            Side::Buy => self.extreme.min(price),
+            Side::Sell => self.extreme.max(price),
+        };
+    }
+
+    /// Follows the course; the first point the price reaches the moving stop, if any.
+    fn run(&mut self, course: &[(f64, f64)]) -> Option<f64> {
+        let reached = |trailer: &Self, price: f64| match trailer.side {
+            Side::Buy => price >= trailer.stop(),
+            Side::Sell => price <= trailer.stop(),
+        };
+        let first = course.first()?;
+        self.follow(first.1);
+        if reached(self, first.1) {
+            return Some(first.0);
+        }
+        for pair in course.windows(2) {
+            let ((f0, p0), (f1, p1)) = (pair[0], pair[1]);
+            // The stop only moves while the price moves away from it; moving toward it, the
+            // price may reach it.
+            if reached(self, p1) {
+                let stop = self.stop();
+                let direction = match self.side {
+                    Side::Buy => Direction::AtOrAbove,
+                    Side::Sell => Direction::AtOrBelow,
+                };
+                return first_beyond(&[(f0, p0), (f1, p1)], stop, direction).map(|(f, _)| f);
+            }
+            self.follow(p1);
+        }
+        None
+    }
+}
+
+impl Engine {
+    /// Lets market time pass over the working orders up to `to`, acting at each instant
+    /// something happens to one of them.
+    pub(crate) fn catch_up(&mut self, to: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
+        if self.book.is_empty() {
+            return Ok(());
+        }
+        match self.state.processed_until {
+            Some(from) if from < to => self.run(from, to, events),
+            _ => Ok(()),
+        }
+    }
+
+    /// Acts, in time order, on everything that happens to working orders in `[from, to]`.
+    pub(crate) fn run(
+        &mut self,
+        from: Timestamp,
+        to: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let mut now = from;
+        for _ in 0..MAX_HAPPENINGS {
+            let Some((at, happening)) = self.next_happening(now, to) else {
+                break;
+            };
+            self.follow_trails(now, at);
+            self.happen(at, happening, events)?;
+            now = at;
+        }
+        self.follow_trails(now, to);
+        Ok(())
+    }
+
+    /// The earliest happening in `[from, to]`: wake-ups first, then expiries, then crossings.
+    fn next_happening(&self, from: Timestamp, to: Timestamp) -> Option<(Timestamp, Happening)> {
+        let mut best: Option<(Timestamp, u8, Happening)> = None;
+        let consider =
+            |at: Timestamp, rank: u8, happening: Happening, best: &mut Option<(Timestamp, u8, Happening)>| {
+                let at = at.max(from);
+                if at <= to && best.as_ref().is_none_or(|(t, r, _)| (at, rank) < (*t, *r)) {
+                    *best = Some((at, rank, happening));
+                }
+            };
+        if let Some((at, ids)) = self.book.next_wake() {
+            consider(at, 0, Happening::Wake(ids.iter().copied().collect()), &mut best);
+        }
+        if let Some((at, ids)) = self.book.next_expiry() {
+            consider(at, 1, Happening::Expire(ids.iter().copied().collect()), &mut best);
+        }
+        for (lane, lane_book) in self.book.lanes() {
+            let until = best.as_ref().map_or(to, |(at, _, _)| *at);
+            if let Some((at, happening)) = self.lane_happening(lane, lane_book, from, until) {
+                consider(at, 2, happening, &mut best);
+            }
+        }
+        best.map(|(at, _, happening)| (at, happening))
+    }
+
+    /// The trailing stops of a lane, as they stand.
+    fn trailers(&self, lane_book: &LaneBook) -> Vec<Trailer> {
+        lane_book
+            .trailing
+            .iter()
+            .filter_map(|id| {
+                let order = self.state.orders.get(id)?;
+                let trail = match order.ticket.order_type {
+                    OrderType::TrailingStop { trail } | OrderType::TrailingStopLimit { trail, .. } => trail,
+                    _ => return None,
+                };
+                Some(Trailer {
+                    id: *id,
+                    side: order.ticket.side,
+                    trail,
+                    extreme: to_f64(order.trail_extreme?),
+                })
+            })
+            .collect()
+    }
+
+    /// Visits each working minute of `lane` in `[from, until]` with the part of it to look at
+    /// (`f0..f1`) and its whole bar, until `visit` finds something. An instant on a minute's
+    /// boundary is the minute's start, looked at as a single point.
+    fn scan_lane<T>(
+        &self,
+        lane: Lane,
+        from: Timestamp,
+        until: Timestamp,
+        mut visit: impl FnMut(&market::path::Path, u32, (f64, f64), &market::path::MinuteBar) -> Option<T>,
+    ) -> Option<T> {
+        let venue = self.state.venue(lane.conid)?;
+        let path = &venue.path;
+        let timeline = path.timeline();
+        let (start, end) = (timeline.position(from), timeline.position(until));
+        for day in hours::days_from(timeline, from) {
+            let minutes = hours::working_minutes(&day, lane.regular_only);
+            if minutes.start > end.minute {
+                break;
+            }
+            let first = minutes.start.max(start.minute);
+            let last = minutes.end.min(end.minute + 1);
+            if first >= last {
+                continue;
+            }
+            for bar in path.minute_bars(first, last, Timestamp::MAX) {
+                let f0 = if bar.minute == start.minute { start.fraction } else { 0.0 };
+                let f1 = if bar.minute == end.minute { end.fraction } else { 1.0 };
+                if f0 > f1 {
+                    continue;
+                }
+                if let Some(found) = visit(path, bar.minute, (f0, f1), &bar) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
+    /// The first crossing in a lane in `[from, until]`.
+    fn lane_happening(
+        &self,
+        lane: Lane,
+        lane_book: &LaneBook,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Option<(Timestamp, Happening)> {
+        let levels = [
+            (Crossing::BuyLimits, lane_book.buy_limits.last_key_value(), Direction::Below),
+            (Crossing::SellLimits, lane_book.sell_limits.first_key_value(), Direction::Above),
+            (Crossing::BuyStops, lane_book.buy_stops.first_key_value(), Direction::AtOrAbove),
+            (Crossing::SellStops, lane_book.sell_stops.last_key_value(), Direction::AtOrBelow),
+        ];
+        let levels: Vec<(Crossing, Decimal, f64, Direction)> = levels
+            .into_iter()
+            .filter_map(|(crossing, level, direction)| {
+                level.map(|(price, _)| (crossing, *price, to_f64(*price), direction))
+            })
+            .collect();
+        let mut trailers = self.trailers(lane_book);
+        if levels.is_empty() && trailers.is_empty() {
+            return None;
+        }
+        let timeline = self.state.venue(lane.conid)?.path.timeline();
+        self.scan_lane(lane, from, until, |path, minute, (f0, f1), bar| {
+            let possible = levels.iter().any(|&(_, _, level, direction)| match direction {
+                Direction::Below => bar.low < level,
+                Direction::AtOrBelow => bar.low <= level,
+                Direction::Above => bar.high > level,
+                Direction::AtOrAbove => bar.high >= level,
+            });
+            if !possible && trailers.is_empty() {
+                return None;
+            }
+            let course = path.course(minute, f0, f1);
+            let mut found: Option<(f64, Happening)> = None;
+            for &(crossing, level, float, direction) in &levels {
+                if let Some((f, price)) = first_beyond(&course, float, direction)
+                    && found.as_ref().is_none_or(|(best, _)| f < *best)
+                {
+                    found = Some((f, Happening::Cross { lane, crossing, level, price }));
+                }
+            }
+            for trailer in &mut trailers {
+                let before = *trailer;
+                if let Some(f) = trailer.run(&course)
+                    && found.as_ref().is_none_or(|(best, _)| f < *best)
+                {
+                    let extreme = Decimal::try_from(trailer.extreme).unwrap_or_default();
+                    found = Some((f, Happening::Trail { order: before.id, extreme }));
+                }
+            }
+            found.map(|(f, happening)| (timeline.instant_at(minute, f), happening))
+        })
+    }
+
+    /// Brings every trailing stop's best price up to `to`, from `from`.
+    fn follow_trails(&mut self, from: Timestamp, to: Timestamp) {
+        if from > to {
+            return;
+        }
+        let lanes: Vec<(Lane, Vec<Trailer>)> = self
+            .book
+            .lanes()
+            .filter(|(_, lane_book)| !lane_book.trailing.is_empty())
+            .map(|(lane, lane_book)| (lane, self.trailers(lane_book)))
+            .collect();
+        for (lane, mut trailers) in lanes {
+            self.scan_lane::<()>(lane, from, to, |path, minute, (f0, f1), bar| {
+                let (low, high) = if f0 > 0.0 || f1 < 1.0 {
+                    let course = path.course(minute, f0, f1);
+                    course.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (_, p)| (lo.min(*p), hi.max(*p)))
+                } else {
+                    (bar.low, bar.high)
+                };
+                for trailer in &mut trailers {
+                    trailer.follow(low);
+                    trailer.follow(high);
+                }
+                None
+            });
+            for trailer in trailers {
+                if let (Some(order), Ok(extreme)) =
+                    (self.state.orders.get_mut(&trailer.id), Decimal::try_from(trailer.extreme))
+                {
+                    order.trail_extreme = Some(extreme);
+                }
+            }
+        }
+    }
+
+    /// Acts on one happening at `at`.
+    fn happen(
+        &mut self,
+        at: Timestamp,
+        happening: Happening,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        match happening {
+            Happening::Wake(ids) => {
+                for id in ids {
+                    match self.state.orders.get(&id).and_then(|order| order.waiting) {
+                        Some(Waiting::Open) | Some(Waiting::Close) => self.auction(id, at, events)?,
+                        _ => self.trade_now(id, at, events)?,
+                    }
+                }
+            }
+            Happening::Expire(ids) => {
+                for id in ids {
+                    self.cancel(id, "Cancelled by System: order expired", at, events)?;
+                }
+            }
+            Happening::Cross { lane, crossing, level, price } => {
+                let ids: Vec<OrderId> = self
+                    .book
+                    .lanes()
+                    .find(|(other, _)| *other == lane)
+                    .and_then(|(_, lane_book)| match crossing {
+                        Crossing::BuyLimits => lane_book.buy_limits.get(&level),
+                        Crossing::SellLimits => lane_book.sell_limits.get(&level),
+                        Crossing::BuyStops => lane_book.buy_stops.get(&level),
+                        Crossing::SellStops => lane_book.sell_stops.get(&level),
+                    })
+                    .map(|ids| ids.iter().copied().collect())
+                    .unwrap_or_default();
+                for id in ids {
+                    match crossing {
+                        Crossing::BuyLimits | Crossing::SellLimits => {
+                            self.fill_through(id, level, price, at, events)?
+                        }
+                        Crossing::BuyStops | Crossing::SellStops => self.trigger(id, None, at, events)?,
+                    }
+                }
+            }
+            Happening::Trail { order, extreme } => self.trigger(order, Some(extreme), at, events)?,
+        }
+        Ok(())
+    }
+
+    /// A resting limit the price traded through fills in full at its limit, or at the better
+    /// price the market jumped to.
+    fn fill_through(
+        &mut self,
+        id: OrderId,
+        limit: Decimal,
+        price: f64,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let Some(order) = self.state.orders.get(&id) else {
+            return Ok(());
+        };
+        let side = order.ticket.side;
+        let remaining = order.remaining();
+        let instrument = self.venue_of(order.ticket.conid)?.instrument;
+        let jumped = on_grid(
+            instrument,
+            price,
+            match side {
+                Side::Buy => Grid::Ceil,
+                Side::Sell => Grid::Floor,
+            },
+        );
+        let fill = match side {
+            Side::Buy => limit.min(jumped),
+            Side::Sell => limit.max(jumped),
+        };
+        self.settle(id, remaining, fill, at, events)
+    }
+
+    /// A stop is reached: the order starts working as a market or limit order and trades.
+    fn trigger(
+        &mut self,
+        id: OrderId,
+        extreme: Option<Decimal>,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        self.change(id, at, events, |order| {
+            if extreme.is_some() {
+                order.trail_extreme = extreme;
+            }
+            order.waiting = None;
+            order.status = model::OrderStatus::Submitted;
+        });
+        self.trade_now(id, at, events)
+    }
+
+    /// An opening or closing auction: the order fills in full at the auction's price if that
+    /// is within its limit, and is cancelled otherwise.
+    fn auction(&mut self, id: OrderId, at: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
+        let Some(order) = self.state.orders.get(&id) else {
+            return Ok(());
+        };
+        let (side, limit, remaining) = (order.ticket.side, order.limit_price(), order.remaining());
+        let venue = self.venue_of(order.ticket.conid)?;
+        if venue.path.halted(at) {
+            return self.cancel(id, "the auction did not take place: trading is halted", at, events);
+        }
+        let price = on_grid(venue.instrument, venue.path.price(at), Grid::Round);
+        let within = limit.is_none_or(|limit| match side {
+            Side::Buy => price <= limit,
+            Side::Sell => price >= limit,
+        });
+        if within {
+            self.settle(id, remaining, price, at, events)
+        } else {
+            self.cancel(id, "the auction price was beyond the order's limit", at, events)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_level_is_crossed_where_the_course_passes_it_or_jumps_over_it() {
+        let course = [(0.0, 100.0), (0.5, 90.0), (1.0, 95.0)];
+        let (f, price) = first_beyond(&course, 95.0, Direction::Below).unwrap();
+        assert!((f - 0.25).abs() < 0.01 && price == 95.0, "{f}");
+        assert_eq!(first_beyond(&course, 80.0, Direction::Below), None);
+        let jump = [(0.0, 100.0), (0.5, 100.0), (0.5, 80.0), (1.0, 82.0)];
+        assert_eq!(first_beyond(&jump, 90.0, Direction::AtOrBelow), Some((0.5, 80.0)));
+        assert_eq!(first_beyond(&course, 100.0, Direction::AtOrAbove), Some((0.0, 100.0)));
+        assert_eq!(first_beyond(&course, 100.0, Direction::Above), None, "touching is not trading through");
+    }
+
+    #[test]
+    fn a_trailing_stop_follows_a_rise_and_triggers_on_the_fall() {
+        let mut trailer = Trailer {
+            id: OrderId::new(1),
+            side: Side::Sell,
+            trail: Trail::Amount(Decimal::TWO),
+            extreme: 100.0,
+        };
+        assert_eq!(trailer.run(&[(0.0, 100.0), (0.5, 105.0), (1.0, 104.0)]), None);
+        assert_eq!(trailer.extreme, 105.0);
+        let f = trailer.run(&[(0.0, 104.0), (1.0, 102.0)]).unwrap();
+        assert!((f - 0.5).abs() < 0.01, "reaches 103 halfway: {f}");
+    }
+}

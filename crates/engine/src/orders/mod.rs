@@ -12,6 +12,8 @@ pub(crate) mod book;
 mod execution;
 mod hours;
 mod placement;
+pub mod preview;
+pub mod risk;
 mod timing;
 
 use jiff::Timestamp;

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use market::Catalogue;
 use market::quote::Quote;
 use model::{
-    AccountId, AssetClass, Instrument, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side,
-    TimeInForce, Trail, Username,
+    AccountId, AssetClass, Instrument, OrderId, OrderStatus, OrderType, SessionId, Side, TimeInForce, Trail,
+    Username,
 };
 use rust_decimal::Decimal;
 
@@ -19,15 +19,8 @@ use crate::{Engine, EngineError, Event};
 /// The first order id handed out; IBKR's order ids are large positive integers.
 const FIRST_ORDER_ID: u64 = 1_000_000_001;
 
-/// Reg T: a stock position needs half its value as equity when it is opened, long or short
-/// (a short's proceeds plus that half: 150% of its value, as the rule is often put).
-const REG_T_INITIAL: Decimal = Decimal::from_parts(5, 0, 0, false, 1);
-
-/// A currency position needs this much of its value as equity.
-const FX_INITIAL: Decimal = Decimal::from_parts(3, 0, 0, false, 2);
-
 /// The error for an order an instrument or an account cannot take.
-fn reject(message: impl Into<String>) -> EngineError {
+pub(super) fn reject(message: impl Into<String>) -> EngineError {
     EngineError::OrderRejected(message.into())
 }
 
@@ -133,11 +126,11 @@ fn check_time_in_force(instrument: &Instrument, ticket: &Ticket) -> Result<(), E
 }
 
 /// A ticket once checked: its instrument, its quantity, and the price its risk is judged at.
-struct Checked<'t> {
-    ticket: &'t Ticket,
-    instrument: &'static Instrument,
-    quantity: Decimal,
-    reference: Decimal,
+pub(super) struct Checked<'t> {
+    pub(super) ticket: &'t Ticket,
+    pub(super) instrument: &'static Instrument,
+    pub(super) quantity: Decimal,
+    pub(super) reference: Decimal,
 }
 
 /// The price an order is expected to trade at: its limit, its stop, or the touch.
@@ -158,7 +151,7 @@ fn reference_price(ticket: &Ticket, quote: &Quote) -> Decimal {
 
 impl Engine {
     /// The user of an open session, entitled to `account`.
-    fn trader(&self, session: &SessionId, account: &AccountId) -> Result<Username, EngineError> {
+    pub(super) fn trader(&self, session: &SessionId, account: &AccountId) -> Result<Username, EngineError> {
         let user = self
             .state
             .sessions
@@ -173,7 +166,7 @@ impl Engine {
     }
 
     /// Checks `ticket` and works out its quantity.
-    fn check<'t>(&self, ticket: &'t Ticket, at: Timestamp) -> Result<Checked<'t>, EngineError> {
+    pub(super) fn check<'t>(&self, ticket: &'t Ticket, at: Timestamp) -> Result<Checked<'t>, EngineError> {
         let instrument = Catalogue::standard().get(ticket.conid).ok_or_else(|| {
             reject(format!("No security definition has been found for conid {}.", ticket.conid))
         })?;
@@ -363,158 +356,6 @@ impl Engine {
             }
         }
         self.trade_now(id, at, events)
-    }
-
-    /// Refuses what the account cannot afford: a cash account may neither borrow nor sell what
-    /// it does not hold; a margin account must keep its equity above Reg T initial margin
-    /// with every working order filled. `replacing` is an order a modification replaces.
-    fn check_risk(
-        &self,
-        account_id: &AccountId,
-        orders: &[Checked<'_>],
-        replacing: Option<OrderId>,
-        at: Timestamp,
-    ) -> Result<(), EngineError> {
-        let account = self.state.accounts.get(account_id).ok_or_else(|| reject("Unknown account."))?;
-        // Bracket exits close what their parent opens: they add no exposure.
-        let opening: Vec<&Checked<'_>> =
-            orders.iter().filter(|order| order.ticket.parent_client_order_id.is_none()).collect();
-        let working: Vec<&Order> = self
-            .state
-            .orders
-            .values()
-            .filter(|order| &order.account == account_id && order.is_live() && order.parent.is_none())
-            .filter(|order| Some(order.id) != replacing)
-            .collect();
-        let cash_only = account.margin == MarginKind::Cash;
-        for order in
-            opening.iter().filter(|order| cash_only || order.instrument.asset_class == AssetClass::Crypto)
-        {
-            self.check_paid_in_full(account_id, order, &working, at)?;
-        }
-        if cash_only {
-            return Ok(());
-        }
-        self.check_margin(account_id, &opening, &working, at)
-    }
-
-    /// A purchase must be paid from cash already held, and a sale of securities must not sell
-    /// more than is held, counting the account's other working orders.
-    fn check_paid_in_full(
-        &self,
-        account: &AccountId,
-        order: &Checked<'_>,
-        working: &[&Order],
-        at: Timestamp,
-    ) -> Result<(), EngineError> {
-        let ticket = order.ticket;
-        let instrument = order.instrument;
-        let (spend_currency, spend, sell_held) = match (instrument.asset_class, ticket.side) {
-            (AssetClass::Forex, Side::Buy) => (instrument.currency, order.quantity * order.reference, None),
-            (AssetClass::Forex, Side::Sell) => {
-                (instrument.symbol.parse().unwrap_or(instrument.currency), order.quantity, None)
-            }
-            (_, Side::Buy) => (instrument.currency, order.quantity * order.reference, None),
-            (_, Side::Sell) => (instrument.currency, Decimal::ZERO, Some(ticket.conid)),
-        };
-        if let Some(conid) = sell_held {
-            let held =
-                self.state.positions.get(account).and_then(|held| held.get(&conid)).map(|p| p.quantity);
-            let selling: Decimal = working
-                .iter()
-                .filter(|other| other.ticket.conid == conid && other.ticket.side == Side::Sell)
-                .map(|other| other.remaining())
-                .sum();
-            let available = held.unwrap_or_default() - selling;
-            if order.quantity > available {
-                return Err(reject(format!(
-                    "Your account cannot sell short: the order sells {} {} but {available} are available to sell.",
-                    order.quantity,
-                    instrument.local_symbol()
-                )));
-            }
-            return Ok(());
-        }
-        let schedule = self.plan_of(account).schedule(instrument.asset_class);
-        let commission = schedule
-            .order_total(order.quantity, self.usd_value(instrument, order.quantity, order.reference, at));
-        let reserved: Decimal =
-            working.iter().filter_map(|other| self.reserved_cash(other, spend_currency, at)).sum();
-        let cash = self.state.ledger.balance(account, crate::ledger::Book::Cash, spend_currency);
-        let needed = spend + if spend_currency == model::Currency::USD { commission } else { Decimal::ZERO };
-        if needed > cash - reserved {
-            return Err(reject(format!(
-                "Your account has insufficient funds: the order needs {needed:.2} {spend_currency} and {:.2} {spend_currency} is available.",
-                (cash - reserved).max(Decimal::ZERO)
-            )));
-        }
-        Ok(())
-    }
-
-    /// The cash of `currency` a working order would spend.
-    fn reserved_cash(&self, order: &Order, currency: model::Currency, at: Timestamp) -> Option<Decimal> {
-        let instrument = Catalogue::standard().get(order.ticket.conid)?;
-        let price = order.limit_price().or_else(|| order.stop_price()).or_else(|| {
-            let venue = self.state.venue(order.ticket.conid)?;
-            Some(venue.activity.quote(&venue.path, at).ask)
-        })?;
-        match (instrument.asset_class, order.ticket.side) {
-            (AssetClass::Forex, Side::Sell) if instrument.symbol == currency.as_str() => {
-                Some(order.remaining())
-            }
-            (_, Side::Buy) if instrument.currency == currency => Some(order.remaining() * price),
-            _ => None,
-        }
-    }
-
-    /// The account's commission plan.
-    pub(super) fn plan_of(&self, account: &AccountId) -> crate::commissions::CommissionPlan {
-        self.state.accounts.get(account).map(|a| a.commission_plan).unwrap_or_default()
-    }
-
-    /// Equity (cash and positions at the market, in dollars) must exceed the initial margin of
-    /// every position and working order, the new ones filled.
-    fn check_margin(
-        &self,
-        account: &AccountId,
-        opening: &[&Checked<'_>],
-        working: &[&Order],
-        at: Timestamp,
-    ) -> Result<(), EngineError> {
-        let mut exposure: BTreeMap<model::Conid, Decimal> = BTreeMap::new();
-        for (conid, position) in self.state.positions(account) {
-            *exposure.entry(conid).or_default() += position.quantity;
-        }
-        let mut equity: Decimal =
-            self.state.ledger.cash(account).map(|(currency, amount)| self.to_usd(currency, amount, at)).sum();
-        for (&conid, &quantity) in &exposure {
-            equity += quantity * self.mark(conid, at);
-        }
-        for order in working {
-            *exposure.entry(order.ticket.conid).or_default() += order.ticket.side.sign() * order.remaining();
-        }
-        for order in opening {
-            *exposure.entry(order.ticket.conid).or_default() += order.ticket.side.sign() * order.quantity;
-        }
-        let initial: Decimal = exposure
-            .iter()
-            .filter_map(|(conid, quantity)| {
-                let instrument = Catalogue::standard().get(*conid)?;
-                let rate = match instrument.asset_class {
-                    AssetClass::Forex => FX_INITIAL,
-                    AssetClass::Stock => REG_T_INITIAL,
-                    AssetClass::Crypto => Decimal::ONE,
-                };
-                let value = self.usd_value(instrument, quantity.abs(), self.mark(*conid, at), at);
-                Some(rate * value)
-            })
-            .sum();
-        if initial > equity {
-            return Err(reject(format!(
-                "Your order is not accepted. In order to obtain the desired position your Equity with Loan Value [{equity:.2} USD] must exceed the Initial Margin [{initial:.2} USD]"
-            )));
-        }
-        Ok(())
     }
 
     /// The market price of `conid` at `at`, on its tick grid.

@@ -430,3 +430,51 @@ fn replaying_the_commands_reproduces_every_fill() {
     assert_eq!(restored.digest(), broker.engine.digest());
     assert_eq!(restored.book, broker.engine.book, "the index is rebuilt");
 }
+
+#[test]
+fn precautions_follow_ibkrs_defaults() {
+    use super::preview::Precaution;
+
+    let broker = Broker::at("2026-03-03T11:00");
+    let last = broker.quote().last;
+    let tickets = vec![
+        ticket(Side::Buy, 10, OrderType::Market),
+        ticket(Side::Buy, 10, OrderType::Limit { limit: (last * d("0.9")).round_dp(2) }),
+        ticket(Side::Sell, 10, OrderType::Stop { stop: last + d("1") }),
+        ticket(Side::Buy, 1000, OrderType::Limit { limit: last }),
+    ];
+    let found = broker.engine.precautions(broker.wall, &tickets);
+    assert_eq!(found[0], [Precaution::MarketOrder]);
+    assert_eq!(found[1], [Precaution::PriceFarFromMarket { percent: d("3") }]);
+    assert_eq!(found[2], [Precaution::TriggersNow, Precaution::StopOrder]);
+    assert!(
+        matches!(found[3][..], [Precaution::SizeLimit { .. }, Precaution::ValueLimit { .. }]),
+        "{:?}",
+        found[3]
+    );
+}
+
+#[test]
+fn a_preview_shows_the_order_filled_and_changes_nothing() {
+    let broker = Broker::at("2026-03-03T11:00");
+    let before = broker.engine.digest();
+    let account: AccountId = "DU1234567".parse().unwrap();
+    let preview = broker
+        .engine
+        .preview(broker.wall, &broker.session, &account, &ticket(Side::Buy, 10, OrderType::Market))
+        .unwrap();
+    assert_eq!(
+        (preview.commission, preview.position, preview.position_after),
+        (Decimal::ONE, Decimal::ZERO, Decimal::TEN)
+    );
+    assert_eq!(preview.before.equity, d("1000000"));
+    assert!(preview.after.equity < preview.before.equity && preview.after.initial > preview.before.initial);
+    assert_eq!(broker.engine.digest(), before);
+    let short = broker.engine.preview(
+        broker.wall,
+        &broker.session,
+        &"DU7654321".parse().unwrap(),
+        &ticket(Side::Sell, 1, OrderType::Market),
+    );
+    assert!(matches!(short, Err(EngineError::OrderRejected(_))));
+}

@@ -183,6 +183,11 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether anything happens to working orders in `[from, to]`.
+    pub(super) fn next_happening_in(&self, from: Timestamp, to: Timestamp) -> bool {
+        self.next_happening(from, to).is_some()
+    }
+
     /// The earliest happening in `[from, to]`: wake-ups first, then expiries, then crossings.
     fn next_happening(&self, from: Timestamp, to: Timestamp) -> Option<(Timestamp, Happening)> {
         let mut best: Option<(Timestamp, u8, Happening)> = None;

@@ -1,0 +1,204 @@
+//! What an account can afford. A cash account may neither borrow nor sell what it does not
+//! hold; a margin account must keep its equity above Reg T initial margin with every working
+//! order filled; coins are paid in full in either.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use market::Catalogue;
+use model::{AccountId, AssetClass, Conid, Currency, MarginKind, OrderId, Side};
+use rust_decimal::Decimal;
+
+use super::Order;
+use super::placement::{Checked, reject};
+use crate::ledger::Book;
+use crate::{Engine, EngineError};
+
+/// The share of a position's value an account must hold as equity: when it is opened
+/// (initial) and to keep it (maintenance). Reg T asks half a stock position's value when it is
+/// opened, long or short (a short's proceeds plus that half: "150%" as the rule is often put),
+/// and a quarter to keep it; currencies are margined lightly; coins are paid in full.
+fn requirement(asset_class: AssetClass) -> (Decimal, Decimal) {
+    match asset_class {
+        AssetClass::Stock => (Decimal::new(5, 1), Decimal::new(25, 2)),
+        AssetClass::Forex => (Decimal::new(3, 2), Decimal::new(2, 2)),
+        AssetClass::Crypto => (Decimal::ONE, Decimal::ONE),
+    }
+}
+
+/// An account's equity and margin requirements, in US dollars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Margin {
+    /// Cash and positions at the market: net liquidation value.
+    pub equity: Decimal,
+    /// What opening the positions required.
+    pub initial: Decimal,
+    /// What keeping them requires.
+    pub maintenance: Decimal,
+}
+
+impl Engine {
+    /// The account's equity, and the margin its positions would require with `extra` signed
+    /// quantities added to them, at the market at `at`.
+    pub(crate) fn margin(
+        &self,
+        account: &AccountId,
+        extra: impl Iterator<Item = (Conid, Decimal)>,
+        at: Timestamp,
+    ) -> Margin {
+        let mut exposure: BTreeMap<Conid, Decimal> = BTreeMap::new();
+        for (conid, position) in self.state.positions(account) {
+            *exposure.entry(conid).or_default() += position.quantity;
+        }
+        let cash: Decimal =
+            self.state.ledger.cash(account).map(|(currency, amount)| self.to_usd(currency, amount, at)).sum();
+        let held: Decimal = exposure
+            .iter()
+            .filter_map(|(conid, quantity)| {
+                let instrument = Catalogue::standard().get(*conid)?;
+                Some(self.to_usd(instrument.currency, *quantity * self.mark(*conid, at), at))
+            })
+            .sum();
+        for (conid, quantity) in extra {
+            *exposure.entry(conid).or_default() += quantity;
+        }
+        let mut margin = Margin { equity: cash + held, ..Margin::default() };
+        for (conid, quantity) in &exposure {
+            let Some(instrument) = Catalogue::standard().get(*conid) else { continue };
+            let (initial, maintenance) = requirement(instrument.asset_class);
+            let value = self.usd_value(instrument, quantity.abs(), self.mark(*conid, at), at);
+            margin.initial += initial * value;
+            margin.maintenance += maintenance * value;
+        }
+        margin
+    }
+
+    /// Refuses what the account cannot afford: a cash account may neither borrow nor sell what
+    /// it does not hold; a margin account must keep its equity above Reg T initial margin
+    /// with every working order filled. `replacing` is an order a modification replaces.
+    pub(super) fn check_risk(
+        &self,
+        account_id: &AccountId,
+        orders: &[Checked<'_>],
+        replacing: Option<OrderId>,
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let account = self.state.accounts.get(account_id).ok_or_else(|| reject("Unknown account."))?;
+        // Bracket exits close what their parent opens: they add no exposure.
+        let opening: Vec<&Checked<'_>> =
+            orders.iter().filter(|order| order.ticket.parent_client_order_id.is_none()).collect();
+        let working: Vec<&Order> = self
+            .state
+            .orders
+            .values()
+            .filter(|order| &order.account == account_id && order.is_live() && order.parent.is_none())
+            .filter(|order| Some(order.id) != replacing)
+            .collect();
+        let cash_only = account.margin == MarginKind::Cash;
+        for order in
+            opening.iter().filter(|order| cash_only || order.instrument.asset_class == AssetClass::Crypto)
+        {
+            self.check_paid_in_full(account_id, order, &working, at)?;
+        }
+        if cash_only {
+            return Ok(());
+        }
+        self.check_margin(account_id, &opening, &working, at)
+    }
+
+    /// A purchase must be paid from cash already held, and a sale of securities must not sell
+    /// more than is held, counting the account's other working orders.
+    fn check_paid_in_full(
+        &self,
+        account: &AccountId,
+        order: &Checked<'_>,
+        working: &[&Order],
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let ticket = order.ticket;
+        let instrument = order.instrument;
+        let (spend_currency, spend, sell_held) = match (instrument.asset_class, ticket.side) {
+            (AssetClass::Forex, Side::Buy) => (instrument.currency, order.quantity * order.reference, None),
+            (AssetClass::Forex, Side::Sell) => {
+                (instrument.symbol.parse().unwrap_or(instrument.currency), order.quantity, None)
+            }
+            (_, Side::Buy) => (instrument.currency, order.quantity * order.reference, None),
+            (_, Side::Sell) => (instrument.currency, Decimal::ZERO, Some(ticket.conid)),
+        };
+        if let Some(conid) = sell_held {
+            let held =
+                self.state.positions.get(account).and_then(|held| held.get(&conid)).map(|p| p.quantity);
+            let selling: Decimal = working
+                .iter()
+                .filter(|other| other.ticket.conid == conid && other.ticket.side == Side::Sell)
+                .map(|other| other.remaining())
+                .sum();
+            let available = held.unwrap_or_default() - selling;
+            if order.quantity > available {
+                return Err(reject(format!(
+                    "Your account cannot sell short: the order sells {} {} but {available} are available to sell.",
+                    order.quantity,
+                    instrument.local_symbol()
+                )));
+            }
+            return Ok(());
+        }
+        let schedule = self.plan_of(account).schedule(instrument.asset_class);
+        let commission = schedule
+            .order_total(order.quantity, self.usd_value(instrument, order.quantity, order.reference, at));
+        let reserved: Decimal =
+            working.iter().filter_map(|other| self.reserved_cash(other, spend_currency, at)).sum();
+        let cash = self.state.ledger.balance(account, Book::Cash, spend_currency);
+        let needed = spend + if spend_currency == Currency::USD { commission } else { Decimal::ZERO };
+        if needed > cash - reserved {
+            return Err(reject(format!(
+                "Your account has insufficient funds: the order needs {needed:.2} {spend_currency} and {:.2} {spend_currency} is available.",
+                (cash - reserved).max(Decimal::ZERO)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The cash of `currency` a working order would spend.
+    fn reserved_cash(&self, order: &Order, currency: Currency, at: Timestamp) -> Option<Decimal> {
+        let instrument = Catalogue::standard().get(order.ticket.conid)?;
+        let price = order.limit_price().or_else(|| order.stop_price()).or_else(|| {
+            let venue = self.state.venue(order.ticket.conid)?;
+            Some(venue.activity.quote(&venue.path, at).ask)
+        })?;
+        match (instrument.asset_class, order.ticket.side) {
+            (AssetClass::Forex, Side::Sell) if instrument.symbol == currency.as_str() => {
+                Some(order.remaining())
+            }
+            (_, Side::Buy) if instrument.currency == currency => Some(order.remaining() * price),
+            _ => None,
+        }
+    }
+
+    /// The account's commission plan.
+    pub(super) fn plan_of(&self, account: &AccountId) -> crate::commissions::CommissionPlan {
+        self.state.accounts.get(account).map(|a| a.commission_plan).unwrap_or_default()
+    }
+
+    /// Equity must exceed the initial margin of every position and working order, the new
+    /// ones filled.
+    fn check_margin(
+        &self,
+        account: &AccountId,
+        opening: &[&Checked<'_>],
+        working: &[&Order],
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let working =
+            working.iter().map(|order| (order.ticket.conid, order.ticket.side.sign() * order.remaining()));
+        let opening =
+            opening.iter().map(|order| (order.ticket.conid, order.ticket.side.sign() * order.quantity));
+        let Margin { equity, initial, .. } = self.margin(account, working.chain(opening), at);
+        if initial > equity {
+            return Err(reject(format!(
+                "Your order is not accepted. In order to obtain the desired position your Equity with Loan Value [{equity:.2} USD] must exceed the Initial Margin [{initial:.2} USD]"
+            )));
+        }
+        Ok(())
+    }
+}

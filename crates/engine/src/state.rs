@@ -92,6 +92,8 @@ pub struct Session {
     pub user: Username,
     /// When, in wall time: sessions belong to the real world, not the market.
     pub opened_at: Timestamp,
+    /// The market time it was opened at: orders finished since then are the session's.
+    pub market_opened_at: Timestamp,
     /// The account trading calls act on when they name none.
     pub selected_account: AccountId,
 }

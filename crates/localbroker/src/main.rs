@@ -61,10 +61,11 @@ struct ServeArgs {
     /// A new world's market time at start (RFC 3339); now by default.
     #[arg(long, env = "LOCALBROKER_START")]
     start: Option<Timestamp>,
-    /// Answer a session's first market-data snapshot of a conid with values, instead of the
-    /// skeleton IBKR answers while it opens the stream.
-    #[arg(long, env = "LOCALBROKER_NO_SNAPSHOT_PREFLIGHT")]
-    no_snapshot_preflight: bool,
+    /// Answer a session's first market-data snapshot of a conid with values and its first
+    /// live-orders call with the orders, instead of the skeleton and the empty list IBKR
+    /// answers while it primes them.
+    #[arg(long, alias = "no-snapshot-preflight", env = "LOCALBROKER_NO_PREFLIGHT")]
+    no_preflight: bool,
     /// World file (TOML) for a new world; the built-in demo world otherwise.
     #[arg(long, env = "LOCALBROKER_WORLD")]
     world: Option<PathBuf>,
@@ -101,7 +102,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             clock: ClockSpec { mode: args.clock, start: args.start },
             world: args.world.clone(),
             broker: BrokerOptions::default(),
-            snapshot_preflight: !args.no_snapshot_preflight,
+            preflight: !args.no_preflight,
         };
         let server = Server::start(settings).await.context("LocalBroker could not start")?;
         announce(&server, &args).await?;

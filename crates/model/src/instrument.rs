@@ -82,6 +82,11 @@ impl Instrument {
         }
     }
 
+    /// The decimal places prices are shown with: those of the finest tick.
+    pub fn price_decimals(&self) -> u32 {
+        self.tick_rules.iter().map(|rule| rule.increment.normalize().scale()).max().unwrap_or(2)
+    }
+
     /// The minimum price step at `price`.
     pub fn tick_at(&self, price: Decimal) -> Decimal {
         self.tick_rules

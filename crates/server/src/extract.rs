@@ -76,6 +76,15 @@ where
     }
 }
 
+/// `true` or `false` in any case, as Python clients write them in query strings.
+pub fn lenient_bool_text(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// Deserialises a boolean leniently: a JSON `true`/`false`, or the text `true`/`false` in any
 /// case (`True` is what Python clients put in query strings).
 ///
@@ -96,10 +105,9 @@ pub fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
         }
 
         fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            match value.trim().to_ascii_lowercase().as_str() {
-                "true" => Ok(Some(true)),
-                "false" => Ok(Some(false)),
-                _ => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
+            match lenient_bool_text(value) {
+                Some(flag) => Ok(Some(flag)),
+                None => Err(E::invalid_value(de::Unexpected::Str(value), &self)),
             }
         }
 

@@ -18,10 +18,14 @@ use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
 use crate::state::{AppState, ServerIdentity};
 use crate::tls::{self, CertificateFiles};
 use crate::trading::marketdata::streams::Streams;
+use crate::trading::orders::desk::Desk;
 use crate::world::{WorldFile, WorldFileError};
 
 /// How long in-flight requests may take to finish at shutdown.
 const GRACE: Duration = Duration::from_secs(5);
+
+/// How often a running clock checks whether working orders have something due.
+const TICK: Duration = Duration::from_millis(200);
 
 /// What to start.
 #[derive(Debug, Clone)]
@@ -42,8 +46,9 @@ pub struct Settings {
     pub world: Option<PathBuf>,
     /// Snapshot cadence.
     pub broker: BrokerOptions,
-    /// Answer a session's first market-data snapshot of a conid with a skeleton, as IBKR does.
-    pub snapshot_preflight: bool,
+    /// Answer a session's first market-data snapshot of a conid with a skeleton and its first
+    /// live-orders call with an empty list, as IBKR does.
+    pub preflight: bool,
 }
 
 /// Why the server could not start.
@@ -85,6 +90,7 @@ pub struct Server {
     pub broker: Broker,
     handle: Handle<SocketAddr>,
     serving: tokio::task::JoinHandle<io::Result<()>>,
+    ticker: tokio::task::JoinHandle<()>,
     running: Running,
 }
 
@@ -121,11 +127,13 @@ impl Server {
         let genesis = genesis(&settings)?;
         let store = open_store(&settings).await?;
         let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
+        let ticker = tokio::spawn(tick(broker.clone()));
         let state = AppState {
             broker: broker.clone(),
             catalogue: market::Catalogue::standard(),
             identity: Arc::new(ServerIdentity::default()),
-            streams: Arc::new(Streams::new(settings.snapshot_preflight)),
+            streams: Arc::new(Streams::new(settings.preflight)),
+            desk: Arc::new(Desk::new(settings.preflight)),
             history_slots: Arc::new(Semaphore::new(crate::trading::marketdata::history::CONCURRENT_REQUESTS)),
         };
         let app = crate::app::app::<hyper::body::Incoming>(state);
@@ -141,7 +149,7 @@ impl Server {
                 ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
             }
         };
-        Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, running })
+        Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, ticker, running })
     }
 
     /// The base URL, such as `https://127.0.0.1:5000`.
@@ -157,7 +165,29 @@ impl Server {
             Err(error) => tracing::error!(%error, "the HTTP server panicked"),
             Ok(Ok(())) => {}
         }
+        self.ticker.abort();
         self.running.shutdown().await;
+    }
+}
+
+/// Lets market time pass over working orders while the clock runs: whenever something is due
+/// (a fill, a trigger, an expiry), a journaled tick makes it happen. A manual clock never has
+/// anything due between commands.
+async fn tick(broker: Broker) {
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let wall = engine::Timestamp::now();
+        match broker.read(move |engine| engine.is_due(wall)).await {
+            Ok(true) => {
+                if let Err(error) = broker.execute(Command::Tick).await {
+                    tracing::warn!(%error, "a tick was not applied");
+                }
+            }
+            Ok(false) => {}
+            Err(_) => return,
+        }
     }
 }
 

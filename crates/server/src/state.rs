@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 
 use crate::broker::Broker;
 use crate::trading::marketdata::streams::Streams;
+use crate::trading::orders::desk::Desk;
 
 /// The handlers' view of the running server.
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub streams: Arc<Streams>,
     /// Permits for concurrent history requests.
     pub history_slots: Arc<Semaphore>,
+    /// Each session's questions, suppressions and live-order priming.
+    pub desk: Arc<Desk>,
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

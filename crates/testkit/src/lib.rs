@@ -34,8 +34,8 @@ pub struct AppOptions {
     pub snapshot_every: Option<u64>,
     /// The clock of the new world; realtime from now by default.
     pub clock: ClockSpec,
-    /// Skip the first-snapshot skeleton that IBKR answers.
-    pub no_snapshot_preflight: bool,
+    /// Skip the first-snapshot skeleton and the empty first live-orders list that IBKR answers.
+    pub no_preflight: bool,
     /// Another seed than [`SEED`].
     pub seed: Option<u64>,
 }
@@ -103,7 +103,7 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         clock: options.clock,
         world: options.world.clone(),
         broker,
-        snapshot_preflight: !options.no_snapshot_preflight,
+        preflight: !options.no_preflight,
     }
 }
 

@@ -24,7 +24,14 @@ impl Engine {
             events.push(Event::SessionClosed { session: previous });
         }
         let id = self.next_session_id();
-        let session = Session { id: id.clone(), user: username.clone(), opened_at: at, selected_account };
+        let market_opened_at = self.state.clock.market_time(at);
+        let session = Session {
+            id: id.clone(),
+            user: username.clone(),
+            opened_at: at,
+            market_opened_at,
+            selected_account,
+        };
         self.state.sessions.insert(id.clone(), session);
         self.state.gateway_session = Some(id.clone());
         events.push(Event::SessionOpened { session: id, user: username.clone() });

@@ -88,6 +88,7 @@ pub async fn gateway_login(
     }
     let events = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
     app.streams.forget_closed_sessions(&events);
+    app.desk.forget_closed_sessions(&events);
     events
         .into_iter()
         .find_map(|event| match event {

@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod contracts;
 pub mod marketdata;
+pub mod numbers;
+pub mod orders;
 pub mod portfolio;
 pub mod session;
 
@@ -66,6 +68,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contracts::rules::contract_rules))
         .routes(routes!(contracts::schedule::trading_schedule))
         .routes(routes!(contracts::pairs::currency_pairs))
+        .routes(routes!(orders::entry::place_orders))
+        .routes(routes!(orders::entry::reply))
+        .routes(routes!(orders::entry::suppress))
+        .routes(routes!(orders::entry::suppress_reset))
+        .routes(routes!(orders::entry::modify_order, orders::entry::cancel_order))
+        .routes(routes!(orders::entry::what_if))
+        .routes(routes!(orders::listing::live_orders))
+        .routes(routes!(orders::listing::order_status))
+        .routes(routes!(orders::listing::trades))
         .routes(routes!(marketdata::snapshot))
         .routes(routes!(marketdata::history::market_history))
         .routes(routes!(marketdata::history::hmds_history))

@@ -257,6 +257,7 @@ pub async fn logout(State(app): State<AppState>, caller: Caller) -> Result<Json<
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
     let events = app.broker.execute(Command::Logout { session }).await?;
     app.streams.forget_closed_sessions(&events);
+    app.desk.forget_closed_sessions(&events);
     Ok(Json(LogoutResponse { status: true }))
 }
 

@@ -5,6 +5,7 @@ mod broker;
 mod clock;
 mod contracts;
 mod marketdata;
+mod orders;
 mod recovery;
 mod routing;
 mod session;

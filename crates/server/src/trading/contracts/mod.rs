@@ -60,8 +60,3 @@ fn increment_rules(instrument: &Instrument) -> Vec<IncrementRule> {
         .map(|rule| IncrementRule { lower_edge: rule.lower_edge, increment: rule.increment })
         .collect()
 }
-
-/// Decimal places of the finest tick: how many digits prices are shown with.
-fn price_digits(instrument: &Instrument) -> u32 {
-    instrument.tick_rules.iter().map(|rule| rule.increment.normalize().scale()).max().unwrap_or(2)
-}

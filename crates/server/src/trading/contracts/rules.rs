@@ -12,7 +12,7 @@ use model::{AssetClass, Conid, Decimal, Instrument};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{IncrementRule, increment_rules, instrument, price_digits};
+use super::{IncrementRule, increment_rules, instrument};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
@@ -184,7 +184,7 @@ impl ContractRules {
             increment_rules: increment_rules(instrument),
             has_secondary: false,
             increment,
-            increment_digits: price_digits(instrument),
+            increment_digits: instrument.price_decimals(),
         }
     }
 }

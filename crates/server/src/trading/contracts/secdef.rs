@@ -6,7 +6,7 @@ use model::{AssetClass, Instrument, ShareKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{IncrementRule, increment_rules, parse_conid, price_digits, sec_type};
+use super::{IncrementRule, increment_rules, parse_conid, sec_type};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::QueryParams;
 use crate::state::AppState;
@@ -116,7 +116,7 @@ impl SecurityDefinition {
             display_rule: DisplayRule {
                 magnification: 0,
                 display_rule_step: vec![DisplayRuleStep {
-                    decimal_digits: price_digits(instrument),
+                    decimal_digits: instrument.price_decimals(),
                     lower_edge: model::Decimal::ZERO,
                     whole_digits: 4,
                 }],

@@ -23,6 +23,7 @@ use model::{Decimal, Instrument};
 
 use crate::market::MarketNow;
 use crate::trading::contracts::sec_type;
+use crate::trading::numbers::grouped;
 
 /// Every code LocalBroker serves.
 pub const SUPPORTED: &[&str] = &[
@@ -46,15 +47,7 @@ fn size(quantity: Decimal) -> String {
 }
 
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    grouped(Decimal::from(n), 0)
 }
 
 /// IBKR's short volume: `950`, `35.2K`, `6.08M`, `1.2B`; whole units, so a coin's `78.4` is `78`.

@@ -271,7 +271,7 @@ fn answer(
     bar_seconds: u32,
     outside_rth: bool,
 ) -> History {
-    let digits = instrument.tick_rules.iter().map(|r| r.increment.normalize().scale()).max().unwrap_or(2);
+    let digits = instrument.price_decimals();
     let factor = 10u32.pow(digits);
     let scaled = |d: Decimal| (d * Decimal::from(factor)).round().to_string();
     let start = bars.first().map(|bar| bar.start);

@@ -34,6 +34,12 @@ impl Streams {
         (!(opened_now && self.preflight)).then(|| asked.clone())
     }
 
+    /// Whether the session has a stream of `conid` open: whether it has market data for it.
+    pub fn is_open(&self, session: &SessionId, conid: Conid) -> bool {
+        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.get(session).is_some_and(|streams| streams.contains_key(&conid))
+    }
+
     /// Closes one stream; false when it was not open.
     pub fn close(&self, session: &SessionId, conid: Conid) -> bool {
         let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

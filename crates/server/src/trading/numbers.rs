@@ -1,0 +1,41 @@
+//! Numbers as IBKR writes them in text: rounded, with commas between thousands.
+
+use model::Decimal;
+
+/// `value` rounded to `decimals` places, with thousands separated by commas: `1,977.60`,
+/// `215,415,594`, `-1`.
+pub fn grouped(value: Decimal, decimals: u32) -> String {
+    let rounded = value.round_dp(decimals);
+    let text = format!("{:.*}", decimals as usize, rounded.abs());
+    let (units, fraction) = text.split_once('.').map_or((text.as_str(), None), |(u, f)| (u, Some(f)));
+    let mut out = String::with_capacity(text.len() + units.len() / 3 + 1);
+    if rounded.is_sign_negative() && !rounded.is_zero() {
+        out.push('-');
+    }
+    for (index, digit) in units.chars().enumerate() {
+        if index > 0 && (units.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated_and_signs_kept() {
+        assert_eq!(grouped(Decimal::new(215_415_594, 0), 0), "215,415,594");
+        assert_eq!(grouped(Decimal::new(-1, 0), 0), "-1");
+        assert_eq!(grouped(Decimal::new(197_760, 2), 2), "1,977.60");
+        assert_eq!(grouped(Decimal::new(12_499_500, 2), 2), "124,995.00");
+        assert_eq!(grouped(Decimal::new(100, 0), 0), "100");
+        assert_eq!(grouped(Decimal::new(-1_234_567, 3), 1), "-1,234.6");
+    }
+}

@@ -1,0 +1,47 @@
+//! Orders (IBKR's "Trading Orders" tag): placing them through IBKR's question-and-reply flow,
+//! modifying, cancelling and previewing them, and reading live orders, an order's status and
+//! trades. The rules live in the engine; here are IBKR's wire shapes and the gateway's memory
+//! of each session ([`desk`]).
+
+pub mod desk;
+pub mod entry;
+pub mod listing;
+pub mod questions;
+pub mod ticket;
+pub mod views;
+
+use model::{AccountId, OrderId, SessionId};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// IBKR's answer for an account the caller may not use, or that is not an account id.
+fn invalid_account(raw: &str) -> ApiError {
+    ApiError::bad_request(format!("Bad Request: accountId is not valid: {raw}"))
+}
+
+/// The caller's session and the account a path names, once the user may use it.
+async fn account_session(
+    app: &AppState,
+    caller: Caller,
+    raw: &str,
+) -> Result<(SessionId, AccountId), ApiError> {
+    let account: AccountId = raw.trim().parse().map_err(|_| invalid_account(raw))?;
+    let named = account.clone();
+    let (session, entitled) = caller
+        .read(app, move |state, session| (session.id.clone(), state.is_entitled(&session.user, &named)))
+        .await?;
+    if !entitled {
+        return Err(invalid_account(raw));
+    }
+    Ok((session, account))
+}
+
+/// An order id from a path.
+fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
+    raw.trim()
+        .parse()
+        .map(OrderId::new)
+        .map_err(|_| ApiError::bad_request(format!("Bad Request: invalid order id {raw:?}")))
+}

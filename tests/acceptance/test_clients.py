@@ -30,6 +30,15 @@ def test_ibind_market_data(market_server, scenario):
     run_scenario("ibind_rest.py", scenario, market_server.env())
 
 
+@pytest.mark.parametrize("scenario", ["A6", "A7", "A8", "A9", "A10", "A11", "bracket"])
+def test_ibind_orders(market_server, scenario):
+    run_scenario("ibind_rest.py", scenario, market_server.env())
+
+
+def test_easyib_orders(market_server):
+    run_scenario("easyib_rest.py", "E2", market_server.env())
+
+
 def test_easyib(http_server):
     run_scenario("easyib_rest.py", "E1", http_server.env())
 

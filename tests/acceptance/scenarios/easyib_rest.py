@@ -1,4 +1,4 @@
-"""easyib 0.2.5 (a second, independent REST client): scenario E1."""
+"""easyib 0.2.5 (a second, independent REST client): scenarios E1-E3."""
 
 import os
 
@@ -13,6 +13,25 @@ def e1_constructor_and_conid():
     check(api.get_conid("IBM") == 8314, "get_conid IBM")
 
 
+def e2_orders():
+    api = easyib.REST(url=os.environ["LOCALBROKER_URL"], ssl=False)
+    bars = api.get_bars("AAPL", period="1d", bar="1min")["data"]
+    below = round(bars[-1]["c"] * 0.99, 2)
+    order = {"conid": 265598, "orderType": "LMT", "price": below, "side": "BUY", "quantity": 7, "tif": "DAY"}
+    placed = api.submit_orders([order])
+    order_id = placed["order_id"]
+    check(placed["order_status"] == "Submitted", f"submitted {placed}")
+    check(api.get_order(order_id)["order_status"] == "Submitted", "get_order")
+    api.get_live_orders()  # IBKR's first call primes the list
+    listed = [str(o["orderId"]) for o in api.get_live_orders()["orders"]]
+    check(order_id in listed, f"live {listed}")
+    modified = api.modify_order(order_id, {**order, "quantity": 3})
+    check(modified["order_id"] == order_id, f"modified {modified}")
+    check(api.get_order(order_id)["total_size"] == "3.0", "modified size")
+    check(api.cancel_order(order_id)["msg"] == "Request was submitted", "cancel")
+    check(api.get_order(order_id)["order_status"] == "Cancelled", "cancelled")
+
+
 def e3_bars_and_session():
     api = easyib.REST(url=os.environ["LOCALBROKER_URL"], ssl=False)
     bars = api.get_bars("AAPL", period="1d", bar="1min")
@@ -22,4 +41,4 @@ def e3_bars_and_session():
 
 
 if __name__ == "__main__":
-    main({"E1": e1_constructor_and_conid, "E3": e3_bars_and_session})
+    main({"E1": e1_constructor_and_conid, "E2": e2_orders, "E3": e3_bars_and_session})

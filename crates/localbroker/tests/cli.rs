@@ -100,6 +100,60 @@ async fn a_killed_server_on_postgresql_restarts_in_the_same_state() {
 }
 
 #[cfg(unix)]
+/// Places orders from many connections at once, kills the server with SIGKILL in the middle,
+/// and restarts it: every order that got an id is there, as it was answered, and the ledger
+/// balances.
+#[tokio::test]
+async fn acknowledged_orders_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--clock", "manual", "--start", "2026-03-03T16:00:00Z"];
+    let process = spawn(dir.path(), &args);
+    let url = process.url.clone();
+    let suppress = json!({"messageIds": ["o354", "o10151", "o163"]});
+    call(&url, reqwest::Method::POST, "/v1/api/iserver/questions/suppress", Some(suppress)).await;
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut burst = tokio::task::JoinSet::new();
+    for n in 0..400u32 {
+        let (url, acknowledged) = (url.clone(), acknowledged.clone());
+        burst.spawn(async move {
+            let ticket = if n % 4 == 0 {
+                json!({"conid": 265598, "side": "BUY", "quantity": 1, "orderType": "MKT", "tif": "DAY"})
+            } else {
+                json!({"conid": 265598, "side": "BUY", "quantity": 1, "orderType": "LMT", "price": 200 + n % 50, "tif": "GTC"})
+            };
+            let request = reqwest::Client::new()
+                .post(format!("{url}/v1/api/iserver/account/DU1234567/orders"))
+                .json(&json!({"orders": [ticket]}));
+            if let Ok(response) = request.send().await
+                && let Ok(body) = response.json::<Value>().await
+                && let Some(id) = body[0]["order_id"].as_str()
+            {
+                let status = body[0]["order_status"].as_str().unwrap_or_default().to_owned();
+                acknowledged.lock().unwrap().push((id.to_owned(), status));
+            }
+        });
+    }
+    while acknowledged.lock().unwrap().len() < 60 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    process.kill();
+    burst.join_all().await;
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 60, "{} acknowledged", acknowledged.len());
+
+    let restarted = spawn(dir.path(), &args);
+    let url = restarted.url.clone();
+    for (id, status) in &acknowledged {
+        let (code, order) =
+            call(&url, reqwest::Method::GET, &format!("/v1/api/iserver/account/order/status/{id}"), None)
+                .await;
+        assert_eq!((code, order["order_status"].as_str()), (200, Some(status.as_str())), "order {id}");
+    }
+    let (_, state) = call(&url, reqwest::Method::GET, "/_localbroker/state/digest", None).await;
+    assert_eq!(state["balanced"], true);
+    restarted.kill();
+}
+
 #[tokio::test]
 async fn sigterm_stops_cleanly_with_a_final_snapshot() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,9 +26,11 @@ pub struct StateDigest {
     /// SHA-256 of the canonical state, hex-encoded. Equal digests mean equal states: compare
     /// one taken before a restart with one taken after it.
     digest: String,
+    /// Whether every account's ledger balances in every currency, as it always must.
+    balanced: bool,
 }
 
-/// A hash of the engine's whole canonical state.
+/// A hash of the engine's whole canonical state, and whether its ledger balances.
 #[utoipa::path(
     get,
     path = "/_localbroker/state/digest",
@@ -37,8 +39,11 @@ pub struct StateDigest {
     responses((status = 200, description = "The digest", body = StateDigest))
 )]
 pub async fn state_digest(State(app): State<AppState>) -> Result<Json<StateDigest>, ApiError> {
-    let digest = app.broker.read(|engine| engine.digest().to_string()).await?;
-    Ok(Json(StateDigest { digest }))
+    let (digest, balanced) = app
+        .broker
+        .read(|engine| (engine.digest().to_string(), engine.state().ledger().is_balanced()))
+        .await?;
+    Ok(Json(StateDigest { digest, balanced }))
 }
 
 /// Credentials for a scripted gateway login.

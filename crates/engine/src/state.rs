@@ -43,6 +43,12 @@ pub struct State {
     pub(crate) orders_placed: u64,
     /// Every execution, in order.
     pub(crate) executions: Vec<Execution>,
+    /// Each account's client order ids, and the orders they name.
+    pub(crate) client_ids: BTreeMap<AccountId, BTreeMap<String, OrderId>>,
+    /// Each bracket parent's exits.
+    pub(crate) children: BTreeMap<OrderId, Vec<OrderId>>,
+    /// Each one-cancels-all group's orders, by the group's first order.
+    pub(crate) oca_groups: BTreeMap<OrderId, Vec<OrderId>>,
     /// While orders work, the market instant they are up to date with.
     pub(crate) processed_until: Option<Timestamp>,
 }

@@ -1,12 +1,16 @@
 //! The index of working orders, so that as time passes only the orders something happens to
 //! are looked at: per lane (an instrument, and whether its orders work in regular hours only)
 //! by the price that sets each off, and across all instruments by the instant each wakes up or
-//! expires. It is derived from the orders, never serialised, and rebuilt when a snapshot loads.
+//! expires. It also keeps what each account's working orders commit it to, so that a risk
+//! check need not look at every order. It is derived from the orders, never serialised, and
+//! rebuilt when a snapshot loads.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
-use model::{Conid, OrderId, Side};
+use market::Catalogue;
+use model::{AccountId, AssetClass, Conid, Currency, OrderId, Side};
 use rust_decimal::Decimal;
 
 use super::{Order, Waiting};
@@ -80,13 +84,106 @@ fn take<K: Ord>(map: &mut BTreeMap<K, BTreeSet<OrderId>>, key: &K, id: OrderId) 
     }
 }
 
+/// What a working order commits its account to: its signed remaining quantity, what it may
+/// sell, and the cash it may spend. Bracket exits close what their parent opens and commit
+/// nothing of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Commitment {
+    account: AccountId,
+    conid: Conid,
+    /// Bought (positive) or sold (negative), if it all fills.
+    pub(crate) signed: Decimal,
+    /// How much it may sell.
+    pub(crate) selling: Decimal,
+    /// The cash it may spend, and its currency.
+    pub(crate) reserved: Option<(Currency, Decimal)>,
+}
+
+fn commitment(order: &Order) -> Option<Commitment> {
+    if order.status.is_final() || order.parent.is_some() {
+        return None;
+    }
+    let instrument = Catalogue::standard().get(order.ticket.conid)?;
+    let remaining = order.remaining();
+    // A trailing stop's prices move with the market: it is held to the price it was placed at.
+    let price = if order.ticket.order_type.is_trailing() {
+        order.reference
+    } else {
+        order.limit_price().or_else(|| order.stop_price()).unwrap_or(order.reference)
+    };
+    let side = order.ticket.side;
+    let reserved = match (instrument.asset_class, side) {
+        (AssetClass::Forex, Side::Sell) => instrument.symbol.parse().ok().map(|base| (base, remaining)),
+        (_, Side::Buy) => Some((instrument.currency, remaining * price)),
+        (_, Side::Sell) => None,
+    };
+    Some(Commitment {
+        account: order.account.clone(),
+        conid: order.ticket.conid,
+        signed: side.sign() * remaining,
+        selling: if side == Side::Sell { remaining } else { Decimal::ZERO },
+        reserved,
+    })
+}
+
+fn adjust<K: Ord>(map: &mut BTreeMap<K, Decimal>, key: K, change: Decimal) {
+    match map.entry(key) {
+        Entry::Occupied(mut sum) => {
+            *sum.get_mut() += change;
+            if sum.get().is_zero() {
+                sum.remove();
+            }
+        }
+        Entry::Vacant(slot) => {
+            if !change.is_zero() {
+                slot.insert(change);
+            }
+        }
+    }
+}
+
+impl Commitment {
+    /// The instrument.
+    pub(crate) fn conid(&self) -> Conid {
+        self.conid
+    }
+}
+
+/// The sums of every account's commitments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Commitments {
+    exposure: BTreeMap<(AccountId, Conid), Decimal>,
+    selling: BTreeMap<(AccountId, Conid), Decimal>,
+    reserved: BTreeMap<(AccountId, Currency), Decimal>,
+}
+
+impl Commitments {
+    fn add(&mut self, commitment: &Commitment, sign: Decimal) {
+        let key = (commitment.account.clone(), commitment.conid);
+        adjust(&mut self.exposure, key.clone(), sign * commitment.signed);
+        adjust(&mut self.selling, key, sign * commitment.selling);
+        if let Some((currency, amount)) = commitment.reserved {
+            adjust(&mut self.reserved, (commitment.account.clone(), currency), sign * amount);
+        }
+    }
+}
+
+/// Where an order is filed, and what it commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Filed {
+    lane: Lane,
+    slots: Vec<Slot>,
+    commitment: Option<Commitment>,
+}
+
 /// Every working order, filed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Book {
     lanes: BTreeMap<Lane, LaneBook>,
     wakes: BTreeMap<Timestamp, BTreeSet<OrderId>>,
     expiries: BTreeMap<Timestamp, BTreeSet<OrderId>>,
-    filed: BTreeMap<OrderId, (Lane, Vec<Slot>)>,
+    commitments: Commitments,
+    filed: BTreeMap<OrderId, Filed>,
 }
 
 /// Where `order` belongs while it works.
@@ -120,8 +217,12 @@ impl Book {
     pub(crate) fn refile(&mut self, order: &Order) {
         self.unfile(order.id);
         let slots = slots(order);
-        if slots.is_empty() {
+        let commitment = commitment(order);
+        if slots.is_empty() && commitment.is_none() {
             return;
+        }
+        if let Some(commitment) = &commitment {
+            self.commitments.add(commitment, Decimal::ONE);
         }
         let lane = order.lane();
         for &slot in &slots {
@@ -138,13 +239,16 @@ impl Book {
                 }
             }
         }
-        self.filed.insert(order.id, (lane, slots));
+        self.filed.insert(order.id, Filed { lane, slots, commitment });
     }
 
     fn unfile(&mut self, id: OrderId) {
-        let Some((lane, slots)) = self.filed.remove(&id) else {
+        let Some(Filed { lane, slots, commitment }) = self.filed.remove(&id) else {
             return;
         };
+        if let Some(commitment) = commitment {
+            self.commitments.add(&commitment, Decimal::NEGATIVE_ONE);
+        }
         for slot in slots {
             match slot {
                 Slot::Wake(at) => take(&mut self.wakes, &at, id),
@@ -181,6 +285,33 @@ impl Book {
     /// The earliest instant an order expires, and which orders do.
     pub(crate) fn next_expiry(&self) -> Option<(Timestamp, &BTreeSet<OrderId>)> {
         self.expiries.iter().next().map(|(at, ids)| (*at, ids))
+    }
+
+    /// What order `id` commits its account to.
+    pub(crate) fn commitment(&self, id: OrderId) -> Option<&Commitment> {
+        self.filed.get(&id).and_then(|filed| filed.commitment.as_ref())
+    }
+
+    /// The signed quantity the account's working orders would add to each position.
+    pub(crate) fn exposure<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> impl Iterator<Item = (Conid, Decimal)> + 'a {
+        self.commitments
+            .exposure
+            .range((account.clone(), Conid::new(0))..)
+            .take_while(move |((owner, _), _)| owner == account)
+            .map(|((_, conid), quantity)| (*conid, *quantity))
+    }
+
+    /// What the account's working orders may sell of `conid`.
+    pub(crate) fn selling(&self, account: &AccountId, conid: Conid) -> Decimal {
+        self.commitments.selling.get(&(account.clone(), conid)).copied().unwrap_or_default()
+    }
+
+    /// The cash of `currency` the account's working orders may spend.
+    pub(crate) fn reserved(&self, account: &AccountId, currency: Currency) -> Decimal {
+        self.commitments.reserved.get(&(account.clone(), currency)).copied().unwrap_or_default()
     }
 
     /// Whether no order works.
@@ -227,6 +358,8 @@ mod tests {
             filled_value: Decimal::ZERO,
             filled_value_usd: Decimal::ZERO,
             commission: Decimal::ZERO,
+            reference: Decimal::TEN,
+            last_execution_at: None,
             placed_at: Timestamp::UNIX_EPOCH,
             updated_at: Timestamp::UNIX_EPOCH,
             parent: None,

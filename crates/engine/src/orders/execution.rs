@@ -172,10 +172,12 @@ impl Engine {
     /// The bracket exits of `parent` still waiting for it.
     fn waiting_children(&self, parent: OrderId) -> Vec<OrderId> {
         self.state
-            .orders
-            .values()
-            .filter(|child| child.parent == Some(parent) && child.waiting == Some(Waiting::Parent))
-            .map(|child| child.id)
+            .children
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .filter(|child| self.state.orders.get(child).is_some_and(|c| c.waiting == Some(Waiting::Parent)))
+            .copied()
             .collect()
     }
 
@@ -246,6 +248,7 @@ impl Engine {
             order.filled_value += quantity * price;
             order.filled_value_usd += value_usd;
             order.commission += commission;
+            order.last_execution_at = Some(at);
             if order.remaining().is_zero() {
                 order.status = OrderStatus::Filled;
                 order.waiting = None;
@@ -265,10 +268,14 @@ impl Engine {
         if let Some(group) = order.oca_group {
             let siblings: Vec<OrderId> = self
                 .state
-                .orders
-                .values()
-                .filter(|other| other.oca_group == Some(group) && other.id != id && other.is_live())
-                .map(|other| other.id)
+                .oca_groups
+                .get(&group)
+                .into_iter()
+                .flatten()
+                .filter(|other| {
+                    **other != id && self.state.orders.get(other).is_some_and(super::Order::is_live)
+                })
+                .copied()
                 .collect();
             for sibling in siblings {
                 self.cancel(sibling, "another order of its one-cancels-all group filled", at, events)?;

@@ -96,6 +96,10 @@ pub struct Order {
     pub filled_value_usd: Decimal,
     /// Commissions charged so far, in US dollars.
     pub commission: Decimal,
+    /// The price its risk was judged at when placed: its limit or stop, or the touch.
+    pub reference: Decimal,
+    /// When it last executed.
+    pub last_execution_at: Option<Timestamp>,
     /// When it was placed, in market time.
     pub placed_at: Timestamp,
     /// When it last changed.

@@ -236,6 +236,8 @@ impl Engine {
                 filled_value: Decimal::ZERO,
                 filled_value_usd: Decimal::ZERO,
                 commission: Decimal::ZERO,
+                reference: order.reference,
+                last_execution_at: None,
                 placed_at: at,
                 updated_at: at,
                 parent,
@@ -245,6 +247,12 @@ impl Engine {
                 expires_at,
                 reason: None,
             };
+            if let Some(cid) = &new.ticket.client_order_id {
+                self.state.client_ids.entry(account.clone()).or_default().insert(cid.clone(), id);
+            }
+            if let Some(parent) = parent {
+                self.state.children.entry(parent).or_default().push(id);
+            }
             self.book.refile(&new);
             self.state.orders.insert(id, new);
             events.push(Event::OrderPlaced { order: id });
@@ -269,6 +277,9 @@ impl Engine {
             } else {
                 order.parent.map(|parent| *groups.entry(parent).or_insert(*id))
             };
+            if let Some(group) = group {
+                self.state.oca_groups.entry(group).or_default().push(*id);
+            }
             if let Some(order) = self.state.orders.get_mut(id) {
                 order.oca_group = group;
             }
@@ -278,11 +289,9 @@ impl Engine {
     /// Refuses a client order id the account already used, or used twice in the request.
     fn check_client_ids(&self, account: &AccountId, tickets: &[Ticket]) -> Result<(), EngineError> {
         let mut seen = std::collections::BTreeSet::new();
+        let used = self.state.client_ids.get(account);
         for cid in tickets.iter().filter_map(|ticket| ticket.client_order_id.as_deref()) {
-            let used = self.state.orders.values().any(|order| {
-                &order.account == account && order.ticket.client_order_id.as_deref() == Some(cid)
-            });
-            if used || !seen.insert(cid) {
+            if used.is_some_and(|ids| ids.contains_key(cid)) || !seen.insert(cid) {
                 return Err(reject(format!(
                     "Order couldn't be submitted: Local order ID={cid} is already registered."
                 )));

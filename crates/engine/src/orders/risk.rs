@@ -9,7 +9,7 @@ use market::Catalogue;
 use model::{AccountId, AssetClass, Conid, Currency, MarginKind, OrderId, Side};
 use rust_decimal::Decimal;
 
-use super::Order;
+use super::book::Commitment;
 use super::placement::{Checked, reject};
 use crate::ledger::Book;
 use crate::{Engine, EngineError};
@@ -87,32 +87,27 @@ impl Engine {
         // Bracket exits close what their parent opens: they add no exposure.
         let opening: Vec<&Checked<'_>> =
             orders.iter().filter(|order| order.ticket.parent_client_order_id.is_none()).collect();
-        let working: Vec<&Order> = self
-            .state
-            .orders
-            .values()
-            .filter(|order| &order.account == account_id && order.is_live() && order.parent.is_none())
-            .filter(|order| Some(order.id) != replacing)
-            .collect();
+        let replaced = replacing.and_then(|id| self.book.commitment(id)).cloned();
         let cash_only = account.margin == MarginKind::Cash;
         for order in
             opening.iter().filter(|order| cash_only || order.instrument.asset_class == AssetClass::Crypto)
         {
-            self.check_paid_in_full(account_id, order, &working, at)?;
+            self.check_paid_in_full(account_id, order, replaced.as_ref(), at)?;
         }
         if cash_only {
             return Ok(());
         }
-        self.check_margin(account_id, &opening, &working, at)
+        self.check_margin(account_id, &opening, replaced.as_ref(), at)
     }
 
     /// A purchase must be paid from cash already held, and a sale of securities must not sell
-    /// more than is held, counting the account's other working orders.
+    /// more than is held, counting the account's other working orders (not the one a
+    /// modification `replaced`).
     fn check_paid_in_full(
         &self,
         account: &AccountId,
         order: &Checked<'_>,
-        working: &[&Order],
+        replaced: Option<&Commitment>,
         at: Timestamp,
     ) -> Result<(), EngineError> {
         let ticket = order.ticket;
@@ -128,11 +123,9 @@ impl Engine {
         if let Some(conid) = sell_held {
             let held =
                 self.state.positions.get(account).and_then(|held| held.get(&conid)).map(|p| p.quantity);
-            let selling: Decimal = working
-                .iter()
-                .filter(|other| other.ticket.conid == conid && other.ticket.side == Side::Sell)
-                .map(|other| other.remaining())
-                .sum();
+            let replaced_selling =
+                replaced.filter(|c| c.conid() == conid).map_or(Decimal::ZERO, |c| c.selling);
+            let selling = self.book.selling(account, conid) - replaced_selling;
             let available = held.unwrap_or_default() - selling;
             if order.quantity > available {
                 return Err(reject(format!(
@@ -146,8 +139,11 @@ impl Engine {
         let schedule = self.plan_of(account).schedule(instrument.asset_class);
         let commission = schedule
             .order_total(order.quantity, self.usd_value(instrument, order.quantity, order.reference, at));
-        let reserved: Decimal =
-            working.iter().filter_map(|other| self.reserved_cash(other, spend_currency, at)).sum();
+        let replaced_reserve = replaced
+            .and_then(|c| c.reserved)
+            .filter(|(currency, _)| *currency == spend_currency)
+            .map_or(Decimal::ZERO, |(_, amount)| amount);
+        let reserved = self.book.reserved(account, spend_currency) - replaced_reserve;
         let cash = self.state.ledger.balance(account, Book::Cash, spend_currency);
         let needed = spend + if spend_currency == Currency::USD { commission } else { Decimal::ZERO };
         if needed > cash - reserved {
@@ -159,41 +155,26 @@ impl Engine {
         Ok(())
     }
 
-    /// The cash of `currency` a working order would spend.
-    fn reserved_cash(&self, order: &Order, currency: Currency, at: Timestamp) -> Option<Decimal> {
-        let instrument = Catalogue::standard().get(order.ticket.conid)?;
-        let price = order.limit_price().or_else(|| order.stop_price()).or_else(|| {
-            let venue = self.state.venue(order.ticket.conid)?;
-            Some(venue.activity.quote(&venue.path, at).ask)
-        })?;
-        match (instrument.asset_class, order.ticket.side) {
-            (AssetClass::Forex, Side::Sell) if instrument.symbol == currency.as_str() => {
-                Some(order.remaining())
-            }
-            (_, Side::Buy) if instrument.currency == currency => Some(order.remaining() * price),
-            _ => None,
-        }
-    }
-
     /// The account's commission plan.
     pub(super) fn plan_of(&self, account: &AccountId) -> crate::commissions::CommissionPlan {
         self.state.accounts.get(account).map(|a| a.commission_plan).unwrap_or_default()
     }
 
     /// Equity must exceed the initial margin of every position and working order, the new
-    /// ones filled.
+    /// ones filled (and the one a modification `replaced` left out).
     fn check_margin(
         &self,
         account: &AccountId,
         opening: &[&Checked<'_>],
-        working: &[&Order],
+        replaced: Option<&Commitment>,
         at: Timestamp,
     ) -> Result<(), EngineError> {
-        let working =
-            working.iter().map(|order| (order.ticket.conid, order.ticket.side.sign() * order.remaining()));
+        let working = self.book.exposure(account);
+        let unworking = replaced.map(|c| (c.conid(), -c.signed));
         let opening =
             opening.iter().map(|order| (order.ticket.conid, order.ticket.side.sign() * order.quantity));
-        let Margin { equity, initial, .. } = self.margin(account, working.chain(opening), at);
+        let Margin { equity, initial, .. } =
+            self.margin(account, working.chain(unworking).chain(opening), at);
         if initial > equity {
             return Err(reject(format!(
                 "Your order is not accepted. In order to obtain the desired position your Equity with Loan Value [{equity:.2} USD] must exceed the Initial Margin [{initial:.2} USD]"

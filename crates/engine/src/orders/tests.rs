@@ -625,6 +625,11 @@ mod properties {
             }
         }
         prop_assert!(groups.values().all(|filled| *filled <= 1), "two fills in one OCA group: {groups:?}");
+        prop_assert_eq!(
+            &broker.engine.book,
+            &crate::orders::book::Book::of(state.orders.values()),
+            "the index matches the orders"
+        );
         let ledger = state.ledger();
         prop_assert!(ledger.is_balanced());
         let cash = ledger.balance(&account, Book::Cash, Currency::USD);

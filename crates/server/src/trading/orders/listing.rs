@@ -89,7 +89,7 @@ pub async fn live_orders(
                 .filter(|order| filters.is_empty() || filters.contains(filter_word(order.status)))
                 .collect();
             orders.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
-            orders.into_iter().filter_map(|order| LiveOrder::of(state, order)).collect()
+            orders.into_iter().filter_map(LiveOrder::of).collect()
         })
         .await?;
     Ok(Json(LiveOrders { orders, snapshot: true }))

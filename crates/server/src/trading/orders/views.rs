@@ -194,21 +194,16 @@ pub struct LiveOrder {
 }
 
 /// When an order last executed, or else when it last changed.
-fn last_activity(state: &State, order: &Order) -> Timestamp {
-    state
-        .executions(&order.account)
-        .filter(|execution| execution.order == order.id)
-        .map(|execution| execution.at)
-        .last()
-        .unwrap_or(order.updated_at)
+fn last_activity(order: &Order) -> Timestamp {
+    order.last_execution_at.unwrap_or(order.updated_at)
 }
 
 impl LiveOrder {
     /// The order as live orders show it.
-    pub(super) fn of(state: &State, order: &Order) -> Option<Self> {
+    pub(super) fn of(order: &Order) -> Option<Self> {
         let instrument = Catalogue::standard().get(order.ticket.conid)?;
         let (name, code) = type_names(&order.ticket.order_type);
-        let last = last_activity(state, order);
+        let last = last_activity(order);
         let filled = order.status == OrderStatus::Filled;
         Some(Self {
             acct: order.account.to_string(),

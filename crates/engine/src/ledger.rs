@@ -212,6 +212,16 @@ impl Ledger {
         self.entries.iter().filter(move |entry| &entry.account == account)
     }
 
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Whether every book of every account sums to zero in each currency, as balanced entries
     /// guarantee.
     pub fn is_balanced(&self) -> bool {

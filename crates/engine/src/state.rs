@@ -174,6 +174,11 @@ impl State {
         self.users.get(username).is_some_and(|user| user.accounts.contains(account))
     }
 
+    /// How much there is to snapshot: orders, executions and ledger entries.
+    pub fn size(&self) -> u64 {
+        (self.orders.len() + self.executions.len() + self.ledger.len()) as u64
+    }
+
     /// The ledger of every account.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger

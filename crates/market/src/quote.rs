@@ -91,6 +91,27 @@ fn u_shape_mean(minutes: f64) -> f64 {
     0.55 + (2.0 * decay(25.0) + 1.6 * decay(20.0)) / minutes
 }
 
+/// The top of the book: best bid and ask, their sizes, and the last trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touch {
+    /// Best bid.
+    pub bid: Decimal,
+    /// Best ask.
+    pub ask: Decimal,
+    /// Size bid.
+    pub bid_size: Decimal,
+    /// Size offered.
+    pub ask_size: Decimal,
+    /// The last trade's price.
+    pub last: Decimal,
+    /// The last trade's size.
+    pub last_size: Decimal,
+    /// Whether the market is open.
+    pub open: bool,
+    /// Whether trading is halted.
+    pub halted: bool,
+}
+
 /// A price level of the book and the size shown there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Level {
@@ -162,6 +183,25 @@ impl<'a> Activity<'a> {
         self.increment * Decimal::from(steps)
     }
 
+    /// The top of the book at market instant `now`, without the day's figures a full quote
+    /// computes: what an order trades against.
+    pub fn touch(&self, path: &Path, now: Timestamp) -> Touch {
+        let timeline = path.timeline();
+        let position = timeline.position(now);
+        let mid = path.price(now);
+        let regular_now =
+            position.open && timeline.trading_day(now).is_some_and(|d| d.regular.contains(&position.minute));
+        let width = self.profile.spread * mid * if regular_now { 1.0 } else { EXTENDED_SPREAD };
+        let bid = on_grid(self.instrument, mid - width / 2.0, Grid::Floor);
+        let mut ask = on_grid(self.instrument, mid + width / 2.0, Grid::Ceil);
+        if ask <= bid {
+            ask = bid + self.instrument.tick_at(bid);
+        }
+        let last = on_grid(self.instrument, mid, Grid::Round).clamp(bid, ask);
+        let (bid_size, ask_size, last_size) = self.sizes(position.minute);
+        Touch { bid, ask, bid_size, ask_size, last, last_size, open: position.open, halted: path.halted(now) }
+    }
+
     /// A size of one quote: `most` round lots at most, or `most / 10` coins.
     fn quoted_size(&self, draw: f64, most: f64) -> Decimal {
         let lot = match self.instrument.asset_class {
@@ -176,15 +216,10 @@ impl<'a> Activity<'a> {
     /// quote's touch (the ask for a buy, the bid for a sell), then a level a tick further for
     /// each step deeper, each larger than the last on average. A marketable order fills
     /// against it level by level, so a large one pays for its size.
-    pub fn depth<'q>(
-        &'q self,
-        quote: &'q Quote,
-        minute: u32,
-        side: Side,
-    ) -> impl Iterator<Item = Level> + 'q {
+    pub fn depth<'q>(&'q self, top: &Touch, minute: u32, side: Side) -> impl Iterator<Item = Level> + 'q {
         let (touch, size) = match side {
-            Side::Buy => (quote.ask, quote.ask_size),
-            Side::Sell => (quote.bid, quote.bid_size),
+            Side::Buy => (top.ask, top.ask_size),
+            Side::Sell => (top.bid, top.bid_size),
         };
         let tick = self.instrument.tick_at(touch);
         let deeper = (1..u32::MAX).map(move |level| {
@@ -224,19 +259,8 @@ impl<'a> Activity<'a> {
 
     /// The market at market instant `now`.
     pub fn quote(&self, path: &Path, now: Timestamp) -> Quote {
-        let timeline = path.timeline();
-        let position = timeline.position(now);
-        let mid = path.price(now);
-        let day = timeline.trading_day(now);
-        let regular_now = day.as_ref().is_some_and(|d| d.regular.contains(&position.minute)) && position.open;
-        let width = self.profile.spread * mid * if regular_now { 1.0 } else { EXTENDED_SPREAD };
-        let bid = on_grid(self.instrument, mid - width / 2.0, Grid::Floor);
-        let mut ask = on_grid(self.instrument, mid + width / 2.0, Grid::Ceil);
-        if ask <= bid {
-            ask = bid + self.instrument.tick_at(bid);
-        }
-        let last = on_grid(self.instrument, mid, Grid::Round).clamp(bid, ask);
-        let (bid_size, ask_size, last_size) = self.sizes(position.minute);
+        let Touch { bid, ask, bid_size, ask_size, last, last_size, open, halted } = self.touch(path, now);
+        let day = path.timeline().trading_day(now);
         let stats = day.as_ref().map(|day| self.day_stats(path, day, now)).unwrap_or_default();
         let prior_close = day.as_ref().and_then(|day| self.prior_close(path, day));
         Quote {
@@ -246,8 +270,8 @@ impl<'a> Activity<'a> {
             ask_size,
             last,
             last_size,
-            open: position.open,
-            halted: path.halted(now),
+            open,
+            halted,
             day,
             day_open: stats.open,
             day_high: stats.high,
@@ -360,16 +384,22 @@ mod tests {
         let activity = Activity::new(42, aapl, profile);
         let quote = activity.quote(&path, at);
         let minute = path.timeline().position(at).minute;
-        let asks: Vec<Level> = activity.depth(&quote, minute, Side::Buy).take(20).collect();
+        let touch = activity.touch(&path, at);
+        assert_eq!(
+            (touch.bid, touch.ask, touch.last),
+            (quote.bid, quote.ask, quote.last),
+            "the quote's touch"
+        );
+        let asks: Vec<Level> = activity.depth(&touch, minute, Side::Buy).take(20).collect();
         assert_eq!((asks[0].price, asks[0].size), (quote.ask, quote.ask_size));
         assert!(asks.windows(2).all(|w| w[1].price - w[0].price == Decimal::new(1, 2)), "{asks:?}");
         assert!(asks.iter().all(|level| level.size > Decimal::ZERO && level.size % Decimal::ONE_HUNDRED == Decimal::ZERO));
-        let bids: Vec<Level> = activity.depth(&quote, minute, Side::Sell).take(3).collect();
+        let bids: Vec<Level> = activity.depth(&touch, minute, Side::Sell).take(3).collect();
         assert_eq!(bids[0].price, quote.bid);
         assert!(bids[2].price < bids[1].price);
         assert_eq!(
             asks,
-            activity.depth(&quote, minute, Side::Buy).take(20).collect::<Vec<_>>(),
+            activity.depth(&touch, minute, Side::Buy).take(20).collect::<Vec<_>>(),
             "the same book again"
         );
     }

@@ -47,7 +47,9 @@ pub enum BrokerError {
 /// Tuning for the broker's background work.
 #[derive(Debug, Clone, Copy)]
 pub struct BrokerOptions {
-    /// Take a snapshot after this many applied commands, bounding the replay at restart.
+    /// Take a snapshot after this many applied commands, bounding the replay at restart; a
+    /// larger state waits longer (as many commands as it holds orders, executions and ledger
+    /// entries), so that snapshots cost each command the same however large the state grows.
     pub snapshot_every: u64,
 }
 
@@ -257,7 +259,7 @@ fn run_engine(
                     let _ = reply.send(outcomes);
                     since_snapshot += count as u64;
                 }
-                if since_snapshot >= options.snapshot_every {
+                if since_snapshot >= options.snapshot_every.max(engine.state().size()) {
                     if let Some(snapshot) = snapshot_of(&engine, last_seq) {
                         let _ = snapshots.send(snapshot);
                     }

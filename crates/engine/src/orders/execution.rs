@@ -57,13 +57,13 @@ impl Engine {
                 None => self.cancel(id, "the market does not open again", at, events),
             };
         }
-        let quote = venue.activity.quote(&venue.path, at);
+        let touch = venue.activity.touch(&venue.path, at);
         let minute = timeline.position(at).minute;
         let mut remaining = self.remaining(id);
         if let OrderType::MidPrice { limit: cap } = order_type {
             let mid = market::quote::on_grid(
                 venue.instrument,
-                f64::try_from((quote.bid + quote.ask) / Decimal::TWO).unwrap_or(0.0),
+                f64::try_from((touch.bid + touch.ask) / Decimal::TWO).unwrap_or(0.0),
                 match side {
                     Side::Buy => market::quote::Grid::Floor,
                     Side::Sell => market::quote::Grid::Ceil,
@@ -75,7 +75,7 @@ impl Engine {
         } else {
             let levels: Vec<_> = venue
                 .activity
-                .depth(&quote, minute, side)
+                .depth(&touch, minute, side)
                 .take(MAX_LEVELS)
                 .take_while(|level| limit.is_none_or(|limit| within(side, level.price, limit)))
                 .collect();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use market::Catalogue;
-use market::quote::Quote;
+use market::quote::Touch;
 use model::{
     AccountId, AssetClass, Instrument, OrderId, OrderStatus, OrderType, SessionId, Side, TimeInForce, Trail,
     Username,
@@ -134,10 +134,10 @@ pub(super) struct Checked<'t> {
 }
 
 /// The price an order is expected to trade at: its limit, its stop, or the touch.
-fn reference_price(ticket: &Ticket, quote: &Quote) -> Decimal {
+fn reference_price(ticket: &Ticket, touch: &Touch) -> Decimal {
     let touch = match ticket.side {
-        Side::Buy => quote.ask,
-        Side::Sell => quote.bid,
+        Side::Buy => touch.ask,
+        Side::Sell => touch.bid,
     };
     match ticket.order_type {
         OrderType::Limit { limit }
@@ -172,8 +172,8 @@ impl Engine {
         })?;
         check_ticket(instrument, ticket)?;
         let venue = self.venue_of(ticket.conid)?;
-        let quote = venue.activity.quote(&venue.path, at);
-        let reference = reference_price(ticket, &quote);
+        let touch = venue.activity.touch(&venue.path, at);
+        let reference = reference_price(ticket, &touch);
         let quantity = match ticket.size {
             Size::Quantity(quantity) => quantity,
             Size::Cash(amount) => {
@@ -351,7 +351,7 @@ impl Engine {
             };
         }
         if order_type.is_stop() {
-            let last = venue.activity.quote(&venue.path, at).last;
+            let last = venue.activity.touch(&venue.path, at).last;
             if order_type.is_trailing() {
                 self.change(id, at, events, |order| order.trail_extreme = Some(last));
             }
@@ -369,7 +369,7 @@ impl Engine {
 
     /// The market price of `conid` at `at`, on its tick grid.
     pub(super) fn mark(&self, conid: model::Conid, at: Timestamp) -> Decimal {
-        self.state.venue(conid).map(|venue| venue.activity.quote(&venue.path, at).last).unwrap_or_default()
+        self.state.venue(conid).map(|venue| venue.activity.touch(&venue.path, at).last).unwrap_or_default()
     }
 }
 

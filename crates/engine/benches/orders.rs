@@ -1,0 +1,168 @@
+//! The engine applying order commands in-process, with 10,000 and then 1,000,000 orders
+//! resting in the book: a mix of place, modify, cancel and a one-second clock tick, each
+//! command timed on its own, against a baseline of ticks with nothing resting.
+//!
+//! `cargo bench -p engine` prints commands per second, the median and the 99th percentile of
+//! each command's latency, and the throughput as a ratio to the baseline measured in the same run.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use engine::clock::{ClockMode, ClockSpec};
+use engine::orders::{Size, Ticket};
+use engine::world::{AccountSpec, UserSpec, World};
+use engine::{Command, Engine, Event, Timestamp};
+use jiff::SignedDuration;
+use model::{
+    AccountKind, Conid, Currency, Decimal, MarginKind, OrderId, OrderType, SessionId, Side, TimeInForce,
+};
+
+const AAPL: Conid = Conid::new(265_598);
+/// Commands timed per measurement.
+const COMMANDS: usize = 20_000;
+
+struct Bench {
+    engine: Engine,
+    session: SessionId,
+    wall: Timestamp,
+}
+
+impl Bench {
+    fn new() -> Self {
+        let world = World {
+            users: vec![UserSpec {
+                username: "bench".parse().unwrap(),
+                password_hash: "$argon2id$bench".into(),
+                accounts: vec!["DU1".parse().unwrap()],
+            }],
+            accounts: vec![AccountSpec {
+                id: "DU1".parse().unwrap(),
+                title: "Bench".into(),
+                kind: AccountKind::Individual,
+                margin: MarginKind::Margin,
+                base_currency: Currency::USD,
+                cash: BTreeMap::from([(Currency::USD, Decimal::new(1_000_000_000_000, 0))]),
+            }],
+        };
+        let wall = Timestamp::from_second(1_772_000_000).unwrap();
+        let clock =
+            ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
+        let mut engine = Engine::new();
+        engine.apply(wall, &Command::CreateWorld { seed: 42, world, clock }).unwrap();
+        let events = engine.apply(wall, &Command::GatewayLogin { user: "bench".parse().unwrap() }).unwrap();
+        let session = events
+            .into_iter()
+            .find_map(|event| match event {
+                Event::SessionOpened { session, .. } => Some(session),
+                _ => None,
+            })
+            .unwrap();
+        Self { engine, session, wall }
+    }
+
+    fn apply(&mut self, command: &Command) -> Vec<Event> {
+        self.wall = self.wall.saturating_add(SignedDuration::from_micros(1)).unwrap();
+        self.engine.apply(self.wall, command).unwrap()
+    }
+
+    fn place(&self, tickets: Vec<Ticket>) -> Command {
+        Command::PlaceOrders {
+            session: self.session.clone(),
+            account: "DU1".parse().unwrap(),
+            tickets,
+            one_cancels_all: false,
+        }
+    }
+
+    /// Fills the book with `count` buy limits between 100 and 150 dollars, far below AAPL.
+    fn rest(&mut self, count: usize) {
+        for chunk in (0..count).collect::<Vec<_>>().chunks(1_000) {
+            let tickets =
+                chunk.iter().map(|n| resting(Decimal::new(10_000 + (*n % 5_000) as i64, 2))).collect();
+            let command = self.place(tickets);
+            self.apply(&command);
+        }
+    }
+}
+
+fn resting(limit: Decimal) -> Ticket {
+    Ticket {
+        conid: AAPL,
+        side: Side::Buy,
+        size: Size::Quantity(Decimal::ONE),
+        order_type: OrderType::Limit { limit },
+        tif: TimeInForce::GoodTillCancelled,
+        outside_rth: false,
+        client_order_id: None,
+        parent_client_order_id: None,
+    }
+}
+
+/// The median and 99th percentile of some latencies.
+fn percentiles(latencies: &mut [Duration]) -> (Duration, Duration) {
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
+    (at(0.5), at(0.99))
+}
+
+/// Place, modify, cancel and tick in turn, so the book keeps its size: commands per second
+/// over the whole run, and each kind's latencies.
+fn mix(bench: &mut Bench) -> (f64, [Vec<Duration>; 4]) {
+    let mut latest = OrderId::new(0);
+    let account: model::AccountId = "DU1".parse().unwrap();
+    let session = bench.session.clone();
+    let mut latencies: [Vec<Duration>; 4] = Default::default();
+    let started = Instant::now();
+    for n in 0..COMMANDS {
+        let command = match n % 4 {
+            0 => bench.place(vec![resting(Decimal::new(12_000, 2))]),
+            1 => Command::ModifyOrder {
+                session: session.clone(),
+                account: account.clone(),
+                order: latest,
+                ticket: resting(Decimal::new(12_100, 2)),
+            },
+            2 => Command::CancelOrder { session: session.clone(), account: account.clone(), order: latest },
+            _ => Command::AdvanceClock { by: SignedDuration::from_secs(1) },
+        };
+        let before = Instant::now();
+        let events = bench.apply(&command);
+        latencies[n % 4].push(before.elapsed());
+        if let Some(Event::OrderPlaced { order }) =
+            events.iter().find(|e| matches!(e, Event::OrderPlaced { .. }))
+        {
+            latest = *order;
+        }
+    }
+    (COMMANDS as f64 / started.elapsed().as_secs_f64(), latencies)
+}
+
+fn micros(duration: Duration) -> String {
+    format!("{:.1}", duration.as_secs_f64() * 1e6)
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets without `--bench`; only `cargo bench` measures.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    println!(
+        "| resting orders | commands/s | vs an empty book | place p50 / p99 µs | modify | cancel | 1 s tick |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let mut baseline = None;
+    for resting_orders in [0, 10_000, 1_000_000] {
+        let mut bench = Bench::new();
+        bench.rest(resting_orders);
+        let (per_second, mut latencies) = mix(&mut bench);
+        let base = *baseline.get_or_insert(per_second);
+        let kinds: Vec<String> = latencies
+            .iter_mut()
+            .map(|kind| {
+                let (p50, p99) = percentiles(kind);
+                format!("{} / {}", micros(p50), micros(p99))
+            })
+            .collect();
+        println!("| {resting_orders} | {per_second:.0} | {:.2} | {} |", per_second / base, kinds.join(" | "));
+    }
+}

@@ -24,6 +24,7 @@ def runnable_blocks(guide):
 GUIDES = {
     "getting-started.md": [],
     "market-data.md": ["--clock", "manual", "--start", "2026-03-03T14:30:00Z"],
+    "orders.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
 }
 
 

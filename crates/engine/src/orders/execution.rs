@@ -218,8 +218,10 @@ impl Engine {
         );
         let mut position =
             self.state.positions.get(&account).and_then(|held| held.get(&conid)).cloned().unwrap_or_default();
-        let effect =
-            (instrument.asset_class != AssetClass::Forex).then(|| position.fill(side, quantity, price));
+        // A commission in the instrument's own currency is part of the position's cost.
+        let capitalized = if instrument.currency == Currency::USD { commission } else { Decimal::ZERO };
+        let effect = (instrument.asset_class != AssetClass::Forex)
+            .then(|| position.fill(side, quantity, price, capitalized));
         let execution = ExecutionId::new(self.state.executions.len() as u64 + 1);
         let entry = Entry {
             account: account.clone(),

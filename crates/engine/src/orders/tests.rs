@@ -167,8 +167,11 @@ fn a_round_trip_realizes_the_price_difference_less_commissions() {
     let executions: Vec<_> = state.executions(&account).collect();
     let gain = Decimal::TEN * (executions[1].price - executions[0].price);
     let ledger = state.ledger();
-    assert_eq!(ledger.balance(&account, Book::RealizedPnl, Currency::USD), -gain, "a gain is credited");
-    assert_eq!(broker.cash("DU1234567"), d("1000000") + gain - Decimal::TWO, "two minimum commissions");
+    let realized = gain - Decimal::TWO;
+    assert_eq!(ledger.balance(&account, Book::RealizedPnl, Currency::USD), -realized, "a gain is credited");
+    let position = state.positions.get(&account).unwrap().get(&AAPL).unwrap();
+    assert_eq!(position.realized, realized, "the price difference less two minimum commissions");
+    assert_eq!(broker.cash("DU1234567"), d("1000000") + realized);
     assert_eq!(broker.position("DU1234567"), Decimal::ZERO);
 }
 
@@ -640,8 +643,11 @@ mod properties {
                 held.values().fold((Decimal::ZERO, Decimal::ZERO), |(c, r), p| (c + p.cost, r + p.realized))
             })
             .unwrap_or_default();
-        let commissions: Decimal = state.executions(&account).map(|e| e.commission).sum();
-        prop_assert_eq!(cash + cost, d("1000000") + realized - commissions, "cash and positions reconcile");
+        // Commissions are part of the positions' cost and come off what closing them realized.
+        prop_assert_eq!(cash + cost, d("1000000") + realized, "cash and positions reconcile");
+        let paid: Decimal = state.executions(&account).map(|e| e.commission).sum();
+        let cash_out: Decimal = state.executions(&account).map(|e| e.side.sign() * e.value()).sum();
+        prop_assert_eq!(cash, d("1000000") - cash_out - paid, "cash moved by every fill and commission");
         Ok(())
     }
 

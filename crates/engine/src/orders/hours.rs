@@ -4,11 +4,8 @@
 
 use std::ops::Range;
 
-use jiff::{Timestamp, ToSpan};
-use market::timeline::{Timeline, TradingDay};
-
-/// How far ahead to look for a session: longer than any run of days without trading.
-const DAYS_AHEAD: i64 = 14;
+use jiff::Timestamp;
+use market::timeline::{LAST_DAY, Timeline, TradingDay};
 
 /// The active minutes of `day` a lane's orders trade in.
 pub(crate) fn working_minutes(day: &TradingDay, regular_only: bool) -> Range<u32> {
@@ -24,12 +21,11 @@ pub(crate) fn is_open(timeline: &Timeline, regular_only: bool, at: Timestamp) ->
             .is_some_and(|day| working_minutes(&day, regular_only).contains(&position.minute))
 }
 
-/// The trading days from the one `at` falls in (or the last one begun) onwards.
+/// The trading days from the one `at` falls in (or the last one begun) to the end of the
+/// market's axis, lazily: callers stop as soon as they have what they look for.
 pub(crate) fn days_from(timeline: &Timeline, at: Timestamp) -> impl Iterator<Item = TradingDay> + '_ {
     let first = timeline.trading_day(at).map(|day| day.date);
-    first.into_iter().flat_map(move |date| {
-        timeline.trading_days(date, date.checked_add(DAYS_AHEAD.days()).unwrap_or(date))
-    })
+    first.into_iter().flat_map(move |date| timeline.trading_days(date, LAST_DAY))
 }
 
 /// When a day's working minutes begin and end.
@@ -95,6 +91,13 @@ mod tests {
             Some(new_york("2026-12-28T09:30")),
             "past Christmas"
         );
+    }
+
+    #[test]
+    fn the_days_ahead_reach_as_far_as_a_scan_needs() {
+        let timeline = Timeline::of(Market::UsEquity);
+        let day = days_from(timeline, new_york("2026-03-03T11:00")).nth(60).unwrap();
+        assert_eq!(day.date, jiff::civil::date(2026, 5, 28), "sixty trading days on, past any fixed window");
     }
 
     #[test]

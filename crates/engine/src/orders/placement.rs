@@ -19,6 +19,13 @@ use crate::{Engine, EngineError, Event};
 /// The first order id handed out; IBKR's order ids are large positive integers.
 const FIRST_ORDER_ID: u64 = 1_000_000_001;
 
+/// The largest size an order may have: far beyond any real order, and small enough that its
+/// value and margin never overflow.
+const MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// The largest price (and cash quantity) an order may name.
+const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
 /// The error for an order an instrument or an account cannot take.
 pub(super) fn reject(message: impl Into<String>) -> EngineError {
     EngineError::OrderRejected(message.into())
@@ -46,6 +53,16 @@ fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineEr
         Size::Cash(amount) if amount <= Decimal::ZERO => {
             return Err(reject(format!("The cash quantity must be positive, not {amount}.")));
         }
+        Size::Quantity(quantity) if quantity > MAX_QUANTITY => {
+            return Err(reject(format!(
+                "The order size {quantity} exceeds the largest size LocalBroker takes, {MAX_QUANTITY}."
+            )));
+        }
+        Size::Cash(amount) if amount > MAX_PRICE => {
+            return Err(reject(format!(
+                "The cash quantity {amount} exceeds the largest LocalBroker takes, {MAX_PRICE}."
+            )));
+        }
         Size::Cash(_) if instrument.asset_class == AssetClass::Forex => {
             return Err(reject("Cash quantity orders are not available for currency pairs."));
         }
@@ -62,6 +79,11 @@ fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineEr
         }
         OrderType::Market | OrderType::MarketOnClose => Vec::new(),
     };
+    if let Some(price) = prices.iter().find(|price| **price > MAX_PRICE) {
+        return Err(reject(format!(
+            "Invalid order price fields: {price} exceeds the largest price LocalBroker takes."
+        )));
+    }
     if let Some(price) = prices.iter().find(|price| **price <= Decimal::ZERO || !on_tick(instrument, **price))
     {
         return Err(reject(format!(
@@ -71,7 +93,9 @@ fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineEr
         )));
     }
     if let OrderType::TrailingStopLimit { offset, .. } = ticket.order_type
-        && (offset.is_sign_negative() || !(offset % instrument.tick_at(offset.max(Decimal::ONE))).is_zero())
+        && (offset.is_sign_negative()
+            || offset > MAX_PRICE
+            || !(offset % instrument.tick_at(offset.max(Decimal::ONE))).is_zero())
     {
         return Err(reject(format!(
             "Invalid order price fields: the limit offset {offset} is off the tick grid."
@@ -82,7 +106,9 @@ fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineEr
 
 fn check_trail(instrument: &Instrument, trail: Trail) -> Result<(), EngineError> {
     match trail {
-        Trail::Amount(amount) if amount <= Decimal::ZERO || !on_tick(instrument, amount) => {
+        Trail::Amount(amount)
+            if amount <= Decimal::ZERO || amount > MAX_PRICE || !on_tick(instrument, amount) =>
+        {
             Err(reject(format!(
                 "Invalid order price fields: the trailing amount {amount} is not a positive multiple of the tick."
             )))

@@ -667,3 +667,18 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn absurd_sizes_and_prices_are_refused() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let huge = ticket(Side::Buy, 1, OrderType::Limit { limit: d("0.01") });
+    let mut huge = huge;
+    huge.size = Size::Quantity(d("1000000000000000000000000000"));
+    assert!(
+        matches!(broker.place("DU1234567", vec![huge]), Err(EngineError::OrderRejected(m)) if m.contains("largest size"))
+    );
+    let dear = ticket(Side::Buy, 1, OrderType::Limit { limit: d("10000000000") });
+    assert!(
+        matches!(broker.place("DU1234567", vec![dear]), Err(EngineError::OrderRejected(m)) if m.contains("largest price"))
+    );
+}

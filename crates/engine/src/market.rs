@@ -83,6 +83,7 @@ impl Engine {
         }
         changes.iter().try_for_each(MarketChange::validate)?;
         let at = self.state.clock.market_time(wall);
+        let before = self.state.venue(conid).map(|venue| venue.path.price(at));
         let kept = self.state.overrides.entry(conid).or_default();
         kept.extend(changes.iter().map(|&change| (at, change)));
         let mut events: Vec<Event> =
@@ -91,8 +92,8 @@ impl Engine {
             self.resume_halted(conid, at, &mut events)?;
         }
         // A jump may cross working orders at once.
-        if !self.book.is_empty() {
-            self.run(at, at, &mut events)?;
+        if let Some(before) = before.filter(|_| !self.book.is_empty()) {
+            self.run_change(at, conid, before, &mut events)?;
         }
         Ok(events)
     }

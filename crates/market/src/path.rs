@@ -301,7 +301,8 @@ impl Path {
     /// (`0 ≤ from ≤ to ≤ 1`): the points `(fraction, price)` where it may turn or jump, in time
     /// order. Between two consecutive points the price moves monotonically, so a level is
     /// crossed between them exactly when it lies between their prices; an override shows as
-    /// two points at the same fraction, the price before it and after.
+    /// two points at the same fraction, the price before it and after; one made exactly at
+    /// `from` has already happened.
     pub fn course(&self, k: u32, from: f64, to: f64) -> Vec<(f64, f64)> {
         let corners = self.corners(k, self.boundary_log(k), self.boundary_log(k + 1));
         let start = f64::from(k);

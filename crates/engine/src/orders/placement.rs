@@ -512,7 +512,9 @@ impl Engine {
         for id in halted {
             self.trade_now(id, at, events)?;
         }
-        Ok(())
+        // The market reopens where the halt left it: resting limits it is beyond fill there, and
+        // stops it is beyond trigger.
+        self.reopen(conid, at, events)
     }
 
     /// Order `id` of `account`.

@@ -482,6 +482,85 @@ fn a_preview_shows_the_order_filled_and_changes_nothing() {
     assert!(matches!(short, Err(EngineError::OrderRejected(_))));
 }
 
+#[test]
+fn a_limit_resting_beyond_the_market_waits_for_the_price_to_come_back_through_it() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.change(MarketChange::Volatility(d("0.0001")));
+    broker.change(MarketChange::Price(d("100")));
+    let limit = broker.quote().ask + d("0.01");
+    let id =
+        broker.place("DU1234567", vec![ticket(Side::Buy, 5_000, OrderType::Limit { limit })]).unwrap()[0];
+    let after_book = broker.engine.state().order(id).unwrap().filled;
+    assert!(after_book > Decimal::ZERO && after_book < d("5000"), "the book gave {after_book}");
+    broker.advance(SignedDuration::from_mins(30));
+    assert_eq!(
+        broker.engine.state().order(id).unwrap().filled,
+        after_book,
+        "no more without a trade through it"
+    );
+    broker.change(MarketChange::Price(limit + d("1")));
+    broker.change(MarketChange::Price(limit - d("1")));
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!(order.status, OrderStatus::Filled, "the price came back down through it");
+}
+
+#[test]
+fn one_fill_in_an_oca_group_at_a_shared_level_cancels_the_other() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.change(MarketChange::Volatility(d("0.0001")));
+    broker.change(MarketChange::Price(d("100")));
+    broker.place("DU1234567", vec![ticket(Side::Buy, 20, OrderType::Market)]).unwrap();
+    let both = vec![
+        ticket(Side::Sell, 10, OrderType::Limit { limit: d("105") }),
+        ticket(Side::Sell, 10, OrderType::Limit { limit: d("105") }),
+    ];
+    let command = Command::PlaceOrders {
+        session: broker.session.clone(),
+        account: "DU1234567".parse().unwrap(),
+        tickets: both,
+        one_cancels_all: true,
+    };
+    let ids: Vec<OrderId> = broker
+        .apply(command)
+        .unwrap()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::OrderPlaced { order } => Some(order),
+            _ => None,
+        })
+        .collect();
+    broker.change(MarketChange::Price(d("106")));
+    let statuses: Vec<OrderStatus> = ids.iter().map(|id| broker.status(*id)).collect();
+    assert_eq!(statuses, [OrderStatus::Filled, OrderStatus::Cancelled]);
+    assert_eq!(broker.position("DU1234567"), d("10"), "sold once, not twice");
+}
+
+#[test]
+fn nothing_fills_during_a_halt_and_the_reopening_trades_through() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.change(MarketChange::Volatility(d("0.0001")));
+    broker.change(MarketChange::Price(d("100")));
+    let id = broker
+        .place("DU1234567", vec![ticket(Side::Buy, 10, OrderType::Limit { limit: d("95") })])
+        .unwrap()[0];
+    broker
+        .apply(Command::ChangeMarket {
+            conid: AAPL,
+            changes: vec![MarketChange::Halt(true), MarketChange::Price(d("90"))],
+        })
+        .unwrap();
+    assert_eq!(broker.status(id), OrderStatus::Submitted, "halted: nothing trades");
+    broker.advance(SignedDuration::from_mins(5));
+    assert_eq!(broker.status(id), OrderStatus::Submitted);
+    broker.change(MarketChange::Halt(false));
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!(
+        (order.status, order.average_price()),
+        (OrderStatus::Filled, Some(d("90"))),
+        "at the reopening price"
+    );
+}
+
 mod properties {
     use std::collections::BTreeMap;
 

@@ -4,9 +4,11 @@
 //! there, then looks again from that instant. Only the orders the book files under a crossed
 //! price are looked at; trailing stops, whose stops move, follow the price minute by minute.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use jiff::Timestamp;
 use market::quote::{Grid, on_grid};
-use model::{OrderId, OrderType, Side, Trail};
+use model::{Conid, OrderId, OrderType, Side, Trail};
 use rust_decimal::Decimal;
 
 use super::book::{Lane, LaneBook};
@@ -46,17 +48,25 @@ enum Happening {
 /// Which way a level is crossed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Direction {
-    /// Strictly above it.
+    /// Traded through upwards: from at or below it to strictly above.
     Above,
-    /// At or above it.
+    /// Reached from below: at or above it.
     AtOrAbove,
-    /// Strictly below it.
+    /// Traded through downwards: from at or above it to strictly below.
     Below,
-    /// At or below it.
+    /// Reached from above: at or below it.
     AtOrBelow,
 }
 
 impl Direction {
+    /// Whether crossing means coming from the other side: a resting limit fills only when the
+    /// market trades through it after it began to rest, so one resting where the market
+    /// already is beyond it (inside the spread, or after taking the book's depth) waits for the
+    /// price to come back through it.
+    fn through(self) -> bool {
+        matches!(self, Self::Above | Self::Below)
+    }
+
     fn beyond(self, price: f64, level: f64) -> bool {
         match self {
             Self::Above => price > level,
@@ -68,16 +78,16 @@ impl Direction {
 }
 
 /// The first point of a minute's course (fractions and prices in time order) at which the
-/// price is beyond `level`, and the price there: the exact crossing when it moves there, or the
+/// price crosses `level`, and the price there: the exact crossing when it moves there, or the
 /// price after a jump over it.
 fn first_beyond(course: &[(f64, f64)], level: f64, direction: Direction) -> Option<(f64, f64)> {
     let first = course.first()?;
-    if direction.beyond(first.1, level) {
+    if !direction.through() && direction.beyond(first.1, level) {
         return Some(*first);
     }
     course.windows(2).find_map(|pair| {
         let ((f0, p0), (f1, p1)) = (pair[0], pair[1]);
-        if !direction.beyond(p1, level) {
+        if !direction.beyond(p1, level) || (direction.through() && direction.beyond(p0, level)) {
             return None;
         }
         if f1 <= f0 || p1 == p0 {
@@ -163,16 +173,41 @@ impl Engine {
         }
     }
 
-    /// Acts, in time order, on everything that happens to working orders in `[from, to]`.
+    /// Acts, in time order, on everything that happens to working orders in `(from, to]`;
+    /// `from` itself was looked at already.
     pub(crate) fn run(
         &mut self,
         from: Timestamp,
         to: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
+        self.run_from(from, to, None, events)
+    }
+
+    /// Acts on what a change to the market of `conid` made at `at` does to working orders
+    /// there: a price that jumped over them from `before` crosses them.
+    pub(crate) fn run_change(
+        &mut self,
+        at: Timestamp,
+        conid: Conid,
+        before: f64,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        self.run_from(at, at, Some((conid, before)), events)
+    }
+
+    /// Acts, in time order, on everything that happens in `[from, to]`; with a `jump`, the
+    /// price of its instrument came to where it is at `from` from the price given.
+    fn run_from(
+        &mut self,
+        from: Timestamp,
+        to: Timestamp,
+        jump: Option<(Conid, f64)>,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
         let mut now = from;
         for _ in 0..MAX_HAPPENINGS {
-            let Some((at, happening)) = self.next_happening(now, to) else {
+            let Some((at, happening)) = self.next_happening(now, to, jump.filter(|_| now == from)) else {
                 break;
             };
             self.follow_trails(now, at);
@@ -185,11 +220,17 @@ impl Engine {
 
     /// Whether anything happens to working orders in `[from, to]`.
     pub(super) fn next_happening_in(&self, from: Timestamp, to: Timestamp) -> bool {
-        self.next_happening(from, to).is_some()
+        self.next_happening(from, to, None).is_some()
     }
 
-    /// The earliest happening in `[from, to]`: wake-ups first, then expiries, then crossings.
-    fn next_happening(&self, from: Timestamp, to: Timestamp) -> Option<(Timestamp, Happening)> {
+    /// The earliest happening in `[from, to]`: wake-ups first, then expiries, then crossings;
+    /// counting a `jump` of its instrument's price to where it is at `from`.
+    fn next_happening(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        jump: Option<(Conid, f64)>,
+    ) -> Option<(Timestamp, Happening)> {
         let mut best: Option<(Timestamp, u8, Happening)> = None;
         let consider =
             |at: Timestamp, rank: u8, happening: Happening, best: &mut Option<(Timestamp, u8, Happening)>| {
@@ -206,7 +247,8 @@ impl Engine {
         }
         for (lane, lane_book) in self.book.lanes() {
             let until = best.as_ref().map_or(to, |(at, _, _)| *at);
-            if let Some((at, happening)) = self.lane_happening(lane, lane_book, from, until) {
+            let jumped = jump.filter(|(conid, _)| *conid == lane.conid).map(|(_, before)| before);
+            if let Some((at, happening)) = self.lane_happening(lane, lane_book, (from, jumped), until) {
                 consider(at, 2, happening, &mut best);
             }
         }
@@ -272,12 +314,13 @@ impl Engine {
         None
     }
 
-    /// The first crossing in a lane in `[from, until]`.
+    /// The first crossing in a lane in `[from, until]`, counting, when the price `jumped` to
+    /// `from` from another, the jump.
     fn lane_happening(
         &self,
         lane: Lane,
         lane_book: &LaneBook,
-        from: Timestamp,
+        (from, jumped): (Timestamp, Option<f64>),
         until: Timestamp,
     ) -> Option<(Timestamp, Happening)> {
         let levels = [
@@ -297,6 +340,7 @@ impl Engine {
             return None;
         }
         let timeline = self.state.venue(lane.conid)?.path.timeline();
+        let start = timeline.position(from);
         self.scan_lane(lane, from, until, |path, minute, (f0, f1), bar| {
             let possible = levels.iter().any(|&(_, _, level, direction)| match direction {
                 Direction::Below => bar.low < level,
@@ -307,7 +351,10 @@ impl Engine {
             if !possible && trailers.is_empty() {
                 return None;
             }
-            let course = path.course(minute, f0, f1);
+            let mut course = path.course(minute, f0, f1);
+            if let Some(before) = jumped.filter(|_| minute == start.minute && f0 == start.fraction) {
+                course.insert(0, (f0, before));
+            }
             let mut found: Option<(f64, Happening)> = None;
             for &(crossing, level, float, direction) in &levels {
                 if let Some((f, price)) = first_beyond(&course, float, direction)
@@ -325,7 +372,11 @@ impl Engine {
                     found = Some((f, Happening::Trail { order: before.id, extreme }));
                 }
             }
-            found.map(|(f, happening)| (timeline.instant_at(minute, f), happening))
+            // A halted market trades nothing: what a halt's price jumped over waits for the
+            // resumption.
+            found
+                .map(|(f, happening)| (timeline.instant_at(minute, f), happening))
+                .filter(|(at, _)| !path.halted(*at))
         })
     }
 
@@ -422,7 +473,10 @@ impl Engine {
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
-        let Some(order) = self.state.orders.get(&id) else {
+        // An order its OCA group cancelled a moment ago is no longer there to fill.
+        let Some(order) =
+            self.state.orders.get(&id).filter(|order| order.is_live() && order.waiting.is_none())
+        else {
             return Ok(());
         };
         let side = order.ticket.side;
@@ -443,6 +497,49 @@ impl Engine {
         self.settle(id, remaining, fill, at, events)
     }
 
+    /// The market of `conid` reopens after a halt at `at`: the resting limits its price is
+    /// beyond fill there (at their limit or the better reopening price), and the stops it is
+    /// beyond trigger.
+    pub(crate) fn reopen(
+        &mut self,
+        conid: Conid,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let Some(price) = self.state.venue(conid).map(|venue| venue.path.price(at)) else {
+            return Ok(());
+        };
+        let mut limits = Vec::new();
+        let mut stops = Vec::new();
+        for (_, book) in self.book.lanes().filter(|(lane, _)| lane.conid == conid) {
+            let below = |level: &&Decimal| price < to_f64(**level);
+            let above = |level: &&Decimal| price > to_f64(**level);
+            let crossed = |levels: &BTreeMap<Decimal, BTreeSet<OrderId>>,
+                           beyond: &dyn Fn(&&Decimal) -> bool| {
+                levels
+                    .iter()
+                    .filter(|(level, _)| beyond(level))
+                    .flat_map(|(level, ids)| ids.iter().map(|id| (*id, *level)))
+                    .collect::<Vec<_>>()
+            };
+            limits.extend(crossed(&book.buy_limits, &below));
+            limits.extend(crossed(&book.sell_limits, &above));
+            stops.extend(
+                crossed(&book.buy_stops, &|level| price >= to_f64(**level)).into_iter().map(|(id, _)| id),
+            );
+            stops.extend(
+                crossed(&book.sell_stops, &|level| price <= to_f64(**level)).into_iter().map(|(id, _)| id),
+            );
+        }
+        for (id, level) in limits {
+            self.fill_through(id, level, price, at, events)?;
+        }
+        for id in stops {
+            self.trigger(id, None, at, events)?;
+        }
+        Ok(())
+    }
+
     /// A stop is reached: the order starts working as a market or limit order and trades.
     fn trigger(
         &mut self,
@@ -451,6 +548,14 @@ impl Engine {
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
+        if !self
+            .state
+            .orders
+            .get(&id)
+            .is_some_and(|order| order.is_live() && order.waiting == Some(Waiting::Trigger))
+        {
+            return Ok(());
+        }
         self.change(id, at, events, |order| {
             if extreme.is_some() {
                 order.trail_extreme = extreme;
@@ -499,6 +604,9 @@ mod tests {
         assert_eq!(first_beyond(&jump, 90.0, Direction::AtOrBelow), Some((0.5, 80.0)));
         assert_eq!(first_beyond(&course, 100.0, Direction::AtOrAbove), Some((0.0, 100.0)));
         assert_eq!(first_beyond(&course, 100.0, Direction::Above), None, "touching is not trading through");
+        let already = [(0.0, 90.0), (0.3, 89.0), (0.6, 96.0), (1.0, 94.0)];
+        let (f, _) = first_beyond(&already, 95.0, Direction::Below).unwrap();
+        assert!(f > 0.6, "below it from the start: it fills when the price comes back through it, {f}");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!   a command travels with it, and anything "random" (session ids) is derived from the seed.
 //!   Replaying the same journal therefore reproduces the same state, byte for byte, and
 //!   [`Engine::digest`] proves it.
-//! - A command either applies whole or is rejected with an [`EngineError`] and changes nothing.
+//! - A command either applies whole or is rejected with an [`EngineError`] and changes nothing
+//!   of its own; market time passing up to its instant acts on working orders either way.
 
 pub mod clock;
 pub mod command;

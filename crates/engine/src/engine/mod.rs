@@ -132,11 +132,14 @@ impl Engine {
         &self.state
     }
 
-    /// Applies one command admitted at `at`: either all of it, returning what changed, or none
-    /// of it.
+    /// Applies one command admitted at `at`. First the market time that passed since the last
+    /// command acts on the working orders (fills, triggers, expiries), whatever the command is;
+    /// then the command applies whole, returning everything that changed, or is refused.
     ///
     /// # Errors
-    /// The [`EngineError`] saying why the command was refused; the state is then unchanged.
+    /// The [`EngineError`] saying why the command was refused; nothing of the command itself
+    /// was applied, though what the passing time did to working orders stays done (it would
+    /// happen the same way at the next command, and a replay refuses the command again).
     pub fn apply(&mut self, at: Timestamp, command: &Command) -> Result<Vec<Event>, EngineError> {
         if self.state.created_at.is_none() && !matches!(command, Command::CreateWorld { .. }) {
             return Err(EngineError::NoWorld);

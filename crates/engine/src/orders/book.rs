@@ -85,8 +85,8 @@ fn take<K: Ord>(map: &mut BTreeMap<K, BTreeSet<OrderId>>, key: &K, id: OrderId) 
 }
 
 /// What a working order commits its account to: its signed remaining quantity, what it may
-/// sell, and the cash it may spend. Bracket exits close what their parent opens and commit
-/// nothing of their own.
+/// sell, and the cash it may spend. A bracket exit closes what its parent opened: once it
+/// works it may sell, but adds no exposure and spends nothing; before that it commits nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Commitment {
     account: AccountId,
@@ -100,8 +100,18 @@ pub(crate) struct Commitment {
 }
 
 fn commitment(order: &Order) -> Option<Commitment> {
-    if order.status.is_final() || order.parent.is_some() {
+    if order.status.is_final() || order.waiting == Some(Waiting::Parent) {
         return None;
+    }
+    if order.parent.is_some() {
+        let selling = if order.ticket.side == Side::Sell { order.remaining() } else { Decimal::ZERO };
+        return Some(Commitment {
+            account: order.account.clone(),
+            conid: order.ticket.conid,
+            signed: Decimal::ZERO,
+            selling,
+            reserved: None,
+        });
     }
     let instrument = Catalogue::standard().get(order.ticket.conid)?;
     let remaining = order.remaining();

@@ -4,18 +4,19 @@
 use jiff::Timestamp;
 use market::Catalogue;
 use model::{
-    AssetClass, Currency, ExecutionId, Instrument, OrderId, OrderStatus, OrderType, Side, TimeInForce,
+    AssetClass, Currency, ExecutionId, Instrument, MarginKind, OrderId, OrderStatus, OrderType, Side,
+    TimeInForce,
 };
 use rust_decimal::Decimal;
 
 use super::{Execution, Waiting, hours};
-use crate::ledger::{Cause, Entry};
+use crate::ledger::{Book, Cause, Entry};
 use crate::market::Venue;
 use crate::positions::fill_postings;
 use crate::{Engine, EngineError, Event};
 
 /// The most book levels one order walks: far deeper than any order reaches.
-const MAX_LEVELS: usize = 100_000;
+pub(super) const MAX_LEVELS: usize = 100_000;
 
 /// Whether `price` is at `limit` or better for a `side` order.
 fn within(side: Side, price: Decimal, limit: Decimal) -> bool {
@@ -54,7 +55,7 @@ impl Engine {
                         opens.max(at.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at));
                     self.wait(id, Waiting::Session, Some(opens), at, events)
                 }
-                None => self.cancel(id, "the market does not open again", at, events),
+                None => self.deactivate(id, "the market does not open again", at, events),
             };
         }
         let touch = venue.activity.touch(&venue.path, at);
@@ -87,9 +88,15 @@ impl Engine {
                 if remaining.is_zero() {
                     break;
                 }
-                let quantity = remaining.min(level.size);
-                self.settle(id, quantity, level.price, at, events)?;
-                remaining -= quantity;
+                let wanted = remaining.min(level.size);
+                let quantity = self.affordable(id, wanted, level.price, at);
+                if !quantity.is_zero() {
+                    self.settle(id, quantity, level.price, at, events)?;
+                    remaining -= quantity;
+                }
+                if quantity < wanted {
+                    return self.cancel(id, "the account's cash ran out", at, events);
+                }
             }
         }
         if remaining.is_zero() {
@@ -102,6 +109,37 @@ impl Engine {
             (_, Some(_)) => self.rest(id, at, events),
             (_, None) => self.cancel(id, "the book had nothing more to trade against", at, events),
         }
+    }
+
+    /// How much of `quantity` at `price` order `id` can pay for, when it must be paid in full
+    /// (a cash account's purchase, or a coin's): the cash its account holds now pays for the
+    /// fill and its commission. Anything else is paid for as it is.
+    fn affordable(&self, id: OrderId, quantity: Decimal, price: Decimal, at: Timestamp) -> Decimal {
+        let Some(order) = self.state.orders.get(&id) else {
+            return Decimal::ZERO;
+        };
+        let Some(instrument) = Catalogue::standard().get(order.ticket.conid) else {
+            return Decimal::ZERO;
+        };
+        let cash_account =
+            self.state.accounts.get(&order.account).is_some_and(|a| a.margin == MarginKind::Cash);
+        if order.ticket.side == Side::Sell || !(cash_account || instrument.asset_class == AssetClass::Crypto)
+        {
+            return quantity;
+        }
+        let schedule = self.plan_of(&order.account).schedule(instrument.asset_class);
+        let value_usd = self.usd_value(instrument, quantity, price, at);
+        let commission = schedule.execution(
+            (order.filled, order.filled_value_usd),
+            (order.filled + quantity, order.filled_value_usd + value_usd),
+        );
+        let commission = if instrument.currency == Currency::USD { commission } else { Decimal::ZERO };
+        let cash = self.state.ledger.balance(&order.account, Book::Cash, instrument.currency);
+        if cash >= quantity * price + commission {
+            return quantity;
+        }
+        let increment = instrument.size_increment();
+        (((cash - commission) / price / increment).floor() * increment).clamp(Decimal::ZERO, quantity)
     }
 
     /// What is left of order `id` to fill.
@@ -143,6 +181,19 @@ impl Engine {
             order.waiting = Some(what);
             order.wakes_at = wakes_at;
         });
+        Ok(())
+    }
+
+    /// Makes order `id` inactive for `reason`: it can never trade.
+    pub(super) fn deactivate(
+        &mut self,
+        id: OrderId,
+        reason: &str,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        self.cancel(id, reason, at, events)?;
+        self.change(id, at, events, |order| order.status = OrderStatus::Inactive);
         Ok(())
     }
 
@@ -262,7 +313,12 @@ impl Engine {
 
     /// A fill's consequences: the other orders of its OCA group are cancelled, and once the
     /// order is filled its bracket exits start working.
-    fn after_fill(&mut self, id: OrderId, at: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
+    pub(super) fn after_fill(
+        &mut self,
+        id: OrderId,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
         let Some(order) = self.state.orders.get(&id) else {
             return Ok(());
         };

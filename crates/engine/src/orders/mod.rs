@@ -137,10 +137,13 @@ impl Order {
             OrderType::TrailingStop { trail } | OrderType::TrailingStopLimit { trail, .. } => {
                 let extreme = self.trail_extreme?;
                 let distance = trail.distance_at(extreme);
-                Some(match self.ticket.side {
+                let stop = match self.ticket.side {
                     Side::Buy => extreme + distance,
                     Side::Sell => extreme - distance,
-                })
+                };
+                // On the tick grid, as any price the order shows or trades at.
+                let tick = market::Catalogue::standard().get(self.ticket.conid)?.tick_at(stop);
+                Some(if tick.is_zero() { stop } else { (stop / tick).round() * tick })
             }
             _ => None,
         }

@@ -13,6 +13,7 @@ use model::{
 };
 use rust_decimal::Decimal;
 
+use super::execution::MAX_LEVELS;
 use super::{Order, Size, Ticket, Waiting, hours};
 use crate::{Engine, EngineError, Event};
 
@@ -215,6 +216,24 @@ impl Engine {
                 quantity
             }
         };
+        // A market order pays for its size: judge it at the average price of the book it
+        // would take now.
+        let reference = if ticket.order_type == OrderType::Market {
+            let minute = venue.path.timeline().position(at).minute;
+            let mut left = quantity;
+            let mut paid = Decimal::ZERO;
+            for level in venue.activity.depth(&touch, minute, ticket.side).take(MAX_LEVELS) {
+                let take = left.min(level.size);
+                paid += take * level.price;
+                left -= take;
+                if left.is_zero() {
+                    break;
+                }
+            }
+            if left.is_zero() { (paid / quantity).round_dp(8) } else { reference }
+        } else {
+            reference
+        };
         Ok(Checked { ticket, instrument, quantity, reference })
     }
 
@@ -234,8 +253,8 @@ impl Engine {
         }
         let checked = tickets.iter().map(|ticket| self.check(ticket, at)).collect::<Result<Vec<_>, _>>()?;
         self.check_client_ids(account, tickets)?;
-        let parents = self.check_brackets(tickets)?;
-        self.check_risk(account, &checked, None, at)?;
+        let parents = self.check_brackets(&checked)?;
+        self.check_risk(account, &checked, None, false, at)?;
         let mut events = Vec::new();
         let mut ids = Vec::new();
         let mut by_client_id: BTreeMap<&str, OrderId> = BTreeMap::new();
@@ -285,10 +304,13 @@ impl Engine {
             ids.push(id);
         }
         self.group(&ids, one_cancels_all);
-        for id in ids {
-            if self.state.orders.get(&id).is_some_and(|order| order.waiting.is_none() && order.is_live()) {
-                self.begin_working(id, at, &mut events)?;
-            }
+        // Exits start when their parent fills, which may happen while the parents start here.
+        let parents: Vec<OrderId> = ids
+            .into_iter()
+            .filter(|id| self.state.orders.get(id).is_some_and(|order| order.parent.is_none()))
+            .collect();
+        for id in parents {
+            self.begin_working(id, at, &mut events)?;
         }
         Ok(events)
     }
@@ -298,10 +320,11 @@ impl Engine {
         let mut groups: BTreeMap<OrderId, OrderId> = BTreeMap::new();
         for id in ids {
             let Some(order) = self.state.orders.get(id) else { continue };
-            let group = if one_cancels_all {
-                Some(ids[0])
-            } else {
-                order.parent.map(|parent| *groups.entry(parent).or_insert(*id))
+            // A bracket's exits are a group of their own, whatever the request asks.
+            let group = match order.parent {
+                Some(parent) => Some(*groups.entry(parent).or_insert(*id)),
+                None if one_cancels_all => Some(ids[0]),
+                None => None,
             };
             if let Some(group) = group {
                 self.state.oca_groups.entry(group).or_default().push(*id);
@@ -327,23 +350,34 @@ impl Engine {
     }
 
     /// Matches each bracket exit to its parent's client id in the same request.
-    fn check_brackets<'t>(&self, tickets: &'t [Ticket]) -> Result<Vec<Option<&'t str>>, EngineError> {
-        tickets
+    /// An exit closes what its parent opens: the same contract, the other side, no more than
+    /// the parent's size.
+    fn check_brackets<'t>(&self, checked: &[Checked<'t>]) -> Result<Vec<Option<&'t str>>, EngineError> {
+        checked
             .iter()
             .enumerate()
-            .map(|(index, ticket)| {
-                let Some(parent) = ticket.parent_client_order_id.as_deref() else {
+            .map(|(index, exit)| {
+                let Some(parent) = exit.ticket.parent_client_order_id.as_deref() else {
                     return Ok(None);
                 };
-                let found = tickets[..index].iter().find(|other| {
-                    other.client_order_id.as_deref() == Some(parent) && other.parent_client_order_id.is_none()
+                let found = checked[..index].iter().find(|other| {
+                    other.ticket.client_order_id.as_deref() == Some(parent)
+                        && other.ticket.parent_client_order_id.is_none()
                 });
                 match found {
-                    Some(parent_ticket) if parent_ticket.conid == ticket.conid => Ok(Some(parent)),
-                    Some(_) => Err(reject("A bracket's orders must be for the same contract.")),
                     None => Err(reject(format!(
                         "The parent order {parent} must come before its child in the same request."
                     ))),
+                    Some(entry) if entry.ticket.conid != exit.ticket.conid => {
+                        Err(reject("A bracket's orders must be for the same contract."))
+                    }
+                    Some(entry) if entry.ticket.side == exit.ticket.side => {
+                        Err(reject("A bracket's exits must trade the other side of its parent."))
+                    }
+                    Some(entry) if exit.quantity > entry.quantity => {
+                        Err(reject("A bracket's exit cannot be larger than its parent."))
+                    }
+                    Some(_) => Ok(Some(parent)),
                 }
             })
             .collect()
@@ -367,13 +401,13 @@ impl Engine {
         if order_type.is_on_close() {
             return match hours::next_end(timeline, true, at) {
                 Some(close) => self.wait(id, Waiting::Close, Some(close), at, events),
-                None => self.cancel(id, "no closing auction is left", at, events),
+                None => self.deactivate(id, "no closing auction is left", at, events),
             };
         }
         if tif == TimeInForce::AtTheOpening {
             return match hours::next_start(timeline, true, at) {
                 Some(open) => self.wait(id, Waiting::Open, Some(open), at, events),
-                None => self.cancel(id, "no opening auction is left", at, events),
+                None => self.deactivate(id, "no opening auction is left", at, events),
             };
         }
         if order_type.is_stop() {
@@ -421,16 +455,22 @@ impl Engine {
         let mut ticket = ticket.clone();
         ticket.client_order_id.clone_from(&order.ticket.client_order_id);
         ticket.parent_client_order_id.clone_from(&order.ticket.parent_client_order_id);
-        let (filled, waiting, had_day, is_child) =
-            (order.filled, order.waiting, order.ticket.tif == TimeInForce::Day, order.parent.is_some());
+        let (filled, waiting, had_day, parent) =
+            (order.filled, order.waiting, order.ticket.tif == TimeInForce::Day, order.parent);
         let checked = self.check(&ticket, at)?;
         if checked.quantity < filled {
             return Err(reject(format!("The order size cannot go below the {filled} already filled.")));
         }
-        if !is_child {
-            self.check_risk(account, std::slice::from_ref(&checked), Some(id), at)?;
+        let parent_size =
+            parent.and_then(|parent| self.state.orders.get(&parent)).map(|parent| parent.quantity);
+        if parent_size.is_some_and(|size| checked.quantity > size) {
+            return Err(reject("A bracket's exit cannot be larger than its parent."));
         }
-        let quantity = checked.quantity;
+        // An exit waiting for its parent sells nothing yet; a working one is a sale like any.
+        if waiting != Some(Waiting::Parent) {
+            self.check_risk(account, std::slice::from_ref(&checked), Some(id), parent.is_some(), at)?;
+        }
+        let (quantity, reference) = (checked.quantity, checked.reference);
         let expires_at = match (ticket.tif == TimeInForce::Day, had_day) {
             (true, true) => self.state.orders.get(&id).and_then(|order| order.expires_at),
             (true, false) => {
@@ -440,16 +480,24 @@ impl Engine {
             (false, _) => None,
         };
         let mut events = Vec::new();
+        let mut filled_now = false;
         self.change(id, at, &mut events, |order| {
             order.ticket = ticket;
             order.quantity = quantity;
+            order.reference = reference;
             order.expires_at = expires_at;
             if order.remaining().is_zero() {
                 order.status = OrderStatus::Filled;
                 order.waiting = None;
+                order.wakes_at = None;
+                filled_now = true;
             }
         });
-        if matches!(waiting, None | Some(Waiting::Trigger)) {
+        if filled_now {
+            // Cut to what had filled: the order is done, as if its last fill completed it.
+            self.after_fill(id, at, &mut events)?;
+        } else if !matches!(waiting, Some(Waiting::Parent | Waiting::Halt)) {
+            // Its new terms decide anew what it waits for: a trigger, an auction, its session.
             self.begin_working(id, at, &mut events)?;
         }
         Ok(events)

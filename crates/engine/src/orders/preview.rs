@@ -122,7 +122,7 @@ impl Engine {
         let at = self.state.market_time(wall);
         self.trader(session, account)?;
         let checked = self.check(ticket, at)?;
-        self.check_risk(account, std::slice::from_ref(&checked), None, at)?;
+        self.check_risk(account, std::slice::from_ref(&checked), None, false, at)?;
         let value = checked.quantity * checked.reference;
         let usd = self.usd_value(checked.instrument, checked.quantity, checked.reference, at);
         let commission =

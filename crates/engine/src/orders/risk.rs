@@ -26,6 +26,13 @@ fn requirement(asset_class: AssetClass) -> (Decimal, Decimal) {
     }
 }
 
+/// What the orders of one request ahead of the one being checked would spend and sell.
+#[derive(Debug, Default)]
+struct Ahead {
+    spending: BTreeMap<Currency, Decimal>,
+    selling: BTreeMap<Conid, Decimal>,
+}
+
 /// An account's equity and margin requirements, in US dollars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Margin {
@@ -76,23 +83,27 @@ impl Engine {
     /// Refuses what the account cannot afford: a cash account may neither borrow nor sell what
     /// it does not hold; a margin account must keep its equity above Reg T initial margin
     /// with every working order filled. `replacing` is an order a modification replaces.
+    /// Bracket exits close what their parent opens and add no exposure, so they are left out,
+    /// unless `exits` asks for a working exit to be checked as the sale it is.
     pub(super) fn check_risk(
         &self,
         account_id: &AccountId,
         orders: &[Checked<'_>],
         replacing: Option<OrderId>,
+        exits: bool,
         at: Timestamp,
     ) -> Result<(), EngineError> {
         let account = self.state.accounts.get(account_id).ok_or_else(|| reject("Unknown account."))?;
-        // Bracket exits close what their parent opens: they add no exposure.
         let opening: Vec<&Checked<'_>> =
-            orders.iter().filter(|order| order.ticket.parent_client_order_id.is_none()).collect();
+            orders.iter().filter(|order| exits || order.ticket.parent_client_order_id.is_none()).collect();
         let replaced = replacing.and_then(|id| self.book.commitment(id)).cloned();
         let cash_only = account.margin == MarginKind::Cash;
+        // The request's own orders count against each other, in order.
+        let mut ahead = Ahead::default();
         for order in
             opening.iter().filter(|order| cash_only || order.instrument.asset_class == AssetClass::Crypto)
         {
-            self.check_paid_in_full(account_id, order, replaced.as_ref(), at)?;
+            self.check_paid_in_full(account_id, order, replaced.as_ref(), &mut ahead, at)?;
         }
         if cash_only {
             return Ok(());
@@ -102,12 +113,13 @@ impl Engine {
 
     /// A purchase must be paid from cash already held, and a sale of securities must not sell
     /// more than is held, counting the account's other working orders (not the one a
-    /// modification `replaced`).
+    /// modification `replaced`) and the request's orders `ahead` of this one.
     fn check_paid_in_full(
         &self,
         account: &AccountId,
         order: &Checked<'_>,
         replaced: Option<&Commitment>,
+        ahead: &mut Ahead,
         at: Timestamp,
     ) -> Result<(), EngineError> {
         let ticket = order.ticket;
@@ -125,7 +137,8 @@ impl Engine {
                 self.state.positions.get(account).and_then(|held| held.get(&conid)).map(|p| p.quantity);
             let replaced_selling =
                 replaced.filter(|c| c.conid() == conid).map_or(Decimal::ZERO, |c| c.selling);
-            let selling = self.book.selling(account, conid) - replaced_selling;
+            let selling = self.book.selling(account, conid) - replaced_selling
+                + ahead.selling.get(&conid).copied().unwrap_or_default();
             let available = held.unwrap_or_default() - selling;
             if order.quantity > available {
                 return Err(reject(format!(
@@ -134,6 +147,7 @@ impl Engine {
                     instrument.local_symbol()
                 )));
             }
+            *ahead.selling.entry(conid).or_default() += order.quantity;
             return Ok(());
         }
         let schedule = self.plan_of(account).schedule(instrument.asset_class);
@@ -143,7 +157,8 @@ impl Engine {
             .and_then(|c| c.reserved)
             .filter(|(currency, _)| *currency == spend_currency)
             .map_or(Decimal::ZERO, |(_, amount)| amount);
-        let reserved = self.book.reserved(account, spend_currency) - replaced_reserve;
+        let reserved = self.book.reserved(account, spend_currency) - replaced_reserve
+            + ahead.spending.get(&spend_currency).copied().unwrap_or_default();
         let cash = self.state.ledger.balance(account, Book::Cash, spend_currency);
         let needed = spend + if spend_currency == Currency::USD { commission } else { Decimal::ZERO };
         if needed > cash - reserved {
@@ -152,6 +167,7 @@ impl Engine {
                 (cash - reserved).max(Decimal::ZERO)
             )));
         }
+        *ahead.spending.entry(spend_currency).or_default() += needed;
         Ok(())
     }
 

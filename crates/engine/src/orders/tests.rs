@@ -561,6 +561,105 @@ fn nothing_fills_during_a_halt_and_the_reopening_trades_through() {
     );
 }
 
+#[test]
+fn the_orders_of_one_request_count_against_each_other() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let ask = broker.quote().ask;
+    let half = (d("60000") / ask).floor();
+    let each = ticket(Side::Buy, half.try_into().unwrap(), OrderType::Limit { limit: ask });
+    assert!(
+        broker.engine.preview(broker.wall, &broker.session, &"DU7654321".parse().unwrap(), &each).is_ok(),
+        "one fits"
+    );
+    let twice = broker.place("DU7654321", vec![each.clone(), each]);
+    assert!(
+        matches!(twice, Err(EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        "{twice:?}"
+    );
+}
+
+#[test]
+fn bracket_exits_close_what_their_parent_opens() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let ask = broker.quote().ask;
+    let bracket = |exit_side: Side, exit_size: i64| {
+        let mut entry = ticket(Side::Buy, 10, OrderType::Limit { limit: ask });
+        entry.client_order_id = Some(format!("entry-{exit_size}-{exit_side:?}"));
+        let mut exit = ticket(exit_side, exit_size, OrderType::Limit { limit: ask + d("5") });
+        exit.parent_client_order_id = entry.client_order_id.clone();
+        vec![entry, exit]
+    };
+    let same_side = broker.place("DU7654321", bracket(Side::Buy, 10));
+    assert!(
+        matches!(same_side, Err(EngineError::OrderRejected(ref m)) if m.contains("other side")),
+        "{same_side:?}"
+    );
+    let larger = broker.place("DU7654321", bracket(Side::Sell, 1000));
+    assert!(matches!(larger, Err(EngineError::OrderRejected(ref m)) if m.contains("larger than its parent")));
+    let ids = broker.place("DU7654321", bracket(Side::Sell, 10)).unwrap();
+    assert_eq!((broker.status(ids[0]), broker.status(ids[1])), (OrderStatus::Filled, OrderStatus::Submitted));
+    let again =
+        broker.place("DU7654321", vec![ticket(Side::Sell, 10, OrderType::Limit { limit: ask + d("9") })]);
+    assert!(
+        matches!(again, Err(EngineError::OrderRejected(ref m)) if m.contains("cannot sell short")),
+        "the exit sells them already: {again:?}"
+    );
+    let mut bigger_exit = ticket(Side::Sell, 10, OrderType::Limit { limit: ask + d("6") });
+    bigger_exit.size = Size::Quantity(d("11"));
+    let modified = broker.apply(Command::ModifyOrder {
+        session: broker.session.clone(),
+        account: "DU7654321".parse().unwrap(),
+        order: ids[1],
+        ticket: bigger_exit,
+    });
+    assert!(matches!(modified, Err(EngineError::OrderRejected(_))), "{modified:?}");
+}
+
+#[test]
+fn a_modification_decides_anew_what_the_order_waits_for() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let mut loc = ticket(Side::Buy, 10, OrderType::LimitOnClose { limit: d("1.00") });
+    loc.tif = TimeInForce::Day;
+    let id = broker.place("DU1234567", vec![loc.clone()]).unwrap()[0];
+    assert_eq!(broker.engine.state().order(id).unwrap().waiting, Some(super::Waiting::Close));
+    loc.order_type = OrderType::Limit { limit: d("1.00") };
+    broker
+        .apply(Command::ModifyOrder {
+            session: broker.session.clone(),
+            account: "DU1234567".parse().unwrap(),
+            order: id,
+            ticket: loc,
+        })
+        .unwrap();
+    let order = broker.engine.state().order(id).unwrap();
+    assert_eq!((order.status, order.waiting), (OrderStatus::Submitted, None), "a plain limit now, resting");
+}
+
+#[test]
+fn a_parent_cut_to_what_filled_is_filled_and_starts_its_exits() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.change(MarketChange::Volatility(d("0.0001")));
+    broker.change(MarketChange::Price(d("100")));
+    let limit = broker.quote().ask + d("0.01");
+    let mut entry = ticket(Side::Buy, 5_000, OrderType::Limit { limit });
+    entry.client_order_id = Some("entry".into());
+    let mut exit = ticket(Side::Sell, 5_000, OrderType::Limit { limit: d("110") });
+    exit.parent_client_order_id = Some("entry".into());
+    let ids = broker.place("DU1234567", vec![entry.clone(), exit]).unwrap();
+    let filled = broker.engine.state().order(ids[0]).unwrap().filled;
+    assert!(filled < d("5000"), "partly filled: {filled}");
+    entry.size = Size::Quantity(filled);
+    broker
+        .apply(Command::ModifyOrder {
+            session: broker.session.clone(),
+            account: "DU1234567".parse().unwrap(),
+            order: ids[0],
+            ticket: entry,
+        })
+        .unwrap();
+    assert_eq!((broker.status(ids[0]), broker.status(ids[1])), (OrderStatus::Filled, OrderStatus::Submitted));
+}
+
 mod properties {
     use std::collections::BTreeMap;
 
@@ -572,6 +671,7 @@ mod properties {
     /// One step of a random session.
     #[derive(Debug, Clone)]
     enum Step {
+        CashAccount { buy: bool, quantity: i64, market: bool, offset_cents: i64 },
         Place { buy: bool, quantity: i64, kind: u8, offset_cents: i64, day: bool },
         Bracket { quantity: i64, offset_cents: i64 },
         Cancel { pick: usize },
@@ -582,6 +682,14 @@ mod properties {
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
+            (any::<bool>(), 1i64..500, any::<bool>(), -300i64..300).prop_map(
+                |(buy, quantity, market, offset_cents)| Step::CashAccount {
+                    buy,
+                    quantity,
+                    market,
+                    offset_cents
+                }
+            ),
             (any::<bool>(), 1i64..300, 0u8..5, -400i64..400, any::<bool>()).prop_map(
                 |(buy, quantity, kind, offset_cents, day)| Step::Place {
                     buy,
@@ -611,6 +719,15 @@ mod properties {
         let account: AccountId = "DU1234567".parse().unwrap();
         let session = broker.session.clone();
         let _ = match *step {
+            Step::CashAccount { buy, quantity, market, offset_cents } => {
+                let side = if buy { Side::Buy } else { Side::Sell };
+                let order_type = if market {
+                    OrderType::Market
+                } else {
+                    OrderType::Limit { limit: priced(broker, offset_cents) }
+                };
+                broker.place("DU7654321", vec![ticket(side, quantity, order_type)]).map(|_| ())
+            }
             Step::Place { buy, quantity, kind, offset_cents, day } => {
                 let side = if buy { Side::Buy } else { Side::Sell };
                 let price = priced(broker, offset_cents);
@@ -674,7 +791,8 @@ mod properties {
         let state = broker.engine.state();
         let account: AccountId = "DU1234567".parse().unwrap();
         let mut filled: BTreeMap<OrderId, Decimal> = BTreeMap::new();
-        for execution in state.executions(&account) {
+        let cash_account: AccountId = "DU7654321".parse().unwrap();
+        for execution in state.executions(&account).chain(state.executions(&cash_account)) {
             *filled.entry(execution.order).or_default() += execution.quantity;
         }
         for order in state.orders.values() {
@@ -727,6 +845,15 @@ mod properties {
         let paid: Decimal = state.executions(&account).map(|e| e.commission).sum();
         let cash_out: Decimal = state.executions(&account).map(|e| e.side.sign() * e.value()).sum();
         prop_assert_eq!(cash, d("1000000") - cash_out - paid, "cash moved by every fill and commission");
+        let cash_account: AccountId = "DU7654321".parse().unwrap();
+        prop_assert!(
+            ledger.balance(&cash_account, Book::Cash, Currency::USD) >= Decimal::ZERO,
+            "a cash account never borrows"
+        );
+        prop_assert!(
+            state.positions(&cash_account).all(|(_, held)| !held.quantity.is_sign_negative()),
+            "nor goes short"
+        );
         Ok(())
     }
 

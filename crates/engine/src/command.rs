@@ -1,7 +1,7 @@
 //! Commands: the only way state changes. Each is journaled before it is applied.
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, Conid, OrderId, SessionId, Username};
+use model::{AccountId, Conid, Currency, Decimal, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{ClockMode, ClockSpec};
@@ -61,6 +61,10 @@ pub enum Command {
     CancelOrder { session: SessionId, account: AccountId, order: OrderId },
     /// A session cancels every working order of an account.
     CancelAllOrders { session: SessionId, account: AccountId },
+    /// Money arrives in an account from outside the broker.
+    Deposit { account: AccountId, currency: Currency, amount: Decimal },
+    /// Money leaves an account for outside the broker.
+    Withdraw { account: AccountId, currency: Currency, amount: Decimal },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

@@ -49,6 +49,9 @@ pub enum EngineError {
     /// The order is filled, cancelled or inactive.
     #[error("OrderID {order} is {status:?} and can no longer be changed")]
     FinishedOrder { order: model::OrderId, status: model::OrderStatus },
+    /// A deposit or withdrawal the account cannot make.
+    #[error("transfer refused: {0}")]
+    TransferRefused(String),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -1,7 +1,7 @@
 //! Events: what a command changed.
 
 use jiff::Timestamp;
-use model::{AccountId, Conid, ExecutionId, OrderId, OrderStatus, SessionId, Username};
+use model::{AccountId, Conid, Currency, Decimal, ExecutionId, OrderId, OrderStatus, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::ClockMode;
@@ -28,4 +28,6 @@ pub enum Event {
     OrderChanged { order: OrderId, status: OrderStatus },
     /// An order filled, in part or in full.
     Executed { execution: ExecutionId, order: OrderId },
+    /// Money was paid into (positive) or out of (negative) an account.
+    CashMoved { account: AccountId, currency: Currency, amount: Decimal },
 }

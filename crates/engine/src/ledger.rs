@@ -111,6 +111,10 @@ pub enum Cause {
     Opening,
     /// An execution and its commission.
     Execution { execution: ExecutionId },
+    /// Money paid in from outside the broker.
+    Deposit,
+    /// Money paid out of the broker.
+    Withdrawal,
 }
 
 /// A balanced set of postings to one account, at one market instant.
@@ -210,6 +214,20 @@ impl Ledger {
     /// The account's entries, oldest first.
     pub fn entries<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries.iter().filter(move |entry| &entry.account == account)
+    }
+
+    /// The account's entries made at or after `since`, newest first. Entries are made in
+    /// market-time order, so this reads only the recent end of the ledger.
+    pub fn entries_since<'a>(
+        &'a self,
+        account: &'a AccountId,
+        since: Timestamp,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries
+            .iter()
+            .rev()
+            .take_while(move |entry| entry.at >= since)
+            .filter(move |entry| &entry.account == account)
     }
 
     /// How many entries there are.

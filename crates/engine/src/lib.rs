@@ -7,6 +7,7 @@
 //! - [`command`]: every state change, as the journal records it.
 //! - [`event`]: what applying a command changed, for replies and subscribers.
 //! - [`state`]: the canonical state: users, accounts, login sessions.
+//! - [`portfolio`]: an account's cash and holdings valued at the simulated market.
 //! - [`Engine`]: applies commands to the state, one at a time, and answers reads.
 //!
 //! # Invariants
@@ -21,15 +22,19 @@ pub mod clock;
 pub mod command;
 pub mod commissions;
 pub mod event;
+mod funding;
 pub mod ledger;
 pub mod market;
 pub mod orders;
+pub mod portfolio;
 pub mod positions;
 pub mod state;
 pub mod world;
 
 mod engine;
 mod error;
+#[cfg(test)]
+mod testing;
 
 pub use command::Command;
 pub use engine::{Digest, Engine, SNAPSHOT_FORMAT, SnapshotError};

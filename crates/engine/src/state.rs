@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, AccountKind, Conid, Currency, MarginKind, OrderId, SessionId, Username};
+use model::{AccountId, AccountKind, Conid, Currency, ExecutionId, MarginKind, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
@@ -207,6 +207,12 @@ impl State {
     /// The account's executions, oldest first.
     pub fn executions<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Execution> + 'a {
         self.executions.iter().filter(move |execution| &execution.account == account)
+    }
+
+    /// An execution by id.
+    pub fn execution(&self, id: ExecutionId) -> Option<&Execution> {
+        let index = usize::try_from(id.get().checked_sub(1)?).ok()?;
+        self.executions.get(index)
     }
 
     /// An open session by id.

@@ -20,6 +20,9 @@ impl Currency {
     /// US dollar, the base currency of the demo accounts.
     pub const USD: Self = Self(*b"USD");
 
+    /// Euro.
+    pub const EUR: Self = Self(*b"EUR");
+
     /// The code as text.
     pub fn as_str(&self) -> &str {
         // The constructor admits only ASCII upper-case letters.

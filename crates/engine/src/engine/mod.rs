@@ -169,6 +169,12 @@ impl Engine {
                 self.cancel_order(now, session, account, *order)?
             }
             Command::CancelAllOrders { session, account } => self.cancel_all_orders(now, session, account)?,
+            Command::Deposit { account, currency, amount } => {
+                self.deposit(now, account, *currency, *amount)?
+            }
+            Command::Withdraw { account, currency, amount } => {
+                self.withdraw(now, account, *currency, *amount)?
+            }
             Command::Tick => Vec::new(),
         };
         events.extend(applied);

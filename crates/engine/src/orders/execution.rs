@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use super::{Execution, Waiting, hours};
 use crate::ledger::{Book, Cause, Entry};
 use crate::market::Venue;
+use crate::portfolio::Rates;
 use crate::positions::fill_postings;
 use crate::{Engine, EngineError, Event};
 
@@ -364,20 +365,6 @@ impl Engine {
 
     /// An amount of `currency` in US dollars, at the mid of its pair with the dollar.
     pub(super) fn to_usd(&self, currency: Currency, amount: Decimal, at: Timestamp) -> Decimal {
-        if currency == Currency::USD {
-            return amount;
-        }
-        let catalogue = Catalogue::standard();
-        let rate = |pair: &str| {
-            let venue = self.state.venue(catalogue.pair(pair)?.conid)?;
-            Decimal::try_from(venue.path.price(at)).ok().filter(|rate| !rate.is_zero())
-        };
-        if let Some(rate) = rate(&format!("{currency}.USD")) {
-            amount * rate
-        } else if let Some(rate) = rate(&format!("USD.{currency}")) {
-            amount / rate
-        } else {
-            amount
-        }
+        Rates::new(&self.state, Currency::USD, at).convert(currency, amount)
     }
 }

@@ -426,11 +426,6 @@ impl Engine {
         }
         self.trade_now(id, at, events)
     }
-
-    /// The market price of `conid` at `at`, on its tick grid.
-    pub(super) fn mark(&self, conid: model::Conid, at: Timestamp) -> Decimal {
-        self.state.venue(conid).map(|venue| venue.activity.touch(&venue.path, at).last).unwrap_or_default()
-    }
 }
 
 impl Engine {

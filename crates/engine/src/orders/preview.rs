@@ -71,7 +71,7 @@ impl Engine {
         let Ok(checked) = self.check(ticket, at) else {
             return Vec::new();
         };
-        let last = self.mark(ticket.conid, at);
+        let last = self.state.mark(ticket.conid, at);
         let mut found = Vec::new();
         if let Some(limit) = ticket.order_type.limit().filter(|_| !last.is_zero())
             && (limit - last).abs() * Decimal::ONE_HUNDRED > PRICE_PERCENT * last
@@ -131,7 +131,7 @@ impl Engine {
         let before = self.margin(account, std::iter::empty(), at);
         let mut after = self.margin(account, std::iter::once((ticket.conid, signed)), at);
         // The trade swaps cash for the position at its price rather than the mark, and pays.
-        let mark = self.mark(ticket.conid, at);
+        let mark = self.state.mark(ticket.conid, at);
         after.equity = before.equity
             - commission
             - self.to_usd(checked.instrument.currency, signed * (checked.reference - mark), at);

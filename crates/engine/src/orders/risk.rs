@@ -12,19 +12,8 @@ use rust_decimal::Decimal;
 use super::book::Commitment;
 use super::placement::{Checked, reject};
 use crate::ledger::Book;
+use crate::portfolio::{Rates, requirement};
 use crate::{Engine, EngineError};
-
-/// The share of a position's value an account must hold as equity: when it is opened
-/// (initial) and to keep it (maintenance). Reg T asks half a stock position's value when it is
-/// opened, long or short (a short's proceeds plus that half: "150%" as the rule is often put),
-/// and a quarter to keep it; currencies are margined lightly; coins are paid in full.
-fn requirement(asset_class: AssetClass) -> (Decimal, Decimal) {
-    match asset_class {
-        AssetClass::Stock => (Decimal::new(5, 1), Decimal::new(25, 2)),
-        AssetClass::Forex => (Decimal::new(3, 2), Decimal::new(2, 2)),
-        AssetClass::Crypto => (Decimal::ONE, Decimal::ONE),
-    }
-}
 
 /// What the orders of one request ahead of the one being checked would spend and sell.
 #[derive(Debug, Default)]
@@ -53,17 +42,19 @@ impl Engine {
         extra: impl Iterator<Item = (Conid, Decimal)>,
         at: Timestamp,
     ) -> Margin {
+        let kind = self.state.accounts.get(account).map_or(MarginKind::Margin, |a| a.margin);
         let mut exposure: BTreeMap<Conid, Decimal> = BTreeMap::new();
         for (conid, position) in self.state.positions(account) {
             *exposure.entry(conid).or_default() += position.quantity;
         }
+        let rates = Rates::new(&self.state, Currency::USD, at);
         let cash: Decimal =
-            self.state.ledger.cash(account).map(|(currency, amount)| self.to_usd(currency, amount, at)).sum();
+            self.state.ledger.cash(account).map(|(currency, amount)| rates.convert(currency, amount)).sum();
         let held: Decimal = exposure
             .iter()
             .filter_map(|(conid, quantity)| {
                 let instrument = Catalogue::standard().get(*conid)?;
-                Some(self.to_usd(instrument.currency, *quantity * self.mark(*conid, at), at))
+                Some(rates.convert(instrument.currency, *quantity * self.state.mark(*conid, at)))
             })
             .sum();
         for (conid, quantity) in extra {
@@ -72,10 +63,10 @@ impl Engine {
         let mut margin = Margin { equity: cash + held, ..Margin::default() };
         for (conid, quantity) in &exposure {
             let Some(instrument) = Catalogue::standard().get(*conid) else { continue };
-            let (initial, maintenance) = requirement(instrument.asset_class);
-            let value = self.usd_value(instrument, quantity.abs(), self.mark(*conid, at), at);
-            margin.initial += initial * value;
-            margin.maintenance += maintenance * value;
+            let share = requirement(kind, instrument.asset_class, quantity.is_sign_negative());
+            let value = self.usd_value(instrument, quantity.abs(), self.state.mark(*conid, at), at);
+            margin.initial += share.initial * value;
+            margin.maintenance += share.maintenance * value;
         }
         margin
     }

@@ -1,145 +1,15 @@
 //! Orders end to end in the engine, on a manual clock: placement, fills against the book and
 //! the path, triggers, brackets, expiry, and the ledger behind them.
 
-use std::collections::BTreeMap;
-
-use jiff::{SignedDuration, Timestamp, ZonedDateTime};
-use model::{
-    AccountId, AccountKind, Conid, Currency, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side,
-    TimeInForce, Trail,
-};
+use jiff::SignedDuration;
+use model::{AccountId, Currency, OrderId, OrderStatus, OrderType, Side, TimeInForce, Trail};
 use rust_decimal::Decimal;
 
-use super::{Size, Ticket};
-use crate::clock::{ClockMode, ClockSpec};
+use super::Size;
 use crate::ledger::Book;
 use crate::market::MarketChange;
-use crate::world::{AccountSpec, UserSpec, World};
+use crate::testing::{AAPL, Broker, d, new_york, ticket};
 use crate::{Command, Engine, EngineError, Event};
-
-const AAPL: Conid = Conid::new(265_598);
-
-fn new_york(text: &str) -> Timestamp {
-    format!("{text}[America/New_York]").parse::<ZonedDateTime>().unwrap().timestamp()
-}
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-/// A broker on a manual clock at `start`, `demo` logged in with a margin account
-/// (`DU1234567`, 1,000,000 USD) and a cash account (`DU7654321`, 100,000 USD).
-struct Broker {
-    engine: Engine,
-    session: SessionId,
-    wall: Timestamp,
-}
-
-fn account(id: &str, margin: MarginKind, cash: i64) -> AccountSpec {
-    AccountSpec {
-        id: id.parse().unwrap(),
-        title: id.into(),
-        kind: AccountKind::Individual,
-        margin,
-        base_currency: Currency::USD,
-        cash: BTreeMap::from([(Currency::USD, Decimal::new(cash, 0))]),
-    }
-}
-
-impl Broker {
-    fn at(start: &str) -> Self {
-        let world = World {
-            users: vec![UserSpec {
-                username: "demo".parse().unwrap(),
-                password_hash: "$argon2id$test".into(),
-                accounts: vec!["DU1234567".parse().unwrap(), "DU7654321".parse().unwrap()],
-            }],
-            accounts: vec![
-                account("DU1234567", MarginKind::Margin, 1_000_000),
-                account("DU7654321", MarginKind::Cash, 100_000),
-            ],
-        };
-        let wall = Timestamp::from_second(1_772_000_000).unwrap();
-        let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };
-        let mut engine = Engine::new();
-        engine.apply(wall, &Command::CreateWorld { seed: 7, world, clock }).unwrap();
-        let events = engine.apply(wall, &Command::GatewayLogin { user: "demo".parse().unwrap() }).unwrap();
-        let session = events
-            .into_iter()
-            .find_map(|event| match event {
-                Event::SessionOpened { session, .. } => Some(session),
-                _ => None,
-            })
-            .unwrap();
-        Self { engine, session, wall }
-    }
-
-    fn apply(&mut self, command: Command) -> Result<Vec<Event>, EngineError> {
-        self.wall = self.wall.saturating_add(SignedDuration::from_millis(1)).unwrap();
-        self.engine.apply(self.wall, &command)
-    }
-
-    fn place(&mut self, account: &str, tickets: Vec<Ticket>) -> Result<Vec<OrderId>, EngineError> {
-        let command = Command::PlaceOrders {
-            session: self.session.clone(),
-            account: account.parse().unwrap(),
-            tickets,
-            one_cancels_all: false,
-        };
-        let events = self.apply(command)?;
-        Ok(events
-            .into_iter()
-            .filter_map(|event| match event {
-                Event::OrderPlaced { order } => Some(order),
-                _ => None,
-            })
-            .collect())
-    }
-
-    fn advance(&mut self, by: SignedDuration) {
-        self.apply(Command::AdvanceClock { by }).unwrap();
-    }
-
-    fn change(&mut self, change: MarketChange) {
-        self.apply(Command::ChangeMarket { conid: AAPL, changes: vec![change] }).unwrap();
-    }
-
-    fn status(&self, id: OrderId) -> OrderStatus {
-        self.engine.state().order(id).unwrap().status
-    }
-
-    fn cash(&self, account: &str) -> Decimal {
-        self.engine.state().ledger().balance(&account.parse().unwrap(), Book::Cash, Currency::USD)
-    }
-
-    fn position(&self, account: &str) -> Decimal {
-        let account: AccountId = account.parse().unwrap();
-        self.engine
-            .state()
-            .positions(&account)
-            .find(|(conid, _)| *conid == AAPL)
-            .map_or(Decimal::ZERO, |(_, p)| p.quantity)
-    }
-
-    fn quote(&self) -> market::quote::Quote {
-        let state = self.engine.state();
-        let venue = state.venue(AAPL).unwrap();
-        venue.activity.quote(&venue.path, state.market_time(self.wall))
-    }
-}
-
-fn ticket(side: Side, quantity: i64, order_type: OrderType) -> Ticket {
-    Ticket {
-        conid: AAPL,
-        side,
-        size: Size::Quantity(Decimal::new(quantity, 0)),
-        order_type,
-        tif: TimeInForce::GoodTillCancelled,
-        outside_rth: false,
-        client_order_id: None,
-        parent_client_order_id: None,
-    }
-}
 
 #[test]
 fn a_marketable_buy_fills_and_pays_price_and_commission() {

@@ -1,0 +1,172 @@
+//! The portfolio in the engine: marks, P&L, settlement and the day's P&L, on a manual clock.
+
+use jiff::SignedDuration;
+use model::{AccountId, Conid, Currency, OrderType, Side};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::Command;
+use crate::market::MarketChange;
+use crate::orders::{Size, Ticket};
+use crate::testing::{AAPL, Broker, d, new_york, ticket};
+
+const MSFT: Conid = Conid::new(272_093);
+const EUR_USD: Conid = Conid::new(12_087_792);
+
+fn margin_account() -> AccountId {
+    "DU1234567".parse().unwrap()
+}
+
+fn order(conid: Conid, side: Side, quantity: i64) -> Ticket {
+    Ticket { conid, size: Size::Quantity(Decimal::new(quantity, 0)), ..ticket(side, 1, OrderType::Market) }
+}
+
+fn portfolio(broker: &Broker) -> super::Portfolio {
+    let state = broker.engine.state();
+    state.portfolio(&margin_account(), state.market_time(broker.wall)).unwrap()
+}
+
+#[test]
+fn net_liquidation_is_cash_plus_holdings_at_the_last_trade() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100), order(MSFT, Side::Sell, 20)]).unwrap();
+    broker.advance(SignedDuration::from_mins(90));
+    let portfolio = portfolio(&broker);
+    let state = broker.engine.state();
+    let at = state.market_time(broker.wall);
+    let aapl = portfolio.holding(AAPL).unwrap();
+    assert_eq!(aapl.mark, state.mark(AAPL, at), "marked at the last trade");
+    let cash = state.ledger().balance(&margin_account(), crate::ledger::Book::Cash, Currency::USD);
+    let held = aapl.market_value() + portfolio.holding(MSFT).unwrap().market_value();
+    assert_eq!(portfolio.net_liquidation(), cash + held);
+    assert!(portfolio.holding(MSFT).unwrap().quantity < Decimal::ZERO, "a short");
+    let gross = aapl.market_value().abs() + portfolio.holding(MSFT).unwrap().market_value().abs();
+    assert_eq!(portfolio.gross_position_value(), gross);
+    let maintenance =
+        d("0.25") * aapl.market_value() + d("0.30") * portfolio.holding(MSFT).unwrap().market_value().abs();
+    assert_eq!(portfolio.maintenance_margin(), maintenance, "Reg T keeps 25% of a long, 30% of a short");
+}
+
+#[test]
+fn a_purchase_settles_the_next_business_day() {
+    let mut broker = Broker::at("2026-03-06T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100)]).unwrap();
+    let usd = |broker: &Broker| portfolio(broker).currencies[&Currency::USD].clone();
+    let today = usd(&broker);
+    assert_eq!(today.settled_cash, d("1000000"), "Friday's purchase has not settled");
+    assert!(today.cash < today.settled_cash);
+    broker.apply(Command::SetClock { to: new_york("2026-03-08T12:00") }).unwrap();
+    assert_eq!(usd(&broker).settled_cash, d("1000000"), "not over the weekend");
+    broker.apply(Command::SetClock { to: new_york("2026-03-09T00:30") }).unwrap();
+    let monday = usd(&broker);
+    assert_eq!(monday.settled_cash, monday.cash, "settled on Monday");
+}
+
+#[test]
+fn the_days_pnl_counts_price_moves_and_not_deposits() {
+    let mut broker = Broker::at("2026-03-03T10:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100)]).unwrap();
+    broker.apply(Command::SetClock { to: new_york("2026-03-04T10:00") }).unwrap();
+    let start = portfolio(&broker);
+    let deposit = Command::Deposit { account: margin_account(), currency: Currency::USD, amount: d("5000") };
+    broker.apply(deposit).unwrap();
+    let mark = start.holding(AAPL).unwrap().mark;
+    broker.change(MarketChange::Price(mark + Decimal::TEN));
+    let after = portfolio(&broker);
+    let moved = Decimal::ONE_HUNDRED
+        * (after.holding(AAPL).unwrap().mark
+            - broker.engine.state().mark(AAPL, new_york("2026-03-04T00:00")));
+    assert_eq!(after.daily_pnl(), moved, "the deposit is not a gain; the price move since midnight is");
+    assert_eq!(
+        after.net_liquidation() - start.net_liquidation(),
+        d("5000") + Decimal::ONE_HUNDRED * (after.holding(AAPL).unwrap().mark - mark)
+    );
+}
+
+#[test]
+fn currency_bought_is_cash_converted_at_the_pairs_mid() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(EUR_USD, Side::Buy, 10_000)]).unwrap();
+    let portfolio = portfolio(&broker);
+    let eur = &portfolio.currencies[&Currency::EUR];
+    assert_eq!(eur.cash, d("10000"));
+    let mid =
+        Decimal::try_from(broker.engine.state().venue(EUR_USD).unwrap().path.price(portfolio.at)).unwrap();
+    assert_eq!(eur.rate, mid.round_dp(super::rates::RATE_DECIMALS));
+    assert_eq!(portfolio.total_cash(), portfolio.currencies[&Currency::USD].cash + d("10000") * eur.rate);
+    assert!(portfolio.holdings.is_empty(), "a currency is cash, not a position");
+}
+
+#[test]
+fn deposits_and_withdrawals_move_cash_through_capital() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let account = margin_account();
+    broker
+        .apply(Command::Deposit { account: account.clone(), currency: Currency::EUR, amount: d("250.50") })
+        .unwrap();
+    assert_eq!(portfolio(&broker).currencies[&Currency::EUR].cash, d("250.50"));
+    let too_much = broker.apply(Command::Withdraw {
+        account: account.clone(),
+        currency: Currency::EUR,
+        amount: d("251"),
+    });
+    assert!(matches!(too_much, Err(crate::EngineError::TransferRefused(_))), "{too_much:?}");
+    broker
+        .apply(Command::Withdraw { account: account.clone(), currency: Currency::EUR, amount: d("50.50") })
+        .unwrap();
+    assert_eq!(portfolio(&broker).currencies[&Currency::EUR].cash, d("200"));
+    assert!(broker.engine.state().ledger().is_balanced());
+    let nowhere = broker.apply(Command::Deposit {
+        account: "DU0000001".parse().unwrap(),
+        currency: Currency::USD,
+        amount: d("1"),
+    });
+    assert!(nowhere.is_err(), "an unknown account");
+}
+
+#[test]
+fn a_withdrawal_must_leave_the_initial_margin_covered() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Sell, 3000)]).unwrap();
+    broker.advance(SignedDuration::from_hours(48));
+    let available = portfolio(&broker).available_funds();
+    let settled = portfolio(&broker).currencies[&Currency::USD].settled_cash;
+    assert!(available < settled, "a short's proceeds are cash it cannot take out: {available} < {settled}");
+    let over = Command::Withdraw {
+        account: margin_account(),
+        currency: Currency::USD,
+        amount: available.round_dp(2) + Decimal::ONE,
+    };
+    assert!(broker.apply(over).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn unrealized_pnl_is_quantity_times_mark_less_average_cost(
+        trades in prop::collection::vec((any::<bool>(), 1i64..300, 0u64..180), 1..8)
+    ) {
+        let mut broker = Broker::at("2026-03-03T10:00");
+        for (buy, quantity, minutes) in trades {
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let _ = broker.place("DU1234567", vec![order(AAPL, side, quantity)]);
+            broker.advance(SignedDuration::from_mins(minutes as i64 + 1));
+        }
+        let portfolio = portfolio(&broker);
+        let expected: Decimal = portfolio
+            .holdings
+            .iter()
+            .map(|h| h.quantity * h.mark - h.cost)
+            .sum();
+        prop_assert_eq!(portfolio.unrealized(), expected);
+        for holding in &portfolio.holdings {
+            let by_average = holding.quantity * (holding.mark - holding.average_cost());
+            prop_assert!((holding.unrealized() - by_average).abs() < d("0.000001"), "{} vs {}", holding.unrealized(), by_average);
+        }
+        let cash: Decimal = portfolio.currencies.values().map(|line| line.cash * line.rate).sum();
+        prop_assert_eq!(portfolio.net_liquidation(), cash + portfolio.market_value());
+        let realized = broker.engine.state().positions.get(&margin_account()).map_or(Decimal::ZERO, |held| held.values().map(|p| p.realized).sum());
+        prop_assert_eq!(portfolio.realized(), realized);
+        prop_assert!(broker.engine.state().ledger().is_balanced());
+    }
+}

@@ -1,0 +1,141 @@
+//! A broker on a manual clock for the engine's scenario tests.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp, ZonedDateTime};
+use model::{
+    AccountId, AccountKind, Conid, Currency, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side,
+    TimeInForce,
+};
+use rust_decimal::Decimal;
+
+use crate::clock::{ClockMode, ClockSpec};
+use crate::ledger::Book;
+use crate::market::MarketChange;
+use crate::orders::{Size, Ticket};
+use crate::world::{AccountSpec, UserSpec, World};
+use crate::{Command, Engine, EngineError, Event};
+
+pub(crate) const AAPL: Conid = Conid::new(265_598);
+
+pub(crate) fn new_york(text: &str) -> Timestamp {
+    format!("{text}[America/New_York]").parse::<ZonedDateTime>().unwrap().timestamp()
+}
+
+pub(crate) fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// A broker on a manual clock at `start`, `demo` logged in with a margin account
+/// (`DU1234567`, 1,000,000 USD) and a cash account (`DU7654321`, 100,000 USD).
+pub(crate) struct Broker {
+    pub(crate) engine: Engine,
+    pub(crate) session: SessionId,
+    pub(crate) wall: Timestamp,
+}
+
+pub(crate) fn account(id: &str, margin: MarginKind, cash: i64) -> AccountSpec {
+    AccountSpec {
+        id: id.parse().unwrap(),
+        title: id.into(),
+        kind: AccountKind::Individual,
+        margin,
+        base_currency: Currency::USD,
+        cash: BTreeMap::from([(Currency::USD, Decimal::new(cash, 0))]),
+    }
+}
+
+impl Broker {
+    pub(crate) fn at(start: &str) -> Self {
+        let world = World {
+            users: vec![UserSpec {
+                username: "demo".parse().unwrap(),
+                password_hash: "$argon2id$test".into(),
+                accounts: vec!["DU1234567".parse().unwrap(), "DU7654321".parse().unwrap()],
+            }],
+            accounts: vec![
+                account("DU1234567", MarginKind::Margin, 1_000_000),
+                account("DU7654321", MarginKind::Cash, 100_000),
+            ],
+        };
+        let wall = Timestamp::from_second(1_772_000_000).unwrap();
+        let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };
+        let mut engine = Engine::new();
+        engine.apply(wall, &Command::CreateWorld { seed: 7, world, clock }).unwrap();
+        let events = engine.apply(wall, &Command::GatewayLogin { user: "demo".parse().unwrap() }).unwrap();
+        let session = events
+            .into_iter()
+            .find_map(|event| match event {
+                Event::SessionOpened { session, .. } => Some(session),
+                _ => None,
+            })
+            .unwrap();
+        Self { engine, session, wall }
+    }
+
+    pub(crate) fn apply(&mut self, command: Command) -> Result<Vec<Event>, EngineError> {
+        self.wall = self.wall.saturating_add(SignedDuration::from_millis(1)).unwrap();
+        self.engine.apply(self.wall, &command)
+    }
+
+    pub(crate) fn place(&mut self, account: &str, tickets: Vec<Ticket>) -> Result<Vec<OrderId>, EngineError> {
+        let command = Command::PlaceOrders {
+            session: self.session.clone(),
+            account: account.parse().unwrap(),
+            tickets,
+            one_cancels_all: false,
+        };
+        let events = self.apply(command)?;
+        Ok(events
+            .into_iter()
+            .filter_map(|event| match event {
+                Event::OrderPlaced { order } => Some(order),
+                _ => None,
+            })
+            .collect())
+    }
+
+    pub(crate) fn advance(&mut self, by: SignedDuration) {
+        self.apply(Command::AdvanceClock { by }).unwrap();
+    }
+
+    pub(crate) fn change(&mut self, change: MarketChange) {
+        self.apply(Command::ChangeMarket { conid: AAPL, changes: vec![change] }).unwrap();
+    }
+
+    pub(crate) fn status(&self, id: OrderId) -> OrderStatus {
+        self.engine.state().order(id).unwrap().status
+    }
+
+    pub(crate) fn cash(&self, account: &str) -> Decimal {
+        self.engine.state().ledger().balance(&account.parse().unwrap(), Book::Cash, Currency::USD)
+    }
+
+    pub(crate) fn position(&self, account: &str) -> Decimal {
+        let account: AccountId = account.parse().unwrap();
+        self.engine
+            .state()
+            .positions(&account)
+            .find(|(conid, _)| *conid == AAPL)
+            .map_or(Decimal::ZERO, |(_, p)| p.quantity)
+    }
+
+    pub(crate) fn quote(&self) -> market::quote::Quote {
+        let state = self.engine.state();
+        let venue = state.venue(AAPL).unwrap();
+        venue.activity.quote(&venue.path, state.market_time(self.wall))
+    }
+}
+
+pub(crate) fn ticket(side: Side, quantity: i64, order_type: OrderType) -> Ticket {
+    Ticket {
+        conid: AAPL,
+        side,
+        size: Size::Quantity(Decimal::new(quantity, 0)),
+        order_type,
+        tif: TimeInForce::GoodTillCancelled,
+        outside_rth: false,
+        client_order_id: None,
+        parent_client_order_id: None,
+    }
+}

@@ -1,5 +1,6 @@
 //! The control plane, `/_localbroker/*`: what a test harness needs that IBKR's API has no
-//! words for: the state digest, scripted logins, the simulated clock and market overrides.
+//! words for: the state digest, scripted logins, the simulated clock, market overrides and
+//! money paid into or out of accounts.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use engine::clock::ClockModeError;
 use engine::market::MarketChange;
 use engine::{Command, Event};
 use jiff::{SignedDuration, Timestamp};
-use model::{Conid, Decimal};
+use model::{AccountId, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -267,6 +268,91 @@ pub async fn change_market(
     }))
 }
 
+/// Money paid into or out of an account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CashTransfer {
+    /// ISO currency code, such as `USD`.
+    #[schema(value_type = String, example = "USD")]
+    currency: Currency,
+    /// A positive amount.
+    #[schema(value_type = f64, example = 10000)]
+    amount: Decimal,
+}
+
+/// An account's cash in one currency after a transfer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CashBalance {
+    account_id: String,
+    currency: String,
+    #[schema(value_type = String)]
+    cash: Decimal,
+}
+
+async fn transfer(
+    app: &AppState,
+    raw: &str,
+    request: CashTransfer,
+    command: impl FnOnce(AccountId, Currency, Decimal) -> Command,
+) -> Result<Json<CashBalance>, ApiError> {
+    let account: AccountId =
+        raw.parse().map_err(|_| ApiError::bad_request(format!("invalid account id {raw:?}")))?;
+    let CashTransfer { currency, amount } = request;
+    app.broker.execute(command(account.clone(), currency, amount)).await?;
+    let held = account.clone();
+    let cash = app
+        .broker
+        .read(move |engine| engine.state().ledger().balance(&held, engine::ledger::Book::Cash, currency))
+        .await?;
+    Ok(Json(CashBalance { account_id: account.to_string(), currency: currency.to_string(), cash }))
+}
+
+/// Pays money into an account, as a wire from the owner's bank would. It counts as capital
+/// paid in, not as profit.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/accounts/{accountId}/deposits",
+    operation_id = "deposit",
+    tag = "Control plane",
+    params(("accountId" = String, Path, description = "The account")),
+    request_body = CashTransfer,
+    responses(
+        (status = 200, description = "The account's cash in that currency afterwards", body = CashBalance),
+        (status = 400, description = "An unknown account or currency, or an amount that is not positive", body = ErrorBody),
+    )
+)]
+pub async fn deposit(
+    State(app): State<AppState>,
+    PathParams(raw): PathParams<String>,
+    JsonBody(request): JsonBody<CashTransfer>,
+) -> Result<Json<CashBalance>, ApiError> {
+    transfer(&app, &raw, request, |account, currency, amount| Command::Deposit { account, currency, amount })
+        .await
+}
+
+/// Pays money out of an account's settled cash, if the rest still covers its initial margin.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/accounts/{accountId}/withdrawals",
+    operation_id = "withdraw",
+    tag = "Control plane",
+    params(("accountId" = String, Path, description = "The account")),
+    request_body = CashTransfer,
+    responses(
+        (status = 200, description = "The account's cash in that currency afterwards", body = CashBalance),
+        (status = 400, description = "An unknown account, more than is withdrawable, or an amount that is not positive", body = ErrorBody),
+    )
+)]
+pub async fn withdraw(
+    State(app): State<AppState>,
+    PathParams(raw): PathParams<String>,
+    JsonBody(request): JsonBody<CashTransfer>,
+) -> Result<Json<CashBalance>, ApiError> {
+    transfer(&app, &raw, request, |account, currency, amount| Command::Withdraw { account, currency, amount })
+        .await
+}
+
 /// The control plane's routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -274,6 +360,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(clock, change_clock))
         .routes(routes!(change_market))
+        .routes(routes!(deposit))
+        .routes(routes!(withdraw))
 }
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ impl From<BrokerError> for ApiError {
                 | EngineError::NonPositiveAdvance(_)
                 | EngineError::UnknownInstrument(_)
                 | EngineError::InvalidMarketChange(_)
+                | EngineError::TransferRefused(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)
                 | EngineError::FinishedOrder { .. } => Self::bad_request(refusal.to_string()),

@@ -25,6 +25,11 @@ pub fn grouped(value: Decimal, decimals: u32) -> String {
     out
 }
 
+/// A decimal as a JSON number: IBKR's amounts are doubles on the wire.
+pub fn float(value: Decimal) -> f64 {
+    f64::try_from(value).unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ mod clock;
 mod contracts;
 mod marketdata;
 mod orders;
+mod portfolio;
 mod recovery;
 mod routing;
 mod session;

@@ -53,7 +53,7 @@ pub struct IncrementRule {
     increment: model::Decimal,
 }
 
-fn increment_rules(instrument: &Instrument) -> Vec<IncrementRule> {
+pub(crate) fn increment_rules(instrument: &Instrument) -> Vec<IncrementRule> {
     instrument
         .tick_rules
         .iter()

@@ -1,10 +1,18 @@
-//! Portfolio accounts: `portfolio/accounts`, `portfolio/subaccounts`, `portfolio/{accountId}/meta`
-//! (IBKR's "Trading Portfolio" tag).
+//! IBKR's "Trading Portfolio" tag: the accounts (`portfolio/accounts`, `portfolio/subaccounts`,
+//! `portfolio/{accountId}/meta`, here), their [`positions`], [`summary`], [`ledger`] and
+//! [`allocation`].
+
+pub mod allocation;
+pub mod ledger;
+pub mod positions;
+pub mod summary;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use engine::state::Account;
+use engine::portfolio::Portfolio;
+use engine::state::{Account, State as EngineState};
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use model::{AccountId, AccountKind};
 use serde::Serialize;
@@ -72,11 +80,7 @@ pub struct AccountParent {
 impl AccountAttributes {
     fn of(account: &Account) -> Self {
         let id = account.id.to_string();
-        let customer_type = match account.kind {
-            AccountKind::Individual => "INDIVIDUAL",
-            AccountKind::Joint => "JOINT",
-            AccountKind::Organization => "ORG",
-        };
+        let customer_type = customer_type(account.kind);
         // IBKR reports paper accounts as type DEMO whatever their ownership.
         let kind = if is_paper(&account.id) { "DEMO" } else { customer_type };
         let new_york = TimeZone::get("America/New_York").unwrap_or(TimeZone::UTC);
@@ -114,6 +118,15 @@ impl AccountAttributes {
             },
             desc: id,
         }
+    }
+}
+
+/// How IBKR names an account's ownership.
+fn customer_type(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Individual => "INDIVIDUAL",
+        AccountKind::Joint => "JOINT",
+        AccountKind::Organization => "ORG",
     }
 }
 
@@ -160,6 +173,81 @@ pub async fn portfolio_subaccounts(
     Ok(Json(entitled_accounts(&app, caller).await?))
 }
 
+/// The error for an account the caller may not view: 401, as IBKR answers it.
+fn not_viewable(raw: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, format!("account {raw} is not available to this session"))
+}
+
+/// The account's portfolio at the current market instant, if the caller may view it.
+///
+/// # Errors
+/// 401 for an account that is not the caller's (or not an account id) and when nobody is
+/// logged in; 503 when the broker is stopping.
+pub(crate) async fn valued(app: &AppState, caller: Caller, raw: &str) -> Result<Portfolio, ApiError> {
+    valued_with(app, caller, raw, |_, portfolio| portfolio).await
+}
+
+/// What `query` makes of the account's portfolio at the current market instant and of the
+/// state it was valued in, if the caller may view the account.
+///
+/// # Errors
+/// As [`valued`].
+pub(crate) async fn valued_with<R, F>(
+    app: &AppState,
+    caller: Caller,
+    raw: &str,
+    query: F,
+) -> Result<R, ApiError>
+where
+    R: Send + 'static,
+    F: FnOnce(&EngineState, Portfolio) -> R + Send + 'static,
+{
+    valued_or(app, caller, raw, not_viewable, query).await
+}
+
+/// As [`valued_with`], answering `refusal` for an account the caller may not view.
+///
+/// # Errors
+/// `refusal` for an account that is not the caller's (or not an account id); 401 when nobody
+/// is logged in; 503 when the broker is stopping.
+pub(crate) async fn valued_or<R, F>(
+    app: &AppState,
+    caller: Caller,
+    raw: &str,
+    refusal: fn(&str) -> ApiError,
+    query: F,
+) -> Result<R, ApiError>
+where
+    R: Send + 'static,
+    F: FnOnce(&EngineState, Portfolio) -> R + Send + 'static,
+{
+    let id: AccountId = raw.trim().parse().map_err(|_| refusal(raw))?;
+    let wall = Timestamp::now();
+    caller
+        .read(app, move |state, session| {
+            let at = state.market_time(wall);
+            let portfolio =
+                state.is_entitled(&session.user, &id).then(|| state.portfolio(&id, at)).flatten()?;
+            Some(query(state, portfolio))
+        })
+        .await?
+        .ok_or_else(|| refusal(raw))
+}
+
+/// The portfolios of every account the caller may view, at one market instant.
+///
+/// # Errors
+/// 401 when nobody is logged in; 503 when the broker is stopping.
+pub(crate) async fn valued_all(app: &AppState, caller: Caller) -> Result<Vec<Portfolio>, ApiError> {
+    let wall = Timestamp::now();
+    caller
+        .read(app, move |state, session| {
+            let at = state.market_time(wall);
+            state.entitled_accounts(session).filter_map(|account| state.portfolio(&account.id, at)).collect()
+        })
+        .await
+}
+
 /// One account's attributes. An account the caller may not view answers 401, as IBKR's does.
 #[utoipa::path(
     get,
@@ -177,10 +265,8 @@ pub async fn account_meta(
     caller: Caller,
     PathParams(raw): PathParams<String>,
 ) -> Result<Json<AccountAttributes>, ApiError> {
-    let not_viewable =
-        ApiError::new(StatusCode::UNAUTHORIZED, format!("account {raw} is not available to this session"));
     let Ok(id) = raw.parse::<AccountId>() else {
-        return Err(not_viewable);
+        return Err(not_viewable(&raw));
     };
     caller
         .read(&app, move |state, session| {
@@ -189,5 +275,5 @@ pub async fn account_meta(
         })
         .await?
         .map(Json)
-        .ok_or(not_viewable)
+        .ok_or_else(|| not_viewable(&raw))
 }

@@ -1,5 +1,9 @@
 //! Brokerage accounts: `iserver/accounts`, `iserver/account` (switch) and
-//! `iserver/account/search/{searchPattern}` (IBKR's "Trading Accounts" tag).
+//! `iserver/account/search/{searchPattern}` (IBKR's "Trading Accounts" tag), with each
+//! account's [`summary`] and [`pnl`].
+
+pub mod pnl;
+pub mod summary;
 
 use std::collections::BTreeMap;
 

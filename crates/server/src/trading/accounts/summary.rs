@@ -1,0 +1,390 @@
+//! `iserver/account/{accountId}/summary` and its views by segment (`available_funds`,
+//! `balances`, `margins`, `market_value`): the brokerage session's account summary, from the
+//! same valuation as the portfolio endpoints.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use engine::portfolio::{Portfolio, Segment};
+use model::{AssetClass, Decimal};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::PathParams;
+use crate::state::AppState;
+use crate::trading::numbers::grouped;
+use crate::trading::portfolio::valued_or;
+
+/// IBKR's answer for an account the caller may not use, or that is not an account id.
+fn invalid_account(raw: &str) -> ApiError {
+    ApiError::bad_request(format!("Bad Request: accountId is not valid: {raw}"))
+}
+
+/// A whole number of the base currency, as this summary rounds its amounts.
+fn whole(value: Decimal) -> f64 {
+    f64::try_from(value.round()).unwrap_or(0.0)
+}
+
+/// One currency's cash in the summary; the last row is the total in the base currency.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CashBalance {
+    currency: String,
+    balance: f64,
+    settled_cash: f64,
+}
+
+/// The account summary, amounts rounded to whole units of the base currency as IBKR rounds
+/// them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSummary {
+    /// Empty for an individual account (recorded responses).
+    account_type: String,
+    status: String,
+    /// Cash in every currency, in the base currency.
+    balance: f64,
+    #[serde(rename = "SMA")]
+    sma: f64,
+    buying_power: f64,
+    available_funds: f64,
+    excess_liquidity: f64,
+    net_liquidation_value: f64,
+    equity_with_loan_value: f64,
+    /// What the account borrows: cash below zero.
+    #[serde(rename = "regTLoan")]
+    reg_t_loan: f64,
+    #[serde(rename = "securitiesGVP")]
+    securities_gvp: f64,
+    total_cash_value: f64,
+    accrued_interest: f64,
+    #[serde(rename = "regTMargin")]
+    reg_t_margin: f64,
+    initial_margin: f64,
+    maintenance_margin: f64,
+    cash_balances: Vec<CashBalance>,
+}
+
+impl AccountSummary {
+    fn of(portfolio: &Portfolio) -> Self {
+        let cash = portfolio.total_cash();
+        let mut cash_balances: Vec<CashBalance> = portfolio
+            .currencies
+            .values()
+            .filter(|line| !line.cash.is_zero() || line.currency == portfolio.base)
+            .map(|line| CashBalance {
+                currency: line.currency.to_string(),
+                balance: whole(line.cash),
+                settled_cash: whole(line.settled_cash),
+            })
+            .collect();
+        cash_balances.push(CashBalance {
+            currency: format!("Total (in {})", portfolio.base),
+            balance: whole(cash),
+            settled_cash: whole(portfolio.settled_cash()),
+        });
+        Self {
+            account_type: String::new(),
+            status: String::new(),
+            balance: whole(cash),
+            sma: whole(portfolio.sma()),
+            buying_power: whole(portfolio.buying_power()),
+            available_funds: whole(portfolio.available_funds()),
+            excess_liquidity: whole(portfolio.excess_liquidity()),
+            net_liquidation_value: whole(portfolio.net_liquidation()),
+            equity_with_loan_value: whole(portfolio.equity_with_loan()),
+            reg_t_loan: whole((-cash).max(Decimal::ZERO)),
+            securities_gvp: whole(portfolio.segment(Segment::Securities).gross_position_value()),
+            total_cash_value: whole(cash),
+            accrued_interest: 0.0,
+            reg_t_margin: whole(portfolio.reg_t_margin()),
+            initial_margin: whole(portfolio.initial_margin()),
+            maintenance_margin: whole(portfolio.maintenance_margin()),
+            cash_balances,
+        }
+    }
+}
+
+/// The account's summary: balances, margin and funds.
+#[utoipa::path(
+    get,
+    path = "/iserver/account/{accountId}/summary",
+    operation_id = "getAccountSummary",
+    tag = "Accounts",
+    params(("accountId" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The summary", body = AccountSummary),
+        (status = 400, description = "Not an account of the caller", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn account_summary(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    let summary =
+        valued_or(&app, caller, &account, invalid_account, |_, portfolio| AccountSummary::of(&portfolio));
+    Ok(Json(summary.await?))
+}
+
+/// A view of the summary: per segment (`total`, `securities`, `commodities`,
+/// `Crypto at Paxos`), display strings such as `"825,208 USD"` by label.
+type SegmentView = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The parts of an account the views show, with their names there.
+fn parts(portfolio: &Portfolio) -> [(&'static str, Option<Portfolio>); 4] {
+    [
+        ("total", Some(portfolio.clone())),
+        ("securities", Some(portfolio.segment(Segment::Securities))),
+        ("commodities", None),
+        ("Crypto at Paxos", Some(portfolio.segment(Segment::Crypto))),
+    ]
+}
+
+/// Builds a view: for each part, the labels `rows` gives it; an absent part (commodities, which
+/// LocalBroker does not trade) shows zeros.
+fn view(
+    portfolio: &Portfolio,
+    rows: impl Fn(&str, &Portfolio) -> Vec<(&'static str, Decimal)>,
+) -> SegmentView {
+    let empty = portfolio.segment(Segment::Crypto).segment(Segment::Securities);
+    let money = |value: Decimal| format!("{} {}", grouped(value, 0), portfolio.base);
+    parts(portfolio)
+        .into_iter()
+        .map(|(name, part)| {
+            let part = part.as_ref().unwrap_or(&empty);
+            let labels = rows(name, part).into_iter().map(|(label, value)| (label.to_owned(), money(value)));
+            (name.to_owned(), labels.collect())
+        })
+        .collect()
+}
+
+async fn segment_view(
+    app: &AppState,
+    caller: Caller,
+    account: &str,
+    rows: fn(&str, &Portfolio) -> Vec<(&'static str, Decimal)>,
+) -> Result<Json<SegmentView>, ApiError> {
+    Ok(Json(
+        valued_or(app, caller, account, invalid_account, move |_, portfolio| view(&portfolio, rows)).await?,
+    ))
+}
+
+fn available_funds_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
+    let mut rows = vec![
+        ("current_available", part.available_funds()),
+        ("current_excess", part.excess_liquidity()),
+        ("Lk Ahd Avlbl Fnds", part.available_funds()),
+        ("Lk Ahd Excss Lqdty", part.excess_liquidity()),
+        ("overnight_available", part.available_funds()),
+        ("overnight_excess", part.excess_liquidity()),
+    ];
+    if name == "total" {
+        rows.push(("buying_power", part.buying_power()));
+    }
+    if matches!(name, "total" | "securities") {
+        rows.push(("SMA", part.sma()));
+    }
+    rows
+}
+
+fn balances_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
+    let mut rows = vec![
+        ("net_liquidation", part.net_liquidation()),
+        ("equity_with_loan", part.equity_with_loan()),
+        ("cash", part.total_cash()),
+        ("MTD Interest", Decimal::ZERO),
+        ("Pndng Dbt Crd Chrgs", Decimal::ZERO),
+    ];
+    if matches!(name, "total" | "securities") {
+        rows.push(("Prvs Dy Eqty Wth Ln Vl", part.day_start));
+        rows.push(("sec_gross_pos_val", part.gross_position_value()));
+        rows.push(("Rg T Eqty Wth Ln Vl", part.equity_with_loan()));
+    }
+    rows
+}
+
+fn margins_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
+    let mut rows = vec![
+        ("current_initial", part.initial_margin()),
+        ("current_maint", part.maintenance_margin()),
+        ("projected_liquidity_inital_margin", part.initial_margin()),
+        ("Prjctd Lk Ahd Mntnnc Mrgn", part.maintenance_margin()),
+        ("projected_overnight_initial_margin", part.initial_margin()),
+        ("Prjctd Ovrnght Mntnnc Mrgn", part.maintenance_margin()),
+    ];
+    if matches!(name, "total" | "securities") {
+        rows.push(("RegT Margin", part.reg_t_margin()));
+    }
+    rows
+}
+
+/// The account's funds by segment: available funds, excess liquidity, buying power.
+#[utoipa::path(
+    get,
+    path = "/iserver/account/{accountId}/summary/available_funds",
+    operation_id = "getAvailableFunds",
+    tag = "Accounts",
+    params(("accountId" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Funds by segment", body = BTreeMap<String, BTreeMap<String, String>>),
+        (status = 400, description = "Not an account of the caller", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn available_funds(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<SegmentView>, ApiError> {
+    segment_view(&app, caller, &account, available_funds_rows).await
+}
+
+/// The account's balances by segment: net liquidation, equity, cash, gross position value.
+#[utoipa::path(
+    get,
+    path = "/iserver/account/{accountId}/summary/balances",
+    operation_id = "getBalances",
+    tag = "Accounts",
+    params(("accountId" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Balances by segment", body = BTreeMap<String, BTreeMap<String, String>>),
+        (status = 400, description = "Not an account of the caller", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn balances(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<SegmentView>, ApiError> {
+    segment_view(&app, caller, &account, balances_rows).await
+}
+
+/// The account's margin requirements by segment.
+#[utoipa::path(
+    get,
+    path = "/iserver/account/{accountId}/summary/margins",
+    operation_id = "getMargins",
+    tag = "Accounts",
+    params(("accountId" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Margins by segment", body = BTreeMap<String, BTreeMap<String, String>>),
+        (status = 400, description = "Not an account of the caller", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn margins(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<SegmentView>, ApiError> {
+    segment_view(&app, caller, &account, margins_rows).await
+}
+
+/// The account's holdings and cash by currency, each in that currency, and their total in the
+/// base currency under `Total (in <base>)`. Amounts are whole units with thousands separators,
+/// the exchange rate a decimal, as IBKR writes them.
+fn market_value(portfolio: &Portfolio) -> SegmentView {
+    let figure = |value: Decimal| grouped(value, 0);
+    let of_class = |currency: Option<model::Currency>, class: AssetClass| -> Decimal {
+        portfolio
+            .holdings
+            .iter()
+            .filter(|h| {
+                h.instrument.asset_class == class && currency.is_none_or(|c| h.instrument.currency == c)
+            })
+            .map(|h| h.market_value() * if currency.is_some() { Decimal::ONE } else { portfolio.rate(h) })
+            .sum()
+    };
+    let row = |currency: Option<model::Currency>, cash, settled, net, unrealized, realized, rate: Decimal| {
+        let zero = figure(Decimal::ZERO);
+        let mut row: BTreeMap<String, String> = [
+            "MTD Interest",
+            "options",
+            "futures",
+            "future_options",
+            "funds",
+            "dividends_receivable",
+            "mutual_funds",
+            "money_market",
+            "bonds",
+            "Govt Bonds",
+            "t_bills",
+            "warrants",
+            "issuer_option",
+            "commodity",
+            "Notional CFD",
+            "cfd",
+        ]
+        .into_iter()
+        .map(|label| (label.to_owned(), zero.clone()))
+        .collect();
+        let figures = [
+            ("total_cash", cash),
+            ("settled_cash", settled),
+            ("stock", of_class(currency, AssetClass::Stock)),
+            ("Cryptocurrency", of_class(currency, AssetClass::Crypto)),
+            ("net_liquidation", net),
+            ("unrealized_pnl", unrealized),
+            ("realized_pnl", realized),
+        ];
+        row.extend(figures.into_iter().map(|(label, value)| (label.to_owned(), figure(value))));
+        row.insert("Exchange Rate".into(), format!("{:.6}", rate.round_dp(6)));
+        row
+    };
+    let mut view: SegmentView = portfolio
+        .currencies
+        .values()
+        .map(|line| {
+            let values = row(
+                Some(line.currency),
+                line.cash,
+                line.settled_cash,
+                line.net_liquidation(),
+                line.unrealized,
+                line.realized,
+                line.rate,
+            );
+            (line.currency.to_string(), values)
+        })
+        .collect();
+    let total = row(
+        None,
+        portfolio.total_cash(),
+        portfolio.settled_cash(),
+        portfolio.net_liquidation(),
+        portfolio.unrealized(),
+        portfolio.realized(),
+        Decimal::ONE,
+    );
+    view.insert(format!("Total (in {})", portfolio.base), total);
+    view
+}
+
+/// The account's market value by currency.
+#[utoipa::path(
+    get,
+    path = "/iserver/account/{accountId}/summary/market_value",
+    operation_id = "getMarketValue",
+    tag = "Accounts",
+    params(("accountId" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Values by currency", body = BTreeMap<String, BTreeMap<String, String>>),
+        (status = 400, description = "Not an account of the caller", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn market_values(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<SegmentView>, ApiError> {
+    Ok(Json(
+        valued_or(&app, caller, &account, invalid_account, |_, portfolio| market_value(&portfolio)).await?,
+    ))
+}

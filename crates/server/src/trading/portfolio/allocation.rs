@@ -1,0 +1,200 @@
+//! Allocation: `portfolio/{accountId}/allocation` and the consolidated `portfolio/allocation`
+//! (several accounts): the account's value by asset class, sector and group, longs and shorts
+//! apart, in the base currency.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use engine::portfolio::{Portfolio, Rates};
+use jiff::Timestamp;
+use model::{AccountId, Decimal};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::valued;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, PathParams};
+use crate::state::AppState;
+use crate::trading::contracts::sec_type;
+use crate::trading::numbers::float;
+
+/// Values by category, longs and shorts apart; a short's value is negative.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Sides {
+    long: BTreeMap<String, f64>,
+    short: BTreeMap<String, f64>,
+}
+
+/// An account's (or several accounts') value by asset class, sector and group, in the base
+/// currency. Cash counts under the asset class `CASH` only; what has no sector or group (funds,
+/// coins) counts under `Others` (recorded responses).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Allocation {
+    asset_class: Sides,
+    sector: Sides,
+    group: Sides,
+}
+
+/// Accumulates values in the base currency before they become numbers.
+#[derive(Default)]
+struct Tally {
+    asset_class: BTreeMap<(bool, String), Decimal>,
+    sector: BTreeMap<(bool, String), Decimal>,
+    group: BTreeMap<(bool, String), Decimal>,
+}
+
+impl Tally {
+    /// Adds `portfolio`, converting its base currency at `rate`.
+    fn add(&mut self, portfolio: &Portfolio, rate: Decimal) {
+        for holding in &portfolio.holdings {
+            let value = holding.market_value() * portfolio.rate(holding) * rate;
+            let long = value >= Decimal::ZERO;
+            let instrument = holding.instrument;
+            let others = || "Others".to_owned();
+            *self.asset_class.entry((long, sec_type(instrument).into())).or_default() += value;
+            *self.sector.entry((long, instrument.industry.clone().unwrap_or_else(others))).or_default() +=
+                value;
+            *self.group.entry((long, instrument.category.clone().unwrap_or_else(others))).or_default() +=
+                value;
+        }
+        let cash = portfolio.total_cash() * rate;
+        if !cash.is_zero() {
+            *self.asset_class.entry((cash > Decimal::ZERO, "CASH".into())).or_default() += cash;
+        }
+    }
+
+    fn sides(values: BTreeMap<(bool, String), Decimal>) -> Sides {
+        let mut sides = Sides::default();
+        for ((long, name), value) in values {
+            let side = if long { &mut sides.long } else { &mut sides.short };
+            side.insert(name, float(value));
+        }
+        sides
+    }
+
+    fn allocation(self) -> Allocation {
+        Allocation {
+            asset_class: Self::sides(self.asset_class),
+            sector: Self::sides(self.sector),
+            group: Self::sides(self.group),
+        }
+    }
+}
+
+/// The account's value by asset class, sector and group.
+#[utoipa::path(
+    get,
+    path = "/portfolio/{accountId}/allocation",
+    operation_id = "getPortfolioAllocation",
+    tag = "Portfolio",
+    params(
+        ("accountId" = String, Path, description = "Account id"),
+        ("model" = Option<String>, Query, description = "Model portfolio; there are none, so it changes nothing"),
+    ),
+    responses(
+        (status = 200, description = "The allocation", body = Allocation),
+        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+    )
+)]
+pub async fn account_allocation(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<Allocation>, ApiError> {
+    let portfolio = valued(&app, caller, &account).await?;
+    let mut tally = Tally::default();
+    tally.add(&portfolio, Decimal::ONE);
+    Ok(Json(tally.allocation()))
+}
+
+/// The accounts of a consolidated allocation, as `POST`'s body names them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountList {
+    acct_ids: Vec<String>,
+}
+
+/// The value of several accounts together, in the first account's base currency.
+async fn consolidated(app: &AppState, caller: Caller, raw: Vec<String>) -> Result<Allocation, ApiError> {
+    if raw.is_empty() {
+        return Err(ApiError::bad_request("Bad Request: acctIds must name at least one account"));
+    }
+    let not_viewable = |raw: &str| {
+        ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            format!("account {raw} is not available to this session"),
+        )
+    };
+    let ids: Vec<AccountId> =
+        raw.iter().map(|id| id.trim().parse().map_err(|_| not_viewable(id))).collect::<Result<_, _>>()?;
+    let wall = Timestamp::now();
+    let found = caller
+        .read(app, move |state, session| {
+            let at = state.market_time(wall);
+            let mut tally = Tally::default();
+            let mut target = None;
+            for id in &ids {
+                let portfolio =
+                    state.is_entitled(&session.user, id).then(|| state.portfolio(id, at)).flatten();
+                let Some(portfolio) = portfolio else { return Err(id.to_string()) };
+                let target = *target.get_or_insert(portfolio.base);
+                tally.add(&portfolio, Rates::new(state, target, at).rate(portfolio.base));
+            }
+            Ok(tally.allocation())
+        })
+        .await?;
+    found.map_err(|id| not_viewable(&id))
+}
+
+/// Several accounts' value together by asset class, sector and group; the accounts are
+/// repeated `acctIds` query parameters, as ibind sends them.
+#[utoipa::path(
+    get,
+    path = "/portfolio/allocation",
+    operation_id = "getConsolidatedAllocationGet",
+    tag = "Portfolio",
+    params(("acctIds" = Vec<String>, Query, description = "Account ids, the key repeated")),
+    responses(
+        (status = 200, description = "The allocation", body = Allocation),
+        (status = 400, description = "No account named", body = ErrorBody),
+        (status = 401, description = "Not logged in, or an account not the caller's", body = ErrorBody),
+    )
+)]
+pub async fn consolidated_allocation_get(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Json<Allocation>, ApiError> {
+    let ids = pairs.into_iter().filter(|(key, _)| key == "acctIds").map(|(_, id)| id);
+    Ok(Json(consolidated(&app, caller, ids.flat_map(|ids| split(&ids)).collect()).await?))
+}
+
+/// Several accounts' value together, the accounts named in the body, as IBKR's documentation
+/// sends them.
+#[utoipa::path(
+    post,
+    path = "/portfolio/allocation",
+    operation_id = "getConsolidatedAllocation",
+    tag = "Portfolio",
+    request_body = AccountList,
+    responses(
+        (status = 200, description = "The allocation", body = Allocation),
+        (status = 400, description = "No account named", body = ErrorBody),
+        (status = 401, description = "Not logged in, or an account not the caller's", body = ErrorBody),
+    )
+)]
+pub async fn consolidated_allocation_post(
+    State(app): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<AccountList>,
+) -> Result<Json<Allocation>, ApiError> {
+    Ok(Json(consolidated(&app, caller, body.acct_ids).await?))
+}
+
+/// Account ids from one `acctIds` value, which may also list several separated by commas.
+fn split(ids: &str) -> Vec<String> {
+    ids.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect()
+}

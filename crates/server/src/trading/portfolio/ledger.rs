@@ -1,0 +1,187 @@
+//! `portfolio/{accountId}/ledger`: the account's money per currency, and `BASE`, the total in
+//! the base currency.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use engine::portfolio::{CurrencyBalance, Portfolio};
+use model::{AssetClass, Decimal};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::valued;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::PathParams;
+use crate::state::AppState;
+use crate::trading::numbers::float;
+
+/// One currency's row of the ledger, in the order of recorded responses. Amounts are in the
+/// row's currency; `BASE`'s are the totals in the base currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerRow {
+    commoditymarketvalue: f64,
+    futuremarketvalue: f64,
+    settledcash: f64,
+    /// Units of the base currency per unit of this one.
+    exchangerate: f64,
+    sessionid: u32,
+    cashbalance: f64,
+    corporatebondsmarketvalue: f64,
+    warrantsmarketvalue: f64,
+    netliquidationvalue: f64,
+    /// Interest accrued and not yet paid.
+    interest: f64,
+    unrealizedpnl: f64,
+    stockmarketvalue: f64,
+    moneyfunds: f64,
+    currency: String,
+    realizedpnl: f64,
+    funds: f64,
+    acctcode: String,
+    issueroptionsmarketvalue: f64,
+    /// Always `LedgerList`.
+    key: String,
+    /// Market time of the valuation, epoch seconds.
+    timestamp: i64,
+    severity: u8,
+    stockoptionmarketvalue: f64,
+    futuresonlypnl: f64,
+    tbondsmarketvalue: f64,
+    futureoptionmarketvalue: f64,
+    cashbalancefxsegment: f64,
+    secondkey: String,
+    tbillsmarketvalue: f64,
+    /// 1 on the base currency's own row; absent elsewhere (recorded responses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endofbundle: Option<u8>,
+    /// Dividends declared and not yet paid.
+    dividends: f64,
+    cryptocurrencyvalue: f64,
+}
+
+/// A row's amounts, in its currency (or, for `BASE`, in the base currency).
+struct Amounts {
+    settled: Decimal,
+    cash: Decimal,
+    stocks: Decimal,
+    crypto: Decimal,
+    unrealized: Decimal,
+    realized: Decimal,
+}
+
+impl Amounts {
+    fn of(portfolio: &Portfolio, line: &CurrencyBalance) -> Self {
+        let held = |asset_class: AssetClass| -> Decimal {
+            portfolio
+                .holdings
+                .iter()
+                .filter(|h| h.instrument.currency == line.currency && h.instrument.asset_class == asset_class)
+                .map(engine::portfolio::Holding::market_value)
+                .sum()
+        };
+        Self {
+            settled: line.settled_cash,
+            cash: line.cash,
+            stocks: held(AssetClass::Stock),
+            crypto: held(AssetClass::Crypto),
+            unrealized: line.unrealized,
+            realized: line.realized,
+        }
+    }
+
+    fn base(portfolio: &Portfolio) -> Self {
+        let rows: Vec<(Decimal, Self)> =
+            portfolio.currencies.values().map(|line| (line.rate, Self::of(portfolio, line))).collect();
+        let sum = |pick: fn(&Self) -> Decimal| rows.iter().map(|(rate, amounts)| pick(amounts) * rate).sum();
+        Self {
+            settled: sum(|a| a.settled),
+            cash: sum(|a| a.cash),
+            stocks: sum(|a| a.stocks),
+            crypto: sum(|a| a.crypto),
+            unrealized: sum(|a| a.unrealized),
+            realized: sum(|a| a.realized),
+        }
+    }
+}
+
+fn row(
+    portfolio: &Portfolio,
+    name: &str,
+    rate: Decimal,
+    amounts: &Amounts,
+    end_of_bundle: bool,
+) -> LedgerRow {
+    LedgerRow {
+        commoditymarketvalue: 0.0,
+        futuremarketvalue: 0.0,
+        settledcash: float(amounts.settled),
+        exchangerate: float(rate),
+        sessionid: 1,
+        cashbalance: float(amounts.cash),
+        corporatebondsmarketvalue: 0.0,
+        warrantsmarketvalue: 0.0,
+        netliquidationvalue: float(amounts.cash + amounts.stocks + amounts.crypto),
+        interest: 0.0,
+        unrealizedpnl: float(amounts.unrealized),
+        stockmarketvalue: float(amounts.stocks),
+        moneyfunds: 0.0,
+        currency: name.into(),
+        realizedpnl: float(amounts.realized),
+        funds: 0.0,
+        acctcode: portfolio.account.to_string(),
+        issueroptionsmarketvalue: 0.0,
+        key: "LedgerList".into(),
+        timestamp: portfolio.at.as_second(),
+        severity: 0,
+        stockoptionmarketvalue: 0.0,
+        futuresonlypnl: 0.0,
+        tbondsmarketvalue: 0.0,
+        futureoptionmarketvalue: 0.0,
+        cashbalancefxsegment: 0.0,
+        secondkey: name.into(),
+        tbillsmarketvalue: 0.0,
+        endofbundle: end_of_bundle.then_some(1),
+        dividends: 0.0,
+        cryptocurrencyvalue: float(amounts.crypto),
+    }
+}
+
+/// The ledger: a row per currency the account holds money or positions in, and `BASE`.
+fn ledger(portfolio: &Portfolio) -> BTreeMap<String, LedgerRow> {
+    let mut rows: BTreeMap<String, LedgerRow> = portfolio
+        .currencies
+        .values()
+        .map(|line| {
+            let name = line.currency.to_string();
+            let own = line.currency == portfolio.base;
+            let row = row(portfolio, &name, line.rate, &Amounts::of(portfolio, line), own);
+            (name, row)
+        })
+        .collect();
+    rows.insert("BASE".into(), row(portfolio, "BASE", Decimal::ONE, &Amounts::base(portfolio), false));
+    rows
+}
+
+/// The account's cash and holdings per currency, and their total in the base currency under
+/// `BASE`.
+#[utoipa::path(
+    get,
+    path = "/portfolio/{accountId}/ledger",
+    operation_id = "getPortfolioLedger",
+    tag = "Portfolio",
+    params(("accountId" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Rows by currency, and BASE", body = BTreeMap<String, LedgerRow>),
+        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+    )
+)]
+pub async fn portfolio_ledger(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<BTreeMap<String, LedgerRow>>, ApiError> {
+    let portfolio = valued(&app, caller, &account).await?;
+    Ok(Json(ledger(&portfolio)))
+}

@@ -1,0 +1,187 @@
+//! The portfolio endpoints agree with each other and with what the account did.
+
+use engine::clock::{ClockMode, ClockSpec};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{AppOptions, TestApp, spawn_app_with};
+
+const ACCOUNT: &str = "DU1234567";
+const AAPL: u64 = 265_598;
+const EUR_USD: u64 = 12_087_792;
+
+/// A server on a manual clock on Tuesday 2026-03-03 at 11:00 New York, questions suppressed.
+async fn market() -> TestApp {
+    let clock = ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
+    let app = spawn_app_with(AppOptions { clock, no_preflight: true, ..AppOptions::default() }).await;
+    let all = ["o163", "o354", "o383", "o451", "o403", "o10151", "o10331", "o10223"];
+    app.post_json("/v1/api/iserver/questions/suppress", json!({ "messageIds": all })).await;
+    app
+}
+
+async fn trade(app: &TestApp, conid: u64, side: &str, quantity: u32) {
+    let ticket =
+        json!({"conid": conid, "side": side, "quantity": quantity, "orderType": "MKT", "tif": "DAY"});
+    let placed = app
+        .post_json(&format!("/v1/api/iserver/account/{ACCOUNT}/orders"), json!({"orders": [ticket]}))
+        .await;
+    assert_eq!(placed.body[0]["order_status"], "Filled", "{}", placed.text);
+}
+
+/// The executions so far, oldest first: (side, size, price, commission).
+async fn executions(app: &TestApp) -> Vec<(String, f64, f64, f64)> {
+    let trades = app.get("/v1/api/iserver/account/trades?days=7").await.body;
+    let mut rows: Vec<(String, f64, f64, f64, String)> = trades
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let number =
+                |key: &str| t[key].as_str().map_or_else(|| t[key].as_f64().unwrap(), |s| s.parse().unwrap());
+            (
+                t["side"].as_str().unwrap().to_owned(),
+                number("size"),
+                number("price"),
+                number("commission"),
+                t["execution_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.4.cmp(&b.4));
+    rows.into_iter().map(|(side, size, price, commission, _)| (side, size, price, commission)).collect()
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() < 0.005, "{what}: {a} and {b} differ");
+}
+
+async fn advance(app: &TestApp, by: &str) {
+    let moved = app.post_json("/_localbroker/clock", json!({ "advance": by })).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+}
+
+#[tokio::test]
+async fn every_endpoint_reports_the_same_account_at_one_instant() {
+    let app = market().await;
+    app.get("/v1/api/portfolio/accounts").await;
+    let deposit = app
+        .post_json(
+            &format!("/_localbroker/accounts/{ACCOUNT}/deposits"),
+            json!({"currency": "USD", "amount": 50000}),
+        )
+        .await;
+    assert_eq!(deposit.body["cash"], "1050000.00", "{}", deposit.text);
+    trade(&app, AAPL, "BUY", 100).await;
+    trade(&app, EUR_USD, "BUY", 20000).await;
+    advance(&app, "30m").await;
+    let moved = app.post_json(&format!("/_localbroker/market/{AAPL}"), json!({"price": 300})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    trade(&app, AAPL, "SELL", 50).await;
+    advance(&app, "5m").await;
+
+    let summary = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/summary")).await.body;
+    let ledger = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/ledger")).await.body;
+    let positions = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/0")).await.body;
+    let pnl = app.get("/v1/api/iserver/account/pnl/partitioned").await.body;
+    let brokerage = app.get(&format!("/v1/api/iserver/account/{ACCOUNT}/summary")).await.body;
+
+    let net = summary["netliquidation"]["amount"].as_f64().unwrap();
+    close(net, ledger["BASE"]["netliquidationvalue"].as_f64().unwrap(), "ledger BASE");
+    let market_value: f64 =
+        positions.as_array().unwrap().iter().map(|p| p["mktValue"].as_f64().unwrap()).sum();
+    close(net, market_value + ledger["BASE"]["cashbalance"].as_f64().unwrap(), "positions plus cash");
+    let core = &pnl["upnl"][format!("{ACCOUNT}.Core")];
+    close(net, core["nl"].as_f64().unwrap(), "pnl nl");
+    close(market_value, core["mv"].as_f64().unwrap(), "pnl mv");
+    assert_eq!(brokerage["netLiquidationValue"].as_f64().unwrap(), net.round(), "{brokerage}");
+
+    // EUR cash is its own ledger row, converted into BASE at its exchange rate.
+    let eur = &ledger["EUR"];
+    assert_eq!(eur["cashbalance"].as_f64().unwrap(), 20000.0, "{eur}");
+    let rate = eur["exchangerate"].as_f64().unwrap();
+    assert!((1.0..1.3).contains(&rate), "EUR.USD near its reference: {rate}");
+    close(
+        ledger["USD"]["cashbalance"].as_f64().unwrap() + 20000.0 * rate,
+        ledger["BASE"]["cashbalance"].as_f64().unwrap(),
+        "BASE cash",
+    );
+
+    // P&L by hand: 100 bought, 50 sold; the rest marked at the market.
+    let fills = executions(&app).await;
+    let aapl: Vec<&(String, f64, f64, f64)> = fills.iter().filter(|f| f.1 != 20000.0).collect();
+    let (bought, sold) = (aapl[0], aapl[1]);
+    let average_cost = (100.0 * bought.2 + bought.3) / 100.0;
+    let realized = 50.0 * (sold.2 - average_cost) - sold.3;
+    let row = positions.as_array().unwrap().iter().find(|p| p["conid"] == AAPL).unwrap();
+    assert_eq!(row["position"], 50, "{row}");
+    close(row["avgCost"].as_f64().unwrap(), average_cost, "average cost");
+    close(row["realizedPnl"].as_f64().unwrap(), realized, "realized");
+    let unrealized = 50.0 * (row["mktPrice"].as_f64().unwrap() - average_cost);
+    close(row["unrealizedPnl"].as_f64().unwrap(), unrealized, "unrealized");
+    close(core["upl"].as_f64().unwrap(), unrealized, "pnl upl");
+    close(ledger["USD"]["realizedpnl"].as_f64().unwrap(), realized, "ledger realized");
+    app.assert_journal_replays().await;
+}
+
+#[tokio::test]
+async fn positions_page_sort_and_look_up_by_conid() {
+    let app = market().await;
+    trade(&app, AAPL, "BUY", 10).await;
+    trade(&app, 272_093, "BUY", 30).await;
+    let by_size =
+        app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/0?sort=position&direction=d")).await.body;
+    let sizes: Vec<i64> =
+        by_size.as_array().unwrap().iter().map(|p| p["position"].as_i64().unwrap()).collect();
+    assert_eq!(sizes, [30, 10]);
+    assert_eq!(app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/1")).await.body, json!([]));
+    let bad = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/0?direction=up")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+
+    let one = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body;
+    assert_eq!(one[0]["position"], 10, "{one}");
+    assert_eq!(one[0]["baseMktValue"], one[0]["mktValue"], "a USD account");
+    let everywhere = app.get(&format!("/v1/api/portfolio/positions/{AAPL}")).await.body;
+    assert_eq!(everywhere[ACCOUNT][0]["conid"], AAPL, "{everywhere}");
+    let live = app.get(&format!("/v1/api/portfolio2/{ACCOUNT}/positions")).await.body;
+    assert!(live.as_array().unwrap().iter().any(|p| p["conid"] == "265598"), "{live}");
+    let invalidated = app.post(&format!("/v1/api/portfolio/{ACCOUNT}/positions/invalidate")).await;
+    assert_eq!(invalidated.body, json!({"message": "success"}));
+    let foreign = app.get("/v1/api/portfolio/DU7654321/positions/0").await;
+    assert_eq!(foreign.status, StatusCode::UNAUTHORIZED, "not demo's account: {}", foreign.text);
+}
+
+#[tokio::test]
+async fn summary_values_carry_their_amount_or_their_text() {
+    let app = market().await;
+    trade(&app, AAPL, "BUY", 100).await;
+    let summary = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/summary")).await.body;
+    let entry = &summary["netliquidation"];
+    assert_eq!(
+        (entry["currency"].as_str(), entry["isNull"].as_bool(), entry["severity"].as_u64()),
+        (Some("USD"), Some(false), Some(0))
+    );
+    assert_eq!(summary["accountcode"]["value"], ACCOUNT);
+    assert_eq!(summary["accountcode"]["currency"], Value::Null);
+    assert_eq!(summary["daytradesremaining"]["value"], "-1", "over 25,000 of equity");
+    let gross = summary["grosspositionvalue"]["amount"].as_f64().unwrap();
+    close(summary["initmarginreq"]["amount"].as_f64().unwrap(), gross * 0.5, "Reg T initial");
+    close(summary["maintmarginreq"]["amount"].as_f64().unwrap(), gross * 0.25, "Reg T maintenance, long");
+    let net = summary["netliquidation"]["amount"].as_f64().unwrap();
+    close(summary["availablefunds"]["amount"].as_f64().unwrap(), net - gross * 0.5, "available funds");
+    close(summary["buyingpower"]["amount"].as_f64().unwrap(), 4.0 * (net - gross * 0.5), "buying power");
+    assert_eq!(summary["netliquidation-s"]["amount"], summary["netliquidation"]["amount"], "no coins");
+    assert_eq!(summary["netliquidation-c"]["amount"], 0.0);
+}
+
+#[tokio::test]
+async fn a_withdrawal_beyond_settled_cash_is_refused() {
+    let app = market().await;
+    let path = format!("/_localbroker/accounts/{ACCOUNT}/withdrawals");
+    let too_much = app.post_json(&path, json!({"currency": "USD", "amount": 1_000_001})).await;
+    assert_eq!(too_much.status, StatusCode::BAD_REQUEST, "{}", too_much.text);
+    let digest = app.digest().await;
+    let negative = app.post_json(&path, json!({"currency": "USD", "amount": -5})).await;
+    assert_eq!(negative.status, StatusCode::BAD_REQUEST, "{}", negative.text);
+    assert_eq!(app.digest().await, digest, "a refused transfer changes nothing");
+    let taken = app.post_json(&path, json!({"currency": "USD", "amount": 1000})).await;
+    assert_eq!(taken.body["cash"], "999000.00", "{}", taken.text);
+}

@@ -179,13 +179,13 @@ impl Engine {
         self.jump(wall, now, to)
     }
 
-    /// Moves market time from `now` to `to`; everything that happens to working orders in
-    /// between happens, in order, as if the time had passed.
+    /// Moves market time from `now` to `to`; everything that happens to working orders and
+    /// corporate actions in between happens, in order, as if the time had passed.
     fn jump(&mut self, wall: Timestamp, now: Timestamp, to: Timestamp) -> Result<Vec<Event>, EngineError> {
         self.state.clock = self.state.clock.moved_to(to, wall);
         let mut events = Vec::new();
-        if !self.book.is_empty() && now < to {
-            self.run(now, to, &mut events)?;
+        if now < to {
+            self.pass_time(to, &mut events)?;
         }
         events.push(self.clock_changed(wall));
         Ok(events)

@@ -5,6 +5,7 @@ use model::{AccountId, Conid, Currency, Decimal, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{ClockMode, ClockSpec};
+use crate::corporate_actions::CorporateAction;
 use crate::market::MarketChange;
 use crate::orders::Ticket;
 use crate::world::World;
@@ -65,6 +66,8 @@ pub enum Command {
     Deposit { account: AccountId, currency: Currency, amount: Decimal },
     /// Money leaves an account for outside the broker.
     Withdraw { account: AccountId, currency: Currency, amount: Decimal },
+    /// A dividend or a split is announced.
+    AnnounceCorporateAction { action: CorporateAction },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

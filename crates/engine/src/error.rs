@@ -52,6 +52,9 @@ pub enum EngineError {
     /// A deposit or withdrawal the account cannot make.
     #[error("transfer refused: {0}")]
     TransferRefused(String),
+    /// A corporate action the market cannot take.
+    #[error("corporate action refused: {0}")]
+    CorporateActionRefused(String),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -28,6 +28,19 @@ pub enum Event {
     OrderChanged { order: OrderId, status: OrderStatus },
     /// An order filled, in part or in full.
     Executed { execution: ExecutionId, order: OrderId },
+    /// A dividend was announced.
+    DividendDeclared {
+        conid: Conid,
+        amount: Decimal,
+        ex_date: jiff::civil::Date,
+        pay_date: jiff::civil::Date,
+    },
+    /// A holder became owed a dividend (or owes it, when short) as the shares went ex.
+    DividendAccrued { account: AccountId, conid: Conid, amount: Decimal },
+    /// A dividend was paid into (or out of) an account's cash.
+    DividendPaid { account: AccountId, conid: Conid, amount: Decimal },
+    /// Shares were split: `from` old ones became `to` new ones.
+    SharesSplit { conid: Conid, to: u32, from: u32 },
     /// Money was paid into (positive) or out of (negative) an account.
     CashMoved { account: AccountId, currency: Currency, amount: Decimal },
 }

@@ -32,6 +32,10 @@ pub enum Book {
     RealizedPnl,
     /// The counterpart of currency bought and sold.
     Exchange,
+    /// Dividends accrued on the ex-date and not yet paid.
+    DividendsReceivable,
+    /// Dividend income (credits), or dividends paid on short positions (debits).
+    Dividends,
 }
 
 impl fmt::Display for Book {
@@ -43,6 +47,8 @@ impl fmt::Display for Book {
             Self::Commissions => f.write_str("commissions"),
             Self::RealizedPnl => f.write_str("realized_pnl"),
             Self::Exchange => f.write_str("exchange"),
+            Self::DividendsReceivable => f.write_str("dividends_receivable"),
+            Self::Dividends => f.write_str("dividends"),
         }
     }
 }
@@ -62,6 +68,8 @@ impl FromStr for Book {
             "commissions" => Ok(Self::Commissions),
             "realized_pnl" => Ok(Self::RealizedPnl),
             "exchange" => Ok(Self::Exchange),
+            "dividends_receivable" => Ok(Self::DividendsReceivable),
+            "dividends" => Ok(Self::Dividends),
             other => other
                 .strip_prefix("securities:")
                 .and_then(|conid| conid.parse().ok())
@@ -115,6 +123,12 @@ pub enum Cause {
     Deposit,
     /// Money paid out of the broker.
     Withdrawal,
+    /// A dividend accrued to holders on its ex-date.
+    DividendAccrual { conid: Conid },
+    /// A dividend paid on its pay date.
+    DividendPayment { conid: Conid },
+    /// A fraction of a share a split left, paid out in cash.
+    CashInLieu { conid: Conid },
 }
 
 /// A balanced set of postings to one account, at one market instant.

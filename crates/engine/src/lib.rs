@@ -21,6 +21,7 @@
 pub mod clock;
 pub mod command;
 pub mod commissions;
+pub mod corporate_actions;
 pub mod event;
 mod funding;
 pub mod ledger;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::commissions::CommissionPlan;
+use crate::corporate_actions::CorporateActions;
 use crate::ledger::Ledger;
 use crate::market::{MarketChange, Overrides};
 use crate::orders::{Execution, Order};
@@ -51,6 +52,9 @@ pub struct State {
     pub(crate) oca_groups: BTreeMap<OrderId, Vec<OrderId>>,
     /// While orders work, the market instant they are up to date with.
     pub(crate) processed_until: Option<Timestamp>,
+    /// Dividends and splits.
+    #[serde(default)]
+    pub(crate) corporate_actions: CorporateActions,
 }
 
 /// A person who can log in.
@@ -192,6 +196,11 @@ impl State {
             .flatten()
             .filter(|(_, position)| !position.quantity.is_zero())
             .map(|(conid, position)| (*conid, position))
+    }
+
+    /// Dividends announced, accrued and paid, and splits done.
+    pub fn corporate_actions(&self) -> &CorporateActions {
+        &self.corporate_actions
     }
 
     /// An order by id.

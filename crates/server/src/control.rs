@@ -1,11 +1,12 @@
 //! The control plane, `/_localbroker/*`: what a test harness needs that IBKR's API has no
 //! words for: the state digest, scripted logins, the simulated clock, market overrides and
-//! money paid into or out of accounts.
+//! money paid into or out of accounts, dividends and splits.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use engine::clock::ClockModeError;
+use engine::corporate_actions::CorporateAction;
 use engine::market::MarketChange;
 use engine::{Command, Event};
 use jiff::{SignedDuration, Timestamp};
@@ -353,6 +354,67 @@ pub async fn withdraw(
         .await
 }
 
+/// A dividend or a split of US shares.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum CorporateActionRequest {
+    /// A cash dividend: holders when the ex-date begins (midnight, New York) are owed `amount`
+    /// per share, paid into cash when the pay date begins.
+    #[serde(rename_all = "camelCase")]
+    Dividend {
+        conid: u32,
+        #[schema(value_type = f64, example = 0.26)]
+        amount: Decimal,
+        #[schema(value_type = String, example = "2026-03-09")]
+        ex_date: jiff::civil::Date,
+        #[schema(value_type = String, example = "2026-03-12")]
+        pay_date: jiff::civil::Date,
+    },
+    /// A split, now: `from` old shares become `to` new ones (`to` 2, `from` 1 for 2-for-1).
+    Split { conid: u32, to: u32, from: u32 },
+}
+
+/// What an announcement did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Announced {
+    /// `dividend` or `split`.
+    kind: String,
+    conid: u32,
+}
+
+/// Announces a dividend or splits shares. A dividend's ex-date must not have begun; a split
+/// happens at once, cancels working orders on the shares and divides the price.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/corporate-actions",
+    operation_id = "announceCorporateAction",
+    tag = "Control plane",
+    request_body = CorporateActionRequest,
+    responses(
+        (status = 200, description = "Announced", body = Announced),
+        (status = 400, description = "Not a listed share, a date passed, or an amount or ratio out of bounds", body = ErrorBody),
+    )
+)]
+pub async fn announce_corporate_action(
+    State(app): State<AppState>,
+    JsonBody(request): JsonBody<CorporateActionRequest>,
+) -> Result<Json<Announced>, ApiError> {
+    let (kind, action) = match request {
+        CorporateActionRequest::Dividend { conid, amount, ex_date, pay_date } => {
+            ("dividend", CorporateAction::Dividend { conid: Conid::new(conid), amount, ex_date, pay_date })
+        }
+        CorporateActionRequest::Split { conid, to, from } => {
+            ("split", CorporateAction::Split { conid: Conid::new(conid), to, from })
+        }
+    };
+    let conid = match &action {
+        CorporateAction::Dividend { conid, .. } | CorporateAction::Split { conid, .. } => conid.get(),
+    };
+    app.broker.execute(Command::AnnounceCorporateAction { action }).await?;
+    Ok(Json(Announced { kind: kind.into(), conid }))
+}
+
 /// The control plane's routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -362,6 +424,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_market))
         .routes(routes!(deposit))
         .routes(routes!(withdraw))
+        .routes(routes!(announce_corporate_action))
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ impl From<BrokerError> for ApiError {
                 | EngineError::UnknownInstrument(_)
                 | EngineError::InvalidMarketChange(_)
                 | EngineError::TransferRefused(_)
+                | EngineError::CorporateActionRefused(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)
                 | EngineError::FinishedOrder { .. } => Self::bad_request(refusal.to_string()),

@@ -147,9 +147,9 @@ impl Engine {
         let wall = self.state.wall.map_or(at, |last| last.max(at));
         let now = self.state.clock.market_time(wall);
         let mut events = Vec::new();
-        // Time has passed for the working orders, whatever the command makes of it.
-        self.catch_up(now, &mut events)?;
-        self.state.processed_until = (!self.book.is_empty()).then_some(now);
+        // Time has passed for the working orders and the corporate actions, whatever the
+        // command makes of it.
+        self.pass_time(now, &mut events)?;
         let applied = match command {
             Command::CreateWorld { seed, world, clock } => self.create_world(wall, *seed, world, *clock)?,
             Command::GatewayLogin { user } => self.gateway_login(wall, user)?,
@@ -175,12 +175,28 @@ impl Engine {
             Command::Withdraw { account, currency, amount } => {
                 self.withdraw(now, account, *currency, *amount)?
             }
+            Command::AnnounceCorporateAction { action } => self.announce(now, action)?,
             Command::Tick => Vec::new(),
         };
         events.extend(applied);
         self.state.wall = Some(wall);
         self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
         Ok(events)
+    }
+
+    /// Brings working orders and corporate actions up to `now`, in time order: orders up to
+    /// each instant a dividend goes ex or is paid, then the dividend, then on.
+    pub(crate) fn pass_time(&mut self, now: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
+        while let Some(due) = self.state.corporate_actions.next_due().filter(|due| *due <= now) {
+            self.catch_up(due, events)?;
+            if !self.book.is_empty() {
+                self.state.processed_until = self.state.processed_until.max(Some(due));
+            }
+            self.run_corporate_actions(due, events)?;
+        }
+        self.catch_up(now, events)?;
+        self.state.processed_until = (!self.book.is_empty()).then_some(now);
+        Ok(())
     }
 
     fn create_world(

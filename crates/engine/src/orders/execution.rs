@@ -199,7 +199,7 @@ impl Engine {
     }
 
     /// Cancels order `id` for `reason`, and its bracket exits that never started working.
-    pub(super) fn cancel(
+    pub(crate) fn cancel(
         &mut self,
         id: OrderId,
         reason: &str,

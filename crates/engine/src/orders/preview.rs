@@ -153,10 +153,12 @@ impl Engine {
         })
     }
 
-    /// Whether working orders have something due by `wall`: a realtime or accelerated clock
-    /// then needs a tick to let it happen.
+    /// Whether working orders or corporate actions have something due by `wall`: a realtime or
+    /// accelerated clock then needs a tick to let it happen.
     pub fn is_due(&self, wall: Timestamp) -> bool {
         let now = self.state.market_time(wall);
-        self.state.processed_until.is_some_and(|from| from < now && self.next_happening_in(from, now))
+        let orders_due =
+            self.state.processed_until.is_some_and(|from| from < now && self.next_happening_in(from, now));
+        orders_due || self.state.corporate_actions.next_due().is_some_and(|due| due <= now)
     }
 }

@@ -20,7 +20,7 @@ use model::{AccountId, AssetClass, Conid, Currency, Decimal, Instrument, MarginK
 
 pub use self::margin::{Requirement, requirement};
 pub use self::rates::Rates;
-use crate::ledger::{Book, Cause};
+use crate::ledger::Book;
 use crate::state::State;
 
 /// A holding valued at the market.
@@ -78,6 +78,8 @@ pub struct CurrencyBalance {
     pub unrealized: Decimal,
     /// Gains realized in this currency since the account opened, net of commissions.
     pub realized: Decimal,
+    /// Dividends accrued and not yet paid (negative when owed on a short).
+    pub dividends: Decimal,
 }
 
 impl CurrencyBalance {
@@ -91,12 +93,13 @@ impl CurrencyBalance {
             market_value: zero,
             unrealized: zero,
             realized: zero,
+            dividends: zero,
         }
     }
 
-    /// Cash plus holdings, in this currency.
+    /// Cash, holdings and dividends receivable, in this currency.
     pub fn net_liquidation(&self) -> Decimal {
-        self.cash + self.market_value
+        self.cash + self.market_value + self.dividends
     }
 }
 
@@ -150,6 +153,12 @@ impl State {
                 balance.settled_cash = cash - unsettled.get(&currency).copied().unwrap_or_default();
             }
         }
+        for (currency, owed) in self.ledger.balances(account, Book::DividendsReceivable) {
+            line(&mut currencies, currency);
+            if let Some(balance) = currencies.get_mut(&currency) {
+                balance.dividends = owed;
+            }
+        }
         for (currency, realized) in self.ledger.balances(account, Book::RealizedPnl) {
             line(&mut currencies, currency);
             if let Some(balance) = currencies.get_mut(&currency) {
@@ -198,38 +207,76 @@ impl State {
     fn day_start_value(&self, account: &AccountId, base: Currency, at: Timestamp) -> (Decimal, Decimal) {
         let new_york = TimeZone::get(market::calendar::NEW_YORK).unwrap_or(TimeZone::UTC);
         let start = at.to_zoned_datetime(new_york).start_of_day().map_or(at, |day| day.timestamp());
-        let mut cash: BTreeMap<Currency, Decimal> = self.ledger.cash(account).collect();
-        let mut quantities: BTreeMap<Conid, Decimal> =
-            self.positions(account).map(|(conid, position)| (conid, position.quantity)).collect();
         let mut paid_in: BTreeMap<Currency, Decimal> = BTreeMap::new();
         for entry in self.ledger.entries_since(account, start) {
-            for posting in &entry.postings {
-                match posting.book {
-                    Book::Cash => *cash.entry(posting.currency).or_default() -= posting.amount,
-                    Book::Capital => *paid_in.entry(posting.currency).or_default() -= posting.amount,
-                    _ => {}
-                }
+            for posting in entry.postings.iter().filter(|posting| posting.book == Book::Capital) {
+                *paid_in.entry(posting.currency).or_default() -= posting.amount;
             }
-            if let Cause::Execution { execution } = entry.cause {
-                let fill = self.execution(execution);
-                if let Some(fill) = fill.filter(|fill| !is_currency_pair(fill.conid)) {
-                    *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+        }
+        let now = Rates::new(self, base, at);
+        let paid_in: Decimal = paid_in.iter().map(|(&currency, &amount)| now.convert(currency, amount)).sum();
+        (self.net_liquidation_at(account, base, start), paid_in)
+    }
+
+    /// The account's net liquidation value at market instant `at` (in the past), in `base`:
+    /// its money and holdings then, at that instant's prices and rates.
+    pub fn net_liquidation_at(&self, account: &AccountId, base: Currency, at: Timestamp) -> Decimal {
+        let rates = Rates::new(self, base, at);
+        let held: Decimal = self
+            .quantities_at(account, at)
+            .iter()
+            .filter_map(|(&conid, &quantity)| {
+                let instrument = Catalogue::standard().get(conid)?;
+                Some(rates.convert(instrument.currency, quantity * self.mark(conid, at)))
+            })
+            .sum();
+        let money: Decimal = self
+            .money_at(account, at)
+            .iter()
+            .map(|(&currency, &amount)| rates.convert(currency, amount))
+            .sum();
+        held + money
+    }
+
+    /// The account's cash and dividends receivable per currency at market instant `at`: today's
+    /// balances less every entry made after it.
+    pub fn money_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Currency, Decimal> {
+        let mut money: BTreeMap<Currency, Decimal> = self.ledger.cash(account).collect();
+        for (currency, owed) in self.ledger.balances(account, Book::DividendsReceivable) {
+            *money.entry(currency).or_default() += owed;
+        }
+        let after = self.ledger.entries_since(account, at).filter(|entry| entry.at > at);
+        for entry in after {
+            for posting in &entry.postings {
+                if matches!(posting.book, Book::Cash | Book::DividendsReceivable) {
+                    *money.entry(posting.currency).or_default() -= posting.amount;
                 }
             }
         }
-        let then = Rates::new(self, base, start);
-        let now = Rates::new(self, base, at);
-        let held: Decimal = quantities
-            .iter()
-            .filter(|(_, quantity)| !quantity.is_zero())
-            .filter_map(|(&conid, &quantity)| {
-                let instrument = Catalogue::standard().get(conid)?;
-                Some(then.convert(instrument.currency, quantity * self.mark(conid, start)))
-            })
-            .sum();
-        let cash: Decimal = cash.iter().map(|(&currency, &amount)| then.convert(currency, amount)).sum();
-        let paid_in: Decimal = paid_in.iter().map(|(&currency, &amount)| now.convert(currency, amount)).sum();
-        (cash + held, paid_in)
+        money
+    }
+
+    /// The account's holdings at market instant `at`: today's, less every execution after it,
+    /// with the splits after it undone.
+    pub fn quantities_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Conid, Decimal> {
+        let mut quantities: BTreeMap<Conid, Decimal> =
+            self.positions(account).map(|(conid, position)| (conid, position.quantity)).collect();
+        let executions = self.executions.iter().rev().take_while(|fill| fill.at > at);
+        let mut executions =
+            executions.filter(|fill| &fill.account == account && !is_currency_pair(fill.conid)).peekable();
+        for split in self.corporate_actions.splits.iter().rev().take_while(|split| split.at > at) {
+            // Executions after the split are undone before it.
+            while let Some(fill) = executions.next_if(|fill| fill.at >= split.at) {
+                *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+            }
+            let before = split.held_before.get(account).copied().unwrap_or_default();
+            quantities.insert(split.conid, before);
+        }
+        for fill in executions {
+            *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+        }
+        quantities.retain(|_, quantity| !quantity.is_zero());
+        quantities
     }
 }
 
@@ -244,7 +291,7 @@ impl Portfolio {
         self.currencies.values().map(|line| figure(line) * line.rate).sum()
     }
 
-    /// Cash and holdings at the market, in the base currency.
+    /// Cash, holdings at the market and dividends receivable, in the base currency.
     pub fn net_liquidation(&self) -> Decimal {
         self.in_base(CurrencyBalance::net_liquidation)
     }
@@ -283,6 +330,11 @@ impl Portfolio {
         self.in_base(|line| line.unrealized)
     }
 
+    /// Dividends accrued and not yet paid, in the base currency.
+    pub fn dividends_receivable(&self) -> Decimal {
+        self.in_base(|line| line.dividends)
+    }
+
     /// Gains realized since the account opened, in the base currency.
     pub fn realized(&self) -> Decimal {
         self.in_base(|line| line.realized)
@@ -307,6 +359,7 @@ impl Portfolio {
                 line.cash = Decimal::ZERO;
                 line.settled_cash = Decimal::ZERO;
                 line.realized = Decimal::ZERO;
+                line.dividends = Decimal::ZERO;
             }
         }
         for holding in &part.holdings {

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::Command;
+use crate::corporate_actions::CorporateAction;
 use crate::market::MarketChange;
 use crate::orders::{Size, Ticket};
 use crate::testing::{AAPL, Broker, d, new_york, ticket};
@@ -169,4 +170,119 @@ proptest! {
         prop_assert_eq!(portfolio.realized(), realized);
         prop_assert!(broker.engine.state().ledger().is_balanced());
     }
+}
+
+fn announce(broker: &mut Broker, action: CorporateAction) -> Result<Vec<crate::Event>, crate::EngineError> {
+    broker.apply(Command::AnnounceCorporateAction { action })
+}
+
+fn date(text: &str) -> jiff::civil::Date {
+    text.parse().unwrap()
+}
+
+#[test]
+fn a_dividend_accrues_to_holders_at_the_ex_date_and_is_paid_on_the_pay_date() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100), order(MSFT, Side::Sell, 10)]).unwrap();
+    let dividend = |conid| CorporateAction::Dividend {
+        conid,
+        amount: d("0.26"),
+        ex_date: date("2026-03-05"),
+        pay_date: date("2026-03-09"),
+    };
+    announce(&mut broker, dividend(AAPL)).unwrap();
+    announce(&mut broker, dividend(MSFT)).unwrap();
+    let cash_before = portfolio(&broker).total_cash();
+    // Bought after the ex-date began: not entitled.
+    broker.apply(Command::SetClock { to: new_york("2026-03-05T10:00") }).unwrap();
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 50)]).unwrap();
+    let accrued = portfolio(&broker);
+    let owed = d("26.00") - d("2.60");
+    assert_eq!(accrued.dividends_receivable(), owed, "100 long are owed, 10 short owe");
+    assert_eq!(accrued.net_liquidation(), accrued.total_cash() + accrued.market_value() + owed);
+    let spent = cash_before - accrued.total_cash();
+    broker.apply(Command::SetClock { to: new_york("2026-03-09T09:00") }).unwrap();
+    let paid = portfolio(&broker);
+    assert_eq!(paid.dividends_receivable(), Decimal::ZERO);
+    assert_eq!(paid.total_cash(), cash_before - spent + owed, "credited on the pay date");
+    let income = broker.engine.state().ledger().balance(
+        &margin_account(),
+        crate::ledger::Book::Dividends,
+        Currency::USD,
+    );
+    assert_eq!(income, -owed, "dividend income is a credit");
+    assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn a_dividend_whose_ex_date_has_begun_is_refused() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let late = CorporateAction::Dividend {
+        conid: AAPL,
+        amount: d("1"),
+        ex_date: date("2026-03-03"),
+        pay_date: date("2026-03-04"),
+    };
+    assert!(matches!(announce(&mut broker, late), Err(crate::EngineError::CorporateActionRefused(_))));
+    let backwards = CorporateAction::Dividend {
+        conid: AAPL,
+        amount: d("1"),
+        ex_date: date("2026-03-06"),
+        pay_date: date("2026-03-05"),
+    };
+    assert!(announce(&mut broker, backwards).is_err());
+    let currency = CorporateAction::Dividend {
+        conid: EUR_USD,
+        amount: d("1"),
+        ex_date: date("2026-03-06"),
+        pay_date: date("2026-03-06"),
+    };
+    assert!(announce(&mut broker, currency).is_err(), "only shares pay dividends");
+}
+
+#[test]
+fn a_split_halves_the_price_and_doubles_the_quantity_with_the_value_unchanged() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 101)]).unwrap();
+    let resting = Ticket { order_type: OrderType::Limit { limit: d("1") }, ..order(AAPL, Side::Buy, 1) };
+    let working = broker.place("DU1234567", vec![resting]).unwrap()[0];
+    let earlier = portfolio(&broker).at;
+    broker.advance(SignedDuration::from_mins(1));
+    let before = portfolio(&broker);
+    let held = before.holding(AAPL).unwrap().clone();
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1 }).unwrap();
+    let after = portfolio(&broker);
+    let split = after.holding(AAPL).unwrap();
+    assert_eq!(split.quantity, d("202"));
+    assert_eq!(split.cost, held.cost, "the cost stays");
+    assert_eq!(split.average_cost(), held.average_cost() / Decimal::TWO);
+    let halved = Decimal::try_from(broker.engine.state().venue(AAPL).unwrap().path.price(after.at)).unwrap();
+    assert!((split.mark - halved).abs() < d("0.02"), "the price halves: {} vs {halved}", split.mark);
+    let (was, is) = (before.net_liquidation(), after.net_liquidation());
+    // The same value, but for the last trade's rounding to the cent: half a cent on each
+    // share before and after.
+    let rounding = d("0.005") * (held.quantity + split.quantity);
+    assert!((is - was).abs() <= rounding, "the value stays: {was} then {is}");
+    assert_eq!(broker.status(working), model::OrderStatus::Cancelled, "working orders are cancelled");
+    let state = broker.engine.state();
+    assert_eq!(
+        state.quantities_at(&margin_account(), earlier).get(&AAPL),
+        Some(&d("101")),
+        "history undoes the split"
+    );
+}
+
+#[test]
+fn a_reverse_split_pays_the_fraction_in_cash() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 25)]).unwrap();
+    let before = portfolio(&broker);
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 10 }).unwrap();
+    let after = portfolio(&broker);
+    assert_eq!(after.holding(AAPL).unwrap().quantity, d("2"), "2.5 new shares, the half paid out");
+    assert!(after.total_cash() > before.total_cash(), "cash in lieu");
+    assert!(broker.engine.state().ledger().is_balanced());
+    let replayed =
+        broker.engine.state().positions.get(&margin_account()).unwrap().get(&AAPL).unwrap().clone();
+    assert_eq!(replayed.quantity, d("2"));
 }

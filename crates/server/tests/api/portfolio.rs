@@ -76,7 +76,18 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
     let moved = app.post_json(&format!("/_localbroker/market/{AAPL}"), json!({"price": 300})).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
     trade(&app, AAPL, "SELL", 50).await;
-    advance(&app, "5m").await;
+    let dividend = json!({"kind": "dividend", "conid": AAPL, "amount": 0.26, "exDate": "2026-03-04", "payDate": "2026-03-05"});
+    let announced = app.post_json("/_localbroker/corporate-actions", dividend).await;
+    assert_eq!(announced.status, StatusCode::OK, "{}", announced.text);
+    let cash_before =
+        app.get(&format!("/v1/api/portfolio/{ACCOUNT}/ledger")).await.body["USD"]["cashbalance"]
+            .as_f64()
+            .unwrap();
+    advance(&app, "2d").await;
+    let cash_after = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/ledger")).await.body["USD"]["cashbalance"]
+        .as_f64()
+        .unwrap();
+    close(cash_after - cash_before, 50.0 * 0.26, "the dividend on 50 shares, paid");
 
     let summary = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/summary")).await.body;
     let ledger = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/ledger")).await.body;
@@ -134,6 +145,7 @@ async fn positions_page_sort_and_look_up_by_conid() {
     assert_eq!(sizes, [30, 10]);
     assert_eq!(app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/1")).await.body, json!([]));
     let bad = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/0?direction=up")).await;
+    assert_eq!(bad.error(), "Bad Request: direction must be a or d, not \"up\"");
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
 
     let one = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body;
@@ -184,4 +196,33 @@ async fn a_withdrawal_beyond_settled_cash_is_refused() {
     assert_eq!(app.digest().await, digest, "a refused transfer changes nothing");
     let taken = app.post_json(&path, json!({"currency": "USD", "amount": 1000})).await;
     assert_eq!(taken.body["cash"], "999000.00", "{}", taken.text);
+}
+
+#[tokio::test]
+async fn a_split_shows_in_positions_at_once() {
+    let app = market().await;
+    trade(&app, AAPL, "BUY", 10).await;
+    let before = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body[0].clone();
+    let split = app
+        .post_json(
+            "/_localbroker/corporate-actions",
+            json!({"kind": "split", "conid": AAPL, "to": 3, "from": 1}),
+        )
+        .await;
+    assert_eq!(split.body, json!({"kind": "split", "conid": AAPL}), "{}", split.text);
+    let after = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body[0].clone();
+    assert_eq!(after["position"], 30);
+    close(
+        after["avgCost"].as_f64().unwrap() * 3.0,
+        before["avgCost"].as_f64().unwrap(),
+        "a third of the cost per share",
+    );
+    let refused = app
+        .post_json(
+            "/_localbroker/corporate-actions",
+            json!({"kind": "split", "conid": EUR_USD, "to": 2, "from": 1}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    app.assert_journal_replays().await;
 }

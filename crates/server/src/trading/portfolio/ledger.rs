@@ -69,6 +69,7 @@ struct Amounts {
     crypto: Decimal,
     unrealized: Decimal,
     realized: Decimal,
+    dividends: Decimal,
 }
 
 impl Amounts {
@@ -88,6 +89,7 @@ impl Amounts {
             crypto: held(AssetClass::Crypto),
             unrealized: line.unrealized,
             realized: line.realized,
+            dividends: line.dividends,
         }
     }
 
@@ -102,6 +104,7 @@ impl Amounts {
             crypto: sum(|a| a.crypto),
             unrealized: sum(|a| a.unrealized),
             realized: sum(|a| a.realized),
+            dividends: sum(|a| a.dividends),
         }
     }
 }
@@ -122,7 +125,7 @@ fn row(
         cashbalance: float(amounts.cash),
         corporatebondsmarketvalue: 0.0,
         warrantsmarketvalue: 0.0,
-        netliquidationvalue: float(amounts.cash + amounts.stocks + amounts.crypto),
+        netliquidationvalue: float(amounts.cash + amounts.stocks + amounts.crypto + amounts.dividends),
         interest: 0.0,
         unrealizedpnl: float(amounts.unrealized),
         stockmarketvalue: float(amounts.stocks),
@@ -143,7 +146,7 @@ fn row(
         secondkey: name.into(),
         tbillsmarketvalue: 0.0,
         endofbundle: end_of_bundle.then_some(1),
-        dividends: 0.0,
+        dividends: float(amounts.dividends),
         cryptocurrencyvalue: float(amounts.crypto),
     }
 }

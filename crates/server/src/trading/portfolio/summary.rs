@@ -50,6 +50,7 @@ struct Figures {
     gross: Decimal,
     reg_t_margin: Decimal,
     sma: Decimal,
+    dividends: Decimal,
 }
 
 impl Figures {
@@ -65,6 +66,7 @@ impl Figures {
             gross: portfolio.gross_position_value(),
             reg_t_margin: portfolio.reg_t_margin(),
             sma: portfolio.sma(),
+            dividends: portfolio.dividends_receivable(),
         }
     }
 
@@ -82,6 +84,7 @@ impl Figures {
             gross: zero,
             reg_t_margin: zero,
             sma: zero,
+            dividends: zero,
         }
     }
 }
@@ -137,8 +140,9 @@ impl Summary {
                 self.money(format!("lookahead{key}{suffix}"), amount);
             }
         }
-        let held_elsewhere = [
-            "accrueddividend",
+        // What LocalBroker's accounts never hold or owe: bills, guarantees, haircuts, shares
+        // held for Portfolio Analyst, certificates, expiring derivatives, debit cards.
+        let never_held = [
             "billable",
             "guarantee",
             "indianstockhaircut",
@@ -149,9 +153,10 @@ impl Summary {
             "totaldebitcardpendingcharges",
             "accruedcash",
         ];
-        for key in held_elsewhere {
+        for key in never_held {
             self.money(format!("{key}{suffix}"), zero);
         }
+        self.money(format!("accrueddividend{suffix}"), figures.dividends);
         self.money(format!("netliquidation{suffix}"), figures.net_liquidation);
         self.money(format!("totalcashvalue{suffix}"), figures.cash);
     }

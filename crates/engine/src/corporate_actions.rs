@@ -1,0 +1,305 @@
+//! Corporate actions: cash dividends and stock splits, announced through the control plane (or
+//! a world's schedule) and journaled like every command.
+//!
+//! A dividend entitles whoever holds the shares when its ex-date begins (midnight, New York:
+//! holders at the previous close) to its amount per share, accrued as a receivable then and
+//! paid into cash when its pay date begins; a short position owes it. A split changes every
+//! holding and the price at once: quantities by `to/from`, prices by `from/to`, the cost of
+//! each holding unchanged; a fraction of a share left by a reverse split is paid out as cash
+//! in lieu at the new price. Working orders on the shares are cancelled, as a split changes
+//! what their sizes and prices mean.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use market::Catalogue;
+use market::calendar::NEW_YORK;
+use model::{AccountId, AssetClass, Conid, Currency, Decimal};
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::{Book, Cause, Entry, Posting};
+use crate::market::MarketChange;
+use crate::positions::COST_DECIMALS;
+use crate::{Engine, EngineError, Event};
+
+/// The most a dividend may pay per share.
+const MAX_DIVIDEND: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// The largest number of shares on either side of a split ratio.
+const MAX_RATIO_TERM: u32 = 1_000;
+
+/// A corporate action as it is announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CorporateAction {
+    /// A cash dividend of `amount` per share, in the shares' currency.
+    Dividend { conid: Conid, amount: Decimal, ex_date: Date, pay_date: Date },
+    /// `from` old shares become `to` new ones, now: 2 for 1 is `to` 2, `from` 1; a 1-for-10
+    /// reverse split is `to` 1, `from` 10.
+    Split { conid: Conid, to: u32, from: u32 },
+}
+
+/// A dividend announced and not yet past its ex-date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    /// The shares.
+    pub conid: Conid,
+    /// Per share, in the shares' currency.
+    pub amount: Decimal,
+    /// When holders are fixed: the start of the ex-date.
+    pub ex_at: Timestamp,
+    /// When it is paid: the start of the pay date.
+    pub pay_at: Timestamp,
+}
+
+/// A dividend an account is owed (or owes, when short), not yet paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receivable {
+    /// Whose.
+    pub account: AccountId,
+    /// On which shares.
+    pub conid: Conid,
+    /// How much, in `currency`; negative when owed by a short.
+    pub amount: Decimal,
+    /// The shares' currency.
+    pub currency: Currency,
+    /// When it is paid.
+    pub pay_at: Timestamp,
+}
+
+/// A split that happened: when, and what each account held just before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitRecord {
+    /// When.
+    pub at: Timestamp,
+    /// The shares.
+    pub conid: Conid,
+    /// New shares per `from` old ones.
+    pub to: u32,
+    /// Old shares per `to` new ones.
+    pub from: u32,
+    /// Each holder's quantity just before.
+    pub held_before: BTreeMap<AccountId, Decimal>,
+}
+
+/// The corporate actions announced, accrued and done.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorporateActions {
+    /// Dividends before their ex-date, by ex-date.
+    pub declared: Vec<Declared>,
+    /// Dividends accrued and not yet paid, by pay date.
+    pub receivables: Vec<Receivable>,
+    /// Splits done, oldest first.
+    pub splits: Vec<SplitRecord>,
+}
+
+impl CorporateActions {
+    /// The next instant at which a dividend goes ex or is paid.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        let ex = self.declared.iter().map(|d| d.ex_at);
+        let pay = self.receivables.iter().map(|r| r.pay_at);
+        ex.chain(pay).min()
+    }
+
+    /// The dividends the account is owed, per currency.
+    pub fn receivable(&self, account: &AccountId) -> BTreeMap<Currency, Decimal> {
+        let mut owed = BTreeMap::new();
+        for receivable in self.receivables.iter().filter(|r| &r.account == account) {
+            *owed.entry(receivable.currency).or_default() += receivable.amount;
+        }
+        owed
+    }
+}
+
+fn start_of(date: Date) -> Timestamp {
+    let new_york = TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC);
+    date.to_zoned_datetime(new_york).map_or(Timestamp::MIN, |day| day.timestamp())
+}
+
+fn refused(reason: impl Into<String>) -> EngineError {
+    EngineError::CorporateActionRefused(reason.into())
+}
+
+impl Engine {
+    /// Announces `action` at market instant `now`.
+    pub(crate) fn announce(
+        &mut self,
+        now: Timestamp,
+        action: &CorporateAction,
+    ) -> Result<Vec<Event>, EngineError> {
+        let conid = match action {
+            CorporateAction::Dividend { conid, .. } | CorporateAction::Split { conid, .. } => *conid,
+        };
+        let instrument = Catalogue::standard().get(conid).ok_or(EngineError::UnknownInstrument(conid))?;
+        if instrument.asset_class != AssetClass::Stock {
+            return Err(refused(format!("{} is not a share", instrument.local_symbol())));
+        }
+        match *action {
+            CorporateAction::Dividend { conid, amount, ex_date, pay_date } => {
+                self.declare_dividend(now, conid, amount, ex_date, pay_date)
+            }
+            CorporateAction::Split { conid, to, from } => self.split(now, conid, to, from),
+        }
+    }
+
+    fn declare_dividend(
+        &mut self,
+        now: Timestamp,
+        conid: Conid,
+        amount: Decimal,
+        ex_date: Date,
+        pay_date: Date,
+    ) -> Result<Vec<Event>, EngineError> {
+        if amount <= Decimal::ZERO || amount > MAX_DIVIDEND {
+            return Err(refused(format!("a dividend must be above 0 and at most {MAX_DIVIDEND} a share")));
+        }
+        if pay_date < ex_date {
+            return Err(refused("the pay date comes before the ex-date"));
+        }
+        let ex_at = start_of(ex_date);
+        if ex_at <= now {
+            return Err(refused(format!("the ex-date {ex_date} has begun already")));
+        }
+        let declared = &mut self.state.corporate_actions.declared;
+        let index = declared.partition_point(|d| d.ex_at <= ex_at);
+        declared.insert(index, Declared { conid, amount, ex_at, pay_at: start_of(pay_date) });
+        Ok(vec![Event::DividendDeclared { conid, amount, ex_date, pay_date }])
+    }
+
+    /// Accrues the dividends going ex and pays those falling due at `at`, exactly.
+    pub(crate) fn run_corporate_actions(
+        &mut self,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let actions = &mut self.state.corporate_actions;
+        let going_ex: Vec<Declared> =
+            actions.declared.iter().take_while(|d| d.ex_at <= at).cloned().collect();
+        actions.declared.drain(..going_ex.len());
+        for dividend in going_ex {
+            self.accrue(&dividend, events)?;
+        }
+        let (due, kept): (Vec<Receivable>, Vec<Receivable>) =
+            std::mem::take(&mut self.state.corporate_actions.receivables)
+                .into_iter()
+                .partition(|r| r.pay_at <= at);
+        self.state.corporate_actions.receivables = kept;
+        for receivable in due {
+            let postings = vec![
+                Posting::new(Book::Cash, receivable.currency, receivable.amount),
+                Posting::new(Book::DividendsReceivable, receivable.currency, -receivable.amount),
+            ];
+            let cause = Cause::DividendPayment { conid: receivable.conid };
+            let entry = Entry { account: receivable.account.clone(), at: receivable.pay_at, cause, postings };
+            self.state.ledger.post(entry)?;
+            events.push(Event::DividendPaid {
+                account: receivable.account,
+                conid: receivable.conid,
+                amount: receivable.amount,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fixes the holders of `dividend` at its ex instant and books what each is owed.
+    fn accrue(&mut self, dividend: &Declared, events: &mut Vec<Event>) -> Result<(), EngineError> {
+        let currency = Catalogue::standard().get(dividend.conid).map_or(Currency::USD, |i| i.currency);
+        let accounts: Vec<AccountId> = self.state.accounts.keys().cloned().collect();
+        for account in accounts {
+            let held = self.state.quantities_at(&account, dividend.ex_at).get(&dividend.conid).copied();
+            let Some(held) = held.filter(|held| !held.is_zero()) else { continue };
+            let amount = held * dividend.amount;
+            let postings = vec![
+                Posting::new(Book::DividendsReceivable, currency, amount),
+                Posting::new(Book::Dividends, currency, -amount),
+            ];
+            let cause = Cause::DividendAccrual { conid: dividend.conid };
+            self.state.ledger.post(Entry {
+                account: account.clone(),
+                at: dividend.ex_at,
+                cause,
+                postings,
+            })?;
+            let receivable = Receivable {
+                account: account.clone(),
+                conid: dividend.conid,
+                amount,
+                currency,
+                pay_at: dividend.pay_at,
+            };
+            let receivables = &mut self.state.corporate_actions.receivables;
+            let index = receivables.partition_point(|r| r.pay_at <= receivable.pay_at);
+            receivables.insert(index, receivable);
+            events.push(Event::DividendAccrued { account, conid: dividend.conid, amount });
+        }
+        Ok(())
+    }
+
+    fn split(&mut self, now: Timestamp, conid: Conid, to: u32, from: u32) -> Result<Vec<Event>, EngineError> {
+        let valid = |term: u32| (1..=MAX_RATIO_TERM).contains(&term);
+        if !valid(to) || !valid(from) || to == from {
+            return Err(refused(format!(
+                "a split turns 1 to {MAX_RATIO_TERM} shares into another number of them"
+            )));
+        }
+        let ratio = Decimal::from(to) / Decimal::from(from);
+        let price = self.state.venue(conid).map(|venue| venue.path.price(now)).unwrap_or_default();
+        let new_price = (Decimal::try_from(price).unwrap_or_default() / ratio).round_dp(4);
+        if new_price <= Decimal::ZERO {
+            return Err(refused("the split would leave the shares without a price"));
+        }
+        let mut events = Vec::new();
+        let working: Vec<model::OrderId> = self
+            .state
+            .orders
+            .values()
+            .filter(|order| order.ticket.conid == conid && order.is_live())
+            .map(|order| order.id)
+            .collect();
+        for id in working {
+            self.cancel(id, "Cancelled by a stock split", now, &mut events)?;
+        }
+        let mut held_before = BTreeMap::new();
+        let accounts: Vec<AccountId> = self.state.positions.keys().cloned().collect();
+        for account in accounts {
+            let Some(position) = self.state.positions.get_mut(&account).and_then(|held| held.get_mut(&conid))
+            else {
+                continue;
+            };
+            if position.quantity.is_zero() {
+                continue;
+            }
+            held_before.insert(account.clone(), position.quantity);
+            let scaled = position.quantity * ratio;
+            let whole = scaled.trunc();
+            position.quantity = whole;
+            let fraction = scaled - whole;
+            if fraction.is_zero() {
+                continue;
+            }
+            // The fraction is sold at the new price: cash in lieu.
+            let cost_removed = (position.cost * fraction / scaled).round_dp(COST_DECIMALS);
+            let proceeds = (fraction * new_price).round_dp(2);
+            let gain = proceeds - cost_removed;
+            position.cost -= cost_removed;
+            position.realized += gain;
+            let currency = Catalogue::standard().get(conid).map_or(Currency::USD, |i| i.currency);
+            let postings = vec![
+                Posting::new(Book::Cash, currency, proceeds),
+                Posting::new(Book::Securities(conid), currency, -cost_removed),
+                Posting::new(Book::RealizedPnl, currency, -gain),
+            ];
+            let entry =
+                Entry { account: account.clone(), at: now, cause: Cause::CashInLieu { conid }, postings };
+            self.state.ledger.post(entry)?;
+        }
+        let change = MarketChange::Price(new_price);
+        self.state.overrides.entry(conid).or_default().push((now, change));
+        events.push(Event::MarketChanged { conid, change, at: now });
+        self.state.corporate_actions.splits.push(SplitRecord { at: now, conid, to, from, held_before });
+        events.push(Event::SharesSplit { conid, to, from });
+        Ok(events)
+    }
+}

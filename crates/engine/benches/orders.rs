@@ -43,6 +43,7 @@ impl Bench {
                 base_currency: Currency::USD,
                 cash: BTreeMap::from([(Currency::USD, Decimal::new(1_000_000_000_000, 0))]),
             }],
+            interest: Default::default(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock =

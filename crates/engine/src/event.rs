@@ -41,6 +41,10 @@ pub enum Event {
     DividendPaid { account: AccountId, conid: Conid, amount: Decimal },
     /// Shares were split: `from` old ones became `to` new ones.
     SharesSplit { conid: Conid, to: u32, from: u32 },
+    /// A day's interest accrued: earned (positive) or owed.
+    InterestAccrued { account: AccountId, currency: Currency, amount: Decimal },
+    /// A month's interest was paid into (positive) or out of an account's cash.
+    InterestPaid { account: AccountId, currency: Currency, amount: Decimal },
     /// Money was paid into (positive) or out of (negative) an account.
     CashMoved { account: AccountId, currency: Currency, amount: Decimal },
 }

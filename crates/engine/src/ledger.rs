@@ -36,6 +36,10 @@ pub enum Book {
     DividendsReceivable,
     /// Dividend income (credits), or dividends paid on short positions (debits).
     Dividends,
+    /// Interest accrued and not yet paid: owed to the account (debits) or by it (credits).
+    InterestAccrued,
+    /// Interest earned (credits) or paid (debits).
+    Interest,
 }
 
 impl fmt::Display for Book {
@@ -49,6 +53,8 @@ impl fmt::Display for Book {
             Self::Exchange => f.write_str("exchange"),
             Self::DividendsReceivable => f.write_str("dividends_receivable"),
             Self::Dividends => f.write_str("dividends"),
+            Self::InterestAccrued => f.write_str("interest_accrued"),
+            Self::Interest => f.write_str("interest"),
         }
     }
 }
@@ -70,6 +76,8 @@ impl FromStr for Book {
             "exchange" => Ok(Self::Exchange),
             "dividends_receivable" => Ok(Self::DividendsReceivable),
             "dividends" => Ok(Self::Dividends),
+            "interest_accrued" => Ok(Self::InterestAccrued),
+            "interest" => Ok(Self::Interest),
             other => other
                 .strip_prefix("securities:")
                 .and_then(|conid| conid.parse().ok())
@@ -129,6 +137,10 @@ pub enum Cause {
     DividendPayment { conid: Conid },
     /// A fraction of a share a split left, paid out in cash.
     CashInLieu { conid: Conid },
+    /// A day's interest accrued.
+    InterestAccrual { day: jiff::civil::Date },
+    /// A month's accrued interest paid into (or out of) cash.
+    InterestPayment,
 }
 
 /// A balanced set of postings to one account, at one market instant.

@@ -24,6 +24,7 @@ pub mod commissions;
 pub mod corporate_actions;
 pub mod event;
 mod funding;
+pub mod interest;
 pub mod ledger;
 pub mod market;
 pub mod orders;

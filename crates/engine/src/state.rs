@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::commissions::CommissionPlan;
 use crate::corporate_actions::CorporateActions;
+use crate::interest::Accrual;
 use crate::ledger::Ledger;
 use crate::market::{MarketChange, Overrides};
 use crate::orders::{Execution, Order};
@@ -55,6 +56,9 @@ pub struct State {
     /// Dividends and splits.
     #[serde(default)]
     pub(crate) corporate_actions: CorporateActions,
+    /// Interest rates, and the last day interest was accrued for.
+    #[serde(default)]
+    pub(crate) accrual: Accrual,
 }
 
 /// A person who can log in.
@@ -201,6 +205,11 @@ impl State {
     /// Dividends announced, accrued and paid, and splits done.
     pub fn corporate_actions(&self) -> &CorporateActions {
         &self.corporate_actions
+    }
+
+    /// Interest rates and where accrual stands.
+    pub fn accrual(&self) -> &Accrual {
+        &self.accrual
     }
 
     /// An order by id.

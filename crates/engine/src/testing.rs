@@ -10,6 +10,7 @@ use model::{
 use rust_decimal::Decimal;
 
 use crate::clock::{ClockMode, ClockSpec};
+use crate::interest::InterestRates;
 use crate::ledger::Book;
 use crate::market::MarketChange;
 use crate::orders::{Size, Ticket};
@@ -47,6 +48,11 @@ pub(crate) fn account(id: &str, margin: MarginKind, cash: i64) -> AccountSpec {
 
 impl Broker {
     pub(crate) fn at(start: &str) -> Self {
+        Self::with_interest(start, InterestRates::default())
+    }
+
+    /// The same broker, its world accruing interest at `interest`.
+    pub(crate) fn with_interest(start: &str, interest: InterestRates) -> Self {
         let world = World {
             users: vec![UserSpec {
                 username: "demo".parse().unwrap(),
@@ -57,6 +63,7 @@ impl Broker {
                 account("DU1234567", MarginKind::Margin, 1_000_000),
                 account("DU7654321", MarginKind::Cash, 100_000),
             ],
+            interest,
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };

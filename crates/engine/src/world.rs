@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
+use crate::interest::InterestRates;
 
 /// The starting population. It reaches the engine already validated in shape (ids, currencies);
 /// [`World::validate`] checks that its parts agree with each other.
@@ -16,6 +17,9 @@ pub struct World {
     pub users: Vec<UserSpec>,
     /// Every account, funded with its opening cash.
     pub accounts: Vec<AccountSpec>,
+    /// Benchmark interest rates; none accrue interest when absent.
+    #[serde(default)]
+    pub interest: InterestRates,
 }
 
 /// A user and the accounts they are entitled to, first one selected at login.
@@ -65,6 +69,12 @@ impl World {
             if let Some((currency, _)) = account.cash.iter().find(|(_, amount)| amount.is_sign_negative()) {
                 return invalid(format!("account {} opens with negative {currency} cash", account.id));
             }
+        }
+        let bounds = Decimal::new(-1, 1)..=Decimal::ONE;
+        if let Some((currency, rate)) =
+            self.interest.benchmarks.iter().find(|(_, rate)| !bounds.contains(rate))
+        {
+            return invalid(format!("the {currency} benchmark rate {rate} is not between -0.1 and 1"));
         }
         let mut usernames = BTreeSet::new();
         for user in &self.users {

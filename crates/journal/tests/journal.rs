@@ -29,6 +29,7 @@ fn world() -> World {
                 cash: BTreeMap::from([(Currency::USD, "1000000.00".parse().unwrap())]),
             })
             .collect(),
+        interest: Default::default(),
     }
 }
 

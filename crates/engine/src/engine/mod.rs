@@ -16,6 +16,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::clock::{Clock, ClockSpec, within_market};
 use crate::commissions::CommissionPlan;
+use crate::interest::Accrual;
 use crate::ledger::{Book as LedgerBook, Cause, Entry, Posting};
 use crate::orders::book::Book;
 use crate::state::{Account, State, User};
@@ -187,12 +188,22 @@ impl Engine {
     /// Brings working orders and corporate actions up to `now`, in time order: orders up to
     /// each instant a dividend goes ex or is paid, then the dividend, then on.
     pub(crate) fn pass_time(&mut self, now: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
-        while let Some(due) = self.state.corporate_actions.next_due().filter(|due| *due <= now) {
+        loop {
+            let actions = self.state.corporate_actions.next_due();
+            let interest = self.state.accrual.next_due();
+            let Some(due) = actions.into_iter().chain(interest).min().filter(|due| *due <= now) else {
+                break;
+            };
             self.catch_up(due, events)?;
             if !self.book.is_empty() {
                 self.state.processed_until = self.state.processed_until.max(Some(due));
             }
-            self.run_corporate_actions(due, events)?;
+            if actions == Some(due) {
+                self.run_corporate_actions(due, events)?;
+            }
+            if interest == Some(due) {
+                self.run_interest(due, events)?;
+            }
         }
         self.catch_up(now, events)?;
         self.state.processed_until = (!self.book.is_empty()).then_some(now);
@@ -216,6 +227,7 @@ impl Engine {
         state.clock = Clock::new(clock.mode, start, wall);
         let at = state.clock.market_time(wall);
         state.created_at = Some(at);
+        state.accrual = Accrual::new(world.interest.clone(), at);
         for spec in &world.accounts {
             let account = Account {
                 id: spec.id.clone(),

@@ -38,6 +38,7 @@ fn world() -> World {
             account("DU1111111", 5),
             account("DU7654321", 100_000),
         ],
+        interest: Default::default(),
     }
 }
 
@@ -117,7 +118,7 @@ fn an_inconsistent_world_is_refused() {
     let mut twin_account = world();
     twin_account.accounts.push(twin_account.accounts[0].clone());
     refuse(twin_account, "account DU1234567 is defined twice");
-    refuse(World { users: Vec::new(), accounts: Vec::new() }, "no users");
+    refuse(World { users: Vec::new(), accounts: Vec::new(), interest: Default::default() }, "no users");
     let mut negative = world();
     negative.accounts[0].cash.insert(Currency::USD, Decimal::new(-1, 0));
     refuse(negative, "negative USD cash");

@@ -159,6 +159,8 @@ impl Engine {
         let now = self.state.market_time(wall);
         let orders_due =
             self.state.processed_until.is_some_and(|from| from < now && self.next_happening_in(from, now));
-        orders_due || self.state.corporate_actions.next_due().is_some_and(|due| due <= now)
+        let actions =
+            self.state.corporate_actions.next_due().into_iter().chain(self.state.accrual.next_due());
+        orders_due || actions.min().is_some_and(|due| due <= now)
     }
 }

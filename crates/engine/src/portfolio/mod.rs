@@ -80,6 +80,8 @@ pub struct CurrencyBalance {
     pub realized: Decimal,
     /// Dividends accrued and not yet paid (negative when owed on a short).
     pub dividends: Decimal,
+    /// Interest accrued and not yet paid (negative when owed).
+    pub interest: Decimal,
 }
 
 impl CurrencyBalance {
@@ -94,12 +96,13 @@ impl CurrencyBalance {
             unrealized: zero,
             realized: zero,
             dividends: zero,
+            interest: zero,
         }
     }
 
-    /// Cash, holdings and dividends receivable, in this currency.
+    /// Cash, holdings, and the dividends and interest accrued, in this currency.
     pub fn net_liquidation(&self) -> Decimal {
-        self.cash + self.market_value + self.dividends
+        self.cash + self.market_value + self.dividends + self.interest
     }
 }
 
@@ -157,6 +160,12 @@ impl State {
             line(&mut currencies, currency);
             if let Some(balance) = currencies.get_mut(&currency) {
                 balance.dividends = owed;
+            }
+        }
+        for (currency, accrued) in self.ledger.balances(account, Book::InterestAccrued) {
+            line(&mut currencies, currency);
+            if let Some(balance) = currencies.get_mut(&currency) {
+                balance.interest = accrued;
             }
         }
         for (currency, realized) in self.ledger.balances(account, Book::RealizedPnl) {
@@ -238,17 +247,19 @@ impl State {
         held + money
     }
 
-    /// The account's cash and dividends receivable per currency at market instant `at`: today's
-    /// balances less every entry made after it.
+    /// The account's cash, dividends receivable and interest accrued per currency at market
+    /// instant `at`: today's balances less every entry made after it.
     pub fn money_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Currency, Decimal> {
         let mut money: BTreeMap<Currency, Decimal> = self.ledger.cash(account).collect();
-        for (currency, owed) in self.ledger.balances(account, Book::DividendsReceivable) {
-            *money.entry(currency).or_default() += owed;
+        for book in [Book::DividendsReceivable, Book::InterestAccrued] {
+            for (currency, owed) in self.ledger.balances(account, book) {
+                *money.entry(currency).or_default() += owed;
+            }
         }
         let after = self.ledger.entries_since(account, at).filter(|entry| entry.at > at);
         for entry in after {
             for posting in &entry.postings {
-                if matches!(posting.book, Book::Cash | Book::DividendsReceivable) {
+                if matches!(posting.book, Book::Cash | Book::DividendsReceivable | Book::InterestAccrued) {
                     *money.entry(posting.currency).or_default() -= posting.amount;
                 }
             }
@@ -291,7 +302,8 @@ impl Portfolio {
         self.currencies.values().map(|line| figure(line) * line.rate).sum()
     }
 
-    /// Cash, holdings at the market and dividends receivable, in the base currency.
+    /// Cash, holdings at the market, and the dividends and interest accrued, in the base
+    /// currency.
     pub fn net_liquidation(&self) -> Decimal {
         self.in_base(CurrencyBalance::net_liquidation)
     }
@@ -335,6 +347,11 @@ impl Portfolio {
         self.in_base(|line| line.dividends)
     }
 
+    /// Interest accrued and not yet paid, in the base currency.
+    pub fn interest_accrued(&self) -> Decimal {
+        self.in_base(|line| line.interest)
+    }
+
     /// Gains realized since the account opened, in the base currency.
     pub fn realized(&self) -> Decimal {
         self.in_base(|line| line.realized)
@@ -360,6 +377,7 @@ impl Portfolio {
                 line.settled_cash = Decimal::ZERO;
                 line.realized = Decimal::ZERO;
                 line.dividends = Decimal::ZERO;
+                line.interest = Decimal::ZERO;
             }
         }
         for holding in &part.holdings {
@@ -396,10 +414,10 @@ impl Portfolio {
         self.currencies.get(&holding.instrument.currency).map_or(Decimal::ONE, |line| line.rate)
     }
 
-    /// Equity with loan value: net liquidation, as the account holds neither options nor
-    /// bonds.
+    /// Equity with loan value: cash and holdings, without the accruals net liquidation counts
+    /// (as IBKR's differ by the accrued interest).
     pub fn equity_with_loan(&self) -> Decimal {
-        self.net_liquidation()
+        self.total_cash() + self.market_value()
     }
 
     fn requirement_total(&self, pick: impl Fn(Requirement) -> Decimal) -> Decimal {

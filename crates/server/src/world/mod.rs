@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use engine::interest::InterestRates;
 use engine::world::{AccountSpec, UserSpec, World};
 use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
 use serde::Deserialize;
@@ -17,7 +18,30 @@ pub struct WorldFile {
     users: Vec<UserEntry>,
     #[serde(default)]
     accounts: Vec<AccountEntry>,
+    /// Benchmark interest rates; LocalBroker's [`DEFAULT_BENCHMARKS`] when absent.
+    #[serde(default)]
+    interest: Option<InterestEntry>,
 }
+
+/// The `[interest]` table: annual benchmark rates per currency, as fractions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InterestEntry {
+    benchmark: BTreeMap<Currency, Decimal>,
+}
+
+/// The benchmark rates a world without an `[interest]` table accrues at: LocalBroker's fixed
+/// assumptions, close to the overnight rates of late 2025, not live figures.
+pub const DEFAULT_BENCHMARKS: [(&str, &str); 8] = [
+    ("USD", "0.0388"),
+    ("EUR", "0.0193"),
+    ("GBP", "0.0397"),
+    ("CHF", "0"),
+    ("JPY", "0.0048"),
+    ("CAD", "0.0225"),
+    ("AUD", "0.0360"),
+    ("HKD", "0.0300"),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +117,14 @@ impl WorldFile {
                 cash: a.cash,
             })
             .collect();
-        Ok(World { users, accounts })
+        let benchmarks = match self.interest {
+            Some(entry) => entry.benchmark,
+            None => DEFAULT_BENCHMARKS
+                .iter()
+                .filter_map(|(currency, rate)| Some((currency.parse().ok()?, rate.parse().ok()?)))
+                .collect(),
+        };
+        Ok(World { users, accounts, interest: InterestRates { benchmarks } })
     }
 }
 

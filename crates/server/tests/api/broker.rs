@@ -27,6 +27,7 @@ fn world() -> World {
                 cash: BTreeMap::new(),
             })
             .collect(),
+        interest: Default::default(),
     }
 }
 

@@ -99,7 +99,24 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
     close(net, ledger["BASE"]["netliquidationvalue"].as_f64().unwrap(), "ledger BASE");
     let market_value: f64 =
         positions.as_array().unwrap().iter().map(|p| p["mktValue"].as_f64().unwrap()).sum();
-    close(net, market_value + ledger["BASE"]["cashbalance"].as_f64().unwrap(), "positions plus cash");
+    // Net liquidation also counts the interest accrued on the cash over the two nights.
+    let interest = ledger["BASE"]["interest"].as_f64().unwrap();
+    let (usd, rate) =
+        (ledger["USD"]["cashbalance"].as_f64().unwrap(), ledger["EUR"]["exchangerate"].as_f64().unwrap());
+    let nightly = ((usd - 10_000.0) * (0.0388 - 0.005)
+        + (20_000.0 - 10_000.0 / rate) * (0.0193 - 0.005) * rate)
+        / 360.0;
+    assert!(
+        (interest - 2.0 * nightly).abs() < 0.05,
+        "two nights of credit interest: {interest} vs {}",
+        2.0 * nightly
+    );
+    close(summary["accruedcash"]["amount"].as_f64().unwrap(), interest, "summary accrued interest");
+    close(
+        net,
+        market_value + ledger["BASE"]["cashbalance"].as_f64().unwrap() + interest,
+        "positions, cash and interest",
+    );
     let core = &pnl["upnl"][format!("{ACCOUNT}.Core")];
     close(net, core["nl"].as_f64().unwrap(), "pnl nl");
     close(market_value, core["mv"].as_f64().unwrap(), "pnl mv");

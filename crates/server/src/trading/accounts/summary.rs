@@ -99,7 +99,7 @@ impl AccountSummary {
             reg_t_loan: whole((-cash).max(Decimal::ZERO)),
             securities_gvp: whole(portfolio.segment(Segment::Securities).gross_position_value()),
             total_cash_value: whole(cash),
-            accrued_interest: 0.0,
+            accrued_interest: whole(portfolio.interest_accrued()),
             reg_t_margin: whole(portfolio.reg_t_margin()),
             initial_margin: whole(portfolio.initial_margin()),
             maintenance_margin: whole(portfolio.maintenance_margin()),
@@ -197,7 +197,7 @@ fn balances_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
         ("net_liquidation", part.net_liquidation()),
         ("equity_with_loan", part.equity_with_loan()),
         ("cash", part.total_cash()),
-        ("MTD Interest", Decimal::ZERO),
+        ("MTD Interest", part.interest_accrued()),
         ("Pndng Dbt Crd Chrgs", Decimal::ZERO),
     ];
     if matches!(name, "total" | "securities") {
@@ -286,11 +286,42 @@ pub async fn margins(
     segment_view(&app, caller, &account, margins_rows).await
 }
 
+/// One column of the market-value view: a currency's figures in that currency, or the totals
+/// in the base currency.
+struct Column {
+    currency: Option<model::Currency>,
+    rate: Decimal,
+    cash: Decimal,
+    settled: Decimal,
+    net: Decimal,
+    unrealized: Decimal,
+    realized: Decimal,
+    dividends: Decimal,
+    interest: Decimal,
+}
+
+/// What LocalBroker's accounts never hold, shown as zero in every column.
+const NEVER_HELD: [&str; 14] = [
+    "options",
+    "futures",
+    "future_options",
+    "funds",
+    "mutual_funds",
+    "money_market",
+    "bonds",
+    "Govt Bonds",
+    "t_bills",
+    "warrants",
+    "issuer_option",
+    "commodity",
+    "Notional CFD",
+    "cfd",
+];
+
 /// The account's holdings and cash by currency, each in that currency, and their total in the
 /// base currency under `Total (in <base>)`. Amounts are whole units with thousands separators,
 /// the exchange rate a decimal, as IBKR writes them.
 fn market_value(portfolio: &Portfolio) -> SegmentView {
-    let figure = |value: Decimal| grouped(value, 0);
     let of_class = |currency: Option<model::Currency>, class: AssetClass| -> Decimal {
         portfolio
             .holdings
@@ -301,68 +332,54 @@ fn market_value(portfolio: &Portfolio) -> SegmentView {
             .map(|h| h.market_value() * if currency.is_some() { Decimal::ONE } else { portfolio.rate(h) })
             .sum()
     };
-    let row = |currency: Option<model::Currency>, cash, settled, net, unrealized, realized, rate: Decimal| {
-        let zero = figure(Decimal::ZERO);
-        let mut row: BTreeMap<String, String> = [
-            "MTD Interest",
-            "options",
-            "futures",
-            "future_options",
-            "funds",
-            "dividends_receivable",
-            "mutual_funds",
-            "money_market",
-            "bonds",
-            "Govt Bonds",
-            "t_bills",
-            "warrants",
-            "issuer_option",
-            "commodity",
-            "Notional CFD",
-            "cfd",
-        ]
-        .into_iter()
-        .map(|label| (label.to_owned(), zero.clone()))
-        .collect();
+    let row = |column: Column| {
+        let mut row: BTreeMap<String, String> =
+            NEVER_HELD.into_iter().map(|label| (label.to_owned(), grouped(Decimal::ZERO, 0))).collect();
         let figures = [
-            ("total_cash", cash),
-            ("settled_cash", settled),
-            ("stock", of_class(currency, AssetClass::Stock)),
-            ("Cryptocurrency", of_class(currency, AssetClass::Crypto)),
-            ("net_liquidation", net),
-            ("unrealized_pnl", unrealized),
-            ("realized_pnl", realized),
+            ("total_cash", column.cash),
+            ("settled_cash", column.settled),
+            ("MTD Interest", column.interest),
+            ("stock", of_class(column.currency, AssetClass::Stock)),
+            ("Cryptocurrency", of_class(column.currency, AssetClass::Crypto)),
+            ("dividends_receivable", column.dividends),
+            ("net_liquidation", column.net),
+            ("unrealized_pnl", column.unrealized),
+            ("realized_pnl", column.realized),
         ];
-        row.extend(figures.into_iter().map(|(label, value)| (label.to_owned(), figure(value))));
-        row.insert("Exchange Rate".into(), format!("{:.6}", rate.round_dp(6)));
+        row.extend(figures.into_iter().map(|(label, value)| (label.to_owned(), grouped(value, 0))));
+        row.insert("Exchange Rate".into(), format!("{:.6}", column.rate.round_dp(6)));
         row
     };
     let mut view: SegmentView = portfolio
         .currencies
         .values()
         .map(|line| {
-            let values = row(
-                Some(line.currency),
-                line.cash,
-                line.settled_cash,
-                line.net_liquidation(),
-                line.unrealized,
-                line.realized,
-                line.rate,
-            );
-            (line.currency.to_string(), values)
+            let column = Column {
+                currency: Some(line.currency),
+                rate: line.rate,
+                cash: line.cash,
+                settled: line.settled_cash,
+                net: line.net_liquidation(),
+                unrealized: line.unrealized,
+                realized: line.realized,
+                dividends: line.dividends,
+                interest: line.interest,
+            };
+            (line.currency.to_string(), row(column))
         })
         .collect();
-    let total = row(
-        None,
-        portfolio.total_cash(),
-        portfolio.settled_cash(),
-        portfolio.net_liquidation(),
-        portfolio.unrealized(),
-        portfolio.realized(),
-        Decimal::ONE,
-    );
-    view.insert(format!("Total (in {})", portfolio.base), total);
+    let total = Column {
+        currency: None,
+        rate: Decimal::ONE,
+        cash: portfolio.total_cash(),
+        settled: portfolio.settled_cash(),
+        net: portfolio.net_liquidation(),
+        unrealized: portfolio.unrealized(),
+        realized: portfolio.realized(),
+        dividends: portfolio.dividends_receivable(),
+        interest: portfolio.interest_accrued(),
+    };
+    view.insert(format!("Total (in {})", portfolio.base), row(total));
     view
 }
 

@@ -70,6 +70,7 @@ struct Amounts {
     unrealized: Decimal,
     realized: Decimal,
     dividends: Decimal,
+    interest: Decimal,
 }
 
 impl Amounts {
@@ -90,6 +91,7 @@ impl Amounts {
             unrealized: line.unrealized,
             realized: line.realized,
             dividends: line.dividends,
+            interest: line.interest,
         }
     }
 
@@ -105,6 +107,7 @@ impl Amounts {
             unrealized: sum(|a| a.unrealized),
             realized: sum(|a| a.realized),
             dividends: sum(|a| a.dividends),
+            interest: sum(|a| a.interest),
         }
     }
 }
@@ -125,8 +128,10 @@ fn row(
         cashbalance: float(amounts.cash),
         corporatebondsmarketvalue: 0.0,
         warrantsmarketvalue: 0.0,
-        netliquidationvalue: float(amounts.cash + amounts.stocks + amounts.crypto + amounts.dividends),
-        interest: 0.0,
+        netliquidationvalue: float(
+            amounts.cash + amounts.stocks + amounts.crypto + amounts.dividends + amounts.interest,
+        ),
+        interest: float(amounts.interest),
         unrealizedpnl: float(amounts.unrealized),
         stockmarketvalue: float(amounts.stocks),
         moneyfunds: 0.0,

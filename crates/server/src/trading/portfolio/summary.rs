@@ -51,6 +51,7 @@ struct Figures {
     reg_t_margin: Decimal,
     sma: Decimal,
     dividends: Decimal,
+    interest: Decimal,
 }
 
 impl Figures {
@@ -67,6 +68,7 @@ impl Figures {
             reg_t_margin: portfolio.reg_t_margin(),
             sma: portfolio.sma(),
             dividends: portfolio.dividends_receivable(),
+            interest: portfolio.interest_accrued(),
         }
     }
 
@@ -85,6 +87,7 @@ impl Figures {
             reg_t_margin: zero,
             sma: zero,
             dividends: zero,
+            interest: zero,
         }
     }
 }
@@ -151,12 +154,12 @@ impl Summary {
             "postexpirationexcess",
             "postexpirationmargin",
             "totaldebitcardpendingcharges",
-            "accruedcash",
         ];
         for key in never_held {
             self.money(format!("{key}{suffix}"), zero);
         }
         self.money(format!("accrueddividend{suffix}"), figures.dividends);
+        self.money(format!("accruedcash{suffix}"), figures.interest);
         self.money(format!("netliquidation{suffix}"), figures.net_liquidation);
         self.money(format!("totalcashvalue{suffix}"), figures.cash);
     }

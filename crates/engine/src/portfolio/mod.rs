@@ -7,6 +7,7 @@
 //! the base currency at the mid of the pair that joins them ([`Rates`]).
 
 mod day_trades;
+pub mod history;
 pub mod margin;
 pub mod rates;
 pub mod settlement;

@@ -1,6 +1,7 @@
 //! The Trading API (`/v1/api`, also served as `/v1/portal`), one module per IBKR reference tag.
 
 pub mod accounts;
+pub mod analyst;
 pub mod contracts;
 pub mod marketdata;
 pub mod numbers;
@@ -78,6 +79,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             portfolio::allocation::consolidated_allocation_get,
             portfolio::allocation::consolidated_allocation_post
         ))
+        .routes(routes!(analyst::performance))
+        .routes(routes!(analyst::all_periods))
+        .routes(routes!(analyst::transactions))
         .routes(routes!(contracts::stocks::stocks))
         .routes(routes!(contracts::secdef::security_definitions))
         .routes(routes!(contracts::search::search_get, contracts::search::search_post))

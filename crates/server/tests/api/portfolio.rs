@@ -243,3 +243,62 @@ async fn a_split_shows_in_positions_at_once() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
     app.assert_journal_replays().await;
 }
+
+#[tokio::test]
+async fn performance_counts_price_moves_as_returns_and_deposits_as_money_paid_in() {
+    let app = market().await;
+    trade(&app, AAPL, "BUY", 1000).await;
+    advance(&app, "1d").await;
+    app.post_json(
+        &format!("/_localbroker/accounts/{ACCOUNT}/deposits"),
+        json!({"currency": "USD", "amount": 100000}),
+    )
+    .await;
+    advance(&app, "1d").await;
+    let performance =
+        app.post_json("/v1/api/pa/performance", json!({"acctIds": [ACCOUNT], "period": "1M"})).await.body;
+    let navs = performance["nav"]["data"][0]["navs"].as_array().unwrap().clone();
+    assert_eq!(performance["nav"]["dates"], json!(["20260303", "20260304", "20260305"]), "{performance}");
+    assert_eq!(performance["nav"]["data"][0]["startNAV"]["val"], 0.0, "the account opened in the period");
+    let net = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/summary")).await.body["netliquidation"]["amount"]
+        .as_f64()
+        .unwrap();
+    close(navs[2].as_f64().unwrap(), net, "today's value is now's");
+    // Time-weighted: the deposit of the second day is no gain.
+    let nav = |i: usize| navs[i].as_f64().unwrap();
+    let cumulative = performance["cps"]["data"][0]["returns"].as_array().unwrap();
+    let expected = (nav(0) / 1_000_000.0) * (nav(1) / (nav(0) + 100_000.0)) * (nav(2) / nav(1)) - 1.0;
+    assert!((cumulative[2].as_f64().unwrap() - expected).abs() < 1e-7, "{cumulative:?} vs {expected}");
+    assert_eq!(performance["tpps"]["dates"], json!(["202603"]));
+    assert_eq!(performance["nd"], 3, "from March 3, when the account opened, to March 5");
+    let bad = app.post_json("/v1/api/pa/performance", json!({"acctIds": [ACCOUNT], "period": "2W"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+
+    let all = app.post_json("/v1/api/pa/allperiods", json!({"acctIds": [ACCOUNT]})).await.body;
+    assert_eq!(all[ACCOUNT]["1D"]["dates"], json!(["20260305"]), "{all}");
+    assert_eq!(all[ACCOUNT]["1D"]["nav"][0], navs[2]);
+    assert_eq!(all[ACCOUNT]["periods"], json!(["1D", "7D", "MTD", "1M", "YTD", "1Y"]));
+}
+
+#[tokio::test]
+async fn transactions_list_the_trades_and_what_they_realized() {
+    let app = market().await;
+    trade(&app, AAPL, "BUY", 20).await;
+    advance(&app, "1h").await;
+    trade(&app, AAPL, "SELL", 5).await;
+    let body = json!({"acctIds": [ACCOUNT], "conids": [AAPL.to_string()], "currency": "USD", "days": "7"});
+    let listed = app.post_json("/v1/api/pa/transactions", body).await.body;
+    let trades = listed["transactions"].as_array().unwrap();
+    assert_eq!(trades.len(), 2, "{listed}");
+    assert_eq!((trades[0]["type"].as_str(), trades[0]["qty"].as_f64()), (Some("Buy"), Some(20.0)));
+    assert_eq!((trades[1]["type"].as_str(), trades[1]["qty"].as_f64()), (Some("Sell"), Some(-5.0)));
+    close(trades[0]["amt"].as_f64().unwrap(), -20.0 * trades[0]["pr"].as_f64().unwrap(), "a purchase spends");
+    let realized =
+        app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body[0]["realizedPnl"]
+            .as_f64()
+            .unwrap();
+    close(listed["rpnl"]["amt"].as_str().unwrap().parse().unwrap(), realized, "realized P&L");
+    assert_eq!(listed["rpnl"]["data"].as_array().unwrap().len(), 1);
+    let none = app.post_json("/v1/api/pa/transactions", json!({"acctIds": [ACCOUNT], "conids": []})).await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST, "{}", none.text);
+}

@@ -3,7 +3,7 @@
 //! in parts pays what it would have paid filled at once: each execution is charged the order's
 //! commission so far less what its earlier executions paid.
 
-use model::AssetClass;
+use model::{AssetClass, Currency, Instrument};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -17,9 +17,11 @@ pub enum CommissionPlan {
     Fixed,
 }
 
-/// How one asset class is charged, in US dollars.
+/// How one kind of instrument is charged, in the schedule's currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
+    /// The currency commissions are charged, and trade values counted, in.
+    pub currency: Currency,
     /// Per share (or unit) traded.
     pub per_unit: Decimal,
     /// A fraction of the trade's value.
@@ -31,25 +33,37 @@ pub struct Schedule {
 }
 
 impl CommissionPlan {
-    /// The schedule of `asset_class` under this plan.
-    pub fn schedule(self, asset_class: AssetClass) -> Schedule {
-        match (self, asset_class) {
-            // USD 0.005 a share, at least USD 1.00, at most 1% of the trade's value.
-            (Self::Fixed, AssetClass::Stock) => Schedule {
+    /// The schedule `instrument` is charged on under this plan.
+    pub fn schedule(self, instrument: &Instrument) -> Schedule {
+        let usd = Currency::USD;
+        match (self, instrument.asset_class, instrument.currency) {
+            // German shares: 0.05% of the value, at least EUR 3.00.
+            (Self::Fixed, AssetClass::Stock, currency) if currency == Currency::EUR => Schedule {
+                currency,
+                per_unit: Decimal::ZERO,
+                of_value: Decimal::new(5, 4),
+                minimum: Decimal::new(3, 0),
+                cap_of_value: None,
+            },
+            // US shares: USD 0.005 a share, at least USD 1.00, at most 1% of the trade's value.
+            (Self::Fixed, AssetClass::Stock, _) => Schedule {
+                currency: usd,
                 per_unit: Decimal::new(5, 3),
                 of_value: Decimal::ZERO,
                 minimum: Decimal::ONE,
                 cap_of_value: Some(Decimal::new(1, 2)),
             },
             // 0.2 basis points of the value, at least USD 2.00.
-            (Self::Fixed, AssetClass::Forex) => Schedule {
+            (Self::Fixed, AssetClass::Forex, _) => Schedule {
+                currency: usd,
                 per_unit: Decimal::ZERO,
                 of_value: Decimal::new(2, 5),
                 minimum: Decimal::TWO,
                 cap_of_value: None,
             },
             // 0.18% of the value, at least USD 1.75, at most 1% of the value.
-            (Self::Fixed, AssetClass::Crypto) => Schedule {
+            (Self::Fixed, AssetClass::Crypto, _) => Schedule {
+                currency: usd,
                 per_unit: Decimal::ZERO,
                 of_value: Decimal::new(18, 4),
                 minimum: Decimal::new(175, 2),
@@ -60,7 +74,8 @@ impl CommissionPlan {
 }
 
 impl Schedule {
-    /// What an order that has filled `quantity` worth `value` dollars pays in all, to the cent.
+    /// What an order that has filled `quantity` worth `value` (in the schedule's currency) pays
+    /// in all, to the cent.
     pub fn order_total(&self, quantity: Decimal, value: Decimal) -> Decimal {
         if quantity.is_zero() {
             return Decimal::ZERO;
@@ -89,9 +104,13 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn schedule(conid: u32) -> Schedule {
+        CommissionPlan::Fixed.schedule(market::Catalogue::standard().get(model::Conid::new(conid)).unwrap())
+    }
+
     #[test]
     fn fixed_stock_commissions_have_a_floor_and_a_cap() {
-        let stocks = CommissionPlan::Fixed.schedule(AssetClass::Stock);
+        let stocks = schedule(265_598);
         assert_eq!(stocks.order_total(d("10"), d("2700")), d("1.00"), "the minimum");
         assert_eq!(stocks.order_total(d("1000"), d("270000")), d("5.00"), "half a cent a share");
         assert_eq!(stocks.order_total(d("1000"), d("50")), d("0.50"), "at most 1% of a cheap trade");
@@ -99,14 +118,22 @@ mod tests {
 
     #[test]
     fn fixed_currency_commissions_are_basis_points_with_a_floor() {
-        let fx = CommissionPlan::Fixed.schedule(AssetClass::Forex);
+        let fx = schedule(12_087_792);
         assert_eq!(fx.order_total(d("25000"), d("29000")), d("2.00"));
         assert_eq!(fx.order_total(d("2000000"), d("2320000")), d("46.40"));
     }
 
     #[test]
+    fn german_shares_pay_a_share_of_the_value_in_euros() {
+        let sap = schedule(14_204);
+        assert_eq!(sap.currency, Currency::EUR);
+        assert_eq!(sap.order_total(d("10"), d("2400")), d("3.00"), "the minimum");
+        assert_eq!(sap.order_total(d("100"), d("24000")), d("12.00"), "0.05%");
+    }
+
+    #[test]
     fn an_order_filled_in_parts_pays_what_it_would_at_once() {
-        let stocks = CommissionPlan::Fixed.schedule(AssetClass::Stock);
+        let stocks = schedule(265_598);
         let first = stocks.execution((d("0"), d("0")), (d("300"), d("81000")));
         let second = stocks.execution((d("300"), d("81000")), (d("1000"), d("270000")));
         assert_eq!((first, second), (d("1.50"), d("3.50")));

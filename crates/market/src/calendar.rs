@@ -3,11 +3,13 @@
 //! US equities follow the NYSE calendar: pre-market 04:00–09:30, the regular session
 //! 09:30–16:00 and after-hours 16:00–20:00, New York time, on weekdays that are not NYSE
 //! holidays; on early-close days the regular session ends at 13:00 and after-hours at 17:00.
-//! Currency pairs trade around the clock from Sunday 17:00 to Friday 17:00 New York time;
-//! cryptocurrencies around the clock every day, holidays included, in UTC days.
+//! German shares trade on Xetra from 09:00 to 17:30 Frankfurt time, on weekdays that are not
+//! Xetra holidays. Currency pairs trade around the clock from Sunday 17:00 to Friday 17:00
+//! New York time; cryptocurrencies around the clock every day, holidays included, in UTC days.
 //!
-//! Holiday and early-close dates come from the `exchange-hours` crate's NYSE table, which is
-//! built from the exchange's own published calendars.
+//! Holiday and early-close dates come from the `exchange-hours` crate's NYSE and Xetra tables,
+//! which are built from the exchanges' own published calendars; outside the years a table
+//! covers, every weekday trades.
 
 use chrono::NaiveDate;
 use exchange_hours::{Exchange, ExchangeCalendar, HolidayKind};
@@ -16,6 +18,9 @@ use model::{AssetClass, Instrument};
 
 /// The time zone US stocks and currency pairs keep their hours in.
 pub const NEW_YORK: &str = "America/New_York";
+
+/// The time zone Xetra keeps its hours in.
+pub const FRANKFURT: &str = "Europe/Berlin";
 
 /// The time zone cryptocurrencies keep their days in. A market that never closes would live
 /// through the hour clocks skip or repeat in a zone with daylight saving time; UTC has none.
@@ -55,6 +60,8 @@ impl DayHours {
 pub enum Market {
     /// US-listed stocks and ETFs.
     UsEquity,
+    /// German shares on Xetra (IBKR's `IBIS`).
+    Xetra,
     /// Currency pairs on IDEALPRO.
     Forex,
     /// Cryptocurrencies on PAXOS.
@@ -71,6 +78,8 @@ const REGULAR_CLOSE: Minute = 16 * 60;
 const AFTER_HOURS_CLOSE: Minute = 20 * 60;
 /// After an early close, after-hours trading lasts until 17:00.
 const AFTER_HOURS_AFTER_EARLY_CLOSE: Minute = 4 * 60;
+const XETRA_OPEN: Minute = 9 * 60;
+const XETRA_CLOSE: Minute = 17 * 60 + 30;
 const FX_WEEK_BOUNDARY: Minute = 17 * 60;
 const MIDNIGHT: Minute = 24 * 60;
 
@@ -78,6 +87,7 @@ impl Market {
     /// The market an instrument trades in.
     pub fn of(instrument: &Instrument) -> Self {
         match instrument.asset_class {
+            AssetClass::Stock if instrument.listing_exchange == XETRA_EXCHANGE => Self::Xetra,
             AssetClass::Stock => Self::UsEquity,
             AssetClass::Forex => Self::Forex,
             AssetClass::Crypto => Self::Crypto,
@@ -88,6 +98,7 @@ impl Market {
     pub fn timezone(self) -> &'static str {
         match self {
             Self::UsEquity | Self::Forex => NEW_YORK,
+            Self::Xetra => FRANKFURT,
             Self::Crypto => UTC,
         }
     }
@@ -95,8 +106,11 @@ impl Market {
     /// The hours of an ordinary (non-holiday) `weekday`.
     pub fn regular_hours(self, weekday: Weekday) -> DayHours {
         match (self, weekday) {
-            (Self::UsEquity, Weekday::Saturday | Weekday::Sunday) | (Self::Forex, Weekday::Saturday) => {
-                DayHours::default()
+            (Self::UsEquity | Self::Xetra, Weekday::Saturday | Weekday::Sunday)
+            | (Self::Forex, Weekday::Saturday) => DayHours::default(),
+            (Self::Xetra, _) => {
+                let day = hours(XETRA_OPEN, XETRA_CLOSE);
+                DayHours { regular: vec![day], extended: vec![day] }
             }
             (Self::UsEquity, _) => DayHours {
                 regular: vec![hours(REGULAR_OPEN, REGULAR_CLOSE)],
@@ -120,10 +134,27 @@ impl Market {
     /// The hours of `date`, holidays and early closes included.
     pub fn hours_on(self, date: Date) -> DayHours {
         let ordinary = self.regular_hours(date.weekday());
-        if self != Self::UsEquity || ordinary.is_closed() {
+        let exchange = match self {
+            Self::UsEquity => Exchange::Nyse,
+            Self::Xetra => Exchange::Xetra,
+            Self::Forex | Self::Crypto => return ordinary,
+        };
+        if ordinary.is_closed() {
             return ordinary;
         }
-        match nyse_exception(date) {
+        let exception = exception(exchange, date);
+        if self == Self::Xetra {
+            return match exception {
+                Some(HolidayKind::Closed) => DayHours::default(),
+                Some(HolidayKind::EarlyClose { close_ssm }) => {
+                    let day = hours(XETRA_OPEN, minute_of(close_ssm).max(XETRA_OPEN + 1));
+                    DayHours { regular: vec![day], extended: vec![day] }
+                }
+                // Special sessions with their own phases keep the ordinary hours here.
+                _ => ordinary,
+            };
+        }
+        match exception {
             None => ordinary,
             Some(HolidayKind::EarlyClose { close_ssm }) => {
                 let close = minute_of(close_ssm);
@@ -164,12 +195,15 @@ fn minute_of(seconds_since_midnight: u32) -> Minute {
     Minute::try_from(seconds_since_midnight / 60).unwrap_or(MIDNIGHT).min(MIDNIGHT)
 }
 
-fn nyse_exception(date: Date) -> Option<HolidayKind> {
+fn exception(exchange: Exchange, date: Date) -> Option<HolidayKind> {
     let month = u32::try_from(date.month()).ok()?;
     let day = u32::try_from(date.day()).ok()?;
     let naive = NaiveDate::from_ymd_opt(i32::from(date.year()), month, day)?;
-    ExchangeCalendar::new(Exchange::Nyse).holiday_on(naive).map(|holiday| holiday.kind())
+    ExchangeCalendar::new(exchange).holiday_on(naive).map(|holiday| holiday.kind())
 }
+
+/// IBKR's name for Xetra, the listing exchange of German shares.
+pub const XETRA_EXCHANGE: &str = "IBIS";
 
 #[cfg(test)]
 mod tests {
@@ -207,6 +241,17 @@ mod tests {
             assert_eq!(day.regular, vec![hours(570, 780)], "{y}-{m}-{d}");
             assert_eq!(day.extended, vec![hours(240, 1020)], "{y}-{m}-{d}");
         }
+    }
+
+    #[test]
+    fn xetra_trades_nine_to_half_past_five_except_on_its_holidays() {
+        let day = Market::Xetra.hours_on(date(2026, 3, 3));
+        assert_eq!((day.regular.clone(), day.extended), (vec![hours(540, 1050)], vec![hours(540, 1050)]));
+        for (y, m, d) in [(2026, 4, 3), (2026, 4, 6), (2026, 5, 1), (2026, 12, 24), (2026, 12, 31)] {
+            assert!(Market::Xetra.hours_on(date(y, m, d)).is_closed(), "{y}-{m}-{d}");
+        }
+        assert!(!Market::Xetra.hours_on(date(2026, 7, 3)).is_closed(), "the day before July 4 trades");
+        assert!(Market::Xetra.hours_on(date(2026, 3, 7)).is_closed(), "Saturday");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The instrument catalogue: US stocks and ETFs, IDEALPRO currency pairs and PAXOS coins, with
+//! The instrument catalogue: US stocks and ETFs, German shares on Xetra, IDEALPRO currency pairs
+//! and PAXOS coins, with
 //! the conids, names and listing exchanges IBKR uses for them. These are facts about IBKR's contract
 //! database; a client that hard-codes `265598` for AAPL finds it here.
 
@@ -183,6 +184,53 @@ fn share(row: &data::ShareRow, kind: ShareKind) -> (Instrument, Profile) {
         listing_exchange: row.exchange.into(),
         exchanges: US_VENUES.iter().map(|&venue| venue.into()).collect(),
         tick_rules: us_stock_ticks(),
+        industry: row.industry.map(Into::into),
+        category: row.category.map(Into::into),
+    };
+    (instrument, profile)
+}
+
+/// A day's traded value of a German share on Xetra, in euros.
+const XETRA_DAILY_VALUE: f64 = 3.0e8;
+
+/// Xetra's price steps for its most liquid shares (ESMA's tick-size table, highest liquidity
+/// band), from each price up.
+fn xetra_ticks() -> Vec<TickRule> {
+    [
+        (0, 0, 1, 4),
+        (5, 0, 1, 3),
+        (10, 0, 2, 3),
+        (20, 0, 5, 3),
+        (50, 0, 1, 2),
+        (100, 0, 2, 2),
+        (200, 0, 5, 2),
+        (500, 0, 1, 1),
+    ]
+    .into_iter()
+    .map(|(edge, edge_scale, increment, scale)| TickRule {
+        lower_edge: Decimal::new(edge, edge_scale),
+        increment: Decimal::new(increment, scale),
+    })
+    .collect()
+}
+
+fn german_share(row: &data::ShareRow) -> (Instrument, Profile) {
+    let profile = Profile {
+        reference_price: row.price,
+        volatility: row.volatility,
+        daily_volume: Some(XETRA_DAILY_VALUE / row.price),
+        spread: 0.000_1,
+    };
+    let instrument = Instrument {
+        conid: Conid::new(row.conid),
+        symbol: row.symbol.into(),
+        name: row.name.into(),
+        asset_class: AssetClass::Stock,
+        share_kind: Some(ShareKind::Common),
+        currency: Currency::EUR,
+        listing_exchange: row.exchange.into(),
+        exchanges: vec!["SMART".into(), row.exchange.into()],
+        tick_rules: xetra_ticks(),
         industry: row.industry.map(Into::into),
         category: row.category.map(Into::into),
     };

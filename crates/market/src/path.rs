@@ -100,6 +100,7 @@ pub struct MinuteBar {
 fn minutes_per_year(market: Market) -> f64 {
     match market {
         Market::UsEquity => 252.0 * 960.0,
+        Market::Xetra => 252.0 * 510.0,
         Market::Forex => 260.0 * 1440.0,
         Market::Crypto => 365.25 * 1440.0,
     }

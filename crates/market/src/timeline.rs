@@ -73,6 +73,7 @@ pub struct Timeline {
 }
 
 static US_EQUITY: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::UsEquity));
+static XETRA: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::Xetra));
 static FOREX: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::Forex));
 static CRYPTO: LazyLock<Timeline> = LazyLock::new(|| Timeline::build(Market::Crypto));
 
@@ -91,6 +92,7 @@ impl Timeline {
     pub fn of(market: Market) -> &'static Timeline {
         match market {
             Market::UsEquity => &US_EQUITY,
+            Market::Xetra => &XETRA,
             Market::Forex => &FOREX,
             Market::Crypto => &CRYPTO,
         }
@@ -230,13 +232,13 @@ impl Timeline {
         }
     }
 
-    /// The trading day named `date`. For US equities it is that calendar day's sessions and
+    /// The trading day named `date`. For shares it is that calendar day's sessions and
     /// for cryptocurrencies that UTC day; for currency pairs the 24 hours from 17:00 New York
     /// time the evening before to 17:00 on `date` (IBKR's FX day), so that Monday's day begins
     /// on Sunday evening.
     pub fn day(&self, date: Date) -> TradingDay {
         match self.market {
-            Market::UsEquity | Market::Crypto => TradingDay {
+            Market::UsEquity | Market::Xetra | Market::Crypto => TradingDay {
                 date,
                 session: self.civil_session(date, false),
                 regular: self.civil_session(date, true),
@@ -271,7 +273,7 @@ impl Timeline {
         let local = t.to_zoned_datetime(self.zone.clone());
         let position = self.position(t);
         let named = match self.market {
-            Market::UsEquity | Market::Crypto => local.date(),
+            Market::UsEquity | Market::Xetra | Market::Crypto => local.date(),
             Market::Forex if local.time().hour() >= 17 => local.date().tomorrow().ok()?,
             Market::Forex => local.date(),
         };

@@ -366,7 +366,7 @@ mod tests {
             waiting,
             filled: Decimal::ZERO,
             filled_value: Decimal::ZERO,
-            filled_value_usd: Decimal::ZERO,
+            commission_base: Decimal::ZERO,
             commission: Decimal::ZERO,
             reference: Decimal::TEN,
             last_execution_at: None,

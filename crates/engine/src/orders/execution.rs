@@ -4,12 +4,13 @@
 use jiff::Timestamp;
 use market::Catalogue;
 use model::{
-    AssetClass, Currency, ExecutionId, Instrument, MarginKind, OrderId, OrderStatus, OrderType, Side,
-    TimeInForce,
+    AccountId, AssetClass, Currency, ExecutionId, Instrument, MarginKind, OrderId, OrderStatus, OrderType,
+    Side, TimeInForce,
 };
 use rust_decimal::Decimal;
 
 use super::{Execution, Waiting, hours};
+use crate::commissions::Schedule;
 use crate::ledger::{Book, Cause, Entry};
 use crate::market::Venue;
 use crate::portfolio::Rates;
@@ -128,13 +129,12 @@ impl Engine {
         {
             return quantity;
         }
-        let schedule = self.plan_of(&order.account).schedule(instrument.asset_class);
-        let value_usd = self.usd_value(instrument, quantity, price, at);
+        let (schedule, value) = self.charging(&order.account, instrument, quantity, price, at);
         let commission = schedule.execution(
-            (order.filled, order.filled_value_usd),
-            (order.filled + quantity, order.filled_value_usd + value_usd),
+            (order.filled, order.commission_base),
+            (order.filled + quantity, order.commission_base + value),
         );
-        let commission = if instrument.currency == Currency::USD { commission } else { Decimal::ZERO };
+        let commission = if schedule.currency == instrument.currency { commission } else { Decimal::ZERO };
         let cash = self.state.ledger.balance(&order.account, Book::Cash, instrument.currency);
         if cash >= quantity * price + commission {
             return quantity;
@@ -262,16 +262,15 @@ impl Engine {
         let order = self.state.orders.get(&id).ok_or(EngineError::UnknownOrder(id))?;
         let (account, conid, side) = (order.account.clone(), order.ticket.conid, order.ticket.side);
         let instrument = Catalogue::standard().get(conid).ok_or(EngineError::UnknownInstrument(conid))?;
-        let value_usd = self.usd_value(instrument, quantity, price, at);
-        let plan = self.state.accounts.get(&account).map(|a| a.commission_plan).unwrap_or_default();
-        let commission = plan.schedule(instrument.asset_class).execution(
-            (order.filled, order.filled_value_usd),
-            (order.filled + quantity, order.filled_value_usd + value_usd),
+        let (schedule, value) = self.charging(&account, instrument, quantity, price, at);
+        let commission = schedule.execution(
+            (order.filled, order.commission_base),
+            (order.filled + quantity, order.commission_base + value),
         );
         let mut position =
             self.state.positions.get(&account).and_then(|held| held.get(&conid)).cloned().unwrap_or_default();
         // A commission in the instrument's own currency is part of the position's cost.
-        let capitalized = if instrument.currency == Currency::USD { commission } else { Decimal::ZERO };
+        let capitalized = if instrument.currency == schedule.currency { commission } else { Decimal::ZERO };
         let effect = (instrument.asset_class != AssetClass::Forex)
             .then(|| position.fill(side, quantity, price, capitalized));
         let execution = ExecutionId::new(self.state.executions.len() as u64 + 1);
@@ -279,7 +278,7 @@ impl Engine {
             account: account.clone(),
             at,
             cause: Cause::Execution { execution },
-            postings: fill_postings(instrument, side, quantity, price, effect, commission, Currency::USD),
+            postings: fill_postings(instrument, side, quantity, price, effect, commission, schedule.currency),
         };
         self.state.ledger.post(entry)?;
         if effect.is_some() {
@@ -294,13 +293,14 @@ impl Engine {
             quantity,
             price,
             commission,
+            commission_currency: schedule.currency,
             at,
         });
         events.push(Event::Executed { execution, order: id });
         self.change(id, at, events, |order| {
             order.filled += quantity;
             order.filled_value += quantity * price;
-            order.filled_value_usd += value_usd;
+            order.commission_base += value;
             order.commission += commission;
             order.last_execution_at = Some(at);
             if order.remaining().is_zero() {
@@ -361,6 +361,26 @@ impl Engine {
             return quantity;
         }
         self.to_usd(instrument.currency, quantity * price, at)
+    }
+
+    /// The schedule `instrument`'s orders in `account` are charged on, and the value of
+    /// `quantity` at `price` in its currency.
+    pub(super) fn charging(
+        &self,
+        account: &AccountId,
+        instrument: &Instrument,
+        quantity: Decimal,
+        price: Decimal,
+        at: Timestamp,
+    ) -> (Schedule, Decimal) {
+        let schedule = self.plan_of(account).schedule(instrument);
+        let value = if schedule.currency == instrument.currency {
+            quantity * price
+        } else {
+            Rates::new(&self.state, schedule.currency, at)
+                .convert(Currency::USD, self.usd_value(instrument, quantity, price, at))
+        };
+        (schedule, value)
     }
 
     /// An amount of `currency` in US dollars, at the mid of its pair with the dollar.

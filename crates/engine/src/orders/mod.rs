@@ -17,7 +17,9 @@ pub mod risk;
 mod timing;
 
 use jiff::Timestamp;
-use model::{AccountId, Conid, ExecutionId, OrderId, OrderStatus, OrderType, Side, TimeInForce, Username};
+use model::{
+    AccountId, Conid, Currency, ExecutionId, OrderId, OrderStatus, OrderType, Side, TimeInForce, Username,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -92,9 +94,11 @@ pub struct Order {
     pub filled: Decimal,
     /// The value of what has filled, in the instrument's currency.
     pub filled_value: Decimal,
-    /// The same value in US dollars, which commissions are computed on.
-    pub filled_value_usd: Decimal,
-    /// Commissions charged so far, in US dollars.
+    /// The same value in the currency of its commission schedule, which commissions are
+    /// computed on.
+    #[serde(alias = "filled_value_usd")]
+    pub commission_base: Decimal,
+    /// Commissions charged so far, in the currency of its commission schedule.
     pub commission: Decimal,
     /// The price its risk was judged at when placed: its limit or stop, or the touch.
     pub reference: Decimal,
@@ -192,8 +196,12 @@ pub struct Execution {
     pub quantity: Decimal,
     /// At what price.
     pub price: Decimal,
-    /// Its commission, in US dollars.
+    /// Its commission, in `commission_currency`.
     pub commission: Decimal,
+    /// The currency of its commission; US dollars for executions recorded before commissions
+    /// came in other currencies.
+    #[serde(default = "us_dollars")]
+    pub commission_currency: Currency,
     /// When, in market time.
     pub at: Timestamp,
 }
@@ -203,6 +211,10 @@ impl Execution {
     pub fn value(&self) -> Decimal {
         self.quantity * self.price
     }
+}
+
+fn us_dollars() -> Currency {
+    Currency::USD
 }
 
 #[cfg(test)]

@@ -279,7 +279,7 @@ impl Engine {
                 waiting: parent.map(|_| Waiting::Parent),
                 filled: Decimal::ZERO,
                 filled_value: Decimal::ZERO,
-                filled_value_usd: Decimal::ZERO,
+                commission_base: Decimal::ZERO,
                 commission: Decimal::ZERO,
                 reference: order.reference,
                 last_execution_at: None,

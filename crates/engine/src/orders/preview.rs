@@ -48,8 +48,10 @@ pub struct Preview {
     pub value: Decimal,
     /// The instrument's currency.
     pub currency: Currency,
-    /// Its commission, in US dollars.
+    /// Its commission, in `commission_currency`.
     pub commission: Decimal,
+    /// The currency of its commission schedule.
+    pub commission_currency: model::Currency,
     /// The account's figures now.
     pub before: Margin,
     /// And with the order filled.
@@ -124,16 +126,16 @@ impl Engine {
         let checked = self.check(ticket, at)?;
         self.check_risk(account, std::slice::from_ref(&checked), None, false, at)?;
         let value = checked.quantity * checked.reference;
-        let usd = self.usd_value(checked.instrument, checked.quantity, checked.reference, at);
-        let commission =
-            self.plan_of(account).schedule(checked.instrument.asset_class).order_total(checked.quantity, usd);
+        let (schedule, base) =
+            self.charging(account, checked.instrument, checked.quantity, checked.reference, at);
+        let commission = schedule.order_total(checked.quantity, base);
         let signed = ticket.side.sign() * checked.quantity;
         let before = self.margin(account, std::iter::empty(), at);
         let mut after = self.margin(account, std::iter::once((ticket.conid, signed)), at);
         // The trade swaps cash for the position at its price rather than the mark, and pays.
         let mark = self.state.mark(ticket.conid, at);
         after.equity = before.equity
-            - commission
+            - self.to_usd(schedule.currency, commission, at)
             - self.to_usd(checked.instrument.currency, signed * (checked.reference - mark), at);
         let position = self
             .state
@@ -146,6 +148,7 @@ impl Engine {
             value,
             currency: checked.instrument.currency,
             commission,
+            commission_currency: schedule.currency,
             before,
             after,
             position,

@@ -141,9 +141,8 @@ impl Engine {
             *ahead.selling.entry(conid).or_default() += order.quantity;
             return Ok(());
         }
-        let schedule = self.plan_of(account).schedule(instrument.asset_class);
-        let commission = schedule
-            .order_total(order.quantity, self.usd_value(instrument, order.quantity, order.reference, at));
+        let (schedule, value) = self.charging(account, instrument, order.quantity, order.reference, at);
+        let commission = schedule.order_total(order.quantity, value);
         let replaced_reserve = replaced
             .and_then(|c| c.reserved)
             .filter(|(currency, _)| *currency == spend_currency)
@@ -151,7 +150,7 @@ impl Engine {
         let reserved = self.book.reserved(account, spend_currency) - replaced_reserve
             + ahead.spending.get(&spend_currency).copied().unwrap_or_default();
         let cash = self.state.ledger.balance(account, Book::Cash, spend_currency);
-        let needed = spend + if spend_currency == Currency::USD { commission } else { Decimal::ZERO };
+        let needed = spend + if spend_currency == schedule.currency { commission } else { Decimal::ZERO };
         if needed > cash - reserved {
             return Err(reject(format!(
                 "Your account has insufficient funds: the order needs {needed:.2} {spend_currency} and {:.2} {spend_currency} is available.",

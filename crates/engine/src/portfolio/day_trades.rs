@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use market::Catalogue;
 use market::calendar::{Market, NEW_YORK};
-use model::{AccountId, AssetClass, Conid, Currency, Decimal, MarginKind, Side};
+use model::{AccountId, Conid, Currency, Decimal, MarginKind, Side};
 
 use super::{Portfolio, Rates};
 use crate::state::State;
@@ -65,9 +65,10 @@ impl State {
         let mut bought = BTreeSet::new();
         let mut sold = BTreeSet::new();
         for execution in self.executions.iter().rev().take_while(|execution| execution.at >= since) {
+            // The rule is FINRA's: it counts US shares only.
             let is_share = Catalogue::standard()
                 .get(execution.conid)
-                .is_some_and(|instrument| instrument.asset_class == AssetClass::Stock);
+                .is_some_and(|instrument| Market::of(instrument) == Market::UsEquity);
             if &execution.account != account || !is_share {
                 continue;
             }

@@ -286,3 +286,46 @@ fn a_reverse_split_pays_the_fraction_in_cash() {
         broker.engine.state().positions.get(&margin_account()).unwrap().get(&AAPL).unwrap().clone();
     assert_eq!(replayed.quantity, d("2"));
 }
+
+const SAP: Conid = Conid::new(14_204);
+
+#[test]
+fn a_euro_share_bought_in_a_dollar_margin_account_borrows_euros() {
+    // 11:00 in Frankfurt.
+    let mut broker = Broker::at("2026-03-03T05:00");
+    broker.place("DU1234567", vec![order(SAP, Side::Buy, 10)]).unwrap();
+    let portfolio = portfolio(&broker);
+    let eur = &portfolio.currencies[&Currency::EUR];
+    let sap = portfolio.holding(SAP).unwrap();
+    assert_eq!(sap.quantity, d("10"));
+    let commission = d("3.00");
+    assert_eq!(eur.cash, -(sap.cost), "the price and the EUR 3.00 minimum, borrowed in euros");
+    assert_eq!(
+        sap.cost,
+        broker.engine.state().executions(&margin_account()).last().unwrap().value() + commission
+    );
+    assert_eq!(eur.market_value, sap.market_value());
+    assert_eq!(portfolio.currencies[&Currency::USD].cash, d("1000000"), "dollars untouched");
+    let in_base = portfolio.currencies[&Currency::USD].cash + (eur.cash + eur.market_value) * eur.rate;
+    assert_eq!(portfolio.net_liquidation(), in_base);
+    assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn a_cash_account_cannot_buy_a_euro_share_without_euros() {
+    let mut broker = Broker::at("2026-03-03T05:00");
+    let refused = broker.place("DU7654321", vec![order(SAP, Side::Buy, 10)]);
+    assert!(
+        matches!(refused, Err(crate::EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn xetra_is_closed_in_the_new_york_afternoon() {
+    let mut broker = Broker::at("2026-03-03T14:00");
+    let placed = broker.place("DU1234567", vec![order(SAP, Side::Buy, 10)]).unwrap()[0];
+    assert_ne!(broker.status(placed), model::OrderStatus::Filled, "20:00 in Frankfurt: the order waits");
+    broker.apply(Command::SetClock { to: new_york("2026-03-04T03:30") }).unwrap();
+    assert_eq!(broker.status(placed), model::OrderStatus::Filled, "filled when Xetra opens at 09:00");
+}

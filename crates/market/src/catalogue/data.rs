@@ -6,7 +6,7 @@
 
 use model::{Instrument, ShareKind};
 
-use super::{Profile, coin, pair, share};
+use super::{Profile, coin, german_share, pair, share};
 
 pub(super) struct ShareRow {
     pub(super) symbol: &'static str,
@@ -188,8 +188,15 @@ const COINS: &[CoinRow] = &[
 ];
 
 /// Every listed instrument, with its simulation profile.
+/// German shares on Xetra (IBKR's `IBIS`), priced in euros.
+const GERMAN_SHARES: &[ShareRow] = shares! {
+    "SAP" 14204 "SAP SE" "IBIS" "Technology" / "Software" @ 240.0, 0.28;
+    "BAYN" 68598660 "BAYER AG-REG" "IBIS" "Consumer, Non-cyclical" / "Pharmaceuticals" @ 28.0, 0.35;
+};
+
 pub(super) fn instruments() -> Vec<(Instrument, Profile)> {
     let stocks = STOCKS.iter().map(|row| share(row, ShareKind::Common));
     let etfs = ETFS.iter().map(|row| share(row, ShareKind::Etf));
-    stocks.chain(etfs).chain(PAIRS.iter().map(pair)).chain(COINS.iter().map(coin)).collect()
+    let german = GERMAN_SHARES.iter().map(german_share);
+    stocks.chain(etfs).chain(german).chain(PAIRS.iter().map(pair)).chain(COINS.iter().map(coin)).collect()
 }

@@ -8,6 +8,7 @@ use testkit::{AppOptions, TestApp, spawn_app_with};
 const ACCOUNT: &str = "DU1234567";
 const AAPL: u64 = 265_598;
 const EUR_USD: u64 = 12_087_792;
+const SAP: u64 = 14_204;
 
 /// A server on a manual clock on Tuesday 2026-03-03 at 11:00 New York, questions suppressed.
 async fn market() -> TestApp {
@@ -71,6 +72,7 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
         .await;
     assert_eq!(deposit.body["cash"], "1050000.00", "{}", deposit.text);
     trade(&app, AAPL, "BUY", 100).await;
+    trade(&app, SAP, "BUY", 10).await;
     trade(&app, EUR_USD, "BUY", 20000).await;
     advance(&app, "30m").await;
     let moved = app.post_json(&format!("/_localbroker/market/{AAPL}"), json!({"price": 300})).await;
@@ -97,15 +99,19 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
 
     let net = summary["netliquidation"]["amount"].as_f64().unwrap();
     close(net, ledger["BASE"]["netliquidationvalue"].as_f64().unwrap(), "ledger BASE");
+    // Positions report their value in their own currency; the ledger's rates bring it to BASE.
+    let rate_of = |p: &Value| ledger[p["currency"].as_str().unwrap()]["exchangerate"].as_f64().unwrap();
     let market_value: f64 =
-        positions.as_array().unwrap().iter().map(|p| p["mktValue"].as_f64().unwrap()).sum();
+        positions.as_array().unwrap().iter().map(|p| p["mktValue"].as_f64().unwrap() * rate_of(p)).sum();
     // Net liquidation also counts the interest accrued on the cash over the two nights.
     let interest = ledger["BASE"]["interest"].as_f64().unwrap();
-    let (usd, rate) =
-        (ledger["USD"]["cashbalance"].as_f64().unwrap(), ledger["EUR"]["exchangerate"].as_f64().unwrap());
-    let nightly = ((usd - 10_000.0) * (0.0388 - 0.005)
-        + (20_000.0 - 10_000.0 / rate) * (0.0193 - 0.005) * rate)
-        / 360.0;
+    let (usd, eur, rate) = (
+        ledger["USD"]["cashbalance"].as_f64().unwrap(),
+        ledger["EUR"]["cashbalance"].as_f64().unwrap(),
+        ledger["EUR"]["exchangerate"].as_f64().unwrap(),
+    );
+    let nightly =
+        ((usd - 10_000.0) * (0.0388 - 0.005) + (eur - 10_000.0 / rate) * (0.0193 - 0.005) * rate) / 360.0;
     assert!(
         (interest - 2.0 * nightly).abs() < 0.05,
         "two nights of credit interest: {interest} vs {}",
@@ -122,20 +128,41 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
     close(market_value, core["mv"].as_f64().unwrap(), "pnl mv");
     assert_eq!(brokerage["netLiquidationValue"].as_f64().unwrap(), net.round(), "{brokerage}");
 
-    // EUR cash is its own ledger row, converted into BASE at its exchange rate.
+    // The SAP purchase and the euros bought show in the EUR row, converted into BASE at its
+    // exchange rate.
     let eur = &ledger["EUR"];
-    assert_eq!(eur["cashbalance"].as_f64().unwrap(), 20000.0, "{eur}");
-    let rate = eur["exchangerate"].as_f64().unwrap();
+    let sap = positions.as_array().unwrap().iter().find(|p| p["conid"] == SAP).unwrap();
+    assert_eq!((sap["currency"].as_str(), sap["position"].as_i64()), (Some("EUR"), Some(10)), "{sap}");
+    let paid = 10.0 * sap["avgCost"].as_f64().unwrap();
+    close(
+        eur["cashbalance"].as_f64().unwrap(),
+        20000.0 - paid,
+        "euros bought less the shares and their commission",
+    );
+    close(eur["stockmarketvalue"].as_f64().unwrap(), sap["mktValue"].as_f64().unwrap(), "EUR stock value");
     assert!((1.0..1.3).contains(&rate), "EUR.USD near its reference: {rate}");
     close(
-        ledger["USD"]["cashbalance"].as_f64().unwrap() + 20000.0 * rate,
+        usd + eur["cashbalance"].as_f64().unwrap() * rate,
         ledger["BASE"]["cashbalance"].as_f64().unwrap(),
         "BASE cash",
+    );
+    let usd_shares: f64 = positions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["currency"] == "USD")
+        .map(|p| p["mktValue"].as_f64().unwrap())
+        .sum();
+    close(
+        ledger["BASE"]["stockmarketvalue"].as_f64().unwrap(),
+        usd_shares + sap["mktValue"].as_f64().unwrap() * rate,
+        "BASE stock value",
     );
 
     // P&L by hand: 100 bought, 50 sold; the rest marked at the market.
     let fills = executions(&app).await;
-    let aapl: Vec<&(String, f64, f64, f64)> = fills.iter().filter(|f| f.1 != 20000.0).collect();
+    let aapl: Vec<&(String, f64, f64, f64)> =
+        fills.iter().filter(|f| f.1 != 20000.0 && f.1 != 10.0).collect();
     let (bought, sold) = (aapl[0], aapl[1]);
     let average_cost = (100.0 * bought.2 + bought.3) / 100.0;
     let realized = 50.0 * (sold.2 - average_cost) - sold.3;
@@ -145,7 +172,8 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
     close(row["realizedPnl"].as_f64().unwrap(), realized, "realized");
     let unrealized = 50.0 * (row["mktPrice"].as_f64().unwrap() - average_cost);
     close(row["unrealizedPnl"].as_f64().unwrap(), unrealized, "unrealized");
-    close(core["upl"].as_f64().unwrap(), unrealized, "pnl upl");
+    let sap_unrealized = sap["unrealizedPnl"].as_f64().unwrap() * rate;
+    close(core["upl"].as_f64().unwrap(), unrealized + sap_unrealized, "pnl upl: both holdings, in USD");
     close(ledger["USD"]["realizedpnl"].as_f64().unwrap(), realized, "ledger realized");
     app.assert_journal_replays().await;
 }

@@ -29,6 +29,16 @@ pub fn sec_type(instrument: &Instrument) -> &'static str {
     }
 }
 
+/// The country a share is listed in, as IBKR's contract details name it; empty for anything
+/// else.
+pub(crate) fn country_code(instrument: &Instrument) -> &'static str {
+    match market::calendar::Market::of(instrument) {
+        market::calendar::Market::UsEquity => "US",
+        market::calendar::Market::Xetra => "DE",
+        market::calendar::Market::Forex | market::calendar::Market::Crypto => "",
+    }
+}
+
 /// Parses a conid from a path or body, naming it when it is not one.
 fn parse_conid(raw: &str) -> Result<Conid, ApiError> {
     raw.parse().map_err(|_| ApiError::bad_request(format!("Bad Request: invalid conid {raw:?}")))

@@ -107,6 +107,7 @@ const VENUES: &[Venue] = &[
         trade_venue_id: "v900002",
     },
     Venue { name: "PAXOS", alias: "PAXOS", description: "Paxos", id: "p900003", trade_venue_id: "v900003" },
+    Venue { name: "IBIS", alias: "IBIS", description: "Xetra", id: "p900004", trade_venue_id: "v900004" },
 ];
 
 impl Venue {
@@ -138,7 +139,7 @@ fn schedule_day(market: Market, day: &DayHours, date: Date) -> ScheduleDay {
         };
     }
     let clearing = match market {
-        Market::UsEquity => day.extended.iter().map(|h| h.close).max().unwrap_or(0),
+        Market::UsEquity | Market::Xetra => day.extended.iter().map(|h| h.close).max().unwrap_or(0),
         Market::Forex => 17 * 60,
         Market::Crypto => 0,
     };

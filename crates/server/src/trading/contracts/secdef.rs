@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use model::{AssetClass, Instrument, ShareKind};
+use model::{Instrument, ShareKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -78,7 +78,6 @@ pub struct SecurityDefinition {
 
 impl SecurityDefinition {
     fn of(instrument: &Instrument) -> Self {
-        let stock = instrument.asset_class == AssetClass::Stock;
         let kind = instrument.share_kind.map(|kind| match kind {
             ShareKind::Common => "COMMON".to_owned(),
             ShareKind::Etf => "ETF".to_owned(),
@@ -97,7 +96,7 @@ impl SecurityDefinition {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(","),
-            country_code: if stock { "US".into() } else { String::new() },
+            country_code: super::country_code(instrument).into(),
             expiry: None,
             last_trading_day: None,
             put_or_call: None,
@@ -110,7 +109,7 @@ impl SecurityDefinition {
             sector_group: instrument.category.clone(),
             has_options: false,
             full_name: instrument.local_symbol(),
-            is_us: stock,
+            is_us: super::country_code(instrument) == "US",
             is_event_contract: false,
             increment_rules: increment_rules(instrument),
             display_rule: DisplayRule {

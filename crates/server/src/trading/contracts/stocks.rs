@@ -74,7 +74,7 @@ pub async fn stocks(
                 contracts: vec![StockContract {
                     conid: stock.conid.get(),
                     exchange: stock.listing_exchange.clone(),
-                    is_us: true,
+                    is_us: super::country_code(stock) == "US",
                 }],
             };
             Some((symbol.to_ascii_uppercase(), vec![entry]))

@@ -535,7 +535,7 @@ impl WhatIf {
                     preview.currency,
                     preview.quantity.normalize()
                 ),
-                commission: format!("{} USD", grouped_cents(preview.commission)),
+                commission: format!("{} {}", grouped_cents(preview.commission), preview.commission_currency),
                 total: format!("{} {}", grouped_cents(preview.value + preview.commission), preview.currency),
             },
             equity: change(preview.before.equity, preview.after.equity),

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{PathParams, QueryParams};
 use crate::state::AppState;
-use crate::trading::contracts::{IncrementRule, increment_rules, sec_type};
+use crate::trading::contracts::{IncrementRule, country_code, increment_rules, sec_type};
 use crate::trading::numbers::float;
 use crate::trading::quantity_number;
 
@@ -111,7 +111,7 @@ impl PositionRow {
             increment_rules: increment_rules(instrument),
             all_exchanges: instrument.exchanges.join(","),
             listing_exchange: instrument.listing_exchange.clone(),
-            country_code: "US".into(),
+            country_code: country_code(instrument).into(),
             name: instrument.name.clone(),
             last_trading_day: None,
             group: instrument.category.clone(),
@@ -121,7 +121,7 @@ impl PositionRow {
             kind: kind.into(),
             has_options: false,
             full_name: instrument.local_symbol(),
-            is_us: instrument.asset_class == AssetClass::Stock,
+            is_us: country_code(instrument) == "US",
             is_event_contract: false,
             page_size: PAGE_SIZE,
         }

@@ -44,6 +44,7 @@ impl Bench {
                 cash: BTreeMap::from([(Currency::USD, Decimal::new(1_000_000_000_000, 0))]),
             }],
             interest: Default::default(),
+            liquidation: false,
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock =

@@ -26,6 +26,9 @@ pub enum Event {
     OrderPlaced { order: OrderId },
     /// An order's status or terms changed.
     OrderChanged { order: OrderId, status: OrderStatus },
+    /// The broker placed `order` to liquidate part of `account`, whose equity fell below its
+    /// maintenance margin.
+    Liquidating { account: AccountId, order: OrderId },
     /// An order filled, in part or in full.
     Executed { execution: ExecutionId, order: OrderId },
     /// A dividend was announced.

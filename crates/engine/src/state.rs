@@ -59,6 +59,12 @@ pub struct State {
     /// Interest rates, and the last day interest was accrued for.
     #[serde(default)]
     pub(crate) accrual: Accrual,
+    /// Whether margin deficits are liquidated.
+    #[serde(default)]
+    pub(crate) liquidation: bool,
+    /// The market instant margin deficits were last looked for.
+    #[serde(default)]
+    pub(crate) liquidation_checked: Option<Timestamp>,
 }
 
 /// A person who can log in.

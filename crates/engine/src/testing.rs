@@ -48,11 +48,17 @@ pub(crate) fn account(id: &str, margin: MarginKind, cash: i64) -> AccountSpec {
 
 impl Broker {
     pub(crate) fn at(start: &str) -> Self {
-        Self::with_interest(start, InterestRates::default())
+        Self::with_world(start, InterestRates::default(), false)
     }
 
     /// The same broker, its world accruing interest at `interest`.
     pub(crate) fn with_interest(start: &str, interest: InterestRates) -> Self {
+        Self::with_world(start, interest, false)
+    }
+
+    /// The same broker, its world accruing interest at `interest` and liquidating margin
+    /// deficits if `liquidation`.
+    pub(crate) fn with_world(start: &str, interest: InterestRates, liquidation: bool) -> Self {
         let world = World {
             users: vec![UserSpec {
                 username: "demo".parse().unwrap(),
@@ -64,6 +70,7 @@ impl Broker {
                 account("DU7654321", MarginKind::Cash, 100_000),
             ],
             interest,
+            liquidation,
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };

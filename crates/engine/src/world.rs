@@ -20,6 +20,10 @@ pub struct World {
     /// Benchmark interest rates; none accrue interest when absent.
     #[serde(default)]
     pub interest: InterestRates,
+    /// Whether the broker liquidates positions of margin accounts whose equity falls below
+    /// their maintenance margin.
+    #[serde(default)]
+    pub liquidation: bool,
 }
 
 /// A user and the accounts they are entitled to, first one selected at login.

@@ -30,6 +30,7 @@ fn world() -> World {
             })
             .collect(),
         interest: Default::default(),
+        liquidation: false,
     }
 }
 

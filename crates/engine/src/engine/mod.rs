@@ -180,6 +180,16 @@ impl Engine {
             Command::Tick => Vec::new(),
         };
         events.extend(applied);
+        if matches!(
+            command,
+            Command::Tick
+                | Command::AdvanceClock { .. }
+                | Command::SetClock { .. }
+                | Command::ChangeMarket { .. }
+        ) {
+            let at = self.state.clock.market_time(wall);
+            self.liquidate(at, &mut events)?;
+        }
         self.state.wall = Some(wall);
         self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
         Ok(events)
@@ -228,6 +238,7 @@ impl Engine {
         let at = state.clock.market_time(wall);
         state.created_at = Some(at);
         state.accrual = Accrual::new(world.interest.clone(), at);
+        state.liquidation = world.liquidation;
         for spec in &world.accounts {
             let account = Account {
                 id: spec.id.clone(),

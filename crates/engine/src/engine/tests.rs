@@ -39,6 +39,7 @@ fn world() -> World {
             account("DU7654321", 100_000),
         ],
         interest: Default::default(),
+        liquidation: false,
     }
 }
 
@@ -118,7 +119,10 @@ fn an_inconsistent_world_is_refused() {
     let mut twin_account = world();
     twin_account.accounts.push(twin_account.accounts[0].clone());
     refuse(twin_account, "account DU1234567 is defined twice");
-    refuse(World { users: Vec::new(), accounts: Vec::new(), interest: Default::default() }, "no users");
+    refuse(
+        World { users: Vec::new(), accounts: Vec::new(), interest: Default::default(), liquidation: false },
+        "no users",
+    );
     let mut negative = world();
     negative.accounts[0].cash.insert(Currency::USD, Decimal::new(-1, 0));
     refuse(negative, "negative USD cash");

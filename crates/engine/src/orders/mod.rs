@@ -11,6 +11,7 @@
 pub(crate) mod book;
 mod execution;
 mod hours;
+pub mod liquidation;
 mod placement;
 pub mod preview;
 pub mod risk;

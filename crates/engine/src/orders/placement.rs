@@ -259,47 +259,12 @@ impl Engine {
         let mut ids = Vec::new();
         let mut by_client_id: BTreeMap<&str, OrderId> = BTreeMap::new();
         for (index, order) in checked.iter().enumerate() {
-            self.state.orders_placed += 1;
-            let id = OrderId::new(FIRST_ORDER_ID + self.state.orders_placed - 1);
+            let id = self.next_order_id();
             let parent = parents[index].and_then(|cid| by_client_id.get(cid).copied());
             if let Some(cid) = order.ticket.client_order_id.as_deref() {
                 by_client_id.insert(cid, id);
             }
-            let venue = self.venue_of(order.ticket.conid)?;
-            let expires_at = (order.ticket.tif == TimeInForce::Day)
-                .then(|| hours::next_end(venue.path.timeline(), !order.ticket.outside_rth, at))
-                .flatten();
-            let new = Order {
-                id,
-                account: account.clone(),
-                submitter: user.clone(),
-                ticket: order.ticket.clone(),
-                quantity: order.quantity,
-                status: OrderStatus::PreSubmitted,
-                waiting: parent.map(|_| Waiting::Parent),
-                filled: Decimal::ZERO,
-                filled_value: Decimal::ZERO,
-                commission_base: Decimal::ZERO,
-                commission: Decimal::ZERO,
-                reference: order.reference,
-                last_execution_at: None,
-                placed_at: at,
-                updated_at: at,
-                parent,
-                oca_group: None,
-                trail_extreme: None,
-                wakes_at: None,
-                expires_at,
-                reason: None,
-            };
-            if let Some(cid) = &new.ticket.client_order_id {
-                self.state.client_ids.entry(account.clone()).or_default().insert(cid.clone(), id);
-            }
-            if let Some(parent) = parent {
-                self.state.children.entry(parent).or_default().push(id);
-            }
-            self.book.refile(&new);
-            self.state.orders.insert(id, new);
+            self.file_order(id, account, &user, order, parent, at)?;
             events.push(Event::OrderPlaced { order: id });
             ids.push(id);
         }
@@ -313,6 +278,61 @@ impl Engine {
             self.begin_working(id, at, &mut events)?;
         }
         Ok(events)
+    }
+
+    /// The id of the next order.
+    pub(super) fn next_order_id(&mut self) -> OrderId {
+        self.state.orders_placed += 1;
+        OrderId::new(FIRST_ORDER_ID + self.state.orders_placed - 1)
+    }
+
+    /// Files a new order `id` for `account`, placed by `submitter`, as `PreSubmitted`: in the
+    /// state, its client id and bracket registered, in the book.
+    pub(super) fn file_order(
+        &mut self,
+        id: OrderId,
+        account: &AccountId,
+        submitter: &Username,
+        order: &Checked<'_>,
+        parent: Option<OrderId>,
+        at: Timestamp,
+    ) -> Result<(), EngineError> {
+        let venue = self.venue_of(order.ticket.conid)?;
+        let expires_at = (order.ticket.tif == TimeInForce::Day)
+            .then(|| hours::next_end(venue.path.timeline(), !order.ticket.outside_rth, at))
+            .flatten();
+        let new = Order {
+            id,
+            account: account.clone(),
+            submitter: submitter.clone(),
+            ticket: order.ticket.clone(),
+            quantity: order.quantity,
+            status: OrderStatus::PreSubmitted,
+            waiting: parent.map(|_| Waiting::Parent),
+            filled: Decimal::ZERO,
+            filled_value: Decimal::ZERO,
+            commission_base: Decimal::ZERO,
+            commission: Decimal::ZERO,
+            reference: order.reference,
+            last_execution_at: None,
+            placed_at: at,
+            updated_at: at,
+            parent,
+            oca_group: None,
+            trail_extreme: None,
+            wakes_at: None,
+            expires_at,
+            reason: None,
+        };
+        if let Some(cid) = &new.ticket.client_order_id {
+            self.state.client_ids.entry(account.clone()).or_default().insert(cid.clone(), id);
+        }
+        if let Some(parent) = parent {
+            self.state.children.entry(parent).or_default().push(id);
+        }
+        self.book.refile(&new);
+        self.state.orders.insert(id, new);
+        Ok(())
     }
 
     /// Puts the exits of each bracket, and with `one_cancels_all` every order, in OCA groups.

@@ -164,6 +164,6 @@ impl Engine {
             self.state.processed_until.is_some_and(|from| from < now && self.next_happening_in(from, now));
         let actions =
             self.state.corporate_actions.next_due().into_iter().chain(self.state.accrual.next_due());
-        orders_due || actions.min().is_some_and(|due| due <= now)
+        orders_due || actions.min().is_some_and(|due| due <= now) || self.liquidation_due(now)
     }
 }

@@ -21,6 +21,18 @@ pub struct WorldFile {
     /// Benchmark interest rates; LocalBroker's [`DEFAULT_BENCHMARKS`] when absent.
     #[serde(default)]
     interest: Option<InterestEntry>,
+    /// Risk policies.
+    #[serde(default)]
+    risk: RiskEntry,
+}
+
+/// The `[risk]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskEntry {
+    /// Liquidate margin accounts whose equity falls below their maintenance margin.
+    #[serde(default)]
+    liquidation: bool,
 }
 
 /// The `[interest]` table: annual benchmark rates per currency, as fractions.
@@ -124,7 +136,12 @@ impl WorldFile {
                 .filter_map(|(currency, rate)| Some((currency.parse().ok()?, rate.parse().ok()?)))
                 .collect(),
         };
-        Ok(World { users, accounts, interest: InterestRates { benchmarks } })
+        Ok(World {
+            users,
+            accounts,
+            interest: InterestRates { benchmarks },
+            liquidation: self.risk.liquidation,
+        })
     }
 }
 

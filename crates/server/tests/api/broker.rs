@@ -28,6 +28,7 @@ fn world() -> World {
             })
             .collect(),
         interest: Default::default(),
+        liquidation: false,
     }
 }
 

@@ -30,7 +30,7 @@ def test_ibind_market_data(market_server, scenario):
     run_scenario("ibind_rest.py", scenario, market_server.env())
 
 
-@pytest.mark.parametrize("scenario", ["A6", "A7", "A8", "A9", "A10", "A11", "bracket"])
+@pytest.mark.parametrize("scenario", ["A6", "A7", "A8", "A9", "A10", "A11", "P1", "bracket"])
 def test_ibind_orders(market_server, scenario):
     run_scenario("ibind_rest.py", scenario, market_server.env())
 
@@ -45,6 +45,10 @@ def test_easyib(http_server):
 
 def test_easyib_bars(market_server):
     run_scenario("easyib_rest.py", "E3", market_server.env())
+
+
+def test_easyib_portfolio(market_server):
+    run_scenario("easyib_rest.py", "E4", market_server.env())
 
 
 @pytest.mark.parametrize("scenario", ["F1", "F2"])

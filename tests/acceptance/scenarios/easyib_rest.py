@@ -1,4 +1,4 @@
-"""easyib 0.2.5 (a second, independent REST client): scenarios E1-E3."""
+"""easyib 0.2.5 (a second, independent REST client): scenarios E1-E4."""
 
 import os
 
@@ -32,6 +32,16 @@ def e2_orders():
     check(api.get_order(order_id)["order_status"] == "Cancelled", "cancelled")
 
 
+def e4_portfolio():
+    api = easyib.REST(url=os.environ["LOCALBROKER_URL"], ssl=False)
+    cash = api.get_cash()
+    order = {"conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 5, "tif": "DAY"}
+    check(api.submit_orders([order])["order_status"] == "Filled", "bought")
+    check(api.get_portfolio().get("AAPL") == 5, f"portfolio {api.get_portfolio()}")
+    check(api.get_cash() < cash, f"cash {api.get_cash()} after {cash}")
+    check(api.get_netvalue() > api.get_cash(), "net value counts the shares")
+
+
 def e3_bars_and_session():
     api = easyib.REST(url=os.environ["LOCALBROKER_URL"], ssl=False)
     bars = api.get_bars("AAPL", period="1d", bar="1min")
@@ -41,4 +51,4 @@ def e3_bars_and_session():
 
 
 if __name__ == "__main__":
-    main({"E1": e1_constructor_and_conid, "E2": e2_orders, "E3": e3_bars_and_session})
+    main({"E1": e1_constructor_and_conid, "E2": e2_orders, "E3": e3_bars_and_session, "E4": e4_portfolio})

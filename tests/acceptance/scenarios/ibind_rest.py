@@ -208,6 +208,8 @@ def a10_cancel():
 def a11_fill_and_trades():
     ibkr = client()
     ibkr.receive_brokerage_accounts()
+    ibkr.portfolio_accounts()
+    cash_before = ibkr.get_ledger().data["USD"]["cashbalance"]
     market = OrderRequest(conid=265598, side="BUY", quantity=10, order_type="MKT", acct_id=ACCOUNT, coid="fill-1")
     order_id = place(ibkr, market)["order_id"]
     filled = [order for order in live(ibkr)["orders"] if str(order["orderId"]) == order_id]
@@ -216,6 +218,71 @@ def a11_fill_and_trades():
     mine = [trade for trade in trades if trade["order_ref"] == "fill-1"]
     check(len(mine) >= 1 and sum(trade["size"] for trade in mine) == 10 and mine[0]["side"] == "B", f"trades {trades}")
     check(float(mine[0]["commission"]) > 0, f"commission {mine[0]}")
+    price, commission = float(mine[0]["price"]), float(mine[0]["commission"])
+
+    rows = [row for row in ibkr.positions().data if row["conid"] == 265598]
+    check(len(rows) == 1 and rows[0]["position"] == 10, f"positions {rows}")
+    check(abs(rows[0]["avgCost"] - (10 * price + commission) / 10) < 1e-6, f"avgCost {rows[0]}")
+    check(abs(rows[0]["mktValue"] - 10 * rows[0]["mktPrice"]) < 1e-6, f"mktValue {rows[0]}")
+    check(any(row["conid"] == "265598" for row in ibkr.positions2().data), "positions2")
+    check(ibkr.positions_by_conid(ACCOUNT, "265598").data[0]["position"] == 10, "positions_by_conid")
+    check(ibkr.position_and_contract_info("265598").data[ACCOUNT][0]["conid"] == 265598, "position_and_contract_info")
+    summary = ibkr.portfolio_summary().data
+    net = summary["netliquidation"]["amount"]
+    ledger = ibkr.get_ledger().data
+    spent = cash_before - ledger["USD"]["cashbalance"]
+    check(abs(spent - (10 * price + commission)) < 0.005, f"cash spent {spent}")
+    check(abs(ledger["BASE"]["netliquidationvalue"] - net) < 0.01, f"ledger {ledger['BASE']} vs {net}")
+    allocation = ibkr.portfolio_account_allocation().data
+    check(abs(allocation["assetClass"]["long"]["STK"] - rows[0]["mktValue"]) < 0.01, f"allocation {allocation}")
+    both = ibkr.portfolio_account_allocations([ACCOUNT]).data
+    check(both["assetClass"] == allocation["assetClass"], f"consolidated allocation {both}")
+    pnl = ibkr.account_profit_and_loss().data["upnl"][f"{ACCOUNT}.Core"]
+    check(abs(pnl["nl"] - net) < 0.01 and abs(pnl["upl"] - rows[0]["unrealizedPnl"]) < 0.01, f"pnl {pnl}")
+    check(round(ibkr.account_summary().data["netLiquidationValue"]) == round(net), "account_summary")
+    performance = ibkr.account_performance(ACCOUNT, "1M").data
+    check(abs(performance["nav"]["data"][0]["navs"][-1] - net) < 0.01, f"performance {performance['nav']}")
+    check(ACCOUNT in ibkr.all_periods(ACCOUNT).data, "all_periods")
+    history = ibkr.transaction_history(ACCOUNT, "265598", "USD").data["transactions"]
+    check(len(history) == 1 and history[0]["qty"] == 10 and history[0]["type"] == "Buy", f"transactions {history}")
+
+
+def p1_portfolio_agrees():
+    """The issue's scripted sequence, then every portfolio figure agrees to the cent."""
+    ibkr = client()
+    ibkr.receive_brokerage_accounts()
+    ibkr.portfolio_accounts()
+    control(f"/_localbroker/accounts/{ACCOUNT}/deposits", {"currency": "USD", "amount": 25000})
+    sap, eur_usd = 14204, 12087792
+    for conid, side, quantity in ((265598, "BUY", 100), (sap, "BUY", 10), (eur_usd, "BUY", 5000)):
+        placed = place(ibkr, OrderRequest(conid=conid, side=side, quantity=quantity, order_type="MKT", acct_id=ACCOUNT))
+        check(placed["order_status"] == "Filled", f"{conid}: {placed}")
+    control("/_localbroker/clock", {"advance": "30m"})
+    control("/_localbroker/market/265598", {"price": 290})
+    placed = place(ibkr, OrderRequest(conid=265598, side="SELL", quantity=50, order_type="MKT", acct_id=ACCOUNT))
+    check(placed["order_status"] == "Filled", f"sell {placed}")
+    control("/_localbroker/corporate-actions", {"kind": "dividend", "conid": 265598, "amount": 0.26, "exDate": "2026-03-04", "payDate": "2026-03-05"})
+    control("/_localbroker/clock", {"advance": "2d"})
+
+    summary = ibkr.portfolio_summary().data
+    ledger = ibkr.get_ledger().data
+    rows = ibkr.positions().data
+    pnl = ibkr.account_profit_and_loss().data["upnl"][f"{ACCOUNT}.Core"]
+    net = summary["netliquidation"]["amount"]
+    base = ledger["BASE"]
+    in_base = sum(row["mktValue"] * ledger[row["currency"]]["exchangerate"] for row in rows)
+    check(abs(base["netliquidationvalue"] - net) < 0.01, f"ledger {base['netliquidationvalue']} vs summary {net}")
+    check(abs(in_base + base["cashbalance"] + base["interest"] + base["dividends"] - net) < 0.01, "positions + cash")
+    check(abs(pnl["nl"] - net) < 0.01, f"pnl {pnl['nl']} vs {net}")
+    check(abs(ledger["EUR"]["stockmarketvalue"] - next(r["mktValue"] for r in rows if r["conid"] == sap)) < 0.01, "EUR row")
+    aapl = next(row for row in rows if row["conid"] == 265598)
+    trades = sorted(ibkr.trades(days="7").data, key=lambda t: t["execution_id"])
+    bought = next(t for t in trades if t["conid"] == 265598 and t["side"] == "B")
+    sold = next(t for t in trades if t["conid"] == 265598 and t["side"] == "S")
+    average = (100 * float(bought["price"]) + float(bought["commission"])) / 100
+    realized = 50 * (float(sold["price"]) - average) - float(sold["commission"])
+    check(abs(aapl["realizedPnl"] - realized) < 0.01, f"realized {aapl['realizedPnl']} vs {realized}")
+    check(abs(aapl["unrealizedPnl"] - 50 * (aapl["mktPrice"] - average)) < 0.01, f"unrealized {aapl}")
 
 
 def bracket():
@@ -259,6 +326,7 @@ if __name__ == "__main__":
             "A9": a9_whatif,
             "A10": a10_cancel,
             "A11": a11_fill_and_trades,
+            "P1": p1_portfolio_agrees,
             "bracket": bracket,
             "default": default_health,
         }

@@ -25,6 +25,7 @@ GUIDES = {
     "getting-started.md": [],
     "market-data.md": ["--clock", "manual", "--start", "2026-03-03T14:30:00Z"],
     "orders.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
+    "portfolio.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
 }
 
 

@@ -67,6 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio::portfolio_accounts))
         .routes(routes!(portfolio::portfolio_subaccounts))
         .routes(routes!(portfolio::account_meta))
+        .routes(routes!(portfolio::portfolio_subaccounts_paged))
+        .routes(routes!(portfolio::combo_positions))
         .routes(routes!(portfolio::positions::positions_page))
         .routes(routes!(portfolio::positions::live_positions))
         .routes(routes!(portfolio::positions::position))

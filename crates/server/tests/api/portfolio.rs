@@ -330,3 +330,15 @@ async fn transactions_list_the_trades_and_what_they_realized() {
     let none = app.post_json("/v1/api/pa/transactions", json!({"acctIds": [ACCOUNT], "conids": []})).await;
     assert_eq!(none.status, StatusCode::BAD_REQUEST, "{}", none.text);
 }
+
+#[tokio::test]
+async fn large_structures_page_their_accounts_and_combos_are_empty() {
+    let app = market().await;
+    let page = app.get("/v1/api/portfolio/subaccounts2?page=0").await.body;
+    assert_eq!(page["metadata"], json!({"pageNum": 0, "pageSize": 20, "total": 1}), "{page}");
+    assert_eq!(page["subaccounts"][0]["accountId"], ACCOUNT);
+    assert_eq!(app.get("/v1/api/portfolio/subaccounts2?page=1").await.body["subaccounts"], json!([]));
+    assert_eq!(app.get("/v1/api/portfolio/subaccounts2?page=x").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(&format!("/v1/api/portfolio/{ACCOUNT}/combo/positions")).await.body, json!([]));
+    assert_eq!(app.get("/v1/api/portfolio/DU7654321/combo/positions").await.status, StatusCode::UNAUTHORIZED);
+}

@@ -15,12 +15,12 @@ use engine::state::{Account, State as EngineState};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use model::{AccountId, AccountKind};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::PathParams;
+use crate::extract::{PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::is_paper;
 
@@ -171,6 +171,99 @@ pub async fn portfolio_subaccounts(
     caller: Caller,
 ) -> Result<Json<Vec<AccountAttributes>>, ApiError> {
     Ok(Json(entitled_accounts(&app, caller).await?))
+}
+
+/// How many accounts a page of `portfolio/subaccounts2` holds.
+const SUBACCOUNTS_PAGE: usize = 20;
+
+/// `portfolio/subaccounts2`'s paging.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageMetadata {
+    page_num: usize,
+    page_size: usize,
+    total: usize,
+}
+
+/// A page of `portfolio/subaccounts2`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubaccountPage {
+    metadata: PageMetadata,
+    subaccounts: Vec<AccountAttributes>,
+}
+
+/// `portfolio/subaccounts2`'s query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubaccountsQuery {
+    /// The page, from 0.
+    page: Option<String>,
+}
+
+/// The caller's accounts, 20 to a page, for structures too large for `portfolio/subaccounts`.
+#[utoipa::path(
+    get,
+    path = "/portfolio/subaccounts2",
+    operation_id = "getLargeSubaccounts",
+    tag = "Portfolio",
+    params(SubaccountsQuery),
+    responses(
+        (status = 200, description = "A page of the caller's accounts", body = SubaccountPage),
+        (status = 400, description = "A page that is not a number", body = ErrorBody),
+        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+    )
+)]
+pub async fn portfolio_subaccounts_paged(
+    State(app): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<SubaccountsQuery>,
+) -> Result<Json<SubaccountPage>, ApiError> {
+    let raw = query.page.unwrap_or_default();
+    let page: usize = if raw.trim().is_empty() {
+        0
+    } else {
+        raw.trim().parse().map_err(|_| ApiError::bad_request(format!("Bad Request: invalid page {raw:?}")))?
+    };
+    let accounts = entitled_accounts(&app, caller).await?;
+    let total = accounts.len();
+    let subaccounts =
+        accounts.into_iter().skip(page.saturating_mul(SUBACCOUNTS_PAGE)).take(SUBACCOUNTS_PAGE).collect();
+    Ok(Json(SubaccountPage {
+        metadata: PageMetadata { page_num: page, page_size: SUBACCOUNTS_PAGE, total },
+        subaccounts,
+    }))
+}
+
+/// A combination (spread) position; LocalBroker trades no combinations, so there are none.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComboPosition {
+    name: String,
+    description: String,
+}
+
+/// The account's combination positions: always none, as LocalBroker's instruments are single
+/// shares, currencies and coins. The account is still checked.
+#[utoipa::path(
+    get,
+    path = "/portfolio/{accountId}/combo/positions",
+    operation_id = "getComboPositions",
+    tag = "Portfolio",
+    params(
+        ("accountId" = String, Path, description = "Account id"),
+        ("nocache" = Option<bool>, Query, description = "Nothing is cached"),
+    ),
+    responses(
+        (status = 200, description = "No combinations", body = Vec<ComboPosition>),
+        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+    )
+)]
+pub async fn combo_positions(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<String>,
+) -> Result<Json<Vec<ComboPosition>>, ApiError> {
+    valued(&app, caller, &account).await?;
+    Ok(Json(Vec::new()))
 }
 
 /// The error for an account the caller may not view: 401, as IBKR answers it.

@@ -45,6 +45,7 @@ impl Bench {
             }],
             interest: Default::default(),
             liquidation: false,
+            corporate_actions: Vec::new(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock =

@@ -1,5 +1,5 @@
-//! Corporate actions: cash dividends and stock splits, announced through the control plane (or
-//! a world's schedule) and journaled like every command.
+//! Corporate actions: cash dividends and stock splits, announced through the control plane or
+//! listed in the world file (announced when the world is created), journaled like every command.
 //!
 //! A dividend entitles whoever holds the shares when its ex-date begins (midnight, New York:
 //! holders at the previous close) to its amount per share, accrued as a receivable then and
@@ -19,6 +19,7 @@ use market::calendar::NEW_YORK;
 use model::{AccountId, AssetClass, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::within_market;
 use crate::ledger::{Book, Cause, Entry, Posting};
 use crate::market::MarketChange;
 use crate::positions::COST_DECIMALS;
@@ -36,9 +37,28 @@ const MAX_RATIO_TERM: u32 = 1_000;
 pub enum CorporateAction {
     /// A cash dividend of `amount` per share, in the shares' currency.
     Dividend { conid: Conid, amount: Decimal, ex_date: Date, pay_date: Date },
-    /// `from` old shares become `to` new ones, now: 2 for 1 is `to` 2, `from` 1; a 1-for-10
-    /// reverse split is `to` 1, `from` 10.
-    Split { conid: Conid, to: u32, from: u32 },
+    /// `from` old shares become `to` new ones: 2 for 1 is `to` 2, `from` 1; a 1-for-10 reverse
+    /// split is `to` 1, `from` 10. At once, or when the New York day `on` begins.
+    Split {
+        conid: Conid,
+        to: u32,
+        from: u32,
+        #[serde(default)]
+        on: Option<Date>,
+    },
+}
+
+/// A split announced for a later day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledSplit {
+    /// When: the start of its day.
+    pub at: Timestamp,
+    /// The shares.
+    pub conid: Conid,
+    /// New shares per `from` old ones.
+    pub to: u32,
+    /// Old shares per `to` new ones.
+    pub from: u32,
 }
 
 /// A dividend announced and not yet past its ex-date.
@@ -82,6 +102,9 @@ pub struct SplitRecord {
     pub from: u32,
     /// Each holder's quantity just before.
     pub held_before: BTreeMap<AccountId, Decimal>,
+    /// How many executions there were before it.
+    #[serde(default)]
+    pub executions_before: usize,
 }
 
 /// The corporate actions announced, accrued and done.
@@ -93,6 +116,9 @@ pub struct CorporateActions {
     pub receivables: Vec<Receivable>,
     /// Splits done, oldest first.
     pub splits: Vec<SplitRecord>,
+    /// Splits announced for a later day, soonest first.
+    #[serde(default)]
+    pub scheduled_splits: Vec<ScheduledSplit>,
 }
 
 impl CorporateActions {
@@ -100,7 +126,8 @@ impl CorporateActions {
     pub fn next_due(&self) -> Option<Timestamp> {
         let ex = self.declared.iter().map(|d| d.ex_at);
         let pay = self.receivables.iter().map(|r| r.pay_at);
-        ex.chain(pay).min()
+        let splits = self.scheduled_splits.iter().map(|s| s.at);
+        ex.chain(pay).chain(splits).min()
     }
 
     /// The dividends the account is owed, per currency.
@@ -113,13 +140,29 @@ impl CorporateActions {
     }
 }
 
-fn start_of(date: Date) -> Timestamp {
+/// The instant the New York day `date` begins, if the simulated market reaches it.
+fn start_of(date: Date) -> Result<Timestamp, EngineError> {
     let new_york = TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC);
-    date.to_zoned_datetime(new_york).map_or(Timestamp::MIN, |day| day.timestamp())
+    let start = date
+        .to_zoned_datetime(new_york)
+        .map(|day| day.timestamp())
+        .map_err(|_| refused(format!("{date} is not a day of the simulated market")))?;
+    within_market(start).map_err(|_| refused(format!("{date} is outside the simulated market")))
 }
 
 fn refused(reason: impl Into<String>) -> EngineError {
     EngineError::CorporateActionRefused(reason.into())
+}
+
+/// Refuses a ratio outside 1 to 1,000 on either side, or one that changes nothing.
+fn check_ratio(to: u32, from: u32) -> Result<(), EngineError> {
+    let valid = |term: u32| (1..=MAX_RATIO_TERM).contains(&term);
+    if !valid(to) || !valid(from) || to == from {
+        return Err(refused(format!(
+            "a split turns 1 to {MAX_RATIO_TERM} shares into another number of them"
+        )));
+    }
+    Ok(())
 }
 
 impl Engine {
@@ -140,8 +183,30 @@ impl Engine {
             CorporateAction::Dividend { conid, amount, ex_date, pay_date } => {
                 self.declare_dividend(now, conid, amount, ex_date, pay_date)
             }
-            CorporateAction::Split { conid, to, from } => self.split(now, conid, to, from),
+            CorporateAction::Split { conid, to, from, on: None } => self.split(now, conid, to, from),
+            CorporateAction::Split { conid, to, from, on: Some(on) } => {
+                self.schedule_split(now, conid, to, from, on)
+            }
         }
+    }
+
+    fn schedule_split(
+        &mut self,
+        now: Timestamp,
+        conid: Conid,
+        to: u32,
+        from: u32,
+        on: Date,
+    ) -> Result<Vec<Event>, EngineError> {
+        check_ratio(to, from)?;
+        let at = start_of(on)?;
+        if at <= now {
+            return Err(refused(format!("the split's day {on} has begun already")));
+        }
+        let scheduled = &mut self.state.corporate_actions.scheduled_splits;
+        let index = scheduled.partition_point(|s| s.at <= at);
+        scheduled.insert(index, ScheduledSplit { at, conid, to, from });
+        Ok(vec![Event::SplitScheduled { conid, to, from, on }])
     }
 
     fn declare_dividend(
@@ -158,22 +223,34 @@ impl Engine {
         if pay_date < ex_date {
             return Err(refused("the pay date comes before the ex-date"));
         }
-        let ex_at = start_of(ex_date);
+        let ex_at = start_of(ex_date)?;
+        let pay_at = start_of(pay_date)?;
         if ex_at <= now {
             return Err(refused(format!("the ex-date {ex_date} has begun already")));
         }
         let declared = &mut self.state.corporate_actions.declared;
         let index = declared.partition_point(|d| d.ex_at <= ex_at);
-        declared.insert(index, Declared { conid, amount, ex_at, pay_at: start_of(pay_date) });
+        declared.insert(index, Declared { conid, amount, ex_at, pay_at });
         Ok(vec![Event::DividendDeclared { conid, amount, ex_date, pay_date }])
     }
 
-    /// Accrues the dividends going ex and pays those falling due at `at`, exactly.
+    /// Accrues the dividends going ex, pays those falling due and splits the shares scheduled
+    /// for `at`, exactly.
     pub(crate) fn run_corporate_actions(
         &mut self,
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
+        let actions = &mut self.state.corporate_actions;
+        let splitting = actions.scheduled_splits.iter().take_while(|s| s.at <= at).count();
+        let splits: Vec<ScheduledSplit> = actions.scheduled_splits.drain(..splitting).collect();
+        for split in splits {
+            // Its ratio was checked when it was announced; a price too small to divide is the
+            // only refusal left, and then the shares stay as they are.
+            if let Ok(done) = self.split(split.at, split.conid, split.to, split.from) {
+                events.extend(done);
+            }
+        }
         let actions = &mut self.state.corporate_actions;
         let going_ex: Vec<Declared> =
             actions.declared.iter().take_while(|d| d.ex_at <= at).cloned().collect();
@@ -238,12 +315,7 @@ impl Engine {
     }
 
     fn split(&mut self, now: Timestamp, conid: Conid, to: u32, from: u32) -> Result<Vec<Event>, EngineError> {
-        let valid = |term: u32| (1..=MAX_RATIO_TERM).contains(&term);
-        if !valid(to) || !valid(from) || to == from {
-            return Err(refused(format!(
-                "a split turns 1 to {MAX_RATIO_TERM} shares into another number of them"
-            )));
-        }
+        check_ratio(to, from)?;
         let ratio = Decimal::from(to) / Decimal::from(from);
         let price = self.state.venue(conid).map(|venue| venue.path.price(now)).unwrap_or_default();
         let new_price = (Decimal::try_from(price).unwrap_or_default() / ratio).round_dp(4);
@@ -272,7 +344,7 @@ impl Engine {
                 continue;
             }
             held_before.insert(account.clone(), position.quantity);
-            let scaled = position.quantity * ratio;
+            let scaled = position.quantity * Decimal::from(to) / Decimal::from(from);
             let whole = scaled.trunc();
             position.quantity = whole;
             let fraction = scaled - whole;
@@ -298,7 +370,9 @@ impl Engine {
         let change = MarketChange::Price(new_price);
         self.state.overrides.entry(conid).or_default().push((now, change));
         events.push(Event::MarketChanged { conid, change, at: now });
-        self.state.corporate_actions.splits.push(SplitRecord { at: now, conid, to, from, held_before });
+        let executions_before = self.state.executions.len();
+        let record = SplitRecord { at: now, conid, to, from, held_before, executions_before };
+        self.state.corporate_actions.splits.push(record);
         events.push(Event::SharesSplit { conid, to, from });
         Ok(events)
     }

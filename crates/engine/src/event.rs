@@ -42,6 +42,8 @@ pub enum Event {
     DividendAccrued { account: AccountId, conid: Conid, amount: Decimal },
     /// A dividend was paid into (or out of) an account's cash.
     DividendPaid { account: AccountId, conid: Conid, amount: Decimal },
+    /// A split was announced for the New York day `on`.
+    SplitScheduled { conid: Conid, to: u32, from: u32, on: jiff::civil::Date },
     /// Shares were split: `from` old ones became `to` new ones.
     SharesSplit { conid: Conid, to: u32, from: u32 },
     /// A day's interest accrued: earned (positive) or owed.

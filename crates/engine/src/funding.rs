@@ -20,6 +20,11 @@ impl Engine {
         amount: Decimal,
     ) -> Result<Vec<Event>, EngineError> {
         self.check_transfer(account, amount)?;
+        if !market::Catalogue::standard().prices_currency(currency) {
+            return Err(EngineError::TransferRefused(format!(
+                "{currency} is not a currency LocalBroker's pairs price"
+            )));
+        }
         self.move_cash(at, account, currency, amount, Cause::Deposit)
     }
 

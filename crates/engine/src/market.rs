@@ -95,6 +95,7 @@ impl Engine {
         if let Some(before) = before.filter(|_| !self.book.is_empty()) {
             self.run_change(at, conid, before, &mut events)?;
         }
+        self.liquidate(at, &mut events)?;
         Ok(events)
     }
 }

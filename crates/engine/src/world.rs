@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
+use crate::corporate_actions::CorporateAction;
 use crate::interest::InterestRates;
 
 /// The starting population. It reaches the engine already validated in shape (ids, currencies);
@@ -24,6 +25,9 @@ pub struct World {
     /// their maintenance margin.
     #[serde(default)]
     pub liquidation: bool,
+    /// Dividends and splits to announce when the world is created.
+    #[serde(default)]
+    pub corporate_actions: Vec<CorporateAction>,
 }
 
 /// A user and the accounts they are entitled to, first one selected at login.
@@ -72,6 +76,15 @@ impl World {
             }
             if let Some((currency, _)) = account.cash.iter().find(|(_, amount)| amount.is_sign_negative()) {
                 return invalid(format!("account {} opens with negative {currency} cash", account.id));
+            }
+            let catalogue = market::Catalogue::standard();
+            let unpriced =
+                account.cash.keys().chain([&account.base_currency]).find(|c| !catalogue.prices_currency(**c));
+            if let Some(currency) = unpriced {
+                return invalid(format!(
+                    "account {} uses {currency}, which no currency pair prices",
+                    account.id
+                ));
             }
         }
         let bounds = Decimal::new(-1, 1)..=Decimal::ONE;

@@ -31,6 +31,7 @@ fn world() -> World {
             .collect(),
         interest: Default::default(),
         liquidation: false,
+        corporate_actions: Vec::new(),
     }
 }
 

@@ -96,6 +96,16 @@ impl Catalogue {
 
     /// Instruments whose symbol starts with `prefix`, or, with `by_name`, whose name contains
     /// it; exact symbol matches first, then in symbol order.
+    /// Whether some currency pair prices `currency`: only then can an account hold it, since
+    /// every amount must convert into a base currency.
+    pub fn prices_currency(&self, currency: Currency) -> bool {
+        currency == Currency::USD
+            || self.by_conid.values().any(|i| {
+                i.asset_class == AssetClass::Forex
+                    && (i.currency == currency || i.symbol == currency.as_str())
+            })
+    }
+
     pub fn search(&self, prefix: &str, by_name: bool) -> Vec<&Instrument> {
         let needle = prefix.trim().to_ascii_uppercase();
         if needle.is_empty() {

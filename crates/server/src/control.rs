@@ -370,8 +370,15 @@ pub enum CorporateActionRequest {
         #[schema(value_type = String, example = "2026-03-12")]
         pay_date: jiff::civil::Date,
     },
-    /// A split, now: `from` old shares become `to` new ones (`to` 2, `from` 1 for 2-for-1).
-    Split { conid: u32, to: u32, from: u32 },
+    /// A split: `from` old shares become `to` new ones (`to` 2, `from` 1 for 2-for-1), at once
+    /// or, with `on`, when that New York day begins.
+    Split {
+        conid: u32,
+        to: u32,
+        from: u32,
+        #[schema(value_type = Option<String>, example = "2026-06-01")]
+        on: Option<jiff::civil::Date>,
+    },
 }
 
 /// What an announcement did.
@@ -383,8 +390,9 @@ pub struct Announced {
     conid: u32,
 }
 
-/// Announces a dividend or splits shares. A dividend's ex-date must not have begun; a split
-/// happens at once, cancels working orders on the shares and divides the price.
+/// Announces a dividend or a split. A dividend's ex-date (a split's day) must not have begun; a
+/// split without a day happens at once; it cancels working orders on the shares and divides the
+/// price.
 #[utoipa::path(
     post,
     path = "/_localbroker/corporate-actions",
@@ -404,8 +412,8 @@ pub async fn announce_corporate_action(
         CorporateActionRequest::Dividend { conid, amount, ex_date, pay_date } => {
             ("dividend", CorporateAction::Dividend { conid: Conid::new(conid), amount, ex_date, pay_date })
         }
-        CorporateActionRequest::Split { conid, to, from } => {
-            ("split", CorporateAction::Split { conid: Conid::new(conid), to, from })
+        CorporateActionRequest::Split { conid, to, from, on } => {
+            ("split", CorporateAction::Split { conid: Conid::new(conid), to, from, on })
         }
     };
     let conid = match &action {

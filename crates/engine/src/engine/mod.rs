@@ -180,23 +180,14 @@ impl Engine {
             Command::Tick => Vec::new(),
         };
         events.extend(applied);
-        if matches!(
-            command,
-            Command::Tick
-                | Command::AdvanceClock { .. }
-                | Command::SetClock { .. }
-                | Command::ChangeMarket { .. }
-        ) {
-            let at = self.state.clock.market_time(wall);
-            self.liquidate(at, &mut events)?;
-        }
         self.state.wall = Some(wall);
         self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
         Ok(events)
     }
 
-    /// Brings working orders and corporate actions up to `now`, in time order: orders up to
-    /// each instant a dividend goes ex or is paid, then the dividend, then on.
+    /// Brings working orders, corporate actions and interest up to `now`, in time order: orders
+    /// up to each instant something else is due, then that, then on; then margin deficits are
+    /// liquidated if the world asks for it.
     pub(crate) fn pass_time(&mut self, now: Timestamp, events: &mut Vec<Event>) -> Result<(), EngineError> {
         loop {
             let actions = self.state.corporate_actions.next_due();
@@ -217,7 +208,7 @@ impl Engine {
         }
         self.catch_up(now, events)?;
         self.state.processed_until = (!self.book.is_empty()).then_some(now);
-        Ok(())
+        self.liquidate(now, events)
     }
 
     fn create_world(
@@ -269,6 +260,13 @@ impl Engine {
             };
             state.users.insert(user.username.clone(), user);
         }
-        Ok(vec![Event::WorldCreated])
+        let mut events = vec![Event::WorldCreated];
+        for (index, action) in world.corporate_actions.iter().enumerate() {
+            let announced = self.announce(at, action).map_err(|refusal| {
+                EngineError::InvalidWorld(format!("corporate action {}: {refusal}", index + 1))
+            })?;
+            events.extend(announced);
+        }
+        Ok(events)
     }
 }

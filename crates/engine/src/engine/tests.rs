@@ -40,6 +40,7 @@ fn world() -> World {
         ],
         interest: Default::default(),
         liquidation: false,
+        corporate_actions: Vec::new(),
     }
 }
 
@@ -120,7 +121,13 @@ fn an_inconsistent_world_is_refused() {
     twin_account.accounts.push(twin_account.accounts[0].clone());
     refuse(twin_account, "account DU1234567 is defined twice");
     refuse(
-        World { users: Vec::new(), accounts: Vec::new(), interest: Default::default(), liquidation: false },
+        World {
+            users: Vec::new(),
+            accounts: Vec::new(),
+            interest: Default::default(),
+            liquidation: false,
+            corporate_actions: Vec::new(),
+        },
         "no users",
     );
     let mut negative = world();

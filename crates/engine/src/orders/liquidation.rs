@@ -106,13 +106,19 @@ fn closing_ticket(portfolio: &Portfolio) -> Option<Ticket> {
 }
 
 impl Engine {
-    /// Whether a liquidation check is due by market instant `now`: once a market minute.
+    /// Whether a liquidation check is due by market instant `now`: once a market minute, while
+    /// some margin account holds something.
     pub(crate) fn liquidation_due(&self, now: Timestamp) -> bool {
-        self.state.liquidation
-            && self
-                .state
-                .liquidation_checked
-                .is_none_or(|checked| now.duration_since(checked) >= jiff::SignedDuration::from_mins(1))
+        let holding = || {
+            self.state.accounts.values().any(|account| {
+                account.margin == MarginKind::Margin && self.state.positions(&account.id).next().is_some()
+            })
+        };
+        let minute_passed = self
+            .state
+            .liquidation_checked
+            .is_none_or(|checked| now.duration_since(checked) >= jiff::SignedDuration::from_mins(1));
+        self.state.liquidation && minute_passed && holding()
     }
 }
 

@@ -218,7 +218,8 @@ impl State {
         let new_york = TimeZone::get(market::calendar::NEW_YORK).unwrap_or(TimeZone::UTC);
         let start = at.to_zoned_datetime(new_york).start_of_day().map_or(at, |day| day.timestamp());
         let mut paid_in: BTreeMap<Currency, Decimal> = BTreeMap::new();
-        for entry in self.ledger.entries_since(account, start) {
+        // What was paid in at the very start belongs to the start's value.
+        for entry in self.ledger.entries_since(account, start).filter(|entry| entry.at > start) {
             for posting in entry.postings.iter().filter(|posting| posting.book == Book::Capital) {
                 *paid_in.entry(posting.currency).or_default() -= posting.amount;
             }
@@ -273,19 +274,23 @@ impl State {
     pub fn quantities_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Conid, Decimal> {
         let mut quantities: BTreeMap<Conid, Decimal> =
             self.positions(account).map(|(conid, position)| (conid, position.quantity)).collect();
-        let executions = self.executions.iter().rev().take_while(|fill| fill.at > at);
-        let mut executions =
-            executions.filter(|fill| &fill.account == account && !is_currency_pair(fill.conid)).peekable();
+        // Executions after `at`, newest first, by their place in the list: a split records how
+        // many came before it, which an instant alone cannot tell at the same market time.
+        let after = self.executions.iter().enumerate().rev().take_while(|(_, fill)| fill.at > at);
+        let mut after =
+            after.filter(|(_, fill)| &fill.account == account && !is_currency_pair(fill.conid)).peekable();
+        let undo = |quantities: &mut BTreeMap<Conid, Decimal>, fill: &crate::orders::Execution| {
+            *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+        };
         for split in self.corporate_actions.splits.iter().rev().take_while(|split| split.at > at) {
-            // Executions after the split are undone before it.
-            while let Some(fill) = executions.next_if(|fill| fill.at >= split.at) {
-                *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+            while let Some((_, fill)) = after.next_if(|(index, _)| *index >= split.executions_before) {
+                undo(&mut quantities, fill);
             }
             let before = split.held_before.get(account).copied().unwrap_or_default();
             quantities.insert(split.conid, before);
         }
-        for fill in executions {
-            *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+        for (_, fill) in after {
+            undo(&mut quantities, fill);
         }
         quantities.retain(|_, quantity| !quantity.is_zero());
         quantities
@@ -450,9 +455,10 @@ impl Portfolio {
         self.equity_with_loan() - self.initial_margin()
     }
 
-    /// Equity beyond the maintenance margin; below zero, positions are liquidated.
+    /// Equity with loan beyond the maintenance margin, as IBKR computes it (recorded responses);
+    /// below zero, positions are liquidated.
     pub fn excess_liquidity(&self) -> Decimal {
-        self.net_liquidation() - self.maintenance_margin()
+        self.equity_with_loan() - self.maintenance_margin()
     }
 
     /// What the account can buy: four times its available funds in a margin account (IBKR's

@@ -64,12 +64,12 @@ impl<'a> Rates<'a> {
         if from == to {
             return Some(Decimal::ONE);
         }
+        // A mid too small to keep any of its decimals prices nothing (and cannot be inverted).
         let mid = |pair: String| {
             let venue = self.state.venue(Catalogue::standard().pair(&pair)?.conid)?;
-            Decimal::try_from(venue.path.price(self.at)).ok().filter(|mid| mid.is_sign_positive())
+            let mid = Decimal::try_from(venue.path.price(self.at)).ok()?.round_dp(RATE_DECIMALS);
+            (mid > Decimal::ZERO).then_some(mid)
         };
-        mid(format!("{from}.{to}"))
-            .map(|mid| mid.round_dp(RATE_DECIMALS))
-            .or_else(|| mid(format!("{to}.{from}")).map(|mid| Decimal::ONE / mid.round_dp(RATE_DECIMALS)))
+        mid(format!("{from}.{to}")).or_else(|| mid(format!("{to}.{from}")).map(|mid| Decimal::ONE / mid))
     }
 }

@@ -200,6 +200,8 @@ fn a_dividend_accrues_to_holders_at_the_ex_date_and_is_paid_on_the_pay_date() {
     let owed = d("26.00") - d("2.60");
     assert_eq!(accrued.dividends_receivable(), owed, "100 long are owed, 10 short owe");
     assert_eq!(accrued.net_liquidation(), accrued.total_cash() + accrued.market_value() + owed);
+    let excess = accrued.total_cash() + accrued.market_value() - accrued.maintenance_margin();
+    assert_eq!(accrued.excess_liquidity(), excess, "IBKR's excess liquidity leaves accruals out");
     let spent = cash_before - accrued.total_cash();
     broker.apply(Command::SetClock { to: new_york("2026-03-09T09:00") }).unwrap();
     let paid = portfolio(&broker);
@@ -250,7 +252,7 @@ fn a_split_halves_the_price_and_doubles_the_quantity_with_the_value_unchanged() 
     broker.advance(SignedDuration::from_mins(1));
     let before = portfolio(&broker);
     let held = before.holding(AAPL).unwrap().clone();
-    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1 }).unwrap();
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1, on: None }).unwrap();
     let after = portfolio(&broker);
     let split = after.holding(AAPL).unwrap();
     assert_eq!(split.quantity, d("202"));
@@ -277,7 +279,7 @@ fn a_reverse_split_pays_the_fraction_in_cash() {
     let mut broker = Broker::at("2026-03-03T11:00");
     broker.place("DU1234567", vec![order(AAPL, Side::Buy, 25)]).unwrap();
     let before = portfolio(&broker);
-    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 10 }).unwrap();
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 10, on: None }).unwrap();
     let after = portfolio(&broker);
     assert_eq!(after.holding(AAPL).unwrap().quantity, d("2"), "2.5 new shares, the half paid out");
     assert!(after.total_cash() > before.total_cash(), "cash in lieu");
@@ -328,4 +330,69 @@ fn xetra_is_closed_in_the_new_york_afternoon() {
     assert_ne!(broker.status(placed), model::OrderStatus::Filled, "20:00 in Frankfurt: the order waits");
     broker.apply(Command::SetClock { to: new_york("2026-03-04T03:30") }).unwrap();
     assert_eq!(broker.status(placed), model::OrderStatus::Filled, "filled when Xetra opens at 09:00");
+}
+
+#[test]
+fn a_split_announced_for_a_day_happens_when_the_day_begins() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 10)]).unwrap();
+    let split = CorporateAction::Split { conid: AAPL, to: 4, from: 1, on: Some(date("2026-03-05")) };
+    announce(&mut broker, split.clone()).unwrap();
+    broker.apply(Command::SetClock { to: new_york("2026-03-04T23:00") }).unwrap();
+    assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("10"), "not yet");
+    broker.apply(Command::SetClock { to: new_york("2026-03-05T10:00") }).unwrap();
+    assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("40"));
+    assert!(announce(&mut broker, split).is_err(), "its day has begun");
+}
+
+#[test]
+fn a_pair_priced_near_zero_converts_nothing_and_panics_nothing() {
+    let mut broker = Broker::at("2026-03-03T05:00");
+    broker
+        .apply(Command::ChangeMarket { conid: EUR_USD, changes: vec![MarketChange::Price(d("0.000000001"))] })
+        .unwrap();
+    broker.place("DU1234567", vec![order(SAP, Side::Buy, 1)]).unwrap();
+    let valued = portfolio(&broker);
+    assert!(valued.currencies[&Currency::EUR].rate > Decimal::ZERO);
+    assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn dates_beyond_the_simulated_market_are_refused() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let far = CorporateAction::Dividend {
+        conid: AAPL,
+        amount: d("1"),
+        ex_date: date("2026-03-05"),
+        pay_date: date("9999-12-31"),
+    };
+    assert!(matches!(announce(&mut broker, far), Err(crate::EngineError::CorporateActionRefused(_))));
+}
+
+#[test]
+fn a_one_for_three_split_of_three_hundred_shares_leaves_a_hundred_and_no_cash() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 300)]).unwrap();
+    let entries = broker.engine.state().ledger().len();
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 3, on: None }).unwrap();
+    assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("100"));
+    assert_eq!(broker.engine.state().ledger().len(), entries, "no fraction, no cash in lieu");
+}
+
+#[test]
+fn history_undoes_a_fill_made_at_the_instant_of_a_split() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let before = portfolio(&broker).at;
+    broker.advance(SignedDuration::from_mins(1));
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 10)]).unwrap();
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1, on: None }).unwrap();
+    let state = broker.engine.state();
+    assert_eq!(state.quantities_at(&margin_account(), before).get(&AAPL), None, "nothing was held before");
+    assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("20"));
+}
+
+#[test]
+fn money_paid_in_at_midnight_belongs_to_the_days_start() {
+    let broker = Broker::at("2026-03-04T00:00");
+    assert_eq!(portfolio(&broker).daily_pnl(), Decimal::ZERO, "the opening balance is no loss");
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use engine::corporate_actions::CorporateAction;
 use engine::interest::InterestRates;
 use engine::world::{AccountSpec, UserSpec, World};
 use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
@@ -24,6 +25,9 @@ pub struct WorldFile {
     /// Risk policies.
     #[serde(default)]
     risk: RiskEntry,
+    /// Dividends and splits, announced when the world is created.
+    #[serde(default)]
+    corporate_actions: Vec<CorporateAction>,
 }
 
 /// The `[risk]` table.
@@ -44,7 +48,7 @@ struct InterestEntry {
 
 /// The benchmark rates a world without an `[interest]` table accrues at: LocalBroker's fixed
 /// assumptions, close to the overnight rates of late 2025, not live figures.
-pub const DEFAULT_BENCHMARKS: [(&str, &str); 8] = [
+pub const DEFAULT_BENCHMARKS: [(&str, &str); 7] = [
     ("USD", "0.0388"),
     ("EUR", "0.0193"),
     ("GBP", "0.0397"),
@@ -52,7 +56,6 @@ pub const DEFAULT_BENCHMARKS: [(&str, &str); 8] = [
     ("JPY", "0.0048"),
     ("CAD", "0.0225"),
     ("AUD", "0.0360"),
-    ("HKD", "0.0300"),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,6 +144,7 @@ impl WorldFile {
             accounts,
             interest: InterestRates { benchmarks },
             liquidation: self.risk.liquidation,
+            corporate_actions: self.corporate_actions,
         })
     }
 }
@@ -163,6 +167,35 @@ mod tests {
         let cash = &world.accounts[1];
         assert_eq!((cash.id.as_str(), cash.margin), ("DU7654321", MarginKind::Cash));
         assert_eq!(cash.cash[&Currency::USD], "100000.00".parse::<Decimal>().unwrap());
+    }
+
+    #[test]
+    fn a_world_schedules_dividends_and_splits() {
+        let text = format!(
+            "{}{}",
+            DEMO,
+            r#"
+[[corporate_actions]]
+kind = "dividend"
+conid = 265598
+amount = "0.26"
+ex_date = "2026-05-11"
+pay_date = "2026-05-14"
+
+[[corporate_actions]]
+kind = "split"
+conid = 272093
+to = 2
+from = 1
+on = "2026-06-01"
+"#
+        );
+        let world = WorldFile::parse(&text).unwrap().into_world().unwrap();
+        assert_eq!(world.corporate_actions.len(), 2);
+        assert!(matches!(
+            world.corporate_actions[1],
+            CorporateAction::Split { to: 2, from: 1, on: Some(_), .. }
+        ));
     }
 
     #[test]

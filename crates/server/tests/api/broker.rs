@@ -29,6 +29,7 @@ fn world() -> World {
             .collect(),
         interest: Default::default(),
         liquidation: false,
+        corporate_actions: Vec::new(),
     }
 }
 

@@ -55,3 +55,9 @@ def test_easyib_portfolio(market_server):
 def test_ibeam_http_handler(http_server, scenario):
     env = http_server.env(PYTHONPATH=os.pathsep.join(filter(None, [IBEAM, os.environ.get("PYTHONPATH")])))
     run_scenario("ibeam_http.py", scenario, env)
+
+
+@pytest.mark.parametrize("scenario", ["B1", "B3", "B4", "B5"])
+def test_ibind_websocket(market_server, scenario):
+    run_scenario("ibind_ws.py", scenario, market_server.env(IBIND_WS_TIMEOUT="15"))
+

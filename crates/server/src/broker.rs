@@ -14,11 +14,12 @@
 //! order they arrive, interleaved with applied batches.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use engine::{Command, Engine, EngineError, Event, Timestamp};
 use journal::{AnyStore, JournalError, Record, Snapshot, Store, recover};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The most commands one journal transaction carries.
 const MAX_BATCH: usize = 1024;
@@ -26,12 +27,20 @@ const MAX_BATCH: usize = 1024;
 /// How many messages may queue for the writer or the engine before callers wait.
 const QUEUE_DEPTH: usize = 8192;
 
+/// How many applied commands a subscriber may fall behind before it misses some: one that falls
+/// further behind has stopped reading.
+const EVENTS_BEHIND: usize = 16_384;
+
 /// A handle to the running broker; cheap to clone, one per handler.
 #[derive(Debug, Clone)]
 pub struct Broker {
     writer: mpsc::Sender<Inbound>,
     engine: mpsc::Sender<Work>,
+    events: broadcast::Sender<Applied>,
 }
+
+/// The events of one applied command, shared by every subscriber.
+pub type Applied = Arc<[Event]>;
 
 /// Why the broker could not serve a request.
 #[derive(Debug, thiserror::Error)]
@@ -150,12 +159,14 @@ impl Broker {
         let (writer_tx, writer_rx) = mpsc::channel(QUEUE_DEPTH);
         let (engine_tx, engine_rx) = mpsc::channel(QUEUE_DEPTH);
         let (snapshot_tx, snapshot_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(EVENTS_BEHIND);
         let engine_thread = std::thread::Builder::new()
             .name("engine".into())
             .spawn({
                 let engine = recovered.engine;
                 let last_seq = recovered.last_seq;
-                move || run_engine(engine, last_seq, engine_rx, snapshot_tx, options)
+                let events = events.clone();
+                move || run_engine(engine, last_seq, engine_rx, snapshot_tx, events, options)
             })
             .map_err(StartError::Thread)?;
         let writer = Writer {
@@ -166,7 +177,7 @@ impl Broker {
             failed: false,
         };
         let writer_task = tokio::spawn(writer.run(writer_rx, snapshot_rx));
-        let broker = Self { writer: writer_tx.clone(), engine: engine_tx };
+        let broker = Self { writer: writer_tx.clone(), engine: engine_tx, events };
         let running = Running { writer: writer_tx, writer_task, engine_thread };
         if origin == Origin::Created {
             let outcomes = broker.execute_all(genesis).await.map_err(|_| StartError::Stopped)?;
@@ -197,6 +208,12 @@ impl Broker {
             .await
             .map_err(|_| BrokerError::Unavailable)?;
         answer.await.map_err(|_| BrokerError::Unavailable)
+    }
+
+    /// The events of every command applied from now on, in order. A subscriber that falls
+    /// more than a few thousand commands behind misses some and is told so.
+    pub fn subscribe(&self) -> broadcast::Receiver<Applied> {
+        self.events.subscribe()
     }
 
     /// Runs `query` on the engine thread and returns its result. Queries see every command
@@ -240,6 +257,7 @@ fn run_engine(
     mut last_seq: u64,
     mut inbox: mpsc::Receiver<Work>,
     snapshots: mpsc::UnboundedSender<Snapshot>,
+    events: broadcast::Sender<Applied>,
     options: BrokerOptions,
 ) {
     let mut since_snapshot = 0;
@@ -253,7 +271,14 @@ fn run_engine(
                         .take(count)
                         .map(|record| {
                             last_seq = record.seq;
-                            engine.apply(record.at, &record.command)
+                            let outcome = engine.apply(record.at, &record.command);
+                            if let Ok(applied) = &outcome
+                                && !applied.is_empty()
+                            {
+                                // No subscriber is no error: the events are for whoever listens.
+                                let _ = events.send(Arc::from(applied.as_slice()));
+                            }
+                            outcome
                         })
                         .collect();
                     let _ = reply.send(outcomes);

@@ -30,4 +30,5 @@ pub mod spec;
 pub mod state;
 pub mod tls;
 pub mod trading;
+pub mod websocket;
 pub mod world;

@@ -108,6 +108,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(marketdata::unsubscribe_all))
         .routes(routes!(marketdata::regulatory_snapshot))
         .routes(routes!(marketdata::exchange_rate))
+        .routes(routes!(crate::websocket::websocket))
 }
 
 #[cfg(test)]

@@ -10,8 +10,23 @@ mod portfolio;
 mod recovery;
 mod routing;
 mod session;
+mod websocket;
 
 use std::path::PathBuf;
+
+use engine::clock::{ClockMode, ClockSpec};
+use serde_json::json;
+use testkit::{AppOptions, TestApp, spawn_app_with};
+
+/// A server on a manual clock on Tuesday 2026-03-03 at 11:00 New York, without IBKR's
+/// first-call quirks, with every order question suppressed.
+pub async fn quiet_market() -> TestApp {
+    let clock = ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
+    let app = spawn_app_with(AppOptions { clock, no_preflight: true, ..AppOptions::default() }).await;
+    let all = ["o163", "o354", "o383", "o451", "o403", "o10151", "o10331", "o10223"];
+    app.post_json("/v1/api/iserver/questions/suppress", json!({ "messageIds": all })).await;
+    app
+}
 
 /// A world where `alice` has two accounts and `bob` one, for switching and entitlement tests.
 pub fn two_account_world(dir: &std::path::Path) -> PathBuf {

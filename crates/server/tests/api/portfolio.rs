@@ -1,23 +1,15 @@
 //! The portfolio endpoints agree with each other and with what the account did.
 
-use engine::clock::{ClockMode, ClockSpec};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{AppOptions, TestApp, spawn_app_with};
+use testkit::TestApp;
+
+use crate::quiet_market;
 
 const ACCOUNT: &str = "DU1234567";
 const AAPL: u64 = 265_598;
 const EUR_USD: u64 = 12_087_792;
 const SAP: u64 = 14_204;
-
-/// A server on a manual clock on Tuesday 2026-03-03 at 11:00 New York, questions suppressed.
-async fn market() -> TestApp {
-    let clock = ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
-    let app = spawn_app_with(AppOptions { clock, no_preflight: true, ..AppOptions::default() }).await;
-    let all = ["o163", "o354", "o383", "o451", "o403", "o10151", "o10331", "o10223"];
-    app.post_json("/v1/api/iserver/questions/suppress", json!({ "messageIds": all })).await;
-    app
-}
 
 async fn trade(app: &TestApp, conid: u64, side: &str, quantity: u32) {
     let ticket =
@@ -62,7 +54,7 @@ async fn advance(app: &TestApp, by: &str) {
 
 #[tokio::test]
 async fn every_endpoint_reports_the_same_account_at_one_instant() {
-    let app = market().await;
+    let app = quiet_market().await;
     app.get("/v1/api/portfolio/accounts").await;
     let deposit = app
         .post_json(
@@ -180,7 +172,7 @@ async fn every_endpoint_reports_the_same_account_at_one_instant() {
 
 #[tokio::test]
 async fn positions_page_sort_and_look_up_by_conid() {
-    let app = market().await;
+    let app = quiet_market().await;
     trade(&app, AAPL, "BUY", 10).await;
     trade(&app, 272_093, "BUY", 30).await;
     let by_size =
@@ -208,7 +200,7 @@ async fn positions_page_sort_and_look_up_by_conid() {
 
 #[tokio::test]
 async fn summary_values_carry_their_amount_or_their_text() {
-    let app = market().await;
+    let app = quiet_market().await;
     trade(&app, AAPL, "BUY", 100).await;
     let summary = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/summary")).await.body;
     let entry = &summary["netliquidation"];
@@ -231,7 +223,7 @@ async fn summary_values_carry_their_amount_or_their_text() {
 
 #[tokio::test]
 async fn a_withdrawal_beyond_settled_cash_is_refused() {
-    let app = market().await;
+    let app = quiet_market().await;
     let path = format!("/_localbroker/accounts/{ACCOUNT}/withdrawals");
     let too_much = app.post_json(&path, json!({"currency": "USD", "amount": 1_000_001})).await;
     assert_eq!(too_much.status, StatusCode::BAD_REQUEST, "{}", too_much.text);
@@ -245,7 +237,7 @@ async fn a_withdrawal_beyond_settled_cash_is_refused() {
 
 #[tokio::test]
 async fn a_split_shows_in_positions_at_once() {
-    let app = market().await;
+    let app = quiet_market().await;
     trade(&app, AAPL, "BUY", 10).await;
     let before = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body[0].clone();
     let split = app
@@ -274,7 +266,7 @@ async fn a_split_shows_in_positions_at_once() {
 
 #[tokio::test]
 async fn performance_counts_price_moves_as_returns_and_deposits_as_money_paid_in() {
-    let app = market().await;
+    let app = quiet_market().await;
     trade(&app, AAPL, "BUY", 1000).await;
     advance(&app, "1d").await;
     app.post_json(
@@ -310,7 +302,7 @@ async fn performance_counts_price_moves_as_returns_and_deposits_as_money_paid_in
 
 #[tokio::test]
 async fn transactions_list_the_trades_and_what_they_realized() {
-    let app = market().await;
+    let app = quiet_market().await;
     trade(&app, AAPL, "BUY", 20).await;
     advance(&app, "1h").await;
     trade(&app, AAPL, "SELL", 5).await;
@@ -333,7 +325,7 @@ async fn transactions_list_the_trades_and_what_they_realized() {
 
 #[tokio::test]
 async fn large_structures_page_their_accounts_and_combos_are_empty() {
-    let app = market().await;
+    let app = quiet_market().await;
     let page = app.get("/v1/api/portfolio/subaccounts2?page=0").await.body;
     assert_eq!(page["metadata"], json!({"pageNum": 0, "pageSize": 20, "total": 1}), "{page}");
     assert_eq!(page["subaccounts"][0]["accountId"], ACCOUNT);

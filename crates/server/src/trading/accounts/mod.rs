@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use engine::Command;
+use engine::state::{Session, State as EngineState};
 use model::AccountId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +18,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
-use crate::state::AppState;
+use crate::state::{AppState, ServerIdentity};
 use crate::trading::{ServerInfo, is_paper};
 
 /// Per-account properties in `iserver/accounts`.
@@ -138,6 +139,33 @@ pub struct BrokerageAccounts {
     is_paper: bool,
 }
 
+impl BrokerageAccounts {
+    /// The session's accounts, as `iserver/accounts` and the websocket's `act` message list
+    /// them.
+    pub(crate) fn of(state: &EngineState, session: &Session, identity: &ServerIdentity) -> Self {
+        let entitled: Vec<&AccountId> = state.entitled_accounts(session).map(|account| &account.id).collect();
+        let paper = entitled.iter().all(|id| is_paper(id));
+        let ids: Vec<String> = entitled.iter().map(ToString::to_string).collect();
+        Self {
+            acct_props: ids.iter().map(|id| (id.clone(), AccountProperties::of_localbroker())).collect(),
+            aliases: ids.iter().map(|id| (id.clone(), id.clone())).collect(),
+            allow_features: AllowedFeatures::of_localbroker(),
+            chart_periods: ["STK", "CASH"]
+                .into_iter()
+                .map(|sec| (sec.to_owned(), vec!["*".to_owned()]))
+                .collect(),
+            groups: Vec::new(),
+            profiles: Vec::new(),
+            selected_account: session.selected_account.to_string(),
+            server_info: ServerInfo::of(identity),
+            session_id: brokerage_session_id(session.id.as_str()),
+            is_ft: false,
+            is_paper: paper,
+            accounts: ids,
+        }
+    }
+}
+
 /// The accounts the caller may trade, and the one selected.
 #[utoipa::path(
     get,
@@ -153,32 +181,9 @@ pub async fn brokerage_accounts(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<BrokerageAccounts>, ApiError> {
-    let server_info = ServerInfo::of(&app.identity);
-    let accounts = caller
-        .read(&app, move |state, session| {
-            let entitled: Vec<&AccountId> =
-                state.entitled_accounts(session).map(|account| &account.id).collect();
-            let paper = entitled.iter().all(|id| is_paper(id));
-            let ids: Vec<String> = entitled.iter().map(ToString::to_string).collect();
-            BrokerageAccounts {
-                acct_props: ids.iter().map(|id| (id.clone(), AccountProperties::of_localbroker())).collect(),
-                aliases: ids.iter().map(|id| (id.clone(), id.clone())).collect(),
-                allow_features: AllowedFeatures::of_localbroker(),
-                chart_periods: ["STK", "CASH"]
-                    .into_iter()
-                    .map(|sec| (sec.to_owned(), vec!["*".to_owned()]))
-                    .collect(),
-                groups: Vec::new(),
-                profiles: Vec::new(),
-                selected_account: session.selected_account.to_string(),
-                server_info,
-                session_id: brokerage_session_id(session.id.as_str()),
-                is_ft: false,
-                is_paper: paper,
-                accounts: ids,
-            }
-        })
-        .await?;
+    let identity = app.identity.clone();
+    let accounts =
+        caller.read(&app, move |state, session| BrokerageAccounts::of(state, session, &identity)).await?;
     Ok(Json(accounts))
 }
 

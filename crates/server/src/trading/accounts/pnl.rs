@@ -17,7 +17,7 @@ use crate::trading::numbers::float;
 use crate::trading::portfolio::valued_all;
 
 /// One account's P&L row, in its base currency.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PnlRow {
     /// 1 for the first account, counting up.
@@ -41,7 +41,7 @@ pub struct PartitionedPnl {
 }
 
 impl PnlRow {
-    fn of(row_type: u32, portfolio: &Portfolio) -> Self {
+    pub(crate) fn of(row_type: u32, portfolio: &Portfolio) -> Self {
         Self {
             row_type,
             dpl: float(portfolio.daily_pnl()),

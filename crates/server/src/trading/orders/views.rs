@@ -200,7 +200,7 @@ fn last_activity(order: &Order) -> Timestamp {
 
 impl LiveOrder {
     /// The order as live orders show it.
-    pub(super) fn of(order: &Order) -> Option<Self> {
+    pub(crate) fn of(order: &Order) -> Option<Self> {
         let instrument = Catalogue::standard().get(order.ticket.conid)?;
         let (name, code) = type_names(&order.ticket.order_type);
         let last = last_activity(order);
@@ -433,7 +433,7 @@ fn execution_id(seed: u64, execution: &Execution) -> String {
 
 impl Trade {
     /// The execution as trades show it; `position` is the holding right after it.
-    pub(super) fn of(state: &State, execution: &Execution, position: Decimal) -> Option<Self> {
+    pub(crate) fn of(state: &State, execution: &Execution, position: Decimal) -> Option<Self> {
         let instrument = Catalogue::standard().get(execution.conid)?;
         let order = state.order(execution.order)?;
         let (verb, side) = match execution.side {

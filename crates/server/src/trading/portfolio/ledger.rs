@@ -157,7 +157,7 @@ fn row(
 }
 
 /// The ledger: a row per currency the account holds money or positions in, and `BASE`.
-fn ledger(portfolio: &Portfolio) -> BTreeMap<String, LedgerRow> {
+pub(crate) fn ledger(portfolio: &Portfolio) -> BTreeMap<String, LedgerRow> {
     let mut rows: BTreeMap<String, LedgerRow> = portfolio
         .currencies
         .values()

@@ -122,7 +122,7 @@ impl AccountAttributes {
 }
 
 /// How IBKR names an account's ownership.
-fn customer_type(kind: AccountKind) -> &'static str {
+pub(crate) fn customer_type(kind: AccountKind) -> &'static str {
     match kind {
         AccountKind::Individual => "INDIVIDUAL",
         AccountKind::Joint => "JOINT",

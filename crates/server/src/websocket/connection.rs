@@ -1,0 +1,429 @@
+//! One websocket connection: its session, its subscriptions, and the loop that answers its
+//! frames and pushes what they subscribed to.
+//!
+//! Order and execution updates come from the broker's event stream, in the order the engine
+//! applied them; a connection that falls so far behind that the stream skips some of them has
+//! stopped reading and is closed, so that it never sees a gap. Market data, P&L, the summary
+//! and the ledger are recomputed on timers from the present state, so a slow reader only ever
+//! gets their latest values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use engine::portfolio::Portfolio;
+use engine::state::Session;
+use jiff::Timestamp;
+use model::{AccountId, Conid, SessionId};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Interval, MissedTickBehavior, interval};
+
+use super::protocol::{Request, parse};
+use super::topics::{self, MarketStream, Touched};
+use crate::broker::Applied;
+use crate::market::MarketNow;
+use crate::state::AppState;
+use crate::trading::portfolio::customer_type;
+
+/// How often the `system` heartbeat goes out: IBKR's is about every ten seconds.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// How often market data is looked at, as IBKR streams its snapshots.
+const MARKET_DATA: Duration = Duration::from_millis(500);
+
+/// How often P&L and the account summary are looked at.
+const ACCOUNT: Duration = Duration::from_secs(1);
+
+/// How often the ledger is sent: IBKR's every ten seconds.
+const LEDGER: Duration = Duration::from_secs(10);
+
+/// What a connection subscribed to.
+#[derive(Debug, Default)]
+struct Subscriptions {
+    market: BTreeMap<Conid, MarketStream>,
+    /// Status filters of `sor`, when subscribed.
+    orders: Option<Vec<String>>,
+    trades: bool,
+    pnl: Option<Value>,
+    /// Accounts whose summary is streamed, with what was last sent.
+    summaries: BTreeMap<AccountId, Option<Value>>,
+    ledgers: BTreeSet<AccountId>,
+}
+
+fn interval_of(period: Duration) -> Interval {
+    let mut timer = interval(period);
+    timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    timer
+}
+
+async fn send(socket: &mut WebSocket, message: &Value) -> bool {
+    socket.send(Message::Text(Utf8Bytes::from(message.to_string()))).await.is_ok()
+}
+
+/// The open session named `id`, if there is one now.
+async fn session_named(app: &AppState, id: String) -> Option<(Session, bool)> {
+    let wall = Timestamp::now();
+    app.broker
+        .read(move |engine| {
+            let state = engine.state();
+            let session = state.session(&SessionId::new(id))?.clone();
+            let paper = state.entitled_accounts(&session).all(|a| crate::trading::is_paper(&a.id));
+            session.is_active(wall).then_some((session, paper))
+        })
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Serves one connection until the client leaves or stops reading.
+pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>) {
+    let mut found = match cookie {
+        Some(id) => session_named(&app, id).await,
+        None => None,
+    };
+    while found.is_none() {
+        if !send(&mut socket, &json!({"message": "waiting for session"})).await {
+            return;
+        }
+        let Some(Ok(frame)) = socket.recv().await else { return };
+        if let Message::Text(text) = frame
+            && let Ok(Request::Session(id)) = parse(&text)
+        {
+            found = session_named(&app, id).await;
+        }
+    }
+    let Some((session, paper)) = found else { return };
+    let mut connection = Connection { app, session, subscriptions: Subscriptions::default() };
+    if connection.greet(&mut socket, paper).await {
+        connection.run(&mut socket).await;
+    }
+}
+
+struct Connection {
+    app: AppState,
+    session: Session,
+    subscriptions: Subscriptions,
+}
+
+impl Connection {
+    /// `sts`, the `system` greeting, `act` and a first heartbeat, as IBKR sends them on connect.
+    async fn greet(&self, socket: &mut WebSocket, paper: bool) -> bool {
+        let username = self.session.user.to_string();
+        let identity = self.app.identity.clone();
+        let session = self.session.clone();
+        let Ok(accounts) =
+            self.app.broker.read(move |engine| topics::accounts(engine.state(), &session, &identity)).await
+        else {
+            return false;
+        };
+        for message in [
+            topics::status(&username),
+            topics::greeting(&username, paper),
+            accounts,
+            topics::heartbeat(Timestamp::now()),
+        ] {
+            if !send(socket, &message).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn run(&mut self, socket: &mut WebSocket) {
+        let mut events = self.app.broker.subscribe();
+        let mut heartbeat = interval_of(HEARTBEAT);
+        let mut market = interval_of(MARKET_DATA);
+        let mut account = interval_of(ACCOUNT);
+        let mut ledger = interval_of(LEDGER);
+        heartbeat.tick().await;
+        loop {
+            let open = tokio::select! {
+                frame = socket.recv() => match frame {
+                    Some(Ok(Message::Text(text))) => self.answer(socket, &text).await,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => false,
+                    Some(Ok(_)) => true,
+                },
+                _ = heartbeat.tick() => send(socket, &topics::heartbeat(Timestamp::now())).await,
+                _ = market.tick(), if !self.subscriptions.market.is_empty() => self.push_market(socket).await,
+                _ = account.tick(), if self.wants_account() => self.push_account(socket).await,
+                _ = ledger.tick(), if !self.subscriptions.ledgers.is_empty() => self.push_ledgers(socket).await,
+                applied = events.recv() => match applied {
+                    Ok(applied) => self.push_events(socket, &applied).await,
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(session = %self.session.id, missed, "closing a websocket that stopped reading");
+                        false
+                    }
+                    Err(RecvError::Closed) => false,
+                },
+            };
+            if !open {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+        }
+    }
+
+    fn wants_account(&self) -> bool {
+        self.subscriptions.pnl.is_some() || !self.subscriptions.summaries.is_empty()
+    }
+
+    /// Acts on one client frame; false when the connection should close.
+    async fn answer(&mut self, socket: &mut WebSocket, text: &str) -> bool {
+        let request = match parse(text) {
+            Ok(request) => request,
+            Err(error) => return send(socket, &json!({"topic": "error", "error": error.0})).await,
+        };
+        let subscriptions = &mut self.subscriptions;
+        match request {
+            Request::Tic => send(socket, &topics::tic(self.session.id.as_str(), Timestamp::now())).await,
+            Request::Echo => {
+                send(socket, &json!({"topic": "ech", "hb": Timestamp::now().as_millisecond()})).await
+            }
+            Request::Session(_) => true,
+            Request::MarketData { conid, fields } => {
+                if market::Catalogue::standard().get(conid).is_none() {
+                    return send(socket, &json!({"topic": format!("smd+{conid}"), "error": format!("conid {conid} is not listed")})).await;
+                }
+                let stream = subscriptions.market.entry(conid).or_default();
+                stream.ask(&fields);
+                // A resubscription sends every field again.
+                stream.sent.clear();
+                self.push_market(socket).await
+            }
+            Request::StopMarketData { conid } => {
+                subscriptions.market.remove(&conid);
+                true
+            }
+            Request::Orders { filters } => {
+                subscriptions.orders = Some(filters);
+                true
+            }
+            Request::StopOrders => {
+                subscriptions.orders = None;
+                true
+            }
+            Request::Trades { realtime_only, days } => {
+                subscriptions.trades = true;
+                self.push_recent_trades(socket, realtime_only, days).await
+            }
+            Request::StopTrades => {
+                subscriptions.trades = false;
+                true
+            }
+            Request::Pnl => {
+                subscriptions.pnl = Some(Value::Null);
+                self.push_account(socket).await
+            }
+            Request::StopPnl => {
+                subscriptions.pnl = None;
+                true
+            }
+            Request::Summary { account } => match self.own(&account).await {
+                Some(id) => {
+                    self.subscriptions.summaries.insert(id, None);
+                    self.push_account(socket).await
+                }
+                None => {
+                    send(
+                        socket,
+                        &json!({"topic": format!("ssd+{account}"), "error": "account not available"}),
+                    )
+                    .await
+                }
+            },
+            Request::StopSummary { account } => {
+                if let Ok(id) = account.parse::<AccountId>() {
+                    subscriptions.summaries.remove(&id);
+                }
+                send(socket, &json!({"result": "unsubscribed from summary"})).await
+            }
+            Request::Ledger { account } => match self.own(&account).await {
+                Some(id) => {
+                    self.subscriptions.ledgers.insert(id);
+                    self.push_ledgers(socket).await
+                }
+                None => {
+                    send(
+                        socket,
+                        &json!({"topic": format!("sld+{account}"), "error": "account not available"}),
+                    )
+                    .await
+                }
+            },
+            Request::StopLedger { account } => {
+                if let Ok(id) = account.parse::<AccountId>() {
+                    subscriptions.ledgers.remove(&id);
+                }
+                send(socket, &json!({"result": "unsubscribed from ledger"})).await
+            }
+            Request::History { .. }
+            | Request::StopHistory { .. }
+            | Request::Depth { .. }
+            | Request::StopDepth => {
+                let topic = text.split('+').next().unwrap_or_default();
+                send(socket, &json!({"topic": topic, "error": "not implemented in LocalBroker yet"})).await
+            }
+        }
+    }
+
+    /// The account `raw` names, if the session may see it.
+    async fn own(&self, raw: &str) -> Option<AccountId> {
+        let id: AccountId = raw.parse().ok()?;
+        let session = self.session.clone();
+        let named = id.clone();
+        let entitled =
+            self.app.broker.read(move |engine| topics::entitled(engine.state(), &session, &named)).await;
+        entitled.ok().filter(|yes| *yes).map(|_| id)
+    }
+
+    async fn push_market(&mut self, socket: &mut WebSocket) -> bool {
+        let conids: Vec<Conid> = self.subscriptions.market.keys().copied().collect();
+        let Ok(market) = MarketNow::read(&self.app, conids).await else { return false };
+        let mut streams = std::mem::take(&mut self.subscriptions.market);
+        // Each quote recomputes its day from the minutes: off the async workers.
+        let computed = tokio::task::spawn_blocking(move || {
+            let updates: Vec<Value> = streams
+                .iter_mut()
+                .filter_map(|(conid, stream)| topics::market_update(&market, *conid, stream))
+                .collect();
+            (streams, updates)
+        })
+        .await;
+        let Ok((streams, updates)) = computed else { return false };
+        self.subscriptions.market = streams;
+        for update in &updates {
+            if !send(socket, update).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn push_events(&mut self, socket: &mut WebSocket, applied: &Applied) -> bool {
+        let touched = Touched::of(applied);
+        let wants_orders = self.subscriptions.orders.is_some() && !touched.orders.is_empty();
+        let wants_trades = self.subscriptions.trades && !touched.executions.is_empty();
+        if !wants_orders && !wants_trades {
+            return true;
+        }
+        let session = self.session.clone();
+        let filters = self.subscriptions.orders.clone().unwrap_or_default();
+        let built = self
+            .app
+            .broker
+            .read(move |engine| {
+                let state = engine.state();
+                let orders = wants_orders
+                    .then(|| topics::orders_update(state, &session, touched.orders.iter().copied(), &filters))
+                    .flatten();
+                let trades = wants_trades
+                    .then(|| topics::trades_update(state, &session, touched.executions.iter().copied()))
+                    .flatten();
+                (orders, trades)
+            })
+            .await;
+        let Ok((orders, trades)) = built else { return false };
+        for message in orders.iter().chain(trades.iter()) {
+            if !send(socket, message).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn push_recent_trades(&mut self, socket: &mut WebSocket, realtime_only: bool, days: u32) -> bool {
+        let session = self.session.clone();
+        let wall = Timestamp::now();
+        let built = self
+            .app
+            .broker
+            .read(move |engine| {
+                let state = engine.state();
+                let now = state.market_time(wall);
+                let recent = if realtime_only {
+                    Vec::new()
+                } else {
+                    topics::recent_executions(state, &session, days, now)
+                };
+                // An empty `str` message still tells the client its subscription took.
+                topics::trades_update(state, &session, recent)
+                    .unwrap_or_else(|| json!({"topic": "str", "args": []}))
+            })
+            .await;
+        match built {
+            Ok(message) => send(socket, &message).await,
+            Err(_) => false,
+        }
+    }
+
+    /// The portfolios of the session's accounts now, with each account's ownership type.
+    async fn portfolios(&self) -> Option<Vec<(Portfolio, &'static str)>> {
+        let session = self.session.clone();
+        let wall = Timestamp::now();
+        let read = self.app.broker.read(move |engine| {
+            let state = engine.state();
+            let at = state.market_time(wall);
+            state
+                .entitled_accounts(&session)
+                .filter_map(|account| Some((state.portfolio(&account.id, at)?, customer_type(account.kind))))
+                .collect()
+        });
+        read.await.ok()
+    }
+
+    /// P&L and summaries, sent when they changed.
+    async fn push_account(&mut self, socket: &mut WebSocket) -> bool {
+        let Some(valued) = self.portfolios().await else { return false };
+        let portfolios: Vec<Portfolio> = valued.iter().map(|(portfolio, _)| portfolio.clone()).collect();
+        if let Some(last) = &self.subscriptions.pnl {
+            let message = topics::pnl(&portfolios);
+            if &message != last {
+                if !send(socket, &message).await {
+                    return false;
+                }
+                self.subscriptions.pnl = Some(message);
+            }
+        }
+        for (account, last) in &mut self.subscriptions.summaries {
+            let Some((portfolio, kind)) = valued.iter().find(|(p, _)| &p.account == account) else {
+                continue;
+            };
+            let message = topics::summary(portfolio, kind);
+            let unchanged = last.as_ref().is_some_and(|last| values_equal(last, &message));
+            if !unchanged {
+                if !send(socket, &message).await {
+                    return false;
+                }
+                *last = Some(message);
+            }
+        }
+        true
+    }
+
+    async fn push_ledgers(&mut self, socket: &mut WebSocket) -> bool {
+        let Some(valued) = self.portfolios().await else { return false };
+        for (portfolio, _) in valued.iter().filter(|(p, _)| self.subscriptions.ledgers.contains(&p.account)) {
+            if !send(socket, &topics::ledger_update(portfolio)).await {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Whether two summary messages carry the same values, whatever their timestamps.
+fn values_equal(a: &Value, b: &Value) -> bool {
+    let strip = |value: &Value| {
+        let mut value = value.clone();
+        if let Some(entries) = value.get_mut("result").and_then(Value::as_array_mut) {
+            for entry in entries {
+                if let Some(map) = entry.as_object_mut() {
+                    map.remove("timestamp");
+                }
+            }
+        }
+        value
+    };
+    strip(a) == strip(b)
+}

@@ -1,0 +1,77 @@
+//! The websocket, `GET /v1/api/ws`: IBKR's streaming protocol. A client subscribes with text
+//! frames (`smd+265598+{"fields":["31"]}`, `sor+{}`, `spl`, …) and receives JSON messages
+//! carrying a `topic`; the server also pushes `sts`, `act` and a `system` heartbeat every ten
+//! seconds of wall time.
+//!
+//! A connection authenticates with the `api` cookie IBKR's gateway sets (`api={"session":
+//! "<id>"}` as ibind sends it, or `api=<id>`); without one the server answers `{"message":
+//! "waiting for session"}` and waits for `{"session": "<id>"}`. The session must be the open
+//! one `tickle` reports.
+
+pub mod connection;
+pub mod protocol;
+mod topics;
+
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+/// The session id an `api` cookie names: `api={"session": "<id>"}` or `api=<id>`.
+pub fn session_from_cookie(headers: &HeaderMap) -> Option<String> {
+    let cookies = headers.get_all(axum::http::header::COOKIE);
+    cookies
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix("api="))
+        .find_map(|value| {
+            let value = value.trim();
+            if value.starts_with('{') {
+                let parsed: serde_json::Value = serde_json::from_str(value).ok()?;
+                parsed.get("session")?.as_str().map(str::to_owned)
+            } else {
+                (!value.is_empty()).then(|| value.to_owned())
+            }
+        })
+}
+
+/// Upgrades to IBKR's streaming protocol.
+#[utoipa::path(
+    get,
+    path = "/ws",
+    operation_id = "openWebsocket",
+    tag = "Websocket",
+    responses(
+        (status = 101, description = "Switching to the websocket protocol"),
+        (status = 400, description = "Not a websocket upgrade request"),
+    )
+)]
+pub async fn websocket(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let cookie = session_from_cookie(&headers);
+    upgrade.on_upgrade(move |socket| connection::serve(app, socket, cookie))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn the_session_comes_from_either_form_of_the_api_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", HeaderValue::from_static(r#"x=1; api={"session": "abc123"}"#));
+        assert_eq!(session_from_cookie(&headers).as_deref(), Some("abc123"));
+        headers.insert("cookie", HeaderValue::from_static("api=def456"));
+        assert_eq!(session_from_cookie(&headers).as_deref(), Some("def456"));
+        headers.insert("cookie", HeaderValue::from_static("other=1"));
+        assert_eq!(session_from_cookie(&headers), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! The messages of each topic, built from the same views as the REST endpoints so that a stream
+//! and a poll never disagree.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use engine::Event;
+use engine::portfolio::Portfolio;
+use engine::state::{Session, State as EngineState};
+use jiff::Timestamp;
+use model::{AccountId, Conid, Decimal, OrderId};
+use serde_json::{Map, Value, json};
+
+use crate::market::MarketNow;
+use crate::state::ServerIdentity;
+use crate::trading::accounts::BrokerageAccounts;
+use crate::trading::accounts::pnl::PnlRow;
+use crate::trading::marketdata::fields::{self, Context};
+use crate::trading::numbers::float;
+use crate::trading::orders::views::{LiveOrder, Trade};
+use crate::trading::portfolio::ledger::ledger;
+
+/// Fields every market-data message carries besides those asked for, as IBKR's do.
+const ALWAYS: [&str; 2] = ["6119", "6509"];
+
+/// `sts`: the session is authenticated.
+pub(super) fn status(username: &str) -> Value {
+    json!({"topic": "sts", "args": {
+        "authenticated": true, "competing": false, "connected": true, "established": true,
+        "message": "", "fail": "", "username": username,
+    }})
+}
+
+/// `system`: the greeting, with the user's name.
+pub(super) fn greeting(username: &str, paper: bool) -> Value {
+    json!({"topic": "system", "success": username, "isFT": false, "isPaper": paper})
+}
+
+/// `system`: the heartbeat, in epoch milliseconds of wall time.
+pub(super) fn heartbeat(now: Timestamp) -> Value {
+    json!({"topic": "system", "hb": now.as_millisecond()})
+}
+
+/// `act`: the session's accounts, as `iserver/accounts` lists them.
+pub(super) fn accounts(state: &EngineState, session: &Session, identity: &ServerIdentity) -> Value {
+    json!({"topic": "act", "args": BrokerageAccounts::of(state, session, identity)})
+}
+
+/// `tic`: the session is alive, last accessed now.
+pub(super) fn tic(session: &str, now: Timestamp) -> Value {
+    json!({"topic": "tic", "alive": true, "id": session, "lastAccessed": now.as_millisecond()})
+}
+
+/// What a market-data subscription has asked for and been sent.
+#[derive(Debug, Default)]
+pub(super) struct MarketStream {
+    /// The snapshot field codes asked for (LocalBroker's supported ones).
+    pub(super) fields: BTreeSet<String>,
+    /// The value of each field last sent.
+    pub(super) sent: BTreeMap<String, String>,
+}
+
+impl MarketStream {
+    /// Adds `fields` to the stream; unsupported codes are ignored, as the snapshot ignores them.
+    pub(super) fn ask(&mut self, fields: &[String]) {
+        let supported = fields.iter().filter(|f| fields::SUPPORTED.contains(&f.as_str())).cloned();
+        self.fields.extend(supported.chain(ALWAYS.iter().map(|f| (*f).to_owned())));
+    }
+}
+
+/// The `smd+<conid>` message carrying the fields of `stream` whose value changed since it was
+/// last sent (all of them the first time), or `None` when none did. Marks them sent.
+pub(super) fn market_update(market: &MarketNow, conid: Conid, stream: &mut MarketStream) -> Option<Value> {
+    let catalogue = market::Catalogue::standard();
+    let (instrument, profile) = catalogue.get(conid).zip(catalogue.profile(conid))?;
+    let context = Context::now(market, instrument, profile);
+    let mut message = Map::new();
+    for code in &stream.fields {
+        let Some(value) = context.value(code) else { continue };
+        if stream.sent.get(code) != Some(&value) {
+            stream.sent.insert(code.clone(), value.clone());
+            message.insert(code.clone(), Value::String(value));
+        }
+    }
+    if message.is_empty() {
+        return None;
+    }
+    message.insert("topic".into(), json!(format!("smd+{conid}")));
+    message.insert("conid".into(), json!(conid.get()));
+    message.insert("conidEx".into(), json!(conid.to_string()));
+    message.insert("server_id".into(), json!("q0"));
+    message.insert("_updated".into(), json!(market.now.as_millisecond()));
+    Some(Value::Object(message))
+}
+
+/// The orders and executions a batch of engine events touched.
+#[derive(Debug, Default)]
+pub(super) struct Touched {
+    /// Orders placed or changed, or that executed.
+    pub(super) orders: BTreeSet<OrderId>,
+    /// Executions.
+    pub(super) executions: BTreeSet<model::ExecutionId>,
+}
+
+impl Touched {
+    /// What `events` touched.
+    pub(super) fn of(events: &[Event]) -> Self {
+        let mut touched = Self::default();
+        for event in events {
+            match event {
+                Event::OrderPlaced { order } | Event::OrderChanged { order, .. } => {
+                    touched.orders.insert(*order);
+                }
+                Event::Executed { execution, order } => {
+                    touched.orders.insert(*order);
+                    touched.executions.insert(*execution);
+                }
+                _ => {}
+            }
+        }
+        touched
+    }
+}
+
+/// `sor`: the orders of `orders` in the session's accounts whose status passes `filters`
+/// (IBKR's status names, any case; all when empty), or `None` when there are none.
+pub(super) fn orders_update(
+    state: &EngineState,
+    session: &Session,
+    orders: impl IntoIterator<Item = OrderId>,
+    filters: &[String],
+) -> Option<Value> {
+    let args: Vec<LiveOrder> = orders
+        .into_iter()
+        .filter_map(|id| state.order(id))
+        .filter(|order| state.is_entitled(&session.user, &order.account))
+        .filter(|order| {
+            let status = format!("{:?}", order.status);
+            filters.is_empty() || filters.iter().any(|wanted| wanted.eq_ignore_ascii_case(&status))
+        })
+        .filter_map(LiveOrder::of)
+        .collect();
+    (!args.is_empty()).then(|| json!({"topic": "sor", "args": args}))
+}
+
+/// `str`: executions of the session's accounts, as `iserver/account/trades` lists them, or
+/// `None` when there are none.
+pub(super) fn trades_update(
+    state: &EngineState,
+    session: &Session,
+    executions: impl IntoIterator<Item = model::ExecutionId>,
+) -> Option<Value> {
+    let args: Vec<Trade> = executions
+        .into_iter()
+        .filter_map(|id| state.execution(id))
+        .filter(|execution| state.is_entitled(&session.user, &execution.account))
+        .filter_map(|execution| Trade::of(state, execution, position_after(state, execution)))
+        .collect();
+    (!args.is_empty()).then(|| json!({"topic": "str", "args": args}))
+}
+
+/// The executions of the session's accounts in the last `days` days, oldest first.
+pub(super) fn recent_executions(
+    state: &EngineState,
+    session: &Session,
+    days: u32,
+    now: Timestamp,
+) -> Vec<model::ExecutionId> {
+    let since = now.saturating_sub(jiff::SignedDuration::from_hours(24 * i64::from(days))).unwrap_or(now);
+    state
+        .entitled_accounts(session)
+        .flat_map(|account| state.executions(&account.id))
+        .filter(|execution| execution.at >= since)
+        .map(|execution| execution.id)
+        .collect()
+}
+
+/// The holding of an execution's instrument right after it: the holding now, less what later
+/// executions of the account in it did.
+fn position_after(state: &EngineState, execution: &engine::orders::Execution) -> Decimal {
+    let now = state
+        .positions(&execution.account)
+        .find(|(conid, _)| *conid == execution.conid)
+        .map_or(Decimal::ZERO, |(_, position)| position.quantity);
+    let later: Decimal = state
+        .executions(&execution.account)
+        .filter(|later| later.id > execution.id && later.conid == execution.conid)
+        .map(|later| later.side.sign() * later.quantity)
+        .sum();
+    now - later
+}
+
+/// `spl`: each account's P&L row, keyed `<acct>.Core`.
+pub(super) fn pnl(portfolios: &[Portfolio]) -> Value {
+    let rows: BTreeMap<String, PnlRow> = (1..)
+        .zip(portfolios)
+        .map(|(row_type, portfolio)| (format!("{}.Core", portfolio.account), PnlRow::of(row_type, portfolio)))
+        .collect();
+    json!({"topic": "spl", "args": rows})
+}
+
+/// `ssd+<acct>`: the account's summary values as entries with `key` and `timestamp`, the
+/// first one `AccountCode`.
+pub(super) fn summary(portfolio: &Portfolio, account_type: &str) -> Value {
+    let timestamp = portfolio.at.as_millisecond();
+    let currency = portfolio.base.to_string();
+    let money = |key: &str, amount: Decimal| json!({"key": key, "currency": currency, "monetaryValue": float(amount), "severity": 0, "timestamp": timestamp});
+    let text =
+        |key: &str, value: String| json!({"key": key, "value": value, "severity": 0, "timestamp": timestamp});
+    let result = vec![
+        text("AccountCode", portfolio.account.to_string()),
+        text("AccountType", account_type.to_owned()),
+        money("NetLiquidation", portfolio.net_liquidation()),
+        money("TotalCashValue", portfolio.total_cash()),
+        money("SettledCash", portfolio.settled_cash()),
+        money("EquityWithLoanValue", portfolio.equity_with_loan()),
+        money("GrossPositionValue", portfolio.gross_position_value()),
+        money("InitMarginReq", portfolio.initial_margin()),
+        money("MaintMarginReq", portfolio.maintenance_margin()),
+        money("AvailableFunds", portfolio.available_funds()),
+        money("ExcessLiquidity", portfolio.excess_liquidity()),
+        money("BuyingPower", portfolio.buying_power()),
+        money("SMA", portfolio.sma()),
+        money("AccruedCash", portfolio.interest_accrued()),
+        money("AccruedDividend", portfolio.dividends_receivable()),
+        money("UnrealizedPnL", portfolio.unrealized()),
+        money("RealizedPnL", portfolio.realized()),
+        text("Cushion", portfolio.cushion().round_dp(6).normalize().to_string()),
+        text("Leverage-S", portfolio.leverage().round_dp(2).normalize().to_string()),
+    ];
+    json!({"topic": format!("ssd+{}", portfolio.account), "result": result})
+}
+
+/// `sld+<acct>`: the ledger, one entry per currency and `BASE`, keyed `LedgerList<CCY>`.
+pub(super) fn ledger_update(portfolio: &Portfolio) -> Value {
+    let result: Vec<Value> = ledger(portfolio)
+        .into_iter()
+        .map(|(currency, row)| {
+            let mut entry = match serde_json::to_value(row) {
+                Ok(Value::Object(map)) => map,
+                _ => Map::new(),
+            };
+            let renamed = |entry: &mut Map<String, Value>, from: &str, to: &str| {
+                if let Some(value) = entry.remove(from) {
+                    entry.insert(to.to_owned(), value);
+                }
+            };
+            renamed(&mut entry, "acctcode", "acctCode");
+            renamed(&mut entry, "secondkey", "secondKey");
+            renamed(&mut entry, "settledcash", "settledCash");
+            renamed(&mut entry, "exchangerate", "exchangeRate");
+            renamed(&mut entry, "netliquidationvalue", "netLiquidationValue");
+            renamed(&mut entry, "unrealizedpnl", "unrealizedPnl");
+            renamed(&mut entry, "realizedpnl", "realizedPnl");
+            renamed(&mut entry, "stockmarketvalue", "stockMarketValue");
+            entry.insert("key".into(), json!(format!("LedgerList{currency}")));
+            entry.insert("timestamp".into(), json!(portfolio.at.as_second()));
+            Value::Object(entry)
+        })
+        .collect();
+    json!({"topic": format!("sld+{}", portfolio.account), "result": result})
+}
+
+/// Whether `account` is one the session may see.
+pub(super) fn entitled(state: &EngineState, session: &Session, account: &AccountId) -> bool {
+    state.is_entitled(&session.user, account)
+}

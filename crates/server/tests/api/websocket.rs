@@ -1,0 +1,182 @@
+//! The websocket at `/v1/api/ws`, driven by a Rust client on a manual clock.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use testkit::TestApp;
+
+use crate::quiet_market;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens the websocket with the `api` cookie ibind sends, naming the session `tickle` reports.
+async fn connect(app: &TestApp) -> Socket {
+    let session = app.post("/v1/api/tickle").await.body["session"].as_str().unwrap().to_owned();
+    let mut request =
+        format!("{}/v1/api/ws", app.url.replace("http://", "ws://")).into_client_request().unwrap();
+    let cookie = format!(r#"api={{"session": "{session}"}}"#);
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    connect_async(request).await.expect("the websocket opens").0
+}
+
+/// The next JSON message, within `seconds`.
+async fn next(socket: &mut Socket, seconds: u64) -> Option<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(seconds), socket.next()).await.ok()??.ok()?;
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(&text).ok();
+        }
+    }
+}
+
+/// The next message whose topic starts with `topic`, skipping heartbeats and others.
+async fn next_on(socket: &mut Socket, topic: &str) -> Value {
+    for _ in 0..50 {
+        let message = next(socket, 5).await.unwrap_or_else(|| panic!("no {topic} message"));
+        if message["topic"].as_str().is_some_and(|t| t.starts_with(topic)) {
+            return message;
+        }
+    }
+    panic!("no {topic} message among the next 50");
+}
+
+async fn say(socket: &mut Socket, text: &str) {
+    socket.send(Message::Text(text.into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_connection_is_greeted_as_ibkr_greets_it() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    let status = next(&mut socket, 5).await.unwrap();
+    assert_eq!(
+        (status["topic"].as_str(), status["args"]["authenticated"].as_bool()),
+        (Some("sts"), Some(true))
+    );
+    let system = next(&mut socket, 5).await.unwrap();
+    assert_eq!(system["success"], "demo", "{system}");
+    let accounts = next(&mut socket, 5).await.unwrap();
+    assert_eq!(accounts["topic"], "act");
+    assert_eq!(accounts["args"]["selectedAccount"], "DU1234567");
+    let heartbeat = next(&mut socket, 5).await.unwrap();
+    assert!(heartbeat["hb"].as_i64().is_some_and(|ms| ms > 0), "{heartbeat}");
+    say(&mut socket, "tic").await;
+    let tic = next_on(&mut socket, "tic").await;
+    assert!(tic["lastAccessed"].as_i64().is_some(), "{tic}");
+}
+
+#[tokio::test]
+async fn without_a_cookie_the_server_waits_for_the_session() {
+    let app = quiet_market().await;
+    let session = app.post("/v1/api/tickle").await.body["session"].as_str().unwrap().to_owned();
+    let url = format!("{}/v1/api/ws", app.url.replace("http://", "ws://"));
+    let (mut socket, _) = connect_async(url).await.unwrap();
+    assert_eq!(next(&mut socket, 5).await.unwrap(), json!({"message": "waiting for session"}));
+    say(&mut socket, &json!({"session": "nonsense"}).to_string()).await;
+    assert_eq!(
+        next(&mut socket, 5).await.unwrap(),
+        json!({"message": "waiting for session"}),
+        "an unknown session"
+    );
+    say(&mut socket, &json!({ "session": session }).to_string()).await;
+    assert_eq!(next(&mut socket, 5).await.unwrap()["topic"], "sts");
+}
+
+#[tokio::test]
+async fn market_data_streams_only_what_changed() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    say(&mut socket, r#"smd+265598+{"fields":["31","84","86","55"]}"#).await;
+    let first = next_on(&mut socket, "smd+265598").await;
+    assert_eq!(first["conid"], 265598, "ibind needs the conid: {first}");
+    for field in ["31", "84", "86", "55", "6509"] {
+        assert!(first[field].is_string(), "{field} in {first}");
+    }
+    // On a manual clock nothing moves: no update until the clock does.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1200), next_on(&mut socket, "smd")).await.is_err(),
+        "an unchanged market sends nothing"
+    );
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    let update = next_on(&mut socket, "smd+265598").await;
+    assert!(update.get("55").is_none(), "the symbol did not change: {update}");
+    assert!(update.get("31").is_some() || update.get("84").is_some(), "prices moved: {update}");
+    say(&mut socket, "umd+265598+{}").await;
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1200), next_on(&mut socket, "smd")).await.is_err(),
+        "unsubscribed"
+    );
+}
+
+#[tokio::test]
+async fn an_order_streams_its_updates_and_its_execution() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    say(&mut socket, "sor+{}").await;
+    say(&mut socket, "str+{}").await;
+    let empty = next_on(&mut socket, "str").await;
+    assert_eq!(empty["args"], json!([]), "no trades yet");
+    let limit =
+        json!({"conid": 265598, "side": "BUY", "quantity": 5, "orderType": "LMT", "price": 1, "tif": "GTC"});
+    let placed = app.post_json("/v1/api/iserver/account/DU1234567/orders", json!({"orders": [limit]})).await;
+    let id = placed.body[0]["order_id"].as_str().unwrap().parse::<u64>().unwrap();
+    let update = next_on(&mut socket, "sor").await;
+    assert_eq!(
+        (update["args"][0]["orderId"].as_u64(), update["args"][0]["status"].as_str()),
+        (Some(id), Some("Submitted"))
+    );
+    let market = json!({"conid": 265598, "side": "BUY", "quantity": 5, "orderType": "MKT", "tif": "DAY"});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", json!({"orders": [market]})).await;
+    let filled = next_on(&mut socket, "sor").await;
+    assert_eq!(filled["args"][0]["status"], "Filled", "{filled}");
+    let trade = next_on(&mut socket, "str").await;
+    assert_eq!(
+        (trade["args"][0]["side"].as_str(), trade["args"][0]["size"].as_f64()),
+        (Some("B"), Some(5.0)),
+        "{trade}"
+    );
+}
+
+#[tokio::test]
+async fn pnl_summary_and_ledger_stream_the_portfolio() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    say(&mut socket, "spl").await;
+    let pnl = next_on(&mut socket, "spl").await;
+    let core = &pnl["args"]["DU1234567.Core"];
+    assert_eq!(core["rowType"], 1, "{pnl}");
+    let net = app.get("/v1/api/portfolio/DU1234567/summary").await.body["netliquidation"]["amount"]
+        .as_f64()
+        .unwrap();
+    assert!((core["nl"].as_f64().unwrap() - net).abs() < 0.01);
+    say(&mut socket, "ssd+DU1234567+{}").await;
+    let summary = next_on(&mut socket, "ssd+DU1234567").await;
+    let entries = summary["result"].as_array().unwrap();
+    assert!(entries.iter().all(|e| e["key"].is_string() && e["timestamp"].is_i64()), "{summary}");
+    assert!(entries.iter().any(|e| e["key"] == "AccountCode" && e["value"] == "DU1234567"));
+    say(&mut socket, "sld+DU1234567+{}").await;
+    let ledger = next_on(&mut socket, "sld+DU1234567").await;
+    let entries = ledger["result"].as_array().unwrap();
+    assert!(entries.iter().all(|e| e["acctCode"] == "DU1234567"), "{ledger}");
+    assert!(entries.iter().any(|e| e["key"] == "LedgerListBASE"));
+    say(&mut socket, "usd+DU1234567").await;
+    assert_eq!(next_on_result(&mut socket).await, "unsubscribed from summary");
+    say(&mut socket, "ssd+DU7654321+{}").await;
+    assert!(next_on(&mut socket, "ssd+DU7654321").await["error"].is_string(), "not demo's account");
+}
+
+async fn next_on_result(socket: &mut Socket) -> String {
+    for _ in 0..50 {
+        let message = next(socket, 5).await.expect("a message");
+        if let Some(result) = message["result"].as_str() {
+            return result.to_owned();
+        }
+    }
+    panic!("no result message");
+}

@@ -34,6 +34,11 @@ impl ApiError {
         Self { status, message: message.into() }
     }
 
+    /// What went wrong, as the body's `error` says it; a websocket message carries it too.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 400: the request is malformed or names something invalid.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)

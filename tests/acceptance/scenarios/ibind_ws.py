@@ -1,4 +1,4 @@
-"""ibind 0.2.2's websocket client (IbkrWsClient): scenarios B1-B5 of the acceptance plan."""
+"""ibind 0.2.2's websocket client (IbkrWsClient): scenarios B1-B6 of the acceptance plan."""
 
 import os
 import time
@@ -10,6 +10,7 @@ from ibind.ibkr_ws.ibkr_subscriptions import (
     AccountLedgerSubscription,
     AccountSummarySubscription,
     MarketDataSubscription,
+    MarketHistorySubscription,
     OrdersSubscription,
     PnlSubscription,
     TradesSubscription,
@@ -111,5 +112,28 @@ def b5_account_streams():
     ws.shutdown()
 
 
+def b6_market_history():
+    rest, ws, sink = connect()
+    subscription = MarketHistorySubscription(conid="265598", period="1d", bar="1min")
+    check(ws.subscribe(subscription).wait(15), "the history subscription is active")
+    bars = drain(sink, events.MarketHistory, 2)
+    check(bars, "a MarketHistory event")
+    check(ws.get_server_id(events.MarketHistory, "265598"), "its server id is known")
+    handle = ws.unsubscribe(subscription)
+    deadline = time.monotonic() + 10
+    while not handle.unsubscribed and time.monotonic() < deadline:
+        time.sleep(0.2)
+    check(handle.unsubscribed, f"unsubscribed: {handle}")
+    ws.shutdown()
+
+
 if __name__ == "__main__":
-    main({"B1": b1_b2_connect_and_stay, "B3": b3_market_data, "B4": b4_orders, "B5": b5_account_streams})
+    main(
+        {
+            "B1": b1_b2_connect_and_stay,
+            "B3": b3_market_data,
+            "B4": b4_orders,
+            "B5": b5_account_streams,
+            "B6": b6_market_history,
+        }
+    )

@@ -24,6 +24,7 @@ use super::topics::{self, MarketStream, Touched};
 use crate::broker::Applied;
 use crate::market::MarketNow;
 use crate::state::AppState;
+use crate::trading::marketdata::history::history;
 use crate::trading::portfolio::customer_type;
 
 /// How often the `system` heartbeat goes out: IBKR's is about every ten seconds.
@@ -49,6 +50,8 @@ struct Subscriptions {
     /// Accounts whose summary is streamed, with what was last sent.
     summaries: BTreeMap<AccountId, Option<Value>>,
     ledgers: BTreeSet<AccountId>,
+    /// The price ladder streamed, with what was last sent.
+    depth: Option<(AccountId, Conid, Option<Value>)>,
 }
 
 fn interval_of(period: Duration) -> Interval {
@@ -57,8 +60,20 @@ fn interval_of(period: Duration) -> Interval {
     timer
 }
 
+/// How long a message may wait for the client to take it: a client that reads nothing for this
+/// long has stopped reading, and is disconnected rather than buffered for.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends `message`; false when the connection is gone or the client stopped reading.
 async fn send(socket: &mut WebSocket, message: &Value) -> bool {
-    socket.send(Message::Text(Utf8Bytes::from(message.to_string()))).await.is_ok()
+    let frame = Message::Text(Utf8Bytes::from(message.to_string()));
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await {
+        Ok(sent) => sent.is_ok(),
+        Err(_) => {
+            tracing::warn!("closing a websocket whose client stopped reading: a message waited 10 s");
+            false
+        }
+    }
 }
 
 /// The open session named `id`, if there is one now.
@@ -145,7 +160,7 @@ impl Connection {
                     Some(Ok(_)) => true,
                 },
                 _ = heartbeat.tick() => send(socket, &topics::heartbeat(Timestamp::now())).await,
-                _ = market.tick(), if !self.subscriptions.market.is_empty() => self.push_market(socket).await,
+                _ = market.tick(), if self.wants_market() => self.push_market(socket).await,
                 _ = account.tick(), if self.wants_account() => self.push_account(socket).await,
                 _ = ledger.tick(), if !self.subscriptions.ledgers.is_empty() => self.push_ledgers(socket).await,
                 applied = events.recv() => match applied {
@@ -162,6 +177,10 @@ impl Connection {
                 return;
             }
         }
+    }
+
+    fn wants_market(&self) -> bool {
+        !self.subscriptions.market.is_empty() || self.subscriptions.depth.is_some()
     }
 
     fn wants_account(&self) -> bool {
@@ -257,12 +276,24 @@ impl Connection {
                 }
                 send(socket, &json!({"result": "unsubscribed from ledger"})).await
             }
-            Request::History { .. }
-            | Request::StopHistory { .. }
-            | Request::Depth { .. }
-            | Request::StopDepth => {
-                let topic = text.split('+').next().unwrap_or_default();
-                send(socket, &json!({"topic": topic, "error": "not implemented in LocalBroker yet"})).await
+            Request::History { conid, params } => self.push_history(socket, conid, &params).await,
+            // History answers once and holds nothing afterwards: there is nothing to release.
+            Request::StopHistory { server_id } => {
+                send(socket, &json!({"message": format!("Unsubscribed {server_id}")})).await
+            }
+            Request::Depth { account, conid } => match self.own(&account).await {
+                Some(id) if market::Catalogue::standard().get(conid).is_some() => {
+                    self.subscriptions.depth = Some((id, conid, None));
+                    self.push_market(socket).await
+                }
+                _ => {
+                    let topic = format!("sbd+{account}+{conid}");
+                    send(socket, &json!({"topic": topic, "error": "account or conid not available"})).await
+                }
+            },
+            Request::StopDepth => {
+                subscriptions.depth = None;
+                true
             }
         }
     }
@@ -277,8 +308,32 @@ impl Connection {
         entitled.ok().filter(|yes| *yes).map(|_| id)
     }
 
+    /// Bars once, as `history` answers them, under `smh+<conid>` with their `serverId`.
+    async fn push_history(
+        &self,
+        socket: &mut WebSocket,
+        conid: Conid,
+        params: &serde_json::Map<String, Value>,
+    ) -> bool {
+        let text = |key: &str| params.get(key).and_then(|v| v.as_str().map(str::to_owned));
+        let outside_rth =
+            ["outsideRth", "outside_rth"].iter().find_map(|key| params.get(*key)?.as_bool()).unwrap_or(false);
+        let answer =
+            history(&self.app, Some(conid.to_string()), text("period"), text("bar"), outside_rth, None).await;
+        let message = match answer.map(serde_json::to_value) {
+            Ok(Ok(Value::Object(mut bars))) => {
+                bars.insert("topic".into(), json!(format!("smh+{conid}")));
+                Value::Object(bars)
+            }
+            Ok(_) => json!({"topic": format!("smh+{conid}"), "error": "the bars could not be encoded"}),
+            Err(error) => json!({"topic": format!("smh+{conid}"), "error": error.message()}),
+        };
+        send(socket, &message).await
+    }
+
     async fn push_market(&mut self, socket: &mut WebSocket) -> bool {
-        let conids: Vec<Conid> = self.subscriptions.market.keys().copied().collect();
+        let mut conids: Vec<Conid> = self.subscriptions.market.keys().copied().collect();
+        conids.extend(self.subscriptions.depth.as_ref().map(|(_, conid, _)| *conid));
         let Ok(market) = MarketNow::read(&self.app, conids).await else { return false };
         let mut streams = std::mem::take(&mut self.subscriptions.market);
         // Each quote recomputes its day from the minutes: off the async workers.
@@ -290,8 +345,16 @@ impl Connection {
             (streams, updates)
         })
         .await;
-        let Ok((streams, updates)) = computed else { return false };
+        let Ok((streams, mut updates)) = computed else { return false };
         self.subscriptions.market = streams;
+        if let Some((account, conid, last)) = &mut self.subscriptions.depth
+            && let Ok(market) = MarketNow::read(&self.app, vec![*conid]).await
+            && let Some(ladder) = topics::ladder(&market, account, *conid)
+            && last.as_ref() != Some(&ladder)
+        {
+            *last = Some(ladder.clone());
+            updates.push(ladder);
+        }
         for update in &updates {
             if !send(socket, update).await {
                 return false;

@@ -264,3 +264,31 @@ pub(super) fn ledger_update(portfolio: &Portfolio) -> Value {
 pub(super) fn entitled(state: &EngineState, session: &Session, account: &AccountId) -> bool {
     state.is_entitled(&session.user, account)
 }
+
+/// The levels of the price ladder on each side.
+const LADDER_LEVELS: usize = 5;
+
+/// `sbd+<acct>+<conid>`: the price ladder of the synthetic book, asks from the highest down,
+/// then bids from the highest; the touch rows are in focus.
+pub(super) fn ladder(market: &MarketNow, account: &AccountId, conid: Conid) -> Option<Value> {
+    let catalogue = market::Catalogue::standard();
+    let (instrument, profile) = catalogue.get(conid).zip(catalogue.profile(conid))?;
+    let path = market.path(instrument, profile);
+    let activity = market::quote::Activity::new(market.seed, instrument, profile);
+    let touch = activity.touch(&path, market.now);
+    let minute = path.timeline().position(market.now).minute;
+    let asks: Vec<_> = activity.depth(&touch, minute, model::Side::Buy).take(LADDER_LEVELS).collect();
+    let bids: Vec<_> = activity.depth(&touch, minute, model::Side::Sell).take(LADDER_LEVELS).collect();
+    let size = |level: &market::quote::Level| level.size.normalize().to_string();
+    let rows = asks
+        .iter()
+        .rev()
+        .map(|level| (level, "ask", level.price == touch.ask))
+        .chain(bids.iter().map(|level| (level, "bid", level.price == touch.bid)))
+        .enumerate()
+        .map(|(row, (level, side, best))| {
+            json!({"row": row, "focus": u8::from(best), "price": level.price.to_string(), side: size(level)})
+        })
+        .collect::<Vec<_>>();
+    Some(json!({"topic": format!("sbd+{account}+{conid}"), "data": rows}))
+}

@@ -180,3 +180,27 @@ async fn next_on_result(socket: &mut Socket) -> String {
     }
     panic!("no result message");
 }
+
+#[tokio::test]
+async fn history_answers_once_and_the_ladder_streams_the_book() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    say(&mut socket, r#"smh+265598+{"period":"1d","bar":"5min","outsideRth":false}"#).await;
+    let bars = next_on(&mut socket, "smh+265598").await;
+    let server_id = bars["serverId"].as_str().expect("a serverId").to_owned();
+    assert!(bars["data"].as_array().is_some_and(|data| !data.is_empty()), "{bars}");
+    say(&mut socket, &format!("umh+{server_id}")).await;
+    let released = loop {
+        let message = next(&mut socket, 5).await.expect("a message");
+        if message.get("message").is_some() {
+            break message;
+        }
+    };
+    assert_eq!(released, json!({"message": format!("Unsubscribed {server_id}")}));
+    say(&mut socket, "sbd+DU1234567+265598").await;
+    let ladder = next_on(&mut socket, "sbd+DU1234567+265598").await;
+    let rows = ladder["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 10, "five asks over five bids: {ladder}");
+    assert_eq!(rows.iter().filter(|row| row["focus"] == 1).count(), 2, "the touch, both sides");
+    assert!(rows[0].get("ask").is_some() && rows[9].get("bid").is_some());
+}

@@ -325,7 +325,7 @@ fn answer(
 }
 
 /// Computes the history; the bars are computed off the async workers.
-async fn history(
+pub(crate) async fn history(
     app: &AppState,
     conid: Option<String>,
     period: Option<String>,

@@ -19,6 +19,7 @@ use crate::state::{AppState, ServerIdentity};
 use crate::tls::{self, CertificateFiles};
 use crate::trading::marketdata::streams::Streams;
 use crate::trading::orders::desk::Desk;
+use crate::websocket::market_hub::MarketHub;
 use crate::world::{WorldFile, WorldFileError};
 
 /// How long in-flight requests may take to finish at shutdown.
@@ -91,6 +92,7 @@ pub struct Server {
     handle: Handle<SocketAddr>,
     serving: tokio::task::JoinHandle<io::Result<()>>,
     ticker: tokio::task::JoinHandle<()>,
+    market_hub: tokio::task::JoinHandle<()>,
     running: Running,
 }
 
@@ -135,7 +137,9 @@ impl Server {
             streams: Arc::new(Streams::new(settings.preflight)),
             desk: Arc::new(Desk::new(settings.preflight)),
             history_slots: Arc::new(Semaphore::new(crate::trading::marketdata::history::CONCURRENT_REQUESTS)),
+            market_hub: Arc::new(MarketHub::default()),
         };
+        let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
         let app = crate::app::app::<hyper::body::Incoming>(state);
         let service =
             ServiceExt::<axum::http::Request<hyper::body::Incoming>>::into_make_service_with_connect_info::<
@@ -149,7 +153,7 @@ impl Server {
                 ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
             }
         };
-        Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, ticker, running })
+        Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, ticker, market_hub, running })
     }
 
     /// The base URL, such as `https://127.0.0.1:5000`.
@@ -166,6 +170,7 @@ impl Server {
             Ok(Ok(())) => {}
         }
         self.ticker.abort();
+        self.market_hub.abort();
         self.running.shutdown().await;
     }
 }

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use crate::broker::Broker;
 use crate::trading::marketdata::streams::Streams;
 use crate::trading::orders::desk::Desk;
+use crate::websocket::market_hub::MarketHub;
 
 /// The handlers' view of the running server.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub history_slots: Arc<Semaphore>,
     /// Each session's questions, suppressions and live-order priming.
     pub desk: Arc<Desk>,
+    /// Market data computed once for every websocket streaming it.
+    pub market_hub: Arc<MarketHub>,
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

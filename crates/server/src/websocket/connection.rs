@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Interval, MissedTickBehavior, interval};
 
+use super::market_hub::{MarketTick, compute};
 use super::protocol::{Request, parse};
 use super::topics::{self, MarketStream, Touched};
 use crate::broker::Applied;
@@ -29,9 +30,6 @@ use crate::trading::portfolio::customer_type;
 
 /// How often the `system` heartbeat goes out: IBKR's is about every ten seconds.
 const HEARTBEAT: Duration = Duration::from_secs(10);
-
-/// How often market data is looked at, as IBKR streams its snapshots.
-const MARKET_DATA: Duration = Duration::from_millis(500);
 
 /// How often P&L and the account summary are looked at.
 const ACCOUNT: Duration = Duration::from_secs(1);
@@ -121,6 +119,16 @@ struct Connection {
     subscriptions: Subscriptions,
 }
 
+impl Drop for Connection {
+    /// A closed connection streams nothing more: its registrations with the hub go.
+    fn drop(&mut self) {
+        let depth = self.subscriptions.depth.as_ref().map(|(_, conid, _)| *conid);
+        for conid in self.subscriptions.market.keys().copied().chain(depth) {
+            self.app.market_hub.release(conid);
+        }
+    }
+}
+
 impl Connection {
     /// `sts`, the `system` greeting, `act` and a first heartbeat, as IBKR sends them on connect.
     async fn greet(&self, socket: &mut WebSocket, paper: bool) -> bool {
@@ -148,7 +156,7 @@ impl Connection {
     async fn run(&mut self, socket: &mut WebSocket) {
         let mut events = self.app.broker.subscribe();
         let mut heartbeat = interval_of(HEARTBEAT);
-        let mut market = interval_of(MARKET_DATA);
+        let mut ticks = self.app.market_hub.subscribe();
         let mut account = interval_of(ACCOUNT);
         let mut ledger = interval_of(LEDGER);
         heartbeat.tick().await;
@@ -160,7 +168,12 @@ impl Connection {
                     Some(Ok(_)) => true,
                 },
                 _ = heartbeat.tick() => send(socket, &topics::heartbeat(Timestamp::now())).await,
-                _ = market.tick(), if self.wants_market() => self.push_market(socket).await,
+                tick = ticks.recv(), if self.wants_market() => match tick {
+                    Ok(tick) => self.push_tick(socket, &tick).await,
+                    // Market data is coalesced: a connection behind takes the next tick.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => false,
+                },
                 _ = account.tick(), if self.wants_account() => self.push_account(socket).await,
                 _ = ledger.tick(), if !self.subscriptions.ledgers.is_empty() => self.push_ledgers(socket).await,
                 applied = events.recv() => match applied {
@@ -204,14 +217,20 @@ impl Connection {
                 if market::Catalogue::standard().get(conid).is_none() {
                     return send(socket, &json!({"topic": format!("smd+{conid}"), "error": format!("conid {conid} is not listed")})).await;
                 }
+                // A resubscription registers anew, and sends every field again.
+                if subscriptions.market.contains_key(&conid) {
+                    self.app.market_hub.release(conid);
+                }
                 let stream = subscriptions.market.entry(conid).or_default();
                 stream.ask(&fields);
-                // A resubscription sends every field again.
                 stream.sent.clear();
-                self.push_market(socket).await
+                self.app.market_hub.register(conid, &stream.fields);
+                self.push_market_now(socket, conid).await
             }
             Request::StopMarketData { conid } => {
-                subscriptions.market.remove(&conid);
+                if subscriptions.market.remove(&conid).is_some() {
+                    self.app.market_hub.release(conid);
+                }
                 true
             }
             Request::Orders { filters } => {
@@ -283,8 +302,13 @@ impl Connection {
             }
             Request::Depth { account, conid } => match self.own(&account).await {
                 Some(id) if market::Catalogue::standard().get(conid).is_some() => {
-                    self.subscriptions.depth = Some((id, conid, None));
-                    self.push_market(socket).await
+                    if let Some((_, before, _)) = self.subscriptions.depth.replace((id, conid, None)) {
+                        self.app.market_hub.release(before);
+                    }
+                    // The ladder follows the hub's ticks of its conid.
+                    self.app.market_hub.register(conid, &BTreeSet::new());
+                    let tick = MarketTick { updated: 0, values: BTreeMap::from([(conid, BTreeMap::new())]) };
+                    self.push_tick(socket, &tick).await
                 }
                 _ => {
                     let topic = format!("sbd+{account}+{conid}");
@@ -292,7 +316,9 @@ impl Connection {
                 }
             },
             Request::StopDepth => {
-                subscriptions.depth = None;
+                if let Some((_, conid, _)) = subscriptions.depth.take() {
+                    self.app.market_hub.release(conid);
+                }
                 true
             }
         }
@@ -331,23 +357,28 @@ impl Connection {
         send(socket, &message).await
     }
 
-    async fn push_market(&mut self, socket: &mut WebSocket) -> bool {
-        let mut conids: Vec<Conid> = self.subscriptions.market.keys().copied().collect();
-        conids.extend(self.subscriptions.depth.as_ref().map(|(_, conid, _)| *conid));
-        let Ok(market) = MarketNow::read(&self.app, conids).await else { return false };
-        let mut streams = std::mem::take(&mut self.subscriptions.market);
-        // Each quote recomputes its day from the minutes: off the async workers.
-        let computed = tokio::task::spawn_blocking(move || {
-            let updates: Vec<Value> = streams
-                .iter_mut()
-                .filter_map(|(conid, stream)| topics::market_update(&market, *conid, stream))
-                .collect();
-            (streams, updates)
-        })
-        .await;
-        let Ok((streams, mut updates)) = computed else { return false };
-        self.subscriptions.market = streams;
+    /// The first message of a market-data stream, computed at once for its conid.
+    async fn push_market_now(&mut self, socket: &mut WebSocket, conid: Conid) -> bool {
+        let Some(fields) = self.subscriptions.market.get(&conid).map(|stream| stream.fields.clone()) else {
+            return true;
+        };
+        let Ok(market) = MarketNow::read(&self.app, vec![conid]).await else { return false };
+        let wanted = BTreeMap::from([(conid, fields)]);
+        let Ok(tick) = tokio::task::spawn_blocking(move || compute(&market, &wanted)).await else {
+            return false;
+        };
+        self.push_tick(socket, &tick).await
+    }
+
+    /// What a hub tick changed of the streams, and the ladder.
+    async fn push_tick(&mut self, socket: &mut WebSocket, tick: &MarketTick) -> bool {
+        let mut updates: Vec<Value> = Vec::new();
+        for (conid, stream) in &mut self.subscriptions.market {
+            let Some(values) = tick.values.get(conid) else { continue };
+            updates.extend(topics::market_update(*conid, values, tick.updated, stream));
+        }
         if let Some((account, conid, last)) = &mut self.subscriptions.depth
+            && tick.values.contains_key(conid)
             && let Ok(market) = MarketNow::read(&self.app, vec![*conid]).await
             && let Some(ladder) = topics::ladder(&market, account, *conid)
             && last.as_ref() != Some(&ladder)

@@ -14,7 +14,7 @@ use crate::market::MarketNow;
 use crate::state::ServerIdentity;
 use crate::trading::accounts::BrokerageAccounts;
 use crate::trading::accounts::pnl::PnlRow;
-use crate::trading::marketdata::fields::{self, Context};
+use crate::trading::marketdata::fields;
 use crate::trading::numbers::float;
 use crate::trading::orders::views::{LiveOrder, Trade};
 use crate::trading::portfolio::ledger::ledger;
@@ -67,18 +67,21 @@ impl MarketStream {
     }
 }
 
-/// The `smd+<conid>` message carrying the fields of `stream` whose value changed since it was
-/// last sent (all of them the first time), or `None` when none did. Marks them sent.
-pub(super) fn market_update(market: &MarketNow, conid: Conid, stream: &mut MarketStream) -> Option<Value> {
-    let catalogue = market::Catalogue::standard();
-    let (instrument, profile) = catalogue.get(conid).zip(catalogue.profile(conid))?;
-    let context = Context::now(market, instrument, profile);
+/// The `smd+<conid>` message carrying the fields of `stream` whose value in `values` changed
+/// since it was last sent (all of them the first time), or `None` when none did. Marks them
+/// sent.
+pub(super) fn market_update(
+    conid: Conid,
+    values: &BTreeMap<String, String>,
+    updated: i64,
+    stream: &mut MarketStream,
+) -> Option<Value> {
     let mut message = Map::new();
     for code in &stream.fields {
-        let Some(value) = context.value(code) else { continue };
-        if stream.sent.get(code) != Some(&value) {
+        let Some(value) = values.get(code) else { continue };
+        if stream.sent.get(code) != Some(value) {
             stream.sent.insert(code.clone(), value.clone());
-            message.insert(code.clone(), Value::String(value));
+            message.insert(code.clone(), Value::String(value.clone()));
         }
     }
     if message.is_empty() {
@@ -88,7 +91,7 @@ pub(super) fn market_update(market: &MarketNow, conid: Conid, stream: &mut Marke
     message.insert("conid".into(), json!(conid.get()));
     message.insert("conidEx".into(), json!(conid.to_string()));
     message.insert("server_id".into(), json!("q0"));
-    message.insert("_updated".into(), json!(market.now.as_millisecond()));
+    message.insert("_updated".into(), json!(updated));
     Some(Value::Object(message))
 }
 

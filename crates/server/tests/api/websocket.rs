@@ -204,3 +204,17 @@ async fn history_answers_once_and_the_ladder_streams_the_book() {
     assert_eq!(rows.iter().filter(|row| row["focus"] == 1).count(), 2, "the touch, both sides");
     assert!(rows[0].get("ask").is_some() && rows[9].get("bid").is_some());
 }
+
+#[tokio::test]
+async fn every_connection_streaming_an_instrument_gets_its_updates() {
+    let app = quiet_market().await;
+    let mut first = connect(&app).await;
+    let mut second = connect(&app).await;
+    for socket in [&mut first, &mut second] {
+        say(socket, r#"smd+265598+{"fields":["31"]}"#).await;
+        next_on(socket, "smd+265598").await;
+    }
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    let (a, b) = (next_on(&mut first, "smd+265598").await, next_on(&mut second, "smd+265598").await);
+    assert_eq!((&a["31"], a["_updated"].as_i64()), (&b["31"], b["_updated"].as_i64()), "one tick, shared");
+}

@@ -26,6 +26,7 @@ GUIDES = {
     "market-data.md": ["--clock", "manual", "--start", "2026-03-03T14:30:00Z"],
     "orders.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
     "portfolio.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
+    "websocket.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
 }
 
 

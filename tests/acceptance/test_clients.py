@@ -57,7 +57,7 @@ def test_ibeam_http_handler(http_server, scenario):
     run_scenario("ibeam_http.py", scenario, env)
 
 
-@pytest.mark.parametrize("scenario", ["B1", "B3", "B4", "B5", "B6"])
+@pytest.mark.parametrize("scenario", ["B1", "B3", "B4", "B5", "B6", "B7"])
 def test_ibind_websocket(market_server, scenario):
     run_scenario("ibind_ws.py", scenario, market_server.env(IBIND_WS_TIMEOUT="15"))
 

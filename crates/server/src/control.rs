@@ -423,6 +423,26 @@ pub async fn announce_corporate_action(
     Ok(Json(Announced { kind: kind.into(), conid }))
 }
 
+/// How many websockets were closed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DroppedWebsockets {
+    dropped: usize,
+}
+
+/// Closes every open websocket, as a network failure would: clients must reconnect and
+/// subscribe again.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/websockets/drop",
+    operation_id = "dropWebsockets",
+    tag = "Control plane",
+    responses((status = 200, description = "The websockets closed", body = DroppedWebsockets))
+)]
+pub async fn drop_websockets(State(app): State<AppState>) -> Json<DroppedWebsockets> {
+    let dropped = app.drop_websockets.send(()).unwrap_or(0);
+    Json(DroppedWebsockets { dropped })
+}
+
 /// The control plane's routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -433,6 +453,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deposit))
         .routes(routes!(withdraw))
         .routes(routes!(announce_corporate_action))
+        .routes(routes!(drop_websockets))
 }
 
 #[cfg(test)]

@@ -138,6 +138,7 @@ impl Server {
             desk: Arc::new(Desk::new(settings.preflight)),
             history_slots: Arc::new(Semaphore::new(crate::trading::marketdata::history::CONCURRENT_REQUESTS)),
             market_hub: Arc::new(MarketHub::default()),
+            drop_websockets: tokio::sync::broadcast::channel(1).0,
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
         let app = crate::app::app::<hyper::body::Incoming>(state);

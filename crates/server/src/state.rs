@@ -28,6 +28,8 @@ pub struct AppState {
     pub desk: Arc<Desk>,
     /// Market data computed once for every websocket streaming it.
     pub market_hub: Arc<MarketHub>,
+    /// Closes every open websocket when sent to: the control plane's way to test reconnects.
+    pub drop_websockets: tokio::sync::broadcast::Sender<()>,
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

@@ -1,4 +1,4 @@
-"""ibind 0.2.2's websocket client (IbkrWsClient): scenarios B1-B6 of the acceptance plan."""
+"""ibind 0.2.2's websocket client (IbkrWsClient): scenarios B1-B7 of the acceptance plan."""
 
 import os
 import time
@@ -127,6 +127,19 @@ def b6_market_history():
     ws.shutdown()
 
 
+def b7_reconnect():
+    rest, ws, sink = connect()
+    check(ws.subscribe(MarketDataSubscription(conid="265598", fields=["31"])).wait(15), "active")
+    drain(sink, events.MarketData, 1)
+    dropped = control("/_localbroker/websockets/drop", {})
+    check(dropped["dropped"] == 1, f"dropped {dropped}")
+    again = drain(sink, events.MarketData, 20)
+    check(again and again[0].conid == "265598", "the subscription was sent again after reconnecting")
+    check(ws.get_state().name == "AUTHENTICATED", f"state {ws.get_state()}")
+    check(len(drain(sink, events.AuthenticationStatus, 1)) == 2, "two connections")
+    ws.shutdown()
+
+
 if __name__ == "__main__":
     main(
         {
@@ -135,5 +148,6 @@ if __name__ == "__main__":
             "B4": b4_orders,
             "B5": b5_account_streams,
             "B6": b6_market_history,
+            "B7": b7_reconnect,
         }
     )

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use engine::Event;
 use engine::portfolio::Portfolio;
 use engine::state::Session;
 use jiff::Timestamp;
@@ -157,6 +158,7 @@ impl Connection {
         let mut events = self.app.broker.subscribe();
         let mut heartbeat = interval_of(HEARTBEAT);
         let mut ticks = self.app.market_hub.subscribe();
+        let mut dropped = self.app.drop_websockets.subscribe();
         let mut account = interval_of(ACCOUNT);
         let mut ledger = interval_of(LEDGER);
         heartbeat.tick().await;
@@ -176,6 +178,7 @@ impl Connection {
                 },
                 _ = account.tick(), if self.wants_account() => self.push_account(socket).await,
                 _ = ledger.tick(), if !self.subscriptions.ledgers.is_empty() => self.push_ledgers(socket).await,
+                _ = dropped.recv() => false,
                 applied = events.recv() => match applied {
                     Ok(applied) => self.push_events(socket, &applied).await,
                     Err(RecvError::Lagged(missed)) => {
@@ -395,6 +398,15 @@ impl Connection {
     }
 
     async fn push_events(&mut self, socket: &mut WebSocket, applied: &Applied) -> bool {
+        // A session that ends (logout, or a new login at the gateway) ends its streams, as
+        // IBKR's do.
+        let ended = applied
+            .iter()
+            .any(|event| matches!(event, Event::SessionClosed { session } if *session == self.session.id));
+        if ended {
+            let _ = send(socket, &json!({"topic": "sts", "args": {"authenticated": false, "competing": false, "message": "", "fail": ""}})).await;
+            return false;
+        }
         let touched = Touched::of(applied);
         let wants_orders = self.subscriptions.orders.is_some() && !touched.orders.is_empty();
         let wants_trades = self.subscriptions.trades && !touched.executions.is_empty();

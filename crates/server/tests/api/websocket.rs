@@ -218,3 +218,35 @@ async fn every_connection_streaming_an_instrument_gets_its_updates() {
     let (a, b) = (next_on(&mut first, "smd+265598").await, next_on(&mut second, "smd+265598").await);
     assert_eq!((&a["31"], a["_updated"].as_i64()), (&b["31"], b["_updated"].as_i64()), "one tick, shared");
 }
+
+/// Whether the server closes the socket within five seconds.
+async fn closes(socket: &mut Socket) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, socket.next()).await {
+        if matches!(frame, Ok(Message::Close(_)) | Err(_)) {
+            return true;
+        }
+    }
+    tokio::time::Instant::now() < deadline
+}
+
+#[tokio::test]
+async fn the_control_plane_drops_every_socket() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    next_on(&mut socket, "act").await;
+    let dropped = app.post("/_localbroker/websockets/drop").await;
+    assert_eq!(dropped.body, json!({"dropped": 1}), "{}", dropped.text);
+    assert!(closes(&mut socket).await, "the socket closes");
+}
+
+#[tokio::test]
+async fn a_logout_ends_the_sessions_streams() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    next_on(&mut socket, "act").await;
+    app.post("/v1/api/logout").await;
+    let status = next_on(&mut socket, "sts").await;
+    assert_eq!(status["args"]["authenticated"], false, "{status}");
+    assert!(closes(&mut socket).await, "the socket closes");
+}

@@ -19,6 +19,7 @@ use crate::state::{AppState, ServerIdentity};
 use crate::tls::{self, CertificateFiles};
 use crate::trading::marketdata::streams::Streams;
 use crate::trading::orders::desk::Desk;
+use crate::websocket::event_hub::EventHub;
 use crate::websocket::market_hub::MarketHub;
 use crate::world::{WorldFile, WorldFileError};
 
@@ -93,6 +94,7 @@ pub struct Server {
     serving: tokio::task::JoinHandle<io::Result<()>>,
     ticker: tokio::task::JoinHandle<()>,
     market_hub: tokio::task::JoinHandle<()>,
+    event_hub: tokio::task::JoinHandle<()>,
     running: Running,
 }
 
@@ -138,9 +140,11 @@ impl Server {
             desk: Arc::new(Desk::new(settings.preflight)),
             history_slots: Arc::new(Semaphore::new(crate::trading::marketdata::history::CONCURRENT_REQUESTS)),
             market_hub: Arc::new(MarketHub::default()),
+            event_hub: Arc::new(EventHub::default()),
             drop_websockets: tokio::sync::broadcast::channel(1).0,
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
+        let event_hub = tokio::spawn(state.event_hub.clone().run(broker.clone()));
         let app = crate::app::app::<hyper::body::Incoming>(state);
         let service =
             ServiceExt::<axum::http::Request<hyper::body::Incoming>>::into_make_service_with_connect_info::<
@@ -154,7 +158,19 @@ impl Server {
                 ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
             }
         };
-        Ok(Self { addr, scheme, origin, certificate, broker, handle, serving, ticker, market_hub, running })
+        Ok(Self {
+            addr,
+            scheme,
+            origin,
+            certificate,
+            broker,
+            handle,
+            serving,
+            ticker,
+            market_hub,
+            event_hub,
+            running,
+        })
     }
 
     /// The base URL, such as `https://127.0.0.1:5000`.
@@ -172,6 +188,7 @@ impl Server {
         }
         self.ticker.abort();
         self.market_hub.abort();
+        self.event_hub.abort();
         self.running.shutdown().await;
     }
 }

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use crate::broker::Broker;
 use crate::trading::marketdata::streams::Streams;
 use crate::trading::orders::desk::Desk;
+use crate::websocket::event_hub::EventHub;
 use crate::websocket::market_hub::MarketHub;
 
 /// The handlers' view of the running server.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub desk: Arc<Desk>,
     /// Market data computed once for every websocket streaming it.
     pub market_hub: Arc<MarketHub>,
+    /// Order and trade updates built once for every websocket.
+    pub event_hub: Arc<EventHub>,
     /// Closes every open websocket when sent to: the control plane's way to test reconnects.
     pub drop_websockets: tokio::sync::broadcast::Sender<()>,
 }

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use engine::Event;
 use engine::portfolio::Portfolio;
 use engine::state::Session;
 use jiff::Timestamp;
@@ -20,10 +19,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Interval, MissedTickBehavior, interval};
 
+use super::event_hub::Update;
 use super::market_hub::{MarketTick, compute};
 use super::protocol::{Request, parse};
-use super::topics::{self, MarketStream, Touched};
-use crate::broker::Applied;
+use super::topics::{self, MarketStream};
 use crate::market::MarketNow;
 use crate::state::AppState;
 use crate::trading::marketdata::history::history;
@@ -65,8 +64,12 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends `message`; false when the connection is gone or the client stopped reading.
 async fn send(socket: &mut WebSocket, message: &Value) -> bool {
-    let frame = Message::Text(Utf8Bytes::from(message.to_string()));
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await {
+    send_text(socket, Utf8Bytes::from(message.to_string())).await
+}
+
+/// Sends an encoded message, as [`send`].
+async fn send_text(socket: &mut WebSocket, text: Utf8Bytes) -> bool {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text))).await {
         Ok(sent) => sent.is_ok(),
         Err(_) => {
             tracing::warn!("closing a websocket whose client stopped reading: a message waited 10 s");
@@ -75,15 +78,15 @@ async fn send(socket: &mut WebSocket, message: &Value) -> bool {
     }
 }
 
-/// The open session named `id`, if there is one now.
-async fn session_named(app: &AppState, id: String) -> Option<(Session, bool)> {
+/// The open session named `id`, if there is one now, and the accounts it may see.
+async fn session_named(app: &AppState, id: String) -> Option<(Session, BTreeSet<AccountId>)> {
     let wall = Timestamp::now();
     app.broker
         .read(move |engine| {
             let state = engine.state();
             let session = state.session(&SessionId::new(id))?.clone();
-            let paper = state.entitled_accounts(&session).all(|a| crate::trading::is_paper(&a.id));
-            session.is_active(wall).then_some((session, paper))
+            let accounts = state.entitled_accounts(&session).map(|a| a.id.clone()).collect();
+            session.is_active(wall).then_some((session, accounts))
         })
         .await
         .ok()
@@ -107,8 +110,9 @@ pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>)
             found = session_named(&app, id).await;
         }
     }
-    let Some((session, paper)) = found else { return };
-    let mut connection = Connection { app, session, subscriptions: Subscriptions::default() };
+    let Some((session, accounts)) = found else { return };
+    let paper = accounts.iter().all(crate::trading::is_paper);
+    let mut connection = Connection { app, session, accounts, subscriptions: Subscriptions::default() };
     if connection.greet(&mut socket, paper).await {
         connection.run(&mut socket).await;
     }
@@ -117,6 +121,8 @@ pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>)
 struct Connection {
     app: AppState,
     session: Session,
+    /// The accounts the session may see.
+    accounts: BTreeSet<AccountId>,
     subscriptions: Subscriptions,
 }
 
@@ -155,7 +161,7 @@ impl Connection {
     }
 
     async fn run(&mut self, socket: &mut WebSocket) {
-        let mut events = self.app.broker.subscribe();
+        let mut updates = self.app.event_hub.subscribe();
         let mut heartbeat = interval_of(HEARTBEAT);
         let mut ticks = self.app.market_hub.subscribe();
         let mut dropped = self.app.drop_websockets.subscribe();
@@ -179,8 +185,8 @@ impl Connection {
                 _ = account.tick(), if self.wants_account() => self.push_account(socket).await,
                 _ = ledger.tick(), if !self.subscriptions.ledgers.is_empty() => self.push_ledgers(socket).await,
                 _ = dropped.recv() => false,
-                applied = events.recv() => match applied {
-                    Ok(applied) => self.push_events(socket, &applied).await,
+                update = updates.recv() => match update {
+                    Ok(update) => self.push_update(socket, &update).await,
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(session = %self.session.id, missed, "closing a websocket that stopped reading");
                         false
@@ -260,7 +266,7 @@ impl Connection {
                 subscriptions.pnl = None;
                 true
             }
-            Request::Summary { account } => match self.own(&account).await {
+            Request::Summary { account } => match self.own(&account) {
                 Some(id) => {
                     self.subscriptions.summaries.insert(id, None);
                     self.push_account(socket).await
@@ -279,7 +285,7 @@ impl Connection {
                 }
                 send(socket, &json!({"result": "unsubscribed from summary"})).await
             }
-            Request::Ledger { account } => match self.own(&account).await {
+            Request::Ledger { account } => match self.own(&account) {
                 Some(id) => {
                     self.subscriptions.ledgers.insert(id);
                     self.push_ledgers(socket).await
@@ -303,7 +309,7 @@ impl Connection {
             Request::StopHistory { server_id } => {
                 send(socket, &json!({"message": format!("Unsubscribed {server_id}")})).await
             }
-            Request::Depth { account, conid } => match self.own(&account).await {
+            Request::Depth { account, conid } => match self.own(&account) {
                 Some(id) if market::Catalogue::standard().get(conid).is_some() => {
                     if let Some((_, before, _)) = self.subscriptions.depth.replace((id, conid, None)) {
                         self.app.market_hub.release(before);
@@ -328,13 +334,8 @@ impl Connection {
     }
 
     /// The account `raw` names, if the session may see it.
-    async fn own(&self, raw: &str) -> Option<AccountId> {
-        let id: AccountId = raw.parse().ok()?;
-        let session = self.session.clone();
-        let named = id.clone();
-        let entitled =
-            self.app.broker.read(move |engine| topics::entitled(engine.state(), &session, &named)).await;
-        entitled.ok().filter(|yes| *yes).map(|_| id)
+    fn own(&self, raw: &str) -> Option<AccountId> {
+        raw.parse().ok().filter(|id| self.accounts.contains(id))
     }
 
     /// Bars once, as `history` answers them, under `smh+<conid>` with their `serverId`.
@@ -397,42 +398,42 @@ impl Connection {
         true
     }
 
-    async fn push_events(&mut self, socket: &mut WebSocket, applied: &Applied) -> bool {
+    /// What an applied command changed: the session's end, or its accounts' orders and trades,
+    /// each message shared by every connection that sends it unchanged.
+    async fn push_update(&mut self, socket: &mut WebSocket, update: &Update) -> bool {
         // A session that ends (logout, or a new login at the gateway) ends its streams, as
         // IBKR's do.
-        let ended = applied
-            .iter()
-            .any(|event| matches!(event, Event::SessionClosed { session } if *session == self.session.id));
-        if ended {
-            let _ = send(socket, &json!({"topic": "sts", "args": {"authenticated": false, "competing": false, "message": "", "fail": ""}})).await;
+        if update.ended.contains(&self.session.id) {
+            let ended = json!({"topic": "sts", "args": {"authenticated": false, "competing": false, "message": "", "fail": ""}});
+            let _ = send(socket, &ended).await;
             return false;
         }
-        let touched = Touched::of(applied);
-        let wants_orders = self.subscriptions.orders.is_some() && !touched.orders.is_empty();
-        let wants_trades = self.subscriptions.trades && !touched.executions.is_empty();
-        if !wants_orders && !wants_trades {
-            return true;
+        let streaming = self.subscriptions.orders.is_some() || self.subscriptions.trades;
+        if update.gap && streaming {
+            tracing::warn!(session = %self.session.id, "closing a websocket whose order stream has a gap");
+            return false;
         }
-        let session = self.session.clone();
-        let filters = self.subscriptions.orders.clone().unwrap_or_default();
-        let built = self
-            .app
-            .broker
-            .read(move |engine| {
-                let state = engine.state();
-                let orders = wants_orders
-                    .then(|| topics::orders_update(state, &session, touched.orders.iter().copied(), &filters))
-                    .flatten();
-                let trades = wants_trades
-                    .then(|| topics::trades_update(state, &session, touched.executions.iter().copied()))
-                    .flatten();
-                (orders, trades)
-            })
-            .await;
-        let Ok((orders, trades)) = built else { return false };
-        for message in orders.iter().chain(trades.iter()) {
-            if !send(socket, message).await {
-                return false;
+        if let Some(filters) = &self.subscriptions.orders {
+            for account in self.accounts.iter().filter(|account| update.orders.contains_key(*account)) {
+                let message = if filters.is_empty() {
+                    update.orders_message.get(account).cloned()
+                } else {
+                    filtered(&update.orders[account], filters)
+                };
+                if let Some(message) = message
+                    && !send_text(socket, message).await
+                {
+                    return false;
+                }
+            }
+        }
+        if self.subscriptions.trades {
+            for account in &self.accounts {
+                if let Some(message) = update.trades_message.get(account)
+                    && !send_text(socket, message.clone()).await
+                {
+                    return false;
+                }
             }
         }
         true
@@ -440,6 +441,7 @@ impl Connection {
 
     async fn push_recent_trades(&mut self, socket: &mut WebSocket, realtime_only: bool, days: u32) -> bool {
         let session = self.session.clone();
+        let accounts = self.accounts.clone();
         let wall = Timestamp::now();
         let built = self
             .app
@@ -452,13 +454,17 @@ impl Connection {
                 } else {
                     topics::recent_executions(state, &session, days, now)
                 };
-                // An empty `str` message still tells the client its subscription took.
-                topics::trades_update(state, &session, recent)
-                    .unwrap_or_else(|| json!({"topic": "str", "args": []}))
+                let views = topics::trade_views(state, recent);
+                views
+                    .into_iter()
+                    .filter(|(account, _)| accounts.contains(account))
+                    .flat_map(|(_, views)| views)
+                    .collect::<Vec<_>>()
             })
             .await;
+        // An empty `str` message still tells the client its subscription took.
         match built {
-            Ok(message) => send(socket, &message).await,
+            Ok(args) => send(socket, &json!({"topic": "str", "args": args})).await,
             Err(_) => false,
         }
     }
@@ -532,4 +538,15 @@ fn values_equal(a: &Value, b: &Value) -> bool {
         value
     };
     strip(a) == strip(b)
+}
+
+/// The `sor` message of the orders in `views` whose status is one of `filters` (any case), if
+/// there are any.
+fn filtered(views: &[(String, Value)], filters: &[String]) -> Option<Utf8Bytes> {
+    let args: Vec<&Value> = views
+        .iter()
+        .filter(|(status, _)| filters.iter().any(|wanted| wanted.eq_ignore_ascii_case(status)))
+        .map(|(_, view)| view)
+        .collect();
+    (!args.is_empty()).then(|| Utf8Bytes::from(json!({"topic": "sor", "args": args}).to_string()))
 }

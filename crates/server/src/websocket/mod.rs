@@ -9,6 +9,7 @@
 //! one `tickle` reports.
 
 pub mod connection;
+pub mod event_hub;
 pub mod market_hub;
 pub mod protocol;
 mod topics;

@@ -124,41 +124,36 @@ impl Touched {
     }
 }
 
-/// `sor`: the orders of `orders` in the session's accounts whose status passes `filters`
-/// (IBKR's status names, any case; all when empty), or `None` when there are none.
-pub(super) fn orders_update(
+/// The views of `orders` (as `iserver/account/orders` lists them), with their status, by
+/// account.
+pub(super) fn order_views(
     state: &EngineState,
-    session: &Session,
     orders: impl IntoIterator<Item = OrderId>,
-    filters: &[String],
-) -> Option<Value> {
-    let args: Vec<LiveOrder> = orders
-        .into_iter()
-        .filter_map(|id| state.order(id))
-        .filter(|order| state.is_entitled(&session.user, &order.account))
-        .filter(|order| {
-            let status = format!("{:?}", order.status);
-            filters.is_empty() || filters.iter().any(|wanted| wanted.eq_ignore_ascii_case(&status))
-        })
-        .filter_map(LiveOrder::of)
-        .collect();
-    (!args.is_empty()).then(|| json!({"topic": "sor", "args": args}))
+) -> BTreeMap<AccountId, Vec<(String, Value)>> {
+    let mut views: BTreeMap<AccountId, Vec<(String, Value)>> = BTreeMap::new();
+    for order in orders.into_iter().filter_map(|id| state.order(id)) {
+        let Some(view) = LiveOrder::of(order).and_then(|view| serde_json::to_value(view).ok()) else {
+            continue;
+        };
+        let status = view["status"].as_str().unwrap_or_default().to_owned();
+        views.entry(order.account.clone()).or_default().push((status, view));
+    }
+    views
 }
 
-/// `str`: executions of the session's accounts, as `iserver/account/trades` lists them, or
-/// `None` when there are none.
-pub(super) fn trades_update(
+/// The views of `executions` (as `iserver/account/trades` lists them), by account.
+pub(super) fn trade_views(
     state: &EngineState,
-    session: &Session,
     executions: impl IntoIterator<Item = model::ExecutionId>,
-) -> Option<Value> {
-    let args: Vec<Trade> = executions
-        .into_iter()
-        .filter_map(|id| state.execution(id))
-        .filter(|execution| state.is_entitled(&session.user, &execution.account))
-        .filter_map(|execution| Trade::of(state, execution, position_after(state, execution)))
-        .collect();
-    (!args.is_empty()).then(|| json!({"topic": "str", "args": args}))
+) -> BTreeMap<AccountId, Vec<Value>> {
+    let mut views: BTreeMap<AccountId, Vec<Value>> = BTreeMap::new();
+    for execution in executions.into_iter().filter_map(|id| state.execution(id)) {
+        let trade = Trade::of(state, execution, position_after(state, execution));
+        if let Some(view) = trade.and_then(|trade| serde_json::to_value(trade).ok()) {
+            views.entry(execution.account.clone()).or_default().push(view);
+        }
+    }
+    views
 }
 
 /// The executions of the session's accounts in the last `days` days, oldest first.
@@ -261,11 +256,6 @@ pub(super) fn ledger_update(portfolio: &Portfolio) -> Value {
         })
         .collect();
     json!({"topic": format!("sld+{}", portfolio.account), "result": result})
-}
-
-/// Whether `account` is one the session may see.
-pub(super) fn entitled(state: &EngineState, session: &Session, account: &AccountId) -> bool {
-    state.is_entitled(&session.user, account)
 }
 
 /// The levels of the price ladder on each side.

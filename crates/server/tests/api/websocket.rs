@@ -250,3 +250,19 @@ async fn a_logout_ends_the_sessions_streams() {
     assert_eq!(status["args"]["authenticated"], false, "{status}");
     assert!(closes(&mut socket).await, "the socket closes");
 }
+
+#[tokio::test]
+async fn an_order_filter_passes_only_its_statuses() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    say(&mut socket, r#"sor+{"filters":["Filled"]}"#).await;
+    let resting =
+        json!({"conid": 265598, "side": "BUY", "quantity": 5, "orderType": "LMT", "price": 1, "tif": "GTC"});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", json!({"orders": [resting]})).await;
+    let market = json!({"conid": 265598, "side": "BUY", "quantity": 5, "orderType": "MKT", "tif": "DAY"});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", json!({"orders": [market]})).await;
+    let update = next_on(&mut socket, "sor").await;
+    let statuses: Vec<&str> =
+        update["args"].as_array().unwrap().iter().filter_map(|o| o["status"].as_str()).collect();
+    assert_eq!(statuses, ["Filled"], "the resting order is not Filled: {update}");
+}

@@ -266,3 +266,42 @@ async fn an_order_filter_passes_only_its_statuses() {
         update["args"].as_array().unwrap().iter().filter_map(|o| o["status"].as_str()).collect();
     assert_eq!(statuses, ["Filled"], "the resting order is not Filled: {update}");
 }
+
+/// A socket whose client takes nothing: a tiny receive buffer it never reads from.
+async fn never_reading(app: &TestApp) -> Socket {
+    let session = app.post("/v1/api/tickle").await.body["session"].as_str().unwrap().to_owned();
+    let address: std::net::SocketAddr = app.url.trim_start_matches("http://").parse().unwrap();
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(1024).unwrap();
+    let stream = tcp.connect(address).await.unwrap();
+    let mut request = format!("ws://{address}/v1/api/ws").into_client_request().unwrap();
+    request.headers_mut().insert("cookie", format!(r#"api={{"session": "{session}"}}"#).parse().unwrap());
+    let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.unwrap();
+    socket
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_does_not_hold_up_the_others() {
+    let app = quiet_market().await;
+    let mut stalled = never_reading(&app).await;
+    let all: Vec<String> = ["31", "84", "85", "86", "88", "7059", "55", "7051", "6004"]
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect();
+    let conids = [265598, 272093, 8314, 3691937, 76792991, 4815747, 15124833, 208813719, 107113386, 5049];
+    for conid in conids {
+        say(&mut stalled, &format!(r#"smd+{conid}+{{"fields":[{}]}}"#, all.join(","))).await;
+    }
+    let mut reader = connect(&app).await;
+    say(&mut reader, r#"smd+265598+{"fields":["31","84","86"]}"#).await;
+    next_on(&mut reader, "smd+265598").await;
+    say(&mut reader, "sor+{}").await;
+    for minute in 0..20 {
+        app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+        let update = next_on(&mut reader, "smd+265598").await;
+        assert!(update["_updated"].is_i64(), "minute {minute}: {update}");
+    }
+    let order = json!({"conid": 265598, "side": "BUY", "quantity": 1, "orderType": "MKT", "tif": "DAY"});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", json!({"orders": [order]})).await;
+    assert_eq!(next_on(&mut reader, "sor").await["args"][0]["status"], "Filled");
+}

@@ -47,7 +47,8 @@ struct Subscriptions {
     pnl: Option<Value>,
     /// Accounts whose summary is streamed, with what was last sent.
     summaries: BTreeMap<AccountId, Option<Value>>,
-    ledgers: BTreeSet<AccountId>,
+    /// Ledgers streamed, with each currency's entry last sent.
+    ledgers: BTreeMap<AccountId, BTreeMap<String, Value>>,
     /// The price ladder streamed, with what was last sent.
     depth: Option<(AccountId, Conid, Option<Value>)>,
 }
@@ -116,6 +117,13 @@ pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>)
     if connection.greet(&mut socket, paper).await {
         connection.run(&mut socket).await;
     }
+}
+
+/// An account's portfolio, with what its summary also needs.
+struct Valued {
+    portfolio: Portfolio,
+    kind: &'static str,
+    day_trades_left: Option<[usize; 5]>,
 }
 
 struct Connection {
@@ -287,7 +295,7 @@ impl Connection {
             }
             Request::Ledger { account } => match self.own(&account) {
                 Some(id) => {
-                    self.subscriptions.ledgers.insert(id);
+                    self.subscriptions.ledgers.insert(id, BTreeMap::new());
                     self.push_ledgers(socket).await
                 }
                 None => {
@@ -469,8 +477,8 @@ impl Connection {
         }
     }
 
-    /// The portfolios of the session's accounts now, with each account's ownership type.
-    async fn portfolios(&self) -> Option<Vec<(Portfolio, &'static str)>> {
+    /// The portfolios of the session's accounts now, with what their summaries also need.
+    async fn portfolios(&self) -> Option<Vec<Valued>> {
         let session = self.session.clone();
         let wall = Timestamp::now();
         let read = self.app.broker.read(move |engine| {
@@ -478,7 +486,11 @@ impl Connection {
             let at = state.market_time(wall);
             state
                 .entitled_accounts(&session)
-                .filter_map(|account| Some((state.portfolio(&account.id, at)?, customer_type(account.kind))))
+                .filter_map(|account| {
+                    let portfolio = state.portfolio(&account.id, at)?;
+                    let day_trades_left = state.day_trades_left(&portfolio);
+                    Some(Valued { portfolio, kind: customer_type(account.kind), day_trades_left })
+                })
                 .collect()
         });
         read.await.ok()
@@ -487,7 +499,7 @@ impl Connection {
     /// P&L and summaries, sent when they changed.
     async fn push_account(&mut self, socket: &mut WebSocket) -> bool {
         let Some(valued) = self.portfolios().await else { return false };
-        let portfolios: Vec<Portfolio> = valued.iter().map(|(portfolio, _)| portfolio.clone()).collect();
+        let portfolios: Vec<Portfolio> = valued.iter().map(|valued| valued.portfolio.clone()).collect();
         if let Some(last) = &self.subscriptions.pnl {
             let message = topics::pnl(&portfolios);
             if &message != last {
@@ -498,10 +510,8 @@ impl Connection {
             }
         }
         for (account, last) in &mut self.subscriptions.summaries {
-            let Some((portfolio, kind)) = valued.iter().find(|(p, _)| &p.account == account) else {
-                continue;
-            };
-            let message = topics::summary(portfolio, kind);
+            let Some(valued) = valued.iter().find(|v| &v.portfolio.account == account) else { continue };
+            let message = topics::summary(&valued.portfolio, valued.day_trades_left, valued.kind);
             let unchanged = last.as_ref().is_some_and(|last| values_equal(last, &message));
             if !unchanged {
                 if !send(socket, &message).await {
@@ -513,10 +523,28 @@ impl Connection {
         true
     }
 
+    /// Each ledger, a currency that did not change since it was last sent blank (`key` and
+    /// `timestamp` only), as IBKR sends it.
     async fn push_ledgers(&mut self, socket: &mut WebSocket) -> bool {
         let Some(valued) = self.portfolios().await else { return false };
-        for (portfolio, _) in valued.iter().filter(|(p, _)| self.subscriptions.ledgers.contains(&p.account)) {
-            if !send(socket, &topics::ledger_update(portfolio)).await {
+        for valued in &valued {
+            let Some(sent) = self.subscriptions.ledgers.get_mut(&valued.portfolio.account) else { continue };
+            let mut message = topics::ledger_update(&valued.portfolio);
+            for entry in message["result"].as_array_mut().into_iter().flatten() {
+                let Some(map) = entry.as_object_mut() else { continue };
+                let key = map.get("key").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let timestamp = map.remove("timestamp").unwrap_or_default();
+                let values = Value::Object(map.clone());
+                if sent.get(&key) == Some(&values) {
+                    *entry = json!({"key": key, "timestamp": timestamp});
+                } else {
+                    sent.insert(key, values);
+                    if let Some(map) = entry.as_object_mut() {
+                        map.insert("timestamp".into(), timestamp);
+                    }
+                }
+            }
+            if !send(socket, &message).await {
                 return false;
             }
         }

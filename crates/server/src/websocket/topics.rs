@@ -15,7 +15,6 @@ use crate::state::ServerIdentity;
 use crate::trading::accounts::BrokerageAccounts;
 use crate::trading::accounts::pnl::PnlRow;
 use crate::trading::marketdata::fields;
-use crate::trading::numbers::float;
 use crate::trading::orders::views::{LiveOrder, Trade};
 use crate::trading::portfolio::ledger::ledger;
 
@@ -189,42 +188,109 @@ fn position_after(state: &EngineState, execution: &engine::orders::Execution) ->
 
 /// `spl`: each account's P&L row, keyed `<acct>.Core`.
 pub(super) fn pnl(portfolios: &[Portfolio]) -> Value {
-    let rows: BTreeMap<String, PnlRow> = (1..)
+    let rows: Map<String, Value> = (1..)
         .zip(portfolios)
-        .map(|(row_type, portfolio)| (format!("{}.Core", portfolio.account), PnlRow::of(row_type, portfolio)))
+        .map(|(row_type, portfolio)| {
+            let mut row = serde_json::to_value(PnlRow::of(row_type, portfolio)).unwrap_or_default();
+            // The stream carries excess liquidity twice, as `el` and `uel` (recorded messages).
+            if let Some(map) = row.as_object_mut() {
+                let excess = map.get("el").cloned().unwrap_or_default();
+                map.insert("uel".into(), excess);
+            }
+            (format!("{}.Core", portfolio.account), row)
+        })
         .collect();
     json!({"topic": "spl", "args": rows})
 }
 
-/// `ssd+<acct>`: the account's summary values as entries with `key` and `timestamp`, the
-/// first one `AccountCode`.
-pub(super) fn summary(portfolio: &Portfolio, account_type: &str) -> Value {
-    let timestamp = portfolio.at.as_millisecond();
-    let currency = portfolio.base.to_string();
-    let money = |key: &str, amount: Decimal| json!({"key": key, "currency": currency, "monetaryValue": float(amount), "severity": 0, "timestamp": timestamp});
-    let text =
-        |key: &str, value: String| json!({"key": key, "value": value, "severity": 0, "timestamp": timestamp});
-    let result = vec![
-        text("AccountCode", portfolio.account.to_string()),
-        text("AccountType", account_type.to_owned()),
-        money("NetLiquidation", portfolio.net_liquidation()),
-        money("TotalCashValue", portfolio.total_cash()),
-        money("SettledCash", portfolio.settled_cash()),
-        money("EquityWithLoanValue", portfolio.equity_with_loan()),
-        money("GrossPositionValue", portfolio.gross_position_value()),
-        money("InitMarginReq", portfolio.initial_margin()),
-        money("MaintMarginReq", portfolio.maintenance_margin()),
-        money("AvailableFunds", portfolio.available_funds()),
-        money("ExcessLiquidity", portfolio.excess_liquidity()),
-        money("BuyingPower", portfolio.buying_power()),
-        money("SMA", portfolio.sma()),
-        money("AccruedCash", portfolio.interest_accrued()),
-        money("AccruedDividend", portfolio.dividends_receivable()),
-        money("UnrealizedPnL", portfolio.unrealized()),
-        money("RealizedPnL", portfolio.realized()),
-        text("Cushion", portfolio.cushion().round_dp(6).normalize().to_string()),
-        text("Leverage-S", portfolio.leverage().round_dp(2).normalize().to_string()),
-    ];
+/// How the websocket spells the summary's keys (TWS's account-value names); the REST summary
+/// keys them in lower case. Keys the stream does not carry are left out.
+const SUMMARY_KEYS: &[&str] = &[
+    "AccountCode",
+    "AccountReady",
+    "AccountType",
+    "AccruedCash",
+    "AccruedDividend",
+    "AvailableFunds",
+    "Billable",
+    "BuyingPower",
+    "ColumnPrio",
+    "Cushion",
+    "DayTradesRemaining",
+    "DayTradesRemainingT+1",
+    "DayTradesRemainingT+2",
+    "DayTradesRemainingT+3",
+    "DayTradesRemainingT+4",
+    "EquityWithLoanValue",
+    "ExcessLiquidity",
+    "FullAvailableFunds",
+    "FullExcessLiquidity",
+    "FullInitMarginReq",
+    "FullMaintMarginReq",
+    "GrossPositionValue",
+    "Guarantee",
+    "IndianStockHaircut",
+    "InitMarginReq",
+    "Leverage",
+    "LookAheadAvailableFunds",
+    "LookAheadExcessLiquidity",
+    "LookAheadInitMarginReq",
+    "LookAheadMaintMarginReq",
+    "LookAheadNextChange",
+    "MaintMarginReq",
+    "NetLiquidation",
+    "NetLiquidationUncertainty",
+    "NLVAndMarginInReview",
+    "PASharesValue",
+    "PhysicalCertificateValue",
+    "PostExpirationExcess",
+    "PostExpirationMargin",
+    "PreviousDayEquityWithLoanValue",
+    "RegTEquity",
+    "RegTMargin",
+    "SegmentTitle",
+    "SMA",
+    "TotalCashValue",
+    "TotalDebitCardPendingCharges",
+    "TradingType",
+    "WhatIfPMEnabled",
+];
+
+/// The websocket's name of the REST summary key `key` (`netliquidation-s` is
+/// `NetLiquidation-S`), if the stream carries it.
+fn stream_key(key: &str) -> Option<String> {
+    let (name, suffix) = match key.rsplit_once('-') {
+        Some((name, suffix)) if suffix.len() == 1 => (name, Some(suffix)),
+        _ => (key, None),
+    };
+    let spelled = SUMMARY_KEYS.iter().find(|known| known.eq_ignore_ascii_case(name))?;
+    Some(match suffix {
+        Some(segment) => format!("{spelled}-{}", segment.to_ascii_uppercase()),
+        None => (*spelled).to_owned(),
+    })
+}
+
+/// `ssd+<acct>`: the summary's values as entries with `key` and `timestamp` (epoch seconds):
+/// money with `currency` and `monetaryValue`, the rest with a text `value`, `AccountCode` among
+/// them, as IBKR streams them.
+pub(super) fn summary(portfolio: &Portfolio, day_trades_left: Option<[usize; 5]>, kind: &str) -> Value {
+    let timestamp = portfolio.at.as_second();
+    let result: Vec<Value> = crate::trading::portfolio::summary::summary(portfolio, day_trades_left, kind)
+        .into_iter()
+        .filter_map(|(key, entry)| {
+            let key = stream_key(&key)?;
+            Some(match (&entry.currency, &entry.value) {
+                (Some(currency), _) => json!({
+                    "key": key, "currency": currency, "monetaryValue": entry.amount,
+                    "severity": entry.severity, "timestamp": timestamp,
+                }),
+                (None, value) => json!({
+                    "key": key, "value": value.clone().unwrap_or_default(),
+                    "severity": entry.severity, "timestamp": timestamp,
+                }),
+            })
+        })
+        .collect();
     json!({"topic": format!("ssd+{}", portfolio.account), "result": result})
 }
 

@@ -36,8 +36,13 @@ async fn next(socket: &mut Socket, seconds: u64) -> Option<Value> {
 
 /// The next message whose topic starts with `topic`, skipping heartbeats and others.
 async fn next_on(socket: &mut Socket, topic: &str) -> Value {
+    next_on_within(socket, topic, 5).await
+}
+
+/// The same, each message awaited up to `seconds`.
+async fn next_on_within(socket: &mut Socket, topic: &str, seconds: u64) -> Value {
     for _ in 0..50 {
-        let message = next(socket, 5).await.unwrap_or_else(|| panic!("no {topic} message"));
+        let message = next(socket, seconds).await.unwrap_or_else(|| panic!("no {topic} message"));
         if message["topic"].as_str().is_some_and(|t| t.starts_with(topic)) {
             return message;
         }
@@ -151,6 +156,7 @@ async fn pnl_summary_and_ledger_stream_the_portfolio() {
     let pnl = next_on(&mut socket, "spl").await;
     let core = &pnl["args"]["DU1234567.Core"];
     assert_eq!(core["rowType"], 1, "{pnl}");
+    assert_eq!(core["uel"], core["el"], "the stream carries excess liquidity twice");
     let net = app.get("/v1/api/portfolio/DU1234567/summary").await.body["netliquidation"]["amount"]
         .as_f64()
         .unwrap();
@@ -160,11 +166,21 @@ async fn pnl_summary_and_ledger_stream_the_portfolio() {
     let entries = summary["result"].as_array().unwrap();
     assert!(entries.iter().all(|e| e["key"].is_string() && e["timestamp"].is_i64()), "{summary}");
     assert!(entries.iter().any(|e| e["key"] == "AccountCode" && e["value"] == "DU1234567"));
+    let net_entry = entries.iter().find(|e| e["key"] == "NetLiquidation").expect("NetLiquidation");
+    assert!((net_entry["monetaryValue"].as_f64().unwrap() - net).abs() < 0.01, "{net_entry}");
+    assert!(entries.iter().any(|e| e["key"] == "AvailableFunds-S"), "segments keep their suffix");
     say(&mut socket, "sld+DU1234567+{}").await;
     let ledger = next_on(&mut socket, "sld+DU1234567").await;
     let entries = ledger["result"].as_array().unwrap();
     assert!(entries.iter().all(|e| e["acctCode"] == "DU1234567"), "{ledger}");
     assert!(entries.iter().any(|e| e["key"] == "LedgerListBASE"));
+    // Ten seconds on, nothing changed on a manual clock: every currency is sent blank.
+    let again = next_on_within(&mut socket, "sld+DU1234567", 15).await;
+    let blank = again["result"].as_array().unwrap();
+    assert!(
+        blank.iter().all(|e| e.as_object().is_some_and(|m| m.len() == 2) && e["timestamp"].is_i64()),
+        "{again}"
+    );
     say(&mut socket, "usd+DU1234567").await;
     assert_eq!(next_on_result(&mut socket).await, "unsubscribed from summary");
     say(&mut socket, "ssd+DU7654321+{}").await;

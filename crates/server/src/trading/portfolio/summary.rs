@@ -23,15 +23,15 @@ use crate::trading::numbers::float;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountValue {
-    amount: f64,
-    currency: Option<String>,
+    pub(crate) amount: f64,
+    pub(crate) currency: Option<String>,
     is_null: bool,
     /// Market time of the valuation, epoch milliseconds.
     timestamp: i64,
-    value: Option<String>,
+    pub(crate) value: Option<String>,
     /// 0; 1 on the excess-liquidity values of an account whose equity is below its
     /// maintenance margin (LocalBroker's marker of a margin deficiency).
-    severity: u8,
+    pub(crate) severity: u8,
 }
 
 /// The segments a summary reports, with their key suffix and title.
@@ -179,7 +179,7 @@ fn ratio(value: Decimal) -> String {
 }
 
 /// Every value of the account's summary, keyed as IBKR keys them.
-fn summary(
+pub(crate) fn summary(
     portfolio: &Portfolio,
     day_trades_left: Option<[usize; 5]>,
     kind: &str,

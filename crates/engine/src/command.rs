@@ -1,5 +1,7 @@
 //! Commands: the only way state changes. Each is journaled before it is applied.
 
+use std::collections::BTreeSet;
+
 use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, Conid, Currency, Decimal, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
@@ -7,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{ClockMode, ClockSpec};
 use crate::corporate_actions::CorporateAction;
 use crate::market::MarketChange;
+use crate::oauth::{ClientKey, TokenGrant};
 use crate::orders::Ticket;
 use crate::world::World;
 
@@ -68,6 +71,15 @@ pub enum Command {
     Withdraw { account: AccountId, currency: Currency, amount: Decimal },
     /// A dividend or a split is announced.
     AnnounceCorporateAction { action: CorporateAction },
+    /// An OAuth client registers a public key and asks for scopes.
+    RegisterClient { client_id: String, key: ClientKey, scopes: BTreeSet<String> },
+    /// An OAuth client's Account Management scopes are approved.
+    ApproveClient { client_id: String },
+    /// An OAuth client is revoked.
+    RevokeClient { client_id: String },
+    /// An access token is issued for a verified client assertion: only the token's SHA-256
+    /// reaches the journal.
+    IssueToken { grant: TokenGrant },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

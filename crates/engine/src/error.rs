@@ -55,6 +55,15 @@ pub enum EngineError {
     /// A corporate action the market cannot take.
     #[error("corporate action refused: {0}")]
     CorporateActionRefused(String),
+    /// An OAuth client change or token the registry cannot take.
+    #[error("{0}")]
+    OAuthRefused(String),
+    /// A token asked for a scope its client does not have.
+    #[error("scope {0:?} is not granted to the client")]
+    ScopeNotGranted(String),
+    /// A client assertion's `jti` was used before, while it is still valid.
+    #[error("the assertion {0:?} was already used")]
+    AssertionReplayed(String),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -50,6 +50,12 @@ pub enum Event {
     InterestAccrued { account: AccountId, currency: Currency, amount: Decimal },
     /// A month's interest was paid into (positive) or out of an account's cash.
     InterestPaid { account: AccountId, currency: Currency, amount: Decimal },
+    /// An OAuth client registered a key.
+    ClientRegistered { client_id: String },
+    /// An OAuth client was approved, or revoked.
+    ClientReviewed { client_id: String, revoked: bool },
+    /// An access token was issued.
+    TokenIssued { client_id: String },
     /// Money was paid into (positive) or out of (negative) an account.
     CashMoved { account: AccountId, currency: Currency, amount: Decimal },
 }

@@ -27,6 +27,7 @@ mod funding;
 pub mod interest;
 pub mod ledger;
 pub mod market;
+pub mod oauth;
 pub mod orders;
 pub mod portfolio;
 pub mod positions;

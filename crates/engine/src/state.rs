@@ -13,6 +13,7 @@ use crate::corporate_actions::CorporateActions;
 use crate::interest::Accrual;
 use crate::ledger::Ledger;
 use crate::market::{MarketChange, Overrides};
+use crate::oauth::Registry;
 use crate::orders::{Execution, Order};
 use crate::positions::{Position, Positions};
 
@@ -65,6 +66,9 @@ pub struct State {
     /// The market instant margin deficits were last looked for.
     #[serde(default)]
     pub(crate) liquidation_checked: Option<Timestamp>,
+    /// OAuth 2.0 clients and their tokens.
+    #[serde(default)]
+    pub(crate) oauth: Registry,
 }
 
 /// A person who can log in.
@@ -216,6 +220,11 @@ impl State {
     /// Interest rates and where accrual stands.
     pub fn accrual(&self) -> &Accrual {
         &self.accrual
+    }
+
+    /// OAuth 2.0 clients and the tokens issued to them.
+    pub fn oauth(&self) -> &Registry {
+        &self.oauth
     }
 
     /// An order by id.

@@ -16,7 +16,7 @@ use crate::docs::ApiDoc;
 use crate::error::ApiError;
 use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
-use crate::{control, login_page, trading};
+use crate::{control, login_page, oauth, trading};
 
 static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
 
@@ -24,7 +24,8 @@ static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, trading) = trading::router().split_for_parts();
     let (_, control) = control::router().split_for_parts();
-    ApiDoc::openapi().nest("/v1/api", trading).merge_from(control)
+    let (_, oauth) = oauth::router().split_for_parts();
+    ApiDoc::openapi().nest("/v1/api", trading).merge_from(control).merge_from(oauth)
 }
 
 /// The routes behind the request rewrite that trims trailing slashes.
@@ -60,11 +61,13 @@ fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_session))
         .method_not_allowed_fallback(wrong_method);
     let (control, _) = control::router().split_for_parts();
+    let (oauth, _) = oauth::router().split_for_parts();
     Router::new()
         .nest("/v1/api", trading.clone())
         // IBKR's gateway serves the same tree under /v1/portal; ibeam uses it.
         .nest("/v1/portal", trading)
         .merge(control)
+        .merge(oauth)
         .merge(login_page::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
         .fallback(unrouted)

@@ -85,6 +85,9 @@ impl From<BrokerError> for ApiError {
                 | EngineError::InvalidMarketChange(_)
                 | EngineError::TransferRefused(_)
                 | EngineError::CorporateActionRefused(_)
+                | EngineError::OAuthRefused(_)
+                | EngineError::ScopeNotGranted(_)
+                | EngineError::AssertionReplayed(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)
                 | EngineError::FinishedOrder { .. } => Self::bad_request(refusal.to_string()),

@@ -25,6 +25,7 @@ pub mod error;
 pub mod extract;
 pub mod login_page;
 pub mod market;
+pub mod oauth;
 pub mod serve;
 pub mod spec;
 pub mod state;

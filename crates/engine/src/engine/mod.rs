@@ -177,6 +177,12 @@ impl Engine {
                 self.withdraw(now, account, *currency, *amount)?
             }
             Command::AnnounceCorporateAction { action } => self.announce(now, action)?,
+            Command::RegisterClient { client_id, key, scopes } => {
+                self.register_client(client_id, key, scopes)?
+            }
+            Command::ApproveClient { client_id } => self.review_client(client_id, false)?,
+            Command::RevokeClient { client_id } => self.review_client(client_id, true)?,
+            Command::IssueToken { grant } => self.issue_token(wall, grant)?,
             Command::Tick => Vec::new(),
         };
         events.extend(applied);

@@ -5,6 +5,7 @@ mod broker;
 mod clock;
 mod contracts;
 mod marketdata;
+mod oauth;
 mod orders;
 mod portfolio;
 mod recovery;

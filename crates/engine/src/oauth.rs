@@ -1,0 +1,239 @@
+//! OAuth 2.0 clients and the access tokens issued to them.
+//!
+//! A client registers public keys (by `kid`) and asks for scopes. Trading scopes are granted
+//! on registration; Account Management scopes (those IBKR's spec allows on `/gw/api/v1/*`)
+//! only once the client is approved, as IBKR reviews such clients. Signatures are checked at
+//! the edge, where the cryptography lives; the engine records clients, approvals and tokens,
+//! and refuses an assertion id (`jti`) that was already used while it is still valid.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::{Engine, EngineError, Event};
+
+/// Scopes a registered client gets without review.
+pub const TRADING_SCOPES: &[&str] =
+    &["sso-sessions.write", "sso-browser-sessions.write", "echo.read", "echo.write"];
+
+/// Scopes that need the client approved: IBKR's Account Management scopes.
+pub const ACCOUNT_MANAGEMENT_SCOPES: &[&str] = &[
+    "accounts.read",
+    "accounts.write",
+    "balances.read",
+    "bank-instructions.read",
+    "bank-instructions.write",
+    "enumerations.read",
+    "forms.read",
+    "instructions.read",
+    "instructions.write",
+    "reports.read",
+    "reports.write",
+    "restrictions.write",
+    "statements.read",
+    "statements.write",
+    "transfers.read",
+    "transfers.write",
+    "validations.read",
+];
+
+/// The signature algorithm of a client key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyAlgorithm {
+    /// RSA with SHA-256.
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// ECDSA on P-256 with SHA-256.
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
+/// A client's public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientKey {
+    /// The key id assertions name in their header.
+    pub kid: String,
+    /// How it signs.
+    pub algorithm: KeyAlgorithm,
+    /// The public key, PEM-encoded.
+    pub public_key_pem: String,
+}
+
+/// An OAuth 2.0 client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthClient {
+    /// Its id: the `iss` and `sub` of its assertions.
+    pub client_id: String,
+    /// Its keys, by `kid`.
+    pub keys: BTreeMap<String, ClientKey>,
+    /// The scopes it asked for.
+    pub scopes: BTreeSet<String>,
+    /// Whether its Account Management scopes were approved.
+    pub approved: bool,
+    /// Whether it was revoked: it gets no more tokens, and its tokens stop working.
+    pub revoked: bool,
+}
+
+impl OAuthClient {
+    /// The scopes it may have in a token now.
+    pub fn granted_scopes(&self) -> BTreeSet<String> {
+        if self.revoked {
+            return BTreeSet::new();
+        }
+        self.scopes
+            .iter()
+            .filter(|scope| {
+                TRADING_SCOPES.contains(&scope.as_str())
+                    || (self.approved && ACCOUNT_MANAGEMENT_SCOPES.contains(&scope.as_str()))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// An access token, known by the SHA-256 of its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessToken {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// What it allows.
+    pub scopes: BTreeSet<String>,
+    /// When it stops working, in wall time.
+    pub expires_at: Timestamp,
+}
+
+/// The clients, their tokens and the assertion ids they used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registry {
+    /// Clients by id.
+    pub clients: BTreeMap<String, OAuthClient>,
+    /// Tokens by the hex SHA-256 of their value.
+    pub tokens: BTreeMap<String, AccessToken>,
+    /// Assertion ids used, as `<client>:<jti>`, with when their assertion expires.
+    pub used_assertions: BTreeMap<String, Timestamp>,
+}
+
+/// A token to issue for a verified client assertion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenGrant {
+    /// The client.
+    pub client_id: String,
+    /// The hex SHA-256 of the token's value; the value itself is never journaled.
+    pub token_hash: String,
+    /// What it allows.
+    pub scopes: BTreeSet<String>,
+    /// The assertion's id, if it had one.
+    pub jti: Option<String>,
+    /// When the assertion expires: its id may not be used again before.
+    pub assertion_expires: Timestamp,
+    /// How long the token works.
+    pub lifetime: SignedDuration,
+}
+
+/// The longest a client id or key id may be.
+const MAX_ID: usize = 128;
+
+fn refused(reason: impl Into<String>) -> EngineError {
+    EngineError::OAuthRefused(reason.into())
+}
+
+fn known_scope(scope: &str) -> bool {
+    TRADING_SCOPES.contains(&scope) || ACCOUNT_MANAGEMENT_SCOPES.contains(&scope)
+}
+
+impl Registry {
+    /// The token whose value hashes to `hash`, if it is still valid at wall time `now`.
+    pub fn token(&self, hash: &str, now: Timestamp) -> Option<&AccessToken> {
+        let token = self.tokens.get(hash)?;
+        let client = self.clients.get(&token.client_id)?;
+        (now < token.expires_at && !client.revoked).then_some(token)
+    }
+}
+
+impl Engine {
+    /// Registers `key` for client `client_id` (creating the client) and the scopes it asks for.
+    pub(crate) fn register_client(
+        &mut self,
+        client_id: &str,
+        key: &ClientKey,
+        scopes: &BTreeSet<String>,
+    ) -> Result<Vec<Event>, EngineError> {
+        let valid_id =
+            |id: &str| !id.is_empty() && id.len() <= MAX_ID && id.chars().all(|c| c.is_ascii_graphic());
+        if !valid_id(client_id) || !valid_id(&key.kid) {
+            return Err(refused("client ids and key ids are 1 to 128 printable characters"));
+        }
+        if let Some(unknown) = scopes.iter().find(|scope| !known_scope(scope)) {
+            return Err(refused(format!("unknown scope {unknown:?}")));
+        }
+        let client = self.state.oauth.clients.entry(client_id.to_owned()).or_insert_with(|| OAuthClient {
+            client_id: client_id.to_owned(),
+            keys: BTreeMap::new(),
+            scopes: BTreeSet::new(),
+            approved: false,
+            revoked: false,
+        });
+        client.keys.insert(key.kid.clone(), key.clone());
+        client.scopes.extend(scopes.iter().cloned());
+        Ok(vec![Event::ClientRegistered { client_id: client_id.to_owned() }])
+    }
+
+    /// Approves (or with `revoked`, revokes) client `client_id`.
+    pub(crate) fn review_client(
+        &mut self,
+        client_id: &str,
+        revoked: bool,
+    ) -> Result<Vec<Event>, EngineError> {
+        let client = self
+            .state
+            .oauth
+            .clients
+            .get_mut(client_id)
+            .ok_or_else(|| refused(format!("no client {client_id:?}")))?;
+        if revoked {
+            client.revoked = true;
+        } else {
+            client.approved = true;
+        }
+        Ok(vec![Event::ClientReviewed { client_id: client_id.to_owned(), revoked }])
+    }
+
+    /// Issues `grant`'s token at wall time `wall`.
+    pub(crate) fn issue_token(
+        &mut self,
+        wall: Timestamp,
+        grant: &TokenGrant,
+    ) -> Result<Vec<Event>, EngineError> {
+        let TokenGrant { client_id, token_hash, scopes, jti, assertion_expires, lifetime } = grant;
+        let registry = &self.state.oauth;
+        let client =
+            registry.clients.get(client_id).ok_or_else(|| refused(format!("no client {client_id:?}")))?;
+        if client.revoked {
+            return Err(refused(format!("client {client_id:?} was revoked")));
+        }
+        let granted = client.granted_scopes();
+        if let Some(missing) = scopes.iter().find(|scope| !granted.contains(*scope)) {
+            return Err(EngineError::ScopeNotGranted(missing.clone()));
+        }
+        let used = jti.as_ref().map(|jti| format!("{client_id}:{jti}"));
+        let replayed = used
+            .as_ref()
+            .and_then(|key| registry.used_assertions.get(key))
+            .is_some_and(|until| *until > wall);
+        if let (true, Some(jti)) = (replayed, jti) {
+            return Err(EngineError::AssertionReplayed(jti.clone()));
+        }
+        // Accepted: what has expired is forgotten, and the assertion is spent.
+        let registry = &mut self.state.oauth;
+        registry.used_assertions.retain(|_, until| *until > wall);
+        registry.tokens.retain(|_, token| token.expires_at > wall);
+        if let Some(key) = used {
+            registry.used_assertions.insert(key, *assertion_expires);
+        }
+        let expires_at = wall.saturating_add(*lifetime).unwrap_or(wall);
+        let token = AccessToken { client_id: client_id.clone(), scopes: scopes.clone(), expires_at };
+        registry.tokens.insert(token_hash.clone(), token);
+        Ok(vec![Event::TokenIssued { client_id: client_id.clone() }])
+    }
+}

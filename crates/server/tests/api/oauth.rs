@@ -1,0 +1,184 @@
+//! The OAuth 2.0 token endpoint: a registered client gets a token for a valid assertion, and
+//! every forged one is refused with the right error and issues nothing. The keys in
+//! `tests/fixtures` are throwaway test keys.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{Reply, TestApp, spawn_app};
+
+const CLIENT: &str = "TESTCLIENT";
+const RSA_KEY: &str = include_str!("../fixtures/client-rsa.key");
+const RSA_PUB: &str = include_str!("../fixtures/client-rsa.pub");
+const OTHER_KEY: &str = include_str!("../fixtures/other-rsa.key");
+const EC_KEY: &str = include_str!("../fixtures/client-ec.key");
+const EC_PUB: &str = include_str!("../fixtures/client-ec.pub");
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+fn claims(jti: &str) -> Value {
+    json!({"iss": CLIENT, "sub": CLIENT, "aud": "/token", "iat": now() - 10, "exp": now() + 60, "jti": jti})
+}
+
+fn signed(claims: &Value, kid: &str, alg: Algorithm, private_pem: &str) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    let key = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(private_pem.as_bytes()).unwrap(),
+        _ => EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
+    };
+    encode(&header, claims, &key).unwrap()
+}
+
+async fn registered() -> TestApp {
+    let app = spawn_app().await;
+    let rsa = json!({"clientId": CLIENT, "kid": "main", "publicKey": RSA_PUB, "scopes": "sso-sessions.write accounts.read"});
+    assert_eq!(app.post_json("/_localbroker/clients", rsa).await.status, StatusCode::OK);
+    let ec = json!({"clientId": CLIENT, "kid": "ec", "publicKey": EC_PUB, "alg": "ES256"});
+    assert_eq!(app.post_json("/_localbroker/clients", ec).await.status, StatusCode::OK);
+    app
+}
+
+async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("client_assertion", assertion),
+    ];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth2/api/v1/token", app.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+}
+
+fn refused(reply: &Reply, status: StatusCode, error: &str) {
+    assert_eq!((reply.status, reply.body["error"].as_str()), (status, Some(error)), "{}", reply.text);
+    assert!(reply.body.get("access_token").is_none());
+}
+
+#[tokio::test]
+async fn a_valid_assertion_gets_a_token_for_the_granted_scopes() {
+    let app = registered().await;
+    let reply =
+        ask(&app, &signed(&claims("a"), "main", Algorithm::RS256, RSA_KEY), Some("sso-sessions.write")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        (reply.body["token_type"].as_str(), reply.body["scope"].as_str()),
+        (Some("Bearer"), Some("sso-sessions.write"))
+    );
+    assert!(reply.body["access_token"].as_str().is_some_and(|t| t.len() >= 32), "at least 128 random bits");
+    assert_eq!(reply.body["expires_in"], 86399);
+    let ec = ask(&app, &signed(&claims("b"), "ec", Algorithm::ES256, EC_KEY), None).await;
+    assert_eq!(ec.body["scope"], "sso-sessions.write", "Account Management waits for approval: {}", ec.text);
+    let full_url = json!({"iss": CLIENT, "sub": CLIENT, "aud": "https://api.ibkr.com/oauth2/api/v1/token", "iat": now(), "exp": now() + 60});
+    assert_eq!(
+        ask(&app, &signed(&full_url, "main", Algorithm::RS256, RSA_KEY), None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn approval_grants_account_management_scopes_and_revocation_ends_them() {
+    let app = registered().await;
+    let early =
+        ask(&app, &signed(&claims("a"), "main", Algorithm::RS256, RSA_KEY), Some("accounts.read")).await;
+    refused(&early, StatusCode::BAD_REQUEST, "invalid_scope");
+    app.post(&format!("/_localbroker/clients/{CLIENT}/approve")).await;
+    let approved =
+        ask(&app, &signed(&claims("b"), "main", Algorithm::RS256, RSA_KEY), Some("accounts.read")).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    app.post(&format!("/_localbroker/clients/{CLIENT}/revoke")).await;
+    let revoked = ask(&app, &signed(&claims("c"), "main", Algorithm::RS256, RSA_KEY), None).await;
+    refused(&revoked, StatusCode::UNAUTHORIZED, "invalid_client");
+}
+
+#[tokio::test]
+async fn forged_assertions_are_refused_and_issue_nothing() {
+    let app = registered().await;
+    let digest = app.digest().await;
+    let wrong_key = signed(&claims("1"), "main", Algorithm::RS256, OTHER_KEY);
+    refused(&ask(&app, &wrong_key, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    let unknown_kid = signed(&claims("2"), "nope", Algorithm::RS256, RSA_KEY);
+    refused(&ask(&app, &unknown_kid, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    // alg none: a header and claims with no signature.
+    let none = {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        format!("{}.{}.", b64(br#"{"alg":"none","kid":"main"}"#), b64(claims("3").to_string().as_bytes()))
+    };
+    refused(&ask(&app, &none, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    // HS256 keyed with the public key, the classic confusion.
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("main".into());
+    let confused = encode(&header, &claims("4"), &EncodingKey::from_secret(RSA_PUB.as_bytes())).unwrap();
+    refused(&ask(&app, &confused, None).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    let mut expired = claims("5");
+    expired["exp"] = json!(now() - 120);
+    expired["iat"] = json!(now() - 180);
+    refused(
+        &ask(&app, &signed(&expired, "main", Algorithm::RS256, RSA_KEY), None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    let mut future = claims("6");
+    future["iat"] = json!(now() + 600);
+    refused(
+        &ask(&app, &signed(&future, "main", Algorithm::RS256, RSA_KEY), None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    let mut far = claims("7");
+    far["exp"] = json!(now() + 86_400);
+    refused(
+        &ask(&app, &signed(&far, "main", Algorithm::RS256, RSA_KEY), None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    let mut audience = claims("8");
+    audience["aud"] = json!("https://example.com/other");
+    refused(
+        &ask(&app, &signed(&audience, "main", Algorithm::RS256, RSA_KEY), None).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    let mut subject = claims("9");
+    subject["sub"] = json!("SOMEONEELSE");
+    refused(
+        &ask(&app, &signed(&subject, "main", Algorithm::RS256, RSA_KEY), None).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    let missing_scope = signed(&claims("10"), "main", Algorithm::RS256, RSA_KEY);
+    refused(
+        &ask(&app, &missing_scope, Some("transfers.write")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+    );
+    assert_eq!(app.digest().await, digest, "nothing was issued");
+    let once = signed(&claims("11"), "main", Algorithm::RS256, RSA_KEY);
+    assert_eq!(ask(&app, &once, None).await.status, StatusCode::OK);
+    refused(&ask(&app, &once, None).await, StatusCode::BAD_REQUEST, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_request_that_is_not_a_client_credentials_grant_is_refused() {
+    let app = registered().await;
+    let reply = reqwest::Client::new()
+        .post(format!("{}/oauth2/api/v1/token", app.url))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+}

@@ -80,6 +80,9 @@ pub enum Command {
     /// An access token is issued for a verified client assertion: only the token's SHA-256
     /// reaches the journal.
     IssueToken { grant: TokenGrant },
+    /// A client opens a brokerage session for a user (`/gw/api/v1/sso-sessions`), reached with
+    /// the bearer whose SHA-256 is `bearer_hash`.
+    OpenSsoSession { client_id: String, username: Username, bearer_hash: String },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

@@ -112,6 +112,9 @@ pub struct Registry {
     pub tokens: BTreeMap<String, AccessToken>,
     /// Assertion ids used, as `<client>:<jti>`, with when their assertion expires.
     pub used_assertions: BTreeMap<String, Timestamp>,
+    /// Brokerage sessions opened through `sso-sessions`, by the hex SHA-256 of their bearer.
+    #[serde(default)]
+    pub sso_sessions: BTreeMap<String, model::SessionId>,
 }
 
 /// A token to issue for a verified client assertion.
@@ -152,6 +155,33 @@ impl Registry {
 }
 
 impl Engine {
+    /// Opens a brokerage session for `username` on behalf of client `client_id`, reached with
+    /// the bearer whose SHA-256 is `bearer_hash`.
+    pub(crate) fn open_sso_session(
+        &mut self,
+        wall: Timestamp,
+        client_id: &str,
+        username: &model::Username,
+        bearer_hash: &str,
+    ) -> Result<Vec<Event>, EngineError> {
+        let client = self
+            .state
+            .oauth
+            .clients
+            .get(client_id)
+            .ok_or_else(|| refused(format!("no client {client_id:?}")))?;
+        if client.revoked {
+            return Err(refused(format!("client {client_id:?} was revoked")));
+        }
+        let events = self.open_session(wall, username, false)?;
+        if let Some(Event::SessionOpened { session, .. }) =
+            events.iter().find(|e| matches!(e, Event::SessionOpened { .. }))
+        {
+            self.state.oauth.sso_sessions.insert(bearer_hash.to_owned(), session.clone());
+        }
+        Ok(events)
+    }
+
     /// Registers `key` for client `client_id` (creating the client) and the scopes it asks for.
     pub(crate) fn register_client(
         &mut self,

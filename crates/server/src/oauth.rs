@@ -292,7 +292,114 @@ pub async fn token(
     }
 }
 
+/// The claims of an `sso-sessions` request body.
+#[derive(Debug, Deserialize)]
+struct SsoClaims {
+    /// The IBKR username to act for. IBKR also requires the caller's public `ip`, which
+    /// LocalBroker does not check.
+    credential: String,
+}
+
+/// `sso-sessions`' answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SsoSession {
+    active: bool,
+    /// The bearer for `/v1/api`.
+    access_token: String,
+    /// `Bearer`.
+    token_type: String,
+}
+
+/// Opens a brokerage session for a user on behalf of a client: the request carries the
+/// client's access token (scope `sso-sessions.write`) and a body signed with the client's key
+/// (`Content-Type: application/jwt`) naming the user as `credential`. The answer's bearer
+/// authorizes `/v1/api` as that user.
+#[utoipa::path(
+    post,
+    path = "/gw/api/v1/sso-sessions",
+    operation_id = "createSsoSessions",
+    tag = "Authorization Token",
+    request_body(content = String, content_type = "application/jwt"),
+    responses(
+        (status = 200, description = "The session's bearer", body = SsoSession),
+        (status = 400, description = "A body that is not a valid signed request, or an unknown user", body = OAuthError),
+        (status = 401, description = "No valid access token", body = OAuthError),
+        (status = 403, description = "The token lacks sso-sessions.write", body = OAuthError),
+    )
+)]
+pub async fn sso_sessions(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Result<Json<SsoSession>, Refusal> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| hex::encode(Sha256::digest(token.trim().as_bytes())))
+        .ok_or_else(|| {
+            Refusal::new(StatusCode::UNAUTHORIZED, "invalid_token", "an access token is required")
+        })?;
+    let now = Timestamp::now();
+    let token = app
+        .broker
+        .read(move |engine| {
+            let registry = engine.state().oauth();
+            let token = registry.token(&bearer, now)?;
+            let keys = registry.clients.get(&token.client_id)?.keys.clone();
+            Some((token.client_id.clone(), token.scopes.contains("sso-sessions.write"), keys))
+        })
+        .await
+        .ok()
+        .flatten();
+    let (client_id, allowed, keys) = token.ok_or_else(|| {
+        Refusal::new(StatusCode::UNAUTHORIZED, "invalid_token", "the access token is not valid")
+    })?;
+    if !allowed {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "the token lacks sso-sessions.write",
+        ));
+    }
+    let invalid = |why: &str| Refusal::request(format!("the signed request is not valid: {why}"));
+    let header = decode_header(body.trim()).map_err(|_| invalid("not a signed JWT"))?;
+    let key = header
+        .kid
+        .as_ref()
+        .and_then(|kid| keys.get(kid))
+        .ok_or_else(|| invalid("its kid names no key of the client"))?;
+    if algorithm(key) != header.alg {
+        return Err(invalid("its algorithm is not its key's"));
+    }
+    let decoding = decoding_key(key).ok_or_else(|| invalid("its key cannot be read"))?;
+    let mut validation = Validation::new(header.alg);
+    validation.validate_aud = false;
+    validation.set_issuer(&[client_id.as_str()]);
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    let claims = decode::<SsoClaims>(body.trim(), &decoding, &validation)
+        .map_err(|error| invalid(&error.to_string()))?
+        .claims;
+    let username: model::Username =
+        claims.credential.parse().map_err(|_| invalid("credential is not a username"))?;
+    let session_token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
+    let command = Command::OpenSsoSession { client_id, username, bearer_hash };
+    match app.broker.execute(command).await {
+        Ok(_) => {
+            Ok(Json(SsoSession { active: true, access_token: session_token, token_type: "Bearer".into() }))
+        }
+        Err(BrokerError::Rejected(refusal)) => Err(Refusal::request(refusal.to_string())),
+        Err(BrokerError::Unavailable) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the broker is stopping",
+        )),
+    }
+}
+
 /// The OAuth 2.0 routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(token))
+    OpenApiRouter::new().routes(routes!(token)).routes(routes!(sso_sessions))
 }

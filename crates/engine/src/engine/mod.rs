@@ -183,6 +183,9 @@ impl Engine {
             Command::ApproveClient { client_id } => self.review_client(client_id, false)?,
             Command::RevokeClient { client_id } => self.review_client(client_id, true)?,
             Command::IssueToken { grant } => self.issue_token(wall, grant)?,
+            Command::OpenSsoSession { client_id, username, bearer_hash } => {
+                self.open_sso_session(wall, client_id, username, bearer_hash)?
+            }
             Command::Tick => Vec::new(),
         };
         events.extend(applied);

@@ -15,11 +15,22 @@ impl Engine {
         at: Timestamp,
         username: &Username,
     ) -> Result<Vec<Event>, EngineError> {
+        self.open_session(at, username, true)
+    }
+
+    /// Opens a session for `username` at wall time `at`; a gateway session replaces the
+    /// previous one and becomes the one unauthenticated requests act for.
+    pub(crate) fn open_session(
+        &mut self,
+        at: Timestamp,
+        username: &Username,
+        gateway: bool,
+    ) -> Result<Vec<Event>, EngineError> {
         let user =
             self.state.users.get(username).ok_or_else(|| EngineError::UnknownUser(username.clone()))?;
         let selected_account = user.accounts[0].clone();
         let mut events = Vec::new();
-        if let Some(previous) = self.state.gateway_session.take() {
+        if gateway && let Some(previous) = self.state.gateway_session.take() {
             self.state.sessions.remove(&previous);
             events.push(Event::SessionClosed { session: previous });
         }
@@ -33,7 +44,9 @@ impl Engine {
             selected_account,
         };
         self.state.sessions.insert(id.clone(), session);
-        self.state.gateway_session = Some(id.clone());
+        if gateway {
+            self.state.gateway_session = Some(id.clone());
+        }
         events.push(Event::SessionOpened { session: id, user: username.clone() });
         Ok(events)
     }

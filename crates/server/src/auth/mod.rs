@@ -10,21 +10,44 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use engine::state::{Session, State};
 use jiff::Timestamp;
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The session a trading request acts for: in gateway mode, the session logged in at the
-/// gateway. Handlers reach the session only through this extractor, so other ways of naming it
-/// (bearer tokens) change nothing else.
-#[derive(Debug, Clone, Copy)]
-pub struct Caller;
+/// The session a trading request acts for: the one its `Authorization: Bearer` token names
+/// (opened through `/gw/api/v1/sso-sessions`), or else, in gateway mode, the session logged in
+/// at the gateway. Handlers reach the session only through this extractor.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caller {
+    /// The SHA-256 of the bearer token the request carries, if any.
+    bearer: Option<[u8; 32]>,
+}
+
+impl Caller {
+    /// The gateway's caller: the session logged in at the gateway.
+    pub fn gateway() -> Self {
+        Self::default()
+    }
+
+    /// The caller a bearer token names.
+    pub fn bearer(token: &str) -> Self {
+        Self { bearer: Some(Sha256::digest(token.as_bytes()).into()) }
+    }
+}
+
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Infallible;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self)
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(bearer_token(parts).map_or_else(Self::gateway, Self::bearer))
     }
 }
 
@@ -40,13 +63,15 @@ impl Caller {
         F: FnOnce(&State, &Session) -> R + Send + 'static,
     {
         let now = Timestamp::now();
+        let bearer = self.bearer.map(hex::encode);
         app.broker
             .read(move |engine| {
                 let state = engine.state();
-                state
-                    .gateway_session()
-                    .filter(|session| session.is_active(now))
-                    .map(|session| query(state, session))
+                let session = match &bearer {
+                    Some(hash) => state.oauth().sso_sessions.get(hash).and_then(|id| state.session(id)),
+                    None => state.gateway_session(),
+                };
+                session.filter(|session| session.is_active(now)).map(|session| query(state, session))
             })
             .await?
             .ok_or_else(ApiError::not_authenticated)

@@ -182,3 +182,71 @@ async fn a_request_that_is_not_a_client_credentials_grant_is_refused() {
     assert_eq!(reply.status(), StatusCode::BAD_REQUEST);
     assert_eq!(reply.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
 }
+
+async fn access_token(app: &TestApp) -> String {
+    let reply =
+        ask(app, &signed(&claims("sso"), "main", Algorithm::RS256, RSA_KEY), Some("sso-sessions.write"))
+            .await;
+    reply.body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn sso_session(app: &TestApp, token: &str, user: &str) -> Reply {
+    let body =
+        json!({"credential": user, "ip": "127.0.0.1", "iss": CLIENT, "iat": now(), "exp": now() + 86_400});
+    let response = reqwest::Client::new()
+        .post(format!("{}/gw/api/v1/sso-sessions", app.url))
+        .bearer_auth(token)
+        .header("content-type", "application/jwt")
+        .body(signed(&body, "main", Algorithm::RS256, RSA_KEY))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+}
+
+async fn accounts_with(app: &TestApp, bearer: &str) -> Reply {
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/api/portfolio/accounts", app.url))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+}
+
+#[tokio::test]
+async fn an_sso_session_acts_for_its_user_through_its_bearer() {
+    let app = registered().await;
+    let token = access_token(&app).await;
+    let opened = sso_session(&app, &token, "demo2").await;
+    assert_eq!(
+        (opened.status, opened.body["active"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{}",
+        opened.text
+    );
+    let bearer = opened.body["access_token"].as_str().unwrap();
+    let accounts = accounts_with(&app, bearer).await;
+    let ids: Vec<&str> =
+        accounts.body.as_array().unwrap().iter().filter_map(|a| a["accountId"].as_str()).collect();
+    assert_eq!(ids, ["DU7654321"], "demo2's account, not the gateway user's: {}", accounts.text);
+    assert_eq!(accounts_with(&app, "forged").await.status, StatusCode::UNAUTHORIZED);
+    let unknown = sso_session(&app, &token, "nobody").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    let no_token = sso_session(&app, "nonsense", "demo").await;
+    assert_eq!(no_token.status, StatusCode::UNAUTHORIZED, "{}", no_token.text);
+}
+
+#[tokio::test]
+async fn sso_sessions_need_their_scope() {
+    let app = registered().await;
+    app.post(&format!("/_localbroker/clients/{CLIENT}/approve")).await;
+    let reply =
+        ask(&app, &signed(&claims("narrow"), "main", Algorithm::RS256, RSA_KEY), Some("accounts.read")).await;
+    let token = reply.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(sso_session(&app, &token, "demo").await.status, StatusCode::FORBIDDEN);
+}

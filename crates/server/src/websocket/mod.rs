@@ -3,10 +3,11 @@
 //! carrying a `topic`; the server also pushes `sts`, `act` and a `system` heartbeat every ten
 //! seconds of wall time.
 //!
-//! A connection authenticates with the `api` cookie IBKR's gateway sets (`api={"session":
-//! "<id>"}` as ibind sends it, or `api=<id>`); without one the server answers `{"message":
-//! "waiting for session"}` and waits for `{"session": "<id>"}`. The session must be the open
-//! one `tickle` reports.
+//! A connection authenticates with a bearer from `/gw/api/v1/sso-sessions` (`?bearer_token=`
+//! or an `Authorization: Bearer` header), or with the `api` cookie IBKR's gateway sets
+//! (`api={"session": "<id>"}` as ibind sends it, or `api=<id>`); without either the server
+//! answers `{"message": "waiting for session"}` and waits for `{"session": "<id>"}`. The session
+//! must be open.
 
 pub mod connection;
 pub mod event_hub;
@@ -14,8 +15,8 @@ pub mod market_hub;
 pub mod protocol;
 mod topics;
 
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
@@ -46,6 +47,7 @@ pub fn session_from_cookie(headers: &HeaderMap) -> Option<String> {
     path = "/ws",
     operation_id = "openWebsocket",
     tag = "Websocket",
+    params(("bearer_token" = Option<String>, Query, description = "A bearer from /gw/api/v1/sso-sessions")),
     responses(
         (status = 101, description = "Switching to the websocket protocol"),
         (status = 400, description = "Not a websocket upgrade request"),
@@ -54,10 +56,28 @@ pub fn session_from_cookie(headers: &HeaderMap) -> Option<String> {
 pub async fn websocket(
     State(app): State<AppState>,
     headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let cookie = session_from_cookie(&headers);
-    upgrade.on_upgrade(move |socket| connection::serve(app, socket, cookie))
+    let in_query = query.into_iter().find(|(key, _)| key == "bearer_token").map(|(_, token)| token);
+    let bearer = in_query.or_else(|| {
+        let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    });
+    let session = match bearer {
+        Some(token) => session_of_bearer(&app, &token).await,
+        None => session_from_cookie(&headers),
+    };
+    upgrade.on_upgrade(move |socket| connection::serve(app, socket, session))
+}
+
+/// The id of the session an SSO bearer opened, if it names one.
+async fn session_of_bearer(app: &AppState, token: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let found = app.broker.read(move |engine| engine.state().oauth().sso_sessions.get(&hash).cloned()).await;
+    found.ok().flatten().map(|id| id.as_str().to_owned())
 }
 
 #[cfg(test)]

@@ -250,3 +250,28 @@ async fn sso_sessions_need_their_scope() {
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(sso_session(&app, &token, "demo").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_websocket_takes_an_sso_bearer() {
+    use futures_util::StreamExt;
+    let app = registered().await;
+    let token = access_token(&app).await;
+    let opened = sso_session(&app, &token, "demo2").await;
+    let bearer = opened.body["access_token"].as_str().unwrap();
+    let url = format!("{}/v1/api/ws?bearer_token={bearer}", app.url.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut topics = Vec::new();
+    while topics.len() < 3 {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+            topics.push(serde_json::from_str::<Value>(&text).unwrap());
+        }
+    }
+    assert_eq!(topics[0]["topic"], "sts", "authenticated at once: {:?}", topics[0]);
+    assert_eq!(topics[1]["success"], "demo2");
+    assert_eq!(topics[2]["args"]["accounts"], json!(["DU7654321"]));
+}

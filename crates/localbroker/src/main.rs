@@ -35,6 +35,45 @@ enum Command {
         #[arg(long)]
         document: bool,
     },
+    /// Manage OAuth 2.0 clients in a journal no server is using (a running server takes the
+    /// same changes through `/_localbroker/clients`).
+    Clients {
+        #[command(subcommand)]
+        action: ClientsAction,
+        /// The data dir whose embedded journal to change.
+        #[arg(long, global = true, env = "LOCALBROKER_DATA_DIR", default_value = "./localbroker-data")]
+        data_dir: PathBuf,
+        /// The PostgreSQL journal to change instead.
+        #[arg(long, global = true, env = "LOCALBROKER_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientsAction {
+    /// Register a client's public key (creating the client) and the scopes it asks for.
+    Add {
+        #[arg(long)]
+        client_id: String,
+        /// The key id its assertions name.
+        #[arg(long)]
+        kid: String,
+        /// The PEM file of its public key.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// RS256 or ES256.
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+        /// Space-separated scopes.
+        #[arg(long, default_value = "sso-sessions.write")]
+        scopes: String,
+    },
+    /// Grant a client its Account Management scopes.
+    Approve { client_id: String },
+    /// Revoke a client.
+    Revoke { client_id: String },
+    /// List the clients, one JSON object a line.
+    List,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -79,8 +118,69 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Clients { action, data_dir, database_url }) => clients(action, data_dir, database_url),
         None => serve(cli.serve),
     }
+}
+
+fn clients(action: ClientsAction, data_dir: PathBuf, database_url: Option<String>) -> anyhow::Result<()> {
+    use engine::oauth::{ClientKey, KeyAlgorithm};
+    let commands = match action {
+        ClientsAction::Add { client_id, kid, public_key, alg, scopes } => {
+            let algorithm = match alg.to_ascii_uppercase().as_str() {
+                "RS256" => KeyAlgorithm::Rs256,
+                "ES256" => KeyAlgorithm::Es256,
+                other => anyhow::bail!("--alg must be RS256 or ES256, not {other}"),
+            };
+            let public_key_pem = std::fs::read_to_string(&public_key)
+                .with_context(|| format!("cannot read {}", public_key.display()))?;
+            let key = ClientKey { kid, algorithm, public_key_pem };
+            anyhow::ensure!(
+                server::oauth::decoding_key(&key).is_some(),
+                "{} is not a PEM public key for {alg}",
+                public_key.display()
+            );
+            let scopes = scopes.split_whitespace().map(str::to_owned).collect();
+            vec![engine::Command::RegisterClient { client_id, key, scopes }]
+        }
+        ClientsAction::Approve { client_id } => vec![engine::Command::ApproveClient { client_id }],
+        ClientsAction::Revoke { client_id } => vec![engine::Command::RevokeClient { client_id }],
+        ClientsAction::List => Vec::new(),
+    };
+    let settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        http: true,
+        data_dir,
+        database_url,
+        seed: 42,
+        clock: ClockSpec::default(),
+        world: None,
+        broker: BrokerOptions::default(),
+        preflight: true,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let lines = runtime.block_on(server::serve::administer(&settings, commands, |engine| {
+        engine
+            .state()
+            .oauth()
+            .clients
+            .values()
+            .map(|client| {
+                serde_json::json!({
+                    "clientId": client.client_id,
+                    "kids": client.keys.keys().collect::<Vec<_>>(),
+                    "granted": client.granted_scopes(),
+                    "approved": client.approved,
+                    "revoked": client.revoked,
+                })
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+    }))?;
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

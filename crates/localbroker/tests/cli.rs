@@ -278,3 +278,44 @@ fn tls_get(authority: &str, cert: &Path, path: &str) -> String {
     let _ = stream.read_to_string(&mut response);
     response
 }
+
+#[test]
+fn clients_are_managed_in_a_journal_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/../server/tests/fixtures/client-rsa.pub");
+    let run = |args: &[&str]| {
+        let output =
+            Command::new(BINARY).arg("clients").args(args).arg("--data-dir").arg(&data).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    run(&[
+        "add",
+        "--client-id",
+        "CLI1",
+        "--kid",
+        "main",
+        "--public-key",
+        key,
+        "--scopes",
+        "sso-sessions.write accounts.read",
+    ]);
+    let listed: Value = serde_json::from_str(run(&["list"]).trim()).unwrap();
+    assert_eq!(listed["clientId"], "CLI1");
+    assert_eq!(
+        listed["granted"],
+        serde_json::json!(["sso-sessions.write"]),
+        "Account Management waits for approval"
+    );
+    run(&["approve", "CLI1"]);
+    let approved: Value = serde_json::from_str(run(&["list"]).trim()).unwrap();
+    assert_eq!(approved["granted"], serde_json::json!(["accounts.read", "sso-sessions.write"]));
+    let refused = Command::new(BINARY)
+        .args(["clients", "add", "--client-id", "CLI2", "--kid", "k", "--public-key", BINARY])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a file that is not a PEM key is refused");
+}

@@ -75,6 +75,39 @@ pub enum ServeError {
     Listen { addr: SocketAddr, source: io::Error },
     #[error("cannot set up HTTPS: {0}")]
     Tls(io::Error),
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+/// Applies `commands` to the journal `settings` name (creating its world first, as `serve`
+/// would, if it has none) and returns what `query` reads afterwards; for the command line,
+/// while no server uses the same journal.
+///
+/// # Errors
+/// [`ServeError`] when the journal cannot be opened, or [`ServeError::Refused`] naming the
+/// first command the broker refused.
+pub async fn administer<R, F>(settings: &Settings, commands: Vec<Command>, query: F) -> Result<R, ServeError>
+where
+    R: Send + 'static,
+    F: FnOnce(&engine::Engine) -> R + Send + 'static,
+{
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
+    }
+    let store = open_store(settings).await?;
+    let (broker, running, _) = Broker::start(store, genesis(settings)?, settings.broker).await?;
+    let mut outcome = Ok(());
+    for command in commands {
+        if let Err(error) = broker.execute(command).await {
+            outcome = Err(ServeError::Refused(error.to_string()));
+            break;
+        }
+    }
+    let read = broker.read(query).await;
+    running.shutdown().await;
+    outcome?;
+    read.map_err(|error| ServeError::Refused(error.to_string()))
 }
 
 /// A running server.

@@ -61,3 +61,8 @@ def test_ibeam_http_handler(http_server, scenario):
 def test_ibind_websocket(market_server, scenario):
     run_scenario("ibind_ws.py", scenario, market_server.env(IBIND_WS_TIMEOUT="15"))
 
+
+@pytest.mark.parametrize("scenario", ["C1", "C3"])
+def test_ibauth_oauth(http_server, scenario):
+    run_scenario("ibauth_oauth.py", scenario, http_server.env())
+

@@ -46,6 +46,7 @@ impl Bench {
             interest: Default::default(),
             liquidation: false,
             corporate_actions: Vec::new(),
+            clients: Vec::new(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock =

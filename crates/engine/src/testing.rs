@@ -72,6 +72,7 @@ impl Broker {
             interest,
             liquidation,
             corporate_actions: Vec::new(),
+            clients: Vec::new(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };

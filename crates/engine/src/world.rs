@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::EngineError;
 use crate::corporate_actions::CorporateAction;
 use crate::interest::InterestRates;
+use crate::oauth::ClientKey;
 
 /// The starting population. It reaches the engine already validated in shape (ids, currencies);
 /// [`World::validate`] checks that its parts agree with each other.
@@ -28,6 +29,23 @@ pub struct World {
     /// Dividends and splits to announce when the world is created.
     #[serde(default)]
     pub corporate_actions: Vec<CorporateAction>,
+    /// OAuth 2.0 clients registered when the world is created.
+    #[serde(default)]
+    pub clients: Vec<ClientSpec>,
+}
+
+/// An OAuth 2.0 client of the world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSpec {
+    /// Its id.
+    pub client_id: String,
+    /// Its key.
+    pub key: ClientKey,
+    /// The scopes it asks for.
+    pub scopes: BTreeSet<String>,
+    /// Whether its Account Management scopes are approved from the start.
+    #[serde(default)]
+    pub approved: bool,
 }
 
 /// A user and the accounts they are entitled to, first one selected at login.

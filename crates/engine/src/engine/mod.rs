@@ -270,6 +270,17 @@ impl Engine {
             state.users.insert(user.username.clone(), user);
         }
         let mut events = vec![Event::WorldCreated];
+        for client in &world.clients {
+            let invalid = |refusal: EngineError| {
+                EngineError::InvalidWorld(format!("client {}: {refusal}", client.client_id))
+            };
+            events.extend(
+                self.register_client(&client.client_id, &client.key, &client.scopes).map_err(invalid)?,
+            );
+            if client.approved {
+                events.extend(self.review_client(&client.client_id, false).map_err(invalid)?);
+            }
+        }
         for (index, action) in world.corporate_actions.iter().enumerate() {
             let announced = self.announce(at, action).map_err(|refusal| {
                 EngineError::InvalidWorld(format!("corporate action {}: {refusal}", index + 1))

@@ -41,6 +41,7 @@ fn world() -> World {
         interest: Default::default(),
         liquidation: false,
         corporate_actions: Vec::new(),
+        clients: Vec::new(),
     }
 }
 
@@ -127,6 +128,7 @@ fn an_inconsistent_world_is_refused() {
             interest: Default::default(),
             liquidation: false,
             corporate_actions: Vec::new(),
+            clients: Vec::new(),
         },
         "no users",
     );

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use engine::corporate_actions::CorporateAction;
 use engine::interest::InterestRates;
-use engine::world::{AccountSpec, UserSpec, World};
+use engine::oauth::{ClientKey, KeyAlgorithm};
+use engine::world::{AccountSpec, ClientSpec, UserSpec, World};
 use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
 use serde::Deserialize;
 
@@ -28,6 +29,28 @@ pub struct WorldFile {
     /// Dividends and splits, announced when the world is created.
     #[serde(default)]
     corporate_actions: Vec<CorporateAction>,
+    /// OAuth 2.0 clients, registered when the world is created.
+    #[serde(default)]
+    clients: Vec<ClientEntry>,
+}
+
+/// A `[[clients]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientEntry {
+    client_id: String,
+    kid: String,
+    /// The public key, PEM text.
+    public_key: String,
+    /// `RS256` (the default) or `ES256`.
+    #[serde(default)]
+    alg: Option<KeyAlgorithm>,
+    /// Space-separated scopes.
+    #[serde(default)]
+    scopes: String,
+    /// Account Management scopes approved from the start.
+    #[serde(default)]
+    approved: bool,
 }
 
 /// The `[risk]` table.
@@ -86,6 +109,8 @@ pub enum WorldFileError {
     Syntax(#[from] toml::de::Error),
     #[error("cannot hash the password of {user}: {reason}")]
     Password { user: Username, reason: String },
+    #[error("client {0}: public_key is not a PEM public key of its alg")]
+    ClientKey(String),
 }
 
 /// The demo world's source, also shown in the README.
@@ -132,6 +157,22 @@ impl WorldFile {
                 cash: a.cash,
             })
             .collect();
+        let clients: Result<Vec<ClientSpec>, WorldFileError> = self
+            .clients
+            .into_iter()
+            .map(|entry| {
+                let key = ClientKey {
+                    kid: entry.kid,
+                    algorithm: entry.alg.unwrap_or(KeyAlgorithm::Rs256),
+                    public_key_pem: entry.public_key,
+                };
+                if crate::oauth::decoding_key(&key).is_none() {
+                    return Err(WorldFileError::ClientKey(entry.client_id));
+                }
+                let scopes = entry.scopes.split_whitespace().map(str::to_owned).collect();
+                Ok(ClientSpec { client_id: entry.client_id, key, scopes, approved: entry.approved })
+            })
+            .collect();
         let benchmarks = match self.interest {
             Some(entry) => entry.benchmark,
             None => DEFAULT_BENCHMARKS
@@ -145,6 +186,7 @@ impl WorldFile {
             interest: InterestRates { benchmarks },
             liquidation: self.risk.liquidation,
             corporate_actions: self.corporate_actions,
+            clients: clients?,
         })
     }
 }
@@ -196,6 +238,19 @@ on = "2026-06-01"
             world.corporate_actions[1],
             CorporateAction::Split { to: 2, from: 1, on: Some(_), .. }
         ));
+    }
+
+    #[test]
+    fn a_world_registers_its_oauth_clients() {
+        let key = include_str!("../../tests/fixtures/client-rsa.pub");
+        let text = format!(
+            "{DEMO}\n[[clients]]\nclient_id = \"WORLDCLIENT\"\nkid = \"main\"\nscopes = \"sso-sessions.write\"\napproved = true\npublic_key = \"\"\"\n{key}\"\"\"\n"
+        );
+        let world = WorldFile::parse(&text).unwrap().into_world().unwrap();
+        assert_eq!(world.clients[0].client_id, "WORLDCLIENT");
+        assert!(world.clients[0].approved);
+        let bad = format!("{DEMO}\n[[clients]]\nclient_id = \"X\"\nkid = \"k\"\npublic_key = \"nope\"\n");
+        assert!(matches!(WorldFile::parse(&bad).unwrap().into_world(), Err(WorldFileError::ClientKey(_))));
     }
 
     #[test]

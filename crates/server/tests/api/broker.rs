@@ -30,6 +30,7 @@ fn world() -> World {
         interest: Default::default(),
         liquidation: false,
         corporate_actions: Vec::new(),
+        clients: Vec::new(),
     }
 }
 

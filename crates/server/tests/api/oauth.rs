@@ -275,3 +275,31 @@ async fn the_websocket_takes_an_sso_bearer() {
     assert_eq!(topics[1]["success"], "demo2");
     assert_eq!(topics[2]["args"]["accounts"], json!(["DU7654321"]));
 }
+
+#[tokio::test]
+async fn a_world_file_registers_its_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let text = format!(
+        "{}\n[[clients]]\nclient_id = \"{CLIENT}\"\nkid = \"main\"\nscopes = \"sso-sessions.write accounts.read\"\napproved = true\npublic_key = \"\"\"\n{RSA_PUB}\"\"\"\n",
+        r#"
+[[users]]
+username = "demo"
+password = "demo"
+accounts = ["DU1234567"]
+
+[[accounts]]
+id = "DU1234567"
+title = "Demo"
+type = "individual"
+margin = "margin"
+base_currency = "USD"
+cash = { USD = "1000" }
+"#
+    );
+    std::fs::write(&world, text).unwrap();
+    let app = testkit::spawn_app_with(testkit::AppOptions { world: Some(world), ..Default::default() }).await;
+    let reply =
+        ask(&app, &signed(&claims("w"), "main", Algorithm::RS256, RSA_KEY), Some("accounts.read")).await;
+    assert_eq!(reply.status, StatusCode::OK, "approved in the world file: {}", reply.text);
+}

@@ -13,9 +13,8 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use market::Catalogue;
-use market::calendar::NEW_YORK;
+use market::calendar::new_york_midnight;
 use model::{AccountId, AssetClass, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
@@ -142,11 +141,8 @@ impl CorporateActions {
 
 /// The instant the New York day `date` begins, if the simulated market reaches it.
 fn start_of(date: Date) -> Result<Timestamp, EngineError> {
-    let new_york = TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC);
-    let start = date
-        .to_zoned_datetime(new_york)
-        .map(|day| day.timestamp())
-        .map_err(|_| refused(format!("{date} is not a day of the simulated market")))?;
+    let start = new_york_midnight(date)
+        .ok_or_else(|| refused(format!("{date} is not a day of the simulated market")))?;
     within_market(start).map_err(|_| refused(format!("{date} is outside the simulated market")))
 }
 

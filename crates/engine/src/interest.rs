@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use market::calendar::NEW_YORK;
+use market::calendar::{new_york, new_york_midnight};
 use model::{AccountId, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
@@ -50,12 +49,8 @@ pub struct Accrual {
     pub through: Option<Date>,
 }
 
-fn new_york() -> TimeZone {
-    TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC)
-}
-
 fn start_of(date: Date) -> Timestamp {
-    date.to_zoned_datetime(new_york()).map_or(Timestamp::MAX, |day| day.timestamp())
+    new_york_midnight(date).unwrap_or(Timestamp::MAX)
 }
 
 impl Accrual {

@@ -13,11 +13,24 @@
 
 use chrono::NaiveDate;
 use exchange_hours::{Exchange, ExchangeCalendar, HolidayKind};
+use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
 use model::{AssetClass, Instrument};
 
 /// The time zone US stocks and currency pairs keep their hours in.
 pub const NEW_YORK: &str = "America/New_York";
+
+/// New York's time zone: US shares' hours, currency days, and the days LocalBroker's accounts
+/// keep (daily P&L, interest, dividends, Portfolio Analyst).
+pub fn new_york() -> TimeZone {
+    TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC)
+}
+
+/// The instant the New York day `date` begins, if it can be represented.
+pub fn new_york_midnight(date: Date) -> Option<Timestamp> {
+    date.to_zoned_datetime(new_york()).ok().map(|day| day.timestamp())
+}
 
 /// The time zone Xetra keeps its hours in.
 pub const FRANKFURT: &str = "Europe/Berlin";

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use market::Catalogue;
-use market::calendar::{Market, NEW_YORK};
+use market::calendar::{Market, new_york};
 use model::{AccountId, Conid, Currency, Decimal, MarginKind, Side};
 
 use super::{Portfolio, Rates};
@@ -45,7 +45,7 @@ impl State {
         if exempt {
             return None;
         }
-        let new_york = TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC);
+        let new_york = new_york();
         let today = portfolio.at.to_zoned_datetime(new_york.clone()).date();
         let first = business_days_before(today).nth(WINDOW - 2).unwrap_or(today);
         let trades = self.day_trades(&portfolio.account, first, &new_york);

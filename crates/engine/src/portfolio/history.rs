@@ -3,8 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use market::calendar::{Market, NEW_YORK};
+use market::calendar::{Market, new_york, new_york_midnight};
 use model::{AccountId, Currency, Decimal};
 
 use super::Rates;
@@ -22,16 +21,9 @@ pub struct DayValue {
     pub paid_in: Decimal,
 }
 
-fn new_york() -> TimeZone {
-    TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC)
-}
-
 /// The instant `date` ends in New York.
 fn end_of(date: Date) -> Timestamp {
-    date.tomorrow()
-        .ok()
-        .and_then(|next| next.to_zoned_datetime(new_york()).ok())
-        .map_or(Timestamp::MAX, |next| next.timestamp())
+    date.tomorrow().ok().and_then(new_york_midnight).unwrap_or(Timestamp::MAX)
 }
 
 /// Whether US shares trade on `date`: Portfolio Analyst's days are business days.

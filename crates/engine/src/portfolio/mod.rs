@@ -15,7 +15,6 @@ pub mod settlement;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use market::Catalogue;
 use model::{AccountId, AssetClass, Conid, Currency, Decimal, Instrument, MarginKind};
 
@@ -215,7 +214,7 @@ impl State {
     /// The account's net liquidation value at the start of `at`'s New York day, and what was
     /// paid in (less taken out) since, in `base`.
     fn day_start_value(&self, account: &AccountId, base: Currency, at: Timestamp) -> (Decimal, Decimal) {
-        let new_york = TimeZone::get(market::calendar::NEW_YORK).unwrap_or(TimeZone::UTC);
+        let new_york = market::calendar::new_york();
         let start = at.to_zoned_datetime(new_york).start_of_day().map_or(at, |day| day.timestamp());
         let mut paid_in: BTreeMap<Currency, Decimal> = BTreeMap::new();
         // What was paid in at the very start belongs to the start's value.

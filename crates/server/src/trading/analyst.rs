@@ -14,8 +14,8 @@ use engine::portfolio::Rates;
 use engine::portfolio::history::DayValue;
 use engine::state::State as EngineState;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
+use market::calendar::{new_york, new_york_midnight};
 use model::{AccountId, Conid, Currency, Decimal, Side};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,10 +32,6 @@ const PERIODS: [&str; 9] = ["1D", "7D", "MTD", "1M", "3M", "6M", "12M", "YTD", "
 
 /// The periods `pa/allperiods` reports, as IBKR lists them.
 const ALL_PERIODS: [&str; 6] = ["1D", "7D", "MTD", "1M", "YTD", "1Y"];
-
-fn new_york() -> TimeZone {
-    TimeZone::get(market::calendar::NEW_YORK).unwrap_or(TimeZone::UTC)
-}
 
 fn compact(date: Date) -> String {
     date.strftime("%Y%m%d").to_string()
@@ -210,7 +206,7 @@ fn opening_value(
     date: Date,
     rate: Decimal,
 ) -> Decimal {
-    let end = date.tomorrow().ok().and_then(|d| d.to_zoned_datetime(new_york()).ok()).map(|d| d.timestamp());
+    let end = date.tomorrow().ok().and_then(new_york_midnight);
     match end {
         Some(end) if end > account.opened_at => {
             state.net_liquidation_at(&account.id, account.base_currency, end) * rate

@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use engine::portfolio::Portfolio;
 use engine::state::{Account, State as EngineState};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use model::{AccountId, AccountKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -83,7 +82,7 @@ impl AccountAttributes {
         let customer_type = customer_type(account.kind);
         // IBKR reports paper accounts as type DEMO whatever their ownership.
         let kind = if is_paper(&account.id) { "DEMO" } else { customer_type };
-        let new_york = TimeZone::get("America/New_York").unwrap_or(TimeZone::UTC);
+        let new_york = market::calendar::new_york();
         let opened_day = account.opened_at.to_zoned_datetime(new_york);
         let account_status = opened_day.start_of_day().map_or(0, |day| day.timestamp().as_millisecond());
         Self {

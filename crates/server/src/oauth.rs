@@ -109,6 +109,11 @@ struct Claims {
     jti: Option<String>,
 }
 
+/// A new token: two random UUIDs' worth of hex, over 128 random bits.
+fn random_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
 /// Whether `aud` names the token endpoint as IBKR's clients do: `/token`, or a URL whose path
 /// is `/oauth2/api/v1/token`.
 fn is_token_audience(aud: &serde_json::Value) -> bool {
@@ -255,7 +260,7 @@ pub async fn token(
         .flatten()
         .unwrap_or_default();
     let scopes = if asked.is_empty() { granted } else { asked };
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let token = random_token();
     let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
     let assertion_expires = Timestamp::from_second(claims.exp).unwrap_or(now);
     let grant = TokenGrant {
@@ -332,12 +337,8 @@ pub async fn sso_sessions(
     headers: axum::http::HeaderMap,
     body: String,
 ) -> Result<Json<SsoSession>, Refusal> {
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| hex::encode(Sha256::digest(token.trim().as_bytes())))
+    let bearer = crate::auth::bearer_token(&headers)
+        .map(|token| hex::encode(Sha256::digest(token.as_bytes())))
         .ok_or_else(|| {
             Refusal::new(StatusCode::UNAUTHORIZED, "invalid_token", "an access token is required")
         })?;
@@ -383,7 +384,7 @@ pub async fn sso_sessions(
         .claims;
     let username: model::Username =
         claims.credential.parse().map_err(|_| invalid("credential is not a username"))?;
-    let session_token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let session_token = random_token();
     let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
     let command = Command::OpenSsoSession { client_id, username, bearer_hash };
     match app.broker.execute(command).await {

@@ -40,6 +40,11 @@ pub(crate) fn quantity_number(quantity: Decimal) -> serde_json::Number {
     }
 }
 
+/// IBKR's answer for an account the caller may not use, or that is not an account id.
+pub(crate) fn invalid_account(raw: &str) -> crate::error::ApiError {
+    crate::error::ApiError::bad_request(format!("Bad Request: accountId is not valid: {raw}"))
+}
+
 /// Whether an account is a paper account: IBKR's paper account ids start with `D`
 /// (`DU…` individual, `DF…` advisor).
 pub(crate) fn is_paper(account: &AccountId) -> bool {

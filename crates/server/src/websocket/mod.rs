@@ -60,11 +60,7 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let in_query = query.into_iter().find(|(key, _)| key == "bearer_token").map(|(_, token)| token);
-    let bearer = in_query.or_else(|| {
-        let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-    });
+    let bearer = in_query.or_else(|| crate::auth::bearer_token(&headers).map(str::to_owned));
     let session = match bearer {
         Some(token) => session_of_bearer(&app, &token).await,
         None => session_from_cookie(&headers),

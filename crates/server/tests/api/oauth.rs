@@ -56,6 +56,11 @@ async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
         .send()
         .await
         .unwrap();
+    reply(response).await
+}
+
+/// A response as the tests read it.
+async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status();
     let text = response.text().await.unwrap();
     Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
@@ -201,9 +206,7 @@ async fn sso_session(app: &TestApp, token: &str, user: &str) -> Reply {
         .send()
         .await
         .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    reply(response).await
 }
 
 async fn accounts_with(app: &TestApp, bearer: &str) -> Reply {
@@ -213,9 +216,7 @@ async fn accounts_with(app: &TestApp, bearer: &str) -> Reply {
         .send()
         .await
         .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    reply(response).await
 }
 
 #[tokio::test]

@@ -15,13 +15,9 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::PathParams;
 use crate::state::AppState;
+use crate::trading::invalid_account;
 use crate::trading::numbers::grouped;
 use crate::trading::portfolio::valued_or;
-
-/// IBKR's answer for an account the caller may not use, or that is not an account id.
-fn invalid_account(raw: &str) -> ApiError {
-    ApiError::bad_request(format!("Bad Request: accountId is not valid: {raw}"))
-}
 
 /// A whole number of the base currency, as this summary rounds its amounts.
 fn whole(value: Decimal) -> f64 {

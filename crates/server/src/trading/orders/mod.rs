@@ -15,11 +15,7 @@ use model::{AccountId, OrderId, SessionId};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// IBKR's answer for an account the caller may not use, or that is not an account id.
-fn invalid_account(raw: &str) -> ApiError {
-    ApiError::bad_request(format!("Bad Request: accountId is not valid: {raw}"))
-}
+use crate::trading::invalid_account;
 
 /// The caller's session and the account a path names, once the user may use it.
 async fn account_session(

@@ -83,6 +83,12 @@ pub enum Command {
     /// A client opens a brokerage session for a user (`/gw/api/v1/sso-sessions`), reached with
     /// the bearer whose SHA-256 is `bearer_hash`.
     OpenSsoSession { client_id: String, username: Username, bearer_hash: String },
+    /// A user logged in through the login page of a strict server: a session of their own,
+    /// reached with the cookie whose SHA-256 is `token_hash`.
+    BrowserLogin { user: Username, token_hash: String },
+    /// A session asks for its user's brokerage session (`iserver/auth/ssodh/init`); with
+    /// `compete` it takes it from whichever session holds it.
+    InitBrokerage { session: SessionId, compete: bool },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

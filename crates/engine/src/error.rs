@@ -64,6 +64,10 @@ pub enum EngineError {
     /// A client assertion's `jti` was used before, while it is still valid.
     #[error("the assertion {0:?} was already used")]
     AssertionReplayed(String),
+    /// Another session of the user holds the brokerage session, and the caller did not ask to
+    /// take it over (`compete: false`).
+    #[error("the brokerage session of {0} is held by another session")]
+    BrokerageHeld(Username),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -16,6 +16,8 @@ pub enum Event {
     SessionOpened { session: SessionId, user: Username },
     /// A session ended, by logout or because a new gateway login replaced it.
     SessionClosed { session: SessionId },
+    /// `session` took its user's brokerage session, from `from` if another session held it.
+    BrokerageTaken { session: SessionId, from: Option<SessionId> },
     /// The session now acts on `account` by default.
     AccountSelected { session: SessionId, account: AccountId },
     /// The clock's mode or market time changed; `now` is market time right after.

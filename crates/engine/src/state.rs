@@ -34,6 +34,9 @@ pub struct State {
     pub(crate) sessions: BTreeMap<SessionId, Session>,
     /// The session unauthenticated gateway requests act for, if someone is logged in.
     pub(crate) gateway_session: Option<SessionId>,
+    /// Which session holds each user's brokerage session: IBKR allows one per username.
+    #[serde(default)]
+    pub(crate) brokerage: BTreeMap<Username, SessionId>,
     /// How many sessions were ever opened; session ids are derived from it.
     pub(crate) sessions_opened: u64,
     /// Every account's money and securities, double-entry.
@@ -251,6 +254,16 @@ impl State {
     /// An open session by id.
     pub fn session(&self, id: &SessionId) -> Option<&Session> {
         self.sessions.get(id)
+    }
+
+    /// The open session holding `user`'s brokerage session at wall time `now`, if one does.
+    pub fn brokerage_holder(&self, user: &Username, now: Timestamp) -> Option<&Session> {
+        self.brokerage.get(user).and_then(|id| self.sessions.get(id)).filter(|session| session.is_active(now))
+    }
+
+    /// Whether `session` holds its user's brokerage session, and so may use `/iserver`.
+    pub fn holds_brokerage(&self, session: &Session, now: Timestamp) -> bool {
+        self.brokerage_holder(&session.user, now).is_some_and(|holder| holder.id == session.id)
     }
 
     /// The session gateway requests act for, if a user is logged in at the gateway.

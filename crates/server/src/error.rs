@@ -88,6 +88,7 @@ impl From<BrokerError> for ApiError {
                 | EngineError::OAuthRefused(_)
                 | EngineError::ScopeNotGranted(_)
                 | EngineError::AssertionReplayed(_)
+                | EngineError::BrokerageHeld(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)
                 | EngineError::FinishedOrder { .. } => Self::bad_request(refusal.to_string()),

@@ -186,6 +186,8 @@ impl Engine {
             Command::OpenSsoSession { client_id, username, bearer_hash } => {
                 self.open_sso_session(wall, client_id, username, bearer_hash)?
             }
+            Command::BrowserLogin { user, token_hash } => self.browser_login(wall, user, token_hash)?,
+            Command::InitBrokerage { session, compete } => self.init_brokerage(wall, session, *compete)?,
             Command::Tick => Vec::new(),
         };
         events.extend(applied);

@@ -18,8 +18,27 @@ impl Engine {
         self.open_session(at, username, true)
     }
 
+    /// Logs `username` in through a strict server's login page, with a session reached by the
+    /// cookie whose SHA-256 is `token_hash`.
+    pub(super) fn browser_login(
+        &mut self,
+        at: Timestamp,
+        username: &Username,
+        token_hash: &str,
+    ) -> Result<Vec<Event>, EngineError> {
+        let events = self.open_session(at, username, false)?;
+        if let Some(Event::SessionOpened { session, .. }) =
+            events.iter().find(|event| matches!(event, Event::SessionOpened { .. }))
+        {
+            self.state.oauth.sso_sessions.insert(token_hash.to_owned(), session.clone());
+        }
+        Ok(events)
+    }
+
     /// Opens a session for `username` at wall time `at`; a gateway session replaces the
-    /// previous one and becomes the one unauthenticated requests act for.
+    /// previous one and becomes the one unauthenticated requests act for. The session takes
+    /// the user's brokerage session if no other open session holds it, as a login at IBKR
+    /// does when no other platform is connected.
     pub(crate) fn open_session(
         &mut self,
         at: Timestamp,
@@ -32,6 +51,7 @@ impl Engine {
         let mut events = Vec::new();
         if gateway && let Some(previous) = self.state.gateway_session.take() {
             self.state.sessions.remove(&previous);
+            self.state.brokerage.retain(|_, holder| *holder != previous);
             events.push(Event::SessionClosed { session: previous });
         }
         let id = self.next_session_id();
@@ -47,8 +67,32 @@ impl Engine {
         if gateway {
             self.state.gateway_session = Some(id.clone());
         }
+        if self.state.brokerage_holder(username, at).is_none() {
+            self.state.brokerage.insert(username.clone(), id.clone());
+        }
         events.push(Event::SessionOpened { session: id, user: username.clone() });
         Ok(events)
+    }
+
+    /// Gives `id` its user's brokerage session. Held by another open session, it is taken
+    /// only with `compete`, and that session is told (`BrokerageTaken.from`).
+    pub(super) fn init_brokerage(
+        &mut self,
+        at: Timestamp,
+        id: &SessionId,
+        compete: bool,
+    ) -> Result<Vec<Event>, EngineError> {
+        let session = self.state.sessions.get(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
+        let user = session.user.clone();
+        let holder = self.state.brokerage_holder(&user, at).map(|holder| holder.id.clone());
+        match holder {
+            Some(holder) if holder == *id => Ok(Vec::new()),
+            Some(_) if !compete => Err(EngineError::BrokerageHeld(user)),
+            from => {
+                self.state.brokerage.insert(user, id.clone());
+                Ok(vec![Event::BrokerageTaken { session: id.clone(), from }])
+            }
+        }
     }
 
     pub(super) fn logout(&mut self, id: &SessionId) -> Result<Vec<Event>, EngineError> {
@@ -56,6 +100,7 @@ impl Engine {
         if self.state.gateway_session.as_ref() == Some(id) {
             self.state.gateway_session = None;
         }
+        self.state.brokerage.retain(|_, holder| holder != id);
         Ok(vec![Event::SessionClosed { session: id.clone() }])
     }
 

@@ -169,6 +169,63 @@ fn logout_ends_the_gateway_session() {
     );
 }
 
+fn browser_login(engine: &mut Engine, name: &str, second: i64) -> SessionId {
+    let command =
+        Command::BrowserLogin { user: name.parse().unwrap(), token_hash: format!("cookie-{second}") };
+    let events = engine.apply(at(second), &command).unwrap();
+    match events.as_slice() {
+        [Event::SessionOpened { session, .. }] => session.clone(),
+        other => panic!("unexpected events {other:?}"),
+    }
+}
+
+fn holds(engine: &Engine, id: &SessionId, second: i64) -> bool {
+    let session = engine.state().session(id).unwrap();
+    engine.state().holds_brokerage(session, at(second))
+}
+
+#[test]
+fn a_browser_login_leaves_the_gateway_session_alone() {
+    let mut engine = created();
+    let gateway = login(&mut engine, "demo2");
+    let browser = browser_login(&mut engine, "demo", 2);
+    assert_eq!(engine.state().gateway_session().unwrap().id, gateway);
+    assert_eq!(engine.state().oauth().sso_sessions.get("cookie-2"), Some(&browser));
+    assert!(holds(&engine, &browser, 3), "nobody else held demo's brokerage session");
+}
+
+#[test]
+fn one_brokerage_session_per_user_taken_only_by_competing() {
+    let mut engine = created();
+    let first = login(&mut engine, "demo");
+    let second = browser_login(&mut engine, "demo", 2);
+    assert!(holds(&engine, &first, 3) && !holds(&engine, &second, 3), "the first login keeps it");
+
+    let polite = Command::InitBrokerage { session: second.clone(), compete: false };
+    assert_eq!(engine.apply(at(4), &polite), Err(EngineError::BrokerageHeld("demo".parse().unwrap())));
+    assert!(holds(&engine, &first, 4));
+
+    let taking = Command::InitBrokerage { session: second.clone(), compete: true };
+    let events = engine.apply(at(5), &taking).unwrap();
+    assert_eq!(events, vec![Event::BrokerageTaken { session: second.clone(), from: Some(first.clone()) }]);
+    assert!(holds(&engine, &second, 5) && !holds(&engine, &first, 5));
+    assert_eq!(engine.apply(at(6), &taking).unwrap(), Vec::new(), "holding it already changes nothing");
+
+    engine.apply(at(7), &Command::Logout { session: second }).unwrap();
+    let back = Command::InitBrokerage { session: first.clone(), compete: false };
+    let events = engine.apply(at(8), &back).unwrap();
+    assert_eq!(events, vec![Event::BrokerageTaken { session: first.clone(), from: None }]);
+    assert!(holds(&engine, &first, 8), "a released brokerage session is free to take");
+}
+
+#[test]
+fn users_do_not_compete_with_each_other() {
+    let mut engine = created();
+    let demo = login(&mut engine, "demo");
+    let demo2 = browser_login(&mut engine, "demo2", 2);
+    assert!(holds(&engine, &demo, 3) && holds(&engine, &demo2, 3));
+}
+
 #[test]
 fn only_entitled_accounts_can_be_selected() {
     let mut engine = created();
@@ -230,8 +287,11 @@ fn command_strategy() -> impl Strategy<Value = Command> {
         id.unwrap()
     });
     prop_oneof![
-        users.prop_map(|u| Command::GatewayLogin { user: u.parse().unwrap() }),
+        users.clone().prop_map(|u| Command::GatewayLogin { user: u.parse().unwrap() }),
         sessions.clone().prop_map(|session| Command::Logout { session }),
+        users.prop_map(|u| Command::BrowserLogin { user: u.parse().unwrap(), token_hash: u.to_owned() }),
+        (sessions.clone(), any::<bool>())
+            .prop_map(|(session, compete)| Command::InitBrokerage { session, compete }),
         (sessions, accounts)
             .prop_map(|(session, a)| Command::SelectAccount { session, account: a.parse().unwrap() }),
     ]

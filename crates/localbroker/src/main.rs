@@ -8,7 +8,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use engine::Timestamp;
 use engine::clock::{ClockMode, ClockSpec};
+use server::auth::AuthMode;
 use server::broker::{BrokerOptions, Origin};
+use server::pacing::PacingMode;
 use server::serve::{Server, Settings};
 use tracing_subscriber::EnvFilter;
 
@@ -108,6 +110,19 @@ struct ServeArgs {
     /// World file (TOML) for a new world; the built-in demo world otherwise.
     #[arg(long, env = "LOCALBROKER_WORLD")]
     world: Option<PathBuf>,
+    /// gateway: requests without credentials act for the user logged in at the gateway, and the
+    /// control plane is open. strict: every /v1/api call needs a bearer or a login-page cookie,
+    /// and the control plane the admin token. Gateway on a loopback address, strict elsewhere,
+    /// by default; gateway is refused off loopback.
+    #[arg(long, env = "LOCALBROKER_AUTH")]
+    auth: Option<AuthMode>,
+    /// ibkr: IBKR's pacing limits (429 beyond them). off: none. Default: ibkr in strict mode,
+    /// off in gateway mode.
+    #[arg(long, env = "LOCALBROKER_PACING")]
+    pacing: Option<PacingMode>,
+    /// The control plane's admin token, instead of a random one printed at start.
+    #[arg(long, env = "LOCALBROKER_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,6 +172,9 @@ fn clients(action: ClientsAction, data_dir: PathBuf, database_url: Option<String
         world: None,
         broker: BrokerOptions::default(),
         preflight: true,
+        auth: None,
+        pacing: None,
+        admin_token: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let lines = runtime.block_on(server::serve::administer(&settings, commands, |engine| {
@@ -203,6 +221,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             world: args.world.clone(),
             broker: BrokerOptions::default(),
             preflight: !args.no_preflight,
+            auth: args.auth,
+            pacing: args.pacing,
+            admin_token: args.admin_token.clone(),
         };
         let server = Server::start(settings).await.context("LocalBroker could not start")?;
         announce(&server, &args).await?;
@@ -245,12 +266,21 @@ async fn announce(server: &Server, args: &ServeArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "  market time: {now} ({mode} clock)")?;
     writeln!(out, "  users: {}", users.join(", "))?;
-    writeln!(
-        out,
-        "  logged in at the gateway: {}",
-        logged_in.as_deref().unwrap_or("nobody (log in at the login page)")
-    )?;
+    if server.auth == AuthMode::Gateway {
+        writeln!(
+            out,
+            "  logged in at the gateway: {}",
+            logged_in.as_deref().unwrap_or("nobody (log in at the login page)")
+        )?;
+    }
     writeln!(out, "  login page: {url}/    docs: {url}/docs    spec: {url}/openapi.json")?;
+    writeln!(out, "  auth: {} (pacing {})", server.auth, server.pacing)?;
+    // The admin token is printed once, here, for whoever started the server; it is never logged.
+    match (&server.admin_token, &args.admin_token) {
+        (Some(token), None) => writeln!(out, "  control plane admin token: {token}")?,
+        (Some(_), Some(_)) => writeln!(out, "  control plane: needs the admin token given at start")?,
+        (None, _) => writeln!(out, "  control plane: open (gateway mode on loopback)")?,
+    }
     match &args.database_url {
         Some(_) => writeln!(out, "  journal: PostgreSQL")?,
         None => writeln!(out, "  journal: {}", server::serve::journal_path(&args.data_dir).display())?,

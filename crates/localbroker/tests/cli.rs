@@ -219,17 +219,46 @@ async fn a_broken_world_file_is_reported_and_nothing_starts() {
 }
 
 #[tokio::test]
-async fn addresses_off_loopback_are_refused() {
+async fn gateway_mode_is_refused_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(BINARY)
-        .args(["serve", "--http", "--listen", "0.0.0.0:0", "--data-dir", "data"])
+        .args(["serve", "--http", "--listen", "0.0.0.0:0", "--data-dir", "data", "--auth", "gateway"])
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("refusing to listen on 0.0.0.0:0"), "{stderr}");
+    assert!(stderr.contains("refusing to listen on 0.0.0.0:0 in gateway mode"), "{stderr}");
     assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[tokio::test]
+async fn off_loopback_the_server_is_strict_and_prints_its_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let args = ["serve", "--http", "--listen", "0.0.0.0:0", "--data-dir", data_dir.to_str().unwrap()];
+    let process = Process::spawn(Path::new(BINARY), &args, dir.path());
+    let wait = std::time::Duration::from_secs(10);
+    let summary: Vec<String> = (0..9).map_while(|_| process.rest.recv_timeout(wait).ok()).collect();
+    assert!(summary.iter().any(|line| line.contains("auth: strict (pacing ibkr)")), "{summary:?}");
+    let token = summary
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("control plane admin token: "))
+        .unwrap_or_else(|| panic!("the admin token is printed: {summary:?}"))
+        .to_owned();
+    let url = process.url.replace("0.0.0.0", "127.0.0.1");
+    let (status, _) = call(&url, reqwest::Method::POST, "/v1/api/tickle", None).await;
+    assert_eq!(status, 401, "nobody acts for an anonymous caller");
+    let (status, _) = call(&url, reqwest::Method::GET, "/_localbroker/state/digest", None).await;
+    assert_eq!(status, 401);
+    let with_token = reqwest::Client::new()
+        .get(format!("{url}/_localbroker/state/digest"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 200);
+    process.kill();
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::admin::require_admin;
 use crate::auth::require_session;
 use crate::docs::ApiDoc;
 use crate::error::ApiError;
@@ -61,6 +62,7 @@ fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_session))
         .method_not_allowed_fallback(wrong_method);
     let (control, _) = control::router().split_for_parts();
+    let control = control.route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let (oauth, _) = oauth::router().split_for_parts();
     Router::new()
         .nest("/v1/api", trading.clone())

@@ -7,7 +7,8 @@
 //! - [`trading`]: the Trading API (`/v1/api`), one module per IBKR reference tag.
 //! - [`control`]: LocalBroker's control plane (`/_localbroker/*`).
 //! - [`login_page`]: the gateway's HTML login page at `/`.
-//! - [`auth`]: who a request acts for, and password checks.
+//! - [`auth`]: who a request acts for, password checks and the control plane's admin token.
+//! - [`pacing`]: IBKR's request-rate limits.
 //! - [`world`]: world files and the built-in demo world.
 //! - [`market`]: the simulated market as handlers compute it.
 //! - [`spec`]: IBKR's operation list, for 501 routing and the coverage report.
@@ -26,6 +27,7 @@ pub mod extract;
 pub mod login_page;
 pub mod market;
 pub mod oauth;
+pub mod pacing;
 pub mod serve;
 pub mod spec;
 pub mod state;

@@ -1,5 +1,6 @@
 //! The gateway's login page at `/`: an HTML form, as IBKR's Client Portal Gateway serves, that
-//! logs a user in after a logout (or switches user).
+//! logs a user in after a logout (or switches user). In strict mode each login opens a session
+//! of its own, reached with the cookie the page sets, and the gateway's session is left alone.
 
 use axum::Form;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::auth::{LoginError, gateway_login};
+use crate::auth::{AuthMode, Caller, LoginError, SESSION_COOKIE, browser_login, gateway_login};
 use crate::state::AppState;
 
 /// The login form's fields.
@@ -56,30 +57,39 @@ fn page(status: &str, notice: Option<&str>) -> Html<String> {
     ))
 }
 
-async fn current_status(app: &AppState) -> String {
-    let user = app
-        .broker
-        .read(|engine| engine.state().gateway_session().map(|session| session.user.to_string()))
-        .await
-        .ok()
-        .flatten();
-    match user {
-        Some(user) => format!("Logged in as {user}."),
-        None => "Nobody is logged in.".to_owned(),
+async fn current_status(app: &AppState, caller: Caller) -> String {
+    match caller.read(app, |_, session| session.user.to_string()).await {
+        Ok(user) => format!("Logged in as {user}."),
+        Err(_) => "Nobody is logged in.".to_owned(),
     }
 }
 
-async fn show(State(app): State<AppState>) -> Html<String> {
-    page(&current_status(&app).await, None)
+async fn show(State(app): State<AppState>, caller: Caller) -> Html<String> {
+    page(&current_status(&app, caller).await, None)
 }
 
-async fn submit(State(app): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    match gateway_login(&app, &form.username, &form.password).await {
+/// The cookie that reaches a strict login's session: script cannot read it, and other sites'
+/// forms do not send it.
+fn session_cookie(token: &str) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")
+}
+
+async fn submit(State(app): State<AppState>, caller: Caller, Form(form): Form<LoginForm>) -> Response {
+    let login = match app.auth {
+        AuthMode::Gateway => gateway_login(&app, &form.username, &form.password).await.map(|_| None),
+        AuthMode::Strict => browser_login(&app, &form.username, &form.password).await.map(Some),
+    };
+    match login {
         // The real gateway's page confirms with this sentence.
-        Ok(_) => page(&current_status(&app).await, Some("Client login succeeds")).into_response(),
+        Ok(None) => page(&current_status(&app, caller).await, Some("Client login succeeds")).into_response(),
+        Ok(Some(token)) => {
+            let status = format!("Logged in as {}.", form.username.trim());
+            let cookie = [(axum::http::header::SET_COOKIE, session_cookie(&token))];
+            (cookie, page(&status, Some("Client login succeeds"))).into_response()
+        }
         Err(LoginError::InvalidCredentials) => (
             StatusCode::UNAUTHORIZED,
-            page(&current_status(&app).await, Some("Invalid username or password.")),
+            page(&current_status(&app, caller).await, Some("Invalid username or password.")),
         )
             .into_response(),
         Err(LoginError::Broker(_)) => {

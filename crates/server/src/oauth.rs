@@ -109,11 +109,6 @@ struct Claims {
     jti: Option<String>,
 }
 
-/// A new token: two random UUIDs' worth of hex, over 128 random bits.
-fn random_token() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
-}
-
 /// Whether `aud` names the token endpoint as IBKR's clients do: `/token`, or a URL whose path
 /// is `/oauth2/api/v1/token`.
 fn is_token_audience(aud: &serde_json::Value) -> bool {
@@ -260,7 +255,7 @@ pub async fn token(
         .flatten()
         .unwrap_or_default();
     let scopes = if asked.is_empty() { granted } else { asked };
-    let token = random_token();
+    let token = crate::auth::random_token();
     let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
     let assertion_expires = Timestamp::from_second(claims.exp).unwrap_or(now);
     let grant = TokenGrant {
@@ -384,7 +379,7 @@ pub async fn sso_sessions(
         .claims;
     let username: model::Username =
         claims.credential.parse().map_err(|_| invalid("credential is not a username"))?;
-    let session_token = random_token();
+    let session_token = crate::auth::random_token();
     let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
     let command = Command::OpenSsoSession { client_id, username, bearer_hash };
     match app.broker.execute(command).await {

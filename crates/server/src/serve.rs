@@ -14,7 +14,10 @@ use engine::clock::ClockSpec;
 use journal::{AnyStore, JournalError, PgStore, SqliteStore};
 use tokio::sync::Semaphore;
 
+use crate::auth::AuthMode;
+use crate::auth::admin::AdminToken;
 use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
+use crate::pacing::{Pacing, PacingMode};
 use crate::state::{AppState, ServerIdentity};
 use crate::tls::{self, CertificateFiles};
 use crate::trading::marketdata::streams::Streams;
@@ -51,6 +54,27 @@ pub struct Settings {
     /// Answer a session's first market-data snapshot of a conid with a skeleton and its first
     /// live-orders call with an empty list, as IBKR does.
     pub preflight: bool,
+    /// Who may call without credentials; gateway on a loopback address, strict elsewhere.
+    pub auth: Option<AuthMode>,
+    /// IBKR's pacing limits; enforced by default in strict mode only.
+    pub pacing: Option<PacingMode>,
+    /// The control plane's token; one is made up at start when strict mode needs one.
+    pub admin_token: Option<String>,
+}
+
+impl Settings {
+    /// The authentication mode: as asked, or gateway on loopback and strict elsewhere.
+    pub fn auth_mode(&self) -> AuthMode {
+        self.auth.unwrap_or(if self.listen.ip().is_loopback() { AuthMode::Gateway } else { AuthMode::Strict })
+    }
+
+    /// The pacing: as asked, or IBKR's limits in strict mode and none in gateway mode.
+    pub fn pacing_mode(&self) -> PacingMode {
+        self.pacing.unwrap_or(match self.auth_mode() {
+            AuthMode::Strict => PacingMode::Ibkr,
+            AuthMode::Gateway => PacingMode::Off,
+        })
+    }
 }
 
 /// Why the server could not start.
@@ -67,8 +91,8 @@ pub enum ServeError {
     #[error(transparent)]
     Broker(#[from] StartError),
     #[error(
-        "refusing to listen on {0}: only loopback addresses are served, because LocalBroker has no \
-         authentication for other callers yet"
+        "refusing to listen on {0} in gateway mode, where anyone who reaches the server acts as the \
+         gateway's user: use --auth strict, or a loopback address"
     )]
     NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
@@ -123,6 +147,12 @@ pub struct Server {
     pub certificate: Option<CertificateFiles>,
     /// The broker, for reading state (start-up summary, tests).
     pub broker: Broker,
+    /// Whether requests without credentials act for the gateway's user.
+    pub auth: AuthMode,
+    /// IBKR's pacing limits, or none.
+    pub pacing: PacingMode,
+    /// The token the control plane needs, to print at start; `None` when it is open.
+    pub admin_token: Option<String>,
     handle: Handle<SocketAddr>,
     serving: tokio::task::JoinHandle<io::Result<()>>,
     ticker: tokio::task::JoinHandle<()>,
@@ -137,11 +167,16 @@ impl Server {
     /// # Errors
     /// A [`ServeError`] naming what could not be set up.
     pub async fn start(settings: Settings) -> Result<Self, ServeError> {
-        // Off loopback anyone could act as the gateway's user: the strict authentication such an
-        // address needs does not exist yet.
-        if !settings.listen.ip().is_loopback() {
+        // Off loopback anyone could act as the gateway's user.
+        let auth = settings.auth_mode();
+        if auth == AuthMode::Gateway && !settings.listen.ip().is_loopback() {
             return Err(ServeError::NotLoopback(settings.listen));
         }
+        let admin_token = match (&settings.admin_token, auth) {
+            (Some(token), _) => Some(token.clone()),
+            (None, AuthMode::Strict) => Some(crate::auth::random_token()),
+            (None, AuthMode::Gateway) => None,
+        };
         // Bind first: if the port is taken, nothing is journaled, and a corrected retry can
         // still choose the world and the seed.
         let listener = std::net::TcpListener::bind(settings.listen)
@@ -164,6 +199,12 @@ impl Server {
         let genesis = genesis(&settings)?;
         let store = open_store(&settings).await?;
         let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
+        if auth == AuthMode::Strict
+            && let Err(error) = end_gateway_session(&broker).await
+        {
+            running.shutdown().await;
+            return Err(error);
+        }
         let ticker = tokio::spawn(tick(broker.clone()));
         let state = AppState {
             broker: broker.clone(),
@@ -175,6 +216,9 @@ impl Server {
             market_hub: Arc::new(MarketHub::default()),
             event_hub: Arc::new(EventHub::default()),
             drop_websockets: tokio::sync::broadcast::channel(1).0,
+            auth,
+            admin_token: admin_token.as_deref().map(AdminToken::new),
+            pacing: Arc::new(Pacing::new(settings.pacing_mode())),
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
         let event_hub = tokio::spawn(state.event_hub.clone().run(broker.clone()));
@@ -197,6 +241,9 @@ impl Server {
             origin,
             certificate,
             broker,
+            auth,
+            pacing: settings.pacing_mode(),
+            admin_token,
             handle,
             serving,
             ticker,
@@ -224,6 +271,20 @@ impl Server {
         self.event_hub.abort();
         self.running.shutdown().await;
     }
+}
+
+/// Logs out the gateway's session, which nobody may act through in strict mode; otherwise it
+/// would keep its user's brokerage session from the sessions that may.
+async fn end_gateway_session(broker: &Broker) -> Result<(), ServeError> {
+    let gateway =
+        broker.read(|engine| engine.state().gateway_session().map(|session| session.id.clone())).await;
+    if let Ok(Some(session)) = gateway {
+        broker
+            .execute(Command::Logout { session })
+            .await
+            .map_err(|error| ServeError::Refused(error.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Lets market time pass over working orders while the clock runs: whenever something is due

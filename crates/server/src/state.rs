@@ -6,7 +6,10 @@ use market::Catalogue;
 
 use tokio::sync::Semaphore;
 
+use crate::auth::AuthMode;
+use crate::auth::admin::AdminToken;
 use crate::broker::Broker;
+use crate::pacing::Pacing;
 use crate::trading::marketdata::streams::Streams;
 use crate::trading::orders::desk::Desk;
 use crate::websocket::event_hub::EventHub;
@@ -33,6 +36,12 @@ pub struct AppState {
     pub event_hub: Arc<EventHub>,
     /// Closes every open websocket when sent to: the control plane's way to test reconnects.
     pub drop_websockets: tokio::sync::broadcast::Sender<()>,
+    /// Whether requests without credentials act for the gateway's user.
+    pub auth: AuthMode,
+    /// The token the control plane needs, if it needs one.
+    pub admin_token: Option<AdminToken>,
+    /// IBKR's request-rate limits.
+    pub pacing: Arc<Pacing>,
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

@@ -17,11 +17,16 @@ use engine::clock::ClockSpec;
 use journal::{PgStore, Record, SqliteStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use server::auth::AuthMode;
 use server::broker::BrokerOptions;
+use server::pacing::PacingMode;
 use server::serve::{Server, Settings, journal_path};
 
 /// The seed every test world uses.
 pub const SEED: u64 = 7;
+
+/// The control plane's admin token of a strict test server.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// What to start.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +43,10 @@ pub struct AppOptions {
     pub no_preflight: bool,
     /// Another seed than [`SEED`].
     pub seed: Option<u64>,
+    /// Strict authentication instead of the gateway's.
+    pub strict: bool,
+    /// IBKR's pacing limits, whatever the authentication.
+    pub pacing: bool,
 }
 
 /// A server running in this process.
@@ -104,6 +113,9 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         world: options.world.clone(),
         broker,
         preflight: !options.no_preflight,
+        auth: options.strict.then_some(AuthMode::Strict),
+        pacing: Some(if options.pacing { PacingMode::Ibkr } else { PacingMode::Off }),
+        admin_token: options.strict.then(|| ADMIN_TOKEN.to_owned()),
     }
 }
 
@@ -112,6 +124,9 @@ impl TestApp {
     /// ibind does.
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         let mut request = self.client.request(method, format!("{}{path}", self.url));
+        if self.options.strict && path.starts_with("/_localbroker/") {
+            request = request.bearer_auth(ADMIN_TOKEN);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

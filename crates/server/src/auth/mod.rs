@@ -1,12 +1,18 @@
 //! Who is calling. In gateway mode (the default on loopback) the server acts like IBKR's
 //! Client Portal Gateway: a request that carries no credentials acts for the user logged in at
-//! the gateway, as the real gateway does for whoever logged in through its page.
+//! the gateway, as the real gateway does for whoever logged in through its page. In strict
+//! mode every trading request must name its session: a bearer from
+//! `/gw/api/v1/sso-sessions`, or the cookie the login page sets.
 
+pub mod admin;
 pub mod password;
 
 use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use engine::state::{Session, State};
 use jiff::Timestamp;
@@ -15,39 +21,96 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The session a trading request acts for: the one its `Authorization: Bearer` token names
-/// (opened through `/gw/api/v1/sso-sessions`), or else, in gateway mode, the session logged in
-/// at the gateway. Handlers reach the session only through this extractor.
-#[derive(Debug, Clone, Copy, Default)]
+/// The cookie the login page of a strict server sets: a random token naming the session.
+pub const SESSION_COOKIE: &str = "localbroker_session";
+
+/// Whether requests without credentials are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// A request without credentials acts for the user logged in at the gateway, and the
+    /// control plane is open: a developer's machine, as with IBKR's CP Gateway.
+    Gateway,
+    /// Every trading request needs a bearer or a login cookie, and the control plane the
+    /// admin token: a server others can reach.
+    Strict,
+}
+
+impl FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "gateway" => Ok(Self::Gateway),
+            "strict" => Ok(Self::Strict),
+            other => Err(format!("unknown auth mode {other:?}: use gateway or strict")),
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Gateway => "gateway",
+            Self::Strict => "strict",
+        })
+    }
+}
+
+/// The session a trading request acts for: the one its `Authorization: Bearer` token or its
+/// login cookie names, or else, in gateway mode, the session logged in at the gateway.
+/// Handlers reach the session only through this extractor.
+#[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    /// The SHA-256 of the bearer token the request carries, if any.
-    bearer: Option<[u8; 32]>,
+    /// The SHA-256 of the bearer token or login cookie the request carries, if any.
+    token: Option<[u8; 32]>,
+    /// Whether a request without a token acts for the gateway's session.
+    gateway: bool,
 }
 
 impl Caller {
-    /// The gateway's caller: the session logged in at the gateway.
-    pub fn gateway() -> Self {
-        Self::default()
+    /// The caller of a request with these headers, on a server in `mode`.
+    pub fn of(headers: &HeaderMap, mode: AuthMode) -> Self {
+        let token = bearer_token(headers).or_else(|| cookie(headers, SESSION_COOKIE));
+        Self {
+            token: token.map(|token| Sha256::digest(token.as_bytes()).into()),
+            gateway: mode == AuthMode::Gateway,
+        }
     }
 
-    /// The caller a bearer token names.
-    pub fn bearer(token: &str) -> Self {
-        Self { bearer: Some(Sha256::digest(token.as_bytes()).into()) }
+    /// Whether the request named a session of its own rather than relying on the gateway's.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
     }
 }
 
+/// A random token of 256 bits, as lowercase hex: bearers, login cookies, the admin token.
+pub fn random_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
 /// The token of an `Authorization: Bearer` header.
-pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+/// The value of cookie `name`, from any `Cookie` header of the request.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(bearer_token(&parts.headers).map_or_else(Self::gateway, Self::bearer))
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.headers, app.auth))
     }
 }
 
@@ -63,13 +126,15 @@ impl Caller {
         F: FnOnce(&State, &Session) -> R + Send + 'static,
     {
         let now = Timestamp::now();
-        let bearer = self.bearer.map(hex::encode);
+        let Self { token, gateway } = self;
+        let token = token.map(hex::encode);
         app.broker
             .read(move |engine| {
                 let state = engine.state();
-                let session = match &bearer {
+                let session = match &token {
                     Some(hash) => state.oauth().sso_sessions.get(hash).and_then(|id| state.session(id)),
-                    None => state.gateway_session(),
+                    None if gateway => state.gateway_session(),
+                    None => None,
                 };
                 session.filter(|session| session.is_active(now)).map(|session| query(state, session))
             })
@@ -87,17 +152,13 @@ pub enum LoginError {
     Broker(#[from] crate::broker::BrokerError),
 }
 
-/// Logs `username` in at the gateway if `password` is theirs, replacing whoever was logged in.
-/// The password is checked here, off the engine thread, because hashing is deliberately slow.
-///
-/// # Errors
-/// [`LoginError::InvalidCredentials`] for an unknown user or a wrong password (the two are not
-/// told apart); [`LoginError::Broker`] when the login cannot be journaled.
-pub async fn gateway_login(
+/// The user `username` names, if `password` is theirs. The password is checked here, off the
+/// engine thread, because hashing is deliberately slow.
+async fn verified_user(
     app: &AppState,
     username: &str,
     password: &str,
-) -> Result<model::SessionId, LoginError> {
+) -> Result<model::Username, LoginError> {
     let user: model::Username = username.trim().parse().map_err(|_| LoginError::InvalidCredentials)?;
     let lookup = user.clone();
     let hash = app
@@ -108,9 +169,20 @@ pub async fn gateway_login(
     let password = password.to_owned();
     let matches =
         tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await.unwrap_or(false);
-    if !matches {
-        return Err(LoginError::InvalidCredentials);
-    }
+    if matches { Ok(user) } else { Err(LoginError::InvalidCredentials) }
+}
+
+/// Logs `username` in at the gateway if `password` is theirs, replacing whoever was logged in.
+///
+/// # Errors
+/// [`LoginError::InvalidCredentials`] for an unknown user or a wrong password (the two are not
+/// told apart); [`LoginError::Broker`] when the login cannot be journaled.
+pub async fn gateway_login(
+    app: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<model::SessionId, LoginError> {
+    let user = verified_user(app, username, password).await?;
     let events = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
     app.streams.forget_closed_sessions(&events);
     app.desk.forget_closed_sessions(&events);
@@ -123,8 +195,36 @@ pub async fn gateway_login(
         .ok_or(LoginError::Broker(crate::broker::BrokerError::Unavailable))
 }
 
+/// Logs `username` in through a strict server's login page if `password` is theirs, with a
+/// session of its own; answers the cookie value that reaches it.
+///
+/// # Errors
+/// As [`gateway_login`].
+pub async fn browser_login(app: &AppState, username: &str, password: &str) -> Result<String, LoginError> {
+    let user = verified_user(app, username, password).await?;
+    let token = random_token();
+    let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
+    app.broker.execute(engine::Command::BrowserLogin { user, token_hash }).await?;
+    Ok(token)
+}
+
+/// A trading path relative to `/v1/api` (or `/v1/portal`), whether or not the router already
+/// took the prefix off.
+fn api_path(path: &str) -> &str {
+    ["/v1/api", "/v1/portal"].iter().find_map(|prefix| path.strip_prefix(prefix)).unwrap_or(path)
+}
+
+/// Whether a trading path needs its user's brokerage session: all of `/iserver` except the
+/// calls that report or open it, as IBKR's read-only session still serves `/portfolio`,
+/// `/trsrv`, `/pa` and `/fyi`.
+fn needs_brokerage(path: &str) -> bool {
+    let path = api_path(path);
+    path.starts_with("/iserver/") && !path.starts_with("/iserver/auth/") && path != "/iserver/reauthenticate"
+}
+
 /// Middleware for the Trading API: every call needs a logged-in session, as at IBKR, where
-/// `trsrv`, `iserver` and `portfolio` alike answer 401 after a logout.
+/// `trsrv`, `iserver` and `portfolio` alike answer 401 after a logout; `/iserver` also needs
+/// the brokerage session, which another session of the same user may have taken.
 pub async fn require_session(
     axum::extract::State(app): axum::extract::State<AppState>,
     caller: Caller,
@@ -132,8 +232,71 @@ pub async fn require_session(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match caller.read(&app, |_, _| ()).await {
-        Ok(()) => next.run(request).await,
-        Err(error) => error.into_response(),
+    let path = request.uri().path();
+    // The websocket authenticates itself: it also takes `?bearer_token=`, and a gateway
+    // client's `api` cookie or first message.
+    if api_path(path) == "/ws" {
+        return next.run(request).await;
+    }
+    let brokerage = needs_brokerage(path);
+    let now = Timestamp::now();
+    let found = caller
+        .read(&app, move |state, session| {
+            (session.user.clone(), !brokerage || state.holds_brokerage(session, now))
+        })
+        .await;
+    let (user, allowed) = match found {
+        Ok(found) => found,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(paced) = app.pacing.admit(user.as_str(), api_path(path), !caller.has_token()) {
+        return paced.into_response();
+    }
+    if allowed { next.run(request).await } else { ApiError::not_authenticated().into_response() }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn a_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append("cookie", HeaderValue::from_static("a=1; localbroker_session=abc"));
+        headers.append("cookie", HeaderValue::from_static("b=2"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+
+    #[test]
+    fn only_iserver_trading_calls_need_the_brokerage_session() {
+        for path in
+            ["/iserver/accounts", "/v1/api/iserver/account/orders", "/v1/portal/iserver/marketdata/snapshot"]
+        {
+            assert!(needs_brokerage(path), "{path}");
+        }
+        for path in [
+            "/iserver/auth/status",
+            "/iserver/auth/ssodh/init",
+            "/iserver/reauthenticate",
+            "/portfolio/accounts",
+            "/tickle",
+            "/v1/api/sso/validate",
+        ] {
+            assert!(!needs_brokerage(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn strict_callers_without_a_token_have_no_gateway_to_fall_back_on() {
+        let empty = HeaderMap::new();
+        assert!(Caller::of(&empty, AuthMode::Gateway).gateway);
+        assert!(!Caller::of(&empty, AuthMode::Strict).gateway);
+        let mut bearer = HeaderMap::new();
+        bearer.insert("authorization", HeaderValue::from_static("Bearer xyz"));
+        assert!(Caller::of(&bearer, AuthMode::Strict).has_token());
     }
 }

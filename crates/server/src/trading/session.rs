@@ -6,14 +6,16 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use engine::Command;
+use engine::state::Session;
 use engine::state::State as EngineState;
+use engine::{Command, EngineError};
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::broker::BrokerError;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::{AppState, ServerIdentity};
@@ -85,15 +87,22 @@ impl Hardware {
     }
 }
 
-fn auth_status(state: &EngineState, identity: &ServerIdentity) -> AuthStatus {
+/// The brokerage status of `session`: authenticated while it holds its user's brokerage
+/// session, competing while another session of the user does.
+fn auth_status(
+    state: &EngineState,
+    identity: &ServerIdentity,
+    session: &Session,
+    now: Timestamp,
+) -> AuthStatus {
     let hardware = Hardware::of(state.seed());
+    let holds = state.holds_brokerage(session, now);
+    let competing = !holds && state.brokerage_holder(&session.user, now).is_some();
     AuthStatus {
-        // An open session's brokerage connection is always up; with one session per user
-        // nothing competes for it.
-        authenticated: true,
-        competing: false,
+        authenticated: holds,
+        competing,
         connected: true,
-        established: true,
+        established: holds,
         message: String::new(),
         mac: hardware.mac,
         server_info: ServerInfo::of(identity),
@@ -128,7 +137,7 @@ pub async fn tickle(State(app): State<AppState>, caller: Caller) -> Result<Json<
             collission: false,
             user_id: state.user(&session.user).map_or(0, |user| user.user_id),
             hmds: HmdsStatus { error: "no bridge".into() },
-            iserver: IserverStatus { auth_status: auth_status(state, &identity) },
+            iserver: IserverStatus { auth_status: auth_status(state, &identity, session, now) },
         })
         .await?;
     Ok(Json(response))
@@ -165,7 +174,8 @@ pub async fn auth_status_handler(
     caller: Caller,
 ) -> Result<Json<AuthStatus>, ApiError> {
     let identity = app.identity.clone();
-    Ok(Json(caller.read(&app, move |state, _| auth_status(state, &identity)).await?))
+    let now = Timestamp::now();
+    Ok(Json(caller.read(&app, move |state, session| auth_status(state, &identity, session, now)).await?))
 }
 
 /// The brokerage session's status by GET, which the gateway answers like POST.
@@ -183,10 +193,10 @@ pub async fn auth_status_get(state: State<AppState>, caller: Caller) -> Result<J
     auth_status_handler(state, caller).await
 }
 
-/// Opens the brokerage session. A LocalBroker session's brokerage connection opens with the
-/// login and stays up until the logout, and each user has one session, so there is nothing to
-/// open or take over (`compete`): the answer reports the session as it is, and nothing is
-/// journaled.
+/// Opens the brokerage session. IBKR allows one per username: a login takes it when no other
+/// session of the user holds it; otherwise `compete: true` (the default) takes it over, and the
+/// session that held it reports `competing` and loses `/iserver`, while `compete: false` leaves
+/// it where it is and answers `authenticated: false, competing: true`.
 #[utoipa::path(
     post,
     path = "/iserver/auth/ssodh/init",
@@ -203,11 +213,29 @@ pub async fn auth_status_get(state: State<AppState>, caller: Caller) -> Result<J
     )
 )]
 pub async fn init_brokerage(
-    state: State<AppState>,
+    State(app): State<AppState>,
     caller: Caller,
-    JsonBody(_body): JsonBody<serde_json::Value>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Json<AuthStatus>, ApiError> {
-    auth_status_handler(state, caller).await
+    let compete = body.get("compete").and_then(serde_json::Value::as_bool).unwrap_or(true);
+    take_brokerage(&app, caller, compete).await?;
+    auth_status_handler(State(app), caller).await
+}
+
+/// Asks for the caller's brokerage session, unless it holds it already (nothing to journal).
+/// Refused for want of `compete`, the session stays as it is: its status tells.
+async fn take_brokerage(app: &AppState, caller: Caller, compete: bool) -> Result<(), ApiError> {
+    let now = Timestamp::now();
+    let (session, holds) = caller
+        .read(app, move |state, session| (session.id.clone(), state.holds_brokerage(session, now)))
+        .await?;
+    if holds {
+        return Ok(());
+    }
+    match app.broker.execute(Command::InitBrokerage { session, compete }).await {
+        Ok(_) | Err(BrokerError::Rejected(EngineError::BrokerageHeld(_))) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// IBKR's legacy reauthentication answer.
@@ -216,8 +244,8 @@ pub struct ReauthenticateResponse {
     message: String,
 }
 
-/// The older form of `ssodh/init`, still used by ibeam. As there, the brokerage session of a
-/// logged-in user is already up; it answers IBKR's acknowledgement.
+/// The older form of `ssodh/init`, still used by ibeam: it takes the brokerage session as
+/// `compete: true` does, and answers IBKR's acknowledgement.
 #[utoipa::path(
     post,
     path = "/iserver/reauthenticate",
@@ -232,7 +260,7 @@ pub async fn reauthenticate(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ReauthenticateResponse>, ApiError> {
-    caller.read(&app, |_, _| ()).await?;
+    take_brokerage(&app, caller, true).await?;
     Ok(Json(ReauthenticateResponse { message: "triggered".into() }))
 }
 

@@ -100,7 +100,8 @@ pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>)
         Some(id) => session_named(&app, id).await,
         None => None,
     };
-    while found.is_none() {
+    // Session ids are no secret: only the gateway lets a client name one.
+    while found.is_none() && app.auth == crate::auth::AuthMode::Gateway {
         if !send(&mut socket, &json!({"message": "waiting for session"})).await {
             return;
         }
@@ -150,13 +151,22 @@ impl Connection {
         let username = self.session.user.to_string();
         let identity = self.app.identity.clone();
         let session = self.session.clone();
-        let Ok(accounts) =
-            self.app.broker.read(move |engine| topics::accounts(engine.state(), &session, &identity)).await
+        let now = Timestamp::now();
+        let Ok((accounts, holds, competing)) = self
+            .app
+            .broker
+            .read(move |engine| {
+                let state = engine.state();
+                let holds = state.holds_brokerage(&session, now);
+                let competing = !holds && state.brokerage_holder(&session.user, now).is_some();
+                (topics::accounts(state, &session, &identity), holds, competing)
+            })
+            .await
         else {
             return false;
         };
         for message in [
-            topics::status(&username),
+            topics::status(&username, holds, competing),
             topics::greeting(&username, paper),
             accounts,
             topics::heartbeat(Timestamp::now()),
@@ -415,6 +425,19 @@ impl Connection {
             let ended = json!({"topic": "sts", "args": {"authenticated": false, "competing": false, "message": "", "fail": ""}});
             let _ = send(socket, &ended).await;
             return false;
+        }
+        // Another session of the user took the brokerage session, or this one took it back.
+        if update.competing.contains(&self.session.id) {
+            let username = self.session.user.to_string();
+            if !send(socket, &topics::status(&username, false, true)).await {
+                return false;
+            }
+        }
+        if update.brokerage.contains(&self.session.id) {
+            let username = self.session.user.to_string();
+            if !send(socket, &topics::status(&username, true, false)).await {
+                return false;
+            }
         }
         let streaming = self.subscriptions.orders.is_some() || self.subscriptions.trades;
         if update.gap && streaming {

@@ -23,6 +23,10 @@ use crate::broker::Broker;
 pub struct Update {
     /// Sessions it ended.
     pub ended: Vec<SessionId>,
+    /// Sessions whose brokerage session another session of the same user took.
+    pub competing: Vec<SessionId>,
+    /// Sessions that took their user's brokerage session.
+    pub brokerage: Vec<SessionId>,
     /// The views of the orders it touched, with their status, by account.
     pub orders: BTreeMap<AccountId, Vec<(String, Value)>>,
     /// Each account's `sor` message, encoded once.
@@ -91,8 +95,18 @@ async fn build(broker: &Broker, applied: &[Event]) -> Option<Update> {
             _ => None,
         })
         .collect();
+    let taken: Vec<(&SessionId, &Option<SessionId>)> = applied
+        .iter()
+        .filter_map(|event| match event {
+            Event::BrokerageTaken { session, from } => Some((session, from)),
+            _ => None,
+        })
+        .collect();
+    let brokerage: Vec<SessionId> = taken.iter().map(|(session, _)| (*session).clone()).collect();
+    let competing: Vec<SessionId> = taken.iter().filter_map(|(_, from)| (*from).clone()).collect();
     let touched = Touched::of(applied);
-    if ended.is_empty() && touched.orders.is_empty() && touched.executions.is_empty() {
+    if ended.is_empty() && brokerage.is_empty() && touched.orders.is_empty() && touched.executions.is_empty()
+    {
         return None;
     }
     let (orders, trades) = broker
@@ -112,6 +126,8 @@ async fn build(broker: &Broker, applied: &[Event]) -> Option<Update> {
     let trades_message = trades.iter().map(|(account, views)| (account.clone(), encoded("str", views)));
     Some(Update {
         ended,
+        competing,
+        brokerage,
         orders_message: orders_message.collect(),
         trades_message: trades_message.collect(),
         orders,

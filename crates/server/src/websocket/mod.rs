@@ -7,7 +7,8 @@
 //! or an `Authorization: Bearer` header), or with the `api` cookie IBKR's gateway sets
 //! (`api={"session": "<id>"}` as ibind sends it, or `api=<id>`); without either the server
 //! answers `{"message": "waiting for session"}` and waits for `{"session": "<id>"}`. The session
-//! must be open.
+//! must be open. Session ids are no secret, so a strict server takes neither the `api` cookie
+//! nor `{"session": …}`: only a bearer or the login page's cookie, and answers 401 without.
 
 pub mod connection;
 pub mod event_hub;
@@ -18,27 +19,22 @@ mod topics;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
+use crate::auth::AuthMode;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The session id an `api` cookie names: `api={"session": "<id>"}` or `api=<id>`.
 pub fn session_from_cookie(headers: &HeaderMap) -> Option<String> {
-    let cookies = headers.get_all(axum::http::header::COOKIE);
-    cookies
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix("api="))
-        .find_map(|value| {
-            let value = value.trim();
-            if value.starts_with('{') {
-                let parsed: serde_json::Value = serde_json::from_str(value).ok()?;
-                parsed.get("session")?.as_str().map(str::to_owned)
-            } else {
-                (!value.is_empty()).then(|| value.to_owned())
-            }
-        })
+    crate::auth::cookie(headers, "api").map(str::trim).and_then(|value| {
+        if value.starts_with('{') {
+            let parsed: serde_json::Value = serde_json::from_str(value).ok()?;
+            parsed.get("session")?.as_str().map(str::to_owned)
+        } else {
+            (!value.is_empty()).then(|| value.to_owned())
+        }
+    })
 }
 
 /// Upgrades to IBKR's streaming protocol.
@@ -60,16 +56,23 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let in_query = query.into_iter().find(|(key, _)| key == "bearer_token").map(|(_, token)| token);
-    let bearer = in_query.or_else(|| crate::auth::bearer_token(&headers).map(str::to_owned));
-    let session = match bearer {
-        Some(token) => session_of_bearer(&app, &token).await,
-        None => session_from_cookie(&headers),
+    let token = in_query
+        .or_else(|| crate::auth::bearer_token(&headers).map(str::to_owned))
+        .or_else(|| crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).map(str::to_owned));
+    let gateway = app.auth == AuthMode::Gateway;
+    let session = match token {
+        Some(token) => session_of_token(&app, &token).await,
+        None if gateway => session_from_cookie(&headers),
+        None => None,
     };
+    if !gateway && session.is_none() {
+        return ApiError::not_authenticated().into_response();
+    }
     upgrade.on_upgrade(move |socket| connection::serve(app, socket, session))
 }
 
-/// The id of the session an SSO bearer opened, if it names one.
-async fn session_of_bearer(app: &AppState, token: &str) -> Option<String> {
+/// The id of the session a bearer or a login cookie reaches, if it names one.
+async fn session_of_token(app: &AppState, token: &str) -> Option<String> {
     use sha2::{Digest, Sha256};
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let found = app.broker.read(move |engine| engine.state().oauth().sso_sessions.get(&hash).cloned()).await;

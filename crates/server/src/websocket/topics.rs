@@ -21,11 +21,12 @@ use crate::trading::portfolio::ledger::ledger;
 /// Fields every market-data message carries besides those asked for, as IBKR's do.
 const ALWAYS: [&str; 2] = ["6119", "6509"];
 
-/// `sts`: the session is authenticated.
-pub(super) fn status(username: &str) -> Value {
+/// `sts`: the session is authenticated while it holds its user's brokerage session, and
+/// competing while another session of the user holds it.
+pub(super) fn status(username: &str, holds_brokerage: bool, competing: bool) -> Value {
     json!({"topic": "sts", "args": {
-        "authenticated": true, "competing": false, "connected": true, "established": true,
-        "message": "", "fail": "", "username": username,
+        "authenticated": holds_brokerage, "competing": competing, "connected": true,
+        "established": holds_brokerage, "message": "", "fail": "", "username": username,
     }})
 }
 

@@ -4,12 +4,14 @@ mod accounts;
 mod broker;
 mod clock;
 mod contracts;
+mod entitlements;
 mod marketdata;
 mod oauth;
 mod orders;
 mod portfolio;
 mod recovery;
 mod routing;
+mod security;
 mod session;
 mod websocket;
 

@@ -34,11 +34,16 @@ fn signed(claims: &Value, kid: &str, alg: Algorithm, private_pem: &str) -> Strin
 
 async fn registered() -> TestApp {
     let app = spawn_app().await;
+    register(&app).await;
+    app
+}
+
+/// Registers the test client's RSA key (`main`) and EC key (`ec`).
+pub(crate) async fn register(app: &TestApp) {
     let rsa = json!({"clientId": CLIENT, "kid": "main", "publicKey": RSA_PUB, "scopes": "sso-sessions.write accounts.read"});
     assert_eq!(app.post_json("/_localbroker/clients", rsa).await.status, StatusCode::OK);
     let ec = json!({"clientId": CLIENT, "kid": "ec", "publicKey": EC_PUB, "alg": "ES256"});
     assert_eq!(app.post_json("/_localbroker/clients", ec).await.status, StatusCode::OK);
-    app
 }
 
 async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
@@ -60,7 +65,7 @@ async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
 }
 
 /// A response as the tests read it.
-async fn reply(response: reqwest::Response) -> Reply {
+pub(crate) async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status();
     let text = response.text().await.unwrap();
     Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
@@ -188,14 +193,16 @@ async fn a_request_that_is_not_a_client_credentials_grant_is_refused() {
     assert_eq!(reply.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
 }
 
-async fn access_token(app: &TestApp) -> String {
+/// A token with `sso-sessions.write` for the registered test client.
+pub(crate) async fn access_token(app: &TestApp) -> String {
     let reply =
         ask(app, &signed(&claims("sso"), "main", Algorithm::RS256, RSA_KEY), Some("sso-sessions.write"))
             .await;
     reply.body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn sso_session(app: &TestApp, token: &str, user: &str) -> Reply {
+/// Opens an SSO session for `user` with `token`.
+pub(crate) async fn sso_session(app: &TestApp, token: &str, user: &str) -> Reply {
     let body =
         json!({"credential": user, "ip": "127.0.0.1", "iss": CLIENT, "iat": now(), "exp": now() + 86_400});
     let response = reqwest::Client::new()

@@ -1,0 +1,295 @@
+//! IBKR's pacing limits (`reference/endpoints.md` §0.4): a username may make 50 requests a
+//! second (10 through the CP Gateway), and some endpoints allow far fewer. A request over a
+//! limit is answered 429 and does not count.
+//!
+//! IBKR states its limits as "N requests per period", and clients are written against that
+//! reading: the 11th snapshot within one second is refused however the ten before were
+//! spread. A token bucket refilling continuously would let it through, so each limit keeps
+//! the instants of the requests it admitted within its period and admits another only while
+//! fewer than N remain (a sliding-window log).
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Whether IBKR's limits are enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacingMode {
+    /// IBKR's documented limits.
+    Ibkr,
+    /// No limits: tests and benchmarks that want speed.
+    Off,
+}
+
+impl FromStr for PacingMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "ibkr" => Ok(Self::Ibkr),
+            "off" => Ok(Self::Off),
+            other => Err(format!("unknown pacing {other:?}: use ibkr or off")),
+        }
+    }
+}
+
+impl fmt::Display for PacingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Ibkr => "ibkr",
+            Self::Off => "off",
+        })
+    }
+}
+
+/// Which requests a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scope {
+    /// Every request of the user.
+    Global,
+    /// Requests to paths equal to this one.
+    Path(&'static str),
+    /// Requests to paths under this prefix.
+    Prefix(&'static str),
+}
+
+impl Scope {
+    fn covers(self, path: &str) -> bool {
+        match self {
+            Self::Global => true,
+            Self::Path(exact) => path == exact,
+            Self::Prefix(prefix) => path.starts_with(prefix),
+        }
+    }
+}
+
+/// At most `requests` in any `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Limit {
+    scope: Scope,
+    requests: usize,
+    period: Duration,
+}
+
+const fn per_second(scope: Scope, requests: usize) -> Limit {
+    Limit { scope, requests, period: Duration::from_secs(1) }
+}
+
+const fn one_per(scope: Scope, seconds: u64) -> Limit {
+    Limit { scope, requests: 1, period: Duration::from_secs(seconds) }
+}
+
+/// IBKR's per-endpoint limits, paths relative to `/v1/api`.
+const ENDPOINT_LIMITS: &[Limit] = &[
+    per_second(Scope::Path("/iserver/marketdata/snapshot"), 10),
+    one_per(Scope::Path("/iserver/scanner/params"), 15 * 60),
+    per_second(Scope::Path("/iserver/scanner/run"), 1),
+    one_per(Scope::Path("/iserver/account/trades"), 5),
+    one_per(Scope::Path("/iserver/account/orders"), 5),
+    one_per(Scope::Path("/iserver/account/pnl/partitioned"), 5),
+    one_per(Scope::Path("/portfolio/accounts"), 5),
+    one_per(Scope::Path("/portfolio/subaccounts"), 5),
+    one_per(Scope::Path("/pa/performance"), 15 * 60),
+    one_per(Scope::Path("/pa/transactions"), 15 * 60),
+    one_per(Scope::Path("/pa/summary"), 15 * 60),
+    per_second(Scope::Prefix("/fyi/"), 1),
+    per_second(Scope::Path("/tickle"), 1),
+    one_per(Scope::Path("/sso/validate"), 60),
+];
+
+/// A username's requests per second through OAuth (bearer or login cookie).
+const USER_LIMIT: Limit = per_second(Scope::Global, 50);
+
+/// A username's requests per second through the gateway.
+const GATEWAY_LIMIT: Limit = per_second(Scope::Global, 10);
+
+/// The source of instants; a test's is manual.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// Every user's recent requests, per limit.
+pub struct Pacing {
+    mode: PacingMode,
+    clock: Clock,
+    admitted: Mutex<HashMap<(String, Limit), VecDeque<Instant>>>,
+}
+
+impl fmt::Debug for Pacing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pacing").field("mode", &self.mode).finish_non_exhaustive()
+    }
+}
+
+/// A refused request: how long until the limit admits another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paced {
+    /// Until the oldest counted request leaves its period.
+    pub retry_after: Duration,
+}
+
+impl IntoResponse for Paced {
+    fn into_response(self) -> Response {
+        let seconds = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
+        let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response();
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.max(1).into());
+        response
+    }
+}
+
+impl Pacing {
+    /// Pacing in `mode` on the monotonic clock.
+    pub fn new(mode: PacingMode) -> Self {
+        Self::with_clock(mode, Arc::new(Instant::now))
+    }
+
+    /// Pacing in `mode`, reading instants from `clock`.
+    pub fn with_clock(mode: PacingMode, clock: Clock) -> Self {
+        Self { mode, clock, admitted: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether the pacing limits apply.
+    pub fn mode(&self) -> PacingMode {
+        self.mode
+    }
+
+    /// Counts a request of `user` to `path` (relative to `/v1/api`), or refuses it when one of
+    /// its limits is reached; a refused request is not counted. `gateway` says whether it came
+    /// through the gateway rather than with a token of its own.
+    ///
+    /// # Errors
+    /// [`Paced`] with the longest wait among the limits reached.
+    pub fn admit(&self, user: &str, path: &str, gateway: bool) -> Result<(), Paced> {
+        if self.mode == PacingMode::Off {
+            return Ok(());
+        }
+        let now = (self.clock)();
+        let global = if gateway { GATEWAY_LIMIT } else { USER_LIMIT };
+        let limits =
+            std::iter::once(global).chain(ENDPOINT_LIMITS.iter().copied().filter(|l| l.scope.covers(path)));
+        let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut wait = None;
+        let mut counted = Vec::new();
+        for limit in limits {
+            let log = admitted.entry((user.to_owned(), limit)).or_default();
+            while log.front().is_some_and(|&at| now.saturating_duration_since(at) >= limit.period) {
+                log.pop_front();
+            }
+            if log.len() >= limit.requests {
+                let oldest = log.front().copied().unwrap_or(now);
+                let until = limit.period.saturating_sub(now.saturating_duration_since(oldest));
+                wait = wait.max(Some(until));
+            }
+            counted.push(limit);
+        }
+        if let Some(retry_after) = wait {
+            return Err(Paced { retry_after });
+        }
+        for limit in counted {
+            admitted.entry((user.to_owned(), limit)).or_default().push_back(now);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    /// A clock that moves only when told, in milliseconds from a fixed start.
+    fn manual() -> (Clock, Arc<AtomicU64>) {
+        let start = Instant::now();
+        let elapsed = Arc::new(AtomicU64::new(0));
+        let reading = elapsed.clone();
+        let clock: Clock = Arc::new(move || start + Duration::from_millis(reading.load(Ordering::SeqCst)));
+        (clock, elapsed)
+    }
+
+    #[test]
+    fn the_eleventh_snapshot_within_a_second_is_refused_and_admitted_after_it() {
+        let (clock, elapsed) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Ibkr, clock);
+        for i in 0..10 {
+            elapsed.store(i * 90, Ordering::SeqCst);
+            assert_eq!(pacing.admit("demo", "/iserver/marketdata/snapshot", false), Ok(()), "request {i}");
+        }
+        elapsed.store(950, Ordering::SeqCst);
+        let refused = pacing.admit("demo", "/iserver/marketdata/snapshot", false).unwrap_err();
+        assert_eq!(refused.retry_after, Duration::from_millis(50), "the first leaves the window at 1000 ms");
+        elapsed.store(1000, Ordering::SeqCst);
+        assert_eq!(pacing.admit("demo", "/iserver/marketdata/snapshot", false), Ok(()));
+    }
+
+    #[test]
+    fn users_and_endpoints_are_paced_apart() {
+        let (clock, _) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Ibkr, clock);
+        assert_eq!(pacing.admit("demo", "/sso/validate", false), Ok(()));
+        assert!(pacing.admit("demo", "/sso/validate", false).is_err());
+        assert_eq!(pacing.admit("demo2", "/sso/validate", false), Ok(()));
+        assert_eq!(pacing.admit("demo", "/iserver/accounts", false), Ok(()));
+    }
+
+    #[test]
+    fn the_gateway_allows_ten_a_second_and_oauth_fifty() {
+        let (clock, elapsed) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Ibkr, clock);
+        for _ in 0..10 {
+            assert_eq!(pacing.admit("gw", "/iserver/accounts", true), Ok(()));
+        }
+        assert!(pacing.admit("gw", "/iserver/accounts", true).is_err());
+        for _ in 0..50 {
+            assert_eq!(pacing.admit("oauth", "/iserver/accounts", false), Ok(()));
+        }
+        assert!(pacing.admit("oauth", "/iserver/accounts", false).is_err());
+        elapsed.store(1000, Ordering::SeqCst);
+        assert_eq!(pacing.admit("oauth", "/iserver/accounts", false), Ok(()));
+    }
+
+    #[test]
+    fn a_refused_request_does_not_count() {
+        let (clock, elapsed) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Ibkr, clock);
+        assert_eq!(pacing.admit("demo", "/iserver/account/orders", false), Ok(()));
+        elapsed.store(4000, Ordering::SeqCst);
+        assert!(pacing.admit("demo", "/iserver/account/orders", false).is_err());
+        elapsed.store(5000, Ordering::SeqCst);
+        assert_eq!(
+            pacing.admit("demo", "/iserver/account/orders", false),
+            Ok(()),
+            "5 s after the one admitted"
+        );
+    }
+
+    #[test]
+    fn a_request_refused_by_one_limit_is_counted_by_none() {
+        let (clock, _) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Ibkr, clock);
+        assert_eq!(pacing.admit("demo", "/tickle", true), Ok(()));
+        for _ in 0..20 {
+            assert!(pacing.admit("demo", "/tickle", true).is_err());
+        }
+        for _ in 0..9 {
+            assert_eq!(
+                pacing.admit("demo", "/iserver/accounts", true),
+                Ok(()),
+                "the refused tickles took none"
+            );
+        }
+    }
+
+    #[test]
+    fn off_admits_everything() {
+        let pacing = Pacing::new(PacingMode::Off);
+        for _ in 0..100 {
+            assert_eq!(pacing.admit("demo", "/sso/validate", true), Ok(()));
+        }
+    }
+}

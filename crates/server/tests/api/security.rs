@@ -1,0 +1,224 @@
+//! Strict mode, the control plane's admin token, one brokerage session per username, and
+//! IBKR's pacing limits.
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{AppOptions, Reply, TestApp, spawn_app, spawn_app_with};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::oauth::{access_token, register, reply, sso_session};
+
+async fn strict() -> TestApp {
+    spawn_app_with(AppOptions { strict: true, ..AppOptions::default() }).await
+}
+
+/// A client that logged `user` in through the login page, holding its cookie.
+pub(crate) async fn logged_in(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = client.post(format!("{}/", app.url)).form(&[("username", user), ("password", password)]);
+    let response = page.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{user} logs in");
+    client
+}
+
+/// A websocket request carrying the cookie of a fresh login-page login of `user`.
+pub(crate) async fn socket_request(
+    app: &TestApp,
+    user: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let response = reqwest::Client::new()
+        .post(format!("{}/", app.url))
+        .form(&[("username", user), ("password", "demo")])
+        .send()
+        .await
+        .unwrap();
+    let header = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(header.contains("HttpOnly"), "{header}");
+    let cookie = header.split(';').next().unwrap().to_owned();
+    let mut request =
+        format!("{}/v1/api/ws", app.url.replace("http://", "ws://")).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    request
+}
+
+async fn get_with(client: &reqwest::Client, app: &TestApp, path: &str) -> Reply {
+    reply(client.get(format!("{}{path}", app.url)).send().await.unwrap()).await
+}
+
+async fn post_with(client: &reqwest::Client, app: &TestApp, path: &str, body: Value) -> Reply {
+    reply(client.post(format!("{}{path}", app.url)).json(&body).send().await.unwrap()).await
+}
+
+fn account_ids(reply: &Reply) -> Vec<&str> {
+    reply.body.as_array().unwrap().iter().filter_map(|account| account["accountId"].as_str()).collect()
+}
+
+#[tokio::test]
+async fn strict_mode_serves_only_callers_that_name_their_session() {
+    let app = strict().await;
+    let anonymous = reqwest::Client::new();
+    let refused = get_with(&anonymous, &app, "/v1/api/portfolio/accounts").await;
+    assert_eq!(
+        (refused.status, refused.body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("not authenticated"))
+    );
+    assert_eq!(get_with(&anonymous, &app, "/v1/api/tickle").await.status, StatusCode::UNAUTHORIZED);
+    let page = anonymous.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Nobody is logged in."), "the gateway's session is no one's: {page}");
+
+    let demo = logged_in(&app, "demo", "demo").await;
+    let demo2 = logged_in(&app, "demo2", "demo").await;
+    assert_eq!(account_ids(&get_with(&demo, &app, "/v1/api/portfolio/accounts").await), ["DU1234567"]);
+    assert_eq!(account_ids(&get_with(&demo2, &app, "/v1/api/portfolio/accounts").await), ["DU7654321"]);
+    let accounts = get_with(&demo2, &app, "/v1/api/iserver/accounts").await;
+    assert_eq!(accounts.status, StatusCode::OK, "a login holds its brokerage session: {}", accounts.text);
+
+    let wrong = anonymous
+        .post(format!("{}/", app.url))
+        .form(&[("username", "demo"), ("password", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("set-cookie").is_none(), "no cookie for a wrong password");
+}
+
+#[tokio::test]
+async fn a_strict_websocket_needs_a_token_and_takes_the_login_cookie() {
+    let app = strict().await;
+    let ws = format!("{}/v1/api/ws", app.url.replace("http://", "ws://"));
+    let refused = tokio_tungstenite::connect_async(&ws).await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(socket_request(&app, "demo2").await).await.unwrap();
+    let first = next_message(&mut socket).await;
+    assert_eq!((first["topic"].as_str(), first["args"]["username"].as_str()), (Some("sts"), Some("demo2")));
+}
+
+#[tokio::test]
+async fn the_control_plane_needs_the_admin_token_in_strict_mode() {
+    let app = strict().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/_localbroker/state/digest", app.url);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(client.get(&url).bearer_auth("guess").send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        client.get(&url).bearer_auth(testkit::ADMIN_TOKEN).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let gateway = spawn_app().await;
+    let open = client.get(format!("{}/_localbroker/state/digest", gateway.url)).send().await.unwrap();
+    assert_eq!(open.status(), StatusCode::OK, "open on loopback in gateway mode");
+}
+
+/// The next JSON text frame, within five seconds.
+async fn next_message<S>(socket: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await;
+        if let Message::Text(text) = frame.expect("a frame within 5 s").expect("open").expect("a frame") {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+fn brokerage(reply: &Reply) -> (bool, bool) {
+    (reply.body["authenticated"].as_bool().unwrap(), reply.body["competing"].as_bool().unwrap())
+}
+
+#[tokio::test]
+async fn one_brokerage_session_per_username_taken_over_with_compete() {
+    let app = spawn_app().await;
+    register(&app).await;
+    // The gateway's session (demo) holds the brokerage session and streams.
+    let session = app.post("/v1/api/tickle").await.body["session"].as_str().unwrap().to_owned();
+    let mut request =
+        format!("{}/v1/api/ws", app.url.replace("http://", "ws://")).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", format!("api={session}").parse().unwrap());
+    let (mut gateway_socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(next_message(&mut gateway_socket).await["args"]["authenticated"], true);
+
+    let token = access_token(&app).await;
+    let opened = sso_session(&app, &token, "demo").await;
+    let bearer = opened.body["access_token"].as_str().unwrap().to_owned();
+    let sso = reqwest::Client::builder()
+        .default_headers(
+            [("authorization".parse().unwrap(), format!("Bearer {bearer}").parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(
+        brokerage(&post_with(&sso, &app, "/v1/api/iserver/auth/status", json!({})).await),
+        (false, true)
+    );
+    assert_eq!(get_with(&sso, &app, "/v1/api/iserver/accounts").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get_with(&sso, &app, "/v1/api/portfolio/accounts").await.status,
+        StatusCode::OK,
+        "read-only works"
+    );
+
+    let polite =
+        post_with(&sso, &app, "/v1/api/iserver/auth/ssodh/init", json!({"publish": true, "compete": false}))
+            .await;
+    assert_eq!(brokerage(&polite), (false, true), "{}", polite.text);
+    assert_eq!(app.get("/v1/api/iserver/accounts").await.status, StatusCode::OK, "the gateway keeps it");
+
+    let digest = app.digest().await;
+    let taken =
+        post_with(&sso, &app, "/v1/api/iserver/auth/ssodh/init", json!({"publish": true, "compete": true}))
+            .await;
+    assert_eq!(brokerage(&taken), (true, false), "{}", taken.text);
+    assert_ne!(app.digest().await, digest, "the takeover is journaled");
+    assert_eq!(get_with(&sso, &app, "/v1/api/iserver/accounts").await.status, StatusCode::OK);
+    assert_eq!(app.get("/v1/api/iserver/accounts").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(brokerage(&app.post("/v1/api/iserver/auth/status").await), (false, true));
+    let tickle = app.post("/v1/api/tickle").await;
+    assert_eq!(tickle.body["iserver"]["authStatus"]["competing"], true, "{}", tickle.text);
+    assert_eq!(app.get("/v1/api/portfolio/accounts").await.status, StatusCode::OK);
+    let told = loop {
+        let message = next_message(&mut gateway_socket).await;
+        if message["topic"] == "sts" {
+            break message;
+        }
+    };
+    assert_eq!(
+        (told["args"]["authenticated"].as_bool(), told["args"]["competing"].as_bool()),
+        (Some(false), Some(true))
+    );
+
+    let again =
+        app.post_json("/v1/api/iserver/auth/ssodh/init", json!({"publish": true, "compete": true})).await;
+    assert_eq!(brokerage(&again), (true, false), "and back: {}", again.text);
+    assert_eq!(get_with(&sso, &app, "/v1/api/iserver/accounts").await.status, StatusCode::UNAUTHORIZED);
+    app.assert_journal_replays().await;
+}
+
+#[tokio::test]
+async fn ibkr_pacing_answers_429_with_a_retry_after() {
+    let app = spawn_app_with(AppOptions { pacing: true, ..AppOptions::default() }).await;
+    assert_eq!(app.get("/v1/api/sso/validate").await.status, StatusCode::OK);
+    let paced = app.get("/v1/api/sso/validate").await;
+    assert_eq!((paced.status, paced.error()), (StatusCode::TOO_MANY_REQUESTS, "Too many requests"));
+    assert_eq!(paced.body["statusCode"], 429);
+    let response = reqwest::get(format!("{}/v1/api/sso/validate", app.url)).await.unwrap();
+    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        app.get("/v1/api/iserver/accounts").await.status,
+        StatusCode::OK,
+        "other endpoints are not held"
+    );
+
+    let unpaced = spawn_app().await;
+    for _ in 0..3 {
+        assert_eq!(unpaced.get("/v1/api/sso/validate").await.status, StatusCode::OK, "off in gateway mode");
+    }
+}

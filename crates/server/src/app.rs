@@ -74,9 +74,18 @@ fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
         .fallback(unrouted)
         .method_not_allowed_fallback(wrong_method)
-        // A span per request (method, path, status, latency) for LOCALBROKER_LOG=debug.
-        .layer(TraceLayer::new_for_http())
+        // A span per request (method, path, status, latency) for LOCALBROKER_LOG=debug. The
+        // path only: a websocket's query carries its bearer, and secrets stay out of logs.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span as fn(&Request<axum::body::Body>) -> tracing::Span),
+        )
         .with_state(state)
+}
+
+/// The span of a request: its method and path, never its query or headers.
+fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// A request no route took: an IBKR operation not built yet (501), an IBKR path with another

@@ -222,3 +222,45 @@ async fn ibkr_pacing_answers_429_with_a_retry_after() {
         assert_eq!(unpaced.get("/v1/api/sso/validate").await.status, StatusCode::OK, "off in gateway mode");
     }
 }
+
+/// Collects what the server logs, at every level.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_log() {
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test's runtime runs the server on this thread, so the subscriber sees it all.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = strict().await;
+    register(&app).await;
+    let token = access_token(&app).await;
+    let bearer = sso_session(&app, &token, "demo").await.body["access_token"].as_str().unwrap().to_owned();
+    let ws = format!("{}/v1/api/ws?bearer_token={bearer}", app.url.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws).await.unwrap();
+    next_message(&mut socket).await;
+    let demo = logged_in(&app, "demo", "demo").await;
+    get_with(&demo, &app, "/v1/api/portfolio/accounts").await;
+    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("/v1/api/ws"), "the log was captured: {log}");
+    for secret in [bearer.as_str(), token.as_str(), testkit::ADMIN_TOKEN] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+}

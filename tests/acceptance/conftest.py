@@ -55,7 +55,16 @@ class Server:
             IBIND_ACCOUNT_ID="DU1234567",
             IBIND_REST_URL=self.api,
             LOCALBROKER_URL=self.url,
+            LOCALBROKER_CLIENT=OAUTH_CLIENT,
+            LOCALBROKER_ADMIN_TOKEN=ADMIN_TOKEN,
         )
+        keys = getattr(self, "keys", None)
+        if keys:
+            env["LOCALBROKER_KEYS"] = str(keys)
+            # C5: ibauth (httpx) trusts the server's self-signed certificate through this.
+            certificate = self.cwd / "data" / "tls" / "cert.pem"
+            if self.url.startswith("https://") and certificate.exists():
+                env["SSL_CERT_FILE"] = str(certificate)
         env.update(extra)
         return env
 
@@ -101,6 +110,74 @@ def market_server(workdir):
 @pytest.fixture
 def https_server(workdir):
     server = Server(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"], workdir)
+    yield server
+    server.stop()
+
+
+OAUTH_CLIENT = "ACCEPTANCECLIENT"
+ADMIN_TOKEN = "acceptance-admin-token"
+
+
+def key_pair(directory, name):
+    """A fresh RSA key pair in `directory`: the private and public key files."""
+    private = Path(directory) / f"{name}.key"
+    public = Path(directory) / f"{name}.pub"
+    subprocess.run(["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True)
+    subprocess.run(["openssl", "rsa", "-in", str(private), "-pubout", "-out", str(public)], check=True, capture_output=True)
+    return private, public
+
+
+def oauth_server(workdir, *flags):
+    """A strict server whose journal holds the OAuth client, registered beforehand with
+    `localbroker clients add` as a fintech's operator would: key `main` for the scenarios,
+    key `other` for the one that signs with a key it never registered."""
+    keys = Path(workdir) / "keys"
+    keys.mkdir()
+    for kid in ["main", "other"]:
+        _, public = key_pair(keys, kid)
+        subprocess.run(
+            [str(BINARY), "clients", "add", "--client-id", OAUTH_CLIENT, "--kid", kid, "--public-key", str(public),
+             "--scopes", "sso-sessions.write", "--data-dir", "data"],
+            cwd=workdir, check=True, capture_output=True,
+        )
+    key_pair(keys, "unregistered")
+    args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", "data", "--auth", "strict",
+            "--admin-token", ADMIN_TOKEN, *flags]
+    server = Server(args, workdir)
+    server.keys = keys
+    return server
+
+
+@pytest.fixture
+def strict_server(workdir):
+    server = oauth_server(workdir, "--http")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def strict_unpaced_server(workdir):
+    """Strict, without pacing: IBKR allows one sso/validate a minute per username, and a
+    scenario connecting the same user twice would wait for it."""
+    server = oauth_server(workdir, "--http", "--pacing", "off")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def strict_https_server(workdir):
+    server = oauth_server(workdir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def paced_server(workdir):
+    server = Server(
+        ["serve", "--http", "--listen", "127.0.0.1:0", "--data-dir", "data", "--pacing", "ibkr",
+         "--clock", "manual", "--start", MARKET_OPEN],
+        workdir,
+    )
     yield server
     server.stop()
 

@@ -63,6 +63,18 @@ def test_ibind_websocket(market_server, scenario):
 
 
 @pytest.mark.parametrize("scenario", ["C1", "C3"])
-def test_ibauth_oauth(http_server, scenario):
-    run_scenario("ibauth_oauth.py", scenario, http_server.env())
+def test_ibauth_oauth(strict_server, scenario):
+    run_scenario("ibauth_oauth.py", scenario, strict_server.env())
+
+
+def test_ibauth_competing_sessions(strict_unpaced_server):
+    run_scenario("ibauth_oauth.py", "C4", strict_unpaced_server.env())
+
+
+def test_ibauth_oauth_over_https(strict_https_server):
+    run_scenario("ibauth_oauth.py", "C5", strict_https_server.env())
+
+
+def test_ibkr_pacing(paced_server):
+    run_scenario("ibauth_oauth.py", "pacing", paced_server.env())
 

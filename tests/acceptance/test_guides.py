@@ -27,6 +27,7 @@ GUIDES = {
     "orders.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
     "portfolio.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
     "websocket.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
+    "oauth.md": ["--auth", "strict", "--admin-token", "change-me"],
 }
 
 

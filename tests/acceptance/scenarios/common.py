@@ -18,6 +18,9 @@ def control(path, body=None):
         method="GET" if body is None else "POST",
         headers={"Content-Type": "application/json"},
     )
+    # A strict server's control plane needs the admin token; a gateway's ignores it.
+    if os.environ.get("LOCALBROKER_ADMIN_TOKEN"):
+        request.add_header("Authorization", "Bearer " + os.environ["LOCALBROKER_ADMIN_TOKEN"])
     context = ssl._create_unverified_context()
     with urllib.request.urlopen(request, context=context, timeout=10) as response:
         return json.loads(response.read())

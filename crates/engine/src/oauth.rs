@@ -112,9 +112,12 @@ pub struct Registry {
     pub tokens: BTreeMap<String, AccessToken>,
     /// Assertion ids used, as `<client>:<jti>`, with when their assertion expires.
     pub used_assertions: BTreeMap<String, Timestamp>,
-    /// Brokerage sessions opened through `sso-sessions`, by the hex SHA-256 of their bearer.
+    /// Sessions reached with a secret token, by the token's hex SHA-256: the bearers of
+    /// `sso-sessions` and the cookies of a strict server's login page.
     #[serde(default)]
     pub sso_sessions: BTreeMap<String, model::SessionId>,
+    /// The client that opened each `sso-sessions` session: revoking it ends them.
+    pub session_clients: BTreeMap<model::SessionId, String>,
 }
 
 /// A token to issue for a verified client assertion.
@@ -178,6 +181,7 @@ impl Engine {
             events.iter().find(|e| matches!(e, Event::SessionOpened { .. }))
         {
             self.state.oauth.sso_sessions.insert(bearer_hash.to_owned(), session.clone());
+            self.state.oauth.session_clients.insert(session.clone(), client_id.to_owned());
         }
         Ok(events)
     }
@@ -221,12 +225,29 @@ impl Engine {
             .clients
             .get_mut(client_id)
             .ok_or_else(|| refused(format!("no client {client_id:?}")))?;
-        if revoked {
-            client.revoked = true;
-        } else {
+        if !revoked {
             client.approved = true;
+            return Ok(vec![Event::ClientReviewed { client_id: client_id.to_owned(), revoked }]);
         }
-        Ok(vec![Event::ClientReviewed { client_id: client_id.to_owned(), revoked }])
+        // The sessions the client opened end with it, as its tokens do. Only open sessions are
+        // logged out, which cannot fail, so nothing is left half-applied.
+        let opened: Vec<model::SessionId> = self
+            .state
+            .oauth
+            .session_clients
+            .iter()
+            .filter(|(session, client)| *client == client_id && self.state.sessions.contains_key(*session))
+            .map(|(session, _)| session.clone())
+            .collect();
+        let mut events = Vec::new();
+        for session in &opened {
+            events.extend(self.logout(session)?);
+        }
+        if let Some(client) = self.state.oauth.clients.get_mut(client_id) {
+            client.revoked = true;
+        }
+        events.push(Event::ClientReviewed { client_id: client_id.to_owned(), revoked });
+        Ok(events)
     }
 
     /// Issues `grant`'s token at wall time `wall`.

@@ -35,7 +35,6 @@ pub struct State {
     /// The session unauthenticated gateway requests act for, if someone is logged in.
     pub(crate) gateway_session: Option<SessionId>,
     /// Which session holds each user's brokerage session: IBKR allows one per username.
-    #[serde(default)]
     pub(crate) brokerage: BTreeMap<Username, SessionId>,
     /// How many sessions were ever opened; session ids are derived from it.
     pub(crate) sessions_opened: u64,

@@ -36,7 +36,7 @@ pub struct Engine {
 
 /// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
 /// older snapshots are then ignored and the journal is replayed instead.
-pub const SNAPSHOT_FORMAT: u32 = 5;
+pub const SNAPSHOT_FORMAT: u32 = 6;
 
 /// Why snapshot bytes could not be made or read.
 #[derive(Debug, thiserror::Error)]

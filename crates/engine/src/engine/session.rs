@@ -82,7 +82,12 @@ impl Engine {
         id: &SessionId,
         compete: bool,
     ) -> Result<Vec<Event>, EngineError> {
-        let session = self.state.sessions.get(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
+        let session = self
+            .state
+            .sessions
+            .get(id)
+            .filter(|session| session.is_active(at))
+            .ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
         let user = session.user.clone();
         let holder = self.state.brokerage_holder(&user, at).map(|holder| holder.id.clone());
         match holder {
@@ -95,12 +100,13 @@ impl Engine {
         }
     }
 
-    pub(super) fn logout(&mut self, id: &SessionId) -> Result<Vec<Event>, EngineError> {
+    pub(crate) fn logout(&mut self, id: &SessionId) -> Result<Vec<Event>, EngineError> {
         self.state.sessions.remove(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
         if self.state.gateway_session.as_ref() == Some(id) {
             self.state.gateway_session = None;
         }
         self.state.brokerage.retain(|_, holder| holder != id);
+        self.state.oauth.session_clients.remove(id);
         Ok(vec![Event::SessionClosed { session: id.clone() }])
     }
 

@@ -1,7 +1,7 @@
 //! Invariants: a refused command leaves the digest unchanged; replaying the same commands
 //! reproduces the same digest; a snapshot restores the exact state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::{AccountKind, Currency, MarginKind, SessionId};
 use proptest::prelude::*;
@@ -216,6 +216,43 @@ fn one_brokerage_session_per_user_taken_only_by_competing() {
     let events = engine.apply(at(8), &back).unwrap();
     assert_eq!(events, vec![Event::BrokerageTaken { session: first.clone(), from: None }]);
     assert!(holds(&engine, &first, 8), "a released brokerage session is free to take");
+}
+
+#[test]
+fn an_expired_session_cannot_take_the_brokerage_session() {
+    let mut engine = created();
+    let first = login(&mut engine, "demo");
+    let second = browser_login(&mut engine, "demo", 2);
+    let day_later = at(2 + 24 * 3600);
+    let late = Command::InitBrokerage { session: second.clone(), compete: true };
+    assert_eq!(engine.apply(day_later, &late), Err(EngineError::UnknownSession(second)));
+    assert_eq!(engine.state().brokerage.get(&"demo".parse().unwrap()), Some(&first));
+}
+
+#[test]
+fn revoking_a_client_ends_the_sessions_it_opened() {
+    let mut engine = created();
+    let key = crate::oauth::ClientKey {
+        kid: "main".into(),
+        algorithm: crate::oauth::KeyAlgorithm::Rs256,
+        public_key_pem: "not checked by the engine".into(),
+    };
+    let register = Command::RegisterClient { client_id: "APP".into(), key, scopes: BTreeSet::new() };
+    engine.apply(at(1), &register).unwrap();
+    let open = Command::OpenSsoSession {
+        client_id: "APP".into(),
+        username: "demo2".parse().unwrap(),
+        bearer_hash: "b".into(),
+    };
+    let session = match engine.apply(at(2), &open).unwrap().as_slice() {
+        [Event::SessionOpened { session, .. }] => session.clone(),
+        other => panic!("unexpected events {other:?}"),
+    };
+    let gateway = login(&mut engine, "demo");
+    let events = engine.apply(at(3), &Command::RevokeClient { client_id: "APP".into() }).unwrap();
+    assert!(events.contains(&Event::SessionClosed { session: session.clone() }), "{events:?}");
+    assert!(engine.state().session(&session).is_none());
+    assert!(engine.state().session(&gateway).is_some(), "sessions of others stay open");
 }
 
 #[test]

@@ -233,6 +233,20 @@ async fn gateway_mode_is_refused_off_loopback() {
 }
 
 #[tokio::test]
+async fn an_empty_admin_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--http", "--listen", "127.0.0.1:0", "--data-dir", "data", "--auth", "strict"])
+        .env("LOCALBROKER_ADMIN_TOKEN", " ")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the admin token is empty"), "{stderr}");
+}
+
+#[tokio::test]
 async fn off_loopback_the_server_is_strict_and_prints_its_admin_token() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{LoginError, gateway_login};
+use crate::auth::{AuthMode, LoginError, browser_login, gateway_login};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::market::MarketNow;
@@ -63,9 +63,14 @@ pub struct LoginResponse {
     username: String,
     /// The new session's id, as `tickle` will report it.
     session: String,
+    /// On a strict server, the bearer that reaches the new session (the login page's cookie
+    /// value), since nothing acts for the gateway's user there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bearer: Option<String>,
 }
 
-/// Logs a user in at the gateway, as the login page does, replacing whoever was logged in.
+/// Logs a user in: at the gateway, as the login page does, replacing whoever was logged in;
+/// on a strict server, with a session of its own whose bearer the answer carries.
 #[utoipa::path(
     post,
     path = "/_localbroker/session/login",
@@ -85,9 +90,15 @@ pub async fn login(
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(ApiError::bad_request("username and password are required"));
     };
-    match gateway_login(&app, &username, &password).await {
-        Ok(session) => {
-            Ok(Json(LoginResponse { authenticated: true, username, session: session.to_string() }))
+    let login = match app.auth {
+        AuthMode::Gateway => gateway_login(&app, &username, &password).await.map(|session| (session, None)),
+        AuthMode::Strict => {
+            browser_login(&app, &username, &password).await.map(|(session, token)| (session, Some(token)))
+        }
+    };
+    match login {
+        Ok((session, bearer)) => {
+            Ok(Json(LoginResponse { authenticated: true, username, session: session.to_string(), bearer }))
         }
         Err(LoginError::InvalidCredentials) => {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, LoginError::InvalidCredentials.to_string()))
@@ -549,7 +560,8 @@ pub async fn approve_client(
     client_state(&app, client_id).await
 }
 
-/// Revokes a client: it gets no more tokens and its tokens stop working; journaled.
+/// Revokes a client: it gets no more tokens, its tokens stop working and the sessions it
+/// opened end; journaled.
 #[utoipa::path(
     post,
     path = "/_localbroker/clients/{clientId}/revoke",
@@ -565,7 +577,8 @@ pub async fn revoke_client(
     State(app): State<AppState>,
     PathParams(client_id): PathParams<String>,
 ) -> Result<Json<ClientState>, ApiError> {
-    app.broker.execute(Command::RevokeClient { client_id: client_id.clone() }).await?;
+    let events = app.broker.execute(Command::RevokeClient { client_id: client_id.clone() }).await?;
+    app.forget_closed_sessions(&events);
     client_state(&app, client_id).await
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::{AuthMode, Caller, LoginError, SESSION_COOKIE, browser_login, gateway_login};
 use crate::state::AppState;
+use crate::trading::session::ClientAddr;
 
 /// The login form's fields.
 #[derive(Debug, Deserialize)]
@@ -68,23 +69,39 @@ async fn show(State(app): State<AppState>, caller: Caller) -> Html<String> {
     page(&current_status(&app, caller).await, None)
 }
 
-/// The cookie that reaches a strict login's session: script cannot read it, and other sites'
-/// forms do not send it.
-fn session_cookie(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")
+/// The cookie that reaches a strict login's session: script cannot read it, other sites'
+/// requests do not carry it, and over HTTPS it never travels in clear.
+fn session_cookie(token: &str, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")
 }
 
-async fn submit(State(app): State<AppState>, caller: Caller, Form(form): Form<LoginForm>) -> Response {
+async fn submit(
+    State(app): State<AppState>,
+    caller: Caller,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    // Every try costs a deliberately slow hash: a strict server, reachable by others, limits
+    // them per address.
+    if app.auth == AuthMode::Strict
+        && let Err(paced) =
+            app.pacing.admit_login(&client.map_or_else(String::new, |addr| addr.ip().to_string()))
+    {
+        return paced.into_response();
+    }
     let login = match app.auth {
         AuthMode::Gateway => gateway_login(&app, &form.username, &form.password).await.map(|_| None),
-        AuthMode::Strict => browser_login(&app, &form.username, &form.password).await.map(Some),
+        AuthMode::Strict => {
+            browser_login(&app, &form.username, &form.password).await.map(|(_, token)| Some(token))
+        }
     };
     match login {
         // The real gateway's page confirms with this sentence.
         Ok(None) => page(&current_status(&app, caller).await, Some("Client login succeeds")).into_response(),
         Ok(Some(token)) => {
             let status = format!("Logged in as {}.", form.username.trim());
-            let cookie = [(axum::http::header::SET_COOKIE, session_cookie(&token))];
+            let cookie = [(axum::http::header::SET_COOKIE, session_cookie(&token, app.https))];
             (cookie, page(&status, Some("Client login succeeds"))).into_response()
         }
         Err(LoginError::InvalidCredentials) => (

@@ -104,6 +104,9 @@ const ENDPOINT_LIMITS: &[Limit] = &[
     one_per(Scope::Path("/sso/validate"), 60),
 ];
 
+/// Login attempts per address on a strict server's login page: each costs an argon2 hash.
+const LOGIN_LIMIT: Limit = Limit { scope: Scope::Global, requests: 10, period: Duration::from_secs(60) };
+
 /// A username's requests per second through OAuth (bearer or login cookie).
 const USER_LIMIT: Limit = per_second(Scope::Global, 50);
 
@@ -168,15 +171,28 @@ impl Pacing {
         if self.mode == PacingMode::Off {
             return Ok(());
         }
-        let now = (self.clock)();
         let global = if gateway { GATEWAY_LIMIT } else { USER_LIMIT };
         let limits =
             std::iter::once(global).chain(ENDPOINT_LIMITS.iter().copied().filter(|l| l.scope.covers(path)));
+        self.admit_all(user, limits)
+    }
+
+    /// Counts a login attempt from `address`, or refuses it beyond ten a minute, whatever the
+    /// pacing mode.
+    ///
+    /// # Errors
+    /// [`Paced`] with the wait.
+    pub fn admit_login(&self, address: &str) -> Result<(), Paced> {
+        self.admit_all(&format!("login from {address}"), std::iter::once(LOGIN_LIMIT))
+    }
+
+    fn admit_all(&self, key: &str, limits: impl Iterator<Item = Limit>) -> Result<(), Paced> {
+        let now = (self.clock)();
         let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
         let mut wait = None;
         let mut counted = Vec::new();
         for limit in limits {
-            let log = admitted.entry((user.to_owned(), limit)).or_default();
+            let log = admitted.entry((key.to_owned(), limit)).or_default();
             while log.front().is_some_and(|&at| now.saturating_duration_since(at) >= limit.period) {
                 log.pop_front();
             }
@@ -191,7 +207,7 @@ impl Pacing {
             return Err(Paced { retry_after });
         }
         for limit in counted {
-            admitted.entry((user.to_owned(), limit)).or_default().push_back(now);
+            admitted.entry((key.to_owned(), limit)).or_default().push_back(now);
         }
         Ok(())
     }
@@ -283,6 +299,20 @@ mod tests {
                 "the refused tickles took none"
             );
         }
+    }
+
+    #[test]
+    fn logins_are_limited_per_address_even_without_pacing() {
+        let (clock, elapsed) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Off, clock);
+        for _ in 0..10 {
+            assert_eq!(pacing.admit_login("10.0.0.1"), Ok(()));
+        }
+        assert!(pacing.admit_login("10.0.0.1").is_err());
+        assert_eq!(pacing.admit_login("10.0.0.2"), Ok(()), "another address");
+        assert!(pacing.admit("10.0.0.1", "/tickle", false).is_ok(), "API pacing is off");
+        elapsed.store(60_000, Ordering::SeqCst);
+        assert_eq!(pacing.admit_login("10.0.0.1"), Ok(()));
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub enum ServeError {
          gateway's user: use --auth strict, or a loopback address"
     )]
     NotLoopback(SocketAddr),
+    #[error("the admin token is empty: give one, or none to have one made up")]
+    EmptyAdminToken,
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: io::Error },
     #[error("cannot set up HTTPS: {0}")]
@@ -172,6 +174,9 @@ impl Server {
         if auth == AuthMode::Gateway && !settings.listen.ip().is_loopback() {
             return Err(ServeError::NotLoopback(settings.listen));
         }
+        if settings.admin_token.as_ref().is_some_and(|token| token.trim().is_empty()) {
+            return Err(ServeError::EmptyAdminToken);
+        }
         let admin_token = match (&settings.admin_token, auth) {
             (Some(token), _) => Some(token.clone()),
             (None, AuthMode::Strict) => Some(crate::auth::random_token()),
@@ -219,6 +224,7 @@ impl Server {
             auth,
             admin_token: admin_token.as_deref().map(AdminToken::new),
             pacing: Arc::new(Pacing::new(settings.pacing_mode())),
+            https: !settings.http,
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
         let event_hub = tokio::spawn(state.event_hub.clone().run(broker.clone()));

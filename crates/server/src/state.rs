@@ -40,8 +40,19 @@ pub struct AppState {
     pub auth: AuthMode,
     /// The token the control plane needs, if it needs one.
     pub admin_token: Option<AdminToken>,
-    /// IBKR's request-rate limits.
+    /// IBKR's request-rate limits, and the login page's.
     pub pacing: Arc<Pacing>,
+    /// Whether the server speaks HTTPS, so that its cookies may say `Secure`.
+    pub https: bool,
+}
+
+impl AppState {
+    /// Drops what the handlers keep per session (market-data streams, questions, suppressions)
+    /// for the sessions `events` closed.
+    pub fn forget_closed_sessions(&self, events: &[engine::Event]) {
+        self.streams.forget_closed_sessions(events);
+        self.desk.forget_closed_sessions(events);
+    }
 }
 
 /// How this server names itself where IBKR's responses name the gateway.

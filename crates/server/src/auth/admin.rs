@@ -42,10 +42,16 @@ pub async fn require_admin(State(app): State<AppState>, request: Request, next: 
         Some(_) => {
             ApiError::new(axum::http::StatusCode::FORBIDDEN, "the admin token is wrong").into_response()
         }
-        None => ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "the control plane needs the admin token printed at start, as Authorization: Bearer",
-        )
-        .into_response(),
+        None => {
+            let mut response = ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "the control plane needs the admin token printed at start, as Authorization: Bearer",
+            )
+            .into_response();
+            let challenge =
+                axum::http::HeaderValue::from_static("Bearer realm=\"localbroker control plane\"");
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+            response
+        }
     }
 }

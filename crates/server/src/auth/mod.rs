@@ -65,15 +65,20 @@ pub struct Caller {
     token: Option<[u8; 32]>,
     /// Whether a request without a token acts for the gateway's session.
     gateway: bool,
+    /// Whether the token is the login page's cookie, which a browser sends by itself.
+    via_cookie: bool,
 }
 
 impl Caller {
     /// The caller of a request with these headers, on a server in `mode`.
     pub fn of(headers: &HeaderMap, mode: AuthMode) -> Self {
-        let token = bearer_token(headers).or_else(|| cookie(headers, SESSION_COOKIE));
+        let bearer = bearer_token(headers);
+        let via_cookie = bearer.is_none() && cookie(headers, SESSION_COOKIE).is_some();
+        let token = bearer.or_else(|| cookie(headers, SESSION_COOKIE));
         Self {
             token: token.map(|token| Sha256::digest(token.as_bytes()).into()),
             gateway: mode == AuthMode::Gateway,
+            via_cookie,
         }
     }
 
@@ -126,7 +131,7 @@ impl Caller {
         F: FnOnce(&State, &Session) -> R + Send + 'static,
     {
         let now = Timestamp::now();
-        let Self { token, gateway } = self;
+        let Self { token, gateway, .. } = self;
         let token = token.map(hex::encode);
         app.broker
             .read(move |engine| {
@@ -184,8 +189,29 @@ pub async fn gateway_login(
 ) -> Result<model::SessionId, LoginError> {
     let user = verified_user(app, username, password).await?;
     let events = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
-    app.streams.forget_closed_sessions(&events);
-    app.desk.forget_closed_sessions(&events);
+    app.forget_closed_sessions(&events);
+    opened_session(events)
+}
+
+/// Logs `username` in through a strict server's login page if `password` is theirs, with a
+/// session of its own; answers the session and the token (cookie or bearer) that reaches it.
+///
+/// # Errors
+/// As [`gateway_login`].
+pub async fn browser_login(
+    app: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(model::SessionId, String), LoginError> {
+    let user = verified_user(app, username, password).await?;
+    let token = random_token();
+    let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let events = app.broker.execute(engine::Command::BrowserLogin { user, token_hash }).await?;
+    opened_session(events).map(|session| (session, token))
+}
+
+/// The session a login's events opened.
+fn opened_session(events: Vec<engine::Event>) -> Result<model::SessionId, LoginError> {
     events
         .into_iter()
         .find_map(|event| match event {
@@ -195,17 +221,20 @@ pub async fn gateway_login(
         .ok_or(LoginError::Broker(crate::broker::BrokerError::Unavailable))
 }
 
-/// Logs `username` in through a strict server's login page if `password` is theirs, with a
-/// session of its own; answers the cookie value that reaches it.
-///
-/// # Errors
-/// As [`gateway_login`].
-pub async fn browser_login(app: &AppState, username: &str, password: &str) -> Result<String, LoginError> {
-    let user = verified_user(app, username, password).await?;
-    let token = random_token();
-    let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
-    app.broker.execute(engine::Command::BrowserLogin { user, token_hash }).await?;
-    Ok(token)
+/// Whether a browser sent the request on another site's behalf: `Sec-Fetch-Site` says so, or
+/// `Origin` names another host than the request's. Clients other than browsers send neither.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let header = |name: axum::http::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = header(axum::http::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match header(axum::http::header::ORIGIN) {
+        None => false,
+        Some(origin) => {
+            let authority = origin.split_once("://").map(|(_, rest)| rest);
+            authority.is_none() || authority != header(axum::http::header::HOST)
+        }
+    }
 }
 
 /// A trading path relative to `/v1/api` (or `/v1/portal`), whether or not the router already
@@ -233,6 +262,15 @@ pub async fn require_session(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = request.uri().path();
+    // A browser sends the login cookie with whatever another site makes it request; only the
+    // page's own origin may change anything with it, or open a socket.
+    if caller.via_cookie
+        && (!request.method().is_safe() || api_path(path) == "/ws")
+        && cross_site(request.headers())
+    {
+        return ApiError::new(axum::http::StatusCode::FORBIDDEN, "cross-site request refused")
+            .into_response();
+    }
     // The websocket authenticates itself: it also takes `?bearer_token=`, and a gateway
     // client's `api` cookie or first message.
     if api_path(path) == "/ws" {
@@ -249,10 +287,13 @@ pub async fn require_session(
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
+    if !allowed {
+        return ApiError::not_authenticated().into_response();
+    }
     if let Err(paced) = app.pacing.admit(user.as_str(), api_path(path), !caller.has_token()) {
         return paced.into_response();
     }
-    if allowed { next.run(request).await } else { ApiError::not_authenticated().into_response() }
+    next.run(request).await
 }
 
 #[cfg(test)]
@@ -288,6 +329,24 @@ mod tests {
         ] {
             assert!(!needs_brokerage(path), "{path}");
         }
+    }
+
+    #[test]
+    fn browsers_say_when_another_site_sends_a_request() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        assert!(!cross_site(&headers(&[])), "curl and Python clients send neither header");
+        assert!(!cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!cross_site(&headers(&[("origin", "https://127.0.0.1:5000"), ("host", "127.0.0.1:5000")])));
+        assert!(cross_site(&headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:5000")])));
+        assert!(cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:5000")])));
     }
 
     #[test]

@@ -226,10 +226,14 @@ pub async fn init_brokerage(
 /// Refused for want of `compete`, the session stays as it is: its status tells.
 async fn take_brokerage(app: &AppState, caller: Caller, compete: bool) -> Result<(), ApiError> {
     let now = Timestamp::now();
-    let (session, holds) = caller
-        .read(app, move |state, session| (session.id.clone(), state.holds_brokerage(session, now)))
+    let (session, holds, held_elsewhere) = caller
+        .read(app, move |state, session| {
+            let holder = state.brokerage_holder(&session.user, now).map(|holder| holder.id.clone());
+            (session.id.clone(), holder.as_ref() == Some(&session.id), holder.is_some())
+        })
         .await?;
-    if holds {
+    // Nothing to journal: the session holds it, or keeps away from another's.
+    if holds || (held_elsewhere && !compete) {
         return Ok(());
     }
     match app.broker.execute(Command::InitBrokerage { session, compete }).await {
@@ -281,18 +285,29 @@ pub struct LogoutResponse {
         (status = 401, description = "Nobody is logged in", body = ErrorBody),
     )
 )]
-pub async fn logout(State(app): State<AppState>, caller: Caller) -> Result<Json<LogoutResponse>, ApiError> {
+pub async fn logout(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
     let events = app.broker.execute(Command::Logout { session }).await?;
-    app.streams.forget_closed_sessions(&events);
-    app.desk.forget_closed_sessions(&events);
-    Ok(Json(LogoutResponse { status: true }))
+    app.forget_closed_sessions(&events);
+    let body = Json(LogoutResponse { status: true });
+    // A login page's session ends with its cookie.
+    Ok(if crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).is_some() {
+        let expired = format!("{}=; Path=/; Max-Age=0", crate::auth::SESSION_COOKIE);
+        ([(axum::http::header::SET_COOKIE, expired)], body).into_response()
+    } else {
+        body.into_response()
+    })
 }
 
 /// The client's address, when the server knows it (tests that call the router directly have
 /// none).
 #[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(Option<SocketAddr>);
+pub struct ClientAddr(pub Option<SocketAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;

@@ -114,7 +114,8 @@ pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>)
     }
     let Some((session, accounts)) = found else { return };
     let paper = accounts.iter().all(crate::trading::is_paper);
-    let mut connection = Connection { app, session, accounts, subscriptions: Subscriptions::default() };
+    let mut connection =
+        Connection { app, session, accounts, subscriptions: Subscriptions::default(), brokerage: true };
     if connection.greet(&mut socket, paper).await {
         connection.run(&mut socket).await;
     }
@@ -133,21 +134,20 @@ struct Connection {
     /// The accounts the session may see.
     accounts: BTreeSet<AccountId>,
     subscriptions: Subscriptions,
+    /// Whether the session holds its user's brokerage session, without which nothing streams.
+    brokerage: bool,
 }
 
 impl Drop for Connection {
     /// A closed connection streams nothing more: its registrations with the hub go.
     fn drop(&mut self) {
-        let depth = self.subscriptions.depth.as_ref().map(|(_, conid, _)| *conid);
-        for conid in self.subscriptions.market.keys().copied().chain(depth) {
-            self.app.market_hub.release(conid);
-        }
+        self.unsubscribe_all();
     }
 }
 
 impl Connection {
     /// `sts`, the `system` greeting, `act` and a first heartbeat, as IBKR sends them on connect.
-    async fn greet(&self, socket: &mut WebSocket, paper: bool) -> bool {
+    async fn greet(&mut self, socket: &mut WebSocket, paper: bool) -> bool {
         let username = self.session.user.to_string();
         let identity = self.app.identity.clone();
         let session = self.session.clone();
@@ -165,6 +165,7 @@ impl Connection {
         else {
             return false;
         };
+        self.brokerage = holds;
         for message in [
             topics::status(&username, holds, competing),
             topics::greeting(&username, paper),
@@ -227,12 +228,25 @@ impl Connection {
         self.subscriptions.pnl.is_some() || !self.subscriptions.summaries.is_empty()
     }
 
+    /// Ends every subscription, and its registrations with the market hub.
+    fn unsubscribe_all(&mut self) {
+        let subscriptions = std::mem::take(&mut self.subscriptions);
+        let depth = subscriptions.depth.map(|(_, conid, _)| conid);
+        for conid in subscriptions.market.into_keys().chain(depth) {
+            self.app.market_hub.release(conid);
+        }
+    }
+
     /// Acts on one client frame; false when the connection should close.
     async fn answer(&mut self, socket: &mut WebSocket, text: &str) -> bool {
         let request = match parse(text) {
             Ok(request) => request,
             Err(error) => return send(socket, &json!({"topic": "error", "error": error.0})).await,
         };
+        if !self.brokerage && request.subscribes() {
+            let refusal = json!({"topic": "error", "error": "not authenticated: another session holds the brokerage session"});
+            return send(socket, &refusal).await;
+        }
         let subscriptions = &mut self.subscriptions;
         match request {
             Request::Tic => send(socket, &topics::tic(self.session.id.as_str(), Timestamp::now())).await,
@@ -426,14 +440,18 @@ impl Connection {
             let _ = send(socket, &ended).await;
             return false;
         }
-        // Another session of the user took the brokerage session, or this one took it back.
+        // Another session of the user took the brokerage session, which ends every stream, or
+        // this one took it back.
         if update.competing.contains(&self.session.id) {
+            self.brokerage = false;
+            self.unsubscribe_all();
             let username = self.session.user.to_string();
             if !send(socket, &topics::status(&username, false, true)).await {
                 return false;
             }
         }
         if update.brokerage.contains(&self.session.id) {
+            self.brokerage = true;
             let username = self.session.user.to_string();
             if !send(socket, &topics::status(&username, true, false)).await {
                 return false;

@@ -65,10 +65,21 @@ pub async fn websocket(
         None if gateway => session_from_cookie(&headers),
         None => None,
     };
-    if !gateway && session.is_none() {
+    // A strict server answers 401 before upgrading, for a missing, unknown or ended session.
+    if !gateway && !session_is_open(&app, session.as_deref()).await {
         return ApiError::not_authenticated().into_response();
     }
     upgrade.on_upgrade(move |socket| connection::serve(app, socket, session))
+}
+
+/// Whether `id` names an open session.
+async fn session_is_open(app: &AppState, id: Option<&str>) -> bool {
+    let Some(id) = id.map(|id| model::SessionId::new(id.to_owned())) else { return false };
+    let now = jiff::Timestamp::now();
+    let open = app
+        .broker
+        .read(move |engine| engine.state().session(&id).is_some_and(|session| session.is_active(now)));
+    open.await.unwrap_or(false)
 }
 
 /// The id of the session a bearer or a login cookie reaches, if it names one.

@@ -47,6 +47,23 @@ pub enum Request {
     Session(String),
 }
 
+impl Request {
+    /// Whether the request starts a stream, which needs the brokerage session.
+    pub fn subscribes(&self) -> bool {
+        matches!(
+            self,
+            Self::MarketData { .. }
+                | Self::History { .. }
+                | Self::Depth { .. }
+                | Self::Orders { .. }
+                | Self::Trades { .. }
+                | Self::Pnl
+                | Self::Summary { .. }
+                | Self::Ledger { .. }
+        )
+    }
+}
+
 /// Why a frame could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

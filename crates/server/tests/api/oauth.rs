@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{Reply, TestApp, spawn_app};
 
-const CLIENT: &str = "TESTCLIENT";
+pub(crate) const CLIENT: &str = "TESTCLIENT";
 const RSA_KEY: &str = include_str!("../fixtures/client-rsa.key");
 const RSA_PUB: &str = include_str!("../fixtures/client-rsa.pub");
 const OTHER_KEY: &str = include_str!("../fixtures/other-rsa.key");

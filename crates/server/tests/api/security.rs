@@ -1,7 +1,7 @@
 //! Strict mode, the control plane's admin token, one brokerage session per username, and
 //! IBKR's pacing limits.
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{AppOptions, Reply, TestApp, spawn_app, spawn_app_with};
@@ -193,6 +193,12 @@ async fn one_brokerage_session_per_username_taken_over_with_compete() {
         (told["args"]["authenticated"].as_bool(), told["args"]["competing"].as_bool()),
         (Some(false), Some(true))
     );
+    gateway_socket.send(Message::text("smd+265598+{\"fields\":[\"31\"]}")).await.unwrap();
+    let refused = next_message(&mut gateway_socket).await;
+    assert!(
+        refused["error"].as_str().unwrap().starts_with("not authenticated"),
+        "no streams while competing: {refused}"
+    );
 
     let again =
         app.post_json("/v1/api/iserver/auth/ssodh/init", json!({"publish": true, "compete": true})).await;
@@ -221,4 +227,136 @@ async fn ibkr_pacing_answers_429_with_a_retry_after() {
     for _ in 0..3 {
         assert_eq!(unpaced.get("/v1/api/sso/validate").await.status, StatusCode::OK, "off in gateway mode");
     }
+}
+
+#[tokio::test]
+async fn cookie_requests_from_other_sites_are_refused() {
+    let app = strict().await;
+    let demo = logged_in(&app, "demo", "demo").await;
+    let select = |headers: &[(&'static str, &'static str)]| {
+        let mut request =
+            demo.post(format!("{}/v1/api/iserver/account", app.url)).json(&json!({"acctId": "DU1234567"}));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    assert_eq!(
+        select(&[("origin", "https://elsewhere.example")]).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(select(&[("sec-fetch-site", "same-site")]).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        select(&[]).await.unwrap().status(),
+        StatusCode::OK,
+        "clients other than browsers send neither"
+    );
+    let host = app.url.trim_start_matches("http://").to_owned();
+    let same = demo
+        .post(format!("{}/v1/api/iserver/account", app.url))
+        .header("origin", format!("http://{host}"))
+        .json(&json!({"acctId": "DU1234567"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::OK, "the page's own origin");
+    let mut socket = socket_request(&app, "demo").await;
+    socket.headers_mut().insert("origin", "https://elsewhere.example".parse().unwrap());
+    let hijack = tokio_tungstenite::connect_async(socket).await.unwrap_err();
+    assert!(hijack.to_string().contains("403"), "{hijack}");
+}
+
+#[tokio::test]
+async fn a_strict_websocket_refuses_an_ended_session_before_upgrading() {
+    let app = strict().await;
+    let request = socket_request(&app, "demo").await;
+    let cookie = request.headers()["cookie"].to_str().unwrap().to_owned();
+    let logout = reqwest::Client::new()
+        .post(format!("{}/v1/api/logout", app.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(logout.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "the cookie is cleared");
+    let refused = tokio_tungstenite::connect_async(request).await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+}
+
+#[tokio::test]
+async fn the_control_plane_login_of_a_strict_server_answers_a_bearer() {
+    let app = strict().await;
+    let login = app.login("demo2", "demo").await;
+    let bearer =
+        login.body["bearer"].as_str().unwrap_or_else(|| panic!("a bearer: {}", login.text)).to_owned();
+    let accounts = reqwest::Client::new()
+        .get(format!("{}/v1/api/portfolio/accounts", app.url))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/api/portfolio/accounts").await.status,
+        StatusCode::UNAUTHORIZED,
+        "no gateway session"
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_client_ends_its_sessions() {
+    let app = spawn_app().await;
+    register(&app).await;
+    let token = access_token(&app).await;
+    let bearer = sso_session(&app, &token, "demo2").await.body["access_token"].as_str().unwrap().to_owned();
+    let accounts = |bearer: String| {
+        let url = format!("{}/v1/api/portfolio/accounts", app.url);
+        async move { reqwest::Client::new().get(url).bearer_auth(bearer).send().await.unwrap().status() }
+    };
+    assert_eq!(accounts(bearer.clone()).await, StatusCode::OK);
+    app.post(&format!("/_localbroker/clients/{}/revoke", crate::oauth::CLIENT)).await;
+    assert_eq!(accounts(bearer).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/v1/api/portfolio/accounts").await.status,
+        StatusCode::OK,
+        "the gateway's session stays"
+    );
+}
+
+#[tokio::test]
+async fn a_request_refused_for_want_of_the_brokerage_session_is_not_paced() {
+    let app = spawn_app_with(AppOptions { pacing: true, ..AppOptions::default() }).await;
+    register(&app).await;
+    let token = access_token(&app).await;
+    let bearer = sso_session(&app, &token, "demo").await.body["access_token"].as_str().unwrap().to_owned();
+    let orders = || {
+        reqwest::Client::new()
+            .get(format!("{}/v1/api/iserver/account/orders", app.url))
+            .bearer_auth(&bearer)
+            .send()
+    };
+    assert_eq!(orders().await.unwrap().status(), StatusCode::UNAUTHORIZED, "the gateway holds it");
+    let init = reqwest::Client::new()
+        .post(format!("{}/v1/api/iserver/auth/ssodh/init", app.url))
+        .bearer_auth(&bearer)
+        .json(&json!({"compete": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(init.status(), StatusCode::OK);
+    assert_eq!(orders().await.unwrap().status(), StatusCode::OK, "one a 5 s, and the refused call took none");
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_address_in_strict_mode() {
+    let app = strict().await;
+    let attempt = || {
+        reqwest::Client::new()
+            .post(format!("{}/", app.url))
+            .form(&[("username", "demo"), ("password", "guess")])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempt().await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -17,7 +17,7 @@ use crate::docs::ApiDoc;
 use crate::error::ApiError;
 use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
-use crate::{control, login_page, oauth, trading};
+use crate::{control, gateway, login_page, oauth, trading};
 
 static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
 
@@ -26,7 +26,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, trading) = trading::router().split_for_parts();
     let (_, control) = control::router().split_for_parts();
     let (_, oauth) = oauth::router().split_for_parts();
-    ApiDoc::openapi().nest("/v1/api", trading).merge_from(control).merge_from(oauth)
+    let (_, gateway) = gateway::router().split_for_parts();
+    ApiDoc::openapi().nest("/v1/api", trading).merge_from(control).merge_from(oauth).merge_from(gateway)
 }
 
 /// The routes behind the request rewrite that trims trailing slashes.
@@ -64,12 +65,14 @@ fn router(state: AppState) -> Router {
     let (control, _) = control::router().split_for_parts();
     let control = control.route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let (oauth, _) = oauth::router().split_for_parts();
+    let (gateway, _) = gateway::router().split_for_parts();
     Router::new()
         .nest("/v1/api", trading.clone())
         // IBKR's gateway serves the same tree under /v1/portal; ibeam uses it.
         .nest("/v1/portal", trading)
         .merge(control)
         .merge(oauth)
+        .merge(gateway)
         .merge(login_page::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
         .fallback(unrouted)

@@ -7,6 +7,8 @@
 //! - [`trading`]: the Trading API (`/v1/api`), one module per IBKR reference tag.
 //! - [`control`]: LocalBroker's control plane (`/_localbroker/*`).
 //! - [`login_page`]: the gateway's HTML login page at `/`.
+//! - [`gateway`]: the `/gw/api/v1` door (access token scopes, signed bodies, problem details)
+//!   and the echo utilities.
 //! - [`auth`]: who a request acts for, password checks and the control plane's admin token.
 //! - [`pacing`]: IBKR's request-rate limits.
 //! - [`world`]: world files and the built-in demo world.
@@ -24,6 +26,7 @@ pub mod control;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod login_page;
 pub mod market;
 pub mod oauth;

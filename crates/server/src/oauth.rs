@@ -25,6 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::broker::BrokerError;
+use crate::gateway::GatewayClient;
+use crate::gateway::problem::{InvalidArgument, Problem};
 use crate::state::AppState;
 
 /// The assertion type RFC 7523 defines for `private_key_jwt`.
@@ -121,7 +123,8 @@ fn is_token_audience(aud: &serde_json::Value) -> bool {
     }
 }
 
-fn algorithm(key: &ClientKey) -> Algorithm {
+/// The algorithm a key signs with.
+pub fn algorithm(key: &ClientKey) -> Algorithm {
     match key.algorithm {
         KeyAlgorithm::Rs256 => Algorithm::RS256,
         KeyAlgorithm::Es256 => Algorithm::ES256,
@@ -322,76 +325,31 @@ pub struct SsoSession {
     request_body(content = String, content_type = "application/jwt"),
     responses(
         (status = 200, description = "The session's bearer", body = SsoSession),
-        (status = 400, description = "A body that is not a valid signed request, or an unknown user", body = OAuthError),
-        (status = 401, description = "No valid access token", body = OAuthError),
-        (status = 403, description = "The token lacks sso-sessions.write", body = OAuthError),
+        (status = 400, description = "A body that is not a valid signed request, or an unknown user", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks sso-sessions.write", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sso_sessions(
     State(app): State<AppState>,
     headers: axum::http::HeaderMap,
     body: String,
-) -> Result<Json<SsoSession>, Refusal> {
-    let bearer = crate::auth::bearer_token(&headers)
-        .map(|token| hex::encode(Sha256::digest(token.as_bytes())))
-        .ok_or_else(|| {
-            Refusal::new(StatusCode::UNAUTHORIZED, "invalid_token", "an access token is required")
-        })?;
-    let now = Timestamp::now();
-    let token = app
-        .broker
-        .read(move |engine| {
-            let registry = engine.state().oauth();
-            let token = registry.token(&bearer, now)?;
-            let keys = registry.clients.get(&token.client_id)?.keys.clone();
-            Some((token.client_id.clone(), token.scopes.contains("sso-sessions.write"), keys))
-        })
-        .await
-        .ok()
-        .flatten();
-    let (client_id, allowed, keys) = token.ok_or_else(|| {
-        Refusal::new(StatusCode::UNAUTHORIZED, "invalid_token", "the access token is not valid")
+) -> Result<Json<SsoSession>, Problem> {
+    let client = GatewayClient::authorize(&app, &headers, &["sso-sessions.write"]).await?;
+    let claims = client.signed::<SsoClaims>(&body, &["exp"])?;
+    let username: model::Username = claims.credential.parse().map_err(|_| {
+        let argument = InvalidArgument { field: "credential".into(), message: "not a username".into() };
+        Problem::invalid("credential is not a username", vec![argument])
     })?;
-    if !allowed {
-        return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            "the token lacks sso-sessions.write",
-        ));
-    }
-    let invalid = |why: &str| Refusal::request(format!("the signed request is not valid: {why}"));
-    let header = decode_header(body.trim()).map_err(|_| invalid("not a signed JWT"))?;
-    let key = header
-        .kid
-        .as_ref()
-        .and_then(|kid| keys.get(kid))
-        .ok_or_else(|| invalid("its kid names no key of the client"))?;
-    if algorithm(key) != header.alg {
-        return Err(invalid("its algorithm is not its key's"));
-    }
-    let decoding = decoding_key(key).ok_or_else(|| invalid("its key cannot be read"))?;
-    let mut validation = Validation::new(header.alg);
-    validation.validate_aud = false;
-    validation.set_issuer(&[client_id.as_str()]);
-    validation.set_required_spec_claims(&["exp", "iss"]);
-    let claims = decode::<SsoClaims>(body.trim(), &decoding, &validation)
-        .map_err(|error| invalid(&error.to_string()))?
-        .claims;
-    let username: model::Username =
-        claims.credential.parse().map_err(|_| invalid("credential is not a username"))?;
     let session_token = crate::auth::random_token();
     let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
-    let command = Command::OpenSsoSession { client_id, username, bearer_hash };
+    let command = Command::OpenSsoSession { client_id: client.client_id, username, bearer_hash };
     match app.broker.execute(command).await {
         Ok(_) => {
             Ok(Json(SsoSession { active: true, access_token: session_token, token_type: "Bearer".into() }))
         }
-        Err(BrokerError::Rejected(refusal)) => Err(Refusal::request(refusal.to_string())),
-        Err(BrokerError::Unavailable) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "the broker is stopping",
-        )),
+        Err(BrokerError::Rejected(refusal)) => Err(Problem::invalid(refusal.to_string(), Vec::new())),
+        Err(BrokerError::Unavailable) => Err(Problem::unavailable()),
     }
 }
 

@@ -5,6 +5,7 @@ mod broker;
 mod clock;
 mod contracts;
 mod entitlements;
+mod gateway;
 mod marketdata;
 mod oauth;
 mod orders;

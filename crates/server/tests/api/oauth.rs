@@ -8,21 +8,21 @@ use serde_json::{Value, json};
 use testkit::{Reply, TestApp, spawn_app};
 
 pub(crate) const CLIENT: &str = "TESTCLIENT";
-const RSA_KEY: &str = include_str!("../fixtures/client-rsa.key");
+pub(crate) const RSA_KEY: &str = include_str!("../fixtures/client-rsa.key");
 const RSA_PUB: &str = include_str!("../fixtures/client-rsa.pub");
-const OTHER_KEY: &str = include_str!("../fixtures/other-rsa.key");
+pub(crate) const OTHER_KEY: &str = include_str!("../fixtures/other-rsa.key");
 const EC_KEY: &str = include_str!("../fixtures/client-ec.key");
 const EC_PUB: &str = include_str!("../fixtures/client-ec.pub");
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-fn claims(jti: &str) -> Value {
+pub(crate) fn claims(jti: &str) -> Value {
     json!({"iss": CLIENT, "sub": CLIENT, "aud": "/token", "iat": now() - 10, "exp": now() + 60, "jti": jti})
 }
 
-fn signed(claims: &Value, kid: &str, alg: Algorithm, private_pem: &str) -> String {
+pub(crate) fn signed(claims: &Value, kid: &str, alg: Algorithm, private_pem: &str) -> String {
     let mut header = Header::new(alg);
     header.kid = Some(kid.into());
     let key = match alg {
@@ -46,7 +46,7 @@ pub(crate) async fn register(app: &TestApp) {
     assert_eq!(app.post_json("/_localbroker/clients", ec).await.status, StatusCode::OK);
 }
 
-async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
+pub(crate) async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
     let mut form = vec![
         ("grant_type", "client_credentials"),
         ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),

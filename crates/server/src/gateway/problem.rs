@@ -1,0 +1,82 @@
+//! RFC 9457 problem details, the error shape of IBKR's `/gw/api/v1` endpoints
+//! (`application/problem+json`, IBKR's `ProblemDetail` schema).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A field the request got wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvalidArgument {
+    /// Where: the field's path.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An error answer of `/gw/api/v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Problem {
+    /// The problem type: IBKR's `/simple` for authorization, `/invalid-argument` for input.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// What went wrong, for a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The fields at fault, for a 400.
+    #[serde(rename = "invalidArguments", skip_serializing_if = "Vec::is_empty")]
+    pub invalid_arguments: Vec<InvalidArgument>,
+}
+
+impl Problem {
+    fn new(kind: &str, status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            title: status.canonical_reason().unwrap_or_default().to_owned(),
+            status: status.as_u16(),
+            detail: Some(detail.into()),
+            invalid_arguments: Vec::new(),
+        }
+    }
+
+    /// 401: no access token, or one that is unknown, expired or its client's revoked.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new("/simple", StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 403: the token lacks every scope the operation allows, as an unapproved client's token
+    /// lacks the Account Management ones.
+    pub fn insufficient_scope(allowed: &[&str]) -> Self {
+        let detail = format!(
+            "The access token fails to have sufficient scope: one of {} is needed",
+            allowed.join(", ")
+        );
+        Self::new("/simple", StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 400: the request is not valid; `invalid_arguments` names the fields.
+    pub fn invalid(detail: impl Into<String>, invalid_arguments: Vec<InvalidArgument>) -> Self {
+        Self { invalid_arguments, ..Self::new("/invalid-argument", StatusCode::BAD_REQUEST, detail) }
+    }
+
+    /// 503: the broker is stopping.
+    pub fn unavailable() -> Self {
+        Self::new("/simple", StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping")
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(self)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}

@@ -1,0 +1,101 @@
+//! The `/gw/api/v1` door: access tokens and their scopes, signed bodies and IBKR's problem
+//! details, through the echo utilities.
+
+use jsonwebtoken::Algorithm;
+use reqwest::StatusCode;
+use serde_json::json;
+use testkit::{Reply, TestApp, spawn_app};
+
+use crate::oauth::{CLIENT, OTHER_KEY, RSA_KEY, ask, claims, now, register, reply, signed};
+
+/// The test client, asking also for the echo scopes.
+async fn echoing() -> TestApp {
+    let app = spawn_app().await;
+    register(&app).await;
+    let key = include_str!("../fixtures/client-rsa.pub");
+    let more = json!({"clientId": CLIENT, "kid": "main", "publicKey": key, "scopes": "echo.read echo.write"});
+    assert_eq!(app.post_json("/_localbroker/clients", more).await.status, StatusCode::OK);
+    app
+}
+
+async fn token(app: &TestApp, jti: &str, scope: &str) -> String {
+    let issued = ask(app, &signed(&claims(jti), "main", Algorithm::RS256, RSA_KEY), Some(scope)).await;
+    issued.body["access_token"].as_str().unwrap_or_else(|| panic!("a token: {}", issued.text)).to_owned()
+}
+
+async fn echo_https(app: &TestApp, token: Option<&str>) -> (Reply, String) {
+    let mut request = reqwest::Client::new().get(format!("{}/gw/api/v1/echo/https?symbol=AAPL&n=1", app.url));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    (reply(response).await, content_type)
+}
+
+async fn echo_signed(app: &TestApp, token: &str, body: String) -> Reply {
+    let response = reqwest::Client::new()
+        .post(format!("{}/gw/api/v1/echo/signed-jwt", app.url))
+        .bearer_auth(token)
+        .header("content-type", "application/jwt")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    reply(response).await
+}
+
+#[tokio::test]
+async fn echo_answers_a_token_with_its_scope() {
+    let app = echoing().await;
+    let token = token(&app, "echo", "echo.read echo.write").await;
+    let (echoed, _) = echo_https(&app, Some(&token)).await;
+    assert_eq!(echoed.status, StatusCode::OK, "{}", echoed.text);
+    assert_eq!(
+        echoed.body,
+        json!({"requestMethod": "GET", "securityPolicy": "HTTPS", "queryParameters": {"symbol": "AAPL", "n": "1"}})
+    );
+    let body = signed(&json!({"iss": CLIENT, "iat": now()}), "main", Algorithm::RS256, RSA_KEY);
+    let echoed = echo_signed(&app, &token, body).await;
+    assert_eq!(echoed.status, StatusCode::OK, "{}", echoed.text);
+    assert_eq!(echoed.body["securityPolicy"], "SIGNED_JWT");
+    assert_eq!(echoed.body["requestMethod"], "POST");
+}
+
+#[tokio::test]
+async fn refusals_are_problem_details() {
+    let app = echoing().await;
+    let (missing, content_type) = echo_https(&app, None).await;
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(
+        (
+            missing.status,
+            missing.body["type"].as_str(),
+            missing.body["title"].as_str(),
+            missing.body["status"].as_u64()
+        ),
+        (StatusCode::UNAUTHORIZED, Some("/simple"), Some("Unauthorized"), Some(401))
+    );
+    assert_eq!(echo_https(&app, Some("forged")).await.0.status, StatusCode::UNAUTHORIZED);
+
+    let narrow = token(&app, "narrow", "sso-sessions.write").await;
+    let (forbidden, _) = echo_https(&app, Some(&narrow)).await;
+    assert_eq!(
+        (forbidden.status, forbidden.body["title"].as_str()),
+        (StatusCode::FORBIDDEN, Some("Forbidden"))
+    );
+    assert!(forbidden.body["detail"].as_str().unwrap().contains("echo.read"), "{}", forbidden.text);
+
+    let token = token(&app, "wide", "echo.write").await;
+    for (why, body) in [
+        ("another key", signed(&json!({"iss": CLIENT}), "main", Algorithm::RS256, OTHER_KEY)),
+        ("another issuer", signed(&json!({"iss": "SOMEONE"}), "main", Algorithm::RS256, RSA_KEY)),
+        ("expired", signed(&json!({"iss": CLIENT, "exp": now() - 120}), "main", Algorithm::RS256, RSA_KEY)),
+        ("not a JWT", "{\"iss\": \"TESTCLIENT\"}".to_owned()),
+    ] {
+        let refused = echo_signed(&app, &token, body).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{why}: {}", refused.text);
+        assert_eq!(refused.body["type"], "/invalid-argument", "{why}");
+        assert_eq!(refused.body["invalidArguments"][0]["field"], "body", "{why}: {}", refused.text);
+    }
+}

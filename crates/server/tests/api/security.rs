@@ -360,3 +360,30 @@ async fn login_attempts_are_limited_per_address_in_strict_mode() {
     }
     assert_eq!(attempt().await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn reauthenticate_and_a_bare_init_take_the_brokerage_session_back() {
+    let app = spawn_app().await;
+    register(&app).await;
+    let token = access_token(&app).await;
+    let bearer = sso_session(&app, &token, "demo").await.body["access_token"].as_str().unwrap().to_owned();
+    let sso = |path: &'static str| {
+        reqwest::Client::new().post(format!("{}/v1/api{path}", app.url)).bearer_auth(&bearer).send()
+    };
+    // ssodh/init without a body competes, as IBKR's documented body does.
+    assert_eq!(sso("/iserver/auth/ssodh/init").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.get("/v1/api/iserver/accounts").await.status, StatusCode::UNAUTHORIZED);
+    // ibeam's legacy call takes it back for the gateway.
+    assert_eq!(app.post("/v1/api/iserver/reauthenticate").await.body["message"], "triggered");
+    assert_eq!(app.get("/v1/api/iserver/accounts").await.status, StatusCode::OK);
+    let status = sso("/iserver/auth/status").await.unwrap().json::<Value>().await.unwrap();
+    assert_eq!((status["authenticated"].as_bool(), status["competing"].as_bool()), (Some(false), Some(true)));
+}
+
+#[tokio::test]
+async fn the_strict_login_page_shows_who_its_cookie_logged_in() {
+    let app = strict().await;
+    let demo2 = logged_in(&app, "demo2", "demo").await;
+    let page = demo2.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Logged in as demo2."), "{page}");
+}

@@ -73,6 +73,10 @@ pub struct OAuthClient {
     pub approved: bool,
     /// Whether it was revoked: it gets no more tokens, and its tokens stop working.
     pub revoked: bool,
+    /// The accounts it manages through Account Management, as an introducing broker's
+    /// clients are under its master account.
+    #[serde(default)]
+    pub accounts: BTreeSet<model::AccountId>,
 }
 
 impl OAuthClient {
@@ -207,6 +211,7 @@ impl Engine {
             scopes: BTreeSet::new(),
             approved: false,
             revoked: false,
+            accounts: BTreeSet::new(),
         });
         client.keys.insert(key.kid.clone(), key.clone());
         client.scopes.extend(scopes.iter().cloned());

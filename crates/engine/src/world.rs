@@ -46,6 +46,10 @@ pub struct ClientSpec {
     /// Whether its Account Management scopes are approved from the start.
     #[serde(default)]
     pub approved: bool,
+    /// The accounts it manages through Account Management, as an introducing broker's
+    /// clients are under its master account.
+    #[serde(default)]
+    pub accounts: Vec<AccountId>,
 }
 
 /// A user and the accounts they are entitled to, first one selected at login.
@@ -125,6 +129,11 @@ impl World {
             }
             if let Some(missing) = user.accounts.iter().find(|id| !accounts.contains(id)) {
                 return invalid(format!("user {} is entitled to unknown account {missing}", user.username));
+            }
+        }
+        for client in &self.clients {
+            if let Some(missing) = client.accounts.iter().find(|id| !accounts.contains(id)) {
+                return invalid(format!("client {} manages unknown account {missing}", client.client_id));
             }
         }
         Ok(())

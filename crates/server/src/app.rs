@@ -17,7 +17,7 @@ use crate::docs::ApiDoc;
 use crate::error::ApiError;
 use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
-use crate::{control, gateway, login_page, oauth, trading};
+use crate::{account_management, control, gateway, login_page, oauth, trading};
 
 static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
 
@@ -26,7 +26,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, trading) = trading::router().split_for_parts();
     let (_, control) = control::router().split_for_parts();
     let (_, oauth) = oauth::router().split_for_parts();
-    let (_, gateway) = gateway::router().split_for_parts();
+    let (_, gateway) = gateway::router().merge(account_management::router()).split_for_parts();
     ApiDoc::openapi().nest("/v1/api", trading).merge_from(control).merge_from(oauth).merge_from(gateway)
 }
 
@@ -65,7 +65,7 @@ fn router(state: AppState) -> Router {
     let (control, _) = control::router().split_for_parts();
     let control = control.route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let (oauth, _) = oauth::router().split_for_parts();
-    let (gateway, _) = gateway::router().split_for_parts();
+    let (gateway, _) = gateway::router().merge(account_management::router()).split_for_parts();
     Router::new()
         .nest("/v1/api", trading.clone())
         // IBKR's gateway serves the same tree under /v1/portal; ibeam uses it.

@@ -7,6 +7,7 @@
 //! - [`trading`]: the Trading API (`/v1/api`), one module per IBKR reference tag.
 //! - [`control`]: LocalBroker's control plane (`/_localbroker/*`).
 //! - [`login_page`]: the gateway's HTML login page at `/`.
+//! - [`account_management`]: IBKR's Account Management API (`/gw/api/v1`), as far as built.
 //! - [`gateway`]: the `/gw/api/v1` door (access token scopes, signed bodies, problem details)
 //!   and the echo utilities.
 //! - [`auth`]: who a request acts for, password checks and the control plane's admin token.
@@ -19,6 +20,7 @@
 //! Handlers translate between IBKR's wire shapes and the engine's commands and state; the rules
 //! live in the `engine` crate.
 
+pub mod account_management;
 pub mod app;
 pub mod auth;
 pub mod broker;

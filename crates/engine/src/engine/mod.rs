@@ -282,6 +282,9 @@ impl Engine {
             if client.approved {
                 events.extend(self.review_client(&client.client_id, false).map_err(invalid)?);
             }
+            if let Some(registered) = self.state.oauth.clients.get_mut(&client.client_id) {
+                registered.accounts.extend(client.accounts.iter().cloned());
+            }
         }
         for (index, action) in world.corporate_actions.iter().enumerate() {
             let announced = self.announce(at, action).map_err(|refusal| {

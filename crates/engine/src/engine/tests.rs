@@ -135,6 +135,19 @@ fn an_inconsistent_world_is_refused() {
     let mut negative = world();
     negative.accounts[0].cash.insert(Currency::USD, Decimal::new(-1, 0));
     refuse(negative, "negative USD cash");
+    let mut unmanageable = world();
+    unmanageable.clients.push(crate::world::ClientSpec {
+        client_id: "APP".into(),
+        key: crate::oauth::ClientKey {
+            kid: "main".into(),
+            algorithm: crate::oauth::KeyAlgorithm::Rs256,
+            public_key_pem: String::new(),
+        },
+        scopes: BTreeSet::new(),
+        approved: true,
+        accounts: vec!["DU999".parse().unwrap()],
+    });
+    refuse(unmanageable, "client APP manages unknown account DU999");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 pub mod echo;
 pub mod problem;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::HeaderMap;
 use engine::oauth::ClientKey;
@@ -41,6 +41,8 @@ pub struct GatewayClient {
     pub client_id: String,
     /// Its keys, to verify signed bodies with.
     keys: BTreeMap<String, ClientKey>,
+    /// The accounts it manages through Account Management.
+    accounts: BTreeSet<model::AccountId>,
 }
 
 impl GatewayClient {
@@ -63,18 +65,29 @@ impl GatewayClient {
             .read(move |engine| {
                 let registry = engine.state().oauth();
                 let token = registry.token(&hash, now)?;
-                let keys = registry.clients.get(&token.client_id)?.keys.clone();
+                let client = registry.clients.get(&token.client_id)?;
                 let permitted = allowed.iter().any(|scope| token.scopes.contains(*scope));
-                Some((token.client_id.clone(), keys, permitted))
+                Some((token.client_id.clone(), client.keys.clone(), client.accounts.clone(), permitted))
             })
             .await
             .map_err(|_| Problem::unavailable())?;
-        let (client_id, keys, permitted) =
+        let (client_id, keys, accounts, permitted) =
             found.ok_or_else(|| Problem::unauthorized("the access token is not valid"))?;
         if !permitted {
             return Err(Problem::insufficient_scope(allowed));
         }
-        Ok(Self { client_id, keys })
+        Ok(Self { client_id, keys, accounts })
+    }
+
+    /// The account `raw` names, if the client manages it.
+    ///
+    /// # Errors
+    /// 403 for any other account, existing or not, so that nothing tells them apart.
+    pub fn managed(&self, raw: &str) -> Result<model::AccountId, Problem> {
+        raw.parse::<model::AccountId>()
+            .ok()
+            .filter(|id| self.accounts.contains(id))
+            .ok_or_else(|| Problem::forbidden(format!("account {raw} is not one the client manages")))
     }
 
     /// The claims of `body`, a JWT signed by one of the client's keys (named by its `kid`,

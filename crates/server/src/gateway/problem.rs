@@ -59,6 +59,11 @@ impl Problem {
         Self::new("/simple", StatusCode::FORBIDDEN, detail)
     }
 
+    /// 403: the client may not act on what the request names.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new("/simple", StatusCode::FORBIDDEN, detail)
+    }
+
     /// 400: the request is not valid; `invalid_arguments` names the fields.
     pub fn invalid(detail: impl Into<String>, invalid_arguments: Vec<InvalidArgument>) -> Self {
         Self { invalid_arguments, ..Self::new("/invalid-argument", StatusCode::BAD_REQUEST, detail) }

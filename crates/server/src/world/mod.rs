@@ -51,6 +51,9 @@ struct ClientEntry {
     /// Account Management scopes approved from the start.
     #[serde(default)]
     approved: bool,
+    /// The accounts it manages through Account Management.
+    #[serde(default)]
+    accounts: Vec<AccountId>,
 }
 
 /// The `[risk]` table.
@@ -170,7 +173,13 @@ impl WorldFile {
                     return Err(WorldFileError::ClientKey(entry.client_id));
                 }
                 let scopes = entry.scopes.split_whitespace().map(str::to_owned).collect();
-                Ok(ClientSpec { client_id: entry.client_id, key, scopes, approved: entry.approved })
+                Ok(ClientSpec {
+                    client_id: entry.client_id,
+                    key,
+                    scopes,
+                    approved: entry.approved,
+                    accounts: entry.accounts,
+                })
             })
             .collect();
         let benchmarks = match self.interest {

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use testkit::{Reply, TestApp, spawn_app};
 
-use crate::oauth::{CLIENT, OTHER_KEY, RSA_KEY, ask, claims, now, register, reply, signed};
+use crate::oauth::{CLIENT, OTHER_KEY, RSA_KEY, RSA_PUB, ask, claims, now, register, reply, signed};
 
 /// The test client, asking also for the echo scopes.
 async fn echoing() -> TestApp {
@@ -98,4 +98,96 @@ async fn refusals_are_problem_details() {
         assert_eq!(refused.body["type"], "/invalid-argument", "{why}");
         assert_eq!(refused.body["invalidArguments"][0]["field"], "body", "{why}: {}", refused.text);
     }
+}
+
+/// A world whose client manages `DU1111111` but not `DU2222222`; approved unless told not.
+/// The world file's directory lives as long as the server.
+async fn managing(approved: bool) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let text = format!(
+        r#"
+[[users]]
+username = "ann"
+password = "pw"
+accounts = ["DU1111111"]
+
+[[users]]
+username = "bob"
+password = "pw"
+accounts = ["DU2222222"]
+
+[[accounts]]
+id = "DU1111111"
+title = "Ann"
+type = "individual"
+margin = "cash"
+base_currency = "USD"
+cash = {{ USD = "1000" }}
+
+[[accounts]]
+id = "DU2222222"
+title = "Bob"
+type = "individual"
+margin = "cash"
+base_currency = "USD"
+cash = {{ USD = "1000" }}
+
+[[clients]]
+client_id = "{CLIENT}"
+kid = "main"
+scopes = "sso-sessions.write accounts.read"
+approved = {approved}
+accounts = ["DU1111111"]
+public_key = """
+{RSA_PUB}"""
+"#
+    );
+    std::fs::write(&world, text).unwrap();
+    let app = testkit::spawn_app_with(testkit::AppOptions { world: Some(world), ..Default::default() }).await;
+    (app, dir)
+}
+
+async fn account_status(app: &TestApp, token: &str, account: &str) -> Reply {
+    let response = reqwest::Client::new()
+        .get(format!("{}/gw/api/v1/accounts/{account}/status", app.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    reply(response).await
+}
+
+#[tokio::test]
+async fn a_client_sees_the_status_of_the_accounts_it_manages_only() {
+    let (app, _world) = managing(true).await;
+    let token = token(&app, "am", "accounts.read").await;
+    let open = account_status(&app, &token, "DU1111111").await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.text);
+    assert_eq!(
+        (open.body["accountId"].as_str(), open.body["status"].as_str()),
+        (Some("DU1111111"), Some("O"))
+    );
+    assert!(open.body["dateOpened"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok(), "{}", open.text);
+    for other in ["DU2222222", "DU9999999", "not-an-account"] {
+        let refused = account_status(&app, &token, other).await;
+        assert_eq!(
+            (refused.status, refused.body["title"].as_str()),
+            (StatusCode::FORBIDDEN, Some("Forbidden")),
+            "{other}"
+        );
+        assert!(!refused.text.contains("Bob"), "nothing of the account: {}", refused.text);
+    }
+}
+
+#[tokio::test]
+async fn an_unapproved_client_has_no_account_management_scope() {
+    let (app, _world) = managing(false).await;
+    let refused =
+        ask(&app, &signed(&claims("early"), "main", Algorithm::RS256, RSA_KEY), Some("accounts.read")).await;
+    assert_eq!(refused.body["error"], "invalid_scope", "{}", refused.text);
+    let trading = token(&app, "trading", "sso-sessions.write").await;
+    let forbidden = account_status(&app, &trading, "DU1111111").await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{}", forbidden.text);
+    assert!(forbidden.body["detail"].as_str().unwrap().contains("accounts.read"));
 }

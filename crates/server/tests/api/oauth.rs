@@ -9,7 +9,7 @@ use testkit::{Reply, TestApp, spawn_app};
 
 pub(crate) const CLIENT: &str = "TESTCLIENT";
 pub(crate) const RSA_KEY: &str = include_str!("../fixtures/client-rsa.key");
-const RSA_PUB: &str = include_str!("../fixtures/client-rsa.pub");
+pub(crate) const RSA_PUB: &str = include_str!("../fixtures/client-rsa.pub");
 pub(crate) const OTHER_KEY: &str = include_str!("../fixtures/other-rsa.key");
 const EC_KEY: &str = include_str!("../fixtures/client-ec.key");
 const EC_PUB: &str = include_str!("../fixtures/client-ec.pub");

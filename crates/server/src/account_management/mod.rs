@@ -11,5 +11,5 @@ use crate::state::AppState;
 
 /// The Account Management routes built so far.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(accounts::status))
+    OpenApiRouter::new().routes(routes!(accounts::status)).routes(routes!(accounts::details))
 }

@@ -191,3 +191,31 @@ async fn an_unapproved_client_has_no_account_management_scope() {
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{}", forbidden.text);
     assert!(forbidden.body["detail"].as_str().unwrap().contains("accounts.read"));
 }
+
+#[tokio::test]
+async fn a_client_reads_the_details_of_the_accounts_it_manages_only() {
+    let (app, _world) = managing(true).await;
+    let token = token(&app, "details", "accounts.read").await;
+    let details = |account: &'static str| {
+        let url = format!("{}/gw/api/v1/accounts/{account}/details", app.url);
+        let token = token.clone();
+        async move { reply(reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap()).await }
+    };
+    let ann = details("DU1111111").await;
+    assert_eq!(ann.status, StatusCode::OK, "{}", ann.text);
+    assert_eq!(ann.body["hasError"], false);
+    let account = &ann.body["account"];
+    assert_eq!(
+        (account["accountId"].as_str(), account["primaryUser"].as_str(), account["accountTitle"].as_str()),
+        (Some("DU1111111"), Some("ann"), Some("Ann"))
+    );
+    assert_eq!((account["baseCurrency"].as_str(), account["margin"].as_str()), (Some("USD"), Some("Cash")));
+    assert_eq!(
+        (account["applicantType"].as_str(), account["clearingStatus"].as_str()),
+        (Some("INDIVIDUAL"), Some("O"))
+    );
+    assert_eq!(account["equity"], 1000.0, "the opening cash, as the engine values it");
+    let bob = details("DU2222222").await;
+    assert_eq!(bob.status, StatusCode::FORBIDDEN);
+    assert!(!bob.text.contains("Bob"), "{}", bob.text);
+}

@@ -180,13 +180,8 @@ impl Engine {
         if client.revoked {
             return Err(refused(format!("client {client_id:?} was revoked")));
         }
-        let events = self.open_session(wall, username, false)?;
-        if let Some(Event::SessionOpened { session, .. }) =
-            events.iter().find(|e| matches!(e, Event::SessionOpened { .. }))
-        {
-            self.state.oauth.sso_sessions.insert(bearer_hash.to_owned(), session.clone());
-            self.state.oauth.session_clients.insert(session.clone(), client_id.to_owned());
-        }
+        let (session, events) = self.open_token_session(wall, username, bearer_hash)?;
+        self.state.oauth.session_clients.insert(session, client_id.to_owned());
         Ok(events)
     }
 

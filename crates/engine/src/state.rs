@@ -262,7 +262,16 @@ impl State {
 
     /// Whether `session` holds its user's brokerage session, and so may use `/iserver`.
     pub fn holds_brokerage(&self, session: &Session, now: Timestamp) -> bool {
-        self.brokerage_holder(&session.user, now).is_some_and(|holder| holder.id == session.id)
+        self.brokerage_status(session, now).0
+    }
+
+    /// Whether `session` holds its user's brokerage session, and whether another open session
+    /// of the user does instead (IBKR's `competing`).
+    pub fn brokerage_status(&self, session: &Session, now: Timestamp) -> (bool, bool) {
+        match self.brokerage_holder(&session.user, now) {
+            Some(holder) => (holder.id == session.id, holder.id != session.id),
+            None => (false, false),
+        }
     }
 
     /// The session gateway requests act for, if a user is logged in at the gateway.

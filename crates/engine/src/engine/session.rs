@@ -15,7 +15,7 @@ impl Engine {
         at: Timestamp,
         username: &Username,
     ) -> Result<Vec<Event>, EngineError> {
-        self.open_session(at, username, true)
+        self.open_session(at, username, true).map(|(_, events)| events)
     }
 
     /// Logs `username` in through a strict server's login page, with a session reached by the
@@ -26,33 +26,38 @@ impl Engine {
         username: &Username,
         token_hash: &str,
     ) -> Result<Vec<Event>, EngineError> {
-        let events = self.open_session(at, username, false)?;
-        if let Some(Event::SessionOpened { session, .. }) =
-            events.iter().find(|event| matches!(event, Event::SessionOpened { .. }))
-        {
-            self.state.oauth.sso_sessions.insert(token_hash.to_owned(), session.clone());
-        }
-        Ok(events)
+        self.open_token_session(at, username, token_hash).map(|(_, events)| events)
+    }
+
+    /// Opens a session for `username` that is reached with a secret token, by the token's
+    /// SHA-256: a login page's cookie, or an SSO session's bearer.
+    pub(crate) fn open_token_session(
+        &mut self,
+        at: Timestamp,
+        username: &Username,
+        token_hash: &str,
+    ) -> Result<(SessionId, Vec<Event>), EngineError> {
+        let (session, events) = self.open_session(at, username, false)?;
+        self.state.oauth.sso_sessions.insert(token_hash.to_owned(), session.clone());
+        Ok((session, events))
     }
 
     /// Opens a session for `username` at wall time `at`; a gateway session replaces the
     /// previous one and becomes the one unauthenticated requests act for. The session takes
     /// the user's brokerage session if no other open session holds it, as a login at IBKR
-    /// does when no other platform is connected.
-    pub(crate) fn open_session(
+    /// does when no other platform is connected. Answers the new session's id and the events.
+    fn open_session(
         &mut self,
         at: Timestamp,
         username: &Username,
         gateway: bool,
-    ) -> Result<Vec<Event>, EngineError> {
+    ) -> Result<(SessionId, Vec<Event>), EngineError> {
         let user =
             self.state.users.get(username).ok_or_else(|| EngineError::UnknownUser(username.clone()))?;
         let selected_account = user.accounts[0].clone();
         let mut events = Vec::new();
-        if gateway && let Some(previous) = self.state.gateway_session.take() {
-            self.state.sessions.remove(&previous);
-            self.state.brokerage.retain(|_, holder| *holder != previous);
-            events.push(Event::SessionClosed { session: previous });
+        if gateway && let Some(previous) = self.state.gateway_session.clone() {
+            events.extend(self.logout(&previous)?);
         }
         let id = self.next_session_id();
         let market_opened_at = self.state.clock.market_time(at);
@@ -70,8 +75,8 @@ impl Engine {
         if self.state.brokerage_holder(username, at).is_none() {
             self.state.brokerage.insert(username.clone(), id.clone());
         }
-        events.push(Event::SessionOpened { session: id, user: username.clone() });
-        Ok(events)
+        events.push(Event::SessionOpened { session: id.clone(), user: username.clone() });
+        Ok((id, events))
     }
 
     /// Gives `id` its user's brokerage session. Held by another open session, it is taken

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{AuthMode, LoginError, browser_login, gateway_login};
+use crate::auth::LoginError;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::market::MarketNow;
@@ -90,13 +90,7 @@ pub async fn login(
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(ApiError::bad_request("username and password are required"));
     };
-    let login = match app.auth {
-        AuthMode::Gateway => gateway_login(&app, &username, &password).await.map(|session| (session, None)),
-        AuthMode::Strict => {
-            browser_login(&app, &username, &password).await.map(|(session, token)| (session, Some(token)))
-        }
-    };
-    match login {
+    match crate::auth::login(&app, &username, &password).await {
         Ok((session, bearer)) => {
             Ok(Json(LoginResponse { authenticated: true, username, session: session.to_string(), bearer }))
         }

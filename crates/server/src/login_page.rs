@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::auth::{AuthMode, Caller, LoginError, SESSION_COOKIE, browser_login, gateway_login};
+use crate::auth::{AuthMode, Caller, LoginError, login, session_cookie};
 use crate::state::AppState;
 use crate::trading::session::ClientAddr;
 
@@ -69,13 +69,6 @@ async fn show(State(app): State<AppState>, caller: Caller) -> Html<String> {
     page(&current_status(&app, caller).await, None)
 }
 
-/// The cookie that reaches a strict login's session: script cannot read it, other sites'
-/// requests do not carry it, and over HTTPS it never travels in clear.
-fn session_cookie(token: &str, https: bool) -> String {
-    let secure = if https { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")
-}
-
 async fn submit(
     State(app): State<AppState>,
     caller: Caller,
@@ -90,16 +83,12 @@ async fn submit(
     {
         return paced.into_response();
     }
-    let login = match app.auth {
-        AuthMode::Gateway => gateway_login(&app, &form.username, &form.password).await.map(|_| None),
-        AuthMode::Strict => {
-            browser_login(&app, &form.username, &form.password).await.map(|(_, token)| Some(token))
-        }
-    };
-    match login {
+    match login(&app, &form.username, &form.password).await {
         // The real gateway's page confirms with this sentence.
-        Ok(None) => page(&current_status(&app, caller).await, Some("Client login succeeds")).into_response(),
-        Ok(Some(token)) => {
+        Ok((_, None)) => {
+            page(&current_status(&app, caller).await, Some("Client login succeeds")).into_response()
+        }
+        Ok((_, Some(token))) => {
             let status = format!("Logged in as {}.", form.username.trim());
             let cookie = [(axum::http::header::SET_COOKIE, session_cookie(&token, app.https))];
             (cookie, page(&status, Some("Client login succeeds"))).into_response()

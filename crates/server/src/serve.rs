@@ -171,6 +171,7 @@ impl Server {
     pub async fn start(settings: Settings) -> Result<Self, ServeError> {
         // Off loopback anyone could act as the gateway's user.
         let auth = settings.auth_mode();
+        let pacing = settings.pacing_mode();
         if auth == AuthMode::Gateway && !settings.listen.ip().is_loopback() {
             return Err(ServeError::NotLoopback(settings.listen));
         }
@@ -223,7 +224,7 @@ impl Server {
             drop_websockets: tokio::sync::broadcast::channel(1).0,
             auth,
             admin_token: admin_token.as_deref().map(AdminToken::new),
-            pacing: Arc::new(Pacing::new(settings.pacing_mode())),
+            pacing: Arc::new(Pacing::new(pacing)),
             https: !settings.http,
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
@@ -248,7 +249,7 @@ impl Server {
             certificate,
             broker,
             auth,
-            pacing: settings.pacing_mode(),
+            pacing,
             admin_token,
             handle,
             serving,

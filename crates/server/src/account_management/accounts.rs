@@ -51,13 +51,8 @@ pub async fn status(
     PathParams(account): PathParams<String>,
 ) -> Result<Json<AccountStatus>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
-    let id = client.managed(&account)?;
-    let opened = app
-        .broker
-        .read(move |engine| engine.state().account(&id).map(|account| account.opened_at))
-        .await
-        .map_err(|_| Problem::unavailable())?
-        .ok_or_else(|| Problem::forbidden(format!("account {account} is not one the client manages")))?;
+    let opened =
+        client.read_managed(&app, &account, |state, id| state.account(id).map(|a| a.opened_at)).await?;
     Ok(Json(AccountStatus {
         account_id: account,
         status: "O".into(),
@@ -146,15 +141,10 @@ pub async fn details(
     PathParams(account): PathParams<String>,
 ) -> Result<Json<AccountDetails>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
-    let id = client.managed(&account)?;
-    let data = app
-        .broker
-        .read(move |engine| {
-            let state = engine.state();
-            AccountData::of(state, &id, state.market_time(Timestamp::now()))
+    let data = client
+        .read_managed(&app, &account, |state, id| {
+            AccountData::of(state, id, state.market_time(Timestamp::now()))
         })
-        .await
-        .map_err(|_| Problem::unavailable())?
-        .ok_or_else(|| Problem::forbidden(format!("account {account} is not one the client manages")))?;
+        .await?;
     Ok(Json(AccountDetails { has_error: false, account: data }))
 }

@@ -72,14 +72,17 @@ pub struct Caller {
 impl Caller {
     /// The caller of a request with these headers, on a server in `mode`.
     pub fn of(headers: &HeaderMap, mode: AuthMode) -> Self {
-        let bearer = bearer_token(headers);
-        let via_cookie = bearer.is_none() && cookie(headers, SESSION_COOKIE).is_some();
-        let token = bearer.or_else(|| cookie(headers, SESSION_COOKIE));
-        Self {
-            token: token.map(|token| Sha256::digest(token.as_bytes()).into()),
-            gateway: mode == AuthMode::Gateway,
-            via_cookie,
+        let gateway = mode == AuthMode::Gateway;
+        match (bearer_token(headers), cookie(headers, SESSION_COOKIE)) {
+            (Some(bearer), _) => Self { gateway, ..Self::with_token(bearer) },
+            (None, Some(cookie)) => Self { gateway, via_cookie: true, ..Self::with_token(cookie) },
+            (None, None) => Self { token: None, gateway, via_cookie: false },
         }
+    }
+
+    /// The caller that `token` (a bearer or a login cookie's value) names, and nothing else.
+    pub fn with_token(token: &str) -> Self {
+        Self { token: Some(Sha256::digest(token.as_bytes()).into()), gateway: false, via_cookie: false }
     }
 
     /// Whether the request named a session of its own rather than relying on the gateway's.
@@ -177,12 +180,44 @@ async fn verified_user(
     if matches { Ok(user) } else { Err(LoginError::InvalidCredentials) }
 }
 
+/// Logs `username` in if `password` is theirs, as the server's mode has it: at the gateway,
+/// or, in strict mode, with a session of its own. Answers the session, and in strict mode the
+/// token (cookie or bearer) that reaches it.
+///
+/// # Errors
+/// [`LoginError::InvalidCredentials`] for an unknown user or a wrong password (the two are not
+/// told apart); [`LoginError::Broker`] when the login cannot be journaled.
+pub async fn login(
+    app: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<(model::SessionId, Option<String>), LoginError> {
+    match app.auth {
+        AuthMode::Gateway => gateway_login(app, username, password).await.map(|session| (session, None)),
+        AuthMode::Strict => {
+            browser_login(app, username, password).await.map(|(session, token)| (session, Some(token)))
+        }
+    }
+}
+
+/// The `Set-Cookie` value that hands a strict login's session to a browser: script cannot read
+/// it, other sites' requests do not carry it, and over HTTPS it never travels in clear.
+pub fn session_cookie(token: &str, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// The `Set-Cookie` value that ends it, at logout.
+pub fn expired_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; Max-Age=0")
+}
+
 /// Logs `username` in at the gateway if `password` is theirs, replacing whoever was logged in.
 ///
 /// # Errors
 /// [`LoginError::InvalidCredentials`] for an unknown user or a wrong password (the two are not
 /// told apart); [`LoginError::Broker`] when the login cannot be journaled.
-pub async fn gateway_login(
+async fn gateway_login(
     app: &AppState,
     username: &str,
     password: &str,
@@ -196,9 +231,7 @@ pub async fn gateway_login(
 /// Logs `username` in through a strict server's login page if `password` is theirs, with a
 /// session of its own; answers the session and the token (cookie or bearer) that reaches it.
 ///
-/// # Errors
-/// As [`gateway_login`].
-pub async fn browser_login(
+async fn browser_login(
     app: &AppState,
     username: &str,
     password: &str,

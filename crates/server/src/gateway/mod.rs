@@ -79,15 +79,27 @@ impl GatewayClient {
         Ok(Self { client_id, keys, accounts })
     }
 
-    /// The account `raw` names, if the client manages it.
+    /// What `query` reads on the engine of the account `raw` names, if the client manages it.
     ///
     /// # Errors
-    /// 403 for any other account, existing or not, so that nothing tells them apart.
-    pub fn managed(&self, raw: &str) -> Result<model::AccountId, Problem> {
-        raw.parse::<model::AccountId>()
+    /// 403 for any other account, existing or not, so that nothing tells them apart; 503 when
+    /// the broker is stopping.
+    pub async fn read_managed<R, F>(&self, app: &AppState, raw: &str, query: F) -> Result<R, Problem>
+    where
+        R: Send + 'static,
+        F: FnOnce(&engine::state::State, &model::AccountId) -> Option<R> + Send + 'static,
+    {
+        let not_managed = || Problem::forbidden(format!("account {raw} is not one the client manages"));
+        let id = raw
+            .parse::<model::AccountId>()
             .ok()
             .filter(|id| self.accounts.contains(id))
-            .ok_or_else(|| Problem::forbidden(format!("account {raw} is not one the client manages")))
+            .ok_or_else(not_managed)?;
+        app.broker
+            .read(move |engine| query(engine.state(), &id))
+            .await
+            .map_err(|_| Problem::unavailable())?
+            .ok_or_else(not_managed)
     }
 
     /// The claims of `body`, a JWT signed by one of the client's keys (named by its `kid`,

@@ -96,8 +96,7 @@ fn auth_status(
     now: Timestamp,
 ) -> AuthStatus {
     let hardware = Hardware::of(state.seed());
-    let holds = state.holds_brokerage(session, now);
-    let competing = !holds && state.brokerage_holder(&session.user, now).is_some();
+    let (holds, competing) = state.brokerage_status(session, now);
     AuthStatus {
         authenticated: holds,
         competing,
@@ -226,11 +225,8 @@ pub async fn init_brokerage(
 /// Refused for want of `compete`, the session stays as it is: its status tells.
 async fn take_brokerage(app: &AppState, caller: Caller, compete: bool) -> Result<(), ApiError> {
     let now = Timestamp::now();
-    let (session, holds, held_elsewhere) = caller
-        .read(app, move |state, session| {
-            let holder = state.brokerage_holder(&session.user, now).map(|holder| holder.id.clone());
-            (session.id.clone(), holder.as_ref() == Some(&session.id), holder.is_some())
-        })
+    let (session, (holds, held_elsewhere)) = caller
+        .read(app, move |state, session| (session.id.clone(), state.brokerage_status(session, now)))
         .await?;
     // Nothing to journal: the session holds it, or keeps away from another's.
     if holds || (held_elsewhere && !compete) {
@@ -297,8 +293,7 @@ pub async fn logout(
     let body = Json(LogoutResponse { status: true });
     // A login page's session ends with its cookie.
     Ok(if crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).is_some() {
-        let expired = format!("{}=; Path=/; Max-Age=0", crate::auth::SESSION_COOKIE);
-        ([(axum::http::header::SET_COOKIE, expired)], body).into_response()
+        ([(axum::http::header::SET_COOKIE, crate::auth::expired_session_cookie())], body).into_response()
     } else {
         body.into_response()
     })

@@ -157,8 +157,7 @@ impl Connection {
             .broker
             .read(move |engine| {
                 let state = engine.state();
-                let holds = state.holds_brokerage(&session, now);
-                let competing = !holds && state.brokerage_holder(&session.user, now).is_some();
+                let (holds, competing) = state.brokerage_status(&session, now);
                 (topics::accounts(state, &session, &identity), holds, competing)
             })
             .await

@@ -21,7 +21,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::AuthMode;
+use crate::auth::{AuthMode, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -56,38 +56,24 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let in_query = query.into_iter().find(|(key, _)| key == "bearer_token").map(|(_, token)| token);
-    let token = in_query
-        .or_else(|| crate::auth::bearer_token(&headers).map(str::to_owned))
-        .or_else(|| crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).map(str::to_owned));
+    // Only a token here: a gateway client without one names its session by the `api` cookie.
+    let caller = match in_query {
+        Some(token) => Caller::with_token(&token),
+        None => Caller::of(&headers, AuthMode::Strict),
+    };
     let gateway = app.auth == AuthMode::Gateway;
-    let session = match token {
-        Some(token) => session_of_token(&app, &token).await,
-        None if gateway => session_from_cookie(&headers),
-        None => None,
+    let session = if caller.has_token() {
+        caller.read(&app, |_, session| session.id.as_str().to_owned()).await.ok()
+    } else if gateway {
+        session_from_cookie(&headers)
+    } else {
+        None
     };
     // A strict server answers 401 before upgrading, for a missing, unknown or ended session.
-    if !gateway && !session_is_open(&app, session.as_deref()).await {
+    if !gateway && session.is_none() {
         return ApiError::not_authenticated().into_response();
     }
     upgrade.on_upgrade(move |socket| connection::serve(app, socket, session))
-}
-
-/// Whether `id` names an open session.
-async fn session_is_open(app: &AppState, id: Option<&str>) -> bool {
-    let Some(id) = id.map(|id| model::SessionId::new(id.to_owned())) else { return false };
-    let now = jiff::Timestamp::now();
-    let open = app
-        .broker
-        .read(move |engine| engine.state().session(&id).is_some_and(|session| session.is_active(now)));
-    open.await.unwrap_or(false)
-}
-
-/// The id of the session a bearer or a login cookie reaches, if it names one.
-async fn session_of_token(app: &AppState, token: &str) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let found = app.broker.read(move |engine| engine.state().oauth().sso_sessions.get(&hash).cloned()).await;
-    found.ok().flatten().map(|id| id.as_str().to_owned())
 }
 
 #[cfg(test)]

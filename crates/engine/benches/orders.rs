@@ -47,6 +47,7 @@ impl Bench {
             liquidation: false,
             corporate_actions: Vec::new(),
             clients: Vec::new(),
+            account_management: Default::default(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock =

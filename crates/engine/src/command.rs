@@ -6,6 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, Conid, Currency, Decimal, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
+use crate::applications::{AccountChange, ApplicationSpec};
+use crate::banking::InstructionRequest;
 use crate::clock::{ClockMode, ClockSpec};
 use crate::corporate_actions::CorporateAction;
 use crate::market::MarketChange;
@@ -89,6 +91,12 @@ pub enum Command {
     /// A session asks for its user's brokerage session (`iserver/auth/ssodh/init`); with
     /// `compete` it takes it from whichever session holds it.
     InitBrokerage { session: SessionId, compete: bool },
+    /// An approved client applies for an account (`POST /gw/api/v1/accounts`).
+    SubmitApplication { client_id: String, application: ApplicationSpec },
+    /// An approved client changes an account it manages (`PATCH /gw/api/v1/accounts`).
+    ChangeAccount { client_id: String, account: AccountId, change: AccountChange },
+    /// An approved client files banking instructions, in order.
+    FileInstructions { client_id: String, instructions: Vec<InstructionRequest> },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

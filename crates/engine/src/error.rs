@@ -68,6 +68,12 @@ pub enum EngineError {
     /// take it over (`compete: false`).
     #[error("the brokerage session of {0} is held by another session")]
     BrokerageHeld(Username),
+    /// An Account Management request the engine cannot take.
+    #[error("{0}")]
+    RequestRefused(String),
+    /// A set of banking instructions the engine cannot file.
+    #[error("{0}")]
+    InstructionRefused(String),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),

@@ -60,4 +60,14 @@ pub enum Event {
     TokenIssued { client_id: String },
     /// Money was paid into (positive) or out of (negative) an account.
     CashMoved { account: AccountId, currency: Currency, amount: Decimal },
+    /// An Account Management request was filed; `account` is the one it concerns or opens.
+    RequestSubmitted { request: u64, account: AccountId },
+    /// A pending application was decided.
+    RequestDecided { request: u64 },
+    /// An application opened an account.
+    AccountOpened { account: AccountId },
+    /// A set of banking instructions was filed.
+    InstructionsFiled { set: u64 },
+    /// A pending instruction settled, or was rejected as it fell due.
+    InstructionSettled { instruction: u64 },
 }

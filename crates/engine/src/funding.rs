@@ -8,7 +8,7 @@ use crate::ledger::{Book, Cause, Entry, Posting};
 use crate::{Engine, EngineError, Event};
 
 /// The most a single deposit or withdrawal may move: a trillion units.
-const MAX_TRANSFER: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+pub(crate) const MAX_TRANSFER: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 impl Engine {
     /// Credits `amount` of `currency` to the account's cash.
@@ -28,8 +28,8 @@ impl Engine {
         self.move_cash(at, account, currency, amount, Cause::Deposit)
     }
 
-    /// Pays `amount` of `currency` out of the account's settled cash, if what stays behind
-    /// still covers the initial margin of its holdings.
+    /// Pays `amount` of `currency` out of the account's cash, if no more than
+    /// [`Engine::withdrawable`].
     pub(crate) fn withdraw(
         &mut self,
         at: Timestamp,
@@ -38,28 +38,17 @@ impl Engine {
         amount: Decimal,
     ) -> Result<Vec<Event>, EngineError> {
         self.check_transfer(account, amount)?;
-        let portfolio = self.state.portfolio(account, at).ok_or_else(|| unknown(account))?;
-        let settled = portfolio.currencies.get(&currency).map_or(Decimal::ZERO, |line| line.settled_cash);
-        let reserved = self.book.reserved(account, currency);
-        let withdrawable = (settled - reserved).max(Decimal::ZERO);
+        let withdrawable = self.withdrawable(account, currency, at);
         if amount > withdrawable {
             return Err(EngineError::TransferRefused(format!(
-                "the withdrawal of {amount} {currency} exceeds the {withdrawable} {currency} of settled cash that working orders leave free"
-            )));
-        }
-        let rate = portfolio.currencies.get(&currency).map_or(Decimal::ONE, |line| line.rate);
-        let available = portfolio.available_funds() - amount * rate;
-        if available < Decimal::ZERO {
-            return Err(EngineError::TransferRefused(format!(
-                "the withdrawal of {amount} {currency} would leave available funds of {:.2} {}",
-                available, portfolio.base
+                "the withdrawal of {amount} {currency} exceeds the {withdrawable} {currency} that can be withdrawn"
             )));
         }
         self.move_cash(at, account, currency, -amount, Cause::Withdrawal)
     }
 
     fn check_transfer(&self, account: &AccountId, amount: Decimal) -> Result<(), EngineError> {
-        if !self.state.accounts.contains_key(account) {
+        if self.state.accounts.get(account).is_none_or(|open| open.closed_at.is_some()) {
             return Err(unknown(account));
         }
         if amount <= Decimal::ZERO || amount > MAX_TRANSFER {
@@ -70,7 +59,7 @@ impl Engine {
         Ok(())
     }
 
-    fn move_cash(
+    pub(crate) fn move_cash(
         &mut self,
         at: Timestamp,
         account: &AccountId,
@@ -86,5 +75,5 @@ impl Engine {
 }
 
 fn unknown(account: &AccountId) -> EngineError {
-    EngineError::TransferRefused(format!("account {account} does not exist"))
+    EngineError::TransferRefused(format!("account {account} does not exist or is closed"))
 }

@@ -131,6 +131,8 @@ pub enum Cause {
     Deposit,
     /// Money paid out of the broker.
     Withdrawal,
+    /// Money moved between two accounts of the broker.
+    InternalTransfer,
     /// A dividend accrued to holders on its ex-date.
     DividendAccrual { conid: Conid },
     /// A dividend paid on its pay date.

@@ -18,6 +18,8 @@
 //! - A command either applies whole or is rejected with an [`EngineError`] and changes nothing
 //!   of its own; market time passing up to its instant acts on working orders either way.
 
+pub mod applications;
+pub mod banking;
 pub mod clock;
 pub mod command;
 pub mod commissions;

@@ -7,6 +7,8 @@ use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, AccountKind, Conid, Currency, ExecutionId, MarginKind, OrderId, SessionId, Username};
 use serde::{Deserialize, Serialize};
 
+use crate::applications::Requests;
+use crate::banking::Banking;
 use crate::clock::Clock;
 use crate::commissions::CommissionPlan;
 use crate::corporate_actions::CorporateActions;
@@ -71,6 +73,12 @@ pub struct State {
     /// OAuth 2.0 clients and their tokens.
     #[serde(default)]
     pub(crate) oauth: Registry,
+    /// Account Management's applications and account changes.
+    #[serde(default)]
+    pub(crate) requests: Requests,
+    /// Banking instructions and saved bank accounts.
+    #[serde(default)]
+    pub(crate) banking: Banking,
 }
 
 /// A person who can log in.
@@ -104,6 +112,15 @@ pub struct Account {
     pub commission_plan: CommissionPlan,
     /// When the account was opened, in market time.
     pub opened_at: Timestamp,
+    /// The name its holder or broker gave it.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// When it was closed, in market time; a closed account neither trades nor moves cash.
+    #[serde(default)]
+    pub closed_at: Option<Timestamp>,
+    /// The advisor's master account, for an advisor's client account.
+    #[serde(default)]
+    pub master: Option<AccountId>,
 }
 
 /// How long a login session lasts, like IBKR's SSO session, which ends once a day.
@@ -222,6 +239,11 @@ impl State {
     /// Interest rates and where accrual stands.
     pub fn accrual(&self) -> &Accrual {
         &self.accrual
+    }
+
+    /// Banking instructions and saved bank accounts.
+    pub fn banking(&self) -> &Banking {
+        &self.banking
     }
 
     /// OAuth 2.0 clients and the tokens issued to them.

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
+use crate::applications::Timing;
 use crate::corporate_actions::CorporateAction;
 use crate::interest::InterestRates;
 use crate::oauth::ClientKey;
@@ -32,6 +33,9 @@ pub struct World {
     /// OAuth 2.0 clients registered when the world is created.
     #[serde(default)]
     pub clients: Vec<ClientSpec>,
+    /// How long Account Management's reviews and settlements take.
+    #[serde(default)]
+    pub account_management: Timing,
 }
 
 /// An OAuth 2.0 client of the world.

@@ -91,7 +91,9 @@ impl From<BrokerError> for ApiError {
                 | EngineError::BrokerageHeld(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)
-                | EngineError::FinishedOrder { .. } => Self::bad_request(refusal.to_string()),
+                | EngineError::FinishedOrder { .. }
+                | EngineError::RequestRefused(_)
+                | EngineError::InstructionRefused(_) => Self::bad_request(refusal.to_string()),
                 // The world is created once at start-up, and an unbalanced entry is a bug: none
                 // of these can follow a request.
                 EngineError::NoWorld

@@ -24,7 +24,7 @@ use crate::world::World;
 use crate::{Command, EngineError, Event};
 
 /// The first numeric user id handed out; IBKR's user ids are eight-digit numbers.
-const FIRST_USER_ID: u64 = 10_000_001;
+pub(crate) const FIRST_USER_ID: u64 = 10_000_001;
 
 /// The single owner of the broker's state.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +36,7 @@ pub struct Engine {
 
 /// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
 /// older snapshots are then ignored and the journal is replayed instead.
-pub const SNAPSHOT_FORMAT: u32 = 6;
+pub const SNAPSHOT_FORMAT: u32 = 7;
 
 /// Why snapshot bytes could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +188,15 @@ impl Engine {
             }
             Command::BrowserLogin { user, token_hash } => self.browser_login(wall, user, token_hash)?,
             Command::InitBrokerage { session, compete } => self.init_brokerage(wall, session, *compete)?,
+            Command::SubmitApplication { client_id, application } => {
+                self.submit_application(now, client_id, application)?
+            }
+            Command::ChangeAccount { client_id, account, change } => {
+                self.change_account(now, client_id, account, change)?
+            }
+            Command::FileInstructions { client_id, instructions } => {
+                self.file_instructions(now, client_id, instructions)?
+            }
             Command::Tick => Vec::new(),
         };
         events.extend(applied);
@@ -203,7 +212,14 @@ impl Engine {
         loop {
             let actions = self.state.corporate_actions.next_due();
             let interest = self.state.accrual.next_due();
-            let Some(due) = actions.into_iter().chain(interest).min().filter(|due| *due <= now) else {
+            let applications = self.state.requests.next_due();
+            let instructions = self.state.banking.next_due();
+            let Some(due) = [actions, interest, applications, instructions]
+                .into_iter()
+                .flatten()
+                .min()
+                .filter(|due| *due <= now)
+            else {
                 break;
             };
             self.catch_up(due, events)?;
@@ -215,6 +231,12 @@ impl Engine {
             }
             if interest == Some(due) {
                 self.run_interest(due, events)?;
+            }
+            if applications == Some(due) {
+                self.review_applications(due, events);
+            }
+            if instructions == Some(due) {
+                self.settle_instructions(due, events)?;
             }
         }
         self.catch_up(now, events)?;
@@ -241,6 +263,7 @@ impl Engine {
         state.created_at = Some(at);
         state.accrual = Accrual::new(world.interest.clone(), at);
         state.liquidation = world.liquidation;
+        state.requests.timing = world.account_management;
         for spec in &world.accounts {
             let account = Account {
                 id: spec.id.clone(),
@@ -250,6 +273,9 @@ impl Engine {
                 base_currency: spec.base_currency,
                 commission_plan: CommissionPlan::default(),
                 opened_at: at,
+                alias: None,
+                closed_at: None,
+                master: None,
             };
             state.accounts.insert(account.id.clone(), account);
             let postings = spec.cash.iter().flat_map(|(&currency, &amount)| {

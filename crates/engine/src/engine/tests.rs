@@ -42,6 +42,7 @@ fn world() -> World {
         liquidation: false,
         corporate_actions: Vec::new(),
         clients: Vec::new(),
+        account_management: Default::default(),
     }
 }
 
@@ -129,6 +130,7 @@ fn an_inconsistent_world_is_refused() {
             liquidation: false,
             corporate_actions: Vec::new(),
             clients: Vec::new(),
+            account_management: Default::default(),
         },
         "no users",
     );

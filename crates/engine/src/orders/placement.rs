@@ -189,6 +189,9 @@ impl Engine {
         if !self.state.is_entitled(&user, account) {
             return Err(EngineError::NotEntitled { user, account: account.clone() });
         }
+        if self.state.accounts.get(account).is_some_and(|open| open.closed_at.is_some()) {
+            return Err(reject(format!("Account {account} is closed.")));
+        }
         Ok(user)
     }
 

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use engine::applications::Timing;
 use engine::corporate_actions::CorporateAction;
 use engine::interest::InterestRates;
 use engine::oauth::{ClientKey, KeyAlgorithm};
 use engine::world::{AccountSpec, ClientSpec, UserSpec, World};
+use jiff::SignedDuration;
 use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
 use serde::Deserialize;
 
@@ -32,6 +34,37 @@ pub struct WorldFile {
     /// OAuth 2.0 clients, registered when the world is created.
     #[serde(default)]
     clients: Vec<ClientEntry>,
+    /// How long Account Management's reviews and settlements take.
+    #[serde(default)]
+    account_management: AccountManagementEntry,
+}
+
+/// The `[account_management]` table: durations of market time such as `"1h"` or `"30m"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountManagementEntry {
+    /// From an application's submission to its decision; an hour when absent.
+    review: Option<String>,
+    /// From a deposit or withdrawal instruction to its settlement; a day when absent.
+    settlement: Option<String>,
+}
+
+impl AccountManagementEntry {
+    fn timing(&self) -> Result<Timing, WorldFileError> {
+        let defaults = Timing::default();
+        let parse = |field: &'static str, text: &Option<String>, default: SignedDuration| match text {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<SignedDuration>()
+                .ok()
+                .filter(|duration| duration.is_positive())
+                .ok_or_else(|| WorldFileError::Duration { field, text: text.clone() }),
+        };
+        Ok(Timing {
+            review: parse("review", &self.review, defaults.review)?,
+            settlement: parse("settlement", &self.settlement, defaults.settlement)?,
+        })
+    }
 }
 
 /// A `[[clients]]` entry.
@@ -114,6 +147,8 @@ pub enum WorldFileError {
     Password { user: Username, reason: String },
     #[error("client {0}: public_key is not a PEM public key of its alg")]
     ClientKey(String),
+    #[error("account_management.{field}: {text:?} is not a positive duration such as \"1h\" or \"30m\"")]
+    Duration { field: &'static str, text: String },
 }
 
 /// The demo world's source, also shown in the README.
@@ -196,6 +231,7 @@ impl WorldFile {
             liquidation: self.risk.liquidation,
             corporate_actions: self.corporate_actions,
             clients: clients?,
+            account_management: self.account_management.timing()?,
         })
     }
 }

@@ -31,6 +31,7 @@ fn world() -> World {
         liquidation: false,
         corporate_actions: Vec::new(),
         clients: Vec::new(),
+        account_management: Default::default(),
     }
 }
 

@@ -1,0 +1,441 @@
+//! Account Management requests: applications for new accounts, and changes to open ones.
+//!
+//! An introducing broker (an approved OAuth client) submits an application; it stays pending
+//! for the world's review delay of market time, as IBKR's review takes its time, and is then
+//! decided: an application whose data a broker could not accept (an applicant under 18, a user
+//! name taken by someone the client does not serve, a currency the market does not price) is
+//! rejected; any other opens a real account, creates or entitles its user, and leaves the
+//! account among those the client manages. Account ids are derived from the seed and a
+//! counter, so replaying a journal opens the same accounts.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use model::{AccountId, AccountKind, Currency, MarginKind, Username};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::commissions::CommissionPlan;
+use crate::state::{Account, State, User};
+use crate::{Engine, EngineError, Event};
+
+/// How long Account Management work takes, in market time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    /// From an application's submission to its decision.
+    pub review: SignedDuration,
+    /// From a deposit or withdrawal instruction to its settlement.
+    pub settlement: SignedDuration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self { review: SignedDuration::from_hours(1), settlement: SignedDuration::from_hours(24) }
+    }
+}
+
+/// One person holding an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// Full name, as the account title shows it.
+    pub name: String,
+    /// Date of birth, when the application gives one.
+    pub date_of_birth: Option<Date>,
+}
+
+/// What an application asks for, as the edge distilled it from IBKR's `Application`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationSpec {
+    /// The broker's own reference for the customer (`customer.externalId`).
+    pub external_id: Option<String>,
+    /// Ownership type.
+    pub kind: AccountKind,
+    /// The holders: one for an individual account, two for a joint one.
+    pub holders: Vec<Holder>,
+    /// The user who will trade the account: created, or entitled if the client already
+    /// serves them.
+    pub username: Username,
+    /// Cash or margin.
+    pub margin: MarginKind,
+    /// Reporting currency.
+    pub base_currency: Currency,
+    /// The advisor's master account, for an advisor's client account.
+    pub master_account: Option<AccountId>,
+    /// A paper account (`DU…`) rather than a live one (`U…`).
+    pub paper: bool,
+    /// The account's alias, if the application names one.
+    pub alias: Option<String>,
+}
+
+/// A change to an open account (one of IBKR's `accountManagementRequests`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum AccountChange {
+    /// `updateAccountAlias`.
+    Alias { alias: String },
+    /// `changeBaseCurrency`.
+    BaseCurrency { currency: Currency },
+    /// `accountClose`: only an account without positions or working orders closes.
+    Close,
+}
+
+/// What a request asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "request")]
+pub enum RequestKind {
+    /// A new account.
+    Application(ApplicationSpec),
+    /// A change to an open account.
+    Change(AccountChange),
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum RequestStatus {
+    /// Waiting for review.
+    Pending,
+    /// Done.
+    Processed,
+    /// Refused, and why.
+    Rejected { reason: String },
+}
+
+/// One Account Management request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// IBKR's `requestId`.
+    pub id: u64,
+    /// The client that made it.
+    pub client_id: String,
+    /// The account it concerns; for an application, the one it will open.
+    pub account: AccountId,
+    /// What it asks.
+    pub kind: RequestKind,
+    /// When it was submitted, in market time.
+    pub submitted_at: Timestamp,
+    /// When it was decided, in market time.
+    pub decided_at: Option<Timestamp>,
+    /// Where it stands.
+    pub status: RequestStatus,
+}
+
+/// An account's place in its life, as Account Management reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Applied for, under review since the instant given.
+    Pending { since: Timestamp },
+    /// Its application was rejected.
+    Rejected { since: Timestamp, at: Timestamp },
+    /// Open since the instant given.
+    Open { since: Timestamp },
+    /// Closed.
+    Closed { opened: Timestamp, at: Timestamp },
+}
+
+impl Lifecycle {
+    /// IBKR's status letter and its words.
+    pub fn status(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Pending { .. } => ("P", "Pending"),
+            Self::Rejected { .. } => ("R", "Rejected"),
+            Self::Open { .. } => ("O", "Open"),
+            Self::Closed { .. } => ("C", "Closed"),
+        }
+    }
+}
+
+/// Every Account Management request, and how long such work takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requests {
+    /// The world's delays.
+    pub timing: Timing,
+    /// Requests by id.
+    pub requests: BTreeMap<u64, Request>,
+    /// How many account ids were drawn; they are derived from it.
+    pub ids_drawn: u64,
+}
+
+/// The first request id: IBKR's are five-digit and more.
+const FIRST_REQUEST_ID: u64 = 10_001;
+
+/// The youngest an account holder may be, in years.
+const ADULT_AGE: i16 = 18;
+
+impl Requests {
+    fn next_id(&self) -> u64 {
+        FIRST_REQUEST_ID + self.requests.len() as u64
+    }
+
+    /// When the next pending application is due for its decision.
+    pub(crate) fn next_due(&self) -> Option<Timestamp> {
+        self.pending().map(|request| request.submitted_at + self.timing.review).min()
+    }
+
+    fn pending(&self) -> impl Iterator<Item = &Request> {
+        self.requests.values().filter(|request| request.status == RequestStatus::Pending)
+    }
+
+    /// The application that names `account`.
+    pub fn application(&self, account: &AccountId) -> Option<&Request> {
+        self.requests.values().find(|request| {
+            &request.account == account && matches!(request.kind, RequestKind::Application(_))
+        })
+    }
+}
+
+impl State {
+    /// Where `account` stands: open or closed if it exists, else as its application does.
+    pub fn lifecycle(&self, account: &AccountId) -> Option<Lifecycle> {
+        if let Some(open) = self.accounts.get(account) {
+            return Some(match open.closed_at {
+                Some(at) => Lifecycle::Closed { opened: open.opened_at, at },
+                None => Lifecycle::Open { since: open.opened_at },
+            });
+        }
+        let application = self.requests.application(account)?;
+        let since = application.submitted_at;
+        match application.status {
+            RequestStatus::Rejected { .. } => {
+                Some(Lifecycle::Rejected { since, at: application.decided_at.unwrap_or(since) })
+            }
+            _ => Some(Lifecycle::Pending { since }),
+        }
+    }
+
+    /// Account Management's requests.
+    pub fn requests(&self) -> &Requests {
+        &self.requests
+    }
+}
+
+impl Engine {
+    /// Files `client_id`'s application; answers [`Event::RequestSubmitted`] with its request
+    /// id and the account id it will open.
+    pub(crate) fn submit_application(
+        &mut self,
+        now: Timestamp,
+        client_id: &str,
+        spec: &ApplicationSpec,
+    ) -> Result<Vec<Event>, EngineError> {
+        let client = self.client_of(client_id)?;
+        if let Some(master) = &spec.master_account
+            && !client.accounts.contains(master)
+        {
+            return Err(refused(format!("the master account {master} is not one the client manages")));
+        }
+        if spec.holders.is_empty() {
+            return Err(refused("an application names at least one account holder"));
+        }
+        let account = self.draw_account_id(spec.paper);
+        let id = self.state.requests.next_id();
+        let request = Request {
+            id,
+            client_id: client_id.to_owned(),
+            account: account.clone(),
+            kind: RequestKind::Application(spec.clone()),
+            submitted_at: now,
+            decided_at: None,
+            status: RequestStatus::Pending,
+        };
+        self.state.requests.requests.insert(id, request);
+        self.manage(client_id, &account);
+        Ok(vec![Event::RequestSubmitted { request: id, account }])
+    }
+
+    /// Applies `change` to `account`, which `client_id` manages, at once.
+    pub(crate) fn change_account(
+        &mut self,
+        now: Timestamp,
+        client_id: &str,
+        account: &AccountId,
+        change: &AccountChange,
+    ) -> Result<Vec<Event>, EngineError> {
+        let client = self.client_of(client_id)?;
+        let not_open = || refused(format!("account {account} is not open"));
+        if !client.accounts.contains(account) {
+            return Err(refused(format!("account {account} is not one the client manages")));
+        }
+        let open = self.state.accounts.get(account).filter(|a| a.closed_at.is_none()).ok_or_else(not_open)?;
+        match change {
+            AccountChange::Alias { alias } if alias.chars().count() > 64 => {
+                return Err(refused("an account alias has at most 64 characters"));
+            }
+            AccountChange::BaseCurrency { currency }
+                if !market::Catalogue::standard().prices_currency(*currency) =>
+            {
+                return Err(refused(format!("{currency} is not a currency LocalBroker's pairs price")));
+            }
+            AccountChange::Close => self.check_closable(open)?,
+            _ => {}
+        }
+        let Some(open) = self.state.accounts.get_mut(account) else { return Err(not_open()) };
+        match change {
+            AccountChange::Alias { alias } => open.alias = Some(alias.clone()),
+            AccountChange::BaseCurrency { currency } => open.base_currency = *currency,
+            AccountChange::Close => open.closed_at = Some(now),
+        }
+        let id = self.state.requests.next_id();
+        let request = Request {
+            id,
+            client_id: client_id.to_owned(),
+            account: account.clone(),
+            kind: RequestKind::Change(change.clone()),
+            submitted_at: now,
+            decided_at: Some(now),
+            status: RequestStatus::Processed,
+        };
+        self.state.requests.requests.insert(id, request);
+        Ok(vec![Event::RequestSubmitted { request: id, account: account.clone() }])
+    }
+
+    fn check_closable(&self, account: &Account) -> Result<(), EngineError> {
+        if self.state.positions(&account.id).next().is_some() {
+            return Err(refused(format!("account {} holds positions: close them first", account.id)));
+        }
+        if self.state.orders(&account.id).any(|order| !order.status.is_final()) {
+            return Err(refused(format!("account {} has working orders: cancel them first", account.id)));
+        }
+        Ok(())
+    }
+
+    /// Decides every application whose review ended by `now`, oldest first.
+    pub(crate) fn review_applications(&mut self, now: Timestamp, events: &mut Vec<Event>) {
+        let review = self.state.requests.timing.review;
+        let due: Vec<u64> = self
+            .state
+            .requests
+            .pending()
+            .filter(|request| request.submitted_at + review <= now)
+            .map(|request| request.id)
+            .collect();
+        for id in due {
+            let Some(request) = self.state.requests.requests.get(&id).cloned() else { continue };
+            let RequestKind::Application(spec) = &request.kind else { continue };
+            let decided = request.submitted_at + review;
+            let status = match self.objection(&request.client_id, spec, decided) {
+                Some(reason) => RequestStatus::Rejected { reason },
+                None => {
+                    self.open_account(&request, spec, decided);
+                    events.push(Event::AccountOpened { account: request.account.clone() });
+                    RequestStatus::Processed
+                }
+            };
+            if let Some(stored) = self.state.requests.requests.get_mut(&id) {
+                stored.status = status;
+                stored.decided_at = Some(decided);
+            }
+            events.push(Event::RequestDecided { request: id });
+        }
+    }
+
+    /// Why the application cannot be accepted at `at`, if it cannot.
+    fn objection(&self, client_id: &str, spec: &ApplicationSpec, at: Timestamp) -> Option<String> {
+        let today = at.to_zoned_datetime(market::calendar::new_york()).date();
+        if spec.kind == AccountKind::Joint && spec.holders.len() < 2 {
+            return Some("a joint account has two holders".into());
+        }
+        for holder in &spec.holders {
+            let Some(born) = holder.date_of_birth else {
+                return Some(format!("no date of birth is given for {}", holder.name));
+            };
+            let adult = born.checked_add(jiff::Span::new().years(ADULT_AGE)).is_ok_and(|date| date <= today);
+            if !adult {
+                return Some(format!("{} is younger than {ADULT_AGE}", holder.name));
+            }
+        }
+        if !market::Catalogue::standard().prices_currency(spec.base_currency) {
+            return Some(format!("{} is not a currency LocalBroker's pairs price", spec.base_currency));
+        }
+        if let Some(master) = &spec.master_account
+            && !matches!(self.state.lifecycle(master), Some(Lifecycle::Open { .. }))
+        {
+            return Some(format!("the master account {master} is not open"));
+        }
+        let serves =
+            |user: &User| {
+                self.state.oauth.clients.get(client_id).is_some_and(|client| {
+                    user.accounts.iter().any(|account| client.accounts.contains(account))
+                })
+            };
+        match self.state.users.get(&spec.username) {
+            Some(user) if !serves(user) => Some(format!("the user name {} is taken", spec.username)),
+            _ => None,
+        }
+    }
+
+    fn open_account(&mut self, request: &Request, spec: &ApplicationSpec, at: Timestamp) {
+        let names: Vec<&str> = spec.holders.iter().map(|holder| holder.name.as_str()).collect();
+        let account = Account {
+            id: request.account.clone(),
+            title: names.join(" and "),
+            kind: spec.kind,
+            margin: spec.margin,
+            base_currency: spec.base_currency,
+            commission_plan: CommissionPlan::default(),
+            opened_at: at,
+            alias: spec.alias.clone(),
+            closed_at: None,
+            master: spec.master_account.clone(),
+        };
+        self.state.accounts.insert(account.id.clone(), account);
+        let next_user_id = self.state.users.values().map(|user| user.user_id + 1).max().unwrap_or(0);
+        let user = self.state.users.entry(spec.username.clone()).or_insert_with(|| User {
+            username: spec.username.clone(),
+            user_id: next_user_id.max(crate::engine::FIRST_USER_ID),
+            password_hash: String::new(),
+            accounts: Vec::new(),
+        });
+        user.accounts.push(request.account.clone());
+        if let Some(master) = &spec.master_account {
+            for advisor in self.state.users.values_mut().filter(|user| user.accounts.contains(master)) {
+                if !advisor.accounts.contains(&request.account) {
+                    advisor.accounts.push(request.account.clone());
+                }
+            }
+        }
+    }
+
+    /// A fresh account id: `U` or `DU` and seven digits, derived from the seed and a counter.
+    fn draw_account_id(&mut self, paper: bool) -> AccountId {
+        loop {
+            self.state.requests.ids_drawn += 1;
+            let mut hasher = Sha256::new();
+            hasher.update(self.state.seed.to_be_bytes());
+            hasher.update(b"account");
+            hasher.update(self.state.requests.ids_drawn.to_be_bytes());
+            let digest = hasher.finalize();
+            let number =
+                u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 9_000_000 + 1_000_000;
+            let text = format!("{}{number}", if paper { "DU" } else { "U" });
+            let Ok(id) = text.parse::<AccountId>() else { continue };
+            if !self.state.accounts.contains_key(&id) && self.state.requests.application(&id).is_none() {
+                return id;
+            }
+        }
+    }
+
+    pub(crate) fn client_of(&self, client_id: &str) -> Result<&crate::oauth::OAuthClient, EngineError> {
+        self.state
+            .oauth
+            .clients
+            .get(client_id)
+            .filter(|client| client.approved && !client.revoked)
+            .ok_or_else(|| refused(format!("client {client_id:?} is not approved for Account Management")))
+    }
+
+    /// Adds `account` to those `client_id` manages.
+    pub(crate) fn manage(&mut self, client_id: &str, account: &AccountId) {
+        if let Some(client) = self.state.oauth.clients.get_mut(client_id) {
+            client.accounts.insert(account.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+fn refused(reason: impl Into<String>) -> EngineError {
+    EngineError::RequestRefused(reason.into())
+}

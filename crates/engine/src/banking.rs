@@ -1,0 +1,527 @@
+//! Banking instructions, as IBKR's Account Management takes them: an introducing broker sends
+//! instructions (deposits, withdrawals, internal cash transfers, bank instructions, cancels)
+//! for the accounts it manages, one at a time or in bulk. Each set of them gets an id, each
+//! instruction an id and a status: processed at once, rejected with a reason, or pending until
+//! it settles after the world's settlement delay of market time. A client's own
+//! `clientInstructionId` makes a resubmission harmless: the same instruction again answers the
+//! one already filed, another instruction under the same id is refused.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use model::{AccountId, Currency, Decimal};
+use serde::{Deserialize, Serialize};
+
+use crate::applications::Lifecycle;
+use crate::funding::MAX_TRANSFER;
+use crate::ledger::Cause;
+use crate::{Engine, EngineError, Event};
+
+/// How a bank instruction moves money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BankMethod {
+    /// US or Canadian automated clearing.
+    Ach,
+    /// A bank wire.
+    Wire,
+    /// A SEPA transfer.
+    Sepa,
+}
+
+/// What a client instructs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Instruction {
+    /// `DEPOSIT`: money coming in from the client's bank, through a saved ACH instruction
+    /// or by wire.
+    Deposit {
+        account: AccountId,
+        currency: Currency,
+        amount: Decimal,
+        method: BankMethod,
+        bank: Option<String>,
+    },
+    /// `WITHDRAWAL`: money going out to a saved bank instruction.
+    Withdrawal { account: AccountId, currency: Currency, amount: Decimal, method: BankMethod, bank: String },
+    /// `INTERNAL_CASH_TRANSFER`: between two accounts the client manages.
+    InternalCashTransfer { from: AccountId, to: AccountId, currency: Currency, amount: Decimal },
+    /// `ACH_INSTRUCTION`: saves a bank account under a name.
+    AddBankInstruction { account: AccountId, name: String, currency: Currency, method: BankMethod },
+    /// `DELETE_BANK_INSTRUCTION`: forgets a saved bank account.
+    DeleteBankInstruction { account: AccountId, name: String, currency: Currency, method: BankMethod },
+    /// `CANCEL_INSTRUCTION`: cancels a pending instruction.
+    Cancel { instruction: u64, reason: String },
+}
+
+impl Instruction {
+    /// IBKR's `instructionType`.
+    pub fn instruction_type(&self) -> &'static str {
+        match self {
+            Self::Deposit { .. } => "DEPOSIT",
+            Self::Withdrawal { .. } => "WITHDRAWAL",
+            Self::InternalCashTransfer { .. } => "INTERNAL_CASH_TRANSFER",
+            Self::AddBankInstruction { .. } => "ACH_INSTRUCTION",
+            Self::DeleteBankInstruction { .. } => "DELETE_BANK_INSTRUCTION",
+            Self::Cancel { .. } => "CANCEL_INSTRUCTION",
+        }
+    }
+
+    /// The accounts it acts on.
+    pub fn accounts(&self) -> Vec<&AccountId> {
+        match self {
+            Self::Deposit { account, .. }
+            | Self::Withdrawal { account, .. }
+            | Self::AddBankInstruction { account, .. }
+            | Self::DeleteBankInstruction { account, .. } => vec![account],
+            Self::InternalCashTransfer { from, to, .. } => vec![from, to],
+            Self::Cancel { .. } => Vec::new(),
+        }
+    }
+}
+
+/// An instruction as the client sent it: with its own id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstructionRequest {
+    /// IBKR's `clientInstructionId`, unique per client.
+    pub client_instruction_id: u64,
+    /// What it instructs.
+    pub instruction: Instruction,
+}
+
+/// Where an instruction stands (IBKR's `instructionStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InstructionStatus {
+    /// Waiting to settle.
+    Pending,
+    /// Done.
+    Processed,
+    /// Refused or cancelled.
+    Rejected,
+}
+
+/// One filed instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiledInstruction {
+    /// IBKR's `instructionId`.
+    pub id: u64,
+    /// The set it came in.
+    pub set: u64,
+    /// The client that sent it.
+    pub client_id: String,
+    /// The client's own id for it.
+    pub client_instruction_id: u64,
+    /// What it instructs.
+    pub instruction: Instruction,
+    /// Where it stands.
+    pub status: InstructionStatus,
+    /// When it was filed, in market time.
+    pub submitted_at: Timestamp,
+    /// When a pending one settles, in market time.
+    pub due_at: Option<Timestamp>,
+    /// When it was processed or rejected.
+    pub decided_at: Option<Timestamp>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+}
+
+/// A saved bank account of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankInstruction {
+    /// The name instructions use for it.
+    pub name: String,
+    /// Its currency.
+    pub currency: Currency,
+    /// How it moves money.
+    pub method: BankMethod,
+    /// When it was saved, in market time.
+    pub saved_at: Timestamp,
+}
+
+/// Every instruction, set and saved bank account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Banking {
+    /// Instructions by id.
+    pub instructions: BTreeMap<u64, FiledInstruction>,
+    /// Each set's instructions, in the order they came.
+    pub sets: BTreeMap<u64, Vec<u64>>,
+    /// Each client's instruction ids by its own ids.
+    pub by_client: BTreeMap<String, BTreeMap<u64, u64>>,
+    /// Each account's saved bank accounts, by name.
+    pub banks: BTreeMap<AccountId, BTreeMap<String, BankInstruction>>,
+}
+
+/// The first instruction id, and the first set id.
+const FIRST_ID: u64 = 100_000_001;
+
+/// The longest a bank instruction's name may be.
+const MAX_NAME: usize = 64;
+
+impl Banking {
+    /// The instruction the client knows by `client_instruction_id`.
+    pub fn by_client_id(&self, client_id: &str, client_instruction_id: u64) -> Option<&FiledInstruction> {
+        let id = self.by_client.get(client_id)?.get(&client_instruction_id)?;
+        self.instructions.get(id)
+    }
+
+    /// The instructions of set `set`.
+    pub fn set(&self, set: u64) -> Option<impl Iterator<Item = &FiledInstruction>> {
+        let ids = self.sets.get(&set)?;
+        Some(ids.iter().filter_map(|id| self.instructions.get(id)))
+    }
+
+    /// `account`'s saved bank accounts.
+    pub fn banks(&self, account: &AccountId) -> impl Iterator<Item = &BankInstruction> {
+        self.banks.get(account).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// When the next pending instruction settles.
+    pub(crate) fn next_due(&self) -> Option<Timestamp> {
+        self.pending().filter_map(|filed| filed.due_at).min()
+    }
+
+    fn pending(&self) -> impl Iterator<Item = &FiledInstruction> {
+        self.instructions.values().filter(|filed| filed.status == InstructionStatus::Pending)
+    }
+
+    /// What pending withdrawals hold of `account`'s `currency`.
+    fn held(&self, account: &AccountId, currency: Currency) -> Decimal {
+        self.pending()
+            .filter_map(|filed| match &filed.instruction {
+                Instruction::Withdrawal { account: from, currency: held, amount, .. }
+                    if from == account && *held == currency =>
+                {
+                    Some(*amount)
+                }
+                _ => None,
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// What an instruction came to when it was filed.
+enum Outcome {
+    Processed,
+    Pending(Timestamp),
+}
+
+impl Engine {
+    /// Files a set of `client_id`'s instructions, in order; answers
+    /// [`Event::InstructionsFiled`] with the set's id.
+    ///
+    /// # Errors
+    /// When the client may not use Account Management, or a `clientInstructionId` names
+    /// another instruction than the one filed under it before: then nothing is filed.
+    pub(crate) fn file_instructions(
+        &mut self,
+        now: Timestamp,
+        client_id: &str,
+        requests: &[InstructionRequest],
+    ) -> Result<Vec<Event>, EngineError> {
+        self.client_of(client_id)?;
+        for (index, request) in requests.iter().enumerate() {
+            let reused = requests[..index]
+                .iter()
+                .find(|earlier| earlier.client_instruction_id == request.client_instruction_id);
+            let filed = self.state.banking.by_client_id(client_id, request.client_instruction_id);
+            let conflict =
+                reused.map(|earlier| &earlier.instruction).or(filed.map(|filed| &filed.instruction));
+            if conflict.is_some_and(|earlier| earlier != &request.instruction) {
+                return Err(EngineError::InstructionRefused(format!(
+                    "clientInstructionId {} was already used for another instruction",
+                    request.client_instruction_id
+                )));
+            }
+        }
+        let set = FIRST_ID + self.state.banking.sets.len() as u64;
+        let mut ids = Vec::with_capacity(requests.len());
+        let mut events = Vec::new();
+        for request in requests {
+            if let Some(filed) = self.state.banking.by_client_id(client_id, request.client_instruction_id) {
+                ids.push(filed.id);
+                continue;
+            }
+            let id = FIRST_ID + self.state.banking.instructions.len() as u64;
+            let outcome = self.carry_out(now, client_id, &request.instruction, &mut events)?;
+            let (status, due_at, reason) = match outcome {
+                Ok(Outcome::Processed) => (InstructionStatus::Processed, None, None),
+                Ok(Outcome::Pending(due)) => (InstructionStatus::Pending, Some(due), None),
+                Err(reason) => (InstructionStatus::Rejected, None, Some(reason)),
+            };
+            let filed = FiledInstruction {
+                id,
+                set,
+                client_id: client_id.to_owned(),
+                client_instruction_id: request.client_instruction_id,
+                instruction: request.instruction.clone(),
+                status,
+                submitted_at: now,
+                due_at,
+                decided_at: (status != InstructionStatus::Pending).then_some(now),
+                reason,
+            };
+            let banking = &mut self.state.banking;
+            banking.instructions.insert(id, filed);
+            banking
+                .by_client
+                .entry(client_id.to_owned())
+                .or_default()
+                .insert(request.client_instruction_id, id);
+            ids.push(id);
+        }
+        self.state.banking.sets.insert(set, ids);
+        events.push(Event::InstructionsFiled { set });
+        Ok(events)
+    }
+
+    /// Does what `instruction` asks that can be done now; the inner result says how it came
+    /// out, or why it was rejected.
+    fn carry_out(
+        &mut self,
+        now: Timestamp,
+        client_id: &str,
+        instruction: &Instruction,
+        events: &mut Vec<Event>,
+    ) -> Result<Result<Outcome, String>, EngineError> {
+        if let Some(reason) = self.unusable_account(client_id, instruction) {
+            return Ok(Err(reason));
+        }
+        let settles = now + self.state.requests.timing.settlement;
+        Ok(match instruction {
+            Instruction::Deposit { account, currency, amount, method, bank } => self
+                .check_amount(*currency, *amount)
+                .and_then(|()| match (method, bank) {
+                    (BankMethod::Ach, None) => Err("an ACH deposit names a bank instruction".into()),
+                    (BankMethod::Ach, Some(name)) => self.saved_bank(account, name, *method).map(drop),
+                    _ => Ok(()),
+                })
+                .map(|()| Outcome::Pending(settles)),
+            Instruction::Withdrawal { account, currency, amount, method, bank } => self
+                .check_amount(*currency, *amount)
+                .and_then(|()| self.saved_bank(account, bank, *method).map(drop))
+                .and_then(|()| self.check_withdrawable(account, *currency, *amount, now))
+                .map(|()| Outcome::Pending(settles)),
+            Instruction::InternalCashTransfer { from, to, currency, amount } => {
+                match self.check_internal(from, to, *currency, *amount, now) {
+                    Ok(()) => {
+                        events.extend(self.move_cash(
+                            now,
+                            from,
+                            *currency,
+                            -*amount,
+                            Cause::InternalTransfer,
+                        )?);
+                        events.extend(self.move_cash(
+                            now,
+                            to,
+                            *currency,
+                            *amount,
+                            Cause::InternalTransfer,
+                        )?);
+                        Ok(Outcome::Processed)
+                    }
+                    Err(reason) => Err(reason),
+                }
+            }
+            Instruction::AddBankInstruction { account, name, currency, method } => {
+                self.save_bank(now, account, name, *currency, *method)
+            }
+            Instruction::DeleteBankInstruction { account, name, method, .. } => {
+                match self.saved_bank(account, name, *method) {
+                    Ok(_) => {
+                        if let Some(banks) = self.state.banking.banks.get_mut(account) {
+                            banks.remove(name);
+                        }
+                        Ok(Outcome::Processed)
+                    }
+                    Err(reason) => Err(reason),
+                }
+            }
+            Instruction::Cancel { instruction, reason } => {
+                self.cancel_instruction(now, client_id, *instruction, reason)
+            }
+        })
+    }
+
+    /// Why an account the instruction names cannot be used by the client, if one cannot.
+    fn unusable_account(&self, client_id: &str, instruction: &Instruction) -> Option<String> {
+        let managed = &self.state.oauth.clients.get(client_id)?.accounts;
+        instruction.accounts().into_iter().find_map(|account| {
+            if !managed.contains(account) {
+                Some(format!("account {account} is not one the client manages"))
+            } else if !matches!(self.state.lifecycle(account), Some(Lifecycle::Open { .. })) {
+                Some(format!("account {account} is not open"))
+            } else {
+                None
+            }
+        })
+    }
+
+    fn check_amount(&self, currency: Currency, amount: Decimal) -> Result<(), String> {
+        if amount <= Decimal::ZERO || amount > MAX_TRANSFER {
+            return Err(format!("an amount must be above 0 and at most {MAX_TRANSFER}, not {amount}"));
+        }
+        if !market::Catalogue::standard().prices_currency(currency) {
+            return Err(format!("{currency} is not a currency LocalBroker's pairs price"));
+        }
+        Ok(())
+    }
+
+    fn saved_bank(
+        &self,
+        account: &AccountId,
+        name: &str,
+        method: BankMethod,
+    ) -> Result<&BankInstruction, String> {
+        self.state
+            .banking
+            .banks(account)
+            .find(|bank| bank.name == name && bank.method == method)
+            .ok_or_else(|| format!("account {account} has no {method:?} bank instruction named {name:?}"))
+    }
+
+    fn check_withdrawable(
+        &self,
+        account: &AccountId,
+        currency: Currency,
+        amount: Decimal,
+        at: Timestamp,
+    ) -> Result<(), String> {
+        let free = self.withdrawable(account, currency, at);
+        if amount > free {
+            return Err(format!(
+                "the withdrawal of {amount} {currency} exceeds the {free} {currency} that can be withdrawn"
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_internal(
+        &self,
+        from: &AccountId,
+        to: &AccountId,
+        currency: Currency,
+        amount: Decimal,
+        at: Timestamp,
+    ) -> Result<(), String> {
+        if from == to {
+            return Err("a transfer's source and target accounts differ".into());
+        }
+        self.check_amount(currency, amount)?;
+        self.check_withdrawable(from, currency, amount, at)
+    }
+
+    fn save_bank(
+        &mut self,
+        now: Timestamp,
+        account: &AccountId,
+        name: &str,
+        currency: Currency,
+        method: BankMethod,
+    ) -> Result<Outcome, String> {
+        if name.trim().is_empty() || name.chars().count() > MAX_NAME {
+            return Err(format!("a bank instruction's name has 1 to {MAX_NAME} characters"));
+        }
+        let banks = self.state.banking.banks.entry(account.clone()).or_default();
+        if banks.contains_key(name) {
+            return Err(format!("account {account} already has a bank instruction named {name:?}"));
+        }
+        banks.insert(
+            name.to_owned(),
+            BankInstruction { name: name.to_owned(), currency, method, saved_at: now },
+        );
+        Ok(Outcome::Processed)
+    }
+
+    fn cancel_instruction(
+        &mut self,
+        now: Timestamp,
+        client_id: &str,
+        target: u64,
+        reason: &str,
+    ) -> Result<Outcome, String> {
+        let filed = self
+            .state
+            .banking
+            .instructions
+            .get_mut(&target)
+            .filter(|filed| filed.client_id == client_id)
+            .ok_or_else(|| format!("the client has no instruction {target}"))?;
+        if filed.status != InstructionStatus::Pending {
+            return Err(format!("instruction {target} is {:?} and can no longer be cancelled", filed.status));
+        }
+        filed.status = InstructionStatus::Rejected;
+        filed.decided_at = Some(now);
+        filed.reason = Some(format!("cancelled: {reason}"));
+        Ok(Outcome::Processed)
+    }
+
+    /// What can be withdrawn from `account` in `currency` at `at`: its settled cash less what
+    /// working orders and pending withdrawals hold, and no more than keeps the initial margin
+    /// of its holdings covered.
+    pub fn withdrawable(&self, account: &AccountId, currency: Currency, at: Timestamp) -> Decimal {
+        let Some(portfolio) = self.state.portfolio(account, at) else { return Decimal::ZERO };
+        let line = portfolio.currencies.get(&currency);
+        let settled = line.map_or(Decimal::ZERO, |line| line.settled_cash);
+        let rate = line.map_or(Decimal::ONE, |line| line.rate);
+        let held = self.book.reserved(account, currency) + self.state.banking.held(account, currency);
+        let by_margin = if rate > Decimal::ZERO { portfolio.available_funds() / rate } else { Decimal::ZERO };
+        (settled - held).min(by_margin).max(Decimal::ZERO).round_dp(2)
+    }
+
+    /// Settles every pending deposit and withdrawal due by `now`, in the order they fall due.
+    pub(crate) fn settle_instructions(
+        &mut self,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), EngineError> {
+        let mut due: Vec<(Timestamp, u64)> = self
+            .state
+            .banking
+            .pending()
+            .filter_map(|filed| filed.due_at.filter(|at| *at <= now).map(|at| (at, filed.id)))
+            .collect();
+        due.sort_unstable();
+        for (at, id) in due {
+            let Some(filed) = self.state.banking.instructions.get(&id).cloned() else { continue };
+            let outcome = match &filed.instruction {
+                Instruction::Deposit { account, currency, amount, .. } => {
+                    events.extend(self.move_cash(at, account, *currency, *amount, Cause::Deposit)?);
+                    Ok(())
+                }
+                Instruction::Withdrawal { account, currency, amount, .. } => {
+                    self.release(id);
+                    let check = self.check_withdrawable(account, *currency, *amount, at);
+                    if check.is_ok() {
+                        events.extend(self.move_cash(at, account, *currency, -*amount, Cause::Withdrawal)?);
+                    }
+                    check
+                }
+                _ => Ok(()),
+            };
+            if let Some(stored) = self.state.banking.instructions.get_mut(&id) {
+                stored.decided_at = Some(at);
+                match outcome {
+                    Ok(()) => stored.status = InstructionStatus::Processed,
+                    Err(reason) => {
+                        stored.status = InstructionStatus::Rejected;
+                        stored.reason = Some(reason);
+                    }
+                }
+            }
+            events.push(Event::InstructionSettled { instruction: id });
+        }
+        Ok(())
+    }
+
+    /// Marks instruction `id` as no longer holding cash while it is checked once more.
+    fn release(&mut self, id: u64) {
+        if let Some(filed) = self.state.banking.instructions.get_mut(&id) {
+            filed.status = InstructionStatus::Processed;
+        }
+    }
+}

@@ -1,0 +1,184 @@
+use jiff::SignedDuration;
+use model::{AccountId, Currency};
+
+use super::{BankMethod, Instruction, InstructionRequest, InstructionStatus};
+use crate::applications::tests::with_client;
+use crate::testing::{Broker, d};
+use crate::{Command, EngineError, Event};
+
+fn id(text: &str) -> AccountId {
+    text.parse().unwrap()
+}
+
+fn file(broker: &mut Broker, instructions: Vec<(u64, Instruction)>) -> Result<u64, EngineError> {
+    let instructions = instructions
+        .into_iter()
+        .map(|(client_instruction_id, instruction)| InstructionRequest { client_instruction_id, instruction })
+        .collect();
+    let events = broker.apply(Command::FileInstructions { client_id: "IB".into(), instructions })?;
+    Ok(events
+        .into_iter()
+        .find_map(|event| match event {
+            Event::InstructionsFiled { set } => Some(set),
+            _ => None,
+        })
+        .unwrap())
+}
+
+fn statuses(broker: &Broker, set: u64) -> Vec<(InstructionStatus, Option<String>)> {
+    broker
+        .engine
+        .state()
+        .banking()
+        .set(set)
+        .unwrap()
+        .map(|filed| (filed.status, filed.reason.clone()))
+        .collect()
+}
+
+fn bank(account: &str) -> Instruction {
+    Instruction::AddBankInstruction {
+        account: id(account),
+        name: "Checking".into(),
+        currency: Currency::USD,
+        method: BankMethod::Ach,
+    }
+}
+
+fn deposit(account: &str, amount: &str) -> Instruction {
+    Instruction::Deposit {
+        account: id(account),
+        currency: Currency::USD,
+        amount: d(amount),
+        method: BankMethod::Ach,
+        bank: Some("Checking".into()),
+    }
+}
+
+fn withdrawal(account: &str, amount: &str) -> Instruction {
+    Instruction::Withdrawal {
+        account: id(account),
+        currency: Currency::USD,
+        amount: d(amount),
+        method: BankMethod::Ach,
+        bank: "Checking".into(),
+    }
+}
+
+#[test]
+fn a_deposit_settles_into_cash_after_the_settlement_delay() {
+    let mut broker = with_client();
+    let set = file(&mut broker, vec![(1, bank("DU7654321")), (2, deposit("DU7654321", "2500"))]).unwrap();
+    assert_eq!(
+        statuses(&broker, set),
+        vec![(InstructionStatus::Processed, None), (InstructionStatus::Pending, None)]
+    );
+    assert_eq!(broker.cash("DU7654321"), d("100000"));
+    broker.advance(SignedDuration::from_hours(23));
+    assert_eq!(broker.cash("DU7654321"), d("100000"));
+    broker.advance(SignedDuration::from_hours(1));
+    assert_eq!(broker.cash("DU7654321"), d("102500"));
+    assert_eq!(statuses(&broker, set)[1].0, InstructionStatus::Processed);
+}
+
+#[test]
+fn an_ach_deposit_needs_a_saved_bank_and_rejections_say_why() {
+    let mut broker = with_client();
+    let set =
+        file(&mut broker, vec![(1, deposit("DU7654321", "10")), (2, deposit("DU9999999", "10"))]).unwrap();
+    let result = statuses(&broker, set);
+    assert_eq!(result[0].0, InstructionStatus::Rejected);
+    assert!(
+        result[0].1.as_deref().unwrap().contains("no Ach bank instruction named \"Checking\""),
+        "{result:?}"
+    );
+    assert!(result[1].1.as_deref().unwrap().contains("not one the client manages"));
+}
+
+#[test]
+fn withdrawals_are_limited_to_withdrawable_cash_and_held_while_pending() {
+    let mut broker = with_client();
+    file(&mut broker, vec![(1, bank("DU7654321"))]).unwrap();
+    let now = broker.engine.state().market_time(broker.wall);
+    assert_eq!(broker.engine.withdrawable(&id("DU7654321"), Currency::USD, now), d("100000"));
+    let set =
+        file(&mut broker, vec![(2, withdrawal("DU7654321", "60000")), (3, withdrawal("DU7654321", "60000"))])
+            .unwrap();
+    let result = statuses(&broker, set);
+    assert_eq!(result[0].0, InstructionStatus::Pending);
+    assert_eq!(result[1].0, InstructionStatus::Rejected, "the first withdrawal holds its cash");
+    broker.advance(SignedDuration::from_hours(24));
+    assert_eq!(broker.cash("DU7654321"), d("40000"));
+    assert_eq!(statuses(&broker, set)[0].0, InstructionStatus::Processed);
+}
+
+#[test]
+fn a_resubmitted_client_instruction_id_answers_the_filed_instruction() {
+    let mut broker = with_client();
+    file(&mut broker, vec![(1, bank("DU7654321"))]).unwrap();
+    let first = file(&mut broker, vec![(7, deposit("DU7654321", "100"))]).unwrap();
+    let again = file(&mut broker, vec![(7, deposit("DU7654321", "100"))]).unwrap();
+    let banking = broker.engine.state().banking();
+    let ids = |set| banking.set(set).unwrap().map(|filed| filed.id).collect::<Vec<_>>();
+    assert_eq!(ids(first), ids(again));
+    broker.advance(SignedDuration::from_hours(24));
+    assert_eq!(broker.cash("DU7654321"), d("100100"), "one deposit, not two");
+
+    let digest = broker.engine.digest();
+    let other = file(&mut broker, vec![(8, deposit("DU7654321", "1")), (7, deposit("DU7654321", "5"))]);
+    assert!(
+        matches!(other, Err(EngineError::InstructionRefused(why)) if why.contains("clientInstructionId 7"))
+    );
+    assert_eq!(broker.engine.digest(), digest, "nothing of the set is filed");
+}
+
+#[test]
+fn internal_transfers_move_cash_at_once_between_managed_accounts() {
+    let mut broker = with_client();
+    let transfer = Instruction::InternalCashTransfer {
+        from: id("DU7654321"),
+        to: id("DU1234567"),
+        currency: Currency::USD,
+        amount: d("1000"),
+    };
+    let set = file(&mut broker, vec![(1, transfer)]).unwrap();
+    assert_eq!(statuses(&broker, set)[0].0, InstructionStatus::Processed);
+    assert_eq!(broker.cash("DU7654321"), d("99000"));
+    assert_eq!(broker.cash("DU1234567"), d("1001000"));
+    assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn a_pending_instruction_can_be_cancelled_once() {
+    let mut broker = with_client();
+    file(&mut broker, vec![(1, bank("DU7654321"))]).unwrap();
+    let set = file(&mut broker, vec![(2, deposit("DU7654321", "100"))]).unwrap();
+    let target = broker.engine.state().banking().set(set).unwrap().next().unwrap().id;
+    let cancel = |n| (n, Instruction::Cancel { instruction: target, reason: "typo".into() });
+    let cancelled = file(&mut broker, vec![cancel(3)]).unwrap();
+    assert_eq!(statuses(&broker, cancelled)[0].0, InstructionStatus::Processed);
+    assert_eq!(statuses(&broker, set)[0], (InstructionStatus::Rejected, Some("cancelled: typo".into())));
+    let late = file(&mut broker, vec![cancel(4)]).unwrap();
+    assert_eq!(statuses(&broker, late)[0].0, InstructionStatus::Rejected);
+    broker.advance(SignedDuration::from_hours(24));
+    assert_eq!(broker.cash("DU7654321"), d("100000"));
+}
+
+#[test]
+fn a_deleted_bank_instruction_cannot_be_withdrawn_to() {
+    let mut broker = with_client();
+    let delete = Instruction::DeleteBankInstruction {
+        account: id("DU7654321"),
+        name: "Checking".into(),
+        currency: Currency::USD,
+        method: BankMethod::Ach,
+    };
+    let set = file(&mut broker, vec![(1, bank("DU7654321")), (2, delete), (3, withdrawal("DU7654321", "1"))])
+        .unwrap();
+    let result: Vec<_> = statuses(&broker, set).into_iter().map(|(status, _)| status).collect();
+    assert_eq!(
+        result,
+        [InstructionStatus::Processed, InstructionStatus::Processed, InstructionStatus::Rejected]
+    );
+    assert_eq!(broker.engine.state().banking().banks(&id("DU7654321")).count(), 0);
+}

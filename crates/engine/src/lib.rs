@@ -34,6 +34,7 @@ pub mod orders;
 pub mod portfolio;
 pub mod positions;
 pub mod state;
+pub mod statement;
 pub mod world;
 
 mod engine;

@@ -46,12 +46,48 @@ pub enum Instruction {
     Withdrawal { account: AccountId, currency: Currency, amount: Decimal, method: BankMethod, bank: String },
     /// `INTERNAL_CASH_TRANSFER`: between two accounts the client manages.
     InternalCashTransfer { from: AccountId, to: AccountId, currency: Currency, amount: Decimal },
-    /// `ACH_INSTRUCTION`: saves a bank account under a name.
-    AddBankInstruction { account: AccountId, name: String, currency: Currency, method: BankMethod },
+    /// `ACH_INSTRUCTION`, or `PREDEFINED_DESTINATION_INSTRUCTION` when `predefined`: saves a
+    /// bank account under a name.
+    AddBankInstruction {
+        account: AccountId,
+        name: String,
+        currency: Currency,
+        method: BankMethod,
+        bank: BankAccount,
+        predefined: bool,
+    },
     /// `DELETE_BANK_INSTRUCTION`: forgets a saved bank account.
     DeleteBankInstruction { account: AccountId, name: String, currency: Currency, method: BankMethod },
     /// `CANCEL_INSTRUCTION`: cancels a pending instruction.
     Cancel { instruction: u64, reason: String },
+    /// A query about an account: answered from the state when it is read, filed like any
+    /// instruction because IBKR gives queries instruction ids too.
+    Query { account: AccountId, query: Query },
+}
+
+/// What a query instruction asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "query")]
+pub enum Query {
+    /// `QUERY_WITHDRAWABLE_FUNDS`.
+    WithdrawableFunds { currency: Currency },
+    /// `QUERY_WITHDRAWABLE_CASH_EQUITY`.
+    WithdrawableCashEquity { currency: Currency },
+    /// `QUERY_BANK_INSTRUCTION`.
+    BankInstructions { method: BankMethod },
+    /// `QUERY_RECENT_INSTRUCTIONS`: the account's instructions of the last `days`.
+    RecentInstructions { days: u32 },
+}
+
+/// Where a saved bank account is: what IBKR shows of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankAccount {
+    /// The bank's name.
+    pub bank_name: Option<String>,
+    /// Its routing number or other identifier.
+    pub routing_number: Option<String>,
+    /// The last four characters of the account number: no more is kept.
+    pub account_number_tail: Option<String>,
 }
 
 impl Instruction {
@@ -61,9 +97,16 @@ impl Instruction {
             Self::Deposit { .. } => "DEPOSIT",
             Self::Withdrawal { .. } => "WITHDRAWAL",
             Self::InternalCashTransfer { .. } => "INTERNAL_CASH_TRANSFER",
-            Self::AddBankInstruction { .. } => "ACH_INSTRUCTION",
+            Self::AddBankInstruction { predefined: false, .. } => "ACH_INSTRUCTION",
+            Self::AddBankInstruction { predefined: true, .. } => "PREDEFINED_DESTINATION_INSTRUCTION",
             Self::DeleteBankInstruction { .. } => "DELETE_BANK_INSTRUCTION",
             Self::Cancel { .. } => "CANCEL_INSTRUCTION",
+            Self::Query { query: Query::WithdrawableFunds { .. }, .. } => "QUERY_WITHDRAWABLE_FUNDS",
+            Self::Query { query: Query::WithdrawableCashEquity { .. }, .. } => {
+                "QUERY_WITHDRAWABLE_CASH_EQUITY"
+            }
+            Self::Query { query: Query::BankInstructions { .. }, .. } => "QUERY_BANK_INSTRUCTION",
+            Self::Query { query: Query::RecentInstructions { .. }, .. } => "QUERY_RECENT_INSTRUCTIONS",
         }
     }
 
@@ -73,7 +116,8 @@ impl Instruction {
             Self::Deposit { account, .. }
             | Self::Withdrawal { account, .. }
             | Self::AddBankInstruction { account, .. }
-            | Self::DeleteBankInstruction { account, .. } => vec![account],
+            | Self::DeleteBankInstruction { account, .. }
+            | Self::Query { account, .. } => vec![account],
             Self::InternalCashTransfer { from, to, .. } => vec![from, to],
             Self::Cancel { .. } => Vec::new(),
         }
@@ -135,6 +179,10 @@ pub struct BankInstruction {
     pub currency: Currency,
     /// How it moves money.
     pub method: BankMethod,
+    /// Where it is.
+    pub bank: BankAccount,
+    /// The instruction type that saved it.
+    pub predefined: bool,
     /// When it was saved, in market time.
     pub saved_at: Timestamp,
 }
@@ -155,8 +203,8 @@ pub struct Banking {
 /// The first instruction id, and the first set id.
 const FIRST_ID: u64 = 100_000_001;
 
-/// The longest a bank instruction's name may be.
-const MAX_NAME: usize = 64;
+/// The longest a bank instruction's name may be, as IBKR's schema allows.
+const MAX_NAME: usize = 100;
 
 impl Banking {
     /// The instruction the client knows by `client_instruction_id`.
@@ -327,8 +375,16 @@ impl Engine {
                     Err(reason) => Err(reason),
                 }
             }
-            Instruction::AddBankInstruction { account, name, currency, method } => {
-                self.save_bank(now, account, name, *currency, *method)
+            Instruction::AddBankInstruction { account, name, currency, method, bank, predefined } => {
+                let saved = BankInstruction {
+                    name: name.clone(),
+                    currency: *currency,
+                    method: *method,
+                    bank: bank.clone(),
+                    predefined: *predefined,
+                    saved_at: now,
+                };
+                self.save_bank(account, saved)
             }
             Instruction::DeleteBankInstruction { account, name, method, .. } => {
                 match self.saved_bank(account, name, *method) {
@@ -344,6 +400,7 @@ impl Engine {
             Instruction::Cancel { instruction, reason } => {
                 self.cancel_instruction(now, client_id, *instruction, reason)
             }
+            Instruction::Query { .. } => Ok(Outcome::Processed),
         })
     }
 
@@ -415,25 +472,15 @@ impl Engine {
         self.check_withdrawable(from, currency, amount, at)
     }
 
-    fn save_bank(
-        &mut self,
-        now: Timestamp,
-        account: &AccountId,
-        name: &str,
-        currency: Currency,
-        method: BankMethod,
-    ) -> Result<Outcome, String> {
-        if name.trim().is_empty() || name.chars().count() > MAX_NAME {
+    fn save_bank(&mut self, account: &AccountId, saved: BankInstruction) -> Result<Outcome, String> {
+        if saved.name.trim().is_empty() || saved.name.chars().count() > MAX_NAME {
             return Err(format!("a bank instruction's name has 1 to {MAX_NAME} characters"));
         }
         let banks = self.state.banking.banks.entry(account.clone()).or_default();
-        if banks.contains_key(name) {
-            return Err(format!("account {account} already has a bank instruction named {name:?}"));
+        if banks.contains_key(&saved.name) {
+            return Err(format!("account {account} already has a bank instruction named {:?}", saved.name));
         }
-        banks.insert(
-            name.to_owned(),
-            BankInstruction { name: name.to_owned(), currency, method, saved_at: now },
-        );
+        banks.insert(saved.name.clone(), saved);
         Ok(Outcome::Processed)
     }
 

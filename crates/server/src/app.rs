@@ -4,6 +4,7 @@ use std::sync::LazyLock;
 
 use axum::extract::OriginalUri;
 use axum::http::{Method, Request, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use tower::Layer;
 use tower::util::{MapRequest, MapRequestLayer};
@@ -15,6 +16,7 @@ use crate::auth::admin::require_admin;
 use crate::auth::require_session;
 use crate::docs::ApiDoc;
 use crate::error::ApiError;
+use crate::gateway::problem::Problem;
 use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
 use crate::{account_management, control, gateway, login_page, oauth, trading};
@@ -93,24 +95,34 @@ fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
 
 /// A request no route took: an IBKR operation not built yet (501), an IBKR path with another
 /// method (405), or nothing IBKR knows (404). Always JSON, as clients parse every body.
-async fn unrouted(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+async fn unrouted(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     match SPEC_ROUTES.classify(&method, uri.path()) {
-        SpecMatch::Operation => not_implemented(),
-        SpecMatch::OtherMethod => method_not_allowed(&method, &uri),
-        SpecMatch::Unknown => ApiError::not_found(format!("no such endpoint: {method} {}", uri.path())),
+        SpecMatch::Operation(reason) => not_implemented(&uri, reason),
+        SpecMatch::OtherMethod => method_not_allowed(&method, &uri).into_response(),
+        SpecMatch::Unknown => {
+            ApiError::not_found(format!("no such endpoint: {method} {}", uri.path())).into_response()
+        }
     }
 }
 
 /// A path we route, with a method we do not: still 501 when IBKR defines that method.
-async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     match SPEC_ROUTES.classify(&method, uri.path()) {
-        SpecMatch::Operation => not_implemented(),
-        SpecMatch::OtherMethod | SpecMatch::Unknown => method_not_allowed(&method, &uri),
+        SpecMatch::Operation(reason) => not_implemented(&uri, reason),
+        SpecMatch::OtherMethod | SpecMatch::Unknown => method_not_allowed(&method, &uri).into_response(),
     }
 }
 
-fn not_implemented() -> ApiError {
-    ApiError::new(StatusCode::NOT_IMPLEMENTED, "not implemented in LocalBroker yet")
+/// 501, in the error shape of the API the path belongs to: problem details under `/gw/api`.
+fn not_implemented(uri: &Uri, reason: Option<&'static str>) -> Response {
+    let message = match reason {
+        Some(reason) => format!("not implemented in LocalBroker: {reason}"),
+        None => "not implemented in LocalBroker yet".to_owned(),
+    };
+    if uri.path().starts_with("/gw/api/") {
+        return Problem::not_implemented(message).into_response();
+    }
+    ApiError::new(StatusCode::NOT_IMPLEMENTED, message).into_response()
 }
 
 fn method_not_allowed(method: &Method, uri: &Uri) -> ApiError {

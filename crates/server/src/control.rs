@@ -183,24 +183,11 @@ pub async fn change_clock(
         .ok_or_else(ApiError::unavailable)
 }
 
-/// `90s`, `5m`, `7h`, `3d`, `2w`: a positive whole number and a unit.
+/// An advance of the clock ([`crate::duration::parse`]).
 fn parse_duration(text: &str) -> Result<SignedDuration, ApiError> {
-    let invalid = || {
+    crate::duration::parse(text).ok_or_else(|| {
         ApiError::bad_request(format!("advance must be a number and s, m, h, d or w, like 5m; got {text:?}"))
-    };
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number.parse().map_err(|_| invalid())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(invalid()),
-    };
-    number.checked_mul(seconds).map(SignedDuration::from_secs).filter(|d| d.is_positive()).ok_or_else(invalid)
+    })
 }
 
 /// Changes to one instrument's simulated market; any of the three, applied in this order.

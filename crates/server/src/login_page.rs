@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::auth::{AuthMode, Caller, LoginError, login, session_cookie};
+use crate::html::escape;
 use crate::state::AppState;
 use crate::trading::session::ClientAddr;
 
@@ -18,19 +19,6 @@ use crate::trading::session::ClientAddr;
 pub struct LoginForm {
     username: String,
     password: String,
-}
-
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 fn page(status: &str, notice: Option<&str>) -> Html<String> {
@@ -108,14 +96,4 @@ async fn submit(
 /// The page's routes.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/", get(show).post(submit))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_text_is_escaped() {
-        assert_eq!(escape("<b>\"x\" & 'y'</b>"), "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;");
-    }
 }

@@ -19,6 +19,8 @@ pub struct Operation {
     pub area: &'static str,
     /// IBKR's reference tag.
     pub tag: &'static str,
+    /// Why LocalBroker will not implement it, if it will not.
+    pub reason: Option<&'static str>,
 }
 
 const TABLE: &str = include_str!("../spec/ibkr-operations.tsv");
@@ -30,7 +32,13 @@ static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
         .filter_map(|line| {
             let mut fields = line.split('\t');
             let method = fields.next()?.parse().ok()?;
-            Some(Operation { method, path: fields.next()?, area: fields.next()?, tag: fields.next()? })
+            Some(Operation {
+                method,
+                path: fields.next()?,
+                area: fields.next()?,
+                tag: fields.next()?,
+                reason: fields.next(),
+            })
         })
         .collect()
 });
@@ -60,8 +68,8 @@ pub fn normalize(path: &str) -> String {
 /// What IBKR's spec says about a request that no handler took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecMatch {
-    /// An IBKR operation LocalBroker does not implement yet.
-    Operation,
+    /// An IBKR operation LocalBroker does not implement, and why, if it never will.
+    Operation(Option<&'static str>),
     /// An IBKR path, but not with this method.
     OtherMethod,
     /// Not an IBKR path.
@@ -71,17 +79,19 @@ pub enum SpecMatch {
 /// IBKR's operations, indexed for matching requests.
 #[derive(Debug)]
 pub struct SpecRoutes {
-    by_method: HashMap<Method, matchit::Router<()>>,
+    by_method: HashMap<Method, matchit::Router<Option<&'static str>>>,
 }
 
 impl SpecRoutes {
     /// Indexes every operation of [`operations`].
     pub fn load() -> Self {
-        let mut by_method: HashMap<Method, matchit::Router<()>> = HashMap::new();
+        let mut by_method: HashMap<Method, matchit::Router<Option<&'static str>>> = HashMap::new();
         for operation in operations() {
             // Distinct operations cannot collide once normalised: the table has no duplicates.
-            let _ =
-                by_method.entry(operation.method.clone()).or_default().insert(normalize(operation.path), ());
+            let _ = by_method
+                .entry(operation.method.clone())
+                .or_default()
+                .insert(normalize(operation.path), operation.reason);
         }
         Self { by_method }
     }
@@ -92,9 +102,9 @@ impl SpecRoutes {
             Some(rest) => format!("/v1/api/{rest}"),
             None => path.to_owned(),
         };
-        let known = |router: &matchit::Router<()>| router.at(&path).is_ok();
-        if self.by_method.get(method).is_some_and(known) {
-            SpecMatch::Operation
+        let known = |router: &matchit::Router<Option<&'static str>>| router.at(&path).is_ok();
+        if let Some(found) = self.by_method.get(method).and_then(|router| router.at(&path).ok()) {
+            SpecMatch::Operation(*found.value)
         } else if self.by_method.values().any(known) {
             SpecMatch::OtherMethod
         } else {
@@ -114,7 +124,7 @@ mod tests {
         for operation in operations() {
             assert_eq!(
                 routes.classify(&operation.method, operation.path),
-                SpecMatch::Operation,
+                SpecMatch::Operation(operation.reason),
                 "{operation:?}"
             );
         }
@@ -125,20 +135,24 @@ mod tests {
         let routes = SpecRoutes::load();
         assert_eq!(
             routes.classify(&Method::POST, "/v1/api/iserver/account/DU1/orders"),
-            SpecMatch::Operation
+            SpecMatch::Operation(None)
         );
         assert_eq!(
             routes.classify(&Method::POST, "/v1/portal/iserver/account/DU1/orders"),
-            SpecMatch::Operation
+            SpecMatch::Operation(None)
         );
         assert_eq!(
             routes.classify(&Method::PATCH, "/v1/api/iserver/account/DU1/orders"),
             SpecMatch::OtherMethod
         );
         assert_eq!(routes.classify(&Method::GET, "/v1/api/no/such/thing"), SpecMatch::Unknown);
+        assert!(matches!(
+            routes.classify(&Method::POST, "/gw/api/v1/tax-documents"),
+            SpecMatch::Operation(Some(reason)) if reason.contains("tax")
+        ));
         assert_eq!(
             routes.classify(&Method::POST, "/gw/api/v1/external-cash-transfers"),
-            SpecMatch::Operation
+            SpecMatch::Operation(None)
         );
     }
 

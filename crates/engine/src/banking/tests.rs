@@ -1,7 +1,7 @@
 use jiff::SignedDuration;
 use model::{AccountId, Currency};
 
-use super::{BankMethod, Instruction, InstructionRequest, InstructionStatus};
+use super::{BankAccount, BankMethod, Instruction, InstructionRequest, InstructionStatus};
 use crate::applications::tests::with_client;
 use crate::testing::{Broker, d};
 use crate::{Command, EngineError, Event};
@@ -42,6 +42,8 @@ fn bank(account: &str) -> Instruction {
         name: "Checking".into(),
         currency: Currency::USD,
         method: BankMethod::Ach,
+        bank: BankAccount::default(),
+        predefined: false,
     }
 }
 

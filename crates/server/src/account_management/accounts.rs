@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use engine::applications::{Lifecycle, RequestStatus};
 use engine::state::State as EngineState;
 use jiff::Timestamp;
 use model::{AccountId, MarginKind};
@@ -22,14 +23,55 @@ use crate::trading::portfolio::customer_type;
 #[serde(rename_all = "camelCase")]
 pub struct AccountStatus {
     account_id: String,
-    /// IBKR's status letter: `O` for an open account.
+    /// IBKR's status letter: `P` pending, `O` open, `R` rejected, `C` closed.
     status: String,
     /// The letter in words.
     description: String,
     /// When the account was opened, in market time (RFC 3339).
-    date_opened: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_opened: Option<String>,
     /// When it started trading: at opening, in LocalBroker.
-    date_started: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_started: Option<String>,
+    /// When it was closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_closed: Option<String>,
+    /// The advisor's master account, for an advisor's client account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master_account_id: Option<String>,
+    /// Why its application was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl AccountStatus {
+    /// The status of `id`, if it exists or was applied for.
+    pub(crate) fn of(state: &EngineState, id: &AccountId) -> Option<Self> {
+        let lifecycle = state.lifecycle(id)?;
+        let (status, description) = lifecycle.status();
+        let (opened, closed) = match lifecycle {
+            Lifecycle::Open { since } => (Some(since), None),
+            Lifecycle::Closed { opened, at } => (Some(opened), Some(at)),
+            Lifecycle::Pending { .. } | Lifecycle::Rejected { .. } => (None, None),
+        };
+        let message = state.requests().application(id).and_then(|request| match &request.status {
+            RequestStatus::Rejected { reason } => Some(reason.clone()),
+            _ => None,
+        });
+        Some(Self {
+            account_id: id.to_string(),
+            status: status.into(),
+            description: description.into(),
+            date_opened: opened.map(|at| at.to_string()),
+            date_started: opened.map(|at| at.to_string()),
+            date_closed: closed.map(|at| at.to_string()),
+            master_account_id: state
+                .account(id)
+                .and_then(|account| account.master.as_ref())
+                .map(ToString::to_string),
+            message,
+        })
+    }
 }
 
 /// The status of an account the client manages.
@@ -51,15 +93,7 @@ pub async fn status(
     PathParams(account): PathParams<String>,
 ) -> Result<Json<AccountStatus>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
-    let opened =
-        client.read_managed(&app, &account, |state, id| state.account(id).map(|a| a.opened_at)).await?;
-    Ok(Json(AccountStatus {
-        account_id: account,
-        status: "O".into(),
-        description: "Open".into(),
-        date_opened: opened.to_string(),
-        date_started: opened.to_string(),
-    }))
+    Ok(Json(client.read_managed(&app, &account, AccountStatus::of).await?))
 }
 
 /// An account's details (IBKR's `AccountDetailsResponse`), as far as LocalBroker's accounts
@@ -80,7 +114,7 @@ pub struct AccountData {
     /// The first user entitled to the account.
     #[serde(skip_serializing_if = "Option::is_none")]
     primary_user: Option<String>,
-    /// `O`: open.
+    /// `O` open or `C` closed.
     clearing_status: String,
     clearing_status_description: String,
     base_currency: String,
@@ -94,6 +128,12 @@ pub struct AccountData {
     applicant_type: String,
     /// Net liquidation value in the base currency, now.
     equity: f64,
+    /// The name its holder or broker gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_alias: Option<String>,
+    /// The advisor's master account, for an advisor's client account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master_account_id: Option<String>,
 }
 
 impl AccountData {
@@ -102,11 +142,15 @@ impl AccountData {
         let portfolio = state.portfolio(id, now)?;
         let primary_user =
             state.users().find(|user| user.accounts.contains(id)).map(|user| user.username.to_string());
+        let (clearing_status, clearing_status_description) = match account.closed_at {
+            Some(_) => ("C", "Closed"),
+            None => ("O", "Open"),
+        };
         Some(Self {
             account_id: id.to_string(),
             primary_user,
-            clearing_status: "O".into(),
-            clearing_status_description: "Open".into(),
+            clearing_status: clearing_status.into(),
+            clearing_status_description: clearing_status_description.into(),
             base_currency: account.base_currency.to_string(),
             date_opened: account.opened_at.to_string(),
             date_begun: account.opened_at.to_string(),
@@ -118,6 +162,8 @@ impl AccountData {
             .into(),
             applicant_type: customer_type(account.kind).into(),
             equity: float(portfolio.net_liquidation().round_dp(2)),
+            account_alias: account.alias.clone(),
+            master_account_id: account.master.as_ref().map(ToString::to_string),
         })
     }
 }
@@ -133,6 +179,7 @@ impl AccountData {
         (status = 200, description = "The account's details", body = AccountDetails),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks accounts.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account's application is pending or was rejected", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn details(
@@ -143,8 +190,13 @@ pub async fn details(
     let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     let data = client
         .read_managed(&app, &account, |state, id| {
-            AccountData::of(state, id, state.market_time(Timestamp::now()))
+            state.lifecycle(id).map(|_| AccountData::of(state, id, state.market_time(Timestamp::now())))
         })
-        .await?;
+        .await?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "account {account} is not open yet: its application is pending or was rejected"
+            ))
+        })?;
     Ok(Json(AccountDetails { has_error: false, account: data }))
 }

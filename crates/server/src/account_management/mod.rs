@@ -3,6 +3,9 @@
 //! behind the `/gw/api/v1` door of [`crate::gateway`].
 
 pub mod accounts;
+pub mod applications;
+pub mod banking;
+pub mod reports;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,5 +14,29 @@ use crate::state::AppState;
 
 /// The Account Management routes built so far.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(accounts::status)).routes(routes!(accounts::details))
+    OpenApiRouter::new()
+        .routes(routes!(accounts::status))
+        .routes(routes!(accounts::details))
+        .routes(routes!(applications::create, applications::update))
+        .routes(routes!(applications::request_status))
+        .routes(routes!(applications::validate_username))
+        .routes(routes!(banking::external_cash_transfer))
+        .routes(routes!(banking::external_cash_transfers))
+        .routes(routes!(banking::external_cash_query))
+        .routes(routes!(banking::internal_cash_transfer))
+        .routes(routes!(banking::internal_cash_transfers))
+        .routes(routes!(banking::bank_instruction))
+        .routes(routes!(banking::bank_instructions))
+        .routes(routes!(banking::bank_instructions_query))
+        .routes(routes!(banking::cancel_instruction))
+        .routes(routes!(banking::cancel_instructions))
+        .routes(routes!(banking::instructions_query))
+        .routes(routes!(banking::balances_query))
+        .routes(routes!(banking::instruction_status))
+        .routes(routes!(banking::client_instruction_status))
+        .routes(routes!(banking::instruction_set_status))
+        .routes(routes!(reports::statements))
+        .routes(routes!(reports::available_statements))
+        .routes(routes!(reports::trade_confirmations))
+        .routes(routes!(reports::available_trade_confirmations))
 }

@@ -6,6 +6,7 @@
 
 pub mod echo;
 pub mod problem;
+pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -79,6 +80,17 @@ impl GatewayClient {
         Ok(Self { client_id, keys, accounts })
     }
 
+    /// The account `raw` names, if the client manages it.
+    ///
+    /// # Errors
+    /// 403 for any other account, existing or not, so that nothing tells them apart.
+    pub fn managed(&self, raw: &str) -> Result<model::AccountId, Problem> {
+        raw.parse::<model::AccountId>()
+            .ok()
+            .filter(|id| self.accounts.contains(id))
+            .ok_or_else(|| Problem::forbidden(format!("account {raw} is not one the client manages")))
+    }
+
     /// What `query` reads on the engine of the account `raw` names, if the client manages it.
     ///
     /// # Errors
@@ -90,11 +102,7 @@ impl GatewayClient {
         F: FnOnce(&engine::state::State, &model::AccountId) -> Option<R> + Send + 'static,
     {
         let not_managed = || Problem::forbidden(format!("account {raw} is not one the client manages"));
-        let id = raw
-            .parse::<model::AccountId>()
-            .ok()
-            .filter(|id| self.accounts.contains(id))
-            .ok_or_else(not_managed)?;
+        let id = self.managed(raw)?;
         app.broker
             .read(move |engine| query(engine.state(), &id))
             .await
@@ -134,6 +142,69 @@ impl GatewayClient {
             .map(|data| data.claims)
             .map_err(|error| invalid(error.to_string()))
     }
+}
+
+/// How an operation takes its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyForm {
+    /// Only as a signed JWT: IBKR's spec declares `application/jwt` (account applications
+    /// and changes).
+    Signed,
+    /// As a signed JWT or as plain JSON: IBKR's spec declares `application/json` for a
+    /// `SIGNED_JWT` operation (banking and reports), and IBKR takes both.
+    SignedOrJson,
+}
+
+/// The JWT claims that carry no part of the request.
+const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
+
+impl GatewayClient {
+    /// The request's JSON: the claims of a body signed by the client (`application/jwt`, or
+    /// any body that is not JSON), or the body itself where `form` allows plain JSON; checked
+    /// against IBKR's schema of `operation`.
+    ///
+    /// # Errors
+    /// 415 for plain JSON where only a signed body is taken; 400 for a body that is neither
+    /// a valid JWT of the client nor JSON, or that breaks the schema.
+    pub fn payload(
+        &self,
+        operation: &str,
+        headers: &HeaderMap,
+        body: &str,
+        form: BodyForm,
+    ) -> Result<serde_json::Value, Problem> {
+        let declared_jwt = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim_start().starts_with("application/jwt"));
+        let trimmed = body.trim_start();
+        let json = !declared_jwt && (trimmed.starts_with('{') || trimmed.starts_with('['));
+        let payload = if json {
+            if form == BodyForm::Signed {
+                return Err(Problem::unsupported_media_type(format!(
+                    "{operation} takes its body as a JWT signed by the client (Content-Type: application/jwt)"
+                )));
+            }
+            serde_json::from_str(body)
+                .map_err(|error| Problem::field("body", format!("the body is not JSON: {error}")))?
+        } else {
+            let mut claims = self.signed::<serde_json::Map<String, serde_json::Value>>(body, &[])?;
+            for claim in REGISTERED_CLAIMS {
+                claims.remove(claim);
+            }
+            serde_json::Value::Object(claims)
+        };
+        schema::check(operation, &payload)?;
+        Ok(payload)
+    }
+}
+
+/// The request type a checked payload holds.
+///
+/// # Errors
+/// 400 naming what does not fit.
+pub fn from_payload<T: DeserializeOwned>(payload: serde_json::Value) -> Result<T, Problem> {
+    serde_json::from_value(payload).map_err(|error| Problem::field("body", error.to_string()))
 }
 
 /// The `/gw/api/v1` routes beside the SSO sessions.

@@ -69,9 +69,49 @@ impl Problem {
         Self { invalid_arguments, ..Self::new("/invalid-argument", StatusCode::BAD_REQUEST, detail) }
     }
 
+    /// 400 naming one field at fault.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let argument = InvalidArgument { field: field.into(), message: message.clone() };
+        Self::invalid(message, vec![argument])
+    }
+
+    /// 404: the request names nothing the client has.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new("/simple", StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 415: the body is not in a form the operation takes.
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new("/simple", StatusCode::UNSUPPORTED_MEDIA_TYPE, detail)
+    }
+
+    /// 422: the request is well formed, but the broker's rules refuse it (IBKR's
+    /// "Business Error").
+    pub fn business(detail: impl Into<String>) -> Self {
+        Self {
+            title: "Business Error".into(),
+            ..Self::new("/simple", StatusCode::UNPROCESSABLE_ENTITY, detail)
+        }
+    }
+
+    /// 501: a request LocalBroker does not model.
+    pub fn not_implemented(detail: impl Into<String>) -> Self {
+        Self::new("/simple", StatusCode::NOT_IMPLEMENTED, detail)
+    }
+
     /// 503: the broker is stopping.
     pub fn unavailable() -> Self {
         Self::new("/simple", StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping")
+    }
+}
+
+impl From<crate::broker::BrokerError> for Problem {
+    fn from(error: crate::broker::BrokerError) -> Self {
+        match error {
+            crate::broker::BrokerError::Unavailable => Self::unavailable(),
+            crate::broker::BrokerError::Rejected(refusal) => Self::business(refusal.to_string()),
+        }
     }
 }
 

@@ -39,7 +39,8 @@ pub struct WorldFile {
     account_management: AccountManagementEntry,
 }
 
-/// The `[account_management]` table: durations of market time such as `"1h"` or `"30m"`.
+/// The `[account_management]` table: durations of market time such as `"30m"`, `"1h"` or
+/// `"2d"`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AccountManagementEntry {
@@ -54,10 +55,7 @@ impl AccountManagementEntry {
         let defaults = Timing::default();
         let parse = |field: &'static str, text: &Option<String>, default: SignedDuration| match text {
             None => Ok(default),
-            Some(text) => text
-                .parse::<SignedDuration>()
-                .ok()
-                .filter(|duration| duration.is_positive())
+            Some(text) => crate::duration::parse(text)
                 .ok_or_else(|| WorldFileError::Duration { field, text: text.clone() }),
         };
         Ok(Timing {
@@ -147,7 +145,7 @@ pub enum WorldFileError {
     Password { user: Username, reason: String },
     #[error("client {0}: public_key is not a PEM public key of its alg")]
     ClientKey(String),
-    #[error("account_management.{field}: {text:?} is not a positive duration such as \"1h\" or \"30m\"")]
+    #[error("account_management.{field}: {text:?} is not a number and s, m, h, d or w, like \"1h\"")]
     Duration { field: &'static str, text: String },
 }
 

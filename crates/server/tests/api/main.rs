@@ -1,5 +1,6 @@
 //! The server's integration tests: a real server on a free port, driven over HTTP.
 
+mod account_management;
 mod accounts;
 mod broker;
 mod clock;

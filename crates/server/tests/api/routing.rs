@@ -23,11 +23,17 @@ async fn every_ibkr_operation_is_routed_and_the_unbuilt_ones_answer_501() {
         .paths
         .iter()
         .flat_map(|(path, item)| {
-            [("GET", item.get.is_some()), ("POST", item.post.is_some()), ("DELETE", item.delete.is_some())]
-                .into_iter()
-                .filter(|(_, present)| *present)
-                .map(|(method, _)| (method.to_owned(), server::spec::normalize(path)))
-                .collect::<Vec<_>>()
+            [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(method, _)| (method.to_owned(), server::spec::normalize(path)))
+            .collect::<Vec<_>>()
         })
         .collect();
     let mut not_implemented = 0;
@@ -37,7 +43,19 @@ async fn every_ibkr_operation_is_routed_and_the_unbuilt_ones_answer_501() {
         }
         let reply = app.request(operation.method.clone(), &concrete(operation.path), None).await;
         assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED, "{} {}", operation.method, operation.path);
-        assert_eq!(reply.body, json!({"error": "not implemented in LocalBroker yet", "statusCode": 501}));
+        let message = match operation.reason {
+            Some(reason) => format!("not implemented in LocalBroker: {reason}"),
+            None => "not implemented in LocalBroker yet".to_owned(),
+        };
+        if operation.path.starts_with("/gw/api/") {
+            assert_eq!(
+                reply.body,
+                json!({"type": "/simple", "title": "Not Implemented", "status": 501, "detail": message}),
+                "IBKR's problem details under /gw/api"
+            );
+        } else {
+            assert_eq!(reply.body, json!({"error": message, "statusCode": 501}));
+        }
         not_implemented += 1;
     }
     assert!(not_implemented > 100, "most of IBKR's surface is still to come");

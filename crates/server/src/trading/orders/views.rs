@@ -427,8 +427,8 @@ pub struct Trade {
 }
 
 /// IBKR's execution ids: two groups of eight hex digits and two of two (`0000e0d5.6576fd38.01.01`).
-fn execution_id(seed: u64, execution: &Execution) -> String {
-    format!("{:08x}.{:08x}.01.01", seed & 0xffff_ffff, execution.id.get())
+pub(crate) fn execution_id(seed: u64, id: model::ExecutionId) -> String {
+    format!("{:08x}.{:08x}.01.01", seed & 0xffff_ffff, id.get())
 }
 
 impl Trade {
@@ -442,7 +442,7 @@ impl Trade {
         };
         let shown = price(instrument, execution.price);
         Some(Self {
-            execution_id: execution_id(state.seed(), execution),
+            execution_id: execution_id(state.seed(), execution.id),
             symbol: instrument.symbol.clone(),
             supports_tax_opt: "1".into(),
             side: side.into(),

@@ -1,0 +1,645 @@
+//! Reports (`/gw/api/v1/statements…`, `/gw/api/v1/trade-confirmations…`): activity statements
+//! and trade confirmations of an account the client manages, generated from the ledger for a
+//! New York date range, as JSON or as an HTML page.
+//!
+//! Dates are `YYYYMMDD` (or `YYYY-MM-DD`); IBKR's precision rule applies, so `YYYYMM` names a
+//! month and `YYYY` a year: a start date is the period's first day, an end date its last.
+
+use std::io::Write as _;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use engine::statement::{Statement, Trade};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use model::AccountId;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::gateway::problem::Problem;
+use crate::gateway::{BodyForm, GatewayClient, from_payload};
+use crate::html::escape;
+use crate::state::AppState;
+use crate::trading::numbers::float;
+use crate::trading::orders::views::execution_id;
+
+/// A report request (IBKR's `StmtRequest` and `TradeConfirmationRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportRequest {
+    account_id: String,
+    #[serde(default)]
+    account_ids: Vec<String>,
+    start_date: String,
+    end_date: String,
+    mime_type: Option<String>,
+    #[serde(default)]
+    gzip: bool,
+}
+
+/// A generated report (IBKR's `GetStatementsResponse` and `TradeConfirmationResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportResponse {
+    data: ReportData,
+}
+
+/// The report itself.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportData {
+    /// `ACTIVITY_STATEMENT` or `TRADE_CONFIRMATION`.
+    data_type: String,
+    /// `json` when `value` is the JSON text itself, `base64` otherwise.
+    encoding: String,
+    /// The report.
+    value: String,
+    /// `application/json` or `text/html`.
+    mime_type: String,
+    /// Whether `value` is gzip-compressed (then base64-encoded).
+    gzip: bool,
+}
+
+/// How a report is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Html,
+}
+
+impl Format {
+    fn of(mime_type: Option<&str>) -> Result<Self, Problem> {
+        match mime_type.map(str::trim) {
+            None | Some("" | "application/json") => Ok(Self::Json),
+            Some("text/html") => Ok(Self::Html),
+            Some(other) => Err(Problem::field(
+                "mimeType",
+                format!("LocalBroker renders application/json and text/html, not {other}"),
+            )),
+        }
+    }
+
+    fn mime_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Html => "text/html",
+        }
+    }
+}
+
+/// Where a date of the given precision starts (`first`) or ends.
+fn day(text: &str, field: &str, first: bool) -> Result<Date, Problem> {
+    let invalid = || Problem::field(field, format!("{text} is not a date of YYYYMMDD, YYYYMM or YYYY form"));
+    let digits: String = text.chars().filter(|c| *c != '-').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let number = |range: std::ops::Range<usize>| digits[range].parse::<i16>().map_err(|_| invalid());
+    let (start, last) = match digits.len() {
+        8 => {
+            let date =
+                Date::new(number(0..4)?, number(4..6)? as i8, number(6..8)? as i8).map_err(|_| invalid())?;
+            (date, date)
+        }
+        6 => {
+            let date = Date::new(number(0..4)?, number(4..6)? as i8, 1).map_err(|_| invalid())?;
+            (date, date.last_of_month())
+        }
+        4 => {
+            let date = Date::new(number(0..4)?, 1, 1).map_err(|_| invalid())?;
+            (date, date.last_of_year())
+        }
+        _ => return Err(invalid()),
+    };
+    Ok(if first { start } else { last })
+}
+
+/// The New York midnight that starts `date`.
+fn midnight(date: Date) -> Result<Timestamp, Problem> {
+    market::calendar::new_york_midnight(date)
+        .ok_or_else(|| Problem::field("startDate", format!("{date} is out of range")))
+}
+
+/// The request's account (one the client manages) and period `[from, to)`.
+fn period(client: &GatewayClient, request: &ReportRequest) -> Result<(AccountId, Date, Date), Problem> {
+    if request.account_ids.iter().any(|other| other != &request.account_id) {
+        return Err(Problem::field(
+            "accountIds",
+            "LocalBroker reports one account at a time: name it as accountId",
+        ));
+    }
+    let account = client.managed(&request.account_id)?;
+    let start = day(&request.start_date, "startDate", true)?;
+    let end = day(&request.end_date, "endDate", false)?;
+    if end < start {
+        return Err(Problem::field("endDate", "is before startDate"));
+    }
+    Ok((account, start, end))
+}
+
+/// Reads the account's statement for the request.
+async fn statement(
+    app: &AppState,
+    account: AccountId,
+    start: Date,
+    end: Date,
+) -> Result<(Statement, u64), Problem> {
+    let from = midnight(start)?;
+    let to = midnight(end.checked_add(1.day()).map_err(|_| Problem::field("endDate", "is out of range"))?)?;
+    let missing = account.clone();
+    app.broker
+        .read(move |engine| {
+            let state = engine.state();
+            let now = state.market_time(Timestamp::now());
+            state.statement(&account, from, to, now).map(|statement| (statement, state.seed()))
+        })
+        .await
+        .map_err(|_| Problem::unavailable())?
+        .ok_or_else(|| Problem::not_found(format!("account {missing} is not open yet: it has no statement")))
+}
+
+fn encode(data_type: &str, format: Format, body: String, gzip: bool) -> Result<ReportResponse, Problem> {
+    let (encoding, value) = if gzip {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(body.as_bytes()).map_err(|_| Problem::unavailable())?;
+        let bytes = encoder.finish().map_err(|_| Problem::unavailable())?;
+        ("base64", STANDARD.encode(bytes))
+    } else if format == Format::Json {
+        ("json", body)
+    } else {
+        ("base64", STANDARD.encode(body))
+    };
+    Ok(ReportResponse {
+        data: ReportData {
+            data_type: data_type.into(),
+            encoding: encoding.into(),
+            value,
+            mime_type: format.mime_type().into(),
+            gzip,
+        },
+    })
+}
+
+fn trade_json(seed: u64, trade: &Trade) -> Value {
+    json!({
+        "executionId": execution_id(seed, trade.execution),
+        "orderId": trade.order,
+        "dateTime": trade.at.to_string(),
+        "conid": trade.conid.get(),
+        "symbol": trade.symbol,
+        "currency": trade.currency.to_string(),
+        "side": if trade.side == model::Side::Buy { "BUY" } else { "SELL" },
+        "quantity": float(trade.quantity),
+        "tradePrice": float(trade.price),
+        "proceeds": float(trade.proceeds),
+        "commission": float(trade.commission),
+        "commissionCurrency": trade.commission_currency.to_string(),
+    })
+}
+
+/// The statement as JSON: IBKR's Flex names where it has them.
+fn statement_json(statement: &Statement, seed: u64, start: Date, end: Date) -> Value {
+    let cash: Vec<Value> = statement
+        .cash
+        .iter()
+        .map(|line| {
+            json!({
+                "currency": line.currency.to_string(),
+                "startingCash": float(line.starting_cash),
+                "deposits": float(line.deposits),
+                "withdrawals": float(line.withdrawals),
+                "internalTransfers": float(line.internal_transfers),
+                "trades": float(line.trades),
+                "commissions": float(line.commissions),
+                "dividends": float(line.dividends),
+                "interest": float(line.interest),
+                "other": float(line.other),
+                "endingCash": float(line.ending_cash),
+            })
+        })
+        .collect();
+    let transfers: Vec<Value> = statement
+        .transfers
+        .iter()
+        .map(|transfer| {
+            json!({
+                "dateTime": transfer.at.to_string(),
+                "type": transfer.kind,
+                "currency": transfer.currency.to_string(),
+                "amount": float(transfer.amount),
+            })
+        })
+        .collect();
+    let positions: Vec<Value> = statement
+        .positions
+        .iter()
+        .map(|position| {
+            json!({
+                "conid": position.conid.get(),
+                "symbol": position.symbol,
+                "currency": position.currency.to_string(),
+                "position": float(position.quantity),
+                "markPrice": float(position.mark_price),
+                "positionValue": float(position.market_value),
+            })
+        })
+        .collect();
+    json!({
+        "accountId": statement.account.to_string(),
+        "accountTitle": statement.title,
+        "baseCurrency": statement.base_currency.to_string(),
+        "startDate": start.to_string(),
+        "endDate": end.to_string(),
+        "valuedAt": statement.valued_at.to_string(),
+        "netAssetValue": {
+            "starting": float(statement.starting_value.round_dp(2)),
+            "ending": float(statement.ending_value.round_dp(2)),
+        },
+        "cashReport": cash,
+        "trades": statement.trades.iter().map(|trade| trade_json(seed, trade)).collect::<Vec<_>>(),
+        "transfers": transfers,
+        "openPositions": positions,
+    })
+}
+
+/// One HTML table.
+fn table(title: &str, headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let head: String = headers.iter().map(|header| format!("<th>{}</th>", escape(header))).collect();
+    let body: String = rows
+        .into_iter()
+        .map(|row| {
+            format!(
+                "<tr>{}</tr>",
+                row.iter().map(|cell| format!("<td>{}</td>", escape(cell))).collect::<String>()
+            )
+        })
+        .collect();
+    format!(
+        "<h2>{}</h2>\n<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n",
+        escape(title)
+    )
+}
+
+fn money(value: model::Decimal) -> String {
+    format!("{:.2}", value)
+}
+
+/// The statement as a page a person reads.
+fn statement_html(statement: &Statement, seed: u64, start: Date, end: Date) -> String {
+    let cash = statement
+        .cash
+        .iter()
+        .map(|line| {
+            vec![
+                line.currency.to_string(),
+                money(line.starting_cash),
+                money(line.deposits),
+                money(line.withdrawals),
+                money(line.internal_transfers),
+                money(line.trades),
+                money(line.commissions),
+                money(line.dividends),
+                money(line.interest),
+                money(line.other),
+                money(line.ending_cash),
+            ]
+        })
+        .collect();
+    let trades = statement
+        .trades
+        .iter()
+        .map(|trade| {
+            vec![
+                trade.at.to_string(),
+                execution_id(seed, trade.execution),
+                trade.symbol.clone(),
+                format!("{:?}", trade.side).to_uppercase(),
+                trade.quantity.normalize().to_string(),
+                trade.price.normalize().to_string(),
+                money(trade.proceeds),
+                money(trade.commission),
+                trade.currency.to_string(),
+            ]
+        })
+        .collect();
+    let transfers = statement
+        .transfers
+        .iter()
+        .map(|transfer| {
+            vec![
+                transfer.at.to_string(),
+                transfer.kind.to_owned(),
+                transfer.currency.to_string(),
+                money(transfer.amount),
+            ]
+        })
+        .collect();
+    let positions = statement
+        .positions
+        .iter()
+        .map(|position| {
+            vec![
+                position.symbol.clone(),
+                position.quantity.normalize().to_string(),
+                position.mark_price.normalize().to_string(),
+                money(position.market_value),
+                position.currency.to_string(),
+            ]
+        })
+        .collect();
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Activity Statement {account}</title>\n\
+         <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin-bottom:1.5em}}\
+         th,td{{border:1px solid #bbb;padding:.25em .6em;text-align:right}}th{{background:#eee}}</style></head>\n<body>\n\
+         <h1>Activity Statement</h1>\n<p>{title} — account {account} — {start} to {end} — base currency {base}</p>\n\
+         <p>Net asset value: {starting} at the start, {ending} at {valued}</p>\n{cash}{trades}{transfers}{positions}</body>\n</html>\n",
+        account = escape(&statement.account.to_string()),
+        title = escape(&statement.title),
+        base = statement.base_currency,
+        starting = money(statement.starting_value),
+        ending = money(statement.ending_value),
+        valued = statement.valued_at,
+        cash = table(
+            "Cash Report",
+            &[
+                "Currency",
+                "Starting cash",
+                "Deposits",
+                "Withdrawals",
+                "Internal transfers",
+                "Trades",
+                "Commissions",
+                "Dividends",
+                "Interest",
+                "Other",
+                "Ending cash"
+            ],
+            cash
+        ),
+        trades = table(
+            "Trades",
+            &[
+                "Date/time",
+                "Execution",
+                "Symbol",
+                "Side",
+                "Quantity",
+                "Price",
+                "Proceeds",
+                "Commission",
+                "Currency"
+            ],
+            trades
+        ),
+        transfers = table(
+            "Deposits, Withdrawals and Transfers",
+            &["Date/time", "Type", "Currency", "Amount"],
+            transfers
+        ),
+        positions =
+            table("Open Positions", &["Symbol", "Quantity", "Mark price", "Value", "Currency"], positions),
+    )
+}
+
+/// A report request, read and checked, and the statement it draws on.
+struct Report {
+    request: ReportRequest,
+    format: Format,
+    statement: Statement,
+    seed: u64,
+    start: Date,
+    end: Date,
+}
+
+/// Reads the report request of `operation` and the statement of its account and period.
+async fn report(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+    operation: &str,
+    scopes: &'static [&'static str],
+) -> Result<Report, Problem> {
+    let client = GatewayClient::authorize(app, headers, scopes).await?;
+    let request: ReportRequest =
+        from_payload(client.payload(operation, headers, body, BodyForm::SignedOrJson)?)?;
+    let format = Format::of(request.mime_type.as_deref())?;
+    let (account, start, end) = period(&client, &request)?;
+    let (statement, seed) = statement(app, account, start, end).await?;
+    Ok(Report { request, format, statement, seed, start, end })
+}
+
+const STATEMENTS: &str = "POST /gw/api/v1/statements";
+const CONFIRMATIONS: &str = "POST /gw/api/v1/trade-confirmations";
+
+/// An activity statement of an account the client manages for a date range: cash by currency
+/// (starting, deposits, withdrawals, transfers, trades, commissions, dividends, interest,
+/// ending), the trades, the transfers and the open positions.
+#[utoipa::path(
+    post,
+    path = "/gw/api/v1/statements",
+    operation_id = "generateStatement",
+    tag = "Account Management Reports",
+    request_body(content = Object, description = "IBKR's StmtRequest, as JSON or as the claims of a JWT signed by the client (application/jwt)"),
+    responses(
+        (status = 200, description = "The statement", body = ReportResponse),
+        (status = 400, description = "The body does not follow IBKR's schema, or names dates or a format LocalBroker does not take", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks statements.read, statements.write or reports.write, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account is not open yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn statements(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<ReportResponse>, Problem> {
+    let scopes = &["statements.read", "statements.write", "reports.write"];
+    let Report { request, format, statement, seed, start, end } =
+        report(&app, &headers, &body, STATEMENTS, scopes).await?;
+    let body = match format {
+        Format::Json => statement_json(&statement, seed, start, end).to_string(),
+        Format::Html => statement_html(&statement, seed, start, end),
+    };
+    Ok(Json(encode("ACTIVITY_STATEMENT", format, body, request.gzip)?))
+}
+
+/// The trade confirmations of an account the client manages for a date range: one per
+/// execution.
+#[utoipa::path(
+    post,
+    path = "/gw/api/v1/trade-confirmations",
+    operation_id = "generateTradeConfirmations",
+    tag = "Account Management Reports",
+    request_body(content = Object, description = "IBKR's TradeConfirmationRequest, as JSON or as the claims of a JWT signed by the client (application/jwt)"),
+    responses(
+        (status = 200, description = "The confirmations", body = ReportResponse),
+        (status = 400, description = "The body does not follow IBKR's schema, or names dates or a format LocalBroker does not take", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks statements.write or reports.write, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account is not open yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn trade_confirmations(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<ReportResponse>, Problem> {
+    let scopes = &["statements.write", "reports.write"];
+    let Report { request, format, statement, seed, start, end } =
+        report(&app, &headers, &body, CONFIRMATIONS, scopes).await?;
+    let body = match format {
+        Format::Json => json!({
+            "accountId": statement.account.to_string(),
+            "startDate": start.to_string(),
+            "endDate": end.to_string(),
+            "tradeConfirmations": statement.trades.iter().map(|trade| trade_json(seed, trade)).collect::<Vec<_>>(),
+        })
+        .to_string(),
+        Format::Html => {
+            let rows = statement
+                .trades
+                .iter()
+                .map(|trade| {
+                    let line = trade_json(seed, trade);
+                    ["dateTime", "executionId", "symbol", "side", "quantity", "tradePrice", "proceeds", "commission", "currency"]
+                        .iter()
+                        .map(|field| match &line[field] {
+                            Value::String(text) => text.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+            format!(
+                "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Trade Confirmations</title></head>\n<body>\n<h1>Trade Confirmations</h1>\n<p>Account {} — {start} to {end}</p>\n{}</body>\n</html>\n",
+                escape(&statement.account.to_string()),
+                table("Executions", &["Date/time", "Execution", "Symbol", "Side", "Quantity", "Price", "Proceeds", "Commission", "Currency"], rows),
+            )
+        }
+    };
+    Ok(Json(encode("TRADE_CONFIRMATION", format, body, request.gzip)?))
+}
+
+/// The account whose available reports are asked for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableQuery {
+    /// An account the client manages.
+    account_id: String,
+}
+
+/// The dates reports are available for (IBKR's `AvailableStatementDatesData` and its trade
+/// confirmation twin).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailableResponse {
+    #[schema(value_type = Object)]
+    data: Value,
+}
+
+/// The account's opening day, today, and the days it traded on (New York days).
+async fn history(
+    app: &AppState,
+    client: &GatewayClient,
+    raw: &str,
+) -> Result<(Date, Date, Vec<Date>), Problem> {
+    let (opened, today, mut traded) = client
+        .read_managed(app, raw, |state, id| {
+            let account = state.account(id)?;
+            let new_york = market::calendar::new_york();
+            let now = state.market_time(Timestamp::now());
+            let opened = account.opened_at.to_zoned_datetime(new_york.clone()).date();
+            let today = now.to_zoned_datetime(new_york.clone()).date();
+            let traded: Vec<Date> =
+                state.executions(id).map(|fill| fill.at.to_zoned_datetime(new_york.clone()).date()).collect();
+            Some((opened, today, traded))
+        })
+        .await?;
+    traded.dedup();
+    Ok((opened, today, traded))
+}
+
+/// The statement dates of an account the client manages: every day from its opening to today,
+/// and the months and years that have ended since.
+#[utoipa::path(
+    get,
+    path = "/gw/api/v1/statements/available",
+    operation_id = "getAvailableStatements",
+    tag = "Account Management Reports",
+    params(AvailableQuery),
+    responses(
+        (status = 200, description = "The dates statements can be asked for", body = AvailableResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks statements.read or reports.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn available_statements(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<AvailableQuery>,
+) -> Result<Json<AvailableResponse>, Problem> {
+    let client = GatewayClient::authorize(&app, &headers, &["statements.read", "reports.read"]).await?;
+    let (opened, today, _) = history(&app, &client, &query.account_id).await?;
+    let compact = |date: Date| date.strftime("%Y%m%d").to_string();
+    let mut monthly = Vec::new();
+    let mut month = opened.first_of_month();
+    while month.last_of_month() < today {
+        monthly.push(month.strftime("%Y%m").to_string());
+        month = month.checked_add(1.month()).unwrap_or(today);
+    }
+    let annual: Vec<String> = (opened.year()..today.year()).map(|year| year.to_string()).collect();
+    Ok(Json(AvailableResponse {
+        data: json!({
+            "dataType": "ACTIVITY_STATEMENT_DATES",
+            "value": {
+                "daily": {"startDate": compact(opened), "endDate": compact(today)},
+                "monthly": monthly,
+                "annual": annual,
+            },
+        }),
+    }))
+}
+
+/// The days an account the client manages has trade confirmations for: those it traded on.
+#[utoipa::path(
+    get,
+    path = "/gw/api/v1/trade-confirmations/available",
+    operation_id = "getAvailableTradeConfirmations",
+    tag = "Account Management Reports",
+    params(AvailableQuery),
+    responses(
+        (status = 200, description = "The days with executions", body = AvailableResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks statements.read or reports.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn available_trade_confirmations(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<AvailableQuery>,
+) -> Result<Json<AvailableResponse>, Problem> {
+    let client = GatewayClient::authorize(&app, &headers, &["statements.read", "reports.read"]).await?;
+    let (_, _, traded) = history(&app, &client, &query.account_id).await?;
+    let days: Vec<String> = traded.iter().map(|date| date.strftime("%Y%m%d").to_string()).collect();
+    Ok(Json(AvailableResponse { data: json!({"dataType": "TRADE_CONFIRMATION_DATES", "value": days}) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_precision_of_a_date_picks_its_period() {
+        let date = |text: &str, first| day(text, "startDate", first).unwrap().to_string();
+        assert_eq!(date("20260302", true), "2026-03-02");
+        assert_eq!(date("2026-03-02", false), "2026-03-02");
+        assert_eq!((date("202602", true), date("202602", false)), ("2026-02-01".into(), "2026-02-28".into()));
+        assert_eq!((date("2025", true), date("2025", false)), ("2025-01-01".into(), "2025-12-31".into()));
+        for bad in ["", "2026030", "20261340", "abcd", "2026-3-2"] {
+            assert!(day(bad, "startDate", true).is_err(), "{bad}");
+        }
+    }
+}

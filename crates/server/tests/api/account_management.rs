@@ -1,0 +1,380 @@
+//! Account Management: applications on the simulated clock, banking instructions settling into
+//! the ledger, and statements that add up to it.
+
+use engine::clock::{ClockMode, ClockSpec};
+use jsonwebtoken::Algorithm;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use testkit::{AppOptions, Reply, TestApp};
+
+use crate::oauth::{CLIENT, RSA_KEY, RSA_PUB, ask, claims, now, reply, signed, sso_session};
+
+/// Every scope the back office uses.
+const SCOPES: &str = "sso-sessions.write accounts.read accounts.write transfers.read transfers.write \
+    bank-instructions.read bank-instructions.write instructions.read instructions.write balances.read \
+    statements.read statements.write reports.read reports.write validations.read";
+
+/// A world on a manual clock (Tuesday 2026-03-03, 11:00 New York) whose client manages
+/// `DU1111111` (ann, 1000 USD); approved unless told not. The directory lives as long as the
+/// server.
+async fn back_office(approved: bool) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let text = format!(
+        r#"
+[[users]]
+username = "ann"
+password = "pw"
+accounts = ["DU1111111"]
+
+[[accounts]]
+id = "DU1111111"
+title = "Ann"
+type = "individual"
+margin = "cash"
+base_currency = "USD"
+cash = {{ USD = "1000" }}
+
+[[clients]]
+client_id = "{CLIENT}"
+kid = "main"
+scopes = "{SCOPES}"
+approved = {approved}
+accounts = ["DU1111111"]
+public_key = """
+{RSA_PUB}"""
+"#
+    );
+    std::fs::write(&world, text).unwrap();
+    let clock = ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
+    let app = testkit::spawn_app_with(AppOptions { world: Some(world), clock, ..Default::default() }).await;
+    (app, dir)
+}
+
+async fn token(app: &TestApp, jti: &str) -> String {
+    let issued = ask(app, &signed(&claims(jti), "main", Algorithm::RS256, RSA_KEY), Some(SCOPES)).await;
+    issued.body["access_token"].as_str().unwrap_or_else(|| panic!("a token: {}", issued.text)).to_owned()
+}
+
+/// Sends `body` signed by the client (`application/jwt`), or as JSON when `signed_body` is false.
+async fn send(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Value,
+    signed_body: bool,
+) -> Reply {
+    let request = reqwest::Client::new().request(method, format!("{}{path}", app.url)).bearer_auth(token);
+    let request = if signed_body {
+        let mut claims = body;
+        claims["iss"] = json!(CLIENT);
+        claims["exp"] = json!(now() + 60);
+        request.header("content-type", "application/jwt").body(signed(
+            &claims,
+            "main",
+            Algorithm::RS256,
+            RSA_KEY,
+        ))
+    } else {
+        request.json(&body)
+    };
+    reply(request.send().await.unwrap()).await
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Reply {
+    reply(reqwest::Client::new().get(format!("{}{path}", app.url)).bearer_auth(token).send().await.unwrap())
+        .await
+}
+
+fn application(username: &str, born: &str) -> Value {
+    json!({"application": {
+        "customer": {
+            "type": "INDIVIDUAL",
+            "userName": username,
+            "externalId": "cust-42",
+            "email": "grace@example.com",
+            "accountHolder": {"accountHolderDetails": [{
+                "name": {"first": "Grace", "last": "Hopper"},
+                "dateOfBirth": born,
+            }]},
+        },
+        "accounts": [{"baseCurrency": "USD", "margin": "Cash", "alias": "Main"}],
+        "users": [{"externalUserId": "u-1"}],
+    }})
+}
+
+async fn advance(app: &TestApp, by: &str) {
+    let advanced = app.post_json("/_localbroker/clock", json!({ "advance": by })).await;
+    assert_eq!(advanced.status, StatusCode::OK, "{}", advanced.text);
+}
+
+/// Submits an application; answers the account it will open.
+async fn apply(app: &TestApp, token: &str, username: &str, born: &str) -> String {
+    let filed =
+        send(app, token, Method::POST, "/gw/api/v1/accounts", application(username, born), true).await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.text);
+    assert!(filed.body["requestId"].as_u64().is_some(), "{}", filed.text);
+    filed.body["fileData"]["data"]["acctId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_unapproved_client_cannot_apply_until_approved() {
+    let (app, _world) = back_office(false).await;
+    let refused = ask(&app, &signed(&claims("early"), "main", Algorithm::RS256, RSA_KEY), Some(SCOPES)).await;
+    assert_eq!(refused.body["error"], "invalid_scope", "{}", refused.text);
+    let trading =
+        ask(&app, &signed(&claims("t"), "main", Algorithm::RS256, RSA_KEY), Some("sso-sessions.write")).await;
+    let trading = trading.body["access_token"].as_str().unwrap().to_owned();
+    let forbidden =
+        send(&app, &trading, Method::POST, "/gw/api/v1/accounts", application("grace", "1970-01-01"), true)
+            .await;
+    assert_eq!((forbidden.status, forbidden.body["type"].as_str()), (StatusCode::FORBIDDEN, Some("/simple")));
+
+    let approved = app.post(&format!("/_localbroker/clients/{CLIENT}/approve")).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    let token = token(&app, "late").await;
+    apply(&app, &token, "grace", "1970-01-01").await;
+}
+
+#[tokio::test]
+async fn an_application_is_pending_then_opens_an_account_its_user_trades() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "apply").await;
+    let account = apply(&app, &token, "grace", "1970-01-01").await;
+    let status = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/status")).await;
+    assert_eq!(
+        (status.status, status.body["status"].as_str()),
+        (StatusCode::OK, Some("P")),
+        "{}",
+        status.text
+    );
+    let details = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/details")).await;
+    assert_eq!(details.status, StatusCode::NOT_FOUND, "{}", details.text);
+    let taken = get(&app, &token, "/gw/api/v1/validations/usernames/grace").await;
+    assert_eq!(
+        (taken.body["isValid"].as_bool(), taken.body["isAvailable"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    advance(&app, "1h").await;
+    let status = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/status")).await;
+    assert_eq!(status.body["status"], "O", "{}", status.text);
+    let details = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/details")).await;
+    let data = &details.body["account"];
+    assert_eq!(
+        (data["primaryUser"].as_str(), data["accountTitle"].as_str(), data["accountAlias"].as_str()),
+        (Some("grace"), Some("Grace Hopper"), Some("Main"))
+    );
+
+    let session = sso_session(&app, &token, "grace").await;
+    assert_eq!(session.status, StatusCode::OK, "{}", session.text);
+    let bearer = session.body["access_token"].as_str().unwrap();
+    let accounts = reply(
+        reqwest::Client::new()
+            .get(format!("{}/v1/api/portfolio/accounts", app.url))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(accounts.body[0]["id"].as_str(), Some(account.as_str()), "{}", accounts.text);
+}
+
+#[tokio::test]
+async fn data_a_broker_refuses_is_rejected_at_review_and_says_why() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "minor").await;
+    let account = apply(&app, &token, "kid", "2015-06-01").await;
+    advance(&app, "1h").await;
+    let status = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/status")).await;
+    assert_eq!(status.body["status"], "R", "{}", status.text);
+    assert!(status.body["message"].as_str().unwrap().contains("younger than 18"), "{}", status.text);
+}
+
+#[tokio::test]
+async fn a_request_that_breaks_ibkrs_schema_names_the_fields() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "schema").await;
+    let mut bad = application("grace", "1970-01-01");
+    bad["application"]["customer"]["type"] = json!("NEIGHBOUR");
+    bad["application"]["accounts"][0]["baseCurrency"] = json!("DOUBLOON");
+    let refused = send(&app, &token, Method::POST, "/gw/api/v1/accounts", bad, true).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.body["type"], "/invalid-argument");
+    let fields: Vec<&str> = refused.body["invalidArguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"application.customer.type"), "{fields:?}");
+    assert!(fields.contains(&"application.accounts[0].baseCurrency"), "{fields:?}");
+
+    let plain =
+        send(&app, &token, Method::POST, "/gw/api/v1/accounts", application("grace", "1970-01-01"), false)
+            .await;
+    assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", plain.text);
+}
+
+fn instruction(kind: &str, instruction: Value) -> Value {
+    json!({"instructionType": kind, "instruction": instruction})
+}
+
+fn ach(id: u64) -> Value {
+    instruction(
+        "ACH_INSTRUCTION",
+        json!({"clientInstructionId": id, "accountId": "DU1111111", "achType": "DEBIT_CREDIT",
+            "bankInstructionCode": "USACH", "bankInstructionName": "Checking", "currency": "USD",
+            "clientAccountInfo": {"bankName": "First Bank", "bankRoutingNumber": "021000021",
+                "bankAccountNumber": "123456789", "bankAccountTypeCode": 1}}),
+    )
+}
+
+fn cash(kind: &str, id: u64, amount: f64) -> Value {
+    instruction(
+        kind,
+        json!({"clientInstructionId": id, "accountId": "DU1111111", "currency": "USD", "amount": amount,
+            "bankInstructionMethod": "ACH", "bankInstructionName": "Checking"}),
+    )
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Reply {
+    send(app, token, Method::POST, path, body, false).await
+}
+
+async fn statement(app: &TestApp, token: &str, mime_type: &str) -> Reply {
+    let request = json!({"accountId": "DU1111111", "startDate": "20260303", "endDate": "20260305", "mimeType": mime_type});
+    post(app, token, "/gw/api/v1/statements", request).await
+}
+
+#[tokio::test]
+async fn a_deposit_settles_into_the_ledger_and_the_statement_adds_up() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "bank").await;
+    let saved = post(&app, &token, "/gw/api/v1/bank-instructions", ach(1)).await;
+    assert_eq!(saved.status, StatusCode::ACCEPTED, "{}", saved.text);
+    assert_eq!(saved.body["instructionResult"]["instructionStatus"], "PROCESSED");
+
+    let deposit = post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("DEPOSIT", 2, 2500.0)).await;
+    assert_eq!(deposit.status, StatusCode::ACCEPTED, "{}", deposit.text);
+    let result = &deposit.body["instructionResult"];
+    assert_eq!(
+        (result["instructionStatus"].as_str(), result["instructionType"].as_str()),
+        (Some("PENDING"), Some("DEPOSIT"))
+    );
+    let id = result["instructionId"].as_u64().unwrap();
+    let again = post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("DEPOSIT", 2, 2500.0)).await;
+    assert_eq!(again.body["instructionResult"]["instructionId"].as_u64(), Some(id), "the same instruction");
+    let other = post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("DEPOSIT", 2, 1.0)).await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", other.text);
+
+    advance(&app, "1d").await;
+    let polled = get(&app, &token, &format!("/gw/api/v1/instructions/{id}")).await;
+    assert_eq!(polled.body["instructionResult"]["instructionStatus"], "PROCESSED", "{}", polled.text);
+    let by_client = get(&app, &token, "/gw/api/v1/client-instructions/2").await;
+    assert_eq!(by_client.body["instructionResult"]["instructionId"].as_u64(), Some(id));
+
+    let too_much =
+        post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("WITHDRAWAL", 3, 9999.0)).await;
+    assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", too_much.text);
+    assert_eq!(too_much.body["instructionResult"]["instructionStatus"], "REJECTED");
+    let withdrawal =
+        post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("WITHDRAWAL", 4, 500.0)).await;
+    assert_eq!(withdrawal.body["instructionResult"]["instructionStatus"], "PENDING", "{}", withdrawal.text);
+    let query = instruction(
+        "QUERY_WITHDRAWABLE_FUNDS",
+        json!({"clientInstructionId": 5, "accountId": "DU1111111", "currency": "USD"}),
+    );
+    let withdrawable = post(&app, &token, "/gw/api/v1/external-cash-transfers/query", query).await;
+    assert_eq!(withdrawable.status, StatusCode::CREATED, "{}", withdrawable.text);
+    assert_eq!(
+        withdrawable.body["instructionResult"]["withdrawableAmount"], 3000.0,
+        "the pending withdrawal is held"
+    );
+    advance(&app, "1d").await;
+
+    let json_statement = statement(&app, &token, "application/json").await;
+    assert_eq!(json_statement.status, StatusCode::OK, "{}", json_statement.text);
+    assert_eq!(json_statement.body["data"]["encoding"], "json");
+    let document: Value =
+        serde_json::from_str(json_statement.body["data"]["value"].as_str().unwrap()).unwrap();
+    let usd = &document["cashReport"][0];
+    assert_eq!(
+        (usd["deposits"].as_f64(), usd["withdrawals"].as_f64()),
+        (Some(3500.0), Some(-500.0)),
+        "{document}"
+    );
+    assert_eq!(usd["endingCash"], 3000.0);
+    let types: Vec<&str> =
+        document["transfers"].as_array().unwrap().iter().filter_map(|t| t["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        ["DEPOSIT", "DEPOSIT", "WITHDRAWAL"],
+        "the opening balance, the deposit, the withdrawal"
+    );
+
+    let html = statement(&app, &token, "text/html").await;
+    assert_eq!(html.body["data"]["mimeType"], "text/html");
+    use base64::Engine as _;
+    let page = base64::engine::general_purpose::STANDARD
+        .decode(html.body["data"]["value"].as_str().unwrap())
+        .unwrap();
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("<h2>Cash Report</h2>") && page.contains("3000.00"), "{page}");
+}
+
+#[tokio::test]
+async fn a_bulk_with_a_rejected_instruction_is_a_multi_status() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "bulk").await;
+    post(&app, &token, "/gw/api/v1/bank-instructions", ach(1)).await;
+    let bulk = json!({"instructionType": "DEPOSIT", "instructions": [
+        cash("DEPOSIT", 10, 100.0)["instruction"].clone(),
+        json!({"clientInstructionId": 11, "accountId": "DU2222222", "currency": "USD", "amount": 5,
+            "bankInstructionMethod": "WIRE"}),
+    ]});
+    let filed = post(&app, &token, "/gw/api/v1/external-cash-transfers:bulk", bulk).await;
+    assert_eq!(filed.status, StatusCode::MULTI_STATUS, "{}", filed.text);
+    let results = filed.body["instructionResults"].as_array().unwrap();
+    assert_eq!((results[0]["status"].as_u64(), results[1]["status"].as_u64()), (Some(202), Some(422)));
+    assert!(
+        results[1]["instructionResult"]["error"]["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("not one the client manages")
+    );
+    let set = filed.body["instructionSetId"].as_u64().unwrap();
+    let polled = get(&app, &token, &format!("/gw/api/v1/instruction-sets/{set}")).await;
+    assert_eq!(polled.body["instructionResults"].as_array().map(Vec::len), Some(2), "{}", polled.text);
+
+    let malformed = json!({"instructionType": "DEPOSIT", "instructions": [{"clientInstructionId": 12}]});
+    let refused = post(&app, &token, "/gw/api/v1/external-cash-transfers:bulk", malformed).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains("instructions[0]"), "{}", refused.text);
+}
+
+#[tokio::test]
+async fn an_account_without_positions_closes() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "close").await;
+    let close = json!({"accountManagementRequests": {"accountClose": {"accountId": "DU1111111", "closeReason": "moving"}}});
+    let closed = send(&app, &token, Method::PATCH, "/gw/api/v1/accounts", close, true).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    let request = closed.body["requestId"].as_u64().unwrap();
+    let status = get(&app, &token, &format!("/gw/api/v1/requests/{request}/status?type=response")).await;
+    assert_eq!(
+        (status.body["requestType"].as_str(), status.body["status"].as_str()),
+        (Some("CLOSE_ACCOUNT"), Some("PROCESSED"))
+    );
+    let account = get(&app, &token, "/gw/api/v1/accounts/DU1111111/status").await;
+    assert_eq!(account.body["status"], "C", "{}", account.text);
+    let deposit = post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("DEPOSIT", 1, 10.0)).await;
+    assert!(
+        deposit.body["instructionResult"]["error"]["errorMessage"].as_str().unwrap().contains("not open")
+    );
+    let unmodelled = json!({"accountManagementRequests": {"enrollInDrip": {"accountId": "DU1111111"}}});
+    let refused = send(&app, &token, Method::PATCH, "/gw/api/v1/accounts", unmodelled, true).await;
+    assert_eq!(refused.status, StatusCode::NOT_IMPLEMENTED, "{}", refused.text);
+}

@@ -127,25 +127,33 @@ def key_pair(directory, name):
     return private, public
 
 
-def oauth_server(workdir, *flags):
+def oauth_server(workdir, *flags, scopes="sso-sessions.write", world=()):
     """A strict server whose journal holds the OAuth client, registered beforehand with
     `localbroker clients add` as a fintech's operator would: key `main` for the scenarios,
-    key `other` for the one that signs with a key it never registered."""
+    key `other` for the one that signs with a key it never registered. The first `clients add`
+    creates the world, so the new world's options (`world`) go to it."""
     keys = Path(workdir) / "keys"
     keys.mkdir()
     for kid in ["main", "other"]:
         _, public = key_pair(keys, kid)
-        subprocess.run(
-            [str(BINARY), "clients", "add", "--client-id", OAUTH_CLIENT, "--kid", kid, "--public-key", str(public),
-             "--scopes", "sso-sessions.write", "--data-dir", "data"],
-            cwd=workdir, check=True, capture_output=True,
-        )
+        localbroker(workdir, "clients", "add", "--client-id", OAUTH_CLIENT, "--kid", kid, "--public-key", str(public),
+                    "--scopes", scopes, "--data-dir", "data", *world)
     key_pair(keys, "unregistered")
+    return strict(workdir, keys, *flags)
+
+
+def strict(workdir, keys, *flags):
+    """A strict server on the journal of `workdir`, its client's keys in `keys`."""
     args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", "data", "--auth", "strict",
             "--admin-token", ADMIN_TOKEN, *flags]
     server = Server(args, workdir)
     server.keys = keys
     return server
+
+
+def localbroker(workdir, *args):
+    """Runs a `localbroker` command to its end, as an operator would."""
+    subprocess.run([str(BINARY), *args], cwd=workdir, check=True, capture_output=True)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from conftest import run_scenario
+from conftest import MARKET_OPEN, OAUTH_CLIENT, localbroker, oauth_server, run_scenario, strict
 
 IBEAM = os.environ.get("IBEAM_PATH", "")
 
@@ -78,3 +78,26 @@ def test_ibauth_oauth_over_https(strict_https_server):
 def test_ibkr_pacing(paced_server):
     run_scenario("ibauth_oauth.py", "pacing", paced_server.env())
 
+
+
+AM_SCOPES = (
+    "sso-sessions.write accounts.read accounts.write bank-instructions.read bank-instructions.write "
+    "transfers.read transfers.write instructions.read statements.read statements.write"
+)
+
+
+def test_back_office(workdir):
+    """An introducing broker's back office: refused before review, approved with
+    `localbroker clients approve` while the server is down, then onboarding, funding, trading,
+    a withdrawal and the statement on the restarted server."""
+    server = oauth_server(workdir, "--http", scopes=AM_SCOPES, world=["--clock", "manual", "--start", MARKET_OPEN])
+    try:
+        run_scenario("back_office.py", "unapproved", server.env())
+    finally:
+        server.stop()
+    localbroker(workdir, "clients", "approve", OAUTH_CLIENT, "--data-dir", "data")
+    server = strict(workdir, server.keys, "--http")
+    try:
+        run_scenario("back_office.py", "onboarding", server.env())
+    finally:
+        server.stop()

@@ -48,7 +48,29 @@ enum Command {
         /// The PostgreSQL journal to change instead.
         #[arg(long, global = true, env = "LOCALBROKER_DATABASE_URL")]
         database_url: Option<String>,
+        /// The world to create when the journal holds none yet.
+        #[command(flatten)]
+        new_world: NewWorldArgs,
     },
+}
+
+/// The world `clients` creates when it is the first to use a journal: the same options as
+/// `serve`, so that registering a client before the first start changes nothing of the world
+/// the server then starts with.
+#[derive(Debug, Clone, Args)]
+struct NewWorldArgs {
+    /// Seed of a new world's simulated market.
+    #[arg(long, global = true, env = "LOCALBROKER_SEED", default_value_t = 42)]
+    seed: u64,
+    /// How a new world's market time moves: realtime, accelerated:N or manual.
+    #[arg(long, global = true, env = "LOCALBROKER_CLOCK", default_value = "realtime")]
+    clock: ClockMode,
+    /// A new world's market time at start (RFC 3339); now by default.
+    #[arg(long, global = true, env = "LOCALBROKER_START")]
+    start: Option<Timestamp>,
+    /// World file (TOML) for a new world; the built-in demo world otherwise.
+    #[arg(long, global = true, env = "LOCALBROKER_WORLD")]
+    world: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,12 +155,19 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Serve(args)) => serve(args),
-        Some(Command::Clients { action, data_dir, database_url }) => clients(action, data_dir, database_url),
+        Some(Command::Clients { action, data_dir, database_url, new_world }) => {
+            clients(action, data_dir, database_url, new_world)
+        }
         None => serve(cli.serve),
     }
 }
 
-fn clients(action: ClientsAction, data_dir: PathBuf, database_url: Option<String>) -> anyhow::Result<()> {
+fn clients(
+    action: ClientsAction,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    new_world: NewWorldArgs,
+) -> anyhow::Result<()> {
     use engine::oauth::{ClientKey, KeyAlgorithm};
     let commands = match action {
         ClientsAction::Add { client_id, kid, public_key, alg, scopes } => {
@@ -167,9 +196,9 @@ fn clients(action: ClientsAction, data_dir: PathBuf, database_url: Option<String
         http: true,
         data_dir,
         database_url,
-        seed: 42,
-        clock: ClockSpec::default(),
-        world: None,
+        seed: new_world.seed,
+        clock: ClockSpec { mode: new_world.clock, start: new_world.start },
+        world: new_world.world,
         broker: BrokerOptions::default(),
         preflight: true,
         auth: None,

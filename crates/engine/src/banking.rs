@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use model::{AccountId, Currency, Decimal};
+use market::Catalogue;
+use model::{AccountId, AssetClass, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
 use crate::applications::Lifecycle;
@@ -58,11 +59,33 @@ pub enum Instruction {
     },
     /// `DELETE_BANK_INSTRUCTION`: forgets a saved bank account.
     DeleteBankInstruction { account: AccountId, name: String, currency: Currency, method: BankMethod },
+    /// `FOP`: shares delivered free of payment from another broker (`In`) or to it (`Out`);
+    /// pending until it settles.
+    FreeOfPayment {
+        account: AccountId,
+        conid: Conid,
+        quantity: Decimal,
+        direction: Direction,
+        contra_broker: String,
+    },
+    /// `INTERNAL_POSITION_TRANSFER`: shares moved between two accounts the client manages, at
+    /// once, at the source's average cost.
+    InternalPositionTransfer { from: AccountId, to: AccountId, conid: Conid, quantity: Decimal },
     /// `CANCEL_INSTRUCTION`: cancels a pending instruction.
     Cancel { instruction: u64, reason: String },
     /// A query about an account: answered from the state when it is read, filed like any
     /// instruction because IBKR gives queries instruction ids too.
     Query { account: AccountId, query: Query },
+}
+
+/// Which way a position transfer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Direction {
+    /// Into the account.
+    In,
+    /// Out of it.
+    Out,
 }
 
 /// What a query instruction asks.
@@ -100,6 +123,8 @@ impl Instruction {
             Self::AddBankInstruction { predefined: false, .. } => "ACH_INSTRUCTION",
             Self::AddBankInstruction { predefined: true, .. } => "PREDEFINED_DESTINATION_INSTRUCTION",
             Self::DeleteBankInstruction { .. } => "DELETE_BANK_INSTRUCTION",
+            Self::FreeOfPayment { .. } => "FOP",
+            Self::InternalPositionTransfer { .. } => "INTERNAL_POSITION_TRANSFER",
             Self::Cancel { .. } => "CANCEL_INSTRUCTION",
             Self::Query { query: Query::WithdrawableFunds { .. }, .. } => "QUERY_WITHDRAWABLE_FUNDS",
             Self::Query { query: Query::WithdrawableCashEquity { .. }, .. } => {
@@ -117,8 +142,11 @@ impl Instruction {
             | Self::Withdrawal { account, .. }
             | Self::AddBankInstruction { account, .. }
             | Self::DeleteBankInstruction { account, .. }
-            | Self::Query { account, .. } => vec![account],
-            Self::InternalCashTransfer { from, to, .. } => vec![from, to],
+            | Self::Query { account, .. }
+            | Self::FreeOfPayment { account, .. } => vec![account],
+            Self::InternalCashTransfer { from, to, .. } | Self::InternalPositionTransfer { from, to, .. } => {
+                vec![from, to]
+            }
             Self::Cancel { .. } => Vec::new(),
         }
     }
@@ -250,6 +278,24 @@ impl Banking {
 
 #[cfg(test)]
 mod tests;
+
+impl Banking {
+    /// What pending deliveries out of `account` hold of `conid`.
+    fn delivering(&self, account: &AccountId, conid: Conid) -> Decimal {
+        self.pending()
+            .filter_map(|filed| match &filed.instruction {
+                Instruction::FreeOfPayment {
+                    account: from,
+                    conid: held,
+                    quantity,
+                    direction: Direction::Out,
+                    ..
+                } if from == account && *held == conid => Some(*quantity),
+                _ => None,
+            })
+            .sum()
+    }
+}
 
 /// What an instruction came to when it was filed.
 enum Outcome {
@@ -400,6 +446,29 @@ impl Engine {
             Instruction::Cancel { instruction, reason } => {
                 self.cancel_instruction(now, client_id, *instruction, reason)
             }
+            Instruction::FreeOfPayment { account, conid, quantity, direction, .. } => self
+                .check_deliverable(account, *conid, *quantity, *direction)
+                .map(|()| Outcome::Pending(settles)),
+            Instruction::InternalPositionTransfer { from, to, conid, quantity } => {
+                let check = if from == to {
+                    Err("a transfer's source and target accounts differ".to_owned())
+                } else {
+                    self.check_deliverable(from, *conid, *quantity, Direction::Out)
+                };
+                match check {
+                    Ok(()) => {
+                        let cost = self.move_position(now, from, *conid, -*quantity, None)?;
+                        self.move_position(now, to, *conid, *quantity, Some(cost))?;
+                        events.push(Event::PositionsTransferred {
+                            from: Some(from.clone()),
+                            to: Some(to.clone()),
+                            conid: *conid,
+                        });
+                        Ok(Outcome::Processed)
+                    }
+                    Err(reason) => Err(reason),
+                }
+            }
             Instruction::Query { .. } => Ok(Outcome::Processed),
         })
     }
@@ -548,6 +617,23 @@ impl Engine {
                     }
                     check
                 }
+                Instruction::FreeOfPayment { account, conid, quantity, direction, .. } => {
+                    self.release(id);
+                    let check = self.check_deliverable(account, *conid, *quantity, *direction);
+                    if check.is_ok() {
+                        let (signed, cost) = match direction {
+                            Direction::In => (*quantity, Some(*quantity * self.state.mark(*conid, at))),
+                            Direction::Out => (-*quantity, None),
+                        };
+                        self.move_position(at, account, *conid, signed, cost)?;
+                        let (from, to) = match direction {
+                            Direction::In => (None, Some(account.clone())),
+                            Direction::Out => (Some(account.clone()), None),
+                        };
+                        events.push(Event::PositionsTransferred { from, to, conid: *conid });
+                    }
+                    check
+                }
                 _ => Ok(()),
             };
             if let Some(stored) = self.state.banking.instructions.get_mut(&id) {
@@ -565,7 +651,44 @@ impl Engine {
         Ok(())
     }
 
-    /// Marks instruction `id` as no longer holding cash while it is checked once more.
+    /// Why `quantity` of `conid` cannot move into or out of `account`, if it cannot: only
+    /// shares LocalBroker lists move, and only shares held long and not promised to working
+    /// sell orders (nor to pending deliveries) leave.
+    fn check_deliverable(
+        &self,
+        account: &AccountId,
+        conid: Conid,
+        quantity: Decimal,
+        direction: Direction,
+    ) -> Result<(), String> {
+        let instrument =
+            Catalogue::standard().get(conid).ok_or_else(|| format!("conid {conid} is not listed"))?;
+        if instrument.asset_class != AssetClass::Stock {
+            return Err(format!("{} is not a share: only shares transfer", instrument.symbol));
+        }
+        if quantity <= Decimal::ZERO || quantity != quantity.trunc() {
+            return Err(format!("a transfer moves a whole number of shares above 0, not {quantity}"));
+        }
+        if direction == Direction::Out {
+            let held = self
+                .state
+                .positions(account)
+                .find(|(held, _)| *held == conid)
+                .map_or(Decimal::ZERO, |(_, p)| p.quantity);
+            let free =
+                held - self.book.selling(account, conid) - self.state.banking.delivering(account, conid);
+            if quantity > free {
+                return Err(format!(
+                    "account {account} has {} {} free to deliver, not {quantity}",
+                    free.max(Decimal::ZERO),
+                    instrument.symbol
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks instruction `id` as no longer holding what it moves while it is checked once more.
     fn release(&mut self, id: u64) {
         if let Some(filed) = self.state.banking.instructions.get_mut(&id) {
             filed.status = InstructionStatus::Processed;

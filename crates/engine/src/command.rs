@@ -91,6 +91,8 @@ pub enum Command {
     /// A session asks for its user's brokerage session (`iserver/auth/ssodh/init`); with
     /// `compete` it takes it from whichever session holds it.
     InitBrokerage { session: SessionId, compete: bool },
+    /// A client is given the management of existing accounts.
+    AssignAccounts { client_id: String, accounts: Vec<AccountId> },
     /// An approved client applies for an account (`POST /gw/api/v1/accounts`).
     SubmitApplication { client_id: String, application: ApplicationSpec },
     /// An approved client changes an account it manages (`PATCH /gw/api/v1/accounts`).

@@ -56,6 +56,8 @@ pub enum Event {
     ClientRegistered { client_id: String },
     /// An OAuth client was approved, or revoked.
     ClientReviewed { client_id: String, revoked: bool },
+    /// A client was given the management of existing accounts.
+    AccountsAssigned { client_id: String },
     /// An access token was issued.
     TokenIssued { client_id: String },
     /// Money was paid into (positive) or out of (negative) an account.
@@ -68,6 +70,8 @@ pub enum Event {
     AccountOpened { account: AccountId },
     /// A set of banking instructions was filed.
     InstructionsFiled { set: u64 },
+    /// Shares of `conid` moved out of `from` and into `to`; `None` is another broker.
+    PositionsTransferred { from: Option<AccountId>, to: Option<AccountId>, conid: Conid },
     /// A pending instruction settled, or was rejected as it fell due.
     InstructionSettled { instruction: u64 },
 }

@@ -1,10 +1,12 @@
-//! Money paid into and taken out of an account from outside the broker: deposits and
-//! withdrawals. Both pass through the `capital` book, like the opening balance.
+//! Money and shares moved into and out of an account without a trade: deposits, withdrawals
+//! and position transfers. They pass through the `capital` book, like the opening balance.
 
 use jiff::Timestamp;
-use model::{AccountId, Currency, Decimal};
+use market::Catalogue;
+use model::{AccountId, Conid, Currency, Decimal};
 
 use crate::ledger::{Book, Cause, Entry, Posting};
+use crate::positions::COST_DECIMALS;
 use crate::{Engine, EngineError, Event};
 
 /// The most a single deposit or withdrawal may move: a trillion units.
@@ -71,6 +73,44 @@ impl Engine {
             vec![Posting::new(Book::Cash, currency, amount), Posting::new(Book::Capital, currency, -amount)];
         self.state.ledger.post(Entry { account: account.clone(), at, cause, postings })?;
         Ok(vec![Event::CashMoved { account: account.clone(), currency, amount }])
+    }
+}
+
+impl Engine {
+    /// Moves `quantity` shares of `conid` into (positive) or out of (negative) `account`: in at
+    /// `cost` (their value, or what they cost the account they came from), out at the
+    /// position's average cost. Answers the cost that left the account (negative when shares
+    /// came in). The caller has checked that the shares are held.
+    pub(crate) fn move_position(
+        &mut self,
+        at: Timestamp,
+        account: &AccountId,
+        conid: Conid,
+        quantity: Decimal,
+        cost: Option<Decimal>,
+    ) -> Result<Decimal, EngineError> {
+        let currency = Catalogue::standard()
+            .get(conid)
+            .map(|instrument| instrument.currency)
+            .ok_or(EngineError::UnknownInstrument(conid))?;
+        let mut position =
+            self.state.positions.get(account).and_then(|held| held.get(&conid)).cloned().unwrap_or_default();
+        let moved = match cost {
+            Some(cost) => cost,
+            None if position.quantity.is_zero() => Decimal::ZERO,
+            None if -quantity == position.quantity => -position.cost,
+            None => (position.cost * quantity / position.quantity).round_dp(COST_DECIMALS),
+        };
+        let postings = vec![
+            Posting::new(Book::Securities(conid), currency, moved),
+            Posting::new(Book::Capital, currency, -moved),
+        ];
+        let cause = Cause::PositionTransfer { conid, quantity };
+        self.state.ledger.post(Entry { account: account.clone(), at, cause, postings })?;
+        position.quantity += quantity;
+        position.cost += moved;
+        self.state.positions.entry(account.clone()).or_default().insert(conid, position);
+        Ok(-moved)
     }
 }
 

@@ -133,6 +133,8 @@ pub enum Cause {
     Withdrawal,
     /// Money moved between two accounts of the broker.
     InternalTransfer,
+    /// Shares moved into (positive) or out of an account without a trade.
+    PositionTransfer { conid: Conid, quantity: Decimal },
     /// A dividend accrued to holders on its ex-date.
     DividendAccrual { conid: Conid },
     /// A dividend paid on its pay date.

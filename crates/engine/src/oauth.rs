@@ -214,6 +214,25 @@ impl Engine {
     }
 
     /// Approves (or with `revoked`, revokes) client `client_id`.
+    /// Gives client `client_id` the management of `accounts` through Account Management, as
+    /// IBKR links an introducing broker's existing customers to it.
+    pub(crate) fn assign_accounts(
+        &mut self,
+        client_id: &str,
+        accounts: &[model::AccountId],
+    ) -> Result<Vec<Event>, EngineError> {
+        if !self.state.oauth.clients.contains_key(client_id) {
+            return Err(refused(format!("no client {client_id:?}")));
+        }
+        if let Some(unknown) = accounts.iter().find(|account| !self.state.accounts.contains_key(*account)) {
+            return Err(refused(format!("account {unknown} does not exist")));
+        }
+        for account in accounts {
+            self.manage(client_id, account);
+        }
+        Ok(vec![Event::AccountsAssigned { client_id: client_id.to_owned() }])
+    }
+
     pub(crate) fn review_client(
         &mut self,
         client_id: &str,

@@ -120,12 +120,15 @@ pub struct Trade {
 pub struct Transfer {
     /// When, in market time.
     pub at: Timestamp,
-    /// `DEPOSIT`, `WITHDRAWAL` or `INTERNAL`.
+    /// `DEPOSIT`, `WITHDRAWAL`, `INTERNAL` (cash between accounts of the broker) or
+    /// `POSITION` (shares in or out without a trade).
     pub kind: &'static str,
     /// Its currency.
     pub currency: Currency,
-    /// Paid in (positive) or out.
+    /// Paid in (positive) or out; for shares, the cost that came in or went out.
     pub amount: Decimal,
+    /// For shares, which and how many (negative when they left).
+    pub shares: Option<(Conid, Decimal)>,
 }
 
 /// One holding at the statement's valuation instant.
@@ -216,7 +219,8 @@ impl State {
                     Cause::InterestPayment => &mut report.interest,
                     Cause::CashInLieu { .. }
                     | Cause::DividendAccrual { .. }
-                    | Cause::InterestAccrual { .. } => &mut report.other,
+                    | Cause::InterestAccrual { .. }
+                    | Cause::PositionTransfer { .. } => &mut report.other,
                 };
                 *line += posting.amount;
             }
@@ -272,14 +276,23 @@ impl State {
         let in_period = self.ledger.entries(account).filter(|entry| entry.at >= from && entry.at < to);
         in_period
             .filter_map(|entry| {
-                let kind = match entry.cause {
-                    Cause::Opening | Cause::Deposit => "DEPOSIT",
-                    Cause::Withdrawal => "WITHDRAWAL",
-                    Cause::InternalTransfer => "INTERNAL",
+                let (kind, book, shares) = match entry.cause {
+                    Cause::Opening | Cause::Deposit => ("DEPOSIT", Book::Cash, None),
+                    Cause::Withdrawal => ("WITHDRAWAL", Book::Cash, None),
+                    Cause::InternalTransfer => ("INTERNAL", Book::Cash, None),
+                    Cause::PositionTransfer { conid, quantity } => {
+                        ("POSITION", Book::Securities(conid), Some((conid, quantity)))
+                    }
                     _ => return None,
                 };
-                Some(entry.postings.iter().filter(|posting| posting.book == Book::Cash).map(move |posting| {
-                    Transfer { at: entry.at, kind, currency: posting.currency, amount: posting.amount }
+                Some(entry.postings.iter().filter(move |posting| posting.book == book).map(move |posting| {
+                    Transfer {
+                        at: entry.at,
+                        kind,
+                        currency: posting.currency,
+                        amount: posting.amount,
+                        shares,
+                    }
                 }))
             })
             .flatten()

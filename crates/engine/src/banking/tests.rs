@@ -1,9 +1,9 @@
 use jiff::SignedDuration;
 use model::{AccountId, Currency};
 
-use super::{BankAccount, BankMethod, Instruction, InstructionRequest, InstructionStatus};
+use super::{BankAccount, BankMethod, Direction, Instruction, InstructionRequest, InstructionStatus};
 use crate::applications::tests::with_client;
-use crate::testing::{Broker, d};
+use crate::testing::{AAPL, Broker, d};
 use crate::{Command, EngineError, Event};
 
 fn id(text: &str) -> AccountId {
@@ -183,4 +183,66 @@ fn a_deleted_bank_instruction_cannot_be_withdrawn_to() {
         [InstructionStatus::Processed, InstructionStatus::Processed, InstructionStatus::Rejected]
     );
     assert_eq!(broker.engine.state().banking().banks(&id("DU7654321")).count(), 0);
+}
+
+fn buy_aapl(broker: &mut Broker, account: &str, quantity: i64) {
+    let ticket = crate::testing::ticket(model::Side::Buy, quantity, model::OrderType::Market);
+    broker.place(account, vec![ticket]).unwrap();
+    broker.advance(SignedDuration::from_secs(5));
+}
+
+#[test]
+fn an_internal_position_transfer_moves_shares_at_their_average_cost() {
+    let mut broker = with_client();
+    buy_aapl(&mut broker, "DU1234567", 10);
+    let cost = |broker: &Broker, account: &str| {
+        broker.engine.state().positions(&id(account)).find(|(conid, _)| *conid == AAPL).map(|(_, p)| p.cost)
+    };
+    let before = cost(&broker, "DU1234567").unwrap();
+    let transfer = |quantity: &str| Instruction::InternalPositionTransfer {
+        from: id("DU1234567"),
+        to: id("DU7654321"),
+        conid: AAPL,
+        quantity: d(quantity),
+    };
+    let too_many = file(&mut broker, vec![(1, transfer("11"))]).unwrap();
+    assert_eq!(statuses(&broker, too_many)[0].0, InstructionStatus::Rejected);
+    let moved = file(&mut broker, vec![(2, transfer("4"))]).unwrap();
+    assert_eq!(statuses(&broker, moved)[0].0, InstructionStatus::Processed);
+    assert_eq!((broker.position("DU1234567"), broker.position("DU7654321")), (d("6"), d("4")));
+    assert_eq!(cost(&broker, "DU1234567").unwrap() + cost(&broker, "DU7654321").unwrap(), before);
+    assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn shares_delivered_free_of_payment_arrive_at_settlement_and_history_knows_it() {
+    let mut broker = with_client();
+    let before = broker.engine.state().market_time(broker.wall);
+    let delivery = |direction, quantity: &str| Instruction::FreeOfPayment {
+        account: id("DU7654321"),
+        conid: AAPL,
+        quantity: d(quantity),
+        direction,
+        contra_broker: "0534".into(),
+    };
+    let incoming = file(&mut broker, vec![(1, delivery(Direction::In, "100"))]).unwrap();
+    assert_eq!(statuses(&broker, incoming)[0].0, InstructionStatus::Pending);
+    assert_eq!(broker.position("DU7654321"), d("0"));
+    broker.advance(SignedDuration::from_hours(24));
+    assert_eq!(broker.position("DU7654321"), d("100"));
+    let state = broker.engine.state();
+    assert!(state.quantities_at(&id("DU7654321"), before).is_empty(), "not held before the delivery");
+
+    let out =
+        file(&mut broker, vec![(2, delivery(Direction::Out, "60")), (3, delivery(Direction::Out, "60"))])
+            .unwrap();
+    let result: Vec<_> = statuses(&broker, out).into_iter().map(|(status, _)| status).collect();
+    assert_eq!(
+        result,
+        [InstructionStatus::Pending, InstructionStatus::Rejected],
+        "the first delivery holds its shares"
+    );
+    broker.advance(SignedDuration::from_hours(24));
+    assert_eq!(broker.position("DU7654321"), d("40"));
+    assert!(broker.engine.state().ledger().is_balanced());
 }

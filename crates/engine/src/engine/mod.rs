@@ -188,6 +188,7 @@ impl Engine {
             }
             Command::BrowserLogin { user, token_hash } => self.browser_login(wall, user, token_hash)?,
             Command::InitBrokerage { session, compete } => self.init_brokerage(wall, session, *compete)?,
+            Command::AssignAccounts { client_id, accounts } => self.assign_accounts(client_id, accounts)?,
             Command::SubmitApplication { client_id, application } => {
                 self.submit_application(now, client_id, application)?
             }

@@ -20,7 +20,7 @@ use model::{AccountId, AssetClass, Conid, Currency, Decimal, Instrument, MarginK
 
 pub use self::margin::{Requirement, requirement};
 pub use self::rates::Rates;
-use crate::ledger::Book;
+use crate::ledger::{Book, Cause};
 use crate::state::State;
 
 /// A holding valued at the market.
@@ -290,6 +290,20 @@ impl State {
         }
         for (_, fill) in after {
             undo(&mut quantities, fill);
+        }
+        // Shares transferred after `at`, unless a later split's record of the holding already
+        // accounts for them: the oldest split of the instrument after `at` set it as it was
+        // just before that split.
+        let first_split = |conid: Conid| {
+            let splits = self.corporate_actions.splits.iter();
+            splits.filter(|split| split.conid == conid && split.at > at).map(|split| split.at).min()
+        };
+        for entry in self.ledger.entries_since(account, at).filter(|entry| entry.at > at) {
+            if let Cause::PositionTransfer { conid, quantity } = entry.cause
+                && first_split(conid).is_none_or(|split| entry.at < split)
+            {
+                *quantities.entry(conid).or_default() -= quantity;
+            }
         }
         quantities.retain(|_, quantity| !quantity.is_zero());
         quantities

@@ -96,6 +96,13 @@ enum ClientsAction {
     Approve { client_id: String },
     /// Revoke a client.
     Revoke { client_id: String },
+    /// Give a client the management of existing accounts through Account Management.
+    Manage {
+        client_id: String,
+        /// The accounts.
+        #[arg(required = true)]
+        accounts: Vec<String>,
+    },
     /// List the clients, one JSON object a line.
     List,
 }
@@ -189,6 +196,13 @@ fn clients(
         }
         ClientsAction::Approve { client_id } => vec![engine::Command::ApproveClient { client_id }],
         ClientsAction::Revoke { client_id } => vec![engine::Command::RevokeClient { client_id }],
+        ClientsAction::Manage { client_id, accounts } => {
+            let accounts = accounts
+                .iter()
+                .map(|account| account.parse().map_err(|_| anyhow::anyhow!("{account} is not an account id")))
+                .collect::<anyhow::Result<_>>()?;
+            vec![engine::Command::AssignAccounts { client_id, accounts }]
+        }
         ClientsAction::List => Vec::new(),
     };
     let settings = Settings {
@@ -218,6 +232,7 @@ fn clients(
                     "kids": client.keys.keys().collect::<Vec<_>>(),
                     "granted": client.granted_scopes(),
                     "approved": client.approved,
+                    "accounts": client.accounts,
                     "revoked": client.revoked,
                 })
                 .to_string()

@@ -464,6 +464,8 @@ pub struct ClientState {
     granted: Vec<String>,
     approved: bool,
     revoked: bool,
+    /// The accounts it manages through Account Management.
+    accounts: Vec<String>,
 }
 
 impl ClientState {
@@ -475,6 +477,7 @@ impl ClientState {
             granted: client.granted_scopes().into_iter().collect(),
             approved: client.approved,
             revoked: client.revoked,
+            accounts: client.accounts.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -563,6 +566,40 @@ pub async fn revoke_client(
     client_state(&app, client_id).await
 }
 
+/// Accounts a client is to manage.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountAssignment {
+    /// Existing account ids.
+    #[schema(value_type = Vec<String>)]
+    accounts: Vec<AccountId>,
+}
+
+/// Gives a client the management of existing accounts through Account Management, as IBKR
+/// links an introducing broker's existing customers to it; journaled. Accounts its
+/// applications open are its own already.
+#[utoipa::path(
+    post,
+    path = "/_localbroker/clients/{clientId}/accounts",
+    operation_id = "assignClientAccounts",
+    tag = "Control plane",
+    params(("clientId" = String, Path, description = "The client")),
+    request_body = AccountAssignment,
+    responses(
+        (status = 200, description = "The client", body = ClientState),
+        (status = 400, description = "No such client, or an account that does not exist", body = ErrorBody),
+    )
+)]
+pub async fn assign_client_accounts(
+    State(app): State<AppState>,
+    PathParams(client_id): PathParams<String>,
+    JsonBody(request): JsonBody<AccountAssignment>,
+) -> Result<Json<ClientState>, ApiError> {
+    let command = Command::AssignAccounts { client_id: client_id.clone(), accounts: request.accounts };
+    app.broker.execute(command).await?;
+    client_state(&app, client_id).await
+}
+
 /// Every registered client.
 #[utoipa::path(
     get,
@@ -593,6 +630,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_client, list_clients))
         .routes(routes!(approve_client))
         .routes(routes!(revoke_client))
+        .routes(routes!(assign_client_accounts))
 }
 
 #[cfg(test)]

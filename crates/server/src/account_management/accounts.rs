@@ -1,19 +1,20 @@
 //! Accounts as Account Management sees them: their status and details.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use engine::applications::{Lifecycle, RequestStatus};
 use engine::state::State as EngineState;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use model::{AccountId, MarginKind};
 
 use crate::extract::PathParams;
-use crate::gateway::GatewayClient;
 use crate::gateway::problem::Problem;
+use crate::gateway::{GatewayClient, query_object};
 use crate::state::AppState;
 use crate::trading::numbers::float;
 use crate::trading::portfolio::customer_type;
@@ -199,4 +200,112 @@ pub async fn details(
             ))
         })?;
     Ok(Json(AccountDetails { has_error: false, account: data }))
+}
+
+/// A date range of IBKR's list queries (`AccountStatusRequest`, `RequestDetailsRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListQuery {
+    start_date: String,
+    end_date: String,
+    #[serde(default)]
+    offset: usize,
+    limit: Option<usize>,
+    status: Option<String>,
+}
+
+/// The most a list answers at once, and the default.
+const MAX_LIMIT: usize = 1000;
+const DEFAULT_LIMIT: usize = 100;
+
+impl ListQuery {
+    /// The New York dates the list covers, and how many to skip and take.
+    pub(crate) fn window(&self, name: &str) -> Result<(Date, Date, usize, usize), Problem> {
+        let date = |text: &str, field: &str| {
+            text.parse::<Date>().map_err(|_| {
+                Problem::field(format!("{name}.{field}"), format!("{text} is not a date (YYYY-MM-DD)"))
+            })
+        };
+        let (start, end) = (date(&self.start_date, "startDate")?, date(&self.end_date, "endDate")?);
+        if end < start {
+            return Err(Problem::field(format!("{name}.endDate"), "is before startDate"));
+        }
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Problem::field(format!("{name}.limit"), format!("is 1 to {MAX_LIMIT}")));
+        }
+        Ok((start, end, self.offset, limit))
+    }
+
+    /// The status letter asked for, if any.
+    pub(crate) fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+}
+
+/// A page of account statuses (IBKR's `AccountStatusBulkResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountStatuses {
+    accounts: Vec<AccountStatus>,
+    offset: usize,
+    limit: usize,
+    total: usize,
+}
+
+/// The New York date of `at`.
+pub(crate) fn new_york_date(at: Timestamp) -> Date {
+    at.to_zoned_datetime(market::calendar::new_york()).date()
+}
+
+/// The statuses of the accounts the client manages that were opened (or, not yet open,
+/// applied for) between two dates, optionally of one status.
+#[utoipa::path(
+    get,
+    path = "/gw/api/v1/accounts/status",
+    operation_id = "getAccountStatuses",
+    tag = "Account Management Accounts",
+    params(
+        ("accountStatusRequest" = Object, Query, description = "startDate and endDate (YYYY-MM-DD, required), offset, limit (at most 1000), status: as separate parameters, OpenAPI's form style (startDate,2026-03-01,endDate,…), deepObject or JSON"),
+    ),
+    responses(
+        (status = 200, description = "The page of statuses", body = AccountStatuses),
+        (status = 400, description = "No valid date range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn statuses(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AccountStatuses>, Problem> {
+    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
+    let request: ListQuery = query_object::read(query.as_deref(), "accountStatusRequest")?;
+    let (start, end, offset, limit) = request.window("accountStatusRequest")?;
+    let wanted = request.status().map(str::to_owned);
+    let managed = client.accounts().clone();
+    let all = app
+        .broker
+        .read(move |engine| {
+            let state = engine.state();
+            managed
+                .iter()
+                .filter_map(|id| {
+                    let since = match state.lifecycle(id)? {
+                        Lifecycle::Pending { since }
+                        | Lifecycle::Rejected { since, .. }
+                        | Lifecycle::Open { since } => since,
+                        Lifecycle::Closed { opened, .. } => opened,
+                    };
+                    let day = new_york_date(since);
+                    (start <= day && day <= end).then(|| AccountStatus::of(state, id)).flatten()
+                })
+                .filter(|status| wanted.as_ref().is_none_or(|wanted| &status.status == wanted))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|_| Problem::unavailable())?;
+    let total = all.len();
+    let accounts = all.into_iter().skip(offset).take(limit).collect();
+    Ok(Json(AccountStatuses { accounts, offset, limit, total }))
 }

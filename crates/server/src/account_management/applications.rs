@@ -7,7 +7,7 @@
 //! Everything else the schema allows is validated and accepted, but not modelled.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::HeaderMap;
 use engine::Command;
 use engine::Event;
@@ -16,9 +16,10 @@ use model::{AccountId, AccountKind, Currency, MarginKind, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::account_management::accounts::{ListQuery, new_york_date};
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient, from_payload};
+use crate::gateway::{BodyForm, GatewayClient, from_payload, query_object};
 use crate::state::AppState;
 
 /// IBKR's `ApplicationPayload`, as far as LocalBroker reads it.
@@ -520,4 +521,163 @@ pub async fn validate_username(
         .await
         .map_err(|_| Problem::unavailable())?;
     Ok(Json(answer))
+}
+
+/// One request of a list (IBKR's `RequestDetail`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestDetail {
+    request_id: u64,
+    /// When it was submitted, in market time (RFC 3339).
+    date_submitted: String,
+    /// `PENDING`, `PROCESSED` or `REJECTED`.
+    status: String,
+    /// The account it concerns or opens (IBKR spells it so).
+    #[serde(rename = "accountID")]
+    account_id: String,
+    request_type: String,
+}
+
+/// A page of requests (IBKR's `RequestDetailsResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestDetails {
+    request_details: Vec<RequestDetail>,
+    offset: usize,
+    limit: usize,
+    total: usize,
+}
+
+/// The client's requests submitted between two dates, optionally of one status.
+#[utoipa::path(
+    get,
+    path = "/gw/api/v1/requests",
+    operation_id = "getRequests",
+    tag = "Account Management Utilities",
+    params(
+        ("requestDetails" = Object, Query, description = "startDate and endDate (YYYY-MM-DD, required), offset, limit (at most 1000), status (PENDING, PROCESSED or REJECTED): as separate parameters, OpenAPI's form style, deepObject or JSON"),
+    ),
+    responses(
+        (status = 200, description = "The page of requests", body = RequestDetails),
+        (status = 400, description = "No valid date range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn requests(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<RequestDetails>, Problem> {
+    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
+    let request: ListQuery = query_object::read(query.as_deref(), "requestDetails")?;
+    let (start, end, offset, limit) = request.window("requestDetails")?;
+    let wanted = request.status().map(str::to_owned);
+    let client_id = client.client_id.clone();
+    let all = app
+        .broker
+        .read(move |engine| {
+            let requests = engine.state().requests().requests.values();
+            requests
+                .filter(|request| request.client_id == client_id)
+                .filter(|request| {
+                    let day = new_york_date(request.submitted_at);
+                    start <= day && day <= end
+                })
+                .map(|request| {
+                    let status = RequestStatusResponse::of(request);
+                    RequestDetail {
+                        request_id: request.id,
+                        date_submitted: request.submitted_at.to_string(),
+                        status: status.status,
+                        account_id: status.acct_id,
+                        request_type: status.request_type,
+                    }
+                })
+                .filter(|detail| wanted.as_ref().is_none_or(|wanted| &detail.status == wanted))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|_| Problem::unavailable())?;
+    let total = all.len();
+    let request_details = all.into_iter().skip(offset).take(limit).collect();
+    Ok(Json(RequestDetails { request_details, offset, limit, total }))
+}
+
+/// Which application to read back.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessedQuery {
+    /// The account the application opens.
+    account_id: Option<String>,
+    /// The broker's own reference for the customer (`customer.externalId`).
+    external_id: Option<String>,
+}
+
+/// An application read back (IBKR's `ResponseFileResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessedApplication {
+    /// Whether it was decided.
+    is_processed: bool,
+    /// `request-<requestId>`.
+    name: String,
+    /// The request, as its status endpoint reports it.
+    data: RequestStatusResponse,
+    /// Whether it was rejected.
+    has_error: bool,
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<String>,
+}
+
+/// One of the client's applications, by the account it opens or by the customer's external id.
+#[utoipa::path(
+    get,
+    path = "/gw/api/v1/accounts",
+    operation_id = "getApplication",
+    tag = "Account Management Accounts",
+    params(ProcessedQuery),
+    responses(
+        (status = 200, description = "The application and where it stands", body = ProcessedApplication),
+        (status = 400, description = "Neither accountId nor externalId", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The client has no such application", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn processed(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ProcessedQuery>,
+) -> Result<Json<ProcessedApplication>, Problem> {
+    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
+    let (account, external) = match (query.account_id, query.external_id) {
+        (None, None) => return Err(Problem::field("accountId", "accountId or externalId is required")),
+        pair => pair,
+    };
+    let client_id = client.client_id.clone();
+    let what = account.clone().or(external.clone()).unwrap_or_default();
+    app.broker
+        .read(move |engine| {
+            let request = engine.state().requests().requests.values().find(|request| {
+                let RequestKind::Application(spec) = &request.kind else { return false };
+                request.client_id == client_id
+                    && account.as_ref().is_none_or(|account| &request.account.to_string() == account)
+                    && external.as_ref().is_none_or(|external| spec.external_id.as_ref() == Some(external))
+            })?;
+            let data = RequestStatusResponse::of(request);
+            Some(ProcessedApplication {
+                is_processed: request.status != RequestStatus::Pending,
+                name: format!("request-{}", request.id),
+                has_error: data.message.is_some(),
+                error_description: data.message.clone(),
+                data,
+            })
+        })
+        .await
+        .map_err(|_| Problem::unavailable())?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("the client has no application for {what}")))
 }

@@ -18,10 +18,11 @@ use engine::Command;
 use engine::Engine;
 use engine::Event;
 use engine::banking::{
-    BankAccount, BankMethod, FiledInstruction, Instruction, InstructionRequest, InstructionStatus, Query,
+    BankAccount, BankMethod, Direction, FiledInstruction, Instruction, InstructionRequest, InstructionStatus,
+    Query,
 };
 use jiff::Timestamp;
-use model::{AccountId, Currency, Decimal};
+use model::{AccountId, Conid, Currency, Decimal};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -171,6 +172,22 @@ impl Fields<'_> {
         })
     }
 
+    /// The conid of `tradingInstrument`: LocalBroker's instruments have no CUSIP or ISIN.
+    fn instrument(&self) -> Result<Conid, Problem> {
+        let instrument = self.object("tradingInstrument")?;
+        if instrument.0.get("conid").is_none() {
+            return Err(rejected_field(
+                "tradingInstrument",
+                "LocalBroker identifies instruments by conid, not by tradingInstrumentDescription",
+            ));
+        }
+        let conid =
+            instrument.whole("conid").map_err(|_| rejected_field("tradingInstrument.conid", "is a conid"))?;
+        u32::try_from(conid)
+            .map(Conid::new)
+            .map_err(|_| rejected_field("tradingInstrument.conid", format!("{conid} is not a conid")))
+    }
+
     fn object(&self, name: &str) -> Result<Fields<'_>, Problem> {
         match self.0.get(name) {
             Some(Value::Object(inner)) => Ok(Fields(inner)),
@@ -256,6 +273,23 @@ fn instruction(instruction_type: &str, body: &Map<String, Value>) -> Result<Inst
             name: fields.text("bankInstructionName")?.to_owned(),
             currency: fields.currency()?,
             method: fields.method(&[BankMethod::Ach, BankMethod::Wire])?,
+        },
+        "FOP" => Instruction::FreeOfPayment {
+            account: fields.account("accountId")?,
+            conid: fields.instrument()?,
+            quantity: fields.amount("quantity")?,
+            direction: match fields.text("direction")? {
+                "IN" => Direction::In,
+                "OUT" => Direction::Out,
+                other => return Err(rejected_field("direction", format!("is IN or OUT, not {other}"))),
+            },
+            contra_broker: fields.text("contraBrokerDtcCode")?.to_owned(),
+        },
+        "INTERNAL_POSITION_TRANSFER" => Instruction::InternalPositionTransfer {
+            from: fields.account("sourceAccountId")?,
+            to: fields.account("targetAccountId")?,
+            conid: fields.instrument()?,
+            quantity: fields.amount("transferQuantity")?,
         },
         "CANCEL_INSTRUCTION" => Instruction::Cancel {
             instruction: fields.whole("instructionId")?,
@@ -545,7 +579,10 @@ mod tests {
     use crate::gateway::schema::tests::ibkr_examples;
 
     /// The instruction types LocalBroker answers 501.
-    const UNMODELLED: [&str; 5] = [
+    const UNMODELLED: [&str; 8] = [
+        "DWAC",
+        "COMPLEX_ASSET_TRANSFER",
+        "EXTERNAL_POSITION_TRANSFER",
         "QUERY_IRA_CONTRIBUTIONS",
         "TRADITIONAL_BANK_INSTRUCTION_VERIFICATION",
         "EDDA_INSTRUCTION",
@@ -564,8 +601,17 @@ mod tests {
             };
             for item in items {
                 let read = instruction(kind, &item);
+                let by_description = item
+                    .get("tradingInstrument")
+                    .is_some_and(|instrument| instrument.get("tradingInstrumentDescription").is_some());
                 if UNMODELLED.contains(&kind) {
                     assert_eq!(read.unwrap_err().status, 501, "{operation} {name}");
+                } else if by_description {
+                    let problem = read.unwrap_err();
+                    assert_eq!(
+                        problem.invalid_arguments[0].field, "instruction.tradingInstrument",
+                        "{operation} {name}"
+                    );
                 } else {
                     read.unwrap_or_else(|problem| panic!("{operation} {name}: {problem:?}"));
                 }
@@ -608,6 +654,16 @@ const EXTERNAL_CASH_QUERY: Operation = Operation {
     name: "POST /gw/api/v1/external-cash-transfers/query",
     scopes: &["transfers.read"],
     query: true,
+};
+const EXTERNAL_ASSETS: Operation = Operation {
+    name: "POST /gw/api/v1/external-asset-transfers",
+    scopes: &["transfers.write"],
+    query: false,
+};
+const INTERNAL_ASSETS: Operation = Operation {
+    name: "POST /gw/api/v1/internal-asset-transfers",
+    scopes: &["transfers.write"],
+    query: false,
 };
 const INTERNAL_CASH: Operation =
     Operation { name: "POST /gw/api/v1/internal-cash-transfers", scopes: &["transfers.write"], query: false };
@@ -671,6 +727,42 @@ instruction_route!(
     "transferCashInternallyBulk",
     "Internal cash transfers in bulk.",
     INTERNAL_CASH,
+    202
+);
+instruction_route!(
+    external_asset_transfer,
+    false,
+    "/gw/api/v1/external-asset-transfers",
+    "transferPositionsExternally",
+    "Shares delivered free of payment from another broker or to it (`FOP`, by conid); pending until it settles after the world's settlement delay. Shares come in at their value then, and leave at the position's average cost.",
+    EXTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    external_asset_transfers,
+    true,
+    "/gw/api/v1/external-asset-transfers:bulk",
+    "transferPositionsExternallyBulk",
+    "External position transfers in bulk.",
+    EXTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    internal_asset_transfer,
+    false,
+    "/gw/api/v1/internal-asset-transfers",
+    "transferPositionsInternally",
+    "Moves shares between two open accounts the client manages (`INTERNAL_POSITION_TRANSFER`, by conid), at once, at the source's average cost.",
+    INTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    internal_asset_transfers,
+    true,
+    "/gw/api/v1/internal-asset-transfers:bulk",
+    "transferPositionsInternallyBulk",
+    "Internal position transfers in bulk.",
+    INTERNAL_ASSETS,
     202
 );
 instruction_route!(

@@ -225,12 +225,17 @@ fn statement_json(statement: &Statement, seed: u64, start: Date, end: Date) -> V
         .transfers
         .iter()
         .map(|transfer| {
-            json!({
+            let mut line = json!({
                 "dateTime": transfer.at.to_string(),
                 "type": transfer.kind,
                 "currency": transfer.currency.to_string(),
                 "amount": float(transfer.amount),
-            })
+            });
+            if let Some((conid, quantity)) = transfer.shares {
+                line["conid"] = json!(conid.get());
+                line["quantity"] = json!(float(quantity));
+            }
+            line
         })
         .collect();
     let positions: Vec<Value> = statement

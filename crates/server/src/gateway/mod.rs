@@ -6,6 +6,7 @@
 
 pub mod echo;
 pub mod problem;
+pub mod query_object;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +79,11 @@ impl GatewayClient {
             return Err(Problem::insufficient_scope(allowed));
         }
         Ok(Self { client_id, keys, accounts })
+    }
+
+    /// The accounts the client manages.
+    pub fn accounts(&self) -> &BTreeSet<model::AccountId> {
+        &self.accounts
     }
 
     /// The account `raw` names, if the client manages it.

@@ -84,7 +84,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_vendored_schema_compiles() {
-        assert_eq!(VALIDATORS.len(), 16);
+        assert_eq!(VALIDATORS.len(), 20);
     }
 
     #[test]

@@ -15,7 +15,7 @@ const SCOPES: &str = "sso-sessions.write accounts.read accounts.write transfers.
     statements.read statements.write reports.read reports.write validations.read";
 
 /// A world on a manual clock (Tuesday 2026-03-03, 11:00 New York) whose client manages
-/// `DU1111111` (ann, 1000 USD); approved unless told not. The directory lives as long as the
+/// `DU1111111` (ann, 1000 USD) but not `DU2222222` (bob, 500 USD); approved unless told not. The directory lives as long as the
 /// server.
 async fn back_office(approved: bool) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -27,6 +27,11 @@ username = "ann"
 password = "pw"
 accounts = ["DU1111111"]
 
+[[users]]
+username = "bob"
+password = "pw"
+accounts = ["DU2222222"]
+
 [[accounts]]
 id = "DU1111111"
 title = "Ann"
@@ -34,6 +39,14 @@ type = "individual"
 margin = "cash"
 base_currency = "USD"
 cash = {{ USD = "1000" }}
+
+[[accounts]]
+id = "DU2222222"
+title = "Bob"
+type = "individual"
+margin = "cash"
+base_currency = "USD"
+cash = {{ USD = "500" }}
 
 [[clients]]
 client_id = "{CLIENT}"
@@ -377,4 +390,104 @@ async fn an_account_without_positions_closes() {
     let unmodelled = json!({"accountManagementRequests": {"enrollInDrip": {"accountId": "DU1111111"}}});
     let refused = send(&app, &token, Method::PATCH, "/gw/api/v1/accounts", unmodelled, true).await;
     assert_eq!(refused.status, StatusCode::NOT_IMPLEMENTED, "{}", refused.text);
+}
+
+#[tokio::test]
+async fn lists_of_statuses_and_requests_take_their_range_in_any_encoding() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "lists").await;
+    let account = apply(&app, &token, "grace", "1970-01-01").await;
+    let encodings = [
+        "startDate=2026-03-01&endDate=2026-03-31".to_owned(),
+        "accountStatusRequest=startDate,2026-03-01,endDate,2026-03-31".to_owned(),
+        "accountStatusRequest%5BstartDate%5D=2026-03-01&accountStatusRequest%5BendDate%5D=2026-03-31"
+            .to_owned(),
+    ];
+    for query in &encodings {
+        let page = get(&app, &token, &format!("/gw/api/v1/accounts/status?{query}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{query}: {}", page.text);
+        let statuses: Vec<(&str, &str)> = page.body["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["accountId"].as_str().unwrap(), a["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(statuses, [("DU1111111", "O"), (account.as_str(), "P")], "{query}");
+        assert_eq!(page.body["total"], 2);
+    }
+    let pending =
+        get(&app, &token, "/gw/api/v1/accounts/status?startDate=2026-03-01&endDate=2026-03-31&status=P")
+            .await;
+    assert_eq!(pending.body["total"], 1, "{}", pending.text);
+    let april = get(&app, &token, "/gw/api/v1/accounts/status?startDate=2026-04-01&endDate=2026-04-30").await;
+    assert_eq!(april.body["total"], 0);
+    let missing = get(&app, &token, "/gw/api/v1/accounts/status?startDate=2026-04-01").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.text);
+
+    let requests =
+        get(&app, &token, "/gw/api/v1/requests?requestDetails=startDate,2026-03-03,endDate,2026-03-03").await;
+    let detail = &requests.body["requestDetails"][0];
+    assert_eq!(
+        (detail["accountID"].as_str(), detail["requestType"].as_str(), detail["status"].as_str()),
+        (Some(account.as_str()), Some("CREATE_ACCOUNT"), Some("PENDING")),
+        "{}",
+        requests.text
+    );
+    let by_reference = get(&app, &token, "/gw/api/v1/accounts?externalId=cust-42").await;
+    assert_eq!(
+        (by_reference.body["isProcessed"].as_bool(), by_reference.body["data"]["acctId"].as_str()),
+        (Some(false), Some(account.as_str())),
+        "{}",
+        by_reference.text
+    );
+    advance(&app, "1h").await;
+    let processed = get(&app, &token, &format!("/gw/api/v1/accounts?accountId={account}")).await;
+    assert_eq!(processed.body["isProcessed"], true, "{}", processed.text);
+}
+
+#[tokio::test]
+async fn shares_delivered_free_of_payment_arrive_at_settlement() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "fop").await;
+    let fop = instruction(
+        "FOP",
+        json!({"clientInstructionId": 1, "direction": "IN", "accountId": "DU1111111",
+            "contraBrokerAccountId": "12345678A", "contraBrokerDtcCode": "534", "quantity": 25,
+            "tradingInstrument": {"conid": 265598, "currency": "USD"}}),
+    );
+    let filed = post(&app, &token, "/gw/api/v1/external-asset-transfers", fop).await;
+    assert_eq!(filed.status, StatusCode::ACCEPTED, "{}", filed.text);
+    assert_eq!(filed.body["instructionResult"]["instructionStatus"], "PENDING");
+    advance(&app, "1d").await;
+    let statement = statement(&app, &token, "application/json").await;
+    let document: Value = serde_json::from_str(statement.body["data"]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(document["openPositions"][0]["position"], 25.0, "{document}");
+    let delivered = document["transfers"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((delivered["type"].as_str(), delivered["quantity"].as_f64()), (Some("POSITION"), Some(25.0)));
+
+    let by_isin = instruction(
+        "INTERNAL_POSITION_TRANSFER",
+        json!({"clientInstructionId": 2, "sourceAccountId": "DU1111111", "targetAccountId": "DU1111111",
+            "transferQuantity": 1, "tradingInstrument": {"tradingInstrumentDescription":
+                {"securityIdType": "ISIN", "securityId": "US0378331005", "assetType": "STK"}, "currency": "USD"}}),
+    );
+    let refused = post(&app, &token, "/gw/api/v1/internal-asset-transfers", by_isin).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.body["invalidArguments"][0]["field"], "instruction.tradingInstrument");
+}
+
+#[tokio::test]
+async fn an_operator_gives_a_client_existing_accounts() {
+    let (app, _world) = back_office(true).await;
+    let first = token(&app, "assign").await;
+    let bob = get(&app, &first, "/gw/api/v1/accounts/DU2222222/status").await;
+    assert_eq!(bob.status, StatusCode::FORBIDDEN);
+    let path = format!("/_localbroker/clients/{CLIENT}/accounts");
+    let unknown = app.post_json(&path, json!({"accounts": ["DU9999999"]})).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    let assigned = app.post_json(&path, json!({"accounts": ["DU2222222"]})).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
+    assert_eq!(assigned.body["accounts"], json!(["DU1111111", "DU2222222"]));
+    let bob = get(&app, &first, "/gw/api/v1/accounts/DU2222222/status").await;
+    assert_eq!((bob.status, bob.body["status"].as_str()), (StatusCode::OK, Some("O")), "{}", bob.text);
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod applications;
 pub mod banking;
 pub mod reports;
+pub mod utilities;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(banking::instruction_status))
         .routes(routes!(banking::client_instruction_status))
         .routes(routes!(banking::instruction_set_status))
+        .routes(routes!(utilities::enumeration))
         .routes(routes!(reports::statements))
         .routes(routes!(reports::available_statements))
         .routes(routes!(reports::trade_confirmations))

@@ -491,3 +491,25 @@ async fn an_operator_gives_a_client_existing_accounts() {
     let bob = get(&app, &first, "/gw/api/v1/accounts/DU2222222/status").await;
     assert_eq!((bob.status, bob.body["status"].as_str()), (StatusCode::OK, Some("O")), "{}", bob.text);
 }
+
+#[tokio::test]
+async fn enumerations_list_the_permissions_localbrokers_market_has() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "enumerations").await;
+    let bundles = get(&app, &token, "/gw/api/v1/enumerations/product-country-bundles").await;
+    assert_eq!(bundles.status, StatusCode::OK, "{}", bundles.text);
+    let stocks = bundles.body["jsonData"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|bundle| bundle["product"] == "STOCKS" && bundle["country"] == "UNITED STATES")
+        .cloned()
+        .unwrap_or_else(|| panic!("{}", bundles.text));
+    assert!(stocks["exchanges"].as_array().unwrap().contains(&json!("NASDAQ")), "{stocks}");
+    let exchanges = get(&app, &token, "/gw/api/v1/enumerations/exchange-bundles").await;
+    assert!(exchanges.body["jsonData"].as_array().unwrap().iter().any(|e| e["exchangeGroup"] == "IBIS"));
+    let theirs = get(&app, &token, "/gw/api/v1/enumerations/fin-info-ranges").await;
+    assert_eq!(theirs.status, StatusCode::NOT_IMPLEMENTED, "{}", theirs.text);
+    let unknown = get(&app, &token, "/gw/api/v1/enumerations/colours").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+}

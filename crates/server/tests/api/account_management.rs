@@ -336,6 +336,7 @@ async fn a_deposit_settles_into_the_ledger_and_the_statement_adds_up() {
         .unwrap();
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("<h2>Cash Report</h2>") && page.contains("3000.00"), "{page}");
+    app.assert_journal_replays().await;
 }
 
 #[tokio::test]
@@ -512,4 +513,54 @@ async fn enumerations_list_the_permissions_localbrokers_market_has() {
     assert_eq!(theirs.status, StatusCode::NOT_IMPLEMENTED, "{}", theirs.text);
     let unknown = get(&app, &token, "/gw/api/v1/enumerations/colours").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+}
+
+#[tokio::test]
+async fn a_joint_account_and_an_advisors_client_account_open_for_their_users() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "joint").await;
+    let holder = |first: &str, last: &str| json!([{"name": {"first": first, "last": last}, "dateOfBirth": "1970-05-05"}]);
+    let joint = json!({"application": {
+        "customer": {"type": "JOINT", "userName": "pair", "jointHolders": {
+            "type": "joint_tenants",
+            "firstHolderDetails": holder("Pierre", "Curie"),
+            "secondHolderDetails": holder("Marie", "Curie"),
+        }},
+        "accounts": [{"baseCurrency": "EUR", "margin": "Margin"}],
+    }});
+    let filed = send(&app, &token, Method::POST, "/gw/api/v1/accounts", joint, true).await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.text);
+    let joint_account = filed.body["fileData"]["data"]["acctId"].as_str().unwrap().to_owned();
+
+    let mut client = application("carla", "1960-01-01");
+    client["application"]["masterAccountId"] = json!("DU1111111");
+    client["application"]["paperAccount"] = json!(true);
+    let filed = send(&app, &token, Method::POST, "/gw/api/v1/accounts", client, true).await;
+    let client_account = filed.body["fileData"]["data"]["acctId"].as_str().unwrap().to_owned();
+    assert!(client_account.starts_with("DU"), "a paper account: {client_account}");
+
+    advance(&app, "1h").await;
+    let details = get(&app, &token, &format!("/gw/api/v1/accounts/{joint_account}/details")).await;
+    let account = &details.body["account"];
+    assert_eq!(
+        (
+            account["accountTitle"].as_str(),
+            account["applicantType"].as_str(),
+            account["baseCurrency"].as_str()
+        ),
+        (Some("Pierre Curie and Marie Curie"), Some("JOINT"), Some("EUR")),
+        "{}",
+        details.text
+    );
+    assert_eq!(account["margin"], "Margin");
+    let status = get(&app, &token, &format!("/gw/api/v1/accounts/{client_account}/status")).await;
+    assert_eq!(
+        (status.body["status"].as_str(), status.body["masterAccountId"].as_str()),
+        (Some("O"), Some("DU1111111"))
+    );
+    let advisor = app.login("ann", "pw").await;
+    assert_eq!(advisor.status, StatusCode::OK, "{}", advisor.text);
+    let accounts = app.get("/v1/api/portfolio/accounts").await;
+    let ids: Vec<&str> = accounts.body.as_array().unwrap().iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids, ["DU1111111", client_account.as_str()], "the advisor sees the client account");
 }

@@ -60,7 +60,10 @@ async fn every_ibkr_operation_is_routed_and_the_unbuilt_ones_answer_501() {
         }
         not_implemented += 1;
     }
-    assert!(built > 90 && not_implemented > 0, "both kinds were walked: {built} built, {not_implemented} not");
+    assert!(
+        built > 90 && not_implemented > 0,
+        "both kinds were walked: {built} built, {not_implemented} not"
+    );
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ use crate::{Engine, EngineError, Event};
 pub struct Timing {
     /// From an application's submission to its decision.
     pub review: SignedDuration,
-    /// From a deposit or withdrawal instruction to its settlement.
+    /// From a deposit, withdrawal or delivery instruction to its settlement.
     pub settlement: SignedDuration,
 }
 
@@ -290,12 +290,30 @@ impl Engine {
         Ok(vec![Event::RequestSubmitted { request: id, account: account.clone() }])
     }
 
+    /// An account closes empty: no positions, no working orders, no cash, and nothing pending
+    /// that would bring any in or take any out.
     fn check_closable(&self, account: &Account) -> Result<(), EngineError> {
-        if self.state.positions(&account.id).next().is_some() {
-            return Err(refused(format!("account {} holds positions: close them first", account.id)));
+        let id = &account.id;
+        if self.state.positions(id).next().is_some() {
+            return Err(refused(format!("account {id} holds positions: close or transfer them first")));
         }
-        if self.state.orders(&account.id).any(|order| !order.status.is_final()) {
-            return Err(refused(format!("account {} has working orders: cancel them first", account.id)));
+        if self.state.orders(id).any(|order| !order.status.is_final()) {
+            return Err(refused(format!("account {id} has working orders: cancel them first")));
+        }
+        if let Some((currency, cash)) = self.state.ledger.cash(id).find(|(_, cash)| !cash.is_zero()) {
+            return Err(refused(format!(
+                "account {id} holds {cash} {currency}: withdraw or transfer it first"
+            )));
+        }
+        let pending = self.state.banking.instructions.values().filter(|filed| {
+            filed.status == crate::banking::InstructionStatus::Pending
+                && filed.instruction.accounts().contains(&id)
+        });
+        if let Some(filed) = pending.into_iter().next() {
+            return Err(refused(format!(
+                "account {id} has instruction {} pending: cancel it first",
+                filed.id
+            )));
         }
         Ok(())
     }
@@ -332,6 +350,9 @@ impl Engine {
 
     /// Why the application cannot be accepted at `at`, if it cannot.
     fn objection(&self, client_id: &str, spec: &ApplicationSpec, at: Timestamp) -> Option<String> {
+        if let Err(refusal) = self.client_of(client_id) {
+            return Some(refusal.to_string());
+        }
         let today = at.to_zoned_datetime(market::calendar::new_york()).date();
         if spec.kind == AccountKind::Joint && spec.holders.len() < 2 {
             return Some("a joint account has two holders".into());
@@ -378,6 +399,7 @@ impl Engine {
             alias: spec.alias.clone(),
             closed_at: None,
             master: spec.master_account.clone(),
+            primary_user: Some(spec.username.clone()),
         };
         self.state.accounts.insert(account.id.clone(), account);
         let next_user_id = self.state.users.values().map(|user| user.user_id + 1).max().unwrap_or(0);
@@ -386,6 +408,7 @@ impl Engine {
             user_id: next_user_id.max(crate::engine::FIRST_USER_ID),
             password_hash: String::new(),
             accounts: Vec::new(),
+            onboarded_by: Some(request.client_id.clone()),
         });
         user.accounts.push(request.account.clone());
         if let Some(master) = &spec.master_account {

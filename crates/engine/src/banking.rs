@@ -1,8 +1,9 @@
 //! Banking instructions, as IBKR's Account Management takes them: an introducing broker sends
-//! instructions (deposits, withdrawals, internal cash transfers, bank instructions, cancels)
-//! for the accounts it manages, one at a time or in bulk. Each set of them gets an id, each
-//! instruction an id and a status: processed at once, rejected with a reason, or pending until
-//! it settles after the world's settlement delay of market time. A client's own
+//! instructions (deposits, withdrawals, internal cash and position transfers, deliveries free
+//! of payment, bank instructions, cancels, queries) for the accounts it manages, one at a time
+//! or in bulk. Each set of them gets an id, each instruction an id and a status: processed at
+//! once, rejected with a reason, or pending until it settles (a deposit, a withdrawal, a
+//! delivery) after the world's settlement delay of market time. A client's own
 //! `clientInstructionId` makes a resubmission harmless: the same instruction again answers the
 //! one already filed, another instruction under the same id is refused.
 
@@ -14,7 +15,7 @@ use model::{AccountId, AssetClass, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
 use crate::applications::Lifecycle;
-use crate::funding::MAX_TRANSFER;
+use crate::funding::amount_refusal;
 use crate::ledger::Cause;
 use crate::{Engine, EngineError, Event};
 
@@ -231,6 +232,9 @@ pub struct Banking {
 /// The first instruction id, and the first set id.
 const FIRST_ID: u64 = 100_000_001;
 
+/// The most shares one transfer may move: as many as the largest order.
+const MAX_SHARES: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
 /// The longest a bank instruction's name may be, as IBKR's schema allows.
 const MAX_NAME: usize = 100;
 
@@ -262,7 +266,7 @@ impl Banking {
     }
 
     /// What pending withdrawals hold of `account`'s `currency`.
-    fn held(&self, account: &AccountId, currency: Currency) -> Decimal {
+    pub(crate) fn held(&self, account: &AccountId, currency: Currency) -> Decimal {
         self.pending()
             .filter_map(|filed| match &filed.instruction {
                 Instruction::Withdrawal { account: from, currency: held, amount, .. }
@@ -281,7 +285,7 @@ mod tests;
 
 impl Banking {
     /// What pending deliveries out of `account` hold of `conid`.
-    fn delivering(&self, account: &AccountId, conid: Conid) -> Decimal {
+    pub(crate) fn delivering(&self, account: &AccountId, conid: Conid) -> Decimal {
         self.pending()
             .filter_map(|filed| match &filed.instruction {
                 Instruction::FreeOfPayment {
@@ -333,6 +337,9 @@ impl Engine {
         }
         let set = FIRST_ID + self.state.banking.sets.len() as u64;
         let mut ids = Vec::with_capacity(requests.len());
+        // Each instruction applies in turn, later ones seeing what earlier ones did. Nothing in
+        // `carry_out` fails once its checks pass (its `?` only carries a ledger imbalance, a
+        // bug), so a refused set is one refused above, before anything was filed.
         let mut events = Vec::new();
         for request in requests {
             if let Some(filed) = self.state.banking.by_client_id(client_id, request.client_instruction_id) {
@@ -390,13 +397,15 @@ impl Engine {
                 .check_amount(*currency, *amount)
                 .and_then(|()| match (method, bank) {
                     (BankMethod::Ach, None) => Err("an ACH deposit names a bank instruction".into()),
-                    (BankMethod::Ach, Some(name)) => self.saved_bank(account, name, *method).map(drop),
+                    (BankMethod::Ach, Some(name)) => {
+                        self.saved_bank(account, name, *method, *currency).map(drop)
+                    }
                     _ => Ok(()),
                 })
                 .map(|()| Outcome::Pending(settles)),
             Instruction::Withdrawal { account, currency, amount, method, bank } => self
                 .check_amount(*currency, *amount)
-                .and_then(|()| self.saved_bank(account, bank, *method).map(drop))
+                .and_then(|()| self.saved_bank(account, bank, *method, *currency).map(drop))
                 .and_then(|()| self.check_withdrawable(account, *currency, *amount, now))
                 .map(|()| Outcome::Pending(settles)),
             Instruction::InternalCashTransfer { from, to, currency, amount } => {
@@ -432,8 +441,8 @@ impl Engine {
                 };
                 self.save_bank(account, saved)
             }
-            Instruction::DeleteBankInstruction { account, name, method, .. } => {
-                match self.saved_bank(account, name, *method) {
+            Instruction::DeleteBankInstruction { account, name, method, currency } => {
+                match self.saved_bank(account, name, *method, *currency) {
                     Ok(_) => {
                         if let Some(banks) = self.state.banking.banks.get_mut(account) {
                             banks.remove(name);
@@ -454,6 +463,7 @@ impl Engine {
                     Err("a transfer's source and target accounts differ".to_owned())
                 } else {
                     self.check_deliverable(from, *conid, *quantity, Direction::Out)
+                        .and_then(|()| self.check_deliverable(to, *conid, *quantity, Direction::In))
                 };
                 match check {
                     Ok(()) => {
@@ -488,26 +498,31 @@ impl Engine {
     }
 
     fn check_amount(&self, currency: Currency, amount: Decimal) -> Result<(), String> {
-        if amount <= Decimal::ZERO || amount > MAX_TRANSFER {
-            return Err(format!("an amount must be above 0 and at most {MAX_TRANSFER}, not {amount}"));
+        if let Some(why) = amount_refusal(amount) {
+            return Err(why);
         }
-        if !market::Catalogue::standard().prices_currency(currency) {
+        if !Catalogue::standard().prices_currency(currency) {
             return Err(format!("{currency} is not a currency LocalBroker's pairs price"));
         }
         Ok(())
     }
 
+    /// The saved bank account of `account` named `name`, if it moves money by `method` in
+    /// `currency`.
     fn saved_bank(
         &self,
         account: &AccountId,
         name: &str,
         method: BankMethod,
+        currency: Currency,
     ) -> Result<&BankInstruction, String> {
         self.state
             .banking
             .banks(account)
-            .find(|bank| bank.name == name && bank.method == method)
-            .ok_or_else(|| format!("account {account} has no {method:?} bank instruction named {name:?}"))
+            .find(|bank| bank.name == name && bank.method == method && bank.currency == currency)
+            .ok_or_else(|| {
+                format!("account {account} has no {method:?} bank instruction in {currency} named {name:?}")
+            })
     }
 
     fn check_withdrawable(
@@ -581,15 +596,24 @@ impl Engine {
     /// of its holdings covered.
     pub fn withdrawable(&self, account: &AccountId, currency: Currency, at: Timestamp) -> Decimal {
         let Some(portfolio) = self.state.portfolio(account, at) else { return Decimal::ZERO };
-        let line = portfolio.currencies.get(&currency);
-        let settled = line.map_or(Decimal::ZERO, |line| line.settled_cash);
-        let rate = line.map_or(Decimal::ONE, |line| line.rate);
-        let held = self.book.reserved(account, currency) + self.state.banking.held(account, currency);
-        let by_margin = if rate > Decimal::ZERO { portfolio.available_funds() / rate } else { Decimal::ZERO };
+        let settled = portfolio.currencies.get(&currency).map_or(Decimal::ZERO, |line| line.settled_cash);
+        let withdrawing = self.state.banking.held(account, currency);
+        let held = self.book.reserved(account, currency) + withdrawing;
+        let by_margin = self.available_equity(account, currency, at) - withdrawing;
         (settled - held).min(by_margin).max(Decimal::ZERO).round_dp(2)
     }
 
-    /// Settles every pending deposit and withdrawal due by `now`, in the order they fall due.
+    /// The account's available funds (equity above the initial margin of its holdings), in
+    /// `currency`, at `at`; never below zero.
+    pub fn available_equity(&self, account: &AccountId, currency: Currency, at: Timestamp) -> Decimal {
+        let Some(portfolio) = self.state.portfolio(account, at) else { return Decimal::ZERO };
+        let rate = portfolio.currencies.get(&currency).map_or(Decimal::ONE, |line| line.rate);
+        let funds = if rate > Decimal::ZERO { portfolio.available_funds() / rate } else { Decimal::ZERO };
+        funds.max(Decimal::ZERO).round_dp(2)
+    }
+
+    /// Settles every pending deposit, withdrawal and delivery due by `now`, in the order they
+    /// fall due. One whose client was revoked, or whose account closed, since is rejected.
     pub(crate) fn settle_instructions(
         &mut self,
         now: Timestamp,
@@ -604,7 +628,10 @@ impl Engine {
         due.sort_unstable();
         for (at, id) in due {
             let Some(filed) = self.state.banking.instructions.get(&id).cloned() else { continue };
+            let refusal = self.client_of(&filed.client_id).err().map(|why| why.to_string());
+            let refusal = refusal.or_else(|| self.unusable_account(&filed.client_id, &filed.instruction));
             let outcome = match &filed.instruction {
+                _ if refusal.is_some() => Err(refusal.unwrap_or_default()),
                 Instruction::Deposit { account, currency, amount, .. } => {
                     events.extend(self.move_cash(at, account, *currency, *amount, Cause::Deposit)?);
                     Ok(())
@@ -619,10 +646,16 @@ impl Engine {
                 }
                 Instruction::FreeOfPayment { account, conid, quantity, direction, .. } => {
                     self.release(id);
-                    let check = self.check_deliverable(account, *conid, *quantity, *direction);
-                    if check.is_ok() {
+                    let value = quantity.checked_mul(self.state.mark(*conid, at));
+                    let check =
+                        self.check_deliverable(account, *conid, *quantity, *direction).and_then(|()| {
+                            value.map(drop).ok_or_else(|| {
+                                "the shares' value is beyond what LocalBroker counts".to_owned()
+                            })
+                        });
+                    if let Ok(()) = check {
                         let (signed, cost) = match direction {
-                            Direction::In => (*quantity, Some(*quantity * self.state.mark(*conid, at))),
+                            Direction::In => (*quantity, value),
                             Direction::Out => (-*quantity, None),
                         };
                         self.move_position(at, account, *conid, signed, cost)?;
@@ -666,15 +699,23 @@ impl Engine {
         if instrument.asset_class != AssetClass::Stock {
             return Err(format!("{} is not a share: only shares transfer", instrument.symbol));
         }
-        if quantity <= Decimal::ZERO || quantity != quantity.trunc() {
-            return Err(format!("a transfer moves a whole number of shares above 0, not {quantity}"));
+        if quantity <= Decimal::ZERO || quantity > MAX_SHARES || quantity != quantity.trunc() {
+            return Err(format!(
+                "a transfer moves a whole number of shares above 0 and at most {MAX_SHARES}, not {quantity}"
+            ));
+        }
+        let held = self
+            .state
+            .positions(account)
+            .find(|(held, _)| *held == conid)
+            .map_or(Decimal::ZERO, |(_, p)| p.quantity);
+        if direction == Direction::In && held < Decimal::ZERO {
+            return Err(format!(
+                "account {account} is short {}: shares cannot be delivered into it",
+                instrument.symbol
+            ));
         }
         if direction == Direction::Out {
-            let held = self
-                .state
-                .positions(account)
-                .find(|(held, _)| *held == conid)
-                .map_or(Decimal::ZERO, |(_, p)| p.quantity);
             let free =
                 held - self.book.selling(account, conid) - self.state.banking.delivering(account, conid);
             if quantity > free {

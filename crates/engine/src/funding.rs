@@ -10,7 +10,7 @@ use crate::positions::COST_DECIMALS;
 use crate::{Engine, EngineError, Event};
 
 /// The most a single deposit or withdrawal may move: a trillion units.
-pub(crate) const MAX_TRANSFER: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+const MAX_TRANSFER: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
 impl Engine {
     /// Credits `amount` of `currency` to the account's cash.
@@ -53,12 +53,7 @@ impl Engine {
         if self.state.accounts.get(account).is_none_or(|open| open.closed_at.is_some()) {
             return Err(unknown(account));
         }
-        if amount <= Decimal::ZERO || amount > MAX_TRANSFER {
-            return Err(EngineError::TransferRefused(format!(
-                "an amount must be above 0 and at most {MAX_TRANSFER}, not {amount}"
-            )));
-        }
-        Ok(())
+        amount_refusal(amount).map_or(Ok(()), |why| Err(EngineError::TransferRefused(why)))
     }
 
     pub(crate) fn move_cash(
@@ -112,6 +107,13 @@ impl Engine {
         self.state.positions.entry(account.clone()).or_default().insert(conid, position);
         Ok(-moved)
     }
+}
+
+/// Why an amount of money cannot move, if it cannot: it must be above 0 and at most
+/// [`MAX_TRANSFER`].
+pub(crate) fn amount_refusal(amount: Decimal) -> Option<String> {
+    (amount <= Decimal::ZERO || amount > MAX_TRANSFER)
+        .then(|| format!("an amount must be above 0 and at most {MAX_TRANSFER}, not {amount}"))
 }
 
 fn unknown(account: &AccountId) -> EngineError {

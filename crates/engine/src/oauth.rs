@@ -180,6 +180,12 @@ impl Engine {
         if client.revoked {
             return Err(refused(format!("client {client_id:?} was revoked")));
         }
+        // A user an application created belongs to the client that onboarded them: no other
+        // client may act for them.
+        let onboarded_by = self.state.users.get(username).and_then(|user| user.onboarded_by.as_deref());
+        if onboarded_by.is_some_and(|owner| owner != client_id) {
+            return Err(EngineError::UnknownUser(username.clone()));
+        }
         let (session, events) = self.open_token_session(wall, username, bearer_hash)?;
         self.state.oauth.session_clients.insert(session, client_id.to_owned());
         Ok(events)
@@ -213,7 +219,6 @@ impl Engine {
         Ok(vec![Event::ClientRegistered { client_id: client_id.to_owned() }])
     }
 
-    /// Approves (or with `revoked`, revokes) client `client_id`.
     /// Gives client `client_id` the management of `accounts` through Account Management, as
     /// IBKR links an introducing broker's existing customers to it.
     pub(crate) fn assign_accounts(
@@ -233,6 +238,7 @@ impl Engine {
         Ok(vec![Event::AccountsAssigned { client_id: client_id.to_owned() }])
     }
 
+    /// Approves (or with `revoked`, revokes) client `client_id`.
     pub(crate) fn review_client(
         &mut self,
         client_id: &str,

@@ -92,6 +92,9 @@ pub struct User {
     pub password_hash: String,
     /// Entitled accounts, in display order; the first is selected at login.
     pub accounts: Vec<AccountId>,
+    /// The client whose application created the user: only it opens sessions for them.
+    #[serde(default)]
+    pub onboarded_by: Option<String>,
 }
 
 /// A brokerage account.
@@ -121,6 +124,9 @@ pub struct Account {
     /// The advisor's master account, for an advisor's client account.
     #[serde(default)]
     pub master: Option<AccountId>,
+    /// The user its application named, who holds it; advisors entitled to it are not.
+    #[serde(default)]
+    pub primary_user: Option<Username>,
 }
 
 /// How long a login session lasts, like IBKR's SSO session, which ends once a day.

@@ -150,7 +150,8 @@ pub struct OpenPosition {
 
 impl State {
     /// `account`'s statement for `[from, to)`; holdings and values are read no later than
-    /// `now`, so a period that has not ended shows what is known so far.
+    /// `now`, so a period that has not ended (or not begun) shows what is known so far, and
+    /// never a price of the simulated market's future.
     pub fn statement(
         &self,
         account: &AccountId,
@@ -183,7 +184,7 @@ impl State {
             from,
             to,
             valued_at,
-            starting_value: self.net_liquidation_at(account, spec.base_currency, from),
+            starting_value: self.net_liquidation_at(account, spec.base_currency, from.min(now)),
             ending_value: self.net_liquidation_at(account, spec.base_currency, valued_at),
             cash: self.cash_reports(account, from, to),
             trades: self.trades(account, from, to),

@@ -164,6 +164,9 @@ fn an_account_closes_only_without_positions_and_then_neither_trades_nor_funds() 
     assert_eq!(broker.engine.digest(), digest);
 
     let cash: AccountId = "DU7654321".parse().unwrap();
+    broker
+        .apply(Command::Withdraw { account: cash.clone(), currency: Currency::USD, amount: d("100000") })
+        .unwrap();
     let close = Command::ChangeAccount {
         client_id: "IB".into(),
         account: cash.clone(),
@@ -189,4 +192,50 @@ fn alias_and_base_currency_change_at_once() {
     assert_eq!(account.base_currency, Currency::EUR);
     let long = broker.apply(change(AccountChange::Alias { alias: "x".repeat(65) }));
     assert!(matches!(long, Err(EngineError::RequestRefused(_))));
+}
+
+#[test]
+fn only_the_onboarding_client_opens_sessions_for_its_users() {
+    let mut broker = with_client();
+    let key = ClientKey { kid: "main".into(), algorithm: KeyAlgorithm::Rs256, public_key_pem: String::new() };
+    broker
+        .apply(Command::RegisterClient { client_id: "OTHER".into(), key, scopes: BTreeSet::new() })
+        .unwrap();
+    submit(&mut broker, application("ada", "1990-12-10"));
+    broker.advance(SignedDuration::from_hours(1));
+    let session = |client: &str, hash: &str| Command::OpenSsoSession {
+        client_id: client.into(),
+        username: "ada".parse().unwrap(),
+        bearer_hash: hash.into(),
+    };
+    assert!(matches!(broker.apply(session("OTHER", "b1")), Err(EngineError::UnknownUser(_))));
+    broker.apply(session("IB", "b2")).unwrap();
+    broker
+        .apply(Command::OpenSsoSession {
+            client_id: "OTHER".into(),
+            username: "demo".parse().unwrap(),
+            bearer_hash: "b3".into(),
+        })
+        .expect("users of the world are anyone's, as before");
+}
+
+#[test]
+fn an_account_closes_only_once_emptied_of_cash() {
+    let mut broker = with_client();
+    let cash: AccountId = "DU7654321".parse().unwrap();
+    let close = || Command::ChangeAccount {
+        client_id: "IB".into(),
+        account: "DU7654321".parse().unwrap(),
+        change: AccountChange::Close,
+    };
+    let refused = broker.apply(close());
+    assert!(
+        matches!(&refused, Err(EngineError::RequestRefused(why)) if why.contains("100000")),
+        "{refused:?}"
+    );
+    broker
+        .apply(Command::Withdraw { account: cash.clone(), currency: Currency::USD, amount: d("100000") })
+        .unwrap();
+    broker.apply(close()).unwrap();
+    assert!(matches!(broker.engine.state().lifecycle(&cash), Some(Lifecycle::Closed { .. })));
 }

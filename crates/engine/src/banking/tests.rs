@@ -91,7 +91,7 @@ fn an_ach_deposit_needs_a_saved_bank_and_rejections_say_why() {
     let result = statuses(&broker, set);
     assert_eq!(result[0].0, InstructionStatus::Rejected);
     assert!(
-        result[0].1.as_deref().unwrap().contains("no Ach bank instruction named \"Checking\""),
+        result[0].1.as_deref().unwrap().contains("no Ach bank instruction in USD named \"Checking\""),
         "{result:?}"
     );
     assert!(result[1].1.as_deref().unwrap().contains("not one the client manages"));
@@ -245,4 +245,73 @@ fn shares_delivered_free_of_payment_arrive_at_settlement_and_history_knows_it() 
     broker.advance(SignedDuration::from_hours(24));
     assert_eq!(broker.position("DU7654321"), d("40"));
     assert!(broker.engine.state().ledger().is_balanced());
+}
+
+#[test]
+fn oversized_deliveries_and_deliveries_into_a_short_position_are_rejected() {
+    let mut broker = with_client();
+    let huge = Instruction::FreeOfPayment {
+        account: id("DU7654321"),
+        conid: AAPL,
+        quantity: "10000000000000000000000000".parse().unwrap(),
+        direction: Direction::In,
+        contra_broker: "0534".into(),
+    };
+    let set = file(&mut broker, vec![(1, huge)]).unwrap();
+    assert_eq!(statuses(&broker, set)[0].0, InstructionStatus::Rejected);
+    broker.advance(SignedDuration::from_hours(24));
+
+    let sell = crate::testing::ticket(model::Side::Sell, 10, model::OrderType::Market);
+    broker.place("DU1234567", vec![sell]).unwrap();
+    broker.advance(SignedDuration::from_secs(5));
+    assert_eq!(broker.position("DU1234567"), d("-10"));
+    let into_short = Instruction::FreeOfPayment {
+        account: id("DU1234567"),
+        conid: AAPL,
+        quantity: d("10"),
+        direction: Direction::In,
+        contra_broker: "0534".into(),
+    };
+    let set = file(&mut broker, vec![(2, into_short)]).unwrap();
+    let (status, reason) = statuses(&broker, set).remove(0);
+    assert_eq!(status, InstructionStatus::Rejected);
+    assert!(reason.unwrap().contains("short"));
+}
+
+#[test]
+fn a_bank_instruction_serves_its_own_currency_only() {
+    let mut broker = with_client();
+    let euros = Instruction::Withdrawal {
+        account: id("DU7654321"),
+        currency: Currency::EUR,
+        amount: d("1"),
+        method: BankMethod::Ach,
+        bank: "Checking".into(),
+    };
+    let set = file(&mut broker, vec![(1, bank("DU7654321")), (2, euros)]).unwrap();
+    let (status, reason) = statuses(&broker, set).remove(1);
+    assert_eq!(status, InstructionStatus::Rejected);
+    assert!(reason.unwrap().contains("in EUR"));
+}
+
+#[test]
+fn pending_work_of_a_revoked_client_or_a_closed_account_is_rejected_when_due() {
+    let mut broker = with_client();
+    file(&mut broker, vec![(1, bank("DU7654321"))]).unwrap();
+    let set = file(&mut broker, vec![(2, deposit("DU7654321", "100"))]).unwrap();
+    broker.apply(Command::RevokeClient { client_id: "IB".into() }).unwrap();
+    broker.advance(SignedDuration::from_hours(24));
+    let (status, reason) = statuses(&broker, set).remove(0);
+    assert_eq!(status, InstructionStatus::Rejected);
+    assert!(reason.unwrap().contains("not approved"));
+    assert_eq!(broker.cash("DU7654321"), d("100000"));
+}
+
+#[test]
+fn a_cash_account_cannot_spend_what_a_withdrawal_holds() {
+    let mut broker = with_client();
+    file(&mut broker, vec![(1, bank("DU7654321")), (2, withdrawal("DU7654321", "99500"))]).unwrap();
+    let buy = crate::testing::ticket(model::Side::Buy, 10, model::OrderType::Market);
+    let refused = broker.place("DU7654321", vec![buy]);
+    assert!(matches!(refused, Err(EngineError::OrderRejected(why)) if why.contains("insufficient funds")));
 }

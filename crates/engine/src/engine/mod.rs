@@ -277,6 +277,7 @@ impl Engine {
                 alias: None,
                 closed_at: None,
                 master: None,
+                primary_user: None,
             };
             state.accounts.insert(account.id.clone(), account);
             let postings = spec.cash.iter().flat_map(|(&currency, &amount)| {
@@ -295,6 +296,7 @@ impl Engine {
                 user_id,
                 password_hash: spec.password_hash.clone(),
                 accounts: spec.accounts.clone(),
+                onboarded_by: None,
             };
             state.users.insert(user.username.clone(), user);
         }

@@ -129,6 +129,7 @@ impl Engine {
             let replaced_selling =
                 replaced.filter(|c| c.conid() == conid).map_or(Decimal::ZERO, |c| c.selling);
             let selling = self.book.selling(account, conid) - replaced_selling
+                + self.state.banking.delivering(account, conid)
                 + ahead.selling.get(&conid).copied().unwrap_or_default();
             let available = held.unwrap_or_default() - selling;
             if order.quantity > available {
@@ -148,6 +149,7 @@ impl Engine {
             .filter(|(currency, _)| *currency == spend_currency)
             .map_or(Decimal::ZERO, |(_, amount)| amount);
         let reserved = self.book.reserved(account, spend_currency) - replaced_reserve
+            + self.state.banking.held(account, spend_currency)
             + ahead.spending.get(&spend_currency).copied().unwrap_or_default();
         let cash = self.state.ledger.balance(account, Book::Cash, spend_currency);
         let needed = spend + if spend_currency == schedule.currency { commission } else { Decimal::ZERO };

@@ -141,8 +141,13 @@ impl AccountData {
     fn of(state: &EngineState, id: &AccountId, now: Timestamp) -> Option<Self> {
         let account = state.account(id)?;
         let portfolio = state.portfolio(id, now)?;
-        let primary_user =
-            state.users().find(|user| user.accounts.contains(id)).map(|user| user.username.to_string());
+        // The applicant of an account an application opened; else, for a world's account, its
+        // first entitled user.
+        let primary_user = account
+            .primary_user
+            .as_ref()
+            .or_else(|| state.users().find(|user| user.accounts.contains(id)).map(|user| &user.username))
+            .map(ToString::to_string);
         let (clearing_status, clearing_status_description) = match account.closed_at {
             Some(_) => ("C", "Closed"),
             None => ("O", "Open"),

@@ -88,6 +88,9 @@ struct AccountEntry {
     alias: Option<String>,
 }
 
+/// The longest alias an account may have, as a change of alias allows.
+const MAX_ALIAS: usize = 64;
+
 /// The operation's name, for the schema and for messages.
 const CREATE: &str = "POST /gw/api/v1/accounts";
 const UPDATE: &str = "PATCH /gw/api/v1/accounts";
@@ -145,6 +148,13 @@ impl Application {
             None | Some("Cash" | "CASH") => MarginKind::Cash,
             Some(_) => MarginKind::Margin,
         };
+        let alias = account.as_ref().and_then(|account| account.alias.clone());
+        if alias.as_ref().is_some_and(|alias| alias.chars().count() > MAX_ALIAS) {
+            return Err(Problem::field(
+                "application.accounts[0].alias",
+                format!("has at most {MAX_ALIAS} characters"),
+            ));
+        }
         let master_account = self
             .master_account_id
             .map(|raw| {
@@ -162,7 +172,7 @@ impl Application {
             base_currency,
             master_account,
             paper: self.paper_account.or(customer.paper_account).unwrap_or(false),
-            alias: account.and_then(|account| account.alias),
+            alias,
         })
     }
 }

@@ -406,7 +406,11 @@ async fn file(
         .read(move |engine| {
             let now = engine.state().market_time(Timestamp::now());
             let filed = engine.state().banking().set(set)?;
-            Some(filed.map(|filed| response(engine, filed, now, Answer::Filed { query })).collect::<Vec<_>>())
+            Some(
+                filed
+                    .map(|filed| response(engine, filed, set, now, Answer::Filed { query }))
+                    .collect::<Vec<_>>(),
+            )
         })
         .await
         .map_err(|_| Problem::unavailable())?
@@ -435,9 +439,12 @@ enum Answer {
     Polled,
 }
 
+/// `filed`'s answer, as part of instruction set `set` (a resubmitted instruction is part of
+/// the set it came in again, as well as of the one that first filed it).
 fn response(
     engine: &Engine,
     filed: &FiledInstruction,
+    set: u64,
     now: Timestamp,
     answer: Answer,
 ) -> InstructionResponse {
@@ -453,7 +460,7 @@ fn response(
         kind: business.then(|| "/simple".to_owned()),
         title: business.then(|| "Business Error".to_owned()),
         status,
-        instruction_set_id: filed.set,
+        instruction_set_id: set,
         instruction_result: result(engine, filed, now),
     }
 }
@@ -510,12 +517,7 @@ fn query_answer(
         }
         Query::WithdrawableCashEquity { currency } => {
             let cash = float(engine.withdrawable(account, *currency, now));
-            let equity = state.portfolio(account, now).map_or(0.0, |portfolio| {
-                let rate = portfolio.currencies.get(currency).map_or(Decimal::ONE, |line| line.rate);
-                let value =
-                    if rate > Decimal::ZERO { portfolio.available_funds() / rate } else { Decimal::ZERO };
-                float(value.max(Decimal::ZERO).round_dp(2))
-            });
+            let equity = float(engine.available_equity(account, *currency, now));
             answer.insert("currency".into(), currency.to_string().into());
             answer.insert("withdrawableCashAmount".into(), cash.into());
             answer.insert("availableEquityValue".into(), equity.into());
@@ -844,8 +846,8 @@ where
         .ok_or_else(|| Problem::not_found(format!("the client has no {what}")))
 }
 
-fn polled(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> InstructionResponse {
-    response(engine, filed, now, Answer::Polled)
+fn polled(engine: &Engine, filed: &FiledInstruction, set: u64, now: Timestamp) -> InstructionResponse {
+    response(engine, filed, set, now, Answer::Polled)
 }
 
 /// One of the client's instructions, by IBKR's id.
@@ -871,7 +873,7 @@ pub async fn instruction_status(
     let id = raw.parse::<u64>().ok();
     poll(&app, client, format!("instruction {raw}"), move |engine, client_id, now| {
         let filed = engine.state().banking().instructions.get(&id?)?;
-        (filed.client_id == client_id).then(|| polled(engine, filed, now))
+        (filed.client_id == client_id).then(|| polled(engine, filed, filed.set, now))
     })
     .await
 }
@@ -899,7 +901,7 @@ pub async fn client_instruction_status(
     let id = raw.parse::<u64>().ok();
     poll(&app, client, format!("client instruction {raw}"), move |engine, client_id, now| {
         let filed = engine.state().banking().by_client_id(client_id, id?)?;
-        Some(polled(engine, filed, now))
+        Some(polled(engine, filed, filed.set, now))
     })
     .await
 }
@@ -931,7 +933,7 @@ pub async fn instruction_set_status(
         if filed.iter().any(|filed| filed.client_id != client_id) {
             return None;
         }
-        let instruction_results = filed.into_iter().map(|filed| polled(engine, filed, now)).collect();
+        let instruction_results = filed.into_iter().map(|filed| polled(engine, filed, set, now)).collect();
         Some(InstructionSetResponse { status: 200, instruction_set_id: set, instruction_results })
     })
     .await

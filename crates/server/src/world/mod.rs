@@ -50,12 +50,17 @@ struct AccountManagementEntry {
     settlement: Option<String>,
 }
 
+/// The longest an Account Management delay may be: a year, past which nothing it delays
+/// would fall due in the simulated market.
+const MAX_DELAY: SignedDuration = SignedDuration::from_hours(24 * 366);
+
 impl AccountManagementEntry {
     fn timing(&self) -> Result<Timing, WorldFileError> {
         let defaults = Timing::default();
         let parse = |field: &'static str, text: &Option<String>, default: SignedDuration| match text {
             None => Ok(default),
             Some(text) => crate::duration::parse(text)
+                .filter(|duration| *duration <= MAX_DELAY)
                 .ok_or_else(|| WorldFileError::Duration { field, text: text.clone() }),
         };
         Ok(Timing {
@@ -145,7 +150,9 @@ pub enum WorldFileError {
     Password { user: Username, reason: String },
     #[error("client {0}: public_key is not a PEM public key of its alg")]
     ClientKey(String),
-    #[error("account_management.{field}: {text:?} is not a number and s, m, h, d or w, like \"1h\"")]
+    #[error(
+        "account_management.{field}: {text:?} is not a number and s, m, h, d or w, like \"1h\", of at most a year"
+    )]
     Duration { field: &'static str, text: String },
 }
 
@@ -294,6 +301,19 @@ on = "2026-06-01"
         assert!(world.clients[0].approved);
         let bad = format!("{DEMO}\n[[clients]]\nclient_id = \"X\"\nkid = \"k\"\npublic_key = \"nope\"\n");
         assert!(matches!(WorldFile::parse(&bad).unwrap().into_world(), Err(WorldFileError::ClientKey(_))));
+    }
+
+    #[test]
+    fn account_management_delays_are_durations_of_at_most_a_year() {
+        let timing = |table: &str| WorldFile::parse(&format!("{DEMO}\n{table}")).unwrap().into_world();
+        let world = timing("[account_management]\nreview = \"30m\"\nsettlement = \"2d\"\n").unwrap();
+        assert_eq!(world.account_management.review, SignedDuration::from_mins(30));
+        assert_eq!(world.account_management.settlement, SignedDuration::from_hours(48));
+        assert_eq!(WorldFile::demo().into_world().unwrap().account_management, Timing::default());
+        for bad in ["0h", "soon", "53w", "99999999999w"] {
+            let refused = timing(&format!("[account_management]\nsettlement = \"{bad}\"\n"));
+            assert!(matches!(refused, Err(WorldFileError::Duration { field: "settlement", .. })), "{bad}");
+        }
     }
 
     #[test]

@@ -374,6 +374,13 @@ async fn an_account_without_positions_closes() {
     let (app, _world) = back_office(true).await;
     let token = token(&app, "close").await;
     let close = json!({"accountManagementRequests": {"accountClose": {"accountId": "DU1111111", "closeReason": "moving"}}});
+    let refused = send(&app, &token, Method::PATCH, "/gw/api/v1/accounts", close.clone(), true).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap().contains("withdraw"), "{}", refused.text);
+    let emptied = app
+        .post_json("/_localbroker/accounts/DU1111111/withdrawals", json!({"currency": "USD", "amount": 1000}))
+        .await;
+    assert_eq!(emptied.status, StatusCode::OK, "{}", emptied.text);
     let closed = send(&app, &token, Method::PATCH, "/gw/api/v1/accounts", close, true).await;
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
     let request = closed.body["requestId"].as_u64().unwrap();
@@ -557,6 +564,12 @@ async fn a_joint_account_and_an_advisors_client_account_open_for_their_users() {
     assert_eq!(
         (status.body["status"].as_str(), status.body["masterAccountId"].as_str()),
         (Some("O"), Some("DU1111111"))
+    );
+    let details = get(&app, &token, &format!("/gw/api/v1/accounts/{client_account}/details")).await;
+    assert_eq!(
+        details.body["account"]["primaryUser"], "carla",
+        "the applicant, not the advisor: {}",
+        details.text
     );
     let advisor = app.login("ann", "pw").await;
     assert_eq!(advisor.status, StatusCode::OK, "{}", advisor.text);

@@ -48,6 +48,7 @@ impl Bench {
             corporate_actions: Vec::new(),
             clients: Vec::new(),
             account_management: Default::default(),
+            flex: Default::default(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock =

@@ -14,7 +14,6 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, AccountKind, Currency, MarginKind, Username};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::commissions::CommissionPlan;
 use crate::state::{Account, State, User};
@@ -424,13 +423,8 @@ impl Engine {
     fn draw_account_id(&mut self, paper: bool) -> AccountId {
         loop {
             self.state.requests.ids_drawn += 1;
-            let mut hasher = Sha256::new();
-            hasher.update(self.state.seed.to_be_bytes());
-            hasher.update(b"account");
-            hasher.update(self.state.requests.ids_drawn.to_be_bytes());
-            let digest = hasher.finalize();
             let number =
-                u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 9_000_000 + 1_000_000;
+                self.derived_number(b"account", self.state.requests.ids_drawn) % 9_000_000 + 1_000_000;
             let text = format!("{}{number}", if paper { "DU" } else { "U" });
             let Ok(id) = text.parse::<AccountId>() else { continue };
             if !self.state.accounts.contains_key(&id) && self.state.requests.application(&id).is_none() {

@@ -99,6 +99,14 @@ pub enum Command {
     ChangeAccount { client_id: String, account: AccountId, change: AccountChange },
     /// An approved client files banking instructions, in order.
     FileInstructions { client_id: String, instructions: Vec<InstructionRequest> },
+    /// A statement is requested from the Flex Web Service (`SendRequest`) with the token whose
+    /// SHA-256 is `token_hash`, over `from`–`to` (New York days) or the query's period.
+    RequestFlexStatement {
+        token_hash: String,
+        query: u64,
+        from: Option<jiff::civil::Date>,
+        to: Option<jiff::civil::Date>,
+    },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

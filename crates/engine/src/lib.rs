@@ -25,6 +25,7 @@ pub mod command;
 pub mod commissions;
 pub mod corporate_actions;
 pub mod event;
+pub mod flex;
 mod funding;
 pub mod interest;
 pub mod ledger;

@@ -12,6 +12,7 @@ use crate::banking::Banking;
 use crate::clock::Clock;
 use crate::commissions::CommissionPlan;
 use crate::corporate_actions::CorporateActions;
+use crate::flex::Flex;
 use crate::interest::Accrual;
 use crate::ledger::Ledger;
 use crate::market::{MarketChange, Overrides};
@@ -79,6 +80,9 @@ pub struct State {
     /// Banking instructions and saved bank accounts.
     #[serde(default)]
     pub(crate) banking: Banking,
+    /// Flex tokens, queries and the statements requested with them.
+    #[serde(default)]
+    pub(crate) flex: Flex,
 }
 
 /// A person who can log in.
@@ -250,6 +254,11 @@ impl State {
     /// Banking instructions and saved bank accounts.
     pub fn banking(&self) -> &Banking {
         &self.banking
+    }
+
+    /// Flex tokens, queries and requests.
+    pub fn flex(&self) -> &Flex {
+        &self.flex
     }
 
     /// OAuth 2.0 clients and the tokens issued to them.

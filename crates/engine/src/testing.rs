@@ -74,6 +74,7 @@ impl Broker {
             corporate_actions: Vec::new(),
             clients: Vec::new(),
             account_management: Default::default(),
+            flex: Default::default(),
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
         let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };

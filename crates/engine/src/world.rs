@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::EngineError;
 use crate::applications::Timing;
 use crate::corporate_actions::CorporateAction;
+use crate::flex::FlexQuery;
 use crate::interest::InterestRates;
 use crate::oauth::ClientKey;
 
@@ -36,6 +37,31 @@ pub struct World {
     /// How long Account Management's reviews and settlements take.
     #[serde(default)]
     pub account_management: Timing,
+    /// Flex tokens and queries.
+    #[serde(default)]
+    pub flex: FlexSpec,
+}
+
+/// The Flex Web Service's tokens and queries of a world, and how long a statement takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlexSpec {
+    /// Tokens, known by their SHA-256.
+    pub tokens: Vec<FlexTokenSpec>,
+    /// Query definitions.
+    pub queries: Vec<FlexQuery>,
+    /// How long a statement takes to generate, in wall time.
+    pub generation: jiff::SignedDuration,
+}
+
+/// A Flex token of a world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlexTokenSpec {
+    /// The hex SHA-256 of its value.
+    pub token_hash: String,
+    /// Whose it is.
+    pub user: Username,
+    /// When it stops working, in wall time.
+    pub expires_at: Option<jiff::Timestamp>,
 }
 
 /// An OAuth 2.0 client of the world.
@@ -139,6 +165,32 @@ impl World {
             if let Some(missing) = client.accounts.iter().find(|id| !accounts.contains(id)) {
                 return invalid(format!("client {} manages unknown account {missing}", client.client_id));
             }
+        }
+        self.validate_flex(&usernames)
+    }
+
+    fn validate_flex(&self, usernames: &BTreeSet<&Username>) -> Result<(), EngineError> {
+        let invalid = |reason: String| Err(EngineError::InvalidWorld(reason));
+        let mut tokens = BTreeSet::new();
+        for token in &self.flex.tokens {
+            if !tokens.insert(&token.token_hash) {
+                return invalid(format!("a Flex token of {} is defined twice", token.user));
+            }
+            if !usernames.contains(&token.user) {
+                return invalid(format!("a Flex token belongs to unknown user {}", token.user));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for query in &self.flex.queries {
+            if !ids.insert(query.id) {
+                return invalid(format!("Flex query {} is defined twice", query.id));
+            }
+            if !usernames.contains(&query.owner) {
+                return invalid(format!("Flex query {} belongs to unknown user {}", query.id, query.owner));
+            }
+        }
+        if self.flex.generation.is_negative() {
+            return invalid("a Flex statement cannot take negative time to generate".into());
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::clock::{Clock, ClockSpec, within_market};
 use crate::commissions::CommissionPlan;
+use crate::flex::FlexToken;
 use crate::interest::Accrual;
 use crate::ledger::{Book as LedgerBook, Cause, Entry, Posting};
 use crate::orders::book::Book;
@@ -36,7 +37,7 @@ pub struct Engine {
 
 /// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
 /// older snapshots are then ignored and the journal is replayed instead.
-pub const SNAPSHOT_FORMAT: u32 = 7;
+pub const SNAPSHOT_FORMAT: u32 = 8;
 
 /// Why snapshot bytes could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +129,19 @@ impl Engine {
         Digest(hasher.finalize().into())
     }
 
+    /// A number derived from the seed, a purpose and a counter: ids that look drawn at random
+    /// (account ids, Flex reference codes), yet replay alike.
+    pub(crate) fn derived_number(&self, purpose: &[u8], counter: u64) -> u64 {
+        let mut hasher = Sha256::new();
+        hasher.update(self.state.seed.to_be_bytes());
+        hasher.update(purpose);
+        hasher.update(counter.to_be_bytes());
+        let digest = hasher.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
+    }
+
     /// Read access to the state.
     pub fn state(&self) -> &State {
         &self.state
@@ -189,6 +203,10 @@ impl Engine {
             Command::BrowserLogin { user, token_hash } => self.browser_login(wall, user, token_hash)?,
             Command::InitBrokerage { session, compete } => self.init_brokerage(wall, session, *compete)?,
             Command::AssignAccounts { client_id, accounts } => self.assign_accounts(client_id, accounts)?,
+            Command::RequestFlexStatement { token_hash, query, from, to } => {
+                let dates = from.zip(*to);
+                self.request_flex(wall, now, token_hash, *query, dates)?
+            }
             Command::SubmitApplication { client_id, application } => {
                 self.submit_application(now, client_id, application)?
             }
@@ -265,6 +283,14 @@ impl Engine {
         state.accrual = Accrual::new(world.interest.clone(), at);
         state.liquidation = world.liquidation;
         state.requests.timing = world.account_management;
+        state.flex.generation = world.flex.generation;
+        for token in &world.flex.tokens {
+            let user = FlexToken { user: token.user.clone(), expires_at: token.expires_at };
+            state.flex.tokens.insert(token.token_hash.clone(), user);
+        }
+        for query in &world.flex.queries {
+            state.flex.queries.insert(query.id, query.clone());
+        }
         for spec in &world.accounts {
             let account = Account {
                 id: spec.id.clone(),

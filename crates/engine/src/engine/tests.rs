@@ -57,6 +57,7 @@ fn world() -> World {
             review: jiff::SignedDuration::from_secs(3),
             settlement: jiff::SignedDuration::from_secs(5),
         },
+        flex: Default::default(),
     }
 }
 
@@ -145,6 +146,7 @@ fn an_inconsistent_world_is_refused() {
             corporate_actions: Vec::new(),
             clients: Vec::new(),
             account_management: Default::default(),
+            flex: Default::default(),
         },
         "no users",
     );

@@ -32,6 +32,7 @@ fn world() -> World {
         corporate_actions: Vec::new(),
         clients: Vec::new(),
         account_management: Default::default(),
+        flex: Default::default(),
     }
 }
 

@@ -101,3 +101,8 @@ def test_back_office(workdir):
         run_scenario("back_office.py", "onboarding", server.env())
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("scenario", ["D1", "D2", "D4"])
+def test_flex_web_service(market_server, scenario):
+    run_scenario("flex.py", scenario, market_server.env())

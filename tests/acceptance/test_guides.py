@@ -28,6 +28,7 @@ GUIDES = {
     "portfolio.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
     "websocket.md": ["--clock", "manual", "--start", "2026-03-03T15:00:00Z"],
     "oauth.md": ["--auth", "strict", "--admin-token", "change-me"],
+    "flex.md": ["--clock", "manual", "--start", "2026-03-03T16:00:00Z"],
     "account-management.md": ["--auth", "strict", "--admin-token", "change-me", "--clock", "manual",
                               "--start", "2026-03-03T16:00:00Z"],
 }

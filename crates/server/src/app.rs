@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::gateway::problem::Problem;
 use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
-use crate::{account_management, control, gateway, login_page, oauth, trading};
+use crate::{account_management, control, flex, gateway, login_page, oauth, trading};
 
 static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
 
@@ -76,6 +76,7 @@ fn router(state: AppState) -> Router {
         .merge(oauth)
         .merge(gateway)
         .merge(login_page::router())
+        .merge(flex::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
         .fallback(unrouted)
         .method_not_allowed_fallback(wrong_method)

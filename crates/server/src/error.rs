@@ -93,7 +93,8 @@ impl From<BrokerError> for ApiError {
                 | EngineError::UnknownOrder(_)
                 | EngineError::FinishedOrder { .. }
                 | EngineError::RequestRefused(_)
-                | EngineError::InstructionRefused(_) => Self::bad_request(refusal.to_string()),
+                | EngineError::InstructionRefused(_)
+                | EngineError::Flex(_) => Self::bad_request(refusal.to_string()),
                 // The world is created once at start-up, and an unbalanced entry is a bug: none
                 // of these can follow a request.
                 EngineError::NoWorld

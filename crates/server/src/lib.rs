@@ -29,6 +29,7 @@ pub mod docs;
 pub mod duration;
 pub mod error;
 pub mod extract;
+pub mod flex;
 pub mod gateway;
 pub mod html;
 pub mod login_page;

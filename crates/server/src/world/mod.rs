@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use engine::applications::Timing;
 use engine::corporate_actions::CorporateAction;
+use engine::flex::{FlexQuery, Period, QueryKind};
 use engine::interest::InterestRates;
 use engine::oauth::{ClientKey, KeyAlgorithm};
-use engine::world::{AccountSpec, ClientSpec, UserSpec, World};
+use engine::world::{AccountSpec, ClientSpec, FlexSpec, FlexTokenSpec, UserSpec, World};
 use jiff::SignedDuration;
 use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
 use serde::Deserialize;
@@ -37,6 +38,139 @@ pub struct WorldFile {
     /// How long Account Management's reviews and settlements take.
     #[serde(default)]
     account_management: AccountManagementEntry,
+    /// Flex tokens and queries.
+    #[serde(default)]
+    flex: FlexEntry,
+}
+
+/// The `[flex]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlexEntry {
+    /// How long a statement takes to generate, in wall time; none when absent.
+    generation: Option<String>,
+    #[serde(default)]
+    tokens: Vec<FlexTokenEntry>,
+    #[serde(default)]
+    queries: Vec<FlexQueryEntry>,
+}
+
+/// A `[[flex.tokens]]` entry: the token in the clear, hashed before it is journaled.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlexTokenEntry {
+    token: String,
+    user: Username,
+    /// RFC 3339; never when absent.
+    expires: Option<jiff::Timestamp>,
+}
+
+/// A `[[flex.queries]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlexQueryEntry {
+    id: u64,
+    name: String,
+    user: Username,
+    #[serde(rename = "type")]
+    kind: QueryKind,
+    period: Period,
+    /// IBKR's section names; all of the query type's when absent.
+    sections: Option<Vec<String>>,
+    /// IBKR's date pattern (`yyyyMMdd` by default).
+    #[serde(default = "default_date_format")]
+    date_format: String,
+    /// IBKR's time pattern (`HHmmss` by default).
+    #[serde(default = "default_time_format")]
+    time_format: String,
+}
+
+fn default_date_format() -> String {
+    "yyyyMMdd".into()
+}
+
+fn default_time_format() -> String {
+    "HHmmss".into()
+}
+
+/// The date patterns IBKR's Flex queries offer, as `strftime` patterns.
+const DATE_FORMATS: [(&str, &str); 6] = [
+    ("yyyyMMdd", "%Y%m%d"),
+    ("yyyy-MM-dd", "%Y-%m-%d"),
+    ("MM/dd/yyyy", "%m/%d/%Y"),
+    ("MM/dd/yy", "%m/%d/%y"),
+    ("dd/MM/yyyy", "%d/%m/%Y"),
+    ("dd-MMM-yy", "%d-%b-%y"),
+];
+
+/// The time patterns IBKR's Flex queries offer, as `strftime` patterns.
+const TIME_FORMATS: [(&str, &str); 2] = [("HHmmss", "%H%M%S"), ("HH:mm:ss", "%H:%M:%S")];
+
+impl FlexEntry {
+    fn spec(self) -> Result<FlexSpec, WorldFileError> {
+        let generation = match &self.generation {
+            None => SignedDuration::ZERO,
+            Some(text) => {
+                crate::duration::parse(text).filter(|duration| *duration <= MAX_DELAY).ok_or_else(|| {
+                    WorldFileError::Flex(format!("generation {text:?} is not a number and s, m, h, d or w"))
+                })?
+            }
+        };
+        let tokens = self
+            .tokens
+            .into_iter()
+            .map(|entry| FlexTokenSpec {
+                token_hash: engine::flex::token_hash(&entry.token),
+                user: entry.user,
+                expires_at: entry.expires,
+            })
+            .collect();
+        let queries = self.queries.into_iter().map(FlexQueryEntry::query).collect::<Result<_, _>>()?;
+        Ok(FlexSpec { tokens, queries, generation })
+    }
+}
+
+impl FlexQueryEntry {
+    fn query(self) -> Result<FlexQuery, WorldFileError> {
+        let pattern = |table: &[(&str, &'static str)], text: &str, what: &str| {
+            table.iter().find(|(ibkr, _)| *ibkr == text).map(|(_, pattern)| (*pattern).to_owned()).ok_or_else(
+                || {
+                    let known: Vec<&str> = table.iter().map(|(ibkr, _)| *ibkr).collect();
+                    WorldFileError::Flex(format!(
+                        "query {}: {what} {text:?} is not one of {}",
+                        self.id,
+                        known.join(", ")
+                    ))
+                },
+            )
+        };
+        let date_format = pattern(&DATE_FORMATS, &self.date_format, "date_format")?;
+        let time_format = pattern(&TIME_FORMATS, &self.time_format, "time_format")?;
+        let all = engine::flex::sections(self.kind);
+        let sections = match self.sections {
+            None => all.iter().map(|section| (*section).to_owned()).collect(),
+            Some(named) => {
+                if let Some(unknown) = named.iter().find(|section| !all.contains(&section.as_str())) {
+                    return Err(WorldFileError::Flex(format!(
+                        "query {}: {unknown} is not a section of this query type: {}",
+                        self.id,
+                        all.join(", ")
+                    )));
+                }
+                named.into_iter().collect()
+            }
+        };
+        Ok(FlexQuery {
+            id: self.id,
+            name: self.name,
+            owner: self.user,
+            kind: self.kind,
+            sections,
+            period: self.period,
+            date_format,
+            time_format,
+        })
+    }
 }
 
 /// The `[account_management]` table: durations of market time such as `"30m"`, `"1h"` or
@@ -148,6 +282,8 @@ pub enum WorldFileError {
     Syntax(#[from] toml::de::Error),
     #[error("cannot hash the password of {user}: {reason}")]
     Password { user: Username, reason: String },
+    #[error("flex: {0}")]
+    Flex(String),
     #[error("client {0}: public_key is not a PEM public key of its alg")]
     ClientKey(String),
     #[error(
@@ -237,6 +373,7 @@ impl WorldFile {
             corporate_actions: self.corporate_actions,
             clients: clients?,
             account_management: self.account_management.timing()?,
+            flex: self.flex.spec()?,
         })
     }
 }
@@ -314,6 +451,24 @@ on = "2026-06-01"
             let refused = timing(&format!("[account_management]\nsettlement = \"{bad}\"\n"));
             assert!(matches!(refused, Err(WorldFileError::Duration { field: "settlement", .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn flex_tokens_are_hashed_and_queries_checked() {
+        let demo = WorldFile::demo().into_world().unwrap();
+        assert_eq!(demo.flex.tokens[0].token_hash, engine::flex::token_hash("123456789012345678901234"));
+        let query = &demo.flex.queries[0];
+        assert_eq!((query.id, query.date_format.as_str()), (1_000_001, "%Y%m%d"));
+        assert!(query.sections.contains("Trades") && query.sections.contains("ConversionRates"));
+        let with = |entry: &str| {
+            let text = format!(
+                "{DEMO}\n[[flex.queries]]\nid = 7\nname = \"q\"\nuser = \"demo\"\ntype = \"activity\"\nperiod = \"MonthToDate\"\n{entry}\n"
+            );
+            WorldFile::parse(&text).unwrap().into_world()
+        };
+        assert!(with("sections = [\"Trades\"]").is_ok());
+        assert!(matches!(with("sections = [\"TradeConfirms\"]"), Err(WorldFileError::Flex(_))));
+        assert!(matches!(with("date_format = \"dd.MM.yyyy\""), Err(WorldFileError::Flex(_))));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod broker;
 mod clock;
 mod contracts;
 mod entitlements;
+mod flex;
 mod gateway;
 mod marketdata;
 mod oauth;

@@ -1,0 +1,168 @@
+//! IBKR's Flex Web Service: `SendRequest` files a statement request for a Flex token and query,
+//! `GetStatement` fetches it by its reference code. Both answer XML: IBKR's
+//! `FlexStatementResponse` envelope (exactly `Status`, `ReferenceCode`, `Url` on success;
+//! `Status`, `ErrorCode`, `ErrorMessage` on failure, with IBKR's error codes), or the
+//! statement itself. Both the current paths (`/AccountManagement/FlexWebService/…`) and the
+//! legacy ones (`/Universal/servlet/FlexStatementService.…`) are served.
+
+pub mod statement;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use engine::flex::{FlexError, token_hash};
+use engine::{Command, EngineError, Event};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::broker::BrokerError;
+use crate::html::escape;
+use crate::state::AppState;
+
+/// The query string of both operations.
+#[derive(Debug, Deserialize)]
+pub struct FlexParams {
+    /// The Flex token.
+    t: Option<String>,
+    /// The query id (`SendRequest`) or the reference code (`GetStatement`).
+    q: Option<String>,
+    /// The first day, `yyyyMMdd`, overriding the query's period.
+    fd: Option<String>,
+    /// The last day, `yyyyMMdd`.
+    td: Option<String>,
+}
+
+/// An answer of the Flex Web Service, as XML.
+fn xml(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+    response
+}
+
+/// IBKR's envelope timestamp: `28 August, 2012 10:37 AM EDT`, New York time, as ibflex insists.
+fn timestamp(at: Timestamp) -> String {
+    let zoned = at.to_zoned_datetime(market::calendar::new_york());
+    let zone = if zoned.offset().seconds() == -4 * 3600 { "EDT" } else { "EST" };
+    format!("{} {zone}", zoned.strftime("%d %B, %Y %I:%M %p"))
+}
+
+/// The failure envelope of `error`.
+fn failure(error: FlexError, at: Timestamp) -> Response {
+    xml(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FlexStatementResponse timestamp=\"{}\">\n<Status>{}</Status>\n<ErrorCode>{}</ErrorCode>\n<ErrorMessage>{}</ErrorMessage>\n</FlexStatementResponse>\n",
+        timestamp(at),
+        if error == FlexError::InProgress { "Warn" } else { "Fail" },
+        error.code(),
+        escape(error.message()),
+    ))
+}
+
+/// Where this server answers `GetStatement`, as the request reached it.
+fn statement_url(app: &AppState, headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("127.0.0.1");
+    let scheme = if app.https { "https" } else { "http" };
+    format!("{scheme}://{host}/AccountManagement/FlexWebService/GetStatement")
+}
+
+fn flex_date(text: &str) -> Option<Date> {
+    Date::strptime("%Y%m%d", text).ok()
+}
+
+/// Market time now.
+async fn market_now(app: &AppState) -> Option<Timestamp> {
+    let wall = Timestamp::now();
+    app.broker.read(move |engine| engine.state().market_time(wall)).await.ok()
+}
+
+/// `SendRequest`: files the statement request and answers its reference code and where to
+/// fetch it.
+pub async fn send_request(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<FlexParams>,
+) -> Response {
+    let now = market_now(&app).await.unwrap_or_else(Timestamp::now);
+    let (Some(token), Some(query)) = (params.t.as_deref(), params.q.as_deref()) else {
+        return failure(FlexError::InvalidRequest, now);
+    };
+    let Ok(query) = query.trim().parse::<u64>() else { return failure(FlexError::QueryInvalid, now) };
+    let dates = match (params.fd.as_deref(), params.td.as_deref()) {
+        (None, None) => None,
+        (Some(from), Some(to)) => match flex_date(from).zip(flex_date(to)) {
+            Some(dates) => Some(dates),
+            None => return failure(FlexError::InvalidRequest, now),
+        },
+        (Some(day), None) | (None, Some(day)) => match flex_date(day) {
+            Some(date) => Some((date, date)),
+            None => return failure(FlexError::InvalidRequest, now),
+        },
+    };
+    let (from, to) = (dates.map(|(from, _)| from), dates.map(|(_, to)| to));
+    let command = Command::RequestFlexStatement { token_hash: token_hash(token.trim()), query, from, to };
+    let reference = match app.broker.execute(command).await {
+        Ok(events) => events.into_iter().find_map(|event| match event {
+            Event::FlexRequested { reference } => Some(reference),
+            _ => None,
+        }),
+        Err(BrokerError::Rejected(EngineError::Flex(error))) => return failure(error, now),
+        Err(_) => None,
+    };
+    let Some(reference) = reference else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response();
+    };
+    xml(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FlexStatementResponse timestamp=\"{}\">\n<Status>Success</Status>\n<ReferenceCode>{reference}</ReferenceCode>\n<Url>{}</Url>\n</FlexStatementResponse>\n",
+        timestamp(now),
+        escape(&statement_url(&app, &headers)),
+    ))
+}
+
+/// `GetStatement`: the statement, once generated.
+pub async fn get_statement(State(app): State<AppState>, Query(params): Query<FlexParams>) -> Response {
+    let wall = Timestamp::now();
+    let now = market_now(&app).await.unwrap_or(wall);
+    let (Some(token), Some(reference)) = (params.t, params.q) else {
+        return failure(FlexError::InvalidRequest, now);
+    };
+    let hash = token_hash(token.trim());
+    let reference = reference.trim().to_owned();
+    let generated = app
+        .broker
+        .read(move |engine| {
+            let state = engine.state();
+            let request = state.flex().ready(&hash, &reference, wall)?;
+            let query = state.flex().queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
+            Ok(statement::write(state, query, request, now))
+        })
+        .await;
+    match generated {
+        Ok(Ok(body)) => xml(body),
+        Ok(Err(error)) => failure(error, now),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response(),
+    }
+}
+
+/// The Flex Web Service's routes, current and legacy.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/AccountManagement/FlexWebService/SendRequest", get(send_request))
+        .route("/AccountManagement/FlexWebService/GetStatement", get(get_statement))
+        .route("/Universal/servlet/FlexStatementService.SendRequest", get(send_request))
+        .route("/Universal/servlet/FlexStatementService.GetStatement", get(get_statement))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_new_york_time_as_ibflex_parses_them() {
+        let summer: Timestamp = "2012-08-28T14:37:00Z".parse().unwrap();
+        assert_eq!(timestamp(summer), "28 August, 2012 10:37 AM EDT");
+        let winter: Timestamp = "2026-01-05T20:05:00Z".parse().unwrap();
+        assert_eq!(timestamp(winter), "05 January, 2026 03:05 PM EST");
+    }
+}

@@ -1,0 +1,326 @@
+//! Flex statements (`FlexQueryResponse`), written from the engine's activity statement of each
+//! account of the request, with IBKR's element and attribute names as ibflex knows them.
+//!
+//! Sections written so far: `AccountInformation`, `ChangeInNAV`, `CashReport`,
+//! `OpenPositions`, `Trades` and `CashTransactions`; a query's other sections are left out.
+
+use engine::flex::{FlexQuery, FlexRequest};
+use engine::state::State;
+use engine::statement::{Statement, Trade};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use market::Catalogue;
+use model::{AccountKind, AssetClass, Decimal, Side};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
+
+use crate::trading::orders::views::execution_id;
+
+/// One XML element's attributes, in order.
+type Attributes = Vec<(&'static str, String)>;
+
+/// Writes the statement `request` asks of `query`, as of market time `now`.
+pub fn write(state: &State, query: &FlexQuery, request: &FlexRequest, now: Timestamp) -> String {
+    let mut out = Writer::new_with_indent(Vec::new(), b' ', 1);
+    let context = Context { query, state, now };
+    // Writing into a Vec cannot fail.
+    let _ = context.document(&mut out, request);
+    String::from_utf8(out.into_inner()).unwrap_or_default()
+}
+
+struct Context<'a> {
+    query: &'a FlexQuery,
+    state: &'a State,
+    now: Timestamp,
+}
+
+type Written = std::io::Result<()>;
+
+impl Context<'_> {
+    fn date(&self, date: Date) -> String {
+        date.strftime(&self.query.date_format).to_string()
+    }
+
+    fn date_time(&self, at: Timestamp) -> String {
+        let zoned = at.to_zoned_datetime(market::calendar::new_york());
+        format!(
+            "{};{}",
+            zoned.date().strftime(&self.query.date_format),
+            zoned.strftime(&self.query.time_format)
+        )
+    }
+
+    fn wants(&self, section: &str) -> bool {
+        self.query.sections.contains(section)
+    }
+
+    fn document(&self, out: &mut Writer<Vec<u8>>, request: &FlexRequest) -> Written {
+        out.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        let root = BytesStart::new("FlexQueryResponse")
+            .with_attributes([("queryName", self.query.name.as_str()), ("type", self.query.kind.code())]);
+        out.write_event(Event::Start(root))?;
+        let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
+        let to = request.to.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
+        let statements: Vec<Statement> = request
+            .accounts
+            .iter()
+            .filter_map(|account| self.state.statement(account, from, to, self.now))
+            .collect();
+        let count = statements.len().to_string();
+        out.write_event(Event::Start(
+            BytesStart::new("FlexStatements").with_attributes([("count", count.as_str())]),
+        ))?;
+        for statement in &statements {
+            self.statement(out, request, statement)?;
+        }
+        out.write_event(Event::End(BytesEnd::new("FlexStatements")))?;
+        out.write_event(Event::End(BytesEnd::new("FlexQueryResponse")))
+    }
+
+    fn statement(&self, out: &mut Writer<Vec<u8>>, request: &FlexRequest, statement: &Statement) -> Written {
+        let period = format!("{:?}", self.query.period);
+        let attributes = [
+            ("accountId", statement.account.to_string()),
+            ("fromDate", self.date(request.from)),
+            ("toDate", self.date(request.to)),
+            ("period", period),
+            ("whenGenerated", self.date_time(self.now)),
+        ];
+        out.write_event(Event::Start(element("FlexStatement", &attributes)))?;
+        if self.wants("AccountInformation") {
+            empty(out, "AccountInformation", self.account_information(statement))?;
+        }
+        if self.wants("ChangeInNAV") {
+            empty(out, "ChangeInNAV", self.change_in_nav(request, statement))?;
+        }
+        if self.wants("CashReport") {
+            let lines =
+                statement.cash.iter().map(|line| self.cash_report(request, statement, line)).collect();
+            section(out, "CashReport", "CashReportCurrency", lines)?;
+        }
+        if self.wants("OpenPositions") {
+            let lines = statement
+                .positions
+                .iter()
+                .map(|position| self.open_position(request, statement, position))
+                .collect();
+            section(out, "OpenPositions", "OpenPosition", lines)?;
+        }
+        if self.wants("Trades") {
+            let lines = statement.trades.iter().map(|trade| self.trade(statement, trade)).collect();
+            section(out, "Trades", "Trade", lines)?;
+        }
+        if self.wants("CashTransactions") {
+            let lines = statement
+                .transfers
+                .iter()
+                .filter(|transfer| transfer.shares.is_none())
+                .map(|transfer| {
+                    vec![
+                        ("type", "Deposits & Withdrawals".to_owned()),
+                        ("assetCategory", "CASH".to_owned()),
+                        ("accountId", statement.account.to_string()),
+                        ("currency", transfer.currency.to_string()),
+                        ("description", transfer.kind.to_owned()),
+                        ("amount", number(transfer.amount)),
+                        ("dateTime", self.date_time(transfer.at)),
+                        ("reportDate", self.date(new_york_date(transfer.at))),
+                        ("levelOfDetail", "DETAIL".to_owned()),
+                    ]
+                })
+                .collect();
+            section(out, "CashTransactions", "CashTransaction", lines)?;
+        }
+        out.write_event(Event::End(BytesEnd::new("FlexStatement")))
+    }
+
+    fn account_information(&self, statement: &Statement) -> Attributes {
+        let account = self.state.account(&statement.account);
+        let kind = match account.map(|account| account.kind) {
+            Some(AccountKind::Joint) => "Joint",
+            Some(AccountKind::Organization) => "Organization",
+            _ => "Individual",
+        };
+        let mut attributes = vec![
+            ("accountId", statement.account.to_string()),
+            ("acctAlias", account.and_then(|account| account.alias.clone()).unwrap_or_default()),
+            ("currency", statement.base_currency.to_string()),
+            ("name", statement.title.clone()),
+            ("accountType", kind.to_owned()),
+            ("customerType", kind.to_owned()),
+        ];
+        if let Some(account) = account {
+            attributes.push(("dateOpened", self.date(new_york_date(account.opened_at))));
+            if let Some(closed) = account.closed_at {
+                attributes.push(("dateClosed", self.date(new_york_date(closed))));
+            }
+        }
+        attributes
+    }
+
+    fn change_in_nav(&self, request: &FlexRequest, statement: &Statement) -> Attributes {
+        // Flows in the base currency; others show in the mark-to-market remainder.
+        let base = statement.cash.iter().find(|line| line.currency == statement.base_currency);
+        let flow = |pick: fn(&engine::statement::CashReport) -> Decimal| base.map_or(Decimal::ZERO, pick);
+        let deposits = flow(|line| line.deposits + line.withdrawals);
+        let internal = flow(|line| line.internal_transfers);
+        let dividends = flow(|line| line.dividends);
+        let interest = flow(|line| line.interest);
+        let commissions = flow(|line| line.commissions);
+        let change = statement.ending_value - statement.starting_value;
+        let mtm = change - deposits - internal - dividends - interest - commissions;
+        vec![
+            ("accountId", statement.account.to_string()),
+            ("fromDate", self.date(request.from)),
+            ("toDate", self.date(request.to)),
+            ("startingValue", number(statement.starting_value.round_dp(2))),
+            ("mtm", number(mtm.round_dp(2))),
+            ("depositsWithdrawals", number(deposits)),
+            ("internalCashTransfers", number(internal)),
+            ("dividends", number(dividends)),
+            ("interest", number(interest)),
+            ("commissions", number(commissions)),
+            ("endingValue", number(statement.ending_value.round_dp(2))),
+            ("currency", statement.base_currency.to_string()),
+        ]
+    }
+
+    fn cash_report(
+        &self,
+        request: &FlexRequest,
+        statement: &Statement,
+        line: &engine::statement::CashReport,
+    ) -> Attributes {
+        let traded = |side: Side| -> Decimal {
+            let trades =
+                statement.trades.iter().filter(|trade| trade.currency == line.currency && trade.side == side);
+            trades.map(|trade| trade.proceeds).sum()
+        };
+        vec![
+            ("accountId", statement.account.to_string()),
+            ("currency", line.currency.to_string()),
+            ("fromDate", self.date(request.from)),
+            ("toDate", self.date(request.to)),
+            ("startingCash", number(line.starting_cash)),
+            ("commissions", number(line.commissions)),
+            ("depositWithdrawals", number(line.deposits + line.withdrawals)),
+            ("deposits", number(line.deposits)),
+            ("withdrawals", number(line.withdrawals)),
+            ("internalTransfers", number(line.internal_transfers)),
+            ("dividends", number(line.dividends)),
+            ("brokerInterest", number(line.interest)),
+            ("netTradesSales", number(traded(Side::Sell))),
+            ("netTradesPurchases", number(traded(Side::Buy))),
+            ("otherFees", number(line.other)),
+            ("endingCash", number(line.ending_cash)),
+        ]
+    }
+
+    fn open_position(
+        &self,
+        request: &FlexRequest,
+        statement: &Statement,
+        position: &engine::statement::OpenPosition,
+    ) -> Attributes {
+        let instrument = Catalogue::standard().get(position.conid);
+        vec![
+            ("side", if position.quantity.is_sign_negative() { "Short" } else { "Long" }.to_owned()),
+            (
+                "assetCategory",
+                instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
+            ),
+            ("accountId", statement.account.to_string()),
+            ("currency", position.currency.to_string()),
+            ("reportDate", self.date(request.to)),
+            ("symbol", position.symbol.clone()),
+            ("description", instrument.map(|instrument| instrument.name.clone()).unwrap_or_default()),
+            ("conid", position.conid.to_string()),
+            (
+                "listingExchange",
+                instrument.map(|instrument| instrument.listing_exchange.clone()).unwrap_or_default(),
+            ),
+            ("multiplier", "1".to_owned()),
+            ("position", number(position.quantity)),
+            ("markPrice", number(position.mark_price)),
+            ("positionValue", number(position.market_value.round_dp(2))),
+            ("levelOfDetail", "SUMMARY".to_owned()),
+        ]
+    }
+
+    fn trade(&self, statement: &Statement, trade: &Trade) -> Attributes {
+        let instrument = Catalogue::standard().get(trade.conid);
+        let signed = trade.side.sign() * trade.quantity;
+        let day = self.date(new_york_date(trade.at));
+        vec![
+            ("transactionType", "ExchTrade".to_owned()),
+            ("openCloseIndicator", "-".to_owned()),
+            ("buySell", if trade.side == Side::Buy { "BUY" } else { "SELL" }.to_owned()),
+            (
+                "assetCategory",
+                instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
+            ),
+            ("accountId", statement.account.to_string()),
+            ("currency", trade.currency.to_string()),
+            ("symbol", trade.symbol.clone()),
+            ("conid", trade.conid.to_string()),
+            ("description", instrument.map(|instrument| instrument.name.clone()).unwrap_or_default()),
+            (
+                "listingExchange",
+                instrument.map(|instrument| instrument.listing_exchange.clone()).unwrap_or_default(),
+            ),
+            ("multiplier", "1".to_owned()),
+            ("tradeID", trade.execution.get().to_string()),
+            ("reportDate", day.clone()),
+            ("tradeDate", day),
+            ("dateTime", self.date_time(trade.at)),
+            ("quantity", number(signed)),
+            ("tradePrice", number(trade.price)),
+            ("tradeMoney", number(signed * trade.price)),
+            ("proceeds", number(trade.proceeds)),
+            ("netCash", number(trade.proceeds + trade.commission)),
+            ("ibCommission", number(trade.commission)),
+            ("ibCommissionCurrency", trade.commission_currency.to_string()),
+            ("levelOfDetail", "EXECUTION".to_owned()),
+            ("ibOrderID", trade.order.to_string()),
+            ("ibExecID", execution_id(self.state.seed(), trade.execution)),
+        ]
+    }
+}
+
+/// IBKR's `assetCategory` of an asset class.
+fn category(asset_class: AssetClass) -> &'static str {
+    match asset_class {
+        AssetClass::Stock => "STK",
+        AssetClass::Forex => "CASH",
+        AssetClass::Crypto => "CRYPTO",
+    }
+}
+
+fn new_york_date(at: Timestamp) -> Date {
+    at.to_zoned_datetime(market::calendar::new_york()).date()
+}
+
+/// A number as Flex writes it: plain decimal notation, no trailing zeros.
+fn number(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+fn element<'a>(name: &'a str, attributes: &'a [(&'static str, String)]) -> BytesStart<'a> {
+    BytesStart::new(name).with_attributes(attributes.iter().map(|(key, value)| (*key, value.as_str())))
+}
+
+fn empty(out: &mut Writer<Vec<u8>>, name: &str, attributes: Attributes) -> Written {
+    out.write_event(Event::Empty(element(name, &attributes)))
+}
+
+/// A container element of data elements, as ibflex reads them.
+fn section(out: &mut Writer<Vec<u8>>, container: &str, name: &str, lines: Vec<Attributes>) -> Written {
+    if lines.is_empty() {
+        return out.write_event(Event::Empty(BytesStart::new(container)));
+    }
+    out.write_event(Event::Start(BytesStart::new(container)))?;
+    for line in lines {
+        empty(out, name, line)?;
+    }
+    out.write_event(Event::End(BytesEnd::new(container)))
+}

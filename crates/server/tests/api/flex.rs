@@ -1,0 +1,99 @@
+//! The Flex Web Service: IBKR's envelopes and error codes, and statements of what happened.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use testkit::TestApp;
+
+use crate::quiet_market;
+
+const TOKEN: &str = "123456789012345678901234";
+const QUERY: &str = "1000001";
+
+async fn flex(app: &TestApp, operation: &str, token: &str, q: &str) -> (StatusCode, String) {
+    let url = format!("{}/AccountManagement/FlexWebService/{operation}?v=3&t={token}&q={q}", app.url);
+    let response = reqwest::get(url).await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The text of the first `<name>` element of an envelope.
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(&xml[start..end])
+}
+
+#[tokio::test]
+async fn a_requested_statement_holds_the_trades_and_cash_of_the_simulation() {
+    let app = quiet_market().await;
+    let order = json!({"orders": [{"conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 5, "tif": "DAY"}]});
+    let placed = app.post_json("/v1/api/iserver/account/DU1234567/orders", order).await;
+    assert!(placed.body[0]["order_id"].is_string(), "{}", placed.text);
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+
+    let (status, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        envelope.contains("<FlexStatementResponse timestamp=\"03 March, 2026 11:01 AM EST\">"),
+        "{envelope}"
+    );
+    assert_eq!(element(&envelope, "Status"), Some("Success"), "{envelope}");
+    let url = element(&envelope, "Url").unwrap();
+    assert!(url.ends_with("/AccountManagement/FlexWebService/GetStatement"), "{url}");
+    let reference = element(&envelope, "ReferenceCode").unwrap();
+
+    let (_, statement) = flex(&app, "GetStatement", TOKEN, reference).await;
+    assert!(
+        statement.contains("<FlexQueryResponse queryName=\"LocalBroker Activity\" type=\"AF\">"),
+        "{statement}"
+    );
+    assert!(statement.contains("<FlexStatements count=\"1\">"), "{statement}");
+    assert!(
+        statement.contains(
+            "accountId=\"DU1234567\" fromDate=\"20260101\" toDate=\"20260303\" period=\"YearToDate\""
+        ),
+        "{statement}"
+    );
+    let trade =
+        statement.lines().find(|line| line.contains("<Trade ")).unwrap_or_else(|| panic!("{statement}"));
+    assert!(
+        trade.contains("buySell=\"BUY\"")
+            && trade.contains("quantity=\"5\"")
+            && trade.contains("symbol=\"AAPL\""),
+        "{trade}"
+    );
+    let position = statement.lines().find(|line| line.contains("<OpenPosition ")).unwrap();
+    assert!(position.contains("position=\"5\"") && position.contains("side=\"Long\""), "{position}");
+    let cash = statement.lines().find(|line| line.contains("<CashReportCurrency ")).unwrap();
+    assert!(cash.contains("currency=\"USD\"") && cash.contains("deposits=\"1000000"), "{cash}");
+}
+
+#[tokio::test]
+async fn refusals_carry_ibkrs_error_codes() {
+    let app = quiet_market().await;
+    let code =
+        |xml: &str| (element(xml, "Status").map(str::to_owned), element(xml, "ErrorCode").map(str::to_owned));
+    let fail = |n: &str| (Some("Fail".to_owned()), Some(n.to_owned()));
+    assert_eq!(code(&flex(&app, "SendRequest", "999", QUERY).await.1), fail("1015"));
+    assert_eq!(code(&flex(&app, "SendRequest", TOKEN, "42").await.1), fail("1014"));
+    assert_eq!(code(&flex(&app, "GetStatement", TOKEN, "1234567890").await.1), fail("1017"));
+    let missing =
+        reqwest::get(format!("{}/AccountManagement/FlexWebService/SendRequest?v=3", app.url)).await.unwrap();
+    assert_eq!(code(&missing.text().await.unwrap()), fail("1020"));
+    let url = format!(
+        "{}/AccountManagement/FlexWebService/SendRequest?v=3&t={TOKEN}&q={QUERY}&fd=20260310&td=20260301",
+        app.url
+    );
+    assert_eq!(
+        code(&reqwest::get(url).await.unwrap().text().await.unwrap()),
+        fail("1020"),
+        "an upside-down range"
+    );
+    let envelope = flex(&app, "SendRequest", "999", QUERY).await.1;
+    let children: Vec<&str> = envelope
+        .lines()
+        .filter(|line| {
+            line.starts_with('<') && !line.starts_with("<?") && !line.contains("FlexStatementResponse")
+        })
+        .collect();
+    assert_eq!(children.len(), 3, "exactly Status, ErrorCode and ErrorMessage: {envelope}");
+}

@@ -1,9 +1,10 @@
 """Real IBKR clients against LocalBroker, one pytest test per scenario."""
 
 import os
+from pathlib import Path
 
 import pytest
-from conftest import MARKET_OPEN, OAUTH_CLIENT, localbroker, oauth_server, run_scenario, strict
+from conftest import MARKET_OPEN, OAUTH_CLIENT, REPO, Server, localbroker, oauth_server, run_scenario, strict
 
 IBEAM = os.environ.get("IBEAM_PATH", "")
 
@@ -106,3 +107,15 @@ def test_back_office(workdir):
 @pytest.mark.parametrize("scenario", ["D1", "D2", "D4"])
 def test_flex_web_service(market_server, scenario):
     run_scenario("flex.py", scenario, market_server.env())
+
+
+def test_flex_statements_in_progress(workdir):
+    """D3: the demo world, its statements taking 3 s to generate."""
+    demo = (REPO / "crates" / "server" / "src" / "world" / "demo.toml").read_text()
+    world = Path(workdir) / "world.toml"
+    world.write_text(demo.replace("[flex]\n", "[flex]\ngeneration = \"3s\"\n", 1))
+    server = Server(["serve", "--http", "--listen", "127.0.0.1:0", "--data-dir", "data", "--world", str(world)], workdir)
+    try:
+        run_scenario("flex.py", "D3", server.env())
+    finally:
+        server.stop()

@@ -151,6 +151,8 @@ pub enum FlexError {
     TokenInvalid,
     /// 1017: no such reference code for the token.
     ReferenceInvalid,
+    /// 1018: more requests from the token than IBKR allows.
+    TooManyRequests,
     /// 1019: the statement is still being generated.
     InProgress,
     /// 1020: the request cannot be validated (a bad date range).
@@ -165,6 +167,7 @@ impl FlexError {
             Self::QueryInvalid => 1014,
             Self::TokenInvalid => 1015,
             Self::ReferenceInvalid => 1017,
+            Self::TooManyRequests => 1018,
             Self::InProgress => 1019,
             Self::InvalidRequest => 1020,
         }
@@ -177,6 +180,9 @@ impl FlexError {
             Self::QueryInvalid => "Query is invalid.",
             Self::TokenInvalid => "Token is invalid.",
             Self::ReferenceInvalid => "Invalid reference code.",
+            Self::TooManyRequests => {
+                "Too many requests have been made from this token. Please try again shortly."
+            }
             Self::InProgress => "Statement generation in progress. Please try again shortly.",
             Self::InvalidRequest => "Invalid request or unable to validate request.",
         }

@@ -107,6 +107,12 @@ const ENDPOINT_LIMITS: &[Limit] = &[
 /// Login attempts per address on a strict server's login page: each costs an argon2 hash.
 const LOGIN_LIMIT: Limit = Limit { scope: Scope::Global, requests: 10, period: Duration::from_secs(60) };
 
+/// A Flex token's statement requests: one a second and ten a minute.
+const FLEX_LIMITS: [Limit; 2] = [
+    per_second(Scope::Global, 1),
+    Limit { scope: Scope::Global, requests: 10, period: Duration::from_secs(60) },
+];
+
 /// A username's requests per second through OAuth (bearer or login cookie).
 const USER_LIMIT: Limit = per_second(Scope::Global, 50);
 
@@ -186,6 +192,18 @@ impl Pacing {
         self.admit_all(&format!("login from {address}"), std::iter::once(LOGIN_LIMIT))
     }
 
+    /// Counts a Flex `SendRequest` made with the token hashing to `token_hash`, or refuses it
+    /// beyond IBKR's one a second and ten a minute per token.
+    ///
+    /// # Errors
+    /// [`Paced`] with the wait.
+    pub fn admit_flex(&self, token_hash: &str) -> Result<(), Paced> {
+        if self.mode == PacingMode::Off {
+            return Ok(());
+        }
+        self.admit_all(&format!("flex token {token_hash}"), FLEX_LIMITS.iter().copied())
+    }
+
     fn admit_all(&self, key: &str, limits: impl Iterator<Item = Limit>) -> Result<(), Paced> {
         let now = (self.clock)();
         let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
@@ -241,6 +259,23 @@ mod tests {
         assert_eq!(refused.retry_after, Duration::from_millis(50), "the first leaves the window at 1000 ms");
         elapsed.store(1000, Ordering::SeqCst);
         assert_eq!(pacing.admit("demo", "/iserver/marketdata/snapshot", false), Ok(()));
+    }
+
+    #[test]
+    fn a_flex_token_requests_once_a_second_and_ten_times_a_minute() {
+        let (clock, elapsed) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Ibkr, clock);
+        pacing.admit_flex("token").unwrap();
+        assert!(pacing.admit_flex("token").is_err());
+        pacing.admit_flex("another").unwrap();
+        for _ in 0..9 {
+            elapsed.fetch_add(1_000, Ordering::SeqCst);
+            pacing.admit_flex("token").unwrap();
+        }
+        elapsed.fetch_add(1_000, Ordering::SeqCst);
+        let refused = pacing.admit_flex("token").unwrap_err();
+        assert_eq!(refused.retry_after, Duration::from_secs(50), "the first of ten was 10 s ago");
+        assert!(Pacing::new(PacingMode::Off).admit_flex("token").is_ok());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-"""The Flex Web Service with ibflex 1.1 and ibkr-flex-client 0.1.0: scenarios D1, D2 and D4.
+"""The Flex Web Service with ibflex 1.1 and ibkr-flex-client 0.1.0: scenarios D1-D4.
 
 A scripted day (a market order, a deposit) is traded through the REST API and the control
 plane; both clients then download the demo world's Activity query, ibflex parses it with
@@ -112,5 +112,25 @@ def d4_errors():
         check("1015" in str(error), f"ibkr-flex-client {error}")
 
 
+def d3_in_progress():
+    """The server takes 3 s to generate a statement: GetStatement answers 1019 until then, and
+    both clients retry until it is ready."""
+    sent = urllib.request.urlopen(f"{SEND}?v=3&t={TOKEN}&q={QUERY}", timeout=10).read().decode()
+    reference = sent.split("<ReferenceCode>")[1].split("</ReferenceCode>")[0]
+    early = urllib.request.urlopen(
+        f"{URL}/AccountManagement/FlexWebService/GetStatement?v=3&t={TOKEN}&q={reference}", timeout=10
+    ).read().decode()
+    check(early.startswith("<FlexStatementResponse") and "<ErrorCode>1019</ErrorCode>" in early, f"early {early}")
+    ibflex.client.REQUEST_URL = SEND
+    check(b"<FlexQueryResponse" in ibflex.client.download(TOKEN, QUERY), "ibflex retried")
+    ibkr_flex_client.client._SEND_URL = SEND
+
+    async def fetch():
+        async with aiohttp.ClientSession() as session:
+            return await FlexClient(token=TOKEN, query_id=QUERY, backoff_base=0.2, max_retries=100).fetch(session)
+
+    check(asyncio.run(fetch()).account_id == ACCOUNT, "ibkr-flex-client retried")
+
+
 if __name__ == "__main__":
-    main({"D1": d1_ibflex, "D2": d2_ibkr_flex_client, "D4": d4_errors})
+    main({"D1": d1_ibflex, "D2": d2_ibkr_flex_client, "D3": d3_in_progress, "D4": d4_errors})

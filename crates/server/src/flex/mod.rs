@@ -49,12 +49,12 @@ fn timestamp(at: Timestamp) -> String {
     format!("{} {zone}", zoned.strftime("%d %B, %Y %I:%M %p"))
 }
 
-/// The failure envelope of `error`.
+/// The failure envelope of `error`. Envelopes have no XML declaration: ibkr-flex-client tells
+/// one from a statement by its first tag.
 fn failure(error: FlexError, at: Timestamp) -> Response {
     xml(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FlexStatementResponse timestamp=\"{}\">\n<Status>{}</Status>\n<ErrorCode>{}</ErrorCode>\n<ErrorMessage>{}</ErrorMessage>\n</FlexStatementResponse>\n",
+        "<FlexStatementResponse timestamp=\"{}\">\n<Status>Fail</Status>\n<ErrorCode>{}</ErrorCode>\n<ErrorMessage>{}</ErrorMessage>\n</FlexStatementResponse>\n",
         timestamp(at),
-        if error == FlexError::InProgress { "Warn" } else { "Fail" },
         error.code(),
         escape(error.message()),
     ))
@@ -101,7 +101,11 @@ pub async fn send_request(
         },
     };
     let (from, to) = (dates.map(|(from, _)| from), dates.map(|(_, to)| to));
-    let command = Command::RequestFlexStatement { token_hash: token_hash(token.trim()), query, from, to };
+    let hash = token_hash(token.trim());
+    if app.pacing.admit_flex(&hash).is_err() {
+        return failure(FlexError::TooManyRequests, now);
+    }
+    let command = Command::RequestFlexStatement { token_hash: hash, query, from, to };
     let reference = match app.broker.execute(command).await {
         Ok(events) => events.into_iter().find_map(|event| match event {
             Event::FlexRequested { reference } => Some(reference),
@@ -114,7 +118,7 @@ pub async fn send_request(
         return (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response();
     };
     xml(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<FlexStatementResponse timestamp=\"{}\">\n<Status>Success</Status>\n<ReferenceCode>{reference}</ReferenceCode>\n<Url>{}</Url>\n</FlexStatementResponse>\n",
+        "<FlexStatementResponse timestamp=\"{}\">\n<Status>Success</Status>\n<ReferenceCode>{reference}</ReferenceCode>\n<Url>{}</Url>\n</FlexStatementResponse>\n",
         timestamp(now),
         escape(&statement_url(&app, &headers)),
     ))

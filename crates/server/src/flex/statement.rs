@@ -2,9 +2,11 @@
 //! account of the request, with IBKR's element and attribute names as ibflex knows them.
 //!
 //! Sections written so far: `AccountInformation`, `ChangeInNAV`, `CashReport`,
-//! `OpenPositions`, `Trades` and `CashTransactions`; a query's other sections are left out.
+//! `EquitySummaryInBase`, `OpenPositions`, `Trades`, `CashTransactions` and `ConversionRates`,
+//! and a Trade Confirmation query's `TradeConfirms`; a query's other sections are left out.
 
 use engine::flex::{FlexQuery, FlexRequest};
+use engine::portfolio::Rates;
 use engine::state::State;
 use engine::statement::{Statement, Trade};
 use jiff::Timestamp;
@@ -98,6 +100,14 @@ impl Context<'_> {
                 statement.cash.iter().map(|line| self.cash_report(request, statement, line)).collect();
             section(out, "CashReport", "CashReportCurrency", lines)?;
         }
+        if self.wants("EquitySummaryInBase") {
+            section(
+                out,
+                "EquitySummaryInBase",
+                "EquitySummaryByReportDateInBase",
+                self.equity_summary(request, statement),
+            )?;
+        }
         if self.wants("OpenPositions") {
             let lines = statement
                 .positions
@@ -131,7 +141,81 @@ impl Context<'_> {
                 .collect();
             section(out, "CashTransactions", "CashTransaction", lines)?;
         }
+        if self.wants("ConversionRates") {
+            section(out, "ConversionRates", "ConversionRate", self.conversion_rates(request, statement))?;
+        }
+        if self.wants("TradeConfirms") {
+            let lines =
+                statement.trades.iter().map(|trade| confirmation(self.trade(statement, trade))).collect();
+            section(out, "TradeConfirms", "TradeConfirm", lines)?;
+        }
         out.write_event(Event::End(BytesEnd::new("FlexStatement")))
+    }
+
+    /// The New York days of the request that have ended or are today, and the instant each is
+    /// valued at: its end, or now.
+    fn report_days(&self, request: &FlexRequest) -> Vec<(Date, Timestamp)> {
+        let mut days = Vec::new();
+        let mut day = request.from;
+        while day <= request.to {
+            let end = day.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
+            let at = end.min(self.now);
+            if at < market::calendar::new_york_midnight(day).unwrap_or(self.now) {
+                break;
+            }
+            days.push((day, at));
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        days
+    }
+
+    /// Each day's cash, shares and total in the base currency.
+    fn equity_summary(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+        let base = statement.base_currency;
+        self.report_days(request)
+            .into_iter()
+            .map(|(day, at)| {
+                let rates = Rates::new(self.state, base, at);
+                let cash: Decimal = self
+                    .state
+                    .money_at(&statement.account, at)
+                    .iter()
+                    .map(|(&currency, &amount)| rates.convert(currency, amount))
+                    .sum();
+                let total = self.state.net_liquidation_at(&statement.account, base, at);
+                vec![
+                    ("accountId", statement.account.to_string()),
+                    ("currency", base.to_string()),
+                    ("reportDate", self.date(day)),
+                    ("cash", number(cash.round_dp(2))),
+                    ("stock", number((total - cash).round_dp(2))),
+                    ("total", number(total.round_dp(2))),
+                ]
+            })
+            .collect()
+    }
+
+    /// The rate of each currency of the statement to the base currency at the period's end.
+    fn conversion_rates(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+        let rates = Rates::new(self.state, statement.base_currency, statement.valued_at);
+        let mut currencies: Vec<_> = statement.cash.iter().map(|line| line.currency).collect();
+        currencies.extend(statement.positions.iter().map(|position| position.currency));
+        currencies.sort_unstable_by_key(ToString::to_string);
+        currencies.dedup();
+        currencies
+            .into_iter()
+            .map(|currency| {
+                vec![
+                    ("reportDate", self.date(request.to)),
+                    ("fromCurrency", currency.to_string()),
+                    ("toCurrency", statement.base_currency.to_string()),
+                    ("rate", number(rates.rate(currency))),
+                ]
+            })
+            .collect()
     }
 
     fn account_information(&self, statement: &Statement) -> Attributes {
@@ -285,6 +369,33 @@ impl Context<'_> {
             ("ibExecID", execution_id(self.state.seed(), trade.execution)),
         ]
     }
+}
+
+/// A `Trade`'s attributes as a `TradeConfirm`'s: the ones IBKR's confirmations carry.
+fn confirmation(trade: Attributes) -> Attributes {
+    const CONFIRMED: [&str; 20] = [
+        "transactionType",
+        "buySell",
+        "assetCategory",
+        "accountId",
+        "currency",
+        "symbol",
+        "description",
+        "conid",
+        "multiplier",
+        "tradeID",
+        "reportDate",
+        "tradeDate",
+        "quantity",
+        "tradePrice",
+        "tradeMoney",
+        "proceeds",
+        "netCash",
+        "ibCommission",
+        "ibCommissionCurrency",
+        "levelOfDetail",
+    ];
+    trade.into_iter().filter(|(name, _)| CONFIRMED.contains(name)).collect()
 }
 
 /// IBKR's `assetCategory` of an asset class.

@@ -97,3 +97,47 @@ async fn refusals_carry_ibkrs_error_codes() {
         .collect();
     assert_eq!(children.len(), 3, "exactly Status, ErrorCode and ErrorMessage: {envelope}");
 }
+
+#[tokio::test]
+async fn a_trade_confirmation_query_confirms_each_execution_in_its_date_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let demo = server::world::DEMO.replace(
+        "[flex]\n",
+        "[flex]\n\n[[flex.queries]]\nid = 2000002\nname = \"Confirms\"\nuser = \"demo\"\ntype = \"trade_confirmation\"\nperiod = \"MonthToDate\"\ndate_format = \"yyyy-MM-dd\"\n",
+    );
+    std::fs::write(&world, demo).unwrap();
+    let clock = engine::clock::ClockSpec {
+        mode: engine::clock::ClockMode::Manual,
+        start: Some("2026-03-03T16:00:00Z".parse().unwrap()),
+    };
+    let app = testkit::spawn_app_with(testkit::AppOptions {
+        world: Some(world),
+        clock,
+        no_preflight: true,
+        ..Default::default()
+    })
+    .await;
+    app.post_json(
+        "/v1/api/iserver/questions/suppress",
+        json!({"messageIds": ["o163", "o354", "o383", "o451", "o403", "o10151", "o10331"]}),
+    )
+    .await;
+    let order = json!({"orders": [{"conid": 265598, "orderType": "MKT", "side": "SELL", "quantity": 3, "tif": "DAY"}]});
+    let placed = app.post_json("/v1/api/iserver/account/DU1234567/orders", order).await;
+    assert!(placed.body[0]["order_id"].is_string(), "{}", placed.text);
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    let (_, envelope) = flex(&app, "SendRequest", TOKEN, "2000002").await;
+    let reference = element(&envelope, "ReferenceCode").unwrap_or_else(|| panic!("{envelope}")).to_owned();
+    let (_, statement) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    assert!(
+        statement.contains("type=\"TCF\"") && statement.contains("fromDate=\"2026-03-01\""),
+        "{statement}"
+    );
+    let confirm = statement
+        .lines()
+        .find(|line| line.contains("<TradeConfirm "))
+        .unwrap_or_else(|| panic!("{statement}"));
+    assert!(confirm.contains("buySell=\"SELL\"") && confirm.contains("quantity=\"-3\""), "{confirm}");
+    assert!(!statement.contains("<Trade "), "a confirmation query holds no Trades section");
+}

@@ -467,8 +467,8 @@ impl Engine {
                 };
                 match check {
                     Ok(()) => {
-                        let cost = self.move_position(now, from, *conid, -*quantity, None)?;
-                        self.move_position(now, to, *conid, *quantity, Some(cost))?;
+                        let cost = self.move_position(now, from, *conid, -*quantity, None, false)?;
+                        self.move_position(now, to, *conid, *quantity, Some(cost), false)?;
                         events.push(Event::PositionsTransferred {
                             from: Some(from.clone()),
                             to: Some(to.clone()),
@@ -658,7 +658,7 @@ impl Engine {
                             Direction::In => (*quantity, value),
                             Direction::Out => (-*quantity, None),
                         };
-                        self.move_position(at, account, *conid, signed, cost)?;
+                        self.move_position(at, account, *conid, signed, cost, true)?;
                         let (from, to) = match direction {
                             Direction::In => (None, Some(account.clone())),
                             Direction::Out => (Some(account.clone()), None),

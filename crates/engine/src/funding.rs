@@ -75,7 +75,8 @@ impl Engine {
     /// Moves `quantity` shares of `conid` into (positive) or out of (negative) `account`: in at
     /// `cost` (their value, or what they cost the account they came from), out at the
     /// position's average cost. Answers the cost that left the account (negative when shares
-    /// came in). The caller has checked that the shares are held.
+    /// came in). The caller has checked that the shares are held. `external` says whether they
+    /// came from or went to another broker.
     pub(crate) fn move_position(
         &mut self,
         at: Timestamp,
@@ -83,6 +84,7 @@ impl Engine {
         conid: Conid,
         quantity: Decimal,
         cost: Option<Decimal>,
+        external: bool,
     ) -> Result<Decimal, EngineError> {
         let currency = Catalogue::standard()
             .get(conid)
@@ -100,7 +102,7 @@ impl Engine {
             Posting::new(Book::Securities(conid), currency, moved),
             Posting::new(Book::Capital, currency, -moved),
         ];
-        let cause = Cause::PositionTransfer { conid, quantity };
+        let cause = Cause::PositionTransfer { conid, quantity, external };
         self.state.ledger.post(Entry { account: account.clone(), at, cause, postings })?;
         position.quantity += quantity;
         position.cost += moved;

@@ -133,8 +133,14 @@ pub enum Cause {
     Withdrawal,
     /// Money moved between two accounts of the broker.
     InternalTransfer,
-    /// Shares moved into (positive) or out of an account without a trade.
-    PositionTransfer { conid: Conid, quantity: Decimal },
+    /// Shares moved into (positive) or out of an account without a trade: from or to another
+    /// broker when `external`, else between accounts of this one.
+    PositionTransfer {
+        conid: Conid,
+        quantity: Decimal,
+        #[serde(default)]
+        external: bool,
+    },
     /// A dividend accrued to holders on its ex-date.
     DividendAccrual { conid: Conid },
     /// A dividend paid on its pay date.

@@ -120,8 +120,8 @@ pub struct Trade {
 pub struct Transfer {
     /// When, in market time.
     pub at: Timestamp,
-    /// `DEPOSIT`, `WITHDRAWAL`, `INTERNAL` (cash between accounts of the broker) or
-    /// `POSITION` (shares in or out without a trade).
+    /// `DEPOSIT`, `WITHDRAWAL`, `INTERNAL` (cash or shares between accounts of the broker)
+    /// or `FOP` (shares from or to another broker, free of payment).
     pub kind: &'static str,
     /// Its currency.
     pub currency: Currency,
@@ -281,8 +281,9 @@ impl State {
                     Cause::Opening | Cause::Deposit => ("DEPOSIT", Book::Cash, None),
                     Cause::Withdrawal => ("WITHDRAWAL", Book::Cash, None),
                     Cause::InternalTransfer => ("INTERNAL", Book::Cash, None),
-                    Cause::PositionTransfer { conid, quantity } => {
-                        ("POSITION", Book::Securities(conid), Some((conid, quantity)))
+                    Cause::PositionTransfer { conid, quantity, external } => {
+                        let kind = if external { "FOP" } else { "INTERNAL" };
+                        (kind, Book::Securities(conid), Some((conid, quantity)))
                     }
                     _ => return None,
                 };

@@ -299,7 +299,7 @@ impl State {
             splits.filter(|split| split.conid == conid && split.at > at).map(|split| split.at).min()
         };
         for entry in self.ledger.entries_since(account, at).filter(|entry| entry.at > at) {
-            if let Cause::PositionTransfer { conid, quantity } = entry.cause
+            if let Cause::PositionTransfer { conid, quantity, .. } = entry.cause
                 && first_split(conid).is_none_or(|split| entry.at < split)
             {
                 *quantities.entry(conid).or_default() -= quantity;

@@ -1,9 +1,8 @@
 //! Flex statements (`FlexQueryResponse`), written from the engine's activity statement of each
 //! account of the request, with IBKR's element and attribute names as ibflex knows them.
 //!
-//! Sections written so far: `AccountInformation`, `ChangeInNAV`, `CashReport`,
-//! `EquitySummaryInBase`, `OpenPositions`, `Trades`, `CashTransactions` and `ConversionRates`,
-//! and a Trade Confirmation query's `TradeConfirms`; a query's other sections are left out.
+//! Every section of [`engine::flex::sections`] is written but `CorporateActions`, which is
+//! left out.
 
 use engine::flex::{FlexQuery, FlexRequest};
 use engine::portfolio::Rates;
@@ -108,6 +107,10 @@ impl Context<'_> {
                 self.equity_summary(request, statement),
             )?;
         }
+        if self.wants("MTMPerformanceSummaryInBase") {
+            let lines = self.mtm_summary(request, statement);
+            section(out, "MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines)?;
+        }
         if self.wants("OpenPositions") {
             let lines = statement
                 .positions
@@ -116,9 +119,25 @@ impl Context<'_> {
                 .collect();
             section(out, "OpenPositions", "OpenPosition", lines)?;
         }
+        if self.wants("PriorPeriodPositions") {
+            section(
+                out,
+                "PriorPeriodPositions",
+                "PriorPeriodPosition",
+                self.prior_positions(request, statement),
+            )?;
+        }
+        if self.wants("FxPositions") {
+            self.fx_positions(out, request, statement)?;
+        }
         if self.wants("Trades") {
             let lines = statement.trades.iter().map(|trade| self.trade(statement, trade)).collect();
             section(out, "Trades", "Trade", lines)?;
+        }
+        if self.wants("UnbundledCommissionDetails") {
+            let lines =
+                statement.trades.iter().map(|trade| self.commission_detail(statement, trade)).collect();
+            section(out, "UnbundledCommissionDetails", "UnbundledCommissionDetail", lines)?;
         }
         if self.wants("CashTransactions") {
             let lines = statement
@@ -140,6 +159,17 @@ impl Context<'_> {
                 })
                 .collect();
             section(out, "CashTransactions", "CashTransaction", lines)?;
+        }
+        if self.wants("Transfers") {
+            section(out, "Transfers", "Transfer", self.transfers(statement))?;
+        }
+        if self.wants("InterestAccruals") {
+            section(
+                out,
+                "InterestAccruals",
+                "InterestAccrualsCurrency",
+                self.interest_accruals(request, statement),
+            )?;
         }
         if self.wants("ConversionRates") {
             section(out, "ConversionRates", "ConversionRate", self.conversion_rates(request, statement))?;
@@ -193,6 +223,211 @@ impl Context<'_> {
                     ("cash", number(cash.round_dp(2))),
                     ("stock", number((total - cash).round_dp(2))),
                     ("total", number(total.round_dp(2))),
+                ]
+            })
+            .collect()
+    }
+
+    /// Each instrument's mark-to-market over the period, in the base currency: on what was held
+    /// at its start, on what traded in it, and the commissions.
+    fn mtm_summary(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+        let start = market::calendar::new_york_midnight(request.from).unwrap_or(self.now).min(self.now);
+        let end = statement.valued_at;
+        let before = self.state.quantities_at(&statement.account, start);
+        let after = self.state.quantities_at(&statement.account, end);
+        let mut conids: Vec<_> = before.keys().chain(after.keys()).copied().collect();
+        conids.extend(statement.trades.iter().map(|trade| trade.conid));
+        conids.sort_unstable();
+        conids.dedup();
+        let rates = Rates::new(self.state, statement.base_currency, end);
+        conids
+            .into_iter()
+            .filter_map(|conid| {
+                let instrument = Catalogue::standard().get(conid)?;
+                let rate = rates.rate(instrument.currency);
+                let (held, close_quantity) = (
+                    before.get(&conid).copied().unwrap_or_default(),
+                    after.get(&conid).copied().unwrap_or_default(),
+                );
+                let (prev_close, close) = (self.state.mark(conid, start), self.state.mark(conid, end));
+                let trades = statement.trades.iter().filter(|trade| trade.conid == conid);
+                let transaction: Decimal = trades
+                    .clone()
+                    .map(|trade| trade.side.sign() * trade.quantity * (close - trade.price))
+                    .sum();
+                let commissions: Decimal = trades.map(|trade| trade.commission).sum();
+                let prior = held * (close - prev_close);
+                let base = |value: Decimal| number((value * rate).round_dp(2));
+                Some(vec![
+                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("symbol", instrument.symbol.clone()),
+                    ("description", instrument.name.clone()),
+                    ("conid", conid.to_string()),
+                    ("listingExchange", instrument.listing_exchange.clone()),
+                    ("reportDate", self.date(request.to)),
+                    ("prevCloseQuantity", number(held)),
+                    ("prevClosePrice", number(prev_close)),
+                    ("closeQuantity", number(close_quantity)),
+                    ("closePrice", number(close)),
+                    ("transactionMtm", base(transaction)),
+                    ("priorOpenMtm", base(prior)),
+                    ("commissions", base(commissions)),
+                    ("total", base(transaction + prior + commissions)),
+                ])
+            })
+            .collect()
+    }
+
+    /// What was held at the end of each day of the period, at that day's price.
+    fn prior_positions(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+        let mut lines = Vec::new();
+        for (day, at) in self.report_days(request) {
+            let start = market::calendar::new_york_midnight(day).unwrap_or(at);
+            let opening = self.state.quantities_at(&statement.account, start);
+            for conid in self.state.quantities_at(&statement.account, at).into_keys() {
+                let Some(instrument) = Catalogue::standard().get(conid) else { continue };
+                let price = self.state.mark(conid, at);
+                let held = opening.get(&conid).copied().unwrap_or_default();
+                lines.push(vec![
+                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("currency", instrument.currency.to_string()),
+                    ("symbol", instrument.symbol.clone()),
+                    ("description", instrument.name.clone()),
+                    ("conid", conid.to_string()),
+                    ("listingExchange", instrument.listing_exchange.clone()),
+                    ("priorMtmPnl", number((held * (price - self.state.mark(conid, start))).round_dp(2))),
+                    ("date", self.date(day)),
+                    ("price", number(price)),
+                    ("multiplier", "1".to_owned()),
+                ]);
+            }
+        }
+        lines
+    }
+
+    /// Each foreign currency's cash at the period's end, as IBKR's currency lots.
+    fn fx_positions(
+        &self,
+        out: &mut Writer<Vec<u8>>,
+        request: &FlexRequest,
+        statement: &Statement,
+    ) -> Written {
+        let rates = Rates::new(self.state, statement.base_currency, statement.valued_at);
+        let lots: Vec<Attributes> = statement
+            .cash
+            .iter()
+            .filter(|line| line.currency != statement.base_currency && !line.ending_cash.is_zero())
+            .map(|line| {
+                let rate = rates.rate(line.currency);
+                vec![
+                    ("assetCategory", "CASH".to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("reportDate", self.date(request.to)),
+                    ("functionalCurrency", statement.base_currency.to_string()),
+                    ("fxCurrency", line.currency.to_string()),
+                    ("quantity", number(line.ending_cash)),
+                    ("closePrice", number(rate)),
+                    ("value", number((line.ending_cash * rate).round_dp(2))),
+                    ("levelOfDetail", "SUMMARY".to_owned()),
+                ]
+            })
+            .collect();
+        if lots.is_empty() {
+            return out.write_event(Event::Empty(BytesStart::new("FxPositions")));
+        }
+        out.write_event(Event::Start(BytesStart::new("FxPositions")))?;
+        for lot in lots {
+            section(out, "FxLots", "FxLot", vec![lot])?;
+        }
+        out.write_event(Event::End(BytesEnd::new("FxPositions")))
+    }
+
+    /// A trade's commission: LocalBroker charges it whole, as the broker's execution charge.
+    fn commission_detail(&self, statement: &Statement, trade: &Trade) -> Attributes {
+        let instrument = Catalogue::standard().get(trade.conid);
+        let paid = number(-trade.commission);
+        vec![
+            ("buySell", if trade.side == Side::Buy { "BUY" } else { "SELL" }.to_owned()),
+            (
+                "assetCategory",
+                instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
+            ),
+            ("accountId", statement.account.to_string()),
+            ("currency", trade.commission_currency.to_string()),
+            ("symbol", trade.symbol.clone()),
+            ("conid", trade.conid.to_string()),
+            ("dateTime", self.date_time(trade.at)),
+            ("quantity", number(trade.side.sign() * trade.quantity)),
+            ("price", number(trade.price)),
+            ("tradeID", trade.execution.get().to_string()),
+            ("totalCommission", paid.clone()),
+            ("brokerExecutionCharge", paid),
+            ("brokerClearingCharge", "0".to_owned()),
+            ("thirdPartyExecutionCharge", "0".to_owned()),
+            ("thirdPartyClearingCharge", "0".to_owned()),
+            ("thirdPartyRegulatoryCharge", "0".to_owned()),
+            ("other", "0".to_owned()),
+        ]
+    }
+
+    /// Shares that came in or left without a trade.
+    fn transfers(&self, statement: &Statement) -> Vec<Attributes> {
+        statement
+            .transfers
+            .iter()
+            .filter_map(|transfer| {
+                let (conid, quantity) = transfer.shares?;
+                let instrument = Catalogue::standard().get(conid)?;
+                Some(vec![
+                    ("type", transfer.kind.to_owned()),
+                    ("direction", if quantity.is_sign_negative() { "OUT" } else { "IN" }.to_owned()),
+                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("currency", transfer.currency.to_string()),
+                    ("symbol", instrument.symbol.clone()),
+                    ("description", instrument.name.clone()),
+                    ("conid", conid.to_string()),
+                    ("reportDate", self.date(new_york_date(transfer.at))),
+                    ("date", self.date(new_york_date(transfer.at))),
+                    ("dateTime", self.date_time(transfer.at)),
+                    ("quantity", number(quantity)),
+                    ("positionAmount", number(transfer.amount.round_dp(2))),
+                    ("cashTransfer", "0".to_owned()),
+                ])
+            })
+            .collect()
+    }
+
+    /// Each currency's interest accrued and not yet paid: at the start, accrued, reversed by
+    /// payments, at the end.
+    fn interest_accruals(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+        use engine::ledger::{Book, Cause};
+        let mut balances: std::collections::BTreeMap<model::Currency, [Decimal; 3]> = Default::default();
+        let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
+        for entry in self.state.ledger().entries(&statement.account).filter(|entry| entry.at < statement.to) {
+            for posting in entry.postings.iter().filter(|posting| posting.book == Book::InterestAccrued) {
+                let [starting, accrued, reversed] = balances.entry(posting.currency).or_default();
+                match entry.cause {
+                    _ if entry.at < from => *starting += posting.amount,
+                    Cause::InterestPayment => *reversed += posting.amount,
+                    _ => *accrued += posting.amount,
+                }
+            }
+        }
+        balances
+            .into_iter()
+            .map(|(currency, [starting, accrued, reversed])| {
+                vec![
+                    ("accountId", statement.account.to_string()),
+                    ("currency", currency.to_string()),
+                    ("fromDate", self.date(request.from)),
+                    ("toDate", self.date(request.to)),
+                    ("startingAccrualBalance", number(starting)),
+                    ("interestAccrued", number(accrued)),
+                    ("accrualReversal", number(reversed)),
+                    ("endingAccrualBalance", number(starting + accrued + reversed)),
                 ]
             })
             .collect()

@@ -471,7 +471,7 @@ async fn shares_delivered_free_of_payment_arrive_at_settlement() {
     let document: Value = serde_json::from_str(statement.body["data"]["value"].as_str().unwrap()).unwrap();
     assert_eq!(document["openPositions"][0]["position"], 25.0, "{document}");
     let delivered = document["transfers"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((delivered["type"].as_str(), delivered["quantity"].as_f64()), (Some("POSITION"), Some(25.0)));
+    assert_eq!((delivered["type"].as_str(), delivered["quantity"].as_f64()), (Some("FOP"), Some(25.0)));
 
     let by_isin = instruction(
         "INTERNAL_POSITION_TRANSFER",

@@ -65,6 +65,17 @@ async fn a_requested_statement_holds_the_trades_and_cash_of_the_simulation() {
     assert!(position.contains("position=\"5\"") && position.contains("side=\"Long\""), "{position}");
     let cash = statement.lines().find(|line| line.contains("<CashReportCurrency ")).unwrap();
     assert!(cash.contains("currency=\"USD\"") && cash.contains("deposits=\"1000000"), "{cash}");
+    let line = |tag: &str| {
+        statement.lines().find(|line| line.contains(tag)).unwrap_or_else(|| panic!("{tag}: {statement}"))
+    };
+    let mtm = line("<MTMPerformanceSummaryUnderlying ");
+    assert!(mtm.contains("prevCloseQuantity=\"0\"") && mtm.contains("closeQuantity=\"5\""), "{mtm}");
+    assert!(line("<UnbundledCommissionDetail ").contains("brokerExecutionCharge=\"1\""), "IBKR's minimum");
+    assert!(
+        line("<EquitySummaryByReportDateInBase ").contains("reportDate=\"20260101\""),
+        "from the period's first day"
+    );
+    assert!(line("<ConversionRate ").contains("fromCurrency=\"USD\" toCurrency=\"USD\" rate=\"1\""));
 }
 
 #[tokio::test]

@@ -99,6 +99,10 @@ pub enum Command {
     ChangeAccount { client_id: String, account: AccountId, change: AccountChange },
     /// An approved client files banking instructions, in order.
     FileInstructions { client_id: String, instructions: Vec<InstructionRequest> },
+    /// A Flex token is issued to `user`; only its SHA-256 reaches the journal.
+    IssueFlexToken { user: Username, token_hash: String, expires_at: Option<Timestamp> },
+    /// A Flex query is defined.
+    DefineFlexQuery { query: crate::flex::FlexQuery },
     /// A statement is requested from the Flex Web Service (`SendRequest`) with the token whose
     /// SHA-256 is `token_hash`, over `from`–`to` (New York days) or the query's period.
     RequestFlexStatement {

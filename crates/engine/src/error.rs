@@ -74,6 +74,9 @@ pub enum EngineError {
     /// A set of banking instructions the engine cannot file.
     #[error("{0}")]
     InstructionRefused(String),
+    /// A Flex token or query that cannot be added.
+    #[error("{0}")]
+    FlexDefinition(String),
     /// A Flex request IBKR would refuse, with its error code.
     #[error("Flex error {}: {}", .0.code(), .0.message())]
     Flex(crate::flex::FlexError),

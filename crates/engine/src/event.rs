@@ -72,6 +72,8 @@ pub enum Event {
     InstructionsFiled { set: u64 },
     /// Shares of `conid` moved out of `from` and into `to`; `None` is another broker.
     PositionsTransferred { from: Option<AccountId>, to: Option<AccountId>, conid: Conid },
+    /// A Flex token or query was added.
+    FlexDefined,
     /// A Flex statement was requested under `reference`.
     FlexRequested { reference: String },
     /// A pending instruction settled, or was rejected as it fell due.

@@ -251,6 +251,44 @@ impl Flex {
     }
 }
 
+impl Engine {
+    /// Issues a Flex token to `user`, known by `token_hash`.
+    pub(crate) fn issue_flex_token(
+        &mut self,
+        user: &Username,
+        token_hash: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<Vec<Event>, EngineError> {
+        if !self.state.users.contains_key(user) {
+            return Err(EngineError::UnknownUser(user.clone()));
+        }
+        if self.state.flex.tokens.contains_key(token_hash) {
+            return Err(EngineError::FlexDefinition("that Flex token is issued already".into()));
+        }
+        let token = FlexToken { user: user.clone(), expires_at };
+        self.state.flex.tokens.insert(token_hash.to_owned(), token);
+        Ok(vec![Event::FlexDefined])
+    }
+
+    /// Defines `query`, whose id must be new.
+    pub(crate) fn define_flex_query(&mut self, query: &FlexQuery) -> Result<Vec<Event>, EngineError> {
+        if !self.state.users.contains_key(&query.owner) {
+            return Err(EngineError::UnknownUser(query.owner.clone()));
+        }
+        if self.state.flex.queries.contains_key(&query.id) {
+            return Err(EngineError::FlexDefinition(format!("Flex query {} is defined already", query.id)));
+        }
+        let all = sections(query.kind);
+        if let Some(unknown) = query.sections.iter().find(|section| !all.contains(&section.as_str())) {
+            return Err(EngineError::FlexDefinition(format!(
+                "{unknown} is not a section of this query type"
+            )));
+        }
+        self.state.flex.queries.insert(query.id, query.clone());
+        Ok(vec![Event::FlexDefined])
+    }
+}
+
 /// The longest period a request may cover.
 const MAX_DAYS: i32 = 366;
 

@@ -52,6 +52,60 @@ enum Command {
         #[command(flatten)]
         new_world: NewWorldArgs,
     },
+    /// Issue Flex tokens and define Flex queries in a journal no server is using (a running
+    /// server takes the same at `/_localbroker/flex/…`).
+    Flex {
+        #[command(subcommand)]
+        action: FlexAction,
+        /// The data dir whose embedded journal to change.
+        #[arg(long, global = true, env = "LOCALBROKER_DATA_DIR", default_value = "./localbroker-data")]
+        data_dir: PathBuf,
+        /// The PostgreSQL journal to change instead.
+        #[arg(long, global = true, env = "LOCALBROKER_DATABASE_URL")]
+        database_url: Option<String>,
+        /// The world to create when the journal holds none yet.
+        #[command(flatten)]
+        new_world: NewWorldArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FlexAction {
+    /// Issue a Flex token to a user; prints it.
+    Token {
+        #[arg(long)]
+        user: String,
+        /// The token; 24 random digits when absent.
+        #[arg(long)]
+        token: Option<String>,
+        /// When it stops working (RFC 3339).
+        #[arg(long)]
+        expires: Option<Timestamp>,
+    },
+    /// Define a Flex query, as a world file's [[flex.queries]] does.
+    Query {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        user: String,
+        /// activity or trade_confirmation.
+        #[arg(long = "type", default_value = "activity")]
+        kind: String,
+        /// LastBusinessDay, LastWeek, MonthToDate, YearToDate or Last365CalendarDays.
+        #[arg(long, default_value = "YearToDate")]
+        period: String,
+        /// A section to hold (repeatable); all of the type's when absent.
+        #[arg(long = "section")]
+        sections: Vec<String>,
+        /// IBKR's date pattern.
+        #[arg(long, default_value = "yyyyMMdd")]
+        date_format: String,
+        /// IBKR's time pattern.
+        #[arg(long, default_value = "HHmmss")]
+        time_format: String,
+    },
 }
 
 /// The world `clients` creates when it is the first to use a journal: the same options as
@@ -165,6 +219,9 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Clients { action, data_dir, database_url, new_world }) => {
             clients(action, data_dir, database_url, new_world)
         }
+        Some(Command::Flex { action, data_dir, database_url, new_world }) => {
+            flex(action, journal(data_dir, database_url, new_world))
+        }
         None => serve(cli.serve),
     }
 }
@@ -205,20 +262,7 @@ fn clients(
         }
         ClientsAction::List => Vec::new(),
     };
-    let settings = Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        http: true,
-        data_dir,
-        database_url,
-        seed: new_world.seed,
-        clock: ClockSpec { mode: new_world.clock, start: new_world.start },
-        world: new_world.world,
-        broker: BrokerOptions::default(),
-        preflight: true,
-        auth: None,
-        pacing: None,
-        admin_token: None,
-    };
+    let settings = journal(data_dir, database_url, new_world);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let lines = runtime.block_on(server::serve::administer(&settings, commands, |engine| {
         engine
@@ -241,6 +285,56 @@ fn clients(
     }))?;
     for line in lines {
         println!("{line}");
+    }
+    Ok(())
+}
+
+/// The settings of a command that changes a journal no server is using.
+fn journal(data_dir: PathBuf, database_url: Option<String>, new_world: NewWorldArgs) -> Settings {
+    Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        http: true,
+        data_dir,
+        database_url,
+        seed: new_world.seed,
+        clock: ClockSpec { mode: new_world.clock, start: new_world.start },
+        world: new_world.world,
+        broker: BrokerOptions::default(),
+        preflight: true,
+        auth: None,
+        pacing: None,
+        admin_token: None,
+    }
+}
+
+fn flex(action: FlexAction, settings: Settings) -> anyhow::Result<()> {
+    let user = |name: &str| name.parse().map_err(|_| anyhow::anyhow!("{name} is not a user name"));
+    let (command, printed) = match action {
+        FlexAction::Token { user: name, token, expires } => {
+            let token = token.unwrap_or_else(server::flex::new_token);
+            anyhow::ensure!(!token.trim().is_empty(), "a Flex token is not empty");
+            let token_hash = engine::flex::token_hash(token.trim());
+            (
+                engine::Command::IssueFlexToken { user: user(&name)?, token_hash, expires_at: expires },
+                Some(token),
+            )
+        }
+        FlexAction::Query { id, name, user: owner, kind, period, sections, date_format, time_format } => {
+            let mut entry = serde_json::json!({
+                "id": id, "name": name, "user": owner, "type": kind, "period": period,
+                "date_format": date_format, "time_format": time_format,
+            });
+            if !sections.is_empty() {
+                entry["sections"] = serde_json::json!(sections);
+            }
+            let entry: server::world::FlexQueryEntry = serde_json::from_value(entry)?;
+            (engine::Command::DefineFlexQuery { query: entry.query()? }, None)
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(server::serve::administer(&settings, vec![command], |_| ()))?;
+    if let Some(token) = printed {
+        println!("{token}");
     }
     Ok(())
 }

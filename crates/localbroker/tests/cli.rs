@@ -362,3 +362,23 @@ fn clients_are_managed_in_a_journal_from_the_command_line() {
         .unwrap();
     assert!(!refused.status.success(), "a file that is not a PEM key is refused");
 }
+
+#[test]
+fn flex_tokens_and_queries_are_added_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        Command::new(BINARY).arg("flex").args(args).arg("--data-dir").arg(&data).output().unwrap()
+    };
+    let issued = run(&["token", "--user", "demo"]);
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let token = String::from_utf8(issued.stdout).unwrap();
+    assert!(token.trim().len() == 24 && token.trim().chars().all(|c| c.is_ascii_digit()), "{token}");
+    let defined =
+        run(&["query", "--id", "7", "--name", "Trades only", "--user", "demo", "--section", "Trades"]);
+    assert!(defined.status.success(), "{}", String::from_utf8_lossy(&defined.stderr));
+    let twice = run(&["query", "--id", "7", "--name", "again", "--user", "demo"]);
+    assert!(!twice.status.success(), "a query id is used once");
+    let unknown = run(&["token", "--user", "nobody"]);
+    assert!(!unknown.status.success(), "tokens belong to users");
+}

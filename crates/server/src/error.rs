@@ -94,7 +94,8 @@ impl From<BrokerError> for ApiError {
                 | EngineError::FinishedOrder { .. }
                 | EngineError::RequestRefused(_)
                 | EngineError::InstructionRefused(_)
-                | EngineError::Flex(_) => Self::bad_request(refusal.to_string()),
+                | EngineError::Flex(_)
+                | EngineError::FlexDefinition(_) => Self::bad_request(refusal.to_string()),
                 // The world is created once at start-up, and an unbalanced entry is a bug: none
                 // of these can follow a request.
                 EngineError::NoWorld

@@ -203,6 +203,10 @@ impl Engine {
             Command::BrowserLogin { user, token_hash } => self.browser_login(wall, user, token_hash)?,
             Command::InitBrokerage { session, compete } => self.init_brokerage(wall, session, *compete)?,
             Command::AssignAccounts { client_id, accounts } => self.assign_accounts(client_id, accounts)?,
+            Command::IssueFlexToken { user, token_hash, expires_at } => {
+                self.issue_flex_token(user, token_hash, *expires_at)?
+            }
+            Command::DefineFlexQuery { query } => self.define_flex_query(query)?,
             Command::RequestFlexStatement { token_hash, query, from, to } => {
                 let dates = from.zip(*to);
                 self.request_flex(wall, now, token_hash, *query, dates)?

@@ -149,6 +149,12 @@ pub async fn get_statement(State(app): State<AppState>, Query(params): Query<Fle
     }
 }
 
+/// A new Flex token: 24 random digits, as IBKR's are.
+pub fn new_token() -> String {
+    let digits = uuid::Uuid::new_v4().as_u128() % 10u128.pow(24);
+    format!("{digits:024}")
+}
+
 /// The Flex Web Service's routes, current and legacy.
 pub fn router() -> Router<AppState> {
     Router::new()

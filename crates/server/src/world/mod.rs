@@ -65,23 +65,29 @@ struct FlexTokenEntry {
     expires: Option<jiff::Timestamp>,
 }
 
-/// A `[[flex.queries]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+/// A Flex query as a world file's `[[flex.queries]]` entry, or the control plane's body
+/// (which may spell `date_format` and `time_format` in camel case).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FlexQueryEntry {
+pub struct FlexQueryEntry {
     id: u64,
     name: String,
+    #[schema(value_type = String)]
     user: Username,
+    /// `activity` or `trade_confirmation`.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     kind: QueryKind,
+    /// `LastBusinessDay`, `LastWeek`, `MonthToDate`, `YearToDate` or `Last365CalendarDays`.
+    #[schema(value_type = String)]
     period: Period,
     /// IBKR's section names; all of the query type's when absent.
     sections: Option<Vec<String>>,
     /// IBKR's date pattern (`yyyyMMdd` by default).
-    #[serde(default = "default_date_format")]
+    #[serde(default = "default_date_format", alias = "dateFormat")]
     date_format: String,
     /// IBKR's time pattern (`HHmmss` by default).
-    #[serde(default = "default_time_format")]
+    #[serde(default = "default_time_format", alias = "timeFormat")]
     time_format: String,
 }
 
@@ -131,7 +137,11 @@ impl FlexEntry {
 }
 
 impl FlexQueryEntry {
-    fn query(self) -> Result<FlexQuery, WorldFileError> {
+    /// The engine's query, its patterns translated and its sections checked.
+    ///
+    /// # Errors
+    /// [`WorldFileError::Flex`] naming the pattern or section that is not IBKR's.
+    pub fn query(self) -> Result<FlexQuery, WorldFileError> {
         let pattern = |table: &[(&str, &'static str)], text: &str, what: &str| {
             table.iter().find(|(ibkr, _)| *ibkr == text).map(|(_, pattern)| (*pattern).to_owned()).ok_or_else(
                 || {

@@ -152,3 +152,32 @@ async fn a_trade_confirmation_query_confirms_each_execution_in_its_date_format()
     assert!(confirm.contains("buySell=\"SELL\"") && confirm.contains("quantity=\"-3\""), "{confirm}");
     assert!(!statement.contains("<Trade "), "a confirmation query holds no Trades section");
 }
+
+#[tokio::test]
+async fn the_control_plane_issues_tokens_and_defines_queries() {
+    let app = quiet_market().await;
+    let issued = app.post_json("/_localbroker/flex/tokens", json!({"user": "demo"})).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.text);
+    let token = issued.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 24);
+    let query = json!({"id": 42, "name": "Cash", "user": "demo", "type": "activity", "period": "MonthToDate",
+        "sections": ["CashReport"], "dateFormat": "yyyy-MM-dd"});
+    let defined = app.post_json("/_localbroker/flex/queries", query.clone()).await;
+    assert_eq!(defined.status, StatusCode::OK, "{}", defined.text);
+    assert_eq!(app.post_json("/_localbroker/flex/queries", query).await.status, StatusCode::BAD_REQUEST);
+    let bad = json!({"id": 43, "name": "x", "user": "demo", "type": "activity", "period": "MonthToDate", "sections": ["Gossip"]});
+    assert_eq!(app.post_json("/_localbroker/flex/queries", bad).await.status, StatusCode::BAD_REQUEST);
+    let again = app.post_json("/_localbroker/flex/tokens", json!({"user": "demo", "token": token})).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "a token is issued once");
+
+    let (_, envelope) = flex(&app, "SendRequest", &token, "42").await;
+    let reference = element(&envelope, "ReferenceCode").unwrap_or_else(|| panic!("{envelope}")).to_owned();
+    let (_, statement) = flex(&app, "GetStatement", &token, &reference).await;
+    assert!(
+        statement.contains("fromDate=\"2026-03-01\"") && statement.contains("<CashReportCurrency "),
+        "{statement}"
+    );
+    assert!(!statement.contains("<Trades"), "only the sections asked for");
+    let (_, theirs) = flex(&app, "SendRequest", TOKEN, "42").await;
+    assert_eq!(element(&theirs, "ErrorCode"), None, "demo's other token reaches demo's queries: {theirs}");
+}

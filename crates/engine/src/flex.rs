@@ -3,7 +3,7 @@
 //!
 //! A token (known by its SHA-256, as every secret here) belongs to a user and may expire; a
 //! query belongs to a user and says what a statement holds: its kind (Activity or Trade
-//! Confirmation), sections, period, date and time formats. A request (`SendRequest`) is journaled with the
+//! Confirmation), sections, period, format (XML or CSV), date and time formats. A request (`SendRequest`) is journaled with the
 //! period it resolved to, under a reference code derived from the seed and a counter, and is
 //! ready after the world's generation delay of wall time; the statement itself is read from
 //! the ledger when it is fetched (`GetStatement`), so a fetch always answers the same period.
@@ -73,6 +73,17 @@ impl Period {
     }
 }
 
+/// How a statement is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// IBKR's `FlexQueryResponse` XML.
+    #[default]
+    Xml,
+    /// CSV: a record per element.
+    Csv,
+}
+
 /// A user's Flex query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlexQuery {
@@ -88,6 +99,9 @@ pub struct FlexQuery {
     pub sections: BTreeSet<String>,
     /// The period a request without dates covers.
     pub period: Period,
+    /// XML or CSV.
+    #[serde(default)]
+    pub format: Format,
     /// How dates are written, as a `strftime` pattern (`%Y%m%d` by default, IBKR's
     /// `yyyyMMdd`).
     pub date_format: String,

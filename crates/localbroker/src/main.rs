@@ -96,6 +96,9 @@ enum FlexAction {
         /// LastBusinessDay, LastWeek, MonthToDate, YearToDate or Last365CalendarDays.
         #[arg(long, default_value = "YearToDate")]
         period: String,
+        /// xml or csv.
+        #[arg(long, default_value = "xml")]
+        format: String,
         /// A section to hold (repeatable); all of the type's when absent.
         #[arg(long = "section")]
         sections: Vec<String>,
@@ -319,9 +322,19 @@ fn flex(action: FlexAction, settings: Settings) -> anyhow::Result<()> {
                 Some(token),
             )
         }
-        FlexAction::Query { id, name, user: owner, kind, period, sections, date_format, time_format } => {
+        FlexAction::Query {
+            id,
+            name,
+            user: owner,
+            kind,
+            period,
+            format,
+            sections,
+            date_format,
+            time_format,
+        } => {
             let mut entry = serde_json::json!({
-                "id": id, "name": name, "user": owner, "type": kind, "period": period,
+                "id": id, "name": name, "user": owner, "type": kind, "period": period, "format": format,
                 "date_format": date_format, "time_format": time_format,
             });
             if !sections.is_empty() {

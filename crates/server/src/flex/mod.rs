@@ -5,6 +5,7 @@
 //! statement itself. Both the current paths (`/AccountManagement/FlexWebService/…`) and the
 //! legacy ones (`/Universal/servlet/FlexStatementService.…`) are served.
 
+mod output;
 pub mod statement;
 
 use axum::Router;

@@ -4,7 +4,9 @@
 //! Every section of [`engine::flex::sections`] is written but `CorporateActions`, which is
 //! left out.
 
-use engine::flex::{FlexQuery, FlexRequest};
+use crate::flex::output::{Attributes, Output, Written};
+use crate::trading::orders::views::execution_id;
+use engine::flex::{FlexQuery, FlexRequest, Format};
 use engine::portfolio::Rates;
 use engine::state::State;
 use engine::statement::{Statement, Trade};
@@ -12,21 +14,18 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use market::Catalogue;
 use model::{AccountKind, AssetClass, Decimal, Side};
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 
-use crate::trading::orders::views::execution_id;
-
-/// One XML element's attributes, in order.
-type Attributes = Vec<(&'static str, String)>;
-
-/// Writes the statement `request` asks of `query`, as of market time `now`.
+/// Writes the statement `request` asks of `query`, as of market time `now`, in the query's
+/// format.
 pub fn write(state: &State, query: &FlexQuery, request: &FlexRequest, now: Timestamp) -> String {
-    let mut out = Writer::new_with_indent(Vec::new(), b' ', 1);
+    let mut out = match query.format {
+        Format::Xml => Output::xml(),
+        Format::Csv => Output::csv(),
+    };
     let context = Context { query, state, now };
-    // Writing into a Vec cannot fail.
+    // Writing into memory cannot fail.
     let _ = context.document(&mut out, request);
-    String::from_utf8(out.into_inner()).unwrap_or_default()
+    out.finish()
 }
 
 struct Context<'a> {
@@ -34,8 +33,6 @@ struct Context<'a> {
     state: &'a State,
     now: Timestamp,
 }
-
-type Written = std::io::Result<()>;
 
 impl Context<'_> {
     fn date(&self, date: Date) -> String {
@@ -55,11 +52,9 @@ impl Context<'_> {
         self.query.sections.contains(section)
     }
 
-    fn document(&self, out: &mut Writer<Vec<u8>>, request: &FlexRequest) -> Written {
-        out.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-        let root = BytesStart::new("FlexQueryResponse")
-            .with_attributes([("queryName", self.query.name.as_str()), ("type", self.query.kind.code())]);
-        out.write_event(Event::Start(root))?;
+    fn document(&self, out: &mut Output, request: &FlexRequest) -> Written {
+        let root = vec![("queryName", self.query.name.clone()), ("type", self.query.kind.code().to_owned())];
+        out.open("FlexQueryResponse", &root)?;
         let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
         let to = request.to.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
         let statements: Vec<Statement> = request
@@ -67,41 +62,37 @@ impl Context<'_> {
             .iter()
             .filter_map(|account| self.state.statement(account, from, to, self.now))
             .collect();
-        let count = statements.len().to_string();
-        out.write_event(Event::Start(
-            BytesStart::new("FlexStatements").with_attributes([("count", count.as_str())]),
-        ))?;
+        out.open("FlexStatements", &vec![("count", statements.len().to_string())])?;
         for statement in &statements {
             self.statement(out, request, statement)?;
         }
-        out.write_event(Event::End(BytesEnd::new("FlexStatements")))?;
-        out.write_event(Event::End(BytesEnd::new("FlexQueryResponse")))
+        out.close("FlexStatements")?;
+        out.close("FlexQueryResponse")
     }
 
-    fn statement(&self, out: &mut Writer<Vec<u8>>, request: &FlexRequest, statement: &Statement) -> Written {
+    fn statement(&self, out: &mut Output, request: &FlexRequest, statement: &Statement) -> Written {
         let period = format!("{:?}", self.query.period);
-        let attributes = [
+        let attributes = vec![
             ("accountId", statement.account.to_string()),
             ("fromDate", self.date(request.from)),
             ("toDate", self.date(request.to)),
             ("period", period),
             ("whenGenerated", self.date_time(self.now)),
         ];
-        out.write_event(Event::Start(element("FlexStatement", &attributes)))?;
+        out.open("FlexStatement", &attributes)?;
         if self.wants("AccountInformation") {
-            empty(out, "AccountInformation", self.account_information(statement))?;
+            out.single("AccountInformation", self.account_information(statement))?;
         }
         if self.wants("ChangeInNAV") {
-            empty(out, "ChangeInNAV", self.change_in_nav(request, statement))?;
+            out.single("ChangeInNAV", self.change_in_nav(request, statement))?;
         }
         if self.wants("CashReport") {
             let lines =
                 statement.cash.iter().map(|line| self.cash_report(request, statement, line)).collect();
-            section(out, "CashReport", "CashReportCurrency", lines)?;
+            out.section("CashReport", "CashReportCurrency", lines)?;
         }
         if self.wants("EquitySummaryInBase") {
-            section(
-                out,
+            out.section(
                 "EquitySummaryInBase",
                 "EquitySummaryByReportDateInBase",
                 self.equity_summary(request, statement),
@@ -109,7 +100,7 @@ impl Context<'_> {
         }
         if self.wants("MTMPerformanceSummaryInBase") {
             let lines = self.mtm_summary(request, statement);
-            section(out, "MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines)?;
+            out.section("MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines)?;
         }
         if self.wants("OpenPositions") {
             let lines = statement
@@ -117,11 +108,10 @@ impl Context<'_> {
                 .iter()
                 .map(|position| self.open_position(request, statement, position))
                 .collect();
-            section(out, "OpenPositions", "OpenPosition", lines)?;
+            out.section("OpenPositions", "OpenPosition", lines)?;
         }
         if self.wants("PriorPeriodPositions") {
-            section(
-                out,
+            out.section(
                 "PriorPeriodPositions",
                 "PriorPeriodPosition",
                 self.prior_positions(request, statement),
@@ -132,12 +122,12 @@ impl Context<'_> {
         }
         if self.wants("Trades") {
             let lines = statement.trades.iter().map(|trade| self.trade(statement, trade)).collect();
-            section(out, "Trades", "Trade", lines)?;
+            out.section("Trades", "Trade", lines)?;
         }
         if self.wants("UnbundledCommissionDetails") {
             let lines =
                 statement.trades.iter().map(|trade| self.commission_detail(statement, trade)).collect();
-            section(out, "UnbundledCommissionDetails", "UnbundledCommissionDetail", lines)?;
+            out.section("UnbundledCommissionDetails", "UnbundledCommissionDetail", lines)?;
         }
         if self.wants("CashTransactions") {
             let lines = statement
@@ -158,28 +148,27 @@ impl Context<'_> {
                     ]
                 })
                 .collect();
-            section(out, "CashTransactions", "CashTransaction", lines)?;
+            out.section("CashTransactions", "CashTransaction", lines)?;
         }
         if self.wants("Transfers") {
-            section(out, "Transfers", "Transfer", self.transfers(statement))?;
+            out.section("Transfers", "Transfer", self.transfers(statement))?;
         }
         if self.wants("InterestAccruals") {
-            section(
-                out,
+            out.section(
                 "InterestAccruals",
                 "InterestAccrualsCurrency",
                 self.interest_accruals(request, statement),
             )?;
         }
         if self.wants("ConversionRates") {
-            section(out, "ConversionRates", "ConversionRate", self.conversion_rates(request, statement))?;
+            out.section("ConversionRates", "ConversionRate", self.conversion_rates(request, statement))?;
         }
         if self.wants("TradeConfirms") {
             let lines =
                 statement.trades.iter().map(|trade| confirmation(self.trade(statement, trade))).collect();
-            section(out, "TradeConfirms", "TradeConfirm", lines)?;
+            out.section("TradeConfirms", "TradeConfirm", lines)?;
         }
-        out.write_event(Event::End(BytesEnd::new("FlexStatement")))
+        out.close("FlexStatement")
     }
 
     /// The New York days of the request that have ended or are today, and the instant each is
@@ -308,12 +297,7 @@ impl Context<'_> {
     }
 
     /// Each foreign currency's cash at the period's end, as IBKR's currency lots.
-    fn fx_positions(
-        &self,
-        out: &mut Writer<Vec<u8>>,
-        request: &FlexRequest,
-        statement: &Statement,
-    ) -> Written {
+    fn fx_positions(&self, out: &mut Output, request: &FlexRequest, statement: &Statement) -> Written {
         let rates = Rates::new(self.state, statement.base_currency, statement.valued_at);
         let lots: Vec<Attributes> = statement
             .cash
@@ -335,13 +319,14 @@ impl Context<'_> {
             })
             .collect();
         if lots.is_empty() {
-            return out.write_event(Event::Empty(BytesStart::new("FxPositions")));
+            return out.section("FxPositions", "FxLots", Vec::new());
         }
-        out.write_event(Event::Start(BytesStart::new("FxPositions")))?;
+        // IBKR wraps each currency's lots in an FxLots element of their own.
+        out.open("FxPositions", &Vec::new())?;
         for lot in lots {
-            section(out, "FxLots", "FxLot", vec![lot])?;
+            out.section("FxLots", "FxLot", vec![lot])?;
         }
-        out.write_event(Event::End(BytesEnd::new("FxPositions")))
+        out.close("FxPositions")
     }
 
     /// A trade's commission: LocalBroker charges it whole, as the broker's execution charge.
@@ -649,24 +634,4 @@ fn new_york_date(at: Timestamp) -> Date {
 /// A number as Flex writes it: plain decimal notation, no trailing zeros.
 fn number(value: Decimal) -> String {
     value.normalize().to_string()
-}
-
-fn element<'a>(name: &'a str, attributes: &'a [(&'static str, String)]) -> BytesStart<'a> {
-    BytesStart::new(name).with_attributes(attributes.iter().map(|(key, value)| (*key, value.as_str())))
-}
-
-fn empty(out: &mut Writer<Vec<u8>>, name: &str, attributes: Attributes) -> Written {
-    out.write_event(Event::Empty(element(name, &attributes)))
-}
-
-/// A container element of data elements, as ibflex reads them.
-fn section(out: &mut Writer<Vec<u8>>, container: &str, name: &str, lines: Vec<Attributes>) -> Written {
-    if lines.is_empty() {
-        return out.write_event(Event::Empty(BytesStart::new(container)));
-    }
-    out.write_event(Event::Start(BytesStart::new(container)))?;
-    for line in lines {
-        empty(out, name, line)?;
-    }
-    out.write_event(Event::End(BytesEnd::new(container)))
 }

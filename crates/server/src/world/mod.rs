@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use engine::applications::Timing;
 use engine::corporate_actions::CorporateAction;
-use engine::flex::{FlexQuery, Period, QueryKind};
+use engine::flex::{FlexQuery, Format, Period, QueryKind};
 use engine::interest::InterestRates;
 use engine::oauth::{ClientKey, KeyAlgorithm};
 use engine::world::{AccountSpec, ClientSpec, FlexSpec, FlexTokenSpec, UserSpec, World};
@@ -81,6 +81,10 @@ pub struct FlexQueryEntry {
     /// `LastBusinessDay`, `LastWeek`, `MonthToDate`, `YearToDate` or `Last365CalendarDays`.
     #[schema(value_type = String)]
     period: Period,
+    /// `xml` (the default) or `csv`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    format: Format,
     /// IBKR's section names; all of the query type's when absent.
     sections: Option<Vec<String>>,
     /// IBKR's date pattern (`yyyyMMdd` by default).
@@ -177,6 +181,7 @@ impl FlexQueryEntry {
             kind: self.kind,
             sections,
             period: self.period,
+            format: self.format,
             date_format,
             time_format,
         })

@@ -181,3 +181,93 @@ async fn the_control_plane_issues_tokens_and_defines_queries() {
     let (_, theirs) = flex(&app, "SendRequest", TOKEN, "42").await;
     assert_eq!(element(&theirs, "ErrorCode"), None, "demo's other token reaches demo's queries: {theirs}");
 }
+
+/// Every element with attributes of an XML statement: its name and attributes.
+fn xml_records(xml: &str) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut records = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element) => {
+                let attributes: std::collections::BTreeMap<String, String> = element
+                    .attributes()
+                    .map(|attribute| {
+                        let attribute = attribute.unwrap();
+                        let value = attribute.unescape_value().unwrap().into_owned();
+                        (String::from_utf8(attribute.key.as_ref().to_vec()).unwrap(), value)
+                    })
+                    .collect();
+                if !attributes.is_empty() {
+                    records.push((String::from_utf8(element.name().as_ref().to_vec()).unwrap(), attributes));
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    records
+}
+
+/// Every DATA record of a CSV statement, with its section's HEADER names.
+fn csv_records(text: &str) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut header: Vec<String> = Vec::new();
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        match fields[1].as_str() {
+            "HEADER" => header = fields[2..].to_vec(),
+            _ => {
+                let values = header
+                    .iter()
+                    .cloned()
+                    .zip(fields[2..].iter().cloned())
+                    .filter(|(_, value)| !value.is_empty());
+                records.push((fields[0].clone(), values.collect()));
+            }
+        }
+    }
+    records
+}
+
+#[tokio::test]
+async fn a_csv_statement_holds_what_the_xml_one_does() {
+    let app = quiet_market().await;
+    let order = json!({"orders": [{"conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 4, "tif": "DAY"}]});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", order).await;
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    let query = |id: u64, format: &str| json!({"id": id, "name": "Same", "user": "demo", "type": "activity", "period": "MonthToDate", "format": format});
+    assert_eq!(app.post_json("/_localbroker/flex/queries", query(51, "xml")).await.status, StatusCode::OK);
+    assert_eq!(app.post_json("/_localbroker/flex/queries", query(52, "csv")).await.status, StatusCode::OK);
+    let fetch = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (_, envelope) = flex(app, "SendRequest", TOKEN, q).await;
+            let reference =
+                element(&envelope, "ReferenceCode").unwrap_or_else(|| panic!("{envelope}")).to_owned();
+            flex(app, "GetStatement", TOKEN, &reference).await.1
+        }
+    };
+    let (xml, csv) = (fetch("51").await, fetch("52").await);
+    let from_xml: Vec<_> = xml_records(&xml)
+        .into_iter()
+        .filter(|(name, _)| name != "FlexQueryResponse" && name != "FlexStatements")
+        .collect();
+    let from_csv: Vec<_> = csv_records(&csv)
+        .into_iter()
+        .filter(|(name, _)| name != "FlexQueryResponse" && name != "FlexStatements")
+        .collect();
+    assert!(from_xml.iter().any(|(name, _)| name == "Trade"), "{xml}");
+    let strip = |records: Vec<(String, std::collections::BTreeMap<String, String>)>| -> Vec<_> {
+        records
+            .into_iter()
+            .map(|(name, mut attributes)| {
+                attributes.remove("whenGenerated");
+                attributes.retain(|_, value| !value.is_empty());
+                (name, attributes)
+            })
+            .collect()
+    };
+    assert_eq!(strip(from_csv), strip(from_xml), "{csv}");
+}

@@ -133,8 +133,6 @@ pub struct FlexRequest {
     pub from: Date,
     /// Its last New York day.
     pub to: Date,
-    /// When it was requested, in wall time.
-    pub requested_at: Timestamp,
     /// When it can be fetched, in wall time.
     pub ready_at: Timestamp,
 }
@@ -220,7 +218,6 @@ pub fn sections(kind: QueryKind) -> &'static [&'static str] {
             "UnbundledCommissionDetails",
             "CashTransactions",
             "Transfers",
-            "CorporateActions",
             "InterestAccruals",
             "ConversionRates",
         ],
@@ -303,7 +300,7 @@ impl Engine {
     }
 }
 
-/// The longest period a request may cover.
+/// The longest period a request may cover, in days: a leap year.
 const MAX_DAYS: i32 = 366;
 
 impl Engine {
@@ -328,13 +325,18 @@ impl Engine {
         let today = now.to_zoned_datetime(market::calendar::new_york()).date();
         let (from, to) = dates.unwrap_or_else(|| definition.period.dates(today));
         let span = from.until(to).map(|span| span.get_days()).unwrap_or(i32::MAX);
-        if to < from || span > MAX_DAYS {
+        if to < from || span >= MAX_DAYS {
             return Err(EngineError::Flex(FlexError::InvalidRequest));
         }
         let accounts = self.state.users.get(user).map(|user| user.accounts.clone()).unwrap_or_default();
-        self.state.flex.requested += 1;
-        let number = self.derived_number(b"flex", self.state.flex.requested);
-        let reference = (number % 9_000_000_000 + 1_000_000_000).to_string();
+        let reference = loop {
+            self.state.flex.requested += 1;
+            let number = self.derived_number(b"flex", self.state.flex.requested);
+            let reference = (number % 9_000_000_000 + 1_000_000_000).to_string();
+            if !self.state.flex.requests.contains_key(&reference) {
+                break reference;
+            }
+        };
         let ready_at = wall.saturating_add(self.state.flex.generation).unwrap_or(wall);
         let request = FlexRequest {
             reference: reference.clone(),
@@ -343,7 +345,6 @@ impl Engine {
             accounts,
             from,
             to,
-            requested_at: wall,
             ready_at,
         };
         self.state.flex.requests.insert(reference.clone(), request);

@@ -53,8 +53,13 @@ pub struct CashReport {
     pub withdrawals: Decimal,
     /// Money moved from (negative) or to other accounts of the broker.
     pub internal_transfers: Decimal,
-    /// What trades paid (negative) or brought in, before commissions.
+    /// What trades paid (negative) or brought in, before commissions: `sales` and
+    /// `purchases` together.
     pub trades: Decimal,
+    /// What trades brought in, before commissions.
+    pub sales: Decimal,
+    /// What trades paid (negative), before commissions.
+    pub purchases: Decimal,
     /// Commissions paid (negative).
     pub commissions: Decimal,
     /// Dividends paid in, or out on short positions.
@@ -77,6 +82,8 @@ impl CashReport {
             withdrawals: zero,
             internal_transfers: zero,
             trades: zero,
+            sales: zero,
+            purchases: zero,
             commissions: zero,
             dividends: zero,
             interest: zero,
@@ -213,7 +220,13 @@ impl State {
                         let paid = commission.take_if(|(currency, _)| *currency == posting.currency);
                         let paid = paid.map_or(Decimal::ZERO, |(_, amount)| amount);
                         report.commissions -= paid;
-                        report.trades += posting.amount + paid;
+                        let traded = posting.amount + paid;
+                        report.trades += traded;
+                        if traded.is_sign_negative() {
+                            report.purchases += traded;
+                        } else {
+                            report.sales += traded;
+                        }
                         continue;
                     }
                     Cause::DividendPayment { .. } => &mut report.dividends,

@@ -224,6 +224,11 @@ impl Pacing {
         if let Some(retry_after) = wait {
             return Err(Paced { retry_after });
         }
+        // Logs whose requests have all aged out are forgotten: keys nobody uses again (made-up
+        // tokens, addresses gone) leave nothing behind.
+        admitted.retain(|(_, limit), log| {
+            log.back().is_some_and(|&at| now.saturating_duration_since(at) < limit.period)
+        });
         for limit in counted {
             admitted.entry((key.to_owned(), limit)).or_default().push_back(now);
         }

@@ -9,11 +9,12 @@ mod output;
 pub mod statement;
 
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use engine::flex::{FlexError, token_hash};
+use engine::flex::{FlexError, Format, token_hash};
 use engine::{Command, EngineError, Event};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -83,9 +84,10 @@ async fn market_now(app: &AppState) -> Option<Timestamp> {
 pub async fn send_request(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(params): Query<FlexParams>,
+    params: Result<Query<FlexParams>, QueryRejection>,
 ) -> Response {
     let now = market_now(&app).await.unwrap_or_else(Timestamp::now);
+    let Ok(Query(params)) = params else { return failure(FlexError::InvalidRequest, now) };
     let (Some(token), Some(query)) = (params.t.as_deref(), params.q.as_deref()) else {
         return failure(FlexError::InvalidRequest, now);
     };
@@ -103,6 +105,26 @@ pub async fn send_request(
     };
     let (from, to) = (dates.map(|(from, _)| from), dates.map(|(_, to)| to));
     let hash = token_hash(token.trim());
+    // Refusals are read, not journaled: only a request that will be filed reaches the journal.
+    let wall = Timestamp::now();
+    let checked = hash.clone();
+    let known = app
+        .broker
+        .read(move |engine| {
+            let flex = engine.state().flex();
+            let user = flex.user_of(&checked, wall)?;
+            flex.queries
+                .get(&query)
+                .filter(|definition| &definition.owner == user)
+                .map(drop)
+                .ok_or(FlexError::QueryInvalid)
+        })
+        .await;
+    match known {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return failure(error, now),
+        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response(),
+    }
     if app.pacing.admit_flex(&hash).is_err() {
         return failure(FlexError::TooManyRequests, now);
     }
@@ -126,9 +148,13 @@ pub async fn send_request(
 }
 
 /// `GetStatement`: the statement, once generated.
-pub async fn get_statement(State(app): State<AppState>, Query(params): Query<FlexParams>) -> Response {
+pub async fn get_statement(
+    State(app): State<AppState>,
+    params: Result<Query<FlexParams>, QueryRejection>,
+) -> Response {
     let wall = Timestamp::now();
     let now = market_now(&app).await.unwrap_or(wall);
+    let Ok(Query(params)) = params else { return failure(FlexError::InvalidRequest, now) };
     let (Some(token), Some(reference)) = (params.t, params.q) else {
         return failure(FlexError::InvalidRequest, now);
     };
@@ -140,11 +166,18 @@ pub async fn get_statement(State(app): State<AppState>, Query(params): Query<Fle
             let state = engine.state();
             let request = state.flex().ready(&hash, &reference, wall)?;
             let query = state.flex().queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
-            Ok(statement::write(state, query, request, now))
+            Ok((query.format, statement::write(state, query, request, now)))
         })
         .await;
     match generated {
-        Ok(Ok(body)) => xml(body),
+        Ok(Ok((Format::Xml, body))) => xml(body),
+        Ok(Ok((Format::Csv, body))) => {
+            let mut response = (StatusCode::OK, body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            response
+        }
         Ok(Err(error)) => failure(error, now),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response(),
     }

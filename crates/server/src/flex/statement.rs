@@ -1,8 +1,7 @@
 //! Flex statements (`FlexQueryResponse`), written from the engine's activity statement of each
 //! account of the request, with IBKR's element and attribute names as ibflex knows them.
 //!
-//! Every section of [`engine::flex::sections`] is written but `CorporateActions`, which is
-//! left out.
+//! Every section of [`engine::flex::sections`] is written, in that order.
 
 use crate::flex::output::{Attributes, Output, Written};
 use crate::trading::orders::views::execution_id;
@@ -133,7 +132,7 @@ impl Context<'_> {
             let lines = statement
                 .transfers
                 .iter()
-                .filter(|transfer| transfer.shares.is_none())
+                .filter(|transfer| matches!(transfer.kind, "DEPOSIT" | "WITHDRAWAL"))
                 .map(|transfer| {
                     vec![
                         ("type", "Deposits & Withdrawals".to_owned()),
@@ -173,9 +172,11 @@ impl Context<'_> {
 
     /// The New York days of the request that have ended or are today, and the instant each is
     /// valued at: its end, or now.
-    fn report_days(&self, request: &FlexRequest) -> Vec<(Date, Timestamp)> {
+    fn report_days(&self, request: &FlexRequest, statement: &Statement) -> Vec<(Date, Timestamp)> {
         let mut days = Vec::new();
-        let mut day = request.from;
+        // Days before the account was opened hold nothing to report.
+        let opened = self.state.account(&statement.account).map(|account| new_york_date(account.opened_at));
+        let mut day = opened.map_or(request.from, |opened| opened.max(request.from));
         while day <= request.to {
             let end = day.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
             let at = end.min(self.now);
@@ -194,7 +195,7 @@ impl Context<'_> {
     /// Each day's cash, shares and total in the base currency.
     fn equity_summary(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
         let base = statement.base_currency;
-        self.report_days(request)
+        self.report_days(request, statement)
             .into_iter()
             .map(|(day, at)| {
                 let rates = Rates::new(self.state, base, at);
@@ -271,7 +272,7 @@ impl Context<'_> {
     /// What was held at the end of each day of the period, at that day's price.
     fn prior_positions(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
         let mut lines = Vec::new();
-        for (day, at) in self.report_days(request) {
+        for (day, at) in self.report_days(request, statement) {
             let start = market::calendar::new_york_midnight(day).unwrap_or(at);
             let opening = self.state.quantities_at(&statement.account, start);
             for conid in self.state.quantities_at(&statement.account, at).into_keys() {
@@ -471,8 +472,13 @@ impl Context<'_> {
         let dividends = flow(|line| line.dividends);
         let interest = flow(|line| line.interest);
         let commissions = flow(|line| line.commissions);
+        let accrued = |book| self.accrual_change(statement, book);
+        let dividend_accruals = accrued(engine::ledger::Book::DividendsReceivable);
+        let interest_accruals = accrued(engine::ledger::Book::InterestAccrued);
         let change = statement.ending_value - statement.starting_value;
-        let mtm = change - deposits - internal - dividends - interest - commissions;
+        let flows =
+            deposits + internal + dividends + interest + commissions + dividend_accruals + interest_accruals;
+        let mtm = change - flows;
         vec![
             ("accountId", statement.account.to_string()),
             ("fromDate", self.date(request.from)),
@@ -483,10 +489,25 @@ impl Context<'_> {
             ("internalCashTransfers", number(internal)),
             ("dividends", number(dividends)),
             ("interest", number(interest)),
+            ("changeInDividendAccruals", number(dividend_accruals)),
+            ("changeInInterestAccruals", number(interest_accruals)),
             ("commissions", number(commissions)),
             ("endingValue", number(statement.ending_value.round_dp(2))),
             ("currency", statement.base_currency.to_string()),
         ]
+    }
+
+    /// How much `book` (dividends receivable, interest accrued) changed over the statement's
+    /// period, in its base currency's postings: part of the net asset value that is no cash
+    /// flow yet.
+    fn accrual_change(&self, statement: &Statement, book: engine::ledger::Book) -> Decimal {
+        let entries = self.state.ledger().entries(&statement.account);
+        let in_period = entries.filter(|entry| entry.at >= statement.from && entry.at <= statement.valued_at);
+        in_period
+            .flat_map(|entry| entry.postings.iter())
+            .filter(|posting| posting.book == book && posting.currency == statement.base_currency)
+            .map(|posting| posting.amount)
+            .sum()
     }
 
     fn cash_report(
@@ -495,11 +516,6 @@ impl Context<'_> {
         statement: &Statement,
         line: &engine::statement::CashReport,
     ) -> Attributes {
-        let traded = |side: Side| -> Decimal {
-            let trades =
-                statement.trades.iter().filter(|trade| trade.currency == line.currency && trade.side == side);
-            trades.map(|trade| trade.proceeds).sum()
-        };
         vec![
             ("accountId", statement.account.to_string()),
             ("currency", line.currency.to_string()),
@@ -513,8 +529,8 @@ impl Context<'_> {
             ("internalTransfers", number(line.internal_transfers)),
             ("dividends", number(line.dividends)),
             ("brokerInterest", number(line.interest)),
-            ("netTradesSales", number(traded(Side::Sell))),
-            ("netTradesPurchases", number(traded(Side::Buy))),
+            ("netTradesSales", number(line.sales)),
+            ("netTradesPurchases", number(line.purchases)),
             ("otherFees", number(line.other)),
             ("endingCash", number(line.ending_cash)),
         ]

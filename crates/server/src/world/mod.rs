@@ -104,12 +104,12 @@ fn default_time_format() -> String {
 }
 
 /// The date patterns IBKR's Flex queries offer, as `strftime` patterns.
-const DATE_FORMATS: [(&str, &str); 6] = [
+/// (ibflex reads these; ibkr-flex-client reads `yyyyMMdd` only.)
+const DATE_FORMATS: [(&str, &str); 5] = [
     ("yyyyMMdd", "%Y%m%d"),
     ("yyyy-MM-dd", "%Y-%m-%d"),
     ("MM/dd/yyyy", "%m/%d/%Y"),
     ("MM/dd/yy", "%m/%d/%y"),
-    ("dd/MM/yyyy", "%d/%m/%Y"),
     ("dd-MMM-yy", "%d-%b-%y"),
 ];
 
@@ -129,12 +129,15 @@ impl FlexEntry {
         let tokens = self
             .tokens
             .into_iter()
-            .map(|entry| FlexTokenSpec {
-                token_hash: engine::flex::token_hash(&entry.token),
-                user: entry.user,
-                expires_at: entry.expires,
+            .map(|entry| {
+                let token = entry.token.trim();
+                if token.is_empty() {
+                    return Err(WorldFileError::Flex(format!("a token of {} is empty", entry.user)));
+                }
+                let token_hash = engine::flex::token_hash(token);
+                Ok(FlexTokenSpec { token_hash, user: entry.user, expires_at: entry.expires })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let queries = self.queries.into_iter().map(FlexQueryEntry::query).collect::<Result<_, _>>()?;
         Ok(FlexSpec { tokens, queries, generation })
     }

@@ -71,16 +71,15 @@ async fn a_requested_statement_holds_the_trades_and_cash_of_the_simulation() {
     let mtm = line("<MTMPerformanceSummaryUnderlying ");
     assert!(mtm.contains("prevCloseQuantity=\"0\"") && mtm.contains("closeQuantity=\"5\""), "{mtm}");
     assert!(line("<UnbundledCommissionDetail ").contains("brokerExecutionCharge=\"1\""), "IBKR's minimum");
-    assert!(
-        line("<EquitySummaryByReportDateInBase ").contains("reportDate=\"20260101\""),
-        "from the period's first day"
-    );
+    let equity = line("<EquitySummaryByReportDateInBase ");
+    assert!(equity.contains("reportDate=\"20260303\""), "from the day the account opened: {equity}");
     assert!(line("<ConversionRate ").contains("fromCurrency=\"USD\" toCurrency=\"USD\" rate=\"1\""));
 }
 
 #[tokio::test]
 async fn refusals_carry_ibkrs_error_codes() {
     let app = quiet_market().await;
+    let digest = app.digest().await;
     let code =
         |xml: &str| (element(xml, "Status").map(str::to_owned), element(xml, "ErrorCode").map(str::to_owned));
     let fail = |n: &str| (Some("Fail".to_owned()), Some(n.to_owned()));
@@ -107,6 +106,11 @@ async fn refusals_carry_ibkrs_error_codes() {
         })
         .collect();
     assert_eq!(children.len(), 3, "exactly Status, ErrorCode and ErrorMessage: {envelope}");
+    assert_eq!(app.digest().await, digest, "refused requests are not journaled");
+    let garbled = reqwest::get(format!("{}/AccountManagement/FlexWebService/SendRequest?t=1&t=2&q=1", app.url))
+        .await
+        .unwrap();
+    assert_eq!(code(&garbled.text().await.unwrap()), fail("1020"), "an unreadable query string");
 }
 
 #[tokio::test]

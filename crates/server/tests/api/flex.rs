@@ -107,9 +107,10 @@ async fn refusals_carry_ibkrs_error_codes() {
         .collect();
     assert_eq!(children.len(), 3, "exactly Status, ErrorCode and ErrorMessage: {envelope}");
     assert_eq!(app.digest().await, digest, "refused requests are not journaled");
-    let garbled = reqwest::get(format!("{}/AccountManagement/FlexWebService/SendRequest?t=1&t=2&q=1", app.url))
-        .await
-        .unwrap();
+    let garbled =
+        reqwest::get(format!("{}/AccountManagement/FlexWebService/SendRequest?t=1&t=2&q=1", app.url))
+            .await
+            .unwrap();
     assert_eq!(code(&garbled.text().await.unwrap()), fail("1020"), "an unreadable query string");
 }
 
@@ -274,4 +275,32 @@ async fn a_csv_statement_holds_what_the_xml_one_does() {
             .collect()
     };
     assert_eq!(strip(from_csv), strip(from_xml), "{csv}");
+}
+
+/// Compares `text` with the golden file `name`; `UPDATE_GOLDEN=1 cargo test -p server`
+/// rewrites it.
+fn golden(name: &str, text: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == text,
+        "tests/golden/{name} is stale: run UPDATE_GOLDEN=1 cargo test -p server\n{text}"
+    );
+}
+
+/// The envelopes are byte for byte what ibflex and ibkr-flex-client were checked against.
+#[tokio::test]
+async fn the_envelopes_match_their_golden_files() {
+    let app = quiet_market().await;
+    let (_, success) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    golden("flex-send-request.xml", &success.replace(app.url.trim_start_matches("http://"), "HOST"));
+    golden("flex-token-invalid.xml", &flex(&app, "SendRequest", "999", QUERY).await.1);
+    let reference = element(&success, "ReferenceCode").unwrap().to_owned();
+    golden(
+        "flex-reference-invalid.xml",
+        &flex(&app, "GetStatement", TOKEN, &format!("{reference}0")).await.1,
+    );
 }

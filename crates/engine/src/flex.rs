@@ -218,6 +218,7 @@ pub fn sections(kind: QueryKind) -> &'static [&'static str] {
             "UnbundledCommissionDetails",
             "CashTransactions",
             "Transfers",
+            "CorporateActions",
             "InterestAccruals",
             "ConversionRates",
         ],

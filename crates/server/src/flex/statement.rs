@@ -129,7 +129,7 @@ impl Context<'_> {
             out.section("UnbundledCommissionDetails", "UnbundledCommissionDetail", lines)?;
         }
         if self.wants("CashTransactions") {
-            let lines = statement
+            let mut lines: Vec<Attributes> = statement
                 .transfers
                 .iter()
                 .filter(|transfer| matches!(transfer.kind, "DEPOSIT" | "WITHDRAWAL"))
@@ -147,10 +147,14 @@ impl Context<'_> {
                     ]
                 })
                 .collect();
+            lines.extend(self.dividends(statement));
             out.section("CashTransactions", "CashTransaction", lines)?;
         }
         if self.wants("Transfers") {
             out.section("Transfers", "Transfer", self.transfers(statement))?;
+        }
+        if self.wants("CorporateActions") {
+            out.section("CorporateActions", "CorporateAction", self.corporate_actions(statement))?;
         }
         if self.wants("InterestAccruals") {
             out.section(
@@ -381,6 +385,75 @@ impl Context<'_> {
                     ("quantity", number(quantity)),
                     ("positionAmount", number(transfer.amount.round_dp(2))),
                     ("cashTransfer", "0".to_owned()),
+                ])
+            })
+            .collect()
+    }
+
+    /// The dividends paid into (or, short, out of) the account's cash in the period.
+    fn dividends(&self, statement: &Statement) -> Vec<Attributes> {
+        use engine::ledger::{Book, Cause};
+        let entries = self.state.ledger().entries(&statement.account);
+        let in_period = entries.filter(|entry| entry.at >= statement.from && entry.at < statement.to);
+        in_period
+            .filter_map(|entry| {
+                let Cause::DividendPayment { conid } = entry.cause else { return None };
+                let instrument = Catalogue::standard().get(conid)?;
+                let cash = entry.postings.iter().find(|posting| posting.book == Book::Cash)?;
+                Some(vec![
+                    ("type", "Dividends".to_owned()),
+                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("currency", cash.currency.to_string()),
+                    ("description", format!("{} CASH DIVIDEND", instrument.symbol)),
+                    ("conid", conid.to_string()),
+                    ("symbol", instrument.symbol.clone()),
+                    ("amount", number(cash.amount)),
+                    ("dateTime", self.date_time(entry.at)),
+                    ("reportDate", self.date(new_york_date(entry.at))),
+                    ("levelOfDetail", "DETAIL".to_owned()),
+                ])
+            })
+            .collect()
+    }
+
+    /// The splits of shares the account held, in the period: what each did to the holding,
+    /// and the cash paid in lieu of a fraction.
+    fn corporate_actions(&self, statement: &Statement) -> Vec<Attributes> {
+        use engine::ledger::{Book, Cause};
+        let splits = self.state.corporate_actions().splits.iter();
+        let in_period = splits.filter(|split| split.at >= statement.from && split.at < statement.to);
+        in_period
+            .filter_map(|split| {
+                let held =
+                    split.held_before.get(&statement.account).copied().filter(|held| !held.is_zero())?;
+                let instrument = Catalogue::standard().get(split.conid)?;
+                let after = (held * Decimal::from(split.to) / Decimal::from(split.from)).trunc();
+                let in_lieu: Decimal = self
+                    .state
+                    .ledger()
+                    .entries(&statement.account)
+                    .filter(|entry| {
+                        entry.at == split.at && entry.cause == Cause::CashInLieu { conid: split.conid }
+                    })
+                    .flat_map(|entry| entry.postings.iter().filter(|posting| posting.book == Book::Cash))
+                    .map(|posting| posting.amount)
+                    .sum();
+                let description = format!("{} SPLIT {} FOR {}", instrument.symbol, split.to, split.from);
+                Some(vec![
+                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("currency", instrument.currency.to_string()),
+                    ("symbol", instrument.symbol.clone()),
+                    ("description", description.clone()),
+                    ("conid", split.conid.to_string()),
+                    ("actionDescription", description),
+                    ("dateTime", self.date_time(split.at)),
+                    ("reportDate", self.date(new_york_date(split.at))),
+                    ("quantity", number(after - held)),
+                    ("proceeds", number(in_lieu)),
+                    ("amount", number(in_lieu)),
+                    ("type", if split.to >= split.from { "FS" } else { "RS" }.to_owned()),
                 ])
             })
             .collect()

@@ -304,3 +304,37 @@ async fn the_envelopes_match_their_golden_files() {
         &flex(&app, "GetStatement", TOKEN, &format!("{reference}0")).await.1,
     );
 }
+
+#[tokio::test]
+async fn splits_are_corporate_actions_and_dividends_cash_transactions() {
+    let app = quiet_market().await;
+    let order = json!({"orders": [{"conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 10, "tif": "DAY"}]});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", order).await;
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    let split = app
+        .post_json(
+            "/_localbroker/corporate-actions",
+            json!({"kind": "split", "conid": 265598, "to": 3, "from": 1}),
+        )
+        .await;
+    assert_eq!(split.status, StatusCode::OK, "{}", split.text);
+    let dividend = json!({"kind": "dividend", "conid": 265598, "amount": 0.25, "exDate": "2026-03-04", "payDate": "2026-03-05"});
+    assert_eq!(app.post_json("/_localbroker/corporate-actions", dividend).await.status, StatusCode::OK);
+    app.post_json("/_localbroker/clock", json!({"advance": "2d"})).await;
+    let (_, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    let reference = element(&envelope, "ReferenceCode").unwrap_or_else(|| panic!("{envelope}")).to_owned();
+    let (_, statement) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    let action = statement
+        .lines()
+        .find(|line| line.contains("<CorporateAction "))
+        .unwrap_or_else(|| panic!("{statement}"));
+    assert!(
+        action.contains("type=\"FS\"") && action.contains("quantity=\"20\""),
+        "ten shares became thirty: {action}"
+    );
+    let paid = statement
+        .lines()
+        .find(|line| line.contains("<CashTransaction ") && line.contains("type=\"Dividends\""))
+        .unwrap_or_else(|| panic!("{statement}"));
+    assert!(paid.contains("amount=\"7.5\""), "0.25 on thirty shares: {paid}");
+}

@@ -16,6 +16,9 @@ use tracing_subscriber::EnvFilter;
 
 mod coverage;
 
+/// The seed of a new world when none is given.
+const DEFAULT_SEED: u64 = 42;
+
 /// LocalBroker: IBKR's Web API, self-hosted, with a simulated broker behind it.
 #[derive(Debug, Parser)]
 #[command(version, args_conflicts_with_subcommands = true)]
@@ -117,7 +120,7 @@ enum FlexAction {
 #[derive(Debug, Clone, Args)]
 struct NewWorldArgs {
     /// Seed of a new world's simulated market.
-    #[arg(long, global = true, env = "LOCALBROKER_SEED", default_value_t = 42)]
+    #[arg(long, global = true, env = "LOCALBROKER_SEED", default_value_t = DEFAULT_SEED)]
     seed: u64,
     /// How a new world's market time moves: realtime, accelerated:N or manual.
     #[arg(long, global = true, env = "LOCALBROKER_CLOCK", default_value = "realtime")]
@@ -178,13 +181,13 @@ struct ServeArgs {
     /// Journal to this PostgreSQL database (`postgres://…`) instead of the embedded SQLite file.
     #[arg(long, env = "LOCALBROKER_DATABASE_URL")]
     database_url: Option<String>,
-    /// Seed of a new world's simulated market.
-    #[arg(long, env = "LOCALBROKER_SEED", default_value_t = 42)]
-    seed: u64,
-    /// How a new world's market time moves: realtime, accelerated:N (N times the wall clock) or
-    /// manual (only when advanced through the control plane).
-    #[arg(long, env = "LOCALBROKER_CLOCK", default_value = "realtime")]
-    clock: ClockMode,
+    /// Seed of a new world's simulated market; 42 when absent.
+    #[arg(long, env = "LOCALBROKER_SEED")]
+    seed: Option<u64>,
+    /// How a new world's market time moves: realtime (when absent), accelerated:N (N times the
+    /// wall clock) or manual (only when advanced through the control plane).
+    #[arg(long, env = "LOCALBROKER_CLOCK")]
+    clock: Option<ClockMode>,
     /// A new world's market time at start (RFC 3339); now by default.
     #[arg(long, env = "LOCALBROKER_START")]
     start: Option<Timestamp>,
@@ -367,8 +370,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             http: args.http,
             data_dir: args.data_dir.clone(),
             database_url: args.database_url.clone(),
-            seed: args.seed,
-            clock: ClockSpec { mode: args.clock, start: args.start },
+            seed: args.seed.unwrap_or(DEFAULT_SEED),
+            clock: ClockSpec { mode: args.clock.unwrap_or_default(), start: args.start },
             world: args.world.clone(),
             broker: BrokerOptions::default(),
             preflight: !args.no_preflight,
@@ -410,9 +413,16 @@ async fn announce(server: &Server, args: &ServeArgs) -> anyhow::Result<()> {
     writeln!(out, "listening on {url}")?;
     writeln!(out, "LocalBroker {} — IBKR Web API at {url}/v1/api", env!("CARGO_PKG_VERSION"))?;
     match server.origin {
-        Origin::Created => writeln!(out, "  world: new, seed {}", args.seed)?,
+        Origin::Created => writeln!(out, "  world: new, seed {}", args.seed.unwrap_or(DEFAULT_SEED))?,
         Origin::Recovered { last_seq, replayed } => {
             writeln!(out, "  world: recovered from the journal ({last_seq} commands, {replayed} replayed)")?;
+            let new_world_options = args.seed.is_some() || args.clock.is_some() || args.start.is_some();
+            if new_world_options || args.world.is_some() {
+                writeln!(
+                    out,
+                    "  note: --seed, --clock, --start and --world make a new world; this journal has one, so they are ignored"
+                )?;
+            }
         }
     }
     writeln!(out, "  market time: {now} ({mode} clock)")?;

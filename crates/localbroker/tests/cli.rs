@@ -382,3 +382,26 @@ fn flex_tokens_and_queries_are_added_from_the_command_line() {
     let unknown = run(&["token", "--user", "nobody"]);
     assert!(!unknown.status.success(), "tokens belong to users");
 }
+
+#[tokio::test]
+async fn options_of_a_new_world_are_said_to_be_ignored_on_a_journal_that_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = |process: &Process| -> Vec<String> {
+        (0..12).filter_map(|_| process.rest.recv_timeout(std::time::Duration::from_secs(1)).ok()).collect()
+    };
+    let first = spawn(dir.path(), &["--clock", "manual"]);
+    let created = summary(&first);
+    assert!(!created.iter().any(|line| line.contains("ignored")), "{created:?}");
+    first.kill();
+    let plain = spawn(dir.path(), &[]);
+    let recovered = summary(&plain);
+    assert!(
+        !recovered.iter().any(|line| line.contains("ignored")),
+        "nothing asked, nothing said: {recovered:?}"
+    );
+    plain.kill();
+    let again = spawn(dir.path(), &["--start", "2026-03-03T15:00:00Z"]);
+    let said = summary(&again);
+    assert!(said.iter().any(|line| line.contains("--start") && line.contains("ignored")), "{said:?}");
+    again.kill();
+}

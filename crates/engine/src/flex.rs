@@ -7,6 +7,7 @@
 //! period it resolved to, under a reference code derived from the seed and a counter, and is
 //! ready after the world's generation delay of wall time; the statement itself is read from
 //! the ledger when it is fetched (`GetStatement`), so a fetch always answers the same period.
+//! A statement can be fetched for a day after it is ready; then its reference is forgotten.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -259,6 +260,9 @@ impl Flex {
         if now < request.ready_at {
             return Err(FlexError::InProgress);
         }
+        if expired(request, now) {
+            return Err(FlexError::ReferenceInvalid);
+        }
         Ok(request)
     }
 }
@@ -301,6 +305,14 @@ impl Engine {
     }
 }
 
+/// How long a statement can be fetched once it is ready, in wall time.
+const KEPT: SignedDuration = SignedDuration::from_hours(24);
+
+/// Whether `request` can no longer be fetched at wall time `now`.
+fn expired(request: &FlexRequest, now: Timestamp) -> bool {
+    request.ready_at.saturating_add(KEPT).is_ok_and(|until| until <= now)
+}
+
 /// The longest period a request may cover, in days: a leap year.
 const MAX_DAYS: i32 = 366;
 
@@ -330,6 +342,8 @@ impl Engine {
             return Err(EngineError::Flex(FlexError::InvalidRequest));
         }
         let accounts = self.state.users.get(user).map(|user| user.accounts.clone()).unwrap_or_default();
+        // Requests a day past ready can no longer be fetched: they are forgotten.
+        self.state.flex.requests.retain(|_, request| !expired(request, wall));
         let reference = loop {
             self.state.flex.requested += 1;
             let number = self.derived_number(b"flex", self.state.flex.requested);
@@ -356,6 +370,42 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Command;
+    use crate::testing::Broker;
+
+    #[test]
+    fn a_statement_is_fetched_for_a_day_after_it_is_ready_then_forgotten() {
+        let mut broker = Broker::at("2026-03-03 11:00");
+        let hash = token_hash("42");
+        let user: Username = "demo".parse().unwrap();
+        broker
+            .apply(Command::IssueFlexToken { user: user.clone(), token_hash: hash.clone(), expires_at: None })
+            .unwrap();
+        let query = FlexQuery {
+            id: 1,
+            name: "q".into(),
+            owner: user,
+            kind: QueryKind::Activity,
+            sections: BTreeSet::from(["Trades".to_owned()]),
+            period: Period::MonthToDate,
+            format: Format::Xml,
+            date_format: "%Y%m%d".into(),
+            time_format: "%H%M%S".into(),
+        };
+        broker.apply(Command::DefineFlexQuery { query }).unwrap();
+        let request =
+            || Command::RequestFlexStatement { token_hash: token_hash("42"), query: 1, from: None, to: None };
+        let events = broker.apply(request()).unwrap();
+        let Some(Event::FlexRequested { reference }) = events.last().cloned() else { panic!("{events:?}") };
+        assert!(broker.engine.state().flex().ready(&hash, &reference, broker.wall).is_ok());
+        broker.wall += SignedDuration::from_hours(25);
+        assert_eq!(
+            broker.engine.state().flex().ready(&hash, &reference, broker.wall).err(),
+            Some(FlexError::ReferenceInvalid)
+        );
+        broker.apply(request()).unwrap();
+        assert!(!broker.engine.state().flex().requests.contains_key(&reference), "forgotten");
+    }
 
     #[test]
     fn periods_end_today_or_on_the_last_business_day() {

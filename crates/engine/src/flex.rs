@@ -245,6 +245,16 @@ impl Flex {
         Ok(&token.user)
     }
 
+    /// Query `query`, if it belongs to the user of the token hashing to `hash` and the token
+    /// works at wall time `now`: what a statement request needs.
+    ///
+    /// # Errors
+    /// 1015 or 1012 for the token, 1014 for a query that is not its user's.
+    pub fn query_of(&self, hash: &str, query: u64, now: Timestamp) -> Result<&FlexQuery, FlexError> {
+        let user = self.user_of(hash, now)?;
+        self.queries.get(&query).filter(|definition| &definition.owner == user).ok_or(FlexError::QueryInvalid)
+    }
+
     /// The request `reference` made with the token hashing to `hash`, if it is ready at `now`.
     ///
     /// # Errors
@@ -328,13 +338,8 @@ impl Engine {
         query: u64,
         dates: Option<(Date, Date)>,
     ) -> Result<Vec<Event>, EngineError> {
-        let flex = &self.state.flex;
-        let user = flex.user_of(token_hash, wall).map_err(EngineError::Flex)?;
-        let definition = flex
-            .queries
-            .get(&query)
-            .filter(|definition| &definition.owner == user)
-            .ok_or(EngineError::Flex(FlexError::QueryInvalid))?;
+        let definition = self.state.flex.query_of(token_hash, query, wall).map_err(EngineError::Flex)?;
+        let user = &definition.owner;
         let today = now.to_zoned_datetime(market::calendar::new_york()).date();
         let (from, to) = dates.unwrap_or_else(|| definition.period.dates(today));
         let span = from.until(to).map(|span| span.get_days()).unwrap_or(i32::MAX);

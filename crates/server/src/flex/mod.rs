@@ -37,11 +37,20 @@ pub struct FlexParams {
     td: Option<String>,
 }
 
-/// An answer of the Flex Web Service, as XML.
-fn xml(body: String) -> Response {
+/// An answer of the Flex Web Service: an envelope or a statement.
+fn answer(body: String, format: Format) -> Response {
+    let content_type = match format {
+        Format::Xml => "text/xml; charset=utf-8",
+        Format::Csv => "text/csv; charset=utf-8",
+    };
     let mut response = (StatusCode::OK, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+/// 503: the broker cannot serve the request.
+fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response()
 }
 
 /// IBKR's envelope timestamp: `28 August, 2012 10:37 AM EDT`, New York time, as ibflex insists.
@@ -54,12 +63,15 @@ fn timestamp(at: Timestamp) -> String {
 /// The failure envelope of `error`. Envelopes have no XML declaration: ibkr-flex-client tells
 /// one from a statement by its first tag.
 fn failure(error: FlexError, at: Timestamp) -> Response {
-    xml(format!(
-        "<FlexStatementResponse timestamp=\"{}\">\n<Status>Fail</Status>\n<ErrorCode>{}</ErrorCode>\n<ErrorMessage>{}</ErrorMessage>\n</FlexStatementResponse>\n",
-        timestamp(at),
-        error.code(),
-        escape(error.message()),
-    ))
+    answer(
+        format!(
+            "<FlexStatementResponse timestamp=\"{}\">\n<Status>Fail</Status>\n<ErrorCode>{}</ErrorCode>\n<ErrorMessage>{}</ErrorMessage>\n</FlexStatementResponse>\n",
+            timestamp(at),
+            error.code(),
+            escape(error.message()),
+        ),
+        Format::Xml,
+    )
 }
 
 /// Where this server answers `GetStatement`, as the request reached it.
@@ -79,6 +91,11 @@ async fn market_now(app: &AppState) -> Option<Timestamp> {
     app.broker.read(move |engine| engine.state().market_time(wall)).await.ok()
 }
 
+/// The failure envelope of a request that cannot be read, as of market time now.
+async fn unreadable(app: &AppState, error: FlexError) -> Response {
+    failure(error, market_now(app).await.unwrap_or_else(Timestamp::now))
+}
+
 /// `SendRequest`: files the statement request and answers its reference code and where to
 /// fetch it.
 pub async fn send_request(
@@ -86,21 +103,22 @@ pub async fn send_request(
     headers: HeaderMap,
     params: Result<Query<FlexParams>, QueryRejection>,
 ) -> Response {
-    let now = market_now(&app).await.unwrap_or_else(Timestamp::now);
-    let Ok(Query(params)) = params else { return failure(FlexError::InvalidRequest, now) };
+    let Ok(Query(params)) = params else { return unreadable(&app, FlexError::InvalidRequest).await };
     let (Some(token), Some(query)) = (params.t.as_deref(), params.q.as_deref()) else {
-        return failure(FlexError::InvalidRequest, now);
+        return unreadable(&app, FlexError::InvalidRequest).await;
     };
-    let Ok(query) = query.trim().parse::<u64>() else { return failure(FlexError::QueryInvalid, now) };
+    let Ok(query) = query.trim().parse::<u64>() else {
+        return unreadable(&app, FlexError::QueryInvalid).await;
+    };
     let dates = match (params.fd.as_deref(), params.td.as_deref()) {
         (None, None) => None,
         (Some(from), Some(to)) => match flex_date(from).zip(flex_date(to)) {
             Some(dates) => Some(dates),
-            None => return failure(FlexError::InvalidRequest, now),
+            None => return unreadable(&app, FlexError::InvalidRequest).await,
         },
         (Some(day), None) | (None, Some(day)) => match flex_date(day) {
             Some(date) => Some((date, date)),
-            None => return failure(FlexError::InvalidRequest, now),
+            None => return unreadable(&app, FlexError::InvalidRequest).await,
         },
     };
     let (from, to) = (dates.map(|(from, _)| from), dates.map(|(_, to)| to));
@@ -111,20 +129,15 @@ pub async fn send_request(
     let known = app
         .broker
         .read(move |engine| {
-            let flex = engine.state().flex();
-            let user = flex.user_of(&checked, wall)?;
-            flex.queries
-                .get(&query)
-                .filter(|definition| &definition.owner == user)
-                .map(drop)
-                .ok_or(FlexError::QueryInvalid)
+            let state = engine.state();
+            (state.market_time(wall), state.flex().query_of(&checked, query, wall).map(drop))
         })
         .await;
-    match known {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => return failure(error, now),
-        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response(),
-    }
+    let now = match known {
+        Ok((now, Ok(()))) => now,
+        Ok((now, Err(error))) => return failure(error, now),
+        Err(_) => return unavailable(),
+    };
     if app.pacing.admit_flex(&hash).is_err() {
         return failure(FlexError::TooManyRequests, now);
     }
@@ -137,14 +150,15 @@ pub async fn send_request(
         Err(BrokerError::Rejected(EngineError::Flex(error))) => return failure(error, now),
         Err(_) => None,
     };
-    let Some(reference) = reference else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response();
-    };
-    xml(format!(
-        "<FlexStatementResponse timestamp=\"{}\">\n<Status>Success</Status>\n<ReferenceCode>{reference}</ReferenceCode>\n<Url>{}</Url>\n</FlexStatementResponse>\n",
-        timestamp(now),
-        escape(&statement_url(&app, &headers)),
-    ))
+    let Some(reference) = reference else { return unavailable() };
+    answer(
+        format!(
+            "<FlexStatementResponse timestamp=\"{}\">\n<Status>Success</Status>\n<ReferenceCode>{reference}</ReferenceCode>\n<Url>{}</Url>\n</FlexStatementResponse>\n",
+            timestamp(now),
+            escape(&statement_url(&app, &headers)),
+        ),
+        Format::Xml,
+    )
 }
 
 /// `GetStatement`: the statement, once generated.
@@ -152,34 +166,29 @@ pub async fn get_statement(
     State(app): State<AppState>,
     params: Result<Query<FlexParams>, QueryRejection>,
 ) -> Response {
-    let wall = Timestamp::now();
-    let now = market_now(&app).await.unwrap_or(wall);
-    let Ok(Query(params)) = params else { return failure(FlexError::InvalidRequest, now) };
+    let Ok(Query(params)) = params else { return unreadable(&app, FlexError::InvalidRequest).await };
     let (Some(token), Some(reference)) = (params.t, params.q) else {
-        return failure(FlexError::InvalidRequest, now);
+        return unreadable(&app, FlexError::InvalidRequest).await;
     };
     let hash = token_hash(token.trim());
     let reference = reference.trim().to_owned();
+    let wall = Timestamp::now();
     let generated = app
         .broker
         .read(move |engine| {
             let state = engine.state();
-            let request = state.flex().ready(&hash, &reference, wall)?;
-            let query = state.flex().queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
-            Ok((query.format, statement::write(state, query, request, now)))
+            let now = state.market_time(wall);
+            let written = state.flex().ready(&hash, &reference, wall).and_then(|request| {
+                let query = state.flex().queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
+                Ok((statement::write(state, query, request, now), query.format))
+            });
+            (now, written)
         })
         .await;
     match generated {
-        Ok(Ok((Format::Xml, body))) => xml(body),
-        Ok(Ok((Format::Csv, body))) => {
-            let mut response = (StatusCode::OK, body).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-            response
-        }
-        Ok(Err(error)) => failure(error, now),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the broker is stopping").into_response(),
+        Ok((_, Ok((body, format)))) => answer(body, format),
+        Ok((now, Err(error))) => failure(error, now),
+        Err(_) => unavailable(),
     }
 }
 

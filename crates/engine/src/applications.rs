@@ -352,7 +352,7 @@ impl Engine {
         if let Err(refusal) = self.client_of(client_id) {
             return Some(refusal.to_string());
         }
-        let today = at.to_zoned_datetime(market::calendar::new_york()).date();
+        let today = market::calendar::new_york_date(at);
         if spec.kind == AccountKind::Joint && spec.holders.len() < 2 {
             return Some("a joint account has two holders".into());
         }

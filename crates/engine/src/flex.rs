@@ -340,7 +340,7 @@ impl Engine {
     ) -> Result<Vec<Event>, EngineError> {
         let definition = self.state.flex.query_of(token_hash, query, wall).map_err(EngineError::Flex)?;
         let user = &definition.owner;
-        let today = now.to_zoned_datetime(market::calendar::new_york()).date();
+        let today = market::calendar::new_york_date(now);
         let (from, to) = dates.unwrap_or_else(|| definition.period.dates(today));
         let span = from.until(to).map(|span| span.get_days()).unwrap_or(i32::MAX);
         if to < from || span >= MAX_DAYS {

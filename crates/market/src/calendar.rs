@@ -27,6 +27,11 @@ pub fn new_york() -> TimeZone {
     TimeZone::get(NEW_YORK).unwrap_or(TimeZone::UTC)
 }
 
+/// The New York day instant `at` falls on.
+pub fn new_york_date(at: Timestamp) -> Date {
+    at.to_zoned_datetime(new_york()).date()
+}
+
 /// The instant the New York day `date` begins, if it can be represented.
 pub fn new_york_midnight(date: Date) -> Option<Timestamp> {
     date.to_zoned_datetime(new_york()).ok().map(|day| day.timestamp())

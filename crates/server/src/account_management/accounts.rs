@@ -10,6 +10,7 @@ use engine::applications::{Lifecycle, RequestStatus};
 use engine::state::State as EngineState;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use market::calendar::new_york_date;
 use model::{AccountId, MarginKind};
 
 use crate::extract::PathParams;
@@ -255,11 +256,6 @@ pub struct AccountStatuses {
     offset: usize,
     limit: usize,
     total: usize,
-}
-
-/// The New York date of `at`.
-pub(crate) fn new_york_date(at: Timestamp) -> Date {
-    at.to_zoned_datetime(market::calendar::new_york()).date()
 }
 
 /// The statuses of the accounts the client manages that were opened (or, not yet open,

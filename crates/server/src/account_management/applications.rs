@@ -16,11 +16,12 @@ use model::{AccountId, AccountKind, Currency, MarginKind, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::account_management::accounts::{ListQuery, new_york_date};
+use crate::account_management::accounts::ListQuery;
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
 use crate::gateway::{BodyForm, GatewayClient, from_payload, query_object};
 use crate::state::AppState;
+use market::calendar::new_york_date;
 
 /// IBKR's `ApplicationPayload`, as far as LocalBroker reads it.
 #[derive(Debug, Deserialize)]

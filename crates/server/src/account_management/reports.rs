@@ -15,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use engine::statement::{Statement, Trade};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
+use market::calendar::new_york_date;
 use model::AccountId;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -554,12 +555,9 @@ async fn history(
     let (opened, today, mut traded) = client
         .read_managed(app, raw, |state, id| {
             let account = state.account(id)?;
-            let new_york = market::calendar::new_york();
-            let now = state.market_time(Timestamp::now());
-            let opened = account.opened_at.to_zoned_datetime(new_york.clone()).date();
-            let today = now.to_zoned_datetime(new_york.clone()).date();
-            let traded: Vec<Date> =
-                state.executions(id).map(|fill| fill.at.to_zoned_datetime(new_york.clone()).date()).collect();
+            let opened = new_york_date(account.opened_at);
+            let today = new_york_date(state.market_time(Timestamp::now()));
+            let traded: Vec<Date> = state.executions(id).map(|fill| new_york_date(fill.at)).collect();
             Some((opened, today, traded))
         })
         .await?;

@@ -12,6 +12,7 @@ use engine::statement::{Statement, Trade};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use market::Catalogue;
+use market::calendar::new_york_date;
 use model::{AccountKind, AssetClass, Decimal, Side};
 
 /// Writes the statement `request` asks of `query`, as of market time `now`, in the query's
@@ -714,10 +715,6 @@ fn category(asset_class: AssetClass) -> &'static str {
         AssetClass::Forex => "CASH",
         AssetClass::Crypto => "CRYPTO",
     }
-}
-
-fn new_york_date(at: Timestamp) -> Date {
-    at.to_zoned_datetime(market::calendar::new_york()).date()
 }
 
 /// A number as Flex writes it: plain decimal notation, no trailing zeros.

@@ -120,11 +120,9 @@ impl FlexEntry {
     fn spec(self) -> Result<FlexSpec, WorldFileError> {
         let generation = match &self.generation {
             None => SignedDuration::ZERO,
-            Some(text) => {
-                crate::duration::parse(text).filter(|duration| *duration <= MAX_DELAY).ok_or_else(|| {
-                    WorldFileError::Flex(format!("generation {text:?} is not a number and s, m, h, d or w"))
-                })?
-            }
+            Some(text) => delay(text).ok_or_else(|| {
+                WorldFileError::Flex(format!("generation {text:?} is not a number and s, m, h, d or w"))
+            })?,
         };
         let tokens = self
             .tokens
@@ -202,18 +200,22 @@ struct AccountManagementEntry {
     settlement: Option<String>,
 }
 
-/// The longest an Account Management delay may be: a year, past which nothing it delays
-/// would fall due in the simulated market.
+/// The longest a world's delay (an Account Management review or settlement, a Flex statement's
+/// generation) may be: a year, past which nothing it delays would fall due in the simulated
+/// market.
 const MAX_DELAY: SignedDuration = SignedDuration::from_hours(24 * 366);
+
+/// A world's delay: a duration ([`crate::duration::parse`]) of at most [`MAX_DELAY`].
+fn delay(text: &str) -> Option<SignedDuration> {
+    crate::duration::parse(text).filter(|duration| *duration <= MAX_DELAY)
+}
 
 impl AccountManagementEntry {
     fn timing(&self) -> Result<Timing, WorldFileError> {
         let defaults = Timing::default();
         let parse = |field: &'static str, text: &Option<String>, default: SignedDuration| match text {
             None => Ok(default),
-            Some(text) => crate::duration::parse(text)
-                .filter(|duration| *duration <= MAX_DELAY)
-                .ok_or_else(|| WorldFileError::Duration { field, text: text.clone() }),
+            Some(text) => delay(text).ok_or_else(|| WorldFileError::Duration { field, text: text.clone() }),
         };
         Ok(Timing {
             review: parse("review", &self.review, defaults.review)?,

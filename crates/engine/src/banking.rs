@@ -278,12 +278,7 @@ impl Banking {
             })
             .sum()
     }
-}
 
-#[cfg(test)]
-mod tests;
-
-impl Banking {
     /// What pending deliveries out of `account` hold of `conid`.
     pub(crate) fn delivering(&self, account: &AccountId, conid: Conid) -> Decimal {
         self.pending()
@@ -300,6 +295,9 @@ impl Banking {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 /// What an instruction came to when it was filed.
 enum Outcome {

@@ -5,63 +5,22 @@ use engine::clock::{ClockMode, ClockSpec};
 use jsonwebtoken::Algorithm;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use testkit::{AppOptions, Reply, TestApp};
+use testkit::{Reply, TestApp};
 
-use crate::oauth::{CLIENT, RSA_KEY, RSA_PUB, ask, claims, now, reply, signed, sso_session};
+use crate::gateway::managing_with;
+use crate::oauth::{CLIENT, RSA_KEY, ask, claims, now, reply, signed, sso_session};
 
 /// Every scope the back office uses.
 const SCOPES: &str = "sso-sessions.write accounts.read accounts.write transfers.read transfers.write \
     bank-instructions.read bank-instructions.write instructions.read instructions.write balances.read \
     statements.read statements.write reports.read reports.write validations.read";
 
-/// A world on a manual clock (Tuesday 2026-03-03, 11:00 New York) whose client manages
-/// `DU1111111` (ann, 1000 USD) but not `DU2222222` (bob, 500 USD); approved unless told not. The directory lives as long as the
-/// server.
+/// The gateway tests' world on a manual clock (Tuesday 2026-03-03, 11:00 New York): the
+/// client manages `DU1111111` (ann, 1000 USD) but not `DU2222222` (bob); approved unless told
+/// not. The directory lives as long as the server.
 async fn back_office(approved: bool) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    let text = format!(
-        r#"
-[[users]]
-username = "ann"
-password = "pw"
-accounts = ["DU1111111"]
-
-[[users]]
-username = "bob"
-password = "pw"
-accounts = ["DU2222222"]
-
-[[accounts]]
-id = "DU1111111"
-title = "Ann"
-type = "individual"
-margin = "cash"
-base_currency = "USD"
-cash = {{ USD = "1000" }}
-
-[[accounts]]
-id = "DU2222222"
-title = "Bob"
-type = "individual"
-margin = "cash"
-base_currency = "USD"
-cash = {{ USD = "500" }}
-
-[[clients]]
-client_id = "{CLIENT}"
-kid = "main"
-scopes = "{SCOPES}"
-approved = {approved}
-accounts = ["DU1111111"]
-public_key = """
-{RSA_PUB}"""
-"#
-    );
-    std::fs::write(&world, text).unwrap();
     let clock = ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
-    let app = testkit::spawn_app_with(AppOptions { world: Some(world), clock, ..Default::default() }).await;
-    (app, dir)
+    managing_with(SCOPES, approved, clock).await
 }
 
 async fn token(app: &TestApp, jti: &str) -> String {

@@ -103,6 +103,16 @@ async fn refusals_are_problem_details() {
 /// A world whose client manages `DU1111111` but not `DU2222222`; approved unless told not.
 /// The world file's directory lives as long as the server.
 async fn managing(approved: bool) -> (TestApp, tempfile::TempDir) {
+    managing_with("sso-sessions.write accounts.read", approved, engine::clock::ClockSpec::default()).await
+}
+
+/// The same world, its client asking for `scopes`, on `clock`: ann (`DU1111111`, managed)
+/// and bob (`DU2222222`), 1000 USD each.
+pub(crate) async fn managing_with(
+    scopes: &str,
+    approved: bool,
+    clock: engine::clock::ClockSpec,
+) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let world = dir.path().join("world.toml");
     let text = format!(
@@ -136,7 +146,7 @@ cash = {{ USD = "1000" }}
 [[clients]]
 client_id = "{CLIENT}"
 kid = "main"
-scopes = "sso-sessions.write accounts.read"
+scopes = "{scopes}"
 approved = {approved}
 accounts = ["DU1111111"]
 public_key = """
@@ -144,7 +154,9 @@ public_key = """
 "#
     );
     std::fs::write(&world, text).unwrap();
-    let app = testkit::spawn_app_with(testkit::AppOptions { world: Some(world), ..Default::default() }).await;
+    let app =
+        testkit::spawn_app_with(testkit::AppOptions { world: Some(world), clock, ..Default::default() })
+            .await;
     (app, dir)
 }
 

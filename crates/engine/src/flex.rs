@@ -170,6 +170,8 @@ pub enum FlexError {
     InProgress,
     /// 1020: the request cannot be validated (a bad date range).
     InvalidRequest,
+    /// 1021: the statement could not be written (the disk failed it).
+    NotRetrievable,
 }
 
 impl FlexError {
@@ -183,6 +185,7 @@ impl FlexError {
             Self::TooManyRequests => 1018,
             Self::InProgress => 1019,
             Self::InvalidRequest => 1020,
+            Self::NotRetrievable => 1021,
         }
     }
 
@@ -198,6 +201,9 @@ impl FlexError {
             }
             Self::InProgress => "Statement generation in progress. Please try again shortly.",
             Self::InvalidRequest => "Invalid request or unable to validate request.",
+            Self::NotRetrievable => {
+                "Statement could not be retrieved at this time. Please try again shortly."
+            }
         }
     }
 }

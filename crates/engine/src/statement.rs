@@ -3,6 +3,7 @@
 //! postings, so its ending cash is the ledger's cash at the period's end.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use jiff::Timestamp;
 use market::Catalogue;
@@ -32,8 +33,6 @@ pub struct Statement {
     pub ending_value: Decimal,
     /// Cash per currency.
     pub cash: Vec<CashReport>,
-    /// Every execution in the period, in order.
-    pub trades: Vec<Trade>,
     /// Money paid in, taken out and moved between accounts, in order.
     pub transfers: Vec<Transfer>,
     /// Holdings at `valued_at`.
@@ -194,7 +193,6 @@ impl State {
             starting_value: self.net_liquidation_at(account, spec.base_currency, from.min(now)),
             ending_value: self.net_liquidation_at(account, spec.base_currency, valued_at),
             cash: self.cash_reports(account, from, to),
-            trades: self.trades(account, from, to),
             transfers: self.transfers(account, from, to),
             positions,
         })
@@ -263,27 +261,52 @@ impl State {
         Some((fill.commission_currency, fill.commission))
     }
 
-    fn trades(&self, account: &AccountId, from: Timestamp, to: Timestamp) -> Vec<Trade> {
-        self.executions(account)
-            .filter(|fill| fill.at >= from && fill.at < to)
-            .filter_map(|fill| {
-                let instrument = Catalogue::standard().get(fill.conid)?;
-                Some(Trade {
-                    execution: fill.id,
-                    order: fill.order.get(),
-                    at: fill.at,
-                    conid: fill.conid,
-                    symbol: instrument.symbol.clone(),
-                    currency: instrument.currency,
-                    side: fill.side,
-                    quantity: fill.quantity,
-                    price: fill.price,
-                    proceeds: -fill.side.sign() * fill.quantity * fill.price,
-                    commission: -fill.commission,
-                    commission_currency: fill.commission_currency,
-                })
+    /// `account`'s executions in `[from, to)`, in order. A statement's trades are read apart
+    /// from it, because there may be millions of them.
+    pub fn trades<'a>(
+        &'a self,
+        account: &'a AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Iterator<Item = Trade> + 'a {
+        self.trades_among(account, self.execution_span(from, to))
+    }
+
+    /// Where the executions of `[from, to)` (of every account) lie in the order they happened.
+    /// A long period can be read a part of this span at a time; executions made later lie
+    /// beyond its end, so the parts add up to the period as it stood when the span was taken.
+    pub fn execution_span(&self, from: Timestamp, to: Timestamp) -> Range<usize> {
+        // Executions are made in market-time order.
+        let start = self.executions.partition_point(|fill| fill.at < from);
+        let end = self.executions.partition_point(|fill| fill.at < to).max(start);
+        start..end
+    }
+
+    /// `account`'s trades among the executions at `positions` (a part of an
+    /// [`State::execution_span`]), in order.
+    pub fn trades_among<'a>(
+        &'a self,
+        account: &'a AccountId,
+        positions: Range<usize>,
+    ) -> impl Iterator<Item = Trade> + 'a {
+        let fills = self.executions.get(positions).unwrap_or_default().iter();
+        fills.filter(move |fill| &fill.account == account).filter_map(|fill| {
+            let instrument = Catalogue::standard().get(fill.conid)?;
+            Some(Trade {
+                execution: fill.id,
+                order: fill.order.get(),
+                at: fill.at,
+                conid: fill.conid,
+                symbol: instrument.symbol.clone(),
+                currency: instrument.currency,
+                side: fill.side,
+                quantity: fill.quantity,
+                price: fill.price,
+                proceeds: -fill.side.sign() * fill.quantity * fill.price,
+                commission: -fill.commission,
+                commission_currency: fill.commission_currency,
             })
-            .collect()
+        })
     }
 
     fn transfers(&self, account: &AccountId, from: Timestamp, to: Timestamp) -> Vec<Transfer> {
@@ -342,13 +365,14 @@ mod tests {
         let statement = broker.engine.state().statement(&account, from, to, now).unwrap();
 
         let usd = &statement.cash[0];
+        let trades: Vec<Trade> = broker.engine.state().trades(&account, from, to).collect();
         assert_eq!(usd.ending_cash, broker.cash("DU1234567"));
         assert_eq!(
             (usd.deposits, usd.withdrawals),
             (d("1000500"), d("-200")),
             "the opening balance is paid in"
         );
-        let trade = &statement.trades[0];
+        let trade = &trades[0];
         assert_eq!(trade.quantity, d("10"));
         assert_eq!(usd.trades, trade.proceeds);
         assert_eq!(usd.commissions, trade.commission);
@@ -363,6 +387,10 @@ mod tests {
         let later =
             broker.engine.state().statement(&account, to, to + SignedDuration::from_hours(24), now).unwrap();
         assert_eq!(later.cash[0].starting_cash, usd.ending_cash);
-        assert!(later.trades.is_empty() && later.transfers.is_empty());
+        assert!(later.transfers.is_empty());
+        assert_eq!(
+            broker.engine.state().trades(&account, to, to + SignedDuration::from_hours(24)).count(),
+            0
+        );
     }
 }

@@ -226,6 +226,7 @@ impl Server {
             admin_token: admin_token.as_deref().map(AdminToken::new),
             pacing: Arc::new(Pacing::new(pacing)),
             https: !settings.http,
+            flex_statements: Default::default(),
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
         let event_hub = tokio::spawn(state.event_hub.clone().run(broker.clone()));

@@ -141,13 +141,17 @@ fn period(client: &GatewayClient, request: &ReportRequest) -> Result<(AccountId,
     Ok((account, start, end))
 }
 
+/// An account's statement of a period and its trades, listed whole: the reports a client asks
+/// for here are of periods it chooses and answered in one JSON value.
+struct Activity {
+    statement: Statement,
+    trades: Vec<Trade>,
+    /// The world's seed, which names executions.
+    seed: u64,
+}
+
 /// Reads the account's statement for the request.
-async fn statement(
-    app: &AppState,
-    account: AccountId,
-    start: Date,
-    end: Date,
-) -> Result<(Statement, u64), Problem> {
+async fn statement(app: &AppState, account: AccountId, start: Date, end: Date) -> Result<Activity, Problem> {
     let from = midnight(start)?;
     let to = midnight(end.checked_add(1.day()).map_err(|_| Problem::field("endDate", "is out of range"))?)?;
     let missing = account.clone();
@@ -155,7 +159,9 @@ async fn statement(
         .read(move |engine| {
             let state = engine.state();
             let now = state.market_time(Timestamp::now());
-            state.statement(&account, from, to, now).map(|statement| (statement, state.seed()))
+            let statement = state.statement(&account, from, to, now)?;
+            let trades = state.trades(&account, from, to).collect();
+            Some(Activity { statement, trades, seed: state.seed() })
         })
         .await
         .map_err(|_| Problem::unavailable())?
@@ -202,7 +208,8 @@ fn trade_json(seed: u64, trade: &Trade) -> Value {
 }
 
 /// The statement as JSON: IBKR's Flex names where it has them.
-fn statement_json(statement: &Statement, seed: u64, start: Date, end: Date) -> Value {
+fn statement_json(activity: &Activity, start: Date, end: Date) -> Value {
+    let Activity { statement, trades, seed } = activity;
     let cash: Vec<Value> = statement
         .cash
         .iter()
@@ -265,7 +272,7 @@ fn statement_json(statement: &Statement, seed: u64, start: Date, end: Date) -> V
             "ending": float(statement.ending_value.round_dp(2)),
         },
         "cashReport": cash,
-        "trades": statement.trades.iter().map(|trade| trade_json(seed, trade)).collect::<Vec<_>>(),
+        "trades": trades.iter().map(|trade| trade_json(*seed, trade)).collect::<Vec<_>>(),
         "transfers": transfers,
         "openPositions": positions,
     })
@@ -294,7 +301,8 @@ fn money(value: model::Decimal) -> String {
 }
 
 /// The statement as a page a person reads.
-fn statement_html(statement: &Statement, seed: u64, start: Date, end: Date) -> String {
+fn statement_html(activity: &Activity, start: Date, end: Date) -> String {
+    let Activity { statement, trades, seed } = activity;
     let cash = statement
         .cash
         .iter()
@@ -314,13 +322,12 @@ fn statement_html(statement: &Statement, seed: u64, start: Date, end: Date) -> S
             ]
         })
         .collect();
-    let trades = statement
-        .trades
+    let trades = trades
         .iter()
         .map(|trade| {
             vec![
                 trade.at.to_string(),
-                execution_id(seed, trade.execution),
+                execution_id(*seed, trade.execution),
                 trade.symbol.clone(),
                 format!("{:?}", trade.side).to_uppercase(),
                 trade.quantity.normalize().to_string(),
@@ -414,8 +421,7 @@ fn statement_html(statement: &Statement, seed: u64, start: Date, end: Date) -> S
 struct Report {
     request: ReportRequest,
     format: Format,
-    statement: Statement,
-    seed: u64,
+    activity: Activity,
     start: Date,
     end: Date,
 }
@@ -433,8 +439,8 @@ async fn report(
         from_payload(client.payload(operation, headers, body, BodyForm::SignedOrJson)?)?;
     let format = Format::of(request.mime_type.as_deref())?;
     let (account, start, end) = period(&client, &request)?;
-    let (statement, seed) = statement(app, account, start, end).await?;
-    Ok(Report { request, format, statement, seed, start, end })
+    let activity = statement(app, account, start, end).await?;
+    Ok(Report { request, format, activity, start, end })
 }
 
 const STATEMENTS: &str = "POST /gw/api/v1/statements";
@@ -463,11 +469,11 @@ pub async fn statements(
     body: String,
 ) -> Result<Json<ReportResponse>, Problem> {
     let scopes = &["statements.read", "statements.write", "reports.write"];
-    let Report { request, format, statement, seed, start, end } =
+    let Report { request, format, activity, start, end } =
         report(&app, &headers, &body, STATEMENTS, scopes).await?;
     let body = match format {
-        Format::Json => statement_json(&statement, seed, start, end).to_string(),
-        Format::Html => statement_html(&statement, seed, start, end),
+        Format::Json => statement_json(&activity, start, end).to_string(),
+        Format::Html => statement_html(&activity, start, end),
     };
     Ok(Json(encode("ACTIVITY_STATEMENT", format, body, request.gzip)?))
 }
@@ -494,35 +500,59 @@ pub async fn trade_confirmations(
     body: String,
 ) -> Result<Json<ReportResponse>, Problem> {
     let scopes = &["statements.write", "reports.write"];
-    let Report { request, format, statement, seed, start, end } =
+    let Report { request, format, activity, start, end } =
         report(&app, &headers, &body, CONFIRMATIONS, scopes).await?;
+    let Activity { statement, trades, seed } = &activity;
     let body = match format {
         Format::Json => json!({
             "accountId": statement.account.to_string(),
             "startDate": start.to_string(),
             "endDate": end.to_string(),
-            "tradeConfirmations": statement.trades.iter().map(|trade| trade_json(seed, trade)).collect::<Vec<_>>(),
+            "tradeConfirmations": trades.iter().map(|trade| trade_json(*seed, trade)).collect::<Vec<_>>(),
         })
         .to_string(),
         Format::Html => {
-            let rows = statement
-                .trades
+            let rows = trades
                 .iter()
                 .map(|trade| {
-                    let line = trade_json(seed, trade);
-                    ["dateTime", "executionId", "symbol", "side", "quantity", "tradePrice", "proceeds", "commission", "currency"]
-                        .iter()
-                        .map(|field| match &line[field] {
-                            Value::String(text) => text.clone(),
-                            other => other.to_string(),
-                        })
-                        .collect()
+                    let line = trade_json(*seed, trade);
+                    [
+                        "dateTime",
+                        "executionId",
+                        "symbol",
+                        "side",
+                        "quantity",
+                        "tradePrice",
+                        "proceeds",
+                        "commission",
+                        "currency",
+                    ]
+                    .iter()
+                    .map(|field| match &line[field] {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
                 })
                 .collect();
             format!(
                 "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Trade Confirmations</title></head>\n<body>\n<h1>Trade Confirmations</h1>\n<p>Account {} — {start} to {end}</p>\n{}</body>\n</html>\n",
                 escape(&statement.account.to_string()),
-                table("Executions", &["Date/time", "Execution", "Symbol", "Side", "Quantity", "Price", "Proceeds", "Commission", "Currency"], rows),
+                table(
+                    "Executions",
+                    &[
+                        "Date/time",
+                        "Execution",
+                        "Symbol",
+                        "Side",
+                        "Quantity",
+                        "Price",
+                        "Proceeds",
+                        "Commission",
+                        "Currency"
+                    ],
+                    rows
+                ),
             )
         }
     };

@@ -4,23 +4,36 @@
 //! `Status`, `ErrorCode`, `ErrorMessage` on failure, with IBKR's error codes), or the
 //! statement itself. Both the current paths (`/AccountManagement/FlexWebService/…`) and the
 //! legacy ones (`/Universal/servlet/FlexStatementService.…`) are served.
+//!
+//! A statement is written on its first fetch, a part at a time, into a file that this and
+//! every later fetch stream: however many trades it holds, neither memory nor the engine's
+//! pauses grow with it.
 
 mod output;
 pub mod statement;
+pub mod written;
+
+use std::io::BufWriter;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use engine::flex::{FlexError, Format, token_hash};
+use engine::flex::{FlexError, FlexQuery, FlexRequest, Format, token_hash};
 use engine::{Command, EngineError, Event};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
+use tempfile::NamedTempFile;
+use tokio_util::io::ReaderStream;
 
 use crate::broker::BrokerError;
+use crate::flex::statement::Generation;
+use crate::flex::written::WrittenStatement;
 use crate::html::escape;
 use crate::state::AppState;
 
@@ -38,12 +51,12 @@ pub struct FlexParams {
 }
 
 /// An answer of the Flex Web Service: an envelope or a statement.
-fn answer(body: String, format: Format) -> Response {
+fn answer(body: impl Into<Body>, format: Format) -> Response {
     let content_type = match format {
         Format::Xml => "text/xml; charset=utf-8",
         Format::Csv => "text/csv; charset=utf-8",
     };
-    let mut response = (StatusCode::OK, body).into_response();
+    let mut response = (StatusCode::OK, body.into()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
@@ -173,23 +186,85 @@ pub async fn get_statement(
     let hash = token_hash(token.trim());
     let reference = reference.trim().to_owned();
     let wall = Timestamp::now();
-    let generated = app
+    let asked = reference.clone();
+    let ready = app
         .broker
         .read(move |engine| {
             let state = engine.state();
-            let now = state.market_time(wall);
-            let written = state.flex().ready(&hash, &reference, wall).and_then(|request| {
-                let query = state.flex().queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
-                Ok((statement::write(state, query, request, now), query.format))
+            let flex = state.flex();
+            let ready = flex.ready(&hash, &asked, wall).and_then(|request| {
+                let query = flex.queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
+                Ok((query.clone(), request.clone()))
             });
-            (now, written)
+            (state.market_time(wall), ready)
         })
         .await;
-    match generated {
-        Ok((_, Ok((body, format)))) => answer(body, format),
-        Ok((now, Err(error))) => failure(error, now),
-        Err(_) => unavailable(),
+    let (now, query, request) = match ready {
+        Ok((now, Ok((query, request)))) => (now, query, request),
+        Ok((now, Err(error))) => {
+            if error == FlexError::ReferenceInvalid {
+                app.flex_statements.forget(&reference);
+            }
+            return failure(error, now);
+        }
+        Err(_) => return unavailable(),
+    };
+    let slot = app.flex_statements.slot(&request);
+    let written = slot.get_or_try_init(|| write_statement(&app, query, request, now)).await;
+    match written {
+        Ok(statement) => stream(statement).await.unwrap_or_else(|error| failure(error, now)),
+        Err(Some(error)) => failure(error, now),
+        Err(None) => unavailable(),
     }
+}
+
+/// Writes the statement `request` asks of `query` into a file, a part per engine read.
+/// `Err(None)` when the broker stops meanwhile.
+async fn write_statement(
+    app: &AppState,
+    query: FlexQuery,
+    request: FlexRequest,
+    now: Timestamp,
+) -> Result<Arc<WrittenStatement>, Option<FlexError>> {
+    let unwritable = |_| Some(FlexError::NotRetrievable);
+    let format = query.format;
+    let file = NamedTempFile::new().map_err(unwritable)?;
+    let sink = BufWriter::new(file);
+    let started = app
+        .broker
+        .read(move |engine| Generation::start(engine.state(), query, request, now, sink))
+        .await
+        .map_err(|_| None)?;
+    let mut generation = started.map_err(unwritable)?;
+    loop {
+        let (returned, advanced) = app
+            .broker
+            .read(move |engine| {
+                let advanced = generation.advance(engine.state());
+                (generation, advanced)
+            })
+            .await
+            .map_err(|_| None)?;
+        generation = returned;
+        if advanced.map_err(unwritable)? {
+            break;
+        }
+    }
+    let file = generation
+        .finish()
+        .map_err(unwritable)?
+        .into_inner()
+        .map_err(|error| unwritable(error.into_error()))?;
+    let length = file.as_file().metadata().map_err(unwritable)?.len();
+    Ok(Arc::new(WrittenStatement { file, format, length }))
+}
+
+/// A response streaming a written statement from its file.
+async fn stream(statement: &WrittenStatement) -> Result<Response, FlexError> {
+    let file = tokio::fs::File::open(statement.file.path()).await.map_err(|_| FlexError::NotRetrievable)?;
+    let mut response = answer(Body::from_stream(ReaderStream::new(file)), statement.format);
+    response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(statement.length));
+    Ok(response)
 }
 
 /// A new Flex token: 24 random digits, as IBKR's are.

@@ -5,41 +5,67 @@
 //! reader tells sections and records apart as IBKR's "section code and line descriptor" CSV
 //! option allows. Column names are the XML's attribute names.
 
+use std::io::Write;
+
+use engine::flex::Format;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 
 /// One element's attributes, in order.
 pub(crate) type Attributes = Vec<(&'static str, String)>;
 
-/// What writing returns; writing into memory does not fail.
+/// What writing returns.
 pub(crate) type Written = std::io::Result<()>;
 
-/// A statement being written.
-pub(crate) enum Output {
+/// A statement being written into `W`.
+pub(crate) enum Output<W: Write> {
     /// `FlexQueryResponse` XML, indented.
-    Xml(Writer<Vec<u8>>),
+    Xml(Writer<W>),
     /// CSV records.
-    Csv(Box<csv::Writer<Vec<u8>>>),
+    Csv(Box<csv::Writer<W>>),
 }
 
-impl Output {
-    /// An empty XML document.
-    pub(crate) fn xml() -> Self {
-        Self::Xml(Writer::new_with_indent(Vec::new(), b' ', 1))
+/// A section whose rows are written one at a time, as they are read: the sections as long as
+/// the trades, which are never held whole.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    container: &'static str,
+    name: &'static str,
+    /// The columns, once the first row is written.
+    columns: Option<Vec<&'static str>>,
+}
+
+impl Streamed {
+    /// A section `container` of `name` elements, nothing written yet.
+    pub(crate) fn new(container: &'static str, name: &'static str) -> Self {
+        Self { container, name, columns: None }
+    }
+}
+
+impl<W: Write> std::fmt::Debug for Output<W> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::Xml(_) => "Output::Xml",
+            Self::Csv(_) => "Output::Csv",
+        })
+    }
+}
+
+impl<W: Write> Output<W> {
+    /// An empty document of `format`, written into `sink`.
+    pub(crate) fn new(format: Format, sink: W) -> Self {
+        match format {
+            Format::Xml => Self::Xml(Writer::new_with_indent(sink, b' ', 1)),
+            Format::Csv => Self::Csv(Box::new(csv::WriterBuilder::new().flexible(true).from_writer(sink))),
+        }
     }
 
-    /// An empty CSV document.
-    pub(crate) fn csv() -> Self {
-        Self::Csv(Box::new(csv::WriterBuilder::new().flexible(true).from_writer(Vec::new())))
-    }
-
-    /// The document's text.
-    pub(crate) fn finish(self) -> String {
-        let bytes = match self {
-            Self::Xml(writer) => writer.into_inner(),
-            Self::Csv(writer) => writer.into_inner().unwrap_or_default(),
-        };
-        String::from_utf8(bytes).unwrap_or_default()
+    /// The sink, everything written into it.
+    pub(crate) fn finish(self) -> std::io::Result<W> {
+        match self {
+            Self::Xml(writer) => Ok(writer.into_inner()),
+            Self::Csv(writer) => writer.into_inner().map_err(|error| error.into_error()),
+        }
     }
 
     /// Opens element `name` (with `attributes`), which holds others until [`Output::close`].
@@ -88,6 +114,38 @@ impl Output {
             Self::Csv(writer) => records(writer, name, &rows),
         }
     }
+
+    /// The next row of a streamed section. Its rows have the same attributes, so the first
+    /// row's names are the CSV header.
+    pub(crate) fn row(&mut self, section: &mut Streamed, row: &Attributes) -> Written {
+        let first = section.columns.is_none();
+        let columns = section.columns.get_or_insert_with(|| row.iter().map(|(key, _)| *key).collect());
+        match self {
+            Self::Xml(writer) => {
+                if first {
+                    writer.write_event(Event::Start(BytesStart::new(section.container)))?;
+                }
+                writer.write_event(Event::Empty(element(section.name, row)))
+            }
+            Self::Csv(writer) => {
+                if first {
+                    header(writer, section.name, columns)?;
+                }
+                data(writer, section.name, columns, row)
+            }
+        }
+    }
+
+    /// Ends a streamed section.
+    pub(crate) fn end(&mut self, section: Streamed) -> Written {
+        match self {
+            Self::Xml(writer) if section.columns.is_none() => {
+                writer.write_event(Event::Empty(BytesStart::new(section.container)))
+            }
+            Self::Xml(writer) => writer.write_event(Event::End(BytesEnd::new(section.container))),
+            Self::Csv(_) => Ok(()),
+        }
+    }
 }
 
 fn element<'a>(name: &'a str, attributes: &'a [(&'static str, String)]) -> BytesStart<'a> {
@@ -95,8 +153,8 @@ fn element<'a>(name: &'a str, attributes: &'a [(&'static str, String)]) -> Bytes
 }
 
 /// A header record of every attribute name `rows` use, then a data record per row.
-fn records(writer: &mut csv::Writer<Vec<u8>>, name: &str, rows: &[Attributes]) -> Written {
-    let mut columns: Vec<&str> = Vec::new();
+fn records<W: Write>(writer: &mut csv::Writer<W>, name: &str, rows: &[Attributes]) -> Written {
+    let mut columns: Vec<&'static str> = Vec::new();
     for (key, _) in rows.iter().flatten() {
         if !columns.contains(key) {
             columns.push(key);
@@ -105,11 +163,17 @@ fn records(writer: &mut csv::Writer<Vec<u8>>, name: &str, rows: &[Attributes]) -
     if columns.is_empty() {
         return Ok(());
     }
-    writer.write_record([name, "HEADER"].into_iter().chain(columns.iter().copied()))?;
-    for row in rows {
-        let value =
-            |column: &&str| row.iter().find(|(key, _)| key == column).map_or("", |(_, value)| value.as_str());
-        writer.write_record([name, "DATA"].into_iter().chain(columns.iter().map(value)))?;
-    }
-    Ok(())
+    header(writer, name, &columns)?;
+    rows.iter().try_for_each(|row| data(writer, name, &columns, row))
+}
+
+fn header<W: Write>(writer: &mut csv::Writer<W>, name: &str, columns: &[&str]) -> Written {
+    Ok(writer.write_record([name, "HEADER"].into_iter().chain(columns.iter().copied()))?)
+}
+
+/// A data record of `row`'s values in the order of `columns`, blank where it has none.
+fn data<W: Write>(writer: &mut csv::Writer<W>, name: &str, columns: &[&str], row: &Attributes) -> Written {
+    let value =
+        |column: &&str| row.iter().find(|(key, _)| key == column).map_or("", |(_, value)| value.as_str());
+    Ok(writer.write_record([name, "DATA"].into_iter().chain(columns.iter().map(value)))?)
 }

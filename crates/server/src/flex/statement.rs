@@ -1,11 +1,19 @@
 //! Flex statements (`FlexQueryResponse`), written from the engine's activity statement of each
 //! account of the request, with IBKR's element and attribute names as ibflex knows them.
 //!
-//! Every section of [`engine::flex::sections`] is written, in that order.
+//! Every section of [`engine::flex::sections`] is written, in that order. A statement is
+//! written a part at a time, each part in one read of the engine, straight into its sink: an
+//! account's sections are read together, as the account stood then, and its trades (which may
+//! number millions) a few thousand executions at a time, so that neither the statement nor
+//! the engine's pause grows with them.
 
-use crate::flex::output::{Attributes, Output, Written};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::ops::Range;
+
+use crate::flex::output::{Attributes, Output, Streamed, Written};
 use crate::trading::orders::views::execution_id;
-use engine::flex::{FlexQuery, FlexRequest, Format};
+use engine::flex::{FlexQuery, FlexRequest};
 use engine::portfolio::Rates;
 use engine::state::State;
 use engine::statement::{Statement, Trade};
@@ -13,19 +21,141 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use market::Catalogue;
 use market::calendar::new_york_date;
-use model::{AccountKind, AssetClass, Decimal, Side};
+use model::{AccountId, AccountKind, AssetClass, Conid, Decimal, Side};
 
-/// Writes the statement `request` asks of `query`, as of market time `now`, in the query's
-/// format.
-pub fn write(state: &State, query: &FlexQuery, request: &FlexRequest, now: Timestamp) -> String {
-    let mut out = match query.format {
-        Format::Xml => Output::xml(),
-        Format::Csv => Output::csv(),
-    };
-    let context = Context { query, state, now };
-    // Writing into memory cannot fail.
-    let _ = context.document(&mut out, request);
-    out.finish()
+/// Executions a part of a statement reads at most: the engine writes this many trades'
+/// rows in one read (milliseconds) before it serves anyone else.
+pub const EXECUTIONS_PER_PART: usize = 8_192;
+
+/// A Flex statement being written into `W`.
+#[derive(Debug)]
+pub struct Generation<W: Write> {
+    out: Output<W>,
+    query: FlexQuery,
+    request: FlexRequest,
+    /// Market time when writing began: what the statement is as of.
+    now: Timestamp,
+    /// What is left to write, in order.
+    parts: VecDeque<Part>,
+    /// Executions a part reads at most.
+    part: usize,
+}
+
+/// What is left of a statement.
+#[derive(Debug)]
+enum Part {
+    /// An account's statement, not begun.
+    Account(AccountId),
+    /// A section as long as an account's trades, written some executions at a time.
+    Trades(TradeRun),
+    /// A section read with its account's statement.
+    Section { container: &'static str, name: &'static str, rows: Vec<Attributes> },
+    /// The end of an element.
+    Close(&'static str),
+}
+
+/// The sections with a row per trade.
+#[derive(Debug, Clone, Copy)]
+enum TradeSection {
+    Trades,
+    Commissions,
+    Confirms,
+}
+
+/// A trade-long section being written: the executions of its span yet to read.
+#[derive(Debug)]
+struct TradeRun {
+    section: TradeSection,
+    account: AccountId,
+    left: Range<usize>,
+    streamed: Streamed,
+}
+
+impl TradeRun {
+    fn new(section: TradeSection, account: &AccountId, span: Range<usize>) -> Self {
+        let (container, name) = match section {
+            TradeSection::Trades => ("Trades", "Trade"),
+            TradeSection::Commissions => ("UnbundledCommissionDetails", "UnbundledCommissionDetail"),
+            TradeSection::Confirms => ("TradeConfirms", "TradeConfirm"),
+        };
+        Self { section, account: account.clone(), left: span, streamed: Streamed::new(container, name) }
+    }
+}
+
+impl<W: Write> Generation<W> {
+    /// Begins the statement `request` asks of `query`, as of market time `now`, in the
+    /// query's format.
+    pub fn start(
+        state: &State,
+        query: FlexQuery,
+        request: FlexRequest,
+        now: Timestamp,
+        sink: W,
+    ) -> std::io::Result<Self> {
+        let mut out = Output::new(query.format, sink);
+        let root = vec![("queryName", query.name.clone()), ("type", query.kind.code().to_owned())];
+        out.open("FlexQueryResponse", &root)?;
+        let accounts: Vec<AccountId> =
+            request.accounts.iter().filter(|account| state.account(account).is_some()).cloned().collect();
+        out.open("FlexStatements", &vec![("count", accounts.len().to_string())])?;
+        let mut parts: VecDeque<Part> = accounts.into_iter().map(Part::Account).collect();
+        parts.extend([Part::Close("FlexStatements"), Part::Close("FlexQueryResponse")]);
+        Ok(Self { out, query, request, now, parts, part: EXECUTIONS_PER_PART })
+    }
+
+    /// The same statement, written `executions` at a time instead of
+    /// [`EXECUTIONS_PER_PART`]: fewer make shorter pauses of the engine and more reads.
+    #[must_use]
+    pub fn in_parts_of(self, executions: usize) -> Self {
+        Self { part: executions.max(1), ..self }
+    }
+
+    /// Writes the next part of the statement from `state`, and what follows it up to the
+    /// next part that reads much: whether the statement is whole.
+    pub fn advance(&mut self, state: &State) -> std::io::Result<bool> {
+        let context = Context { query: &self.query, state, now: self.now };
+        let mut read = false;
+        while let Some(part) = self.parts.pop_front() {
+            let costly = match &part {
+                Part::Account(_) => true,
+                Part::Trades(run) => !run.left.is_empty(),
+                Part::Section { .. } | Part::Close(_) => false,
+            };
+            if costly && read {
+                self.parts.push_front(part);
+                return Ok(false);
+            }
+            read |= costly;
+            match part {
+                Part::Account(account) => {
+                    let rest = context.statement(&mut self.out, &self.request, &account)?;
+                    rest.into_iter().rev().for_each(|part| self.parts.push_front(part));
+                }
+                Part::Trades(mut run) => {
+                    let upto = run.left.end.min(run.left.start.saturating_add(self.part));
+                    for trade in state.trades_among(&run.account, run.left.start..upto) {
+                        let row = context.trade_row(run.section, &run.account, &trade);
+                        self.out.row(&mut run.streamed, &row)?;
+                    }
+                    run.left.start = upto;
+                    if run.left.is_empty() {
+                        self.out.end(run.streamed)?;
+                    } else {
+                        self.parts.push_front(Part::Trades(run));
+                        return Ok(false);
+                    }
+                }
+                Part::Section { container, name, rows } => self.out.section(container, name, rows)?,
+                Part::Close(name) => self.out.close(name)?,
+            }
+        }
+        Ok(true)
+    }
+
+    /// The sink, the whole statement written into it.
+    pub fn finish(self) -> std::io::Result<W> {
+        self.out.finish()
+    }
 }
 
 struct Context<'a> {
@@ -52,25 +182,21 @@ impl Context<'_> {
         self.query.sections.contains(section)
     }
 
-    fn document(&self, out: &mut Output, request: &FlexRequest) -> Written {
-        let root = vec![("queryName", self.query.name.clone()), ("type", self.query.kind.code().to_owned())];
-        out.open("FlexQueryResponse", &root)?;
+    /// Writes `account`'s statement up to its trades, all read now, and answers the parts
+    /// left: the trade-long sections to write a part at a time, and the sections read now to
+    /// write after them.
+    fn statement<W: Write>(
+        &self,
+        out: &mut Output<W>,
+        request: &FlexRequest,
+        account: &AccountId,
+    ) -> std::io::Result<Vec<Part>> {
         let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
         let to = request.to.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
-        let statements: Vec<Statement> = request
-            .accounts
-            .iter()
-            .filter_map(|account| self.state.statement(account, from, to, self.now))
-            .collect();
-        out.open("FlexStatements", &vec![("count", statements.len().to_string())])?;
-        for statement in &statements {
-            self.statement(out, request, statement)?;
-        }
-        out.close("FlexStatements")?;
-        out.close("FlexQueryResponse")
-    }
-
-    fn statement(&self, out: &mut Output, request: &FlexRequest, statement: &Statement) -> Written {
+        let Some(statement) = self.state.statement(account, from, to, self.now) else {
+            return Ok(Vec::new());
+        };
+        let span = self.state.execution_span(statement.from, statement.to);
         let period = format!("{:?}", self.query.period);
         let attributes = vec![
             ("accountId", statement.account.to_string()),
@@ -81,32 +207,32 @@ impl Context<'_> {
         ];
         out.open("FlexStatement", &attributes)?;
         if self.wants("AccountInformation") {
-            out.single("AccountInformation", self.account_information(statement))?;
+            out.single("AccountInformation", self.account_information(&statement))?;
         }
         if self.wants("ChangeInNAV") {
-            out.single("ChangeInNAV", self.change_in_nav(request, statement))?;
+            out.single("ChangeInNAV", self.change_in_nav(request, &statement))?;
         }
         if self.wants("CashReport") {
             let lines =
-                statement.cash.iter().map(|line| self.cash_report(request, statement, line)).collect();
+                statement.cash.iter().map(|line| self.cash_report(request, &statement, line)).collect();
             out.section("CashReport", "CashReportCurrency", lines)?;
         }
         if self.wants("EquitySummaryInBase") {
             out.section(
                 "EquitySummaryInBase",
                 "EquitySummaryByReportDateInBase",
-                self.equity_summary(request, statement),
+                self.equity_summary(request, &statement),
             )?;
         }
         if self.wants("MTMPerformanceSummaryInBase") {
-            let lines = self.mtm_summary(request, statement);
+            let lines = self.mtm_summary(request, &statement, span.clone());
             out.section("MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines)?;
         }
         if self.wants("OpenPositions") {
             let lines = statement
                 .positions
                 .iter()
-                .map(|position| self.open_position(request, statement, position))
+                .map(|position| self.open_position(request, &statement, position))
                 .collect();
             out.section("OpenPositions", "OpenPosition", lines)?;
         }
@@ -114,65 +240,78 @@ impl Context<'_> {
             out.section(
                 "PriorPeriodPositions",
                 "PriorPeriodPosition",
-                self.prior_positions(request, statement),
+                self.prior_positions(request, &statement),
             )?;
         }
         if self.wants("FxPositions") {
-            self.fx_positions(out, request, statement)?;
+            self.fx_positions(out, request, &statement)?;
         }
+        let mut rest = Vec::new();
+        let mut trades = |section| rest.push(Part::Trades(TradeRun::new(section, account, span.clone())));
         if self.wants("Trades") {
-            let lines = statement.trades.iter().map(|trade| self.trade(statement, trade)).collect();
-            out.section("Trades", "Trade", lines)?;
+            trades(TradeSection::Trades);
         }
         if self.wants("UnbundledCommissionDetails") {
-            let lines =
-                statement.trades.iter().map(|trade| self.commission_detail(statement, trade)).collect();
-            out.section("UnbundledCommissionDetails", "UnbundledCommissionDetail", lines)?;
+            trades(TradeSection::Commissions);
         }
+        let mut section = |container, name, rows| rest.push(Part::Section { container, name, rows });
         if self.wants("CashTransactions") {
-            let mut lines: Vec<Attributes> = statement
-                .transfers
-                .iter()
-                .filter(|transfer| matches!(transfer.kind, "DEPOSIT" | "WITHDRAWAL"))
-                .map(|transfer| {
-                    vec![
-                        ("type", "Deposits & Withdrawals".to_owned()),
-                        ("assetCategory", "CASH".to_owned()),
-                        ("accountId", statement.account.to_string()),
-                        ("currency", transfer.currency.to_string()),
-                        ("description", transfer.kind.to_owned()),
-                        ("amount", number(transfer.amount)),
-                        ("dateTime", self.date_time(transfer.at)),
-                        ("reportDate", self.date(new_york_date(transfer.at))),
-                        ("levelOfDetail", "DETAIL".to_owned()),
-                    ]
-                })
-                .collect();
-            lines.extend(self.dividends(statement));
-            out.section("CashTransactions", "CashTransaction", lines)?;
+            section("CashTransactions", "CashTransaction", self.cash_transactions(&statement));
         }
         if self.wants("Transfers") {
-            out.section("Transfers", "Transfer", self.transfers(statement))?;
+            section("Transfers", "Transfer", self.transfers(&statement));
         }
         if self.wants("CorporateActions") {
-            out.section("CorporateActions", "CorporateAction", self.corporate_actions(statement))?;
+            section("CorporateActions", "CorporateAction", self.corporate_actions(&statement));
         }
         if self.wants("InterestAccruals") {
-            out.section(
+            section(
                 "InterestAccruals",
                 "InterestAccrualsCurrency",
-                self.interest_accruals(request, statement),
-            )?;
+                self.interest_accruals(request, &statement),
+            );
         }
         if self.wants("ConversionRates") {
-            out.section("ConversionRates", "ConversionRate", self.conversion_rates(request, statement))?;
+            section("ConversionRates", "ConversionRate", self.conversion_rates(request, &statement));
         }
         if self.wants("TradeConfirms") {
-            let lines =
-                statement.trades.iter().map(|trade| confirmation(self.trade(statement, trade))).collect();
-            out.section("TradeConfirms", "TradeConfirm", lines)?;
+            rest.push(Part::Trades(TradeRun::new(TradeSection::Confirms, account, span)));
         }
-        out.close("FlexStatement")
+        rest.push(Part::Close("FlexStatement"));
+        Ok(rest)
+    }
+
+    /// A trade's row in `section`.
+    fn trade_row(&self, section: TradeSection, account: &AccountId, trade: &Trade) -> Attributes {
+        match section {
+            TradeSection::Trades => self.trade(account, trade),
+            TradeSection::Commissions => self.commission_detail(account, trade),
+            TradeSection::Confirms => confirmation(self.trade(account, trade)),
+        }
+    }
+
+    /// Deposits, withdrawals and dividends.
+    fn cash_transactions(&self, statement: &Statement) -> Vec<Attributes> {
+        let mut lines: Vec<Attributes> = statement
+            .transfers
+            .iter()
+            .filter(|transfer| matches!(transfer.kind, "DEPOSIT" | "WITHDRAWAL"))
+            .map(|transfer| {
+                vec![
+                    ("type", "Deposits & Withdrawals".to_owned()),
+                    ("assetCategory", "CASH".to_owned()),
+                    ("accountId", statement.account.to_string()),
+                    ("currency", transfer.currency.to_string()),
+                    ("description", transfer.kind.to_owned()),
+                    ("amount", number(transfer.amount)),
+                    ("dateTime", self.date_time(transfer.at)),
+                    ("reportDate", self.date(new_york_date(transfer.at))),
+                    ("levelOfDetail", "DETAIL".to_owned()),
+                ]
+            })
+            .collect();
+        lines.extend(self.dividends(statement));
+        lines
     }
 
     /// The New York days of the request that have ended or are today, and the instant each is
@@ -225,19 +364,30 @@ impl Context<'_> {
 
     /// Each instrument's mark-to-market over the period, in the base currency: on what was held
     /// at its start, on what traded in it, and the commissions.
-    fn mtm_summary(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+    fn mtm_summary(
+        &self,
+        request: &FlexRequest,
+        statement: &Statement,
+        span: Range<usize>,
+    ) -> Vec<Attributes> {
         let start = market::calendar::new_york_midnight(request.from).unwrap_or(self.now).min(self.now);
         let end = statement.valued_at;
         let before = self.state.quantities_at(&statement.account, start);
         let after = self.state.quantities_at(&statement.account, end);
-        let mut conids: Vec<_> = before.keys().chain(after.keys()).copied().collect();
-        conids.extend(statement.trades.iter().map(|trade| trade.conid));
-        conids.sort_unstable();
-        conids.dedup();
+        // Per instrument: shares bought less sold, what they cost, and their commissions.
+        let mut traded: BTreeMap<Conid, [Decimal; 3]> =
+            before.keys().chain(after.keys()).map(|&conid| (conid, Default::default())).collect();
+        for trade in self.state.trades_among(&statement.account, span) {
+            let [shares, cost, commissions] = traded.entry(trade.conid).or_default();
+            let signed = trade.side.sign() * trade.quantity;
+            *shares += signed;
+            *cost += signed * trade.price;
+            *commissions += trade.commission;
+        }
         let rates = Rates::new(self.state, statement.base_currency, end);
-        conids
+        traded
             .into_iter()
-            .filter_map(|conid| {
+            .filter_map(|(conid, [shares, cost, commissions])| {
                 let instrument = Catalogue::standard().get(conid)?;
                 let rate = rates.rate(instrument.currency);
                 let (held, close_quantity) = (
@@ -245,12 +395,7 @@ impl Context<'_> {
                     after.get(&conid).copied().unwrap_or_default(),
                 );
                 let (prev_close, close) = (self.state.mark(conid, start), self.state.mark(conid, end));
-                let trades = statement.trades.iter().filter(|trade| trade.conid == conid);
-                let transaction: Decimal = trades
-                    .clone()
-                    .map(|trade| trade.side.sign() * trade.quantity * (close - trade.price))
-                    .sum();
-                let commissions: Decimal = trades.map(|trade| trade.commission).sum();
+                let transaction = shares * close - cost;
                 let prior = held * (close - prev_close);
                 let base = |value: Decimal| number((value * rate).round_dp(2));
                 Some(vec![
@@ -303,7 +448,12 @@ impl Context<'_> {
     }
 
     /// Each foreign currency's cash at the period's end, as IBKR's currency lots.
-    fn fx_positions(&self, out: &mut Output, request: &FlexRequest, statement: &Statement) -> Written {
+    fn fx_positions<W: Write>(
+        &self,
+        out: &mut Output<W>,
+        request: &FlexRequest,
+        statement: &Statement,
+    ) -> Written {
         let rates = Rates::new(self.state, statement.base_currency, statement.valued_at);
         let lots: Vec<Attributes> = statement
             .cash
@@ -336,7 +486,7 @@ impl Context<'_> {
     }
 
     /// A trade's commission: LocalBroker charges it whole, as the broker's execution charge.
-    fn commission_detail(&self, statement: &Statement, trade: &Trade) -> Attributes {
+    fn commission_detail(&self, account: &AccountId, trade: &Trade) -> Attributes {
         let instrument = Catalogue::standard().get(trade.conid);
         let paid = number(-trade.commission);
         vec![
@@ -345,7 +495,7 @@ impl Context<'_> {
                 "assetCategory",
                 instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
             ),
-            ("accountId", statement.account.to_string()),
+            ("accountId", account.to_string()),
             ("currency", trade.commission_currency.to_string()),
             ("symbol", trade.symbol.clone()),
             ("conid", trade.conid.to_string()),
@@ -641,7 +791,7 @@ impl Context<'_> {
         ]
     }
 
-    fn trade(&self, statement: &Statement, trade: &Trade) -> Attributes {
+    fn trade(&self, account: &AccountId, trade: &Trade) -> Attributes {
         let instrument = Catalogue::standard().get(trade.conid);
         let signed = trade.side.sign() * trade.quantity;
         let day = self.date(new_york_date(trade.at));
@@ -653,7 +803,7 @@ impl Context<'_> {
                 "assetCategory",
                 instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
             ),
-            ("accountId", statement.account.to_string()),
+            ("accountId", account.to_string()),
             ("currency", trade.currency.to_string()),
             ("symbol", trade.symbol.clone()),
             ("conid", trade.conid.to_string()),
@@ -720,4 +870,101 @@ fn category(asset_class: AssetClass) -> &'static str {
 /// A number as Flex writes it: plain decimal notation, no trailing zeros.
 fn number(value: Decimal) -> String {
     value.normalize().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::clock::{ClockMode, ClockSpec};
+    use engine::orders::{Size, Ticket};
+    use engine::{Command, Engine, Event};
+    use model::{OrderType, SessionId, TimeInForce};
+
+    use super::*;
+    use crate::world::WorldFile;
+
+    /// The demo world on a manual clock in a regular session, `demo` logged in.
+    fn demo() -> (Engine, SessionId, Timestamp) {
+        let world = WorldFile::demo().into_world().unwrap();
+        let wall: Timestamp = "2026-03-03T16:00:00Z".parse().unwrap();
+        let clock = ClockSpec { mode: ClockMode::Manual, start: Some(wall) };
+        let mut engine = Engine::new();
+        engine.apply(wall, &Command::CreateWorld { seed: 42, world, clock }).unwrap();
+        let events = engine.apply(wall, &Command::GatewayLogin { user: "demo".parse().unwrap() }).unwrap();
+        let session = events.into_iter().find_map(|event| match event {
+            Event::SessionOpened { session, .. } => Some(session),
+            _ => None,
+        });
+        (engine, session.unwrap(), wall)
+    }
+
+    fn buy_one_share(engine: &mut Engine, session: &SessionId, wall: Timestamp) {
+        let ticket = Ticket {
+            conid: model::Conid::new(265_598),
+            side: Side::Buy,
+            size: Size::Quantity(Decimal::ONE),
+            order_type: OrderType::Market,
+            tif: TimeInForce::Day,
+            outside_rth: false,
+            client_order_id: None,
+            parent_client_order_id: None,
+        };
+        let account = "DU1234567".parse().unwrap();
+        let place = Command::PlaceOrders {
+            session: session.clone(),
+            account,
+            tickets: vec![ticket],
+            one_cancels_all: false,
+        };
+        engine.apply(wall, &place).unwrap();
+    }
+
+    /// The demo world's Activity query of this year, asked of `DU1234567`.
+    fn year_to_date(engine: &Engine, wall: Timestamp) -> (FlexQuery, FlexRequest) {
+        let query = engine.state().flex().queries[&1_000_001].clone();
+        let request = FlexRequest {
+            reference: "1".into(),
+            token_hash: String::new(),
+            query: query.id,
+            accounts: vec!["DU1234567".parse().unwrap()],
+            from: "2026-01-01".parse().unwrap(),
+            to: "2026-03-03".parse().unwrap(),
+            ready_at: wall,
+        };
+        (query, request)
+    }
+
+    fn write_whole(engine: &Engine, query: FlexQuery, request: FlexRequest, now: Timestamp) -> String {
+        let state = engine.state();
+        let mut generation = Generation::start(state, query, request, now, Vec::new()).unwrap();
+        while !generation.advance(state).unwrap() {}
+        String::from_utf8(generation.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_statement_written_in_parts_is_the_account_as_it_stood_when_its_part_began() {
+        let (mut engine, session, wall) = demo();
+        for _ in 0..5 {
+            buy_one_share(&mut engine, &session, wall);
+        }
+        let now = engine.state().market_time(wall);
+        let (query, request) = year_to_date(&engine, wall);
+        let whole = write_whole(&engine, query.clone(), request.clone(), now);
+        assert_eq!(whole.matches("<Trade ").count(), 5, "{whole}");
+        assert_eq!(whole.matches("<UnbundledCommissionDetail ").count(), 5, "{whole}");
+
+        let mut generation =
+            Generation::start(engine.state(), query, request, now, Vec::new()).unwrap().in_parts_of(2);
+        let mut reads = 0;
+        loop {
+            reads += 1;
+            if generation.advance(engine.state()).unwrap() {
+                break;
+            }
+            // Trades at the same market instant, made while the statement is being written.
+            buy_one_share(&mut engine, &session, wall);
+        }
+        let parts = String::from_utf8(generation.finish().unwrap()).unwrap();
+        assert_eq!(parts, whole, "later trades stay out of a statement begun before them");
+        assert_eq!(reads, 1 + 3 + 3, "the account, then five trades two at a time, twice");
+    }
 }

@@ -338,3 +338,29 @@ async fn splits_are_corporate_actions_and_dividends_cash_transactions() {
         .unwrap_or_else(|| panic!("{statement}"));
     assert!(paid.contains("amount=\"7.5\""), "0.25 on thirty shares: {paid}");
 }
+
+#[tokio::test]
+async fn a_statement_is_written_once_and_fetched_as_written() {
+    let app = quiet_market().await;
+    let buy = json!({"orders": [{"conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 5, "tif": "DAY"}]});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", buy.clone()).await;
+    let (_, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    let reference = element(&envelope, "ReferenceCode").unwrap().to_owned();
+
+    let url =
+        format!("{}/AccountManagement/FlexWebService/GetStatement?v=3&t={TOKEN}&q={reference}", app.url);
+    let first = reqwest::get(&url).await.unwrap();
+    let length = first.headers()[reqwest::header::CONTENT_LENGTH].to_str().unwrap().parse::<usize>().unwrap();
+    let first = first.text().await.unwrap();
+    assert_eq!(first.len(), length, "the statement's length is announced");
+    assert_eq!(first.matches("<Trade ").count(), 1, "{first}");
+
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", buy).await;
+    app.post_json("/_localbroker/clock", json!({"advance": "1m"})).await;
+    let (_, again) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    assert_eq!(again, first, "a statement is what it was when first written");
+
+    let (_, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    let (_, later) = flex(&app, "GetStatement", TOKEN, element(&envelope, "ReferenceCode").unwrap()).await;
+    assert_eq!(later.matches("<Trade ").count(), 2, "a new request sees the new trade: {later}");
+}

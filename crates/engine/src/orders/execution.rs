@@ -76,11 +76,19 @@ impl Engine {
                 return self.settle(id, remaining, mid, at, events);
             }
         } else {
+            // The levels the order reaches: the book is computed level by level, as deep as the
+            // order's size (or its limit) takes it, and no deeper.
+            let mut reached = Decimal::ZERO;
             let levels: Vec<_> = venue
                 .activity
                 .depth(&touch, minute, side)
                 .take(MAX_LEVELS)
                 .take_while(|level| limit.is_none_or(|limit| within(side, level.price, limit)))
+                .take_while(|level| {
+                    let deeper = reached < remaining;
+                    reached += level.size;
+                    deeper
+                })
                 .collect();
             let available: Decimal = levels.iter().map(|level| level.size).sum();
             if tif == TimeInForce::FillOrKill && available < remaining {

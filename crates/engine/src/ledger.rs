@@ -252,6 +252,11 @@ impl Ledger {
         self.entries.iter().filter(move |entry| &entry.account == account)
     }
 
+    /// Every account's entries, newest first.
+    pub(crate) fn newest_first(&self) -> std::iter::Rev<std::slice::Iter<'_, Entry>> {
+        self.entries.iter().rev()
+    }
+
     /// The account's entries made at or after `since`, newest first. Entries are made in
     /// market-time order, so this reads only the recent end of the ledger.
     pub fn entries_since<'a>(

@@ -1,14 +1,147 @@
 //! An account's past: its net liquidation value at the end of each business day, and the
 //! money paid in on each, for Portfolio Analyst's performance figures.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use jiff::civil::Date;
+use market::Catalogue;
 use market::calendar::{Market, new_york, new_york_midnight};
-use model::{AccountId, Currency, Decimal};
+use model::{AccountId, Conid, Currency, Decimal};
 
-use super::Rates;
-use crate::ledger::Book;
+use super::{Rates, is_currency_pair};
+use crate::ledger::{Book, Cause, Entry};
+use crate::orders::Execution;
 use crate::state::State;
+
+/// What an account held at a past instant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    /// Shares and units per instrument, none zero.
+    pub quantities: BTreeMap<Conid, Decimal>,
+    /// Cash, dividends receivable and interest accrued, per currency.
+    pub money: BTreeMap<Currency, Decimal>,
+}
+
+impl Holdings {
+    /// Their net liquidation value in `base` at instant `at`'s prices and rates.
+    pub fn value(&self, state: &State, base: Currency, at: Timestamp) -> Decimal {
+        let rates = Rates::new(state, base, at);
+        let held: Decimal = self
+            .quantities
+            .iter()
+            .filter_map(|(&conid, &quantity)| {
+                let instrument = Catalogue::standard().get(conid)?;
+                Some(rates.convert(instrument.currency, quantity * state.mark(conid, at)))
+            })
+            .sum();
+        let money: Decimal =
+            self.money.iter().map(|(&currency, &amount)| rates.convert(currency, amount)).sum();
+        held + money
+    }
+}
+
+impl State {
+    /// What `account` held at each of `instants`, in their order: today's holdings and
+    /// balances, less every execution, transfer and ledger entry made after each, with the
+    /// splits after it undone. One walk back through the account's history serves every
+    /// instant, so a year of days costs what the earliest of them does.
+    pub fn holdings_at(&self, account: &AccountId, instants: &[Timestamp]) -> Vec<Holdings> {
+        let mut order: Vec<usize> = (0..instants.len()).collect();
+        order.sort_by_key(|&index| std::cmp::Reverse(instants[index]));
+        let mut walk = Walk::new(self, account);
+        let mut found = vec![Holdings::default(); instants.len()];
+        for index in order {
+            found[index] = walk.back_to(instants[index]);
+        }
+        found
+    }
+}
+
+/// A walk back in time through one account's history, from now.
+struct Walk<'a> {
+    state: &'a State,
+    account: &'a AccountId,
+    /// Holdings at the walk's instant, zeros included.
+    holdings: Holdings,
+    /// Every account's executions not yet passed, newest first, with their place in the list.
+    fills: std::iter::Peekable<std::iter::Rev<std::iter::Enumerate<std::slice::Iter<'a, Execution>>>>,
+    /// Every account's ledger entries not yet passed, newest first.
+    entries: std::iter::Peekable<std::iter::Rev<std::slice::Iter<'a, Entry>>>,
+    /// The splits not yet passed, newest first.
+    splits: std::iter::Peekable<std::iter::Rev<std::slice::Iter<'a, crate::corporate_actions::SplitRecord>>>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(state: &'a State, account: &'a AccountId) -> Self {
+        let quantities =
+            state.positions(account).map(|(conid, position)| (conid, position.quantity)).collect();
+        let mut money: BTreeMap<Currency, Decimal> = state.ledger.cash(account).collect();
+        for book in [Book::DividendsReceivable, Book::InterestAccrued] {
+            for (currency, owed) in state.ledger.balances(account, book) {
+                *money.entry(currency).or_default() += owed;
+            }
+        }
+        Self {
+            state,
+            account,
+            holdings: Holdings { quantities, money },
+            fills: state.executions.iter().enumerate().rev().peekable(),
+            entries: state.ledger.newest_first().peekable(),
+            splits: state.corporate_actions.splits.iter().rev().peekable(),
+        }
+    }
+
+    /// Walks back to instant `at`, no later than where the walk is, and answers the holdings
+    /// there.
+    fn back_to(&mut self, at: Timestamp) -> Holdings {
+        // A split records how many executions came before it, which an instant alone cannot
+        // tell at the same market time, and what each account held just before it.
+        while let Some(split) = self.splits.next_if(|split| split.at > at) {
+            self.undo_fills(|index, _| index >= split.executions_before);
+            self.undo_entries(|entry| entry.at > split.at);
+            let before = split.held_before.get(self.account).copied().unwrap_or_default();
+            self.holdings.quantities.insert(split.conid, before);
+        }
+        self.undo_fills(|_, fill| fill.at > at);
+        self.undo_entries(|entry| entry.at > at);
+        let mut holdings = self.holdings.clone();
+        holdings.quantities.retain(|_, quantity| !quantity.is_zero());
+        holdings
+    }
+
+    fn undo_fills(&mut self, after: impl Fn(usize, &Execution) -> bool) {
+        while let Some((_, fill)) = self.fills.next_if(|(index, fill)| after(*index, fill)) {
+            if &fill.account == self.account && !is_currency_pair(fill.conid) {
+                *self.holdings.quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
+            }
+        }
+    }
+
+    fn undo_entries(&mut self, after: impl Fn(&Entry) -> bool) {
+        while let Some(entry) = self.entries.next_if(|entry| after(entry)) {
+            if &entry.account != self.account {
+                continue;
+            }
+            for posting in &entry.postings {
+                if matches!(posting.book, Book::Cash | Book::DividendsReceivable | Book::InterestAccrued) {
+                    *self.holdings.money.entry(posting.currency).or_default() -= posting.amount;
+                }
+            }
+            if let Cause::PositionTransfer { conid, quantity, .. } = entry.cause
+                && !self.split_at(conid, entry.at)
+            {
+                *self.holdings.quantities.entry(conid).or_default() -= quantity;
+            }
+        }
+    }
+
+    /// Whether `conid` split at instant `at`: a transfer of that instant is part of what the
+    /// split found held, so walking past the split undoes it.
+    fn split_at(&self, conid: Conid, at: Timestamp) -> bool {
+        self.state.corporate_actions.splits.iter().any(|split| split.conid == conid && split.at == at)
+    }
+}
 
 /// One business day of an account's history, in its base currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +179,7 @@ impl State {
         };
         let today = now.to_zoned_datetime(new_york()).date();
         let opened_on = opened.to_zoned_datetime(new_york()).date();
-        let mut values = Vec::new();
+        let mut days = Vec::new();
         let mut day = from.max(opened_on);
         // Money paid in before the first day shown belongs to the days before it; the opening
         // balance belongs to the first day.
@@ -59,11 +192,7 @@ impl State {
         while day <= today {
             if is_business_day(day) || day == today {
                 let end = if day == today { now } else { end_of(day) };
-                values.push(DayValue {
-                    date: day,
-                    net_liquidation: self.net_liquidation_at(account, base, end),
-                    paid_in: self.paid_in_between(account, base, previous_end, end),
-                });
+                days.push((day, end, self.paid_in_between(account, base, previous_end, end)));
                 previous_end = end;
             }
             match day.tomorrow() {
@@ -71,7 +200,16 @@ impl State {
                 Err(_) => break,
             }
         }
-        values
+        let ends: Vec<Timestamp> = days.iter().map(|&(_, end, _)| end).collect();
+        let held = self.holdings_at(account, &ends);
+        days.into_iter()
+            .zip(held)
+            .map(|((date, end, paid_in), held)| DayValue {
+                date,
+                net_liquidation: held.value(self, base, end),
+                paid_in,
+            })
+            .collect()
     }
 
     /// The business day before `date`.

@@ -20,7 +20,7 @@ use model::{AccountId, AssetClass, Conid, Currency, Decimal, Instrument, MarginK
 
 pub use self::margin::{Requirement, requirement};
 pub use self::rates::Rates;
-use crate::ledger::{Book, Cause};
+use crate::ledger::Book;
 use crate::state::State;
 
 /// A holding valued at the market.
@@ -231,82 +231,21 @@ impl State {
     /// The account's net liquidation value at market instant `at` (in the past), in `base`:
     /// its money and holdings then, at that instant's prices and rates.
     pub fn net_liquidation_at(&self, account: &AccountId, base: Currency, at: Timestamp) -> Decimal {
-        let rates = Rates::new(self, base, at);
-        let held: Decimal = self
-            .quantities_at(account, at)
-            .iter()
-            .filter_map(|(&conid, &quantity)| {
-                let instrument = Catalogue::standard().get(conid)?;
-                Some(rates.convert(instrument.currency, quantity * self.mark(conid, at)))
-            })
-            .sum();
-        let money: Decimal = self
-            .money_at(account, at)
-            .iter()
-            .map(|(&currency, &amount)| rates.convert(currency, amount))
-            .sum();
-        held + money
+        self.holdings_at(account, &[at])
+            .pop()
+            .map_or(Decimal::ZERO, |holdings| holdings.value(self, base, at))
     }
 
     /// The account's cash, dividends receivable and interest accrued per currency at market
     /// instant `at`: today's balances less every entry made after it.
     pub fn money_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Currency, Decimal> {
-        let mut money: BTreeMap<Currency, Decimal> = self.ledger.cash(account).collect();
-        for book in [Book::DividendsReceivable, Book::InterestAccrued] {
-            for (currency, owed) in self.ledger.balances(account, book) {
-                *money.entry(currency).or_default() += owed;
-            }
-        }
-        let after = self.ledger.entries_since(account, at).filter(|entry| entry.at > at);
-        for entry in after {
-            for posting in &entry.postings {
-                if matches!(posting.book, Book::Cash | Book::DividendsReceivable | Book::InterestAccrued) {
-                    *money.entry(posting.currency).or_default() -= posting.amount;
-                }
-            }
-        }
-        money
+        self.holdings_at(account, &[at]).pop().map(|holdings| holdings.money).unwrap_or_default()
     }
 
-    /// The account's holdings at market instant `at`: today's, less every execution after it,
-    /// with the splits after it undone.
+    /// The account's holdings at market instant `at`: today's, less every execution and
+    /// transfer after it, with the splits after it undone.
     pub fn quantities_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Conid, Decimal> {
-        let mut quantities: BTreeMap<Conid, Decimal> =
-            self.positions(account).map(|(conid, position)| (conid, position.quantity)).collect();
-        // Executions after `at`, newest first, by their place in the list: a split records how
-        // many came before it, which an instant alone cannot tell at the same market time.
-        let after = self.executions.iter().enumerate().rev().take_while(|(_, fill)| fill.at > at);
-        let mut after =
-            after.filter(|(_, fill)| &fill.account == account && !is_currency_pair(fill.conid)).peekable();
-        let undo = |quantities: &mut BTreeMap<Conid, Decimal>, fill: &crate::orders::Execution| {
-            *quantities.entry(fill.conid).or_default() -= fill.side.sign() * fill.quantity;
-        };
-        for split in self.corporate_actions.splits.iter().rev().take_while(|split| split.at > at) {
-            while let Some((_, fill)) = after.next_if(|(index, _)| *index >= split.executions_before) {
-                undo(&mut quantities, fill);
-            }
-            let before = split.held_before.get(account).copied().unwrap_or_default();
-            quantities.insert(split.conid, before);
-        }
-        for (_, fill) in after {
-            undo(&mut quantities, fill);
-        }
-        // Shares transferred after `at`, unless a later split's record of the holding already
-        // accounts for them: the oldest split of the instrument after `at` set it as it was
-        // just before that split.
-        let first_split = |conid: Conid| {
-            let splits = self.corporate_actions.splits.iter();
-            splits.filter(|split| split.conid == conid && split.at > at).map(|split| split.at).min()
-        };
-        for entry in self.ledger.entries_since(account, at).filter(|entry| entry.at > at) {
-            if let Cause::PositionTransfer { conid, quantity, .. } = entry.cause
-                && first_split(conid).is_none_or(|split| entry.at < split)
-            {
-                *quantities.entry(conid).or_default() -= quantity;
-            }
-        }
-        quantities.retain(|_, quantity| !quantity.is_zero());
-        quantities
+        self.holdings_at(account, &[at]).pop().map(|holdings| holdings.quantities).unwrap_or_default()
     }
 }
 

@@ -396,3 +396,41 @@ fn money_paid_in_at_midnight_belongs_to_the_days_start() {
     let broker = Broker::at("2026-03-04T00:00");
     assert_eq!(portfolio(&broker).daily_pnl(), Decimal::ZERO, "the opening balance is no loss");
 }
+
+#[test]
+fn one_walk_through_history_finds_what_each_instant_held() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    let mut instants = vec![broker.engine.state().market_time(broker.wall)];
+    let step = |broker: &mut Broker, instants: &mut Vec<jiff::Timestamp>| {
+        broker.advance(SignedDuration::from_mins(7));
+        instants.push(broker.engine.state().market_time(broker.wall));
+    };
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 30), order(MSFT, Side::Buy, 5)]).unwrap();
+    step(&mut broker, &mut instants);
+    broker.place("DU7654321", vec![order(AAPL, Side::Buy, 4)]).unwrap();
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 3, from: 2, on: None }).unwrap();
+    broker.place("DU1234567", vec![order(AAPL, Side::Sell, 7)]).unwrap();
+    step(&mut broker, &mut instants);
+    broker
+        .apply(Command::Deposit { account: margin_account(), currency: Currency::EUR, amount: d("250") })
+        .unwrap();
+    step(&mut broker, &mut instants);
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 5, on: None }).unwrap();
+    broker.place("DU1234567", vec![order(MSFT, Side::Sell, 5)]).unwrap();
+    step(&mut broker, &mut instants);
+
+    let state = broker.engine.state();
+    instants.push(instants[0] - SignedDuration::from_hours(1));
+    instants.sort_unstable();
+    let together = state.holdings_at(&margin_account(), &instants);
+    for (at, holdings) in instants.iter().zip(&together) {
+        assert_eq!(holdings, &state.holdings_at(&margin_account(), &[*at])[0], "at {at}");
+    }
+    let held = |index: usize, conid| together[index].quantities.get(&conid).copied();
+    assert_eq!(together[0].quantities, Default::default(), "nothing was held an hour before");
+    assert_eq!((held(1, AAPL), held(1, MSFT)), (Some(d("30")), Some(d("5"))), "bought, not yet split");
+    assert_eq!(held(2, AAPL), Some(d("38")), "45 after the split, 7 sold");
+    assert_eq!(together[3].money.get(&Currency::EUR), Some(&d("250")));
+    assert_eq!((held(4, AAPL), held(4, MSFT)), (Some(d("7")), None), "38 became 7.6, the fraction paid");
+    assert_eq!(together[5], together[4], "nothing happened since");
+}

@@ -13,8 +13,10 @@ use std::ops::Range;
 
 use crate::flex::output::{Attributes, Output, Streamed, Written};
 use crate::trading::orders::views::execution_id;
+use engine::corporate_actions::SplitRecord;
 use engine::flex::{FlexQuery, FlexRequest};
 use engine::portfolio::Rates;
+use engine::portfolio::history::Holdings;
 use engine::state::State;
 use engine::statement::{Statement, Trade};
 use jiff::Timestamp;
@@ -158,6 +160,36 @@ impl<W: Write> Generation<W> {
     }
 }
 
+/// A New York day a statement reports on.
+#[derive(Debug, Clone, Copy)]
+struct Day {
+    date: Date,
+    /// Its first instant.
+    start: Timestamp,
+    /// Its end, or now if it has not ended.
+    at: Timestamp,
+}
+
+/// What an account held at each instant its statement values it at.
+#[derive(Debug)]
+struct History {
+    /// The period's start, no later than now.
+    start: Timestamp,
+    /// The instant the period is valued at.
+    end: Timestamp,
+    /// The days it reports on, from the account's opening.
+    days: Vec<Day>,
+    held: BTreeMap<Timestamp, Holdings>,
+}
+
+impl History {
+    /// The holdings at `at`, one of the statement's instants.
+    fn held(&self, at: Timestamp) -> &Holdings {
+        static NOTHING: Holdings = Holdings { quantities: BTreeMap::new(), money: BTreeMap::new() };
+        self.held.get(&at).unwrap_or(&NOTHING)
+    }
+}
+
 struct Context<'a> {
     query: &'a FlexQuery,
     state: &'a State,
@@ -217,15 +249,16 @@ impl Context<'_> {
                 statement.cash.iter().map(|line| self.cash_report(request, &statement, line)).collect();
             out.section("CashReport", "CashReportCurrency", lines)?;
         }
+        let history = self.history(request, &statement);
         if self.wants("EquitySummaryInBase") {
             out.section(
                 "EquitySummaryInBase",
                 "EquitySummaryByReportDateInBase",
-                self.equity_summary(request, &statement),
+                self.equity_summary(&statement, &history),
             )?;
         }
         if self.wants("MTMPerformanceSummaryInBase") {
-            let lines = self.mtm_summary(request, &statement, span.clone());
+            let lines = self.mtm_summary(request, &statement, &history, span.clone());
             out.section("MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines)?;
         }
         if self.wants("OpenPositions") {
@@ -240,7 +273,7 @@ impl Context<'_> {
             out.section(
                 "PriorPeriodPositions",
                 "PriorPeriodPosition",
-                self.prior_positions(request, &statement),
+                self.prior_positions(&statement, &history),
             )?;
         }
         if self.wants("FxPositions") {
@@ -314,9 +347,22 @@ impl Context<'_> {
         lines
     }
 
-    /// The New York days of the request that have ended or are today, and the instant each is
-    /// valued at: its end, or now.
-    fn report_days(&self, request: &FlexRequest, statement: &Statement) -> Vec<(Date, Timestamp)> {
+    /// What the account held at every instant the statement values it at, read in one walk
+    /// back through its history.
+    fn history(&self, request: &FlexRequest, statement: &Statement) -> History {
+        let days = self.report_days(request, statement);
+        let start = market::calendar::new_york_midnight(request.from).unwrap_or(self.now).min(self.now);
+        let mut instants = vec![start, statement.valued_at];
+        instants.extend(days.iter().flat_map(|day| [day.start, day.at]));
+        instants.sort_unstable();
+        instants.dedup();
+        let held = self.state.holdings_at(&statement.account, &instants);
+        History { start, end: statement.valued_at, days, held: instants.into_iter().zip(held).collect() }
+    }
+
+    /// The New York days of the request that have ended or are today, the instant each
+    /// began, and the instant it is valued at: its end, or now.
+    fn report_days(&self, request: &FlexRequest, statement: &Statement) -> Vec<Day> {
         let mut days = Vec::new();
         // Days before the account was opened hold nothing to report.
         let opened = self.state.account(&statement.account).map(|account| new_york_date(account.opened_at));
@@ -324,10 +370,11 @@ impl Context<'_> {
         while day <= request.to {
             let end = day.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
             let at = end.min(self.now);
-            if at < market::calendar::new_york_midnight(day).unwrap_or(self.now) {
+            let start = market::calendar::new_york_midnight(day).unwrap_or(self.now);
+            if at < start {
                 break;
             }
-            days.push((day, at));
+            days.push(Day { date: day, start, at });
             match day.tomorrow() {
                 Ok(next) => day = next,
                 Err(_) => break,
@@ -337,19 +384,17 @@ impl Context<'_> {
     }
 
     /// Each day's cash, shares and total in the base currency.
-    fn equity_summary(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+    fn equity_summary(&self, statement: &Statement, history: &History) -> Vec<Attributes> {
         let base = statement.base_currency;
-        self.report_days(request, statement)
-            .into_iter()
-            .map(|(day, at)| {
+        history
+            .days
+            .iter()
+            .map(|&Day { date: day, at, .. }| {
+                let held = history.held(at);
                 let rates = Rates::new(self.state, base, at);
-                let cash: Decimal = self
-                    .state
-                    .money_at(&statement.account, at)
-                    .iter()
-                    .map(|(&currency, &amount)| rates.convert(currency, amount))
-                    .sum();
-                let total = self.state.net_liquidation_at(&statement.account, base, at);
+                let cash: Decimal =
+                    held.money.iter().map(|(&currency, &amount)| rates.convert(currency, amount)).sum();
+                let total = held.value(self.state, base, at);
                 vec![
                     ("accountId", statement.account.to_string()),
                     ("currency", base.to_string()),
@@ -368,19 +413,23 @@ impl Context<'_> {
         &self,
         request: &FlexRequest,
         statement: &Statement,
+        history: &History,
         span: Range<usize>,
     ) -> Vec<Attributes> {
-        let start = market::calendar::new_york_midnight(request.from).unwrap_or(self.now).min(self.now);
-        let end = statement.valued_at;
-        let before = self.state.quantities_at(&statement.account, start);
-        let after = self.state.quantities_at(&statement.account, end);
-        // Per instrument: shares bought less sold, what they cost, and their commissions.
+        let (start, end) = (history.start, history.end);
+        let before = &history.held(start).quantities;
+        let after = &history.held(end).quantities;
+        let splits = self.splits(start, end);
+        // Per instrument: the shares bought less sold (as many as they became by the period's
+        // end), what they cost, and their commissions.
         let mut traded: BTreeMap<Conid, [Decimal; 3]> =
             before.keys().chain(after.keys()).map(|&conid| (conid, Default::default())).collect();
         for trade in self.state.trades_among(&statement.account, span) {
             let [shares, cost, commissions] = traded.entry(trade.conid).or_default();
             let signed = trade.side.sign() * trade.quantity;
-            *shares += signed;
+            let position = usize::try_from(trade.execution.get() - 1).unwrap_or(usize::MAX);
+            let later = splits.iter().filter(|split| split.executions_before > position);
+            *shares += signed * split_factor(later, trade.conid);
             *cost += signed * trade.price;
             *commissions += trade.commission;
         }
@@ -396,7 +445,7 @@ impl Context<'_> {
                 );
                 let (prev_close, close) = (self.state.mark(conid, start), self.state.mark(conid, end));
                 let transaction = shares * close - cost;
-                let prior = held * (close - prev_close);
+                let prior = held * split_factor(splits.iter(), conid) * close - held * prev_close;
                 let base = |value: Decimal| number((value * rate).round_dp(2));
                 Some(vec![
                     ("assetCategory", category(instrument.asset_class).to_owned()),
@@ -419,16 +468,26 @@ impl Context<'_> {
             .collect()
     }
 
-    /// What was held at the end of each day of the period, at that day's price.
-    fn prior_positions(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
+    /// The splits after `start` up to `end`: what a holding at `start` went through by `end`,
+    /// as its quantities and marks there tell.
+    fn splits(&self, start: Timestamp, end: Timestamp) -> Vec<&SplitRecord> {
+        let splits = self.state.corporate_actions().splits.iter();
+        splits.filter(|split| split.at > start && split.at <= end).collect()
+    }
+
+    /// What was held at the end of each day of the period, at that day's price; its
+    /// mark-to-market on what was held when the day began, as many shares as those became.
+    fn prior_positions(&self, statement: &Statement, history: &History) -> Vec<Attributes> {
         let mut lines = Vec::new();
-        for (day, at) in self.report_days(request, statement) {
-            let start = market::calendar::new_york_midnight(day).unwrap_or(at);
-            let opening = self.state.quantities_at(&statement.account, start);
-            for conid in self.state.quantities_at(&statement.account, at).into_keys() {
+        for &Day { date: day, start, at } in &history.days {
+            let opening = &history.held(start).quantities;
+            let splits = self.splits(start, at);
+            for &conid in history.held(at).quantities.keys() {
                 let Some(instrument) = Catalogue::standard().get(conid) else { continue };
                 let price = self.state.mark(conid, at);
                 let held = opening.get(&conid).copied().unwrap_or_default();
+                let mtm =
+                    held * split_factor(splits.iter(), conid) * price - held * self.state.mark(conid, start);
                 lines.push(vec![
                     ("assetCategory", category(instrument.asset_class).to_owned()),
                     ("accountId", statement.account.to_string()),
@@ -437,7 +496,7 @@ impl Context<'_> {
                     ("description", instrument.name.clone()),
                     ("conid", conid.to_string()),
                     ("listingExchange", instrument.listing_exchange.clone()),
-                    ("priorMtmPnl", number((held * (price - self.state.mark(conid, start))).round_dp(2))),
+                    ("priorMtmPnl", number(mtm.round_dp(2))),
                     ("date", self.date(day)),
                     ("price", number(price)),
                     ("multiplier", "1".to_owned()),
@@ -865,6 +924,14 @@ fn category(asset_class: AssetClass) -> &'static str {
         AssetClass::Forex => "CASH",
         AssetClass::Crypto => "CRYPTO",
     }
+}
+
+/// How many shares one share of `conid` became through `splits`. Marks before a split are of
+/// the shares before it, so a holding is valued across one as the shares it became.
+fn split_factor<'a>(splits: impl Iterator<Item = &'a &'a SplitRecord>, conid: Conid) -> Decimal {
+    splits
+        .filter(|split| split.conid == conid)
+        .fold(Decimal::ONE, |factor, split| factor * Decimal::from(split.to) / Decimal::from(split.from))
 }
 
 /// A number as Flex writes it: plain decimal notation, no trailing zeros.

@@ -364,3 +364,50 @@ async fn a_statement_is_written_once_and_fetched_as_written() {
     let (_, later) = flex(&app, "GetStatement", TOKEN, element(&envelope, "ReferenceCode").unwrap()).await;
     assert_eq!(later.matches("<Trade ").count(), 2, "a new request sees the new trade: {later}");
 }
+
+/// An attribute's value in one element's line.
+fn attribute<'a>(line: &'a str, name: &str) -> &'a str {
+    let start =
+        line.find(&format!(" {name}=\"")).unwrap_or_else(|| panic!("{name} in {line}")) + name.len() + 3;
+    &line[start..start + line[start..].find('"').unwrap()]
+}
+
+fn decimal(text: &str) -> rust_decimal::Decimal {
+    text.parse().unwrap_or_else(|_| panic!("{text} is a number"))
+}
+
+#[tokio::test]
+async fn mark_to_market_follows_the_shares_through_a_split() {
+    let app = quiet_market().await;
+    let order = json!({"orders": [{"conid": 265598, "orderType": "MKT", "side": "BUY", "quantity": 10, "tif": "DAY"}]});
+    app.post_json("/v1/api/iserver/account/DU1234567/orders", order).await;
+    app.post_json("/_localbroker/clock", json!({"advance": "1d"})).await;
+    let split = json!({"kind": "split", "conid": 265598, "to": 3, "from": 1});
+    assert_eq!(app.post_json("/_localbroker/corporate-actions", split).await.status, StatusCode::OK);
+    app.post_json("/_localbroker/clock", json!({"advance": "1h"})).await;
+
+    let (_, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    let (_, statement) =
+        flex(&app, "GetStatement", TOKEN, element(&envelope, "ReferenceCode").unwrap()).await;
+    let line = |name: &str| {
+        statement
+            .lines()
+            .find(|line| line.contains(&format!("<{name} ")))
+            .unwrap_or_else(|| panic!("{statement}"))
+    };
+    let (trade, summary) = (line("Trade"), line("MTMPerformanceSummaryUnderlying"));
+    assert_eq!(attribute(summary, "closeQuantity"), "30", "{summary}");
+    // Over the period, the shares gained what they are worth now less what they cost.
+    let gained = decimal(attribute(summary, "closeQuantity")) * decimal(attribute(summary, "closePrice"))
+        - decimal(attribute(trade, "quantity")) * decimal(attribute(trade, "tradePrice"));
+    assert_eq!(decimal(attribute(summary, "transactionMtm")), gained.round_dp(2), "{summary}");
+
+    // The split's day: ten shares at the day's start, thirty at its end.
+    let split_day = statement
+        .lines()
+        .find(|line| line.contains("<PriorPeriodPosition ") && line.contains("date=\"20260304\""))
+        .unwrap_or_else(|| panic!("{statement}"));
+    let opening_mark = decimal(attribute(line("PriorPeriodPosition"), "price"));
+    let day_mtm = decimal("30") * decimal(attribute(split_day, "price")) - decimal("10") * opening_mark;
+    assert_eq!(decimal(attribute(split_day, "priorMtmPnl")), day_mtm.round_dp(2), "{split_day}");
+}

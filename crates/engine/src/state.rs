@@ -283,8 +283,13 @@ impl State {
 
     /// An execution by id.
     pub fn execution(&self, id: ExecutionId) -> Option<&Execution> {
-        let index = usize::try_from(id.get().checked_sub(1)?).ok()?;
-        self.executions.get(index)
+        self.executions.get(Self::execution_position(id)?)
+    }
+
+    /// Where execution `id` lies in the order executions were made, which a split's
+    /// `executions_before` counts: ids are handed out in that order from 1.
+    pub fn execution_position(id: ExecutionId) -> Option<usize> {
+        usize::try_from(id.get().checked_sub(1)?).ok()
     }
 
     /// An open session by id.

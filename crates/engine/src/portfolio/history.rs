@@ -44,8 +44,9 @@ impl Holdings {
 impl State {
     /// What `account` held at each of `instants`, in their order: today's holdings and
     /// balances, less every execution, transfer and ledger entry made after each, with the
-    /// splits after it undone. One walk back through the account's history serves every
-    /// instant, so a year of days costs what the earliest of them does.
+    /// splits after it undone. One walk back through the broker's history (every account's
+    /// executions and entries, newest first) serves every instant, so a year of days costs
+    /// what the earliest of them does.
     pub fn holdings_at(&self, account: &AccountId, instants: &[Timestamp]) -> Vec<Holdings> {
         let mut order: Vec<usize> = (0..instants.len()).collect();
         order.sort_by_key(|&index| std::cmp::Reverse(instants[index]));
@@ -98,7 +99,9 @@ impl<'a> Walk<'a> {
         // A split records how many executions came before it, which an instant alone cannot
         // tell at the same market time, and what each account held just before it.
         while let Some(split) = self.splits.next_if(|split| split.at > at) {
-            self.undo_fills(|index, _| index >= split.executions_before);
+            // Records from before splits counted executions say none came before; the instant
+            // still bounds them.
+            self.undo_fills(|index, fill| index >= split.executions_before && fill.at > at);
             self.undo_entries(|entry| entry.at > split.at);
             let before = split.held_before.get(self.account).copied().unwrap_or_default();
             self.holdings.quantities.insert(split.conid, before);
@@ -136,8 +139,9 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Whether `conid` split at instant `at`: a transfer of that instant is part of what the
-    /// split found held, so walking past the split undoes it.
+    /// Whether `conid` split at instant `at`. A transfer at the instant of a split of its
+    /// instrument is taken to have come before it (a split records the executions before it,
+    /// not the entries), so the holding the split recorded includes it and it is not undone.
     fn split_at(&self, conid: Conid, at: Timestamp) -> bool {
         self.state.corporate_actions.splits.iter().any(|split| split.conid == conid && split.at == at)
     }

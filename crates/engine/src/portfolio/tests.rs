@@ -434,3 +434,17 @@ fn one_walk_through_history_finds_what_each_instant_held() {
     assert_eq!((held(4, AAPL), held(4, MSFT)), (Some(d("7")), None), "38 became 7.6, the fraction paid");
     assert_eq!(together[5], together[4], "nothing happened since");
 }
+
+#[test]
+fn a_split_recorded_before_splits_counted_executions_undoes_only_later_fills() {
+    let mut broker = Broker::at("2026-03-03T11:00");
+    broker.place("DU1234567", vec![order(MSFT, Side::Buy, 4)]).unwrap();
+    broker.advance(SignedDuration::from_mins(5));
+    let before_split = broker.engine.state().market_time(broker.wall);
+    broker.advance(SignedDuration::from_mins(1));
+    announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1, on: None }).unwrap();
+    // Journals from before splits counted executions replay them as having none before.
+    broker.engine.state.corporate_actions.splits[0].executions_before = 0;
+    let state = broker.engine.state();
+    assert_eq!(state.quantities_at(&margin_account(), before_split).get(&MSFT), Some(&d("4")));
+}

@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use crate::auth::AuthMode;
 use crate::auth::admin::AdminToken;
 use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
+use crate::flex::written::WrittenStatements;
 use crate::pacing::{Pacing, PacingMode};
 use crate::state::{AppState, ServerIdentity};
 use crate::tls::{self, CertificateFiles};
@@ -194,6 +195,9 @@ impl Server {
             .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
         // Everything that can fail is set up before the broker starts, so that a failure leaves
         // no broker running behind it.
+        let flex_statements = settings.data_dir.join("flex-statements");
+        let statements = WrittenStatements::in_dir(flex_statements.clone())
+            .map_err(|source| ServeError::DataDir { path: flex_statements, source })?;
         let tls = if settings.http {
             None
         } else {
@@ -226,7 +230,7 @@ impl Server {
             admin_token: admin_token.as_deref().map(AdminToken::new),
             pacing: Arc::new(Pacing::new(pacing)),
             https: !settings.http,
-            flex_statements: Default::default(),
+            flex_statements: Arc::new(statements),
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
         let event_hub = tokio::spawn(state.event_hub.clone().run(broker.clone()));

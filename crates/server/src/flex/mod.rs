@@ -13,7 +13,6 @@ mod output;
 pub mod statement;
 pub mod written;
 
-use std::io::BufWriter;
 use std::sync::Arc;
 
 use axum::Router;
@@ -29,6 +28,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
 use tempfile::NamedTempFile;
+use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
 use crate::broker::BrokerError;
@@ -196,72 +196,90 @@ pub async fn get_statement(
                 let query = flex.queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
                 Ok((query.clone(), request.clone()))
             });
-            (state.market_time(wall), ready)
+            (state.market_time(wall), ready, flex.requests.contains_key(&asked))
         })
         .await;
     let (now, query, request) = match ready {
-        Ok((now, Ok((query, request)))) => (now, query, request),
-        Ok((now, Err(error))) => {
-            if error == FlexError::ReferenceInvalid {
+        Ok((now, Ok((query, request)), _)) => (now, query, request),
+        Ok((now, Err(error), known)) => {
+            if !known {
                 app.flex_statements.forget(&reference);
             }
             return failure(error, now);
         }
         Err(_) => return unavailable(),
     };
-    let slot = app.flex_statements.slot(&request);
-    let written = slot.get_or_try_init(|| write_statement(&app, query, request, now)).await;
-    match written {
-        Ok(statement) => stream(statement).await.unwrap_or_else(|error| failure(error, now)),
-        Err(Some(error)) => failure(error, now),
-        Err(None) => unavailable(),
+    // The statement is written by a task of its own, so that a client leaving does not waste
+    // the work: the next fetch finds it written, or waits for it.
+    let writer = tokio::spawn({
+        let (app, slot) = (app.clone(), app.flex_statements.slot(&request));
+        async move {
+            let written = slot.get_or_try_init(|| write_statement(&app, query, request, wall)).await.cloned();
+            app.flex_statements.evict_excess();
+            written
+        }
+    });
+    match writer.await {
+        Ok(Ok(statement)) => stream(&statement).await.unwrap_or_else(|error| {
+            app.flex_statements.forget(&reference);
+            failure(error, now)
+        }),
+        Ok(Err(Some(error))) => failure(error, now),
+        Ok(Err(None)) | Err(_) => unavailable(),
     }
 }
 
-/// Writes the statement `request` asks of `query` into a file, a part per engine read.
-/// `Err(None)` when the broker stops meanwhile.
+/// Writes the statement `request` asks of `query` into a file: read from the engine as it
+/// stands at wall time `wall`, then written a part per engine read, each part's bytes written
+/// to the file here, off the engine's thread. `Err(None)` when the broker stops meanwhile.
 async fn write_statement(
     app: &AppState,
     query: FlexQuery,
     request: FlexRequest,
-    now: Timestamp,
+    wall: Timestamp,
 ) -> Result<Arc<WrittenStatement>, Option<FlexError>> {
     let unwritable = |_| Some(FlexError::NotRetrievable);
     let format = query.format;
-    let file = NamedTempFile::new().map_err(unwritable)?;
-    let sink = BufWriter::new(file);
-    let started = app
+    let directory = app.flex_statements.directory().to_owned();
+    let created = tokio::task::spawn_blocking(move || NamedTempFile::new_in(directory)).await;
+    let (file, path) = created.map_err(|_| None)?.map_err(unwritable)?.into_parts();
+    let mut file = tokio::fs::File::from_std(file);
+    let mut generation = app
         .broker
-        .read(move |engine| Generation::start(engine.state(), query, request, now, sink))
+        .read(move |engine| {
+            let state = engine.state();
+            Generation::start(state, query, &request, state.market_time(wall))
+        })
         .await
         .map_err(|_| None)?;
-    let mut generation = started.map_err(unwritable)?;
     loop {
         let (returned, advanced) = app
             .broker
             .read(move |engine| {
-                let advanced = generation.advance(engine.state());
+                let advanced = match generation.advance(engine.state()) {
+                    Ok(whole) => generation.take().map(|bytes| (bytes, whole)),
+                    Err(error) => Err(error),
+                };
                 (generation, advanced)
             })
             .await
             .map_err(|_| None)?;
         generation = returned;
-        if advanced.map_err(unwritable)? {
+        let (bytes, whole) = advanced.map_err(unwritable)?;
+        file.write_all(&bytes).await.map_err(unwritable)?;
+        if whole {
             break;
         }
     }
-    let file = generation
-        .finish()
-        .map_err(unwritable)?
-        .into_inner()
-        .map_err(|error| unwritable(error.into_error()))?;
-    let length = file.as_file().metadata().map_err(unwritable)?.len();
-    Ok(Arc::new(WrittenStatement { file, format, length }))
+    file.flush().await.map_err(unwritable)?;
+    let length = file.metadata().await.map_err(unwritable)?.len();
+    let written = Arc::new(WrittenStatement { path, format, length });
+    Ok(written)
 }
 
 /// A response streaming a written statement from its file.
 async fn stream(statement: &WrittenStatement) -> Result<Response, FlexError> {
-    let file = tokio::fs::File::open(statement.file.path()).await.map_err(|_| FlexError::NotRetrievable)?;
+    let file = tokio::fs::File::open(&statement.path).await.map_err(|_| FlexError::NotRetrievable)?;
     let mut response = answer(Body::from_stream(ReaderStream::new(file)), statement.format);
     response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(statement.length));
     Ok(response)

@@ -5,8 +5,6 @@
 //! reader tells sections and records apart as IBKR's "section code and line descriptor" CSV
 //! option allows. Column names are the XML's attribute names.
 
-use std::io::Write;
-
 use engine::flex::Format;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
@@ -17,12 +15,13 @@ pub(crate) type Attributes = Vec<(&'static str, String)>;
 /// What writing returns.
 pub(crate) type Written = std::io::Result<()>;
 
-/// A statement being written into `W`.
-pub(crate) enum Output<W: Write> {
+/// A statement being written, a part at a time: what each part writes is taken away to its
+/// file before the next.
+pub(crate) enum Output {
     /// `FlexQueryResponse` XML, indented.
-    Xml(Writer<W>),
+    Xml(Writer<Vec<u8>>),
     /// CSV records.
-    Csv(Box<csv::Writer<W>>),
+    Csv(Box<csv::Writer<Vec<u8>>>),
 }
 
 /// A section whose rows are written one at a time, as they are read: the sections as long as
@@ -42,7 +41,7 @@ impl Streamed {
     }
 }
 
-impl<W: Write> std::fmt::Debug for Output<W> {
+impl std::fmt::Debug for Output {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str(match self {
             Self::Xml(_) => "Output::Xml",
@@ -51,20 +50,28 @@ impl<W: Write> std::fmt::Debug for Output<W> {
     }
 }
 
-impl<W: Write> Output<W> {
-    /// An empty document of `format`, written into `sink`.
-    pub(crate) fn new(format: Format, sink: W) -> Self {
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new().flexible(true).from_writer(Vec::new())
+}
+
+impl Output {
+    /// An empty document of `format`.
+    pub(crate) fn new(format: Format) -> Self {
         match format {
-            Format::Xml => Self::Xml(Writer::new_with_indent(sink, b' ', 1)),
-            Format::Csv => Self::Csv(Box::new(csv::WriterBuilder::new().flexible(true).from_writer(sink))),
+            Format::Xml => Self::Xml(Writer::new_with_indent(Vec::new(), b' ', 1)),
+            Format::Csv => Self::Csv(Box::new(csv_writer())),
         }
     }
 
-    /// The sink, everything written into it.
-    pub(crate) fn finish(self) -> std::io::Result<W> {
+    /// What was written since it was last taken. The XML writer keeps its indentation; CSV
+    /// records stand alone, so a new CSV writer carries on.
+    pub(crate) fn take(&mut self) -> std::io::Result<Vec<u8>> {
         match self {
-            Self::Xml(writer) => Ok(writer.into_inner()),
-            Self::Csv(writer) => writer.into_inner().map_err(|error| error.into_error()),
+            Self::Xml(writer) => Ok(std::mem::take(writer.get_mut())),
+            Self::Csv(writer) => {
+                let written = std::mem::replace(writer.as_mut(), csv_writer());
+                written.into_inner().map_err(|error| error.into_error())
+            }
         }
     }
 
@@ -153,7 +160,7 @@ fn element<'a>(name: &'a str, attributes: &'a [(&'static str, String)]) -> Bytes
 }
 
 /// A header record of every attribute name `rows` use, then a data record per row.
-fn records<W: Write>(writer: &mut csv::Writer<W>, name: &str, rows: &[Attributes]) -> Written {
+fn records(writer: &mut csv::Writer<Vec<u8>>, name: &str, rows: &[Attributes]) -> Written {
     let mut columns: Vec<&'static str> = Vec::new();
     for (key, _) in rows.iter().flatten() {
         if !columns.contains(key) {
@@ -167,12 +174,12 @@ fn records<W: Write>(writer: &mut csv::Writer<W>, name: &str, rows: &[Attributes
     rows.iter().try_for_each(|row| data(writer, name, &columns, row))
 }
 
-fn header<W: Write>(writer: &mut csv::Writer<W>, name: &str, columns: &[&str]) -> Written {
+fn header(writer: &mut csv::Writer<Vec<u8>>, name: &str, columns: &[&str]) -> Written {
     Ok(writer.write_record([name, "HEADER"].into_iter().chain(columns.iter().copied()))?)
 }
 
 /// A data record of `row`'s values in the order of `columns`, blank where it has none.
-fn data<W: Write>(writer: &mut csv::Writer<W>, name: &str, columns: &[&str], row: &Attributes) -> Written {
+fn data(writer: &mut csv::Writer<Vec<u8>>, name: &str, columns: &[&str], row: &Attributes) -> Written {
     let value =
         |column: &&str| row.iter().find(|(key, _)| key == column).map_or("", |(_, value)| value.as_str());
     Ok(writer.write_record([name, "DATA"].into_iter().chain(columns.iter().map(value)))?)

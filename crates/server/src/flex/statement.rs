@@ -1,17 +1,17 @@
 //! Flex statements (`FlexQueryResponse`), written from the engine's activity statement of each
 //! account of the request, with IBKR's element and attribute names as ibflex knows them.
 //!
-//! Every section of [`engine::flex::sections`] is written, in that order. A statement is
-//! written a part at a time, each part in one read of the engine, straight into its sink: an
-//! account's sections are read together, as the account stood then, and its trades (which may
-//! number millions) a few thousand executions at a time, so that neither the statement nor
-//! the engine's pause grows with them.
+//! Every section of [`engine::flex::sections`] is written, in that order. A statement is read
+//! in one read of the engine, as the broker stands then, except its trades: each account's
+//! sections are read whole (they grow with its days and holdings, and its history is walked
+//! once), while its trades, which may number millions, are only located, and written a few
+//! thousand executions per read. Each part's bytes are taken away to the statement's file
+//! between reads, so the engine never writes to disk and no statement is held in memory.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Write;
 use std::ops::Range;
 
-use crate::flex::output::{Attributes, Output, Streamed, Written};
+use crate::flex::output::{Attributes, Output, Streamed};
 use crate::trading::orders::views::execution_id;
 use engine::corporate_actions::SplitRecord;
 use engine::flex::{FlexQuery, FlexRequest};
@@ -29,13 +29,12 @@ use model::{AccountId, AccountKind, AssetClass, Conid, Decimal, Side};
 /// rows in one read (milliseconds) before it serves anyone else.
 pub const EXECUTIONS_PER_PART: usize = 8_192;
 
-/// A Flex statement being written into `W`.
+/// A Flex statement being written.
 #[derive(Debug)]
-pub struct Generation<W: Write> {
-    out: Output<W>,
+pub struct Generation {
+    out: Output,
     query: FlexQuery,
-    request: FlexRequest,
-    /// Market time when writing began: what the statement is as of.
+    /// Market time when the statement was read: what it is as of.
     now: Timestamp,
     /// What is left to write, in order.
     parts: VecDeque<Part>,
@@ -46,12 +45,14 @@ pub struct Generation<W: Write> {
 /// What is left of a statement.
 #[derive(Debug)]
 enum Part {
-    /// An account's statement, not begun.
-    Account(AccountId),
+    /// The start of an element holding others.
+    Open(&'static str, Attributes),
+    /// An element without children.
+    Single(&'static str, Attributes),
+    /// A section, read with its account's statement.
+    Section { container: &'static str, name: &'static str, rows: Vec<Attributes> },
     /// A section as long as an account's trades, written some executions at a time.
     Trades(TradeRun),
-    /// A section read with its account's statement.
-    Section { container: &'static str, name: &'static str, rows: Vec<Attributes> },
     /// The end of an element.
     Close(&'static str),
 }
@@ -84,25 +85,26 @@ impl TradeRun {
     }
 }
 
-impl<W: Write> Generation<W> {
-    /// Begins the statement `request` asks of `query`, as of market time `now`, in the
-    /// query's format.
-    pub fn start(
-        state: &State,
-        query: FlexQuery,
-        request: FlexRequest,
-        now: Timestamp,
-        sink: W,
-    ) -> std::io::Result<Self> {
-        let mut out = Output::new(query.format, sink);
+impl Generation {
+    /// Reads the statement `request` asks of `query` from `state`, as of market time `now`:
+    /// every account's sections, and where its trades lie among the executions made so far.
+    /// Executions made later lie beyond, so the statement stays as it was read. Nothing is
+    /// written yet.
+    pub fn start(state: &State, query: FlexQuery, request: &FlexRequest, now: Timestamp) -> Self {
+        let context = Context { query: &query, state, now };
+        let accounts: Vec<&AccountId> =
+            request.accounts.iter().filter(|account| state.account(account).is_some()).collect();
         let root = vec![("queryName", query.name.clone()), ("type", query.kind.code().to_owned())];
-        out.open("FlexQueryResponse", &root)?;
-        let accounts: Vec<AccountId> =
-            request.accounts.iter().filter(|account| state.account(account).is_some()).cloned().collect();
-        out.open("FlexStatements", &vec![("count", accounts.len().to_string())])?;
-        let mut parts: VecDeque<Part> = accounts.into_iter().map(Part::Account).collect();
+        let mut parts = VecDeque::from([
+            Part::Open("FlexQueryResponse", root),
+            Part::Open("FlexStatements", vec![("count", accounts.len().to_string())]),
+        ]);
+        for account in accounts {
+            parts.extend(context.statement(request, account));
+        }
         parts.extend([Part::Close("FlexStatements"), Part::Close("FlexQueryResponse")]);
-        Ok(Self { out, query, request, now, parts, part: EXECUTIONS_PER_PART })
+        let out = Output::new(query.format);
+        Self { out, query, now, parts, part: EXECUTIONS_PER_PART }
     }
 
     /// The same statement, written `executions` at a time instead of
@@ -112,28 +114,19 @@ impl<W: Write> Generation<W> {
         Self { part: executions.max(1), ..self }
     }
 
-    /// Writes the next part of the statement from `state`, and what follows it up to the
-    /// next part that reads much: whether the statement is whole.
+    /// Writes the next part of the statement, its trades read from `state`, and what follows
+    /// it up to the next trades: whether the statement is whole.
     pub fn advance(&mut self, state: &State) -> std::io::Result<bool> {
         let context = Context { query: &self.query, state, now: self.now };
         let mut read = false;
         while let Some(part) = self.parts.pop_front() {
-            let costly = match &part {
-                Part::Account(_) => true,
-                Part::Trades(run) => !run.left.is_empty(),
-                Part::Section { .. } | Part::Close(_) => false,
-            };
-            if costly && read {
-                self.parts.push_front(part);
-                return Ok(false);
-            }
-            read |= costly;
             match part {
-                Part::Account(account) => {
-                    let rest = context.statement(&mut self.out, &self.request, &account)?;
-                    rest.into_iter().rev().for_each(|part| self.parts.push_front(part));
+                Part::Trades(run) if read && !run.left.is_empty() => {
+                    self.parts.push_front(Part::Trades(run));
+                    return Ok(false);
                 }
                 Part::Trades(mut run) => {
+                    read = true;
                     let upto = run.left.end.min(run.left.start.saturating_add(self.part));
                     for trade in state.trades_among(&run.account, run.left.start..upto) {
                         let row = context.trade_row(run.section, &run.account, &trade);
@@ -147,6 +140,8 @@ impl<W: Write> Generation<W> {
                         return Ok(false);
                     }
                 }
+                Part::Open(name, attributes) => self.out.open(name, &attributes)?,
+                Part::Single(name, attributes) => self.out.single(name, attributes)?,
                 Part::Section { container, name, rows } => self.out.section(container, name, rows)?,
                 Part::Close(name) => self.out.close(name)?,
             }
@@ -154,9 +149,9 @@ impl<W: Write> Generation<W> {
         Ok(true)
     }
 
-    /// The sink, the whole statement written into it.
-    pub fn finish(self) -> std::io::Result<W> {
-        self.out.finish()
+    /// What the parts written since the last call wrote, to append to the statement's file.
+    pub fn take(&mut self) -> std::io::Result<Vec<u8>> {
+        self.out.take()
     }
 }
 
@@ -214,19 +209,13 @@ impl Context<'_> {
         self.query.sections.contains(section)
     }
 
-    /// Writes `account`'s statement up to its trades, all read now, and answers the parts
-    /// left: the trade-long sections to write a part at a time, and the sections read now to
-    /// write after them.
-    fn statement<W: Write>(
-        &self,
-        out: &mut Output<W>,
-        request: &FlexRequest,
-        account: &AccountId,
-    ) -> std::io::Result<Vec<Part>> {
+    /// `account`'s statement: its sections, read now, and its trade-long sections, to be
+    /// written a part at a time.
+    fn statement(&self, request: &FlexRequest, account: &AccountId) -> Vec<Part> {
         let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
         let to = request.to.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
         let Some(statement) = self.state.statement(account, from, to, self.now) else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
         let span = self.state.execution_span(statement.from, statement.to);
         let period = format!("{:?}", self.query.period);
@@ -237,29 +226,27 @@ impl Context<'_> {
             ("period", period),
             ("whenGenerated", self.date_time(self.now)),
         ];
-        out.open("FlexStatement", &attributes)?;
+        let mut parts = vec![Part::Open("FlexStatement", attributes)];
         if self.wants("AccountInformation") {
-            out.single("AccountInformation", self.account_information(&statement))?;
+            parts.push(Part::Single("AccountInformation", self.account_information(&statement)));
         }
         if self.wants("ChangeInNAV") {
-            out.single("ChangeInNAV", self.change_in_nav(request, &statement))?;
+            parts.push(Part::Single("ChangeInNAV", self.change_in_nav(request, &statement)));
         }
+        let mut section = |container, name, rows| parts.push(Part::Section { container, name, rows });
         if self.wants("CashReport") {
             let lines =
                 statement.cash.iter().map(|line| self.cash_report(request, &statement, line)).collect();
-            out.section("CashReport", "CashReportCurrency", lines)?;
+            section("CashReport", "CashReportCurrency", lines);
         }
         let history = self.history(request, &statement);
         if self.wants("EquitySummaryInBase") {
-            out.section(
-                "EquitySummaryInBase",
-                "EquitySummaryByReportDateInBase",
-                self.equity_summary(&statement, &history),
-            )?;
+            let lines = self.equity_summary(&statement, &history);
+            section("EquitySummaryInBase", "EquitySummaryByReportDateInBase", lines);
         }
         if self.wants("MTMPerformanceSummaryInBase") {
             let lines = self.mtm_summary(request, &statement, &history, span.clone());
-            out.section("MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines)?;
+            section("MTMPerformanceSummaryInBase", "MTMPerformanceSummaryUnderlying", lines);
         }
         if self.wants("OpenPositions") {
             let lines = statement
@@ -267,27 +254,26 @@ impl Context<'_> {
                 .iter()
                 .map(|position| self.open_position(request, &statement, position))
                 .collect();
-            out.section("OpenPositions", "OpenPosition", lines)?;
+            section("OpenPositions", "OpenPosition", lines);
         }
         if self.wants("PriorPeriodPositions") {
-            out.section(
+            section(
                 "PriorPeriodPositions",
                 "PriorPeriodPosition",
                 self.prior_positions(&statement, &history),
-            )?;
+            );
         }
         if self.wants("FxPositions") {
-            self.fx_positions(out, request, &statement)?;
+            parts.extend(self.fx_positions(request, &statement));
         }
-        let mut rest = Vec::new();
-        let mut trades = |section| rest.push(Part::Trades(TradeRun::new(section, account, span.clone())));
+        let mut trades = |section| parts.push(Part::Trades(TradeRun::new(section, account, span.clone())));
         if self.wants("Trades") {
             trades(TradeSection::Trades);
         }
         if self.wants("UnbundledCommissionDetails") {
             trades(TradeSection::Commissions);
         }
-        let mut section = |container, name, rows| rest.push(Part::Section { container, name, rows });
+        let mut section = |container, name, rows| parts.push(Part::Section { container, name, rows });
         if self.wants("CashTransactions") {
             section("CashTransactions", "CashTransaction", self.cash_transactions(&statement));
         }
@@ -308,10 +294,10 @@ impl Context<'_> {
             section("ConversionRates", "ConversionRate", self.conversion_rates(request, &statement));
         }
         if self.wants("TradeConfirms") {
-            rest.push(Part::Trades(TradeRun::new(TradeSection::Confirms, account, span)));
+            parts.push(Part::Trades(TradeRun::new(TradeSection::Confirms, account, span)));
         }
-        rest.push(Part::Close("FlexStatement"));
-        Ok(rest)
+        parts.push(Part::Close("FlexStatement"));
+        parts
     }
 
     /// A trade's row in `section`.
@@ -427,7 +413,7 @@ impl Context<'_> {
         for trade in self.state.trades_among(&statement.account, span) {
             let [shares, cost, commissions] = traded.entry(trade.conid).or_default();
             let signed = trade.side.sign() * trade.quantity;
-            let position = usize::try_from(trade.execution.get() - 1).unwrap_or(usize::MAX);
+            let position = State::execution_position(trade.execution).unwrap_or(usize::MAX);
             let later = splits.iter().filter(|split| split.executions_before > position);
             *shares += signed * split_factor(later, trade.conid);
             *cost += signed * trade.price;
@@ -507,12 +493,7 @@ impl Context<'_> {
     }
 
     /// Each foreign currency's cash at the period's end, as IBKR's currency lots.
-    fn fx_positions<W: Write>(
-        &self,
-        out: &mut Output<W>,
-        request: &FlexRequest,
-        statement: &Statement,
-    ) -> Written {
+    fn fx_positions(&self, request: &FlexRequest, statement: &Statement) -> Vec<Part> {
         let rates = Rates::new(self.state, statement.base_currency, statement.valued_at);
         let lots: Vec<Attributes> = statement
             .cash
@@ -534,14 +515,15 @@ impl Context<'_> {
             })
             .collect();
         if lots.is_empty() {
-            return out.section("FxPositions", "FxLots", Vec::new());
+            return vec![Part::Section { container: "FxPositions", name: "FxLots", rows: Vec::new() }];
         }
         // IBKR wraps each currency's lots in an FxLots element of their own.
-        out.open("FxPositions", &Vec::new())?;
-        for lot in lots {
-            out.section("FxLots", "FxLot", vec![lot])?;
-        }
-        out.close("FxPositions")
+        let each =
+            lots.into_iter().map(|lot| Part::Section { container: "FxLots", name: "FxLot", rows: vec![lot] });
+        std::iter::once(Part::Open("FxPositions", Vec::new()))
+            .chain(each)
+            .chain([Part::Close("FxPositions")])
+            .collect()
     }
 
     /// A trade's commission: LocalBroker charges it whole, as the broker's execution charge.
@@ -1000,38 +982,49 @@ mod tests {
         (query, request)
     }
 
-    fn write_whole(engine: &Engine, query: FlexQuery, request: FlexRequest, now: Timestamp) -> String {
+    fn write_whole(engine: &Engine, query: FlexQuery, request: &FlexRequest, now: Timestamp) -> String {
         let state = engine.state();
-        let mut generation = Generation::start(state, query, request, now, Vec::new()).unwrap();
-        while !generation.advance(state).unwrap() {}
-        String::from_utf8(generation.finish().unwrap()).unwrap()
+        let mut generation = Generation::start(state, query, request, now);
+        let mut written = Vec::new();
+        loop {
+            let whole = generation.advance(state).unwrap();
+            written.extend(generation.take().unwrap());
+            if whole {
+                return String::from_utf8(written).unwrap();
+            }
+        }
     }
 
     #[test]
-    fn a_statement_written_in_parts_is_the_account_as_it_stood_when_its_part_began() {
+    fn a_statement_written_in_parts_is_the_broker_as_it_stood_when_it_was_read() {
         let (mut engine, session, wall) = demo();
         for _ in 0..5 {
             buy_one_share(&mut engine, &session, wall);
         }
         let now = engine.state().market_time(wall);
         let (query, request) = year_to_date(&engine, wall);
-        let whole = write_whole(&engine, query.clone(), request.clone(), now);
+        let whole = write_whole(&engine, query.clone(), &request, now);
         assert_eq!(whole.matches("<Trade ").count(), 5, "{whole}");
         assert_eq!(whole.matches("<UnbundledCommissionDetail ").count(), 5, "{whole}");
 
-        let mut generation =
-            Generation::start(engine.state(), query, request, now, Vec::new()).unwrap().in_parts_of(2);
+        let mut generation = Generation::start(engine.state(), query, &request, now).in_parts_of(2);
+        let mut written = Vec::new();
         let mut reads = 0;
         loop {
-            reads += 1;
-            if generation.advance(engine.state()).unwrap() {
-                break;
-            }
             // Trades at the same market instant, made while the statement is being written.
             buy_one_share(&mut engine, &session, wall);
+            reads += 1;
+            let whole = generation.advance(engine.state()).unwrap();
+            written.extend(generation.take().unwrap());
+            if whole {
+                break;
+            }
         }
-        let parts = String::from_utf8(generation.finish().unwrap()).unwrap();
-        assert_eq!(parts, whole, "later trades stay out of a statement begun before them");
-        assert_eq!(reads, 1 + 3 + 3, "the account, then five trades two at a time, twice");
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            whole,
+            "later trades stay out of a statement read before them"
+        );
+        assert_eq!(reads, 3 + 3, "five trades two at a time, twice");
     }
 }

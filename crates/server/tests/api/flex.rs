@@ -360,9 +360,35 @@ async fn a_statement_is_written_once_and_fetched_as_written() {
     let (_, again) = flex(&app, "GetStatement", TOKEN, &reference).await;
     assert_eq!(again, first, "a statement is what it was when first written");
 
+    let stranger = app.post_json("/_localbroker/flex/tokens", json!({"user": "demo2"})).await;
+    let stranger = stranger.body["token"].as_str().unwrap().to_owned();
+    let (_, refused) = flex(&app, "GetStatement", &stranger, &reference).await;
+    assert_eq!(element(&refused, "ErrorCode"), Some("1017"), "{refused}");
+    let (_, again) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    assert_eq!(again, first, "another user's token asking for it changes nothing");
+
     let (_, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
     let (_, later) = flex(&app, "GetStatement", TOKEN, element(&envelope, "ReferenceCode").unwrap()).await;
     assert_eq!(later.matches("<Trade ").count(), 2, "a new request sees the new trade: {later}");
+}
+
+#[tokio::test]
+async fn a_statement_whose_file_is_gone_is_written_again() {
+    let app = quiet_market().await;
+    let (_, envelope) = flex(&app, "SendRequest", TOKEN, QUERY).await;
+    let reference = element(&envelope, "ReferenceCode").unwrap().to_owned();
+    let (_, first) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    assert!(first.contains("<FlexQueryResponse "), "{first}");
+    let directory = app.dir.path().join("flex-statements");
+    for file in std::fs::read_dir(&directory).unwrap() {
+        std::fs::remove_file(file.unwrap().path()).unwrap();
+    }
+
+    let (_, gone) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    assert_eq!(element(&gone, "ErrorCode"), Some("1021"), "{gone}");
+    let (_, again) = flex(&app, "GetStatement", TOKEN, &reference).await;
+    assert_eq!(again, first, "the retry writes it again");
+    assert_eq!(std::fs::read_dir(&directory).unwrap().count(), 1);
 }
 
 /// An attribute's value in one element's line.

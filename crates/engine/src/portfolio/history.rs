@@ -99,9 +99,9 @@ impl<'a> Walk<'a> {
         // A split records how many executions came before it, which an instant alone cannot
         // tell at the same market time, and what each account held just before it.
         while let Some(split) = self.splits.next_if(|split| split.at > at) {
-            // Records from before splits counted executions say none came before; the instant
-            // still bounds them.
-            self.undo_fills(|index, fill| index >= split.executions_before && fill.at > at);
+            // Records from before splits counted executions say none came before; the split's
+            // instant still bounds them.
+            self.undo_fills(|index, fill| index >= split.executions_before && fill.at >= split.at);
             self.undo_entries(|entry| entry.at > split.at);
             let before = split.held_before.get(self.account).copied().unwrap_or_default();
             self.holdings.quantities.insert(split.conid, before);
@@ -140,8 +140,9 @@ impl<'a> Walk<'a> {
     }
 
     /// Whether `conid` split at instant `at`. A transfer at the instant of a split of its
-    /// instrument is taken to have come before it (a split records the executions before it,
-    /// not the entries), so the holding the split recorded includes it and it is not undone.
+    /// instrument is taken to have come after it (a split records the executions before it,
+    /// not the entries): the holding the split recorded does not include it, and walking back
+    /// past the split's reset to that holding has already undone it.
     fn split_at(&self, conid: Conid, at: Timestamp) -> bool {
         self.state.corporate_actions.splits.iter().any(|split| split.conid == conid && split.at == at)
     }

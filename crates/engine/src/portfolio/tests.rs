@@ -438,13 +438,16 @@ fn one_walk_through_history_finds_what_each_instant_held() {
 #[test]
 fn a_split_recorded_before_splits_counted_executions_undoes_only_later_fills() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(MSFT, Side::Buy, 4)]).unwrap();
+    broker.place("DU1234567", vec![order(MSFT, Side::Buy, 4), order(AAPL, Side::Buy, 4)]).unwrap();
     broker.advance(SignedDuration::from_mins(5));
     let before_split = broker.engine.state().market_time(broker.wall);
+    broker.advance(SignedDuration::from_mins(1));
+    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 2)]).unwrap();
     broker.advance(SignedDuration::from_mins(1));
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1, on: None }).unwrap();
     // Journals from before splits counted executions replay them as having none before.
     broker.engine.state.corporate_actions.splits[0].executions_before = 0;
     let state = broker.engine.state();
-    assert_eq!(state.quantities_at(&margin_account(), before_split).get(&MSFT), Some(&d("4")));
+    let held = state.quantities_at(&margin_account(), before_split);
+    assert_eq!((held.get(&MSFT), held.get(&AAPL)), (Some(&d("4")), Some(&d("4"))));
 }

@@ -195,9 +195,6 @@ impl Server {
             .map_err(|source| ServeError::DataDir { path: settings.data_dir.clone(), source })?;
         // Everything that can fail is set up before the broker starts, so that a failure leaves
         // no broker running behind it.
-        let flex_statements = settings.data_dir.join("flex-statements");
-        let statements = WrittenStatements::in_dir(flex_statements.clone())
-            .map_err(|source| ServeError::DataDir { path: flex_statements, source })?;
         let tls = if settings.http {
             None
         } else {
@@ -208,6 +205,12 @@ impl Server {
         let server = axum_server::from_tcp(listener).map_err(|source| ServeError::Listen { addr, source })?;
         let genesis = genesis(&settings)?;
         let store = open_store(&settings).await?;
+        // Once the journal is open, and so locked, the statements' directory is this server's
+        // to empty (servers journaling to different PostgreSQL schemas need data directories
+        // of their own).
+        let flex_statements = settings.data_dir.join("flex-statements");
+        let statements = WrittenStatements::in_dir(flex_statements.clone())
+            .map_err(|source| ServeError::DataDir { path: flex_statements, source })?;
         let (broker, running, origin) = Broker::start(store, genesis, settings.broker).await?;
         if auth == AuthMode::Strict
             && let Err(error) = end_gateway_session(&broker).await

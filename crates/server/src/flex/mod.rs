@@ -196,13 +196,15 @@ pub async fn get_statement(
                 let query = flex.queries.get(&request.query).ok_or(FlexError::QueryInvalid)?;
                 Ok((query.clone(), request.clone()))
             });
-            (state.market_time(wall), ready, flex.requests.contains_key(&asked))
+            // Unknown, or expired for its own token: no fetch will be served again.
+            let gone = flex.requests.get(&asked).is_none_or(|request| request.token_hash == hash);
+            (state.market_time(wall), ready, gone)
         })
         .await;
     let (now, query, request) = match ready {
         Ok((now, Ok((query, request)), _)) => (now, query, request),
-        Ok((now, Err(error), known)) => {
-            if !known {
+        Ok((now, Err(error), gone)) => {
+            if error == FlexError::ReferenceInvalid && gone {
                 app.flex_statements.forget(&reference);
             }
             return failure(error, now);
@@ -211,19 +213,25 @@ pub async fn get_statement(
     };
     // The statement is written by a task of its own, so that a client leaving does not waste
     // the work: the next fetch finds it written, or waits for it.
+    let slot = app.flex_statements.slot(&request);
     let writer = tokio::spawn({
-        let (app, slot) = (app.clone(), app.flex_statements.slot(&request));
+        let (app, slot) = (app.clone(), Arc::clone(&slot));
         async move {
             let written = slot.get_or_try_init(|| write_statement(&app, query, request, wall)).await.cloned();
-            app.flex_statements.evict_excess();
+            app.flex_statements.evict_excess(&slot);
             written
         }
     });
     match writer.await {
-        Ok(Ok(statement)) => stream(&statement).await.unwrap_or_else(|error| {
-            app.flex_statements.forget(&reference);
-            failure(error, now)
-        }),
+        Ok(Ok(statement)) => match stream(&statement).await {
+            Ok(response) => response,
+            Err(error) => {
+                if error.kind() == std::io::ErrorKind::NotFound {
+                    app.flex_statements.forget_slot(&slot);
+                }
+                failure(FlexError::NotRetrievable, now)
+            }
+        },
         Ok(Err(Some(error))) => failure(error, now),
         Ok(Err(None)) | Err(_) => unavailable(),
     }
@@ -241,7 +249,11 @@ async fn write_statement(
     let unwritable = |_| Some(FlexError::NotRetrievable);
     let format = query.format;
     let directory = app.flex_statements.directory().to_owned();
-    let created = tokio::task::spawn_blocking(move || NamedTempFile::new_in(directory)).await;
+    let created = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&directory)?;
+        NamedTempFile::new_in(directory)
+    })
+    .await;
     let (file, path) = created.map_err(|_| None)?.map_err(unwritable)?.into_parts();
     let mut file = tokio::fs::File::from_std(file);
     let mut generation = app
@@ -278,8 +290,8 @@ async fn write_statement(
 }
 
 /// A response streaming a written statement from its file.
-async fn stream(statement: &WrittenStatement) -> Result<Response, FlexError> {
-    let file = tokio::fs::File::open(&statement.path).await.map_err(|_| FlexError::NotRetrievable)?;
+async fn stream(statement: &WrittenStatement) -> std::io::Result<Response> {
+    let file = tokio::fs::File::open(&statement.path).await?;
     let mut response = answer(Body::from_stream(ReaderStream::new(file)), statement.format);
     response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(statement.length));
     Ok(response)

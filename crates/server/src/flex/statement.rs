@@ -6,7 +6,8 @@
 //! sections are read whole (they grow with its days and holdings, and its history is walked
 //! once), while its trades, which may number millions, are only located, and written a few
 //! thousand executions per read. Each part's bytes are taken away to the statement's file
-//! between reads, so the engine never writes to disk and no statement is held in memory.
+//! between reads, so the engine never writes to disk and no statement's trades are held in
+//! memory; the other sections of every account are, until they are written.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
@@ -414,7 +415,9 @@ impl Context<'_> {
             let [shares, cost, commissions] = traded.entry(trade.conid).or_default();
             let signed = trade.side.sign() * trade.quantity;
             let position = State::execution_position(trade.execution).unwrap_or(usize::MAX);
-            let later = splits.iter().filter(|split| split.executions_before > position);
+            // A split recorded before splits counted executions is told apart by its instant.
+            let later =
+                splits.iter().filter(|split| split.executions_before > position || trade.at < split.at);
             *shares += signed * split_factor(later, trade.conid);
             *cost += signed * trade.price;
             *commissions += trade.commission;

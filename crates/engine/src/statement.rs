@@ -10,6 +10,8 @@ use market::Catalogue;
 use model::{AccountId, Conid, Currency, Decimal, ExecutionId, Side};
 
 use crate::ledger::{Book, Cause, Entry};
+use crate::orders::Execution;
+use crate::portfolio::history::Holdings;
 use crate::state::State;
 
 /// An account's activity from `from` (inclusive) to `to` (exclusive), in market time.
@@ -154,6 +156,14 @@ pub struct OpenPosition {
     pub market_value: Decimal,
 }
 
+impl Statement {
+    /// The instant a statement of `[from, to)` read at `now` values holdings at: the period's
+    /// end, or now if that is earlier (and not before the period).
+    pub fn valued_at(from: Timestamp, to: Timestamp, now: Timestamp) -> Timestamp {
+        to.min(now).max(from)
+    }
+}
+
 impl State {
     /// `account`'s statement for `[from, to)`; holdings and values are read no later than
     /// `now`, so a period that has not ended (or not begun) shows what is known so far, and
@@ -165,12 +175,30 @@ impl State {
         to: Timestamp,
         now: Timestamp,
     ) -> Option<Statement> {
+        self.statement_and_holdings(account, from, to, now, &[]).map(|(statement, _)| statement)
+    }
+
+    /// [`State::statement`], and what the account held at each of `instants`, read in the
+    /// same walk back through history: a statement's daily figures cost no second walk.
+    pub fn statement_and_holdings(
+        &self,
+        account: &AccountId,
+        from: Timestamp,
+        to: Timestamp,
+        now: Timestamp,
+        instants: &[Timestamp],
+    ) -> Option<(Statement, Vec<Holdings>)> {
         let spec = self.account(account)?;
-        let valued_at = to.min(now).max(from);
-        let positions = self
-            .quantities_at(account, valued_at)
-            .into_iter()
-            .filter_map(|(conid, quantity)| {
+        let valued_at = Statement::valued_at(from, to, now);
+        let mut asked = vec![from.min(now), valued_at];
+        asked.extend_from_slice(instants);
+        let mut held = self.holdings_at(account, &asked);
+        let rest = held.split_off(2);
+        let (start, end) = (&held[0], &held[1]);
+        let positions = end
+            .quantities
+            .iter()
+            .filter_map(|(&conid, &quantity)| {
                 let instrument = Catalogue::standard().get(conid)?;
                 let mark_price = self.mark(conid, valued_at);
                 Some(OpenPosition {
@@ -183,19 +211,20 @@ impl State {
                 })
             })
             .collect();
-        Some(Statement {
+        let statement = Statement {
             account: account.clone(),
             title: spec.title.clone(),
             base_currency: spec.base_currency,
             from,
             to,
             valued_at,
-            starting_value: self.net_liquidation_at(account, spec.base_currency, from.min(now)),
-            ending_value: self.net_liquidation_at(account, spec.base_currency, valued_at),
+            starting_value: start.value(self, spec.base_currency, from.min(now)),
+            ending_value: end.value(self, spec.base_currency, valued_at),
             cash: self.cash_reports(account, from, to),
             transfers: self.transfers(account, from, to),
             positions,
-        })
+        };
+        Some((statement, rest))
     }
 
     fn cash_reports(&self, account: &AccountId, from: Timestamp, to: Timestamp) -> Vec<CashReport> {
@@ -282,6 +311,17 @@ impl State {
         start..end
     }
 
+    /// `account`'s executions at `positions` (a part of an [`State::execution_span`]), in
+    /// order.
+    pub fn executions_among<'a>(
+        &'a self,
+        account: &'a AccountId,
+        positions: Range<usize>,
+    ) -> impl Iterator<Item = &'a Execution> + 'a {
+        let fills = self.executions.get(positions).unwrap_or_default().iter();
+        fills.filter(move |fill| &fill.account == account)
+    }
+
     /// `account`'s trades among the executions at `positions` (a part of an
     /// [`State::execution_span`]), in order.
     pub fn trades_among<'a>(
@@ -289,8 +329,7 @@ impl State {
         account: &'a AccountId,
         positions: Range<usize>,
     ) -> impl Iterator<Item = Trade> + 'a {
-        let fills = self.executions.get(positions).unwrap_or_default().iter();
-        fills.filter(move |fill| &fill.account == account).filter_map(|fill| {
+        self.executions_among(account, positions).filter_map(|fill| {
             let instrument = Catalogue::standard().get(fill.conid)?;
             Some(Trade {
                 execution: fill.id,

@@ -215,9 +215,15 @@ impl Context<'_> {
     fn statement(&self, request: &FlexRequest, account: &AccountId) -> Vec<Part> {
         let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
         let to = request.to.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
-        let Some(statement) = self.state.statement(account, from, to, self.now) else {
-            return Vec::new();
-        };
+        let days = self.report_days(request, account);
+        let (start, end) = (from.min(self.now), Statement::valued_at(from, to, self.now));
+        let mut instants = vec![start, end];
+        instants.extend(days.iter().flat_map(|day| [day.start, day.at]));
+        instants.sort_unstable();
+        instants.dedup();
+        let read = self.state.statement_and_holdings(account, from, to, self.now, &instants);
+        let Some((statement, held)) = read else { return Vec::new() };
+        let history = History { start, end, days, held: instants.into_iter().zip(held).collect() };
         let span = self.state.execution_span(statement.from, statement.to);
         let period = format!("{:?}", self.query.period);
         let attributes = vec![
@@ -240,7 +246,6 @@ impl Context<'_> {
                 statement.cash.iter().map(|line| self.cash_report(request, &statement, line)).collect();
             section("CashReport", "CashReportCurrency", lines);
         }
-        let history = self.history(request, &statement);
         if self.wants("EquitySummaryInBase") {
             let lines = self.equity_summary(&statement, &history);
             section("EquitySummaryInBase", "EquitySummaryByReportDateInBase", lines);
@@ -334,25 +339,12 @@ impl Context<'_> {
         lines
     }
 
-    /// What the account held at every instant the statement values it at, read in one walk
-    /// back through its history.
-    fn history(&self, request: &FlexRequest, statement: &Statement) -> History {
-        let days = self.report_days(request, statement);
-        let start = market::calendar::new_york_midnight(request.from).unwrap_or(self.now).min(self.now);
-        let mut instants = vec![start, statement.valued_at];
-        instants.extend(days.iter().flat_map(|day| [day.start, day.at]));
-        instants.sort_unstable();
-        instants.dedup();
-        let held = self.state.holdings_at(&statement.account, &instants);
-        History { start, end: statement.valued_at, days, held: instants.into_iter().zip(held).collect() }
-    }
-
     /// The New York days of the request that have ended or are today, the instant each
     /// began, and the instant it is valued at: its end, or now.
-    fn report_days(&self, request: &FlexRequest, statement: &Statement) -> Vec<Day> {
+    fn report_days(&self, request: &FlexRequest, account: &AccountId) -> Vec<Day> {
         let mut days = Vec::new();
         // Days before the account was opened hold nothing to report.
-        let opened = self.state.account(&statement.account).map(|account| new_york_date(account.opened_at));
+        let opened = self.state.account(account).map(|account| new_york_date(account.opened_at));
         let mut day = opened.map_or(request.from, |opened| opened.max(request.from));
         while day <= request.to {
             let end = day.tomorrow().ok().and_then(market::calendar::new_york_midnight).unwrap_or(self.now);
@@ -411,16 +403,16 @@ impl Context<'_> {
         // end), what they cost, and their commissions.
         let mut traded: BTreeMap<Conid, [Decimal; 3]> =
             before.keys().chain(after.keys()).map(|&conid| (conid, Default::default())).collect();
-        for trade in self.state.trades_among(&statement.account, span) {
-            let [shares, cost, commissions] = traded.entry(trade.conid).or_default();
-            let signed = trade.side.sign() * trade.quantity;
-            let position = State::execution_position(trade.execution).unwrap_or(usize::MAX);
+        for fill in self.state.executions_among(&statement.account, span) {
+            let [shares, cost, commissions] = traded.entry(fill.conid).or_default();
+            let signed = fill.side.sign() * fill.quantity;
+            let position = State::execution_position(fill.id).unwrap_or(usize::MAX);
             // A split recorded before splits counted executions is told apart by its instant.
             let later =
-                splits.iter().filter(|split| split.executions_before > position || trade.at < split.at);
-            *shares += signed * split_factor(later, trade.conid);
-            *cost += signed * trade.price;
-            *commissions += trade.commission;
+                splits.iter().filter(|split| split.executions_before > position || fill.at < split.at);
+            *shares += signed * split_factor(later, fill.conid);
+            *cost += signed * fill.price;
+            *commissions -= fill.commission;
         }
         let rates = Rates::new(self.state, statement.base_currency, end);
         traded

@@ -6,8 +6,8 @@
 //! legacy ones (`/Universal/servlet/FlexStatementService.…`) are served.
 //!
 //! A statement is written on its first fetch, a part at a time, into a file that this and
-//! every later fetch stream: however many trades it holds, neither memory nor the engine's
-//! pauses grow with it.
+//! every later fetch stream: however many trades it holds, the memory it takes does not grow
+//! with them, and the engine serves others between its parts.
 
 mod output;
 pub mod statement;

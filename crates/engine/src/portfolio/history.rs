@@ -197,7 +197,7 @@ impl State {
         while day <= today {
             if is_business_day(day) || day == today {
                 let end = if day == today { now } else { end_of(day) };
-                days.push((day, end, self.paid_in_between(account, base, previous_end, end)));
+                days.push((day, (previous_end, end)));
                 previous_end = end;
             }
             match day.tomorrow() {
@@ -205,11 +205,14 @@ impl State {
                 Err(_) => break,
             }
         }
-        let ends: Vec<Timestamp> = days.iter().map(|&(_, end, _)| end).collect();
+        let periods: Vec<(Timestamp, Timestamp)> = days.iter().map(|&(_, period)| period).collect();
+        let ends: Vec<Timestamp> = periods.iter().map(|&(_, end)| end).collect();
         let held = self.holdings_at(account, &ends);
+        let paid_in = self.paid_in_each(account, base, &periods);
         days.into_iter()
             .zip(held)
-            .map(|((date, end, paid_in), held)| DayValue {
+            .zip(paid_in)
+            .map(|(((date, (_, end)), held), paid_in)| DayValue {
                 date,
                 net_liquidation: held.value(self, base, end),
                 paid_in,
@@ -224,21 +227,27 @@ impl State {
             .find(|d| is_business_day(*d))
     }
 
-    /// Money paid in less money taken out in `(from, to]`, in `base` at the rates at `to`.
-    fn paid_in_between(
+    /// Money paid in less money taken out in each of `periods` (`(from, to]`, in order, each
+    /// starting where the one before ended), in `base` at the rates at its end: one pass over
+    /// the entries since the first began.
+    fn paid_in_each(
         &self,
         account: &AccountId,
         base: Currency,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Decimal {
-        let rates = Rates::new(self, base, to);
-        self.ledger
-            .entries_since(account, from)
-            .filter(|entry| entry.at > from && entry.at <= to)
-            .flat_map(|entry| entry.postings.iter())
-            .filter(|posting| posting.book == Book::Capital)
-            .map(|posting| -rates.convert(posting.currency, posting.amount))
-            .sum()
+        periods: &[(Timestamp, Timestamp)],
+    ) -> Vec<Decimal> {
+        let mut paid_in = vec![Decimal::ZERO; periods.len()];
+        let Some(&(since, _)) = periods.first() else { return paid_in };
+        let rates: Vec<Rates> = periods.iter().map(|&(_, to)| Rates::new(self, base, to)).collect();
+        for entry in self.ledger.entries_since(account, since).filter(|entry| entry.at > since) {
+            let index = periods.partition_point(|&(_, to)| to < entry.at);
+            if index == periods.len() {
+                continue;
+            }
+            for posting in entry.postings.iter().filter(|posting| posting.book == Book::Capital) {
+                paid_in[index] -= rates[index].convert(posting.currency, posting.amount);
+            }
+        }
+        paid_in
     }
 }

@@ -109,9 +109,10 @@ impl Generation {
     }
 
     /// The same statement, written `executions` at a time instead of
-    /// [`EXECUTIONS_PER_PART`]: fewer make shorter pauses of the engine and more reads.
+    /// [`EXECUTIONS_PER_PART`], so that a test sees a few trades split across parts.
+    #[cfg(test)]
     #[must_use]
-    pub fn in_parts_of(self, executions: usize) -> Self {
+    fn in_parts_of(self, executions: usize) -> Self {
         Self { part: executions.max(1), ..self }
     }
 
@@ -650,13 +651,12 @@ impl Context<'_> {
     /// payments, at the end.
     fn interest_accruals(&self, request: &FlexRequest, statement: &Statement) -> Vec<Attributes> {
         use engine::ledger::{Book, Cause};
-        let mut balances: std::collections::BTreeMap<model::Currency, [Decimal; 3]> = Default::default();
-        let from = market::calendar::new_york_midnight(request.from).unwrap_or(self.now);
+        let mut balances: BTreeMap<model::Currency, [Decimal; 3]> = BTreeMap::new();
         for entry in self.state.ledger().entries(&statement.account).filter(|entry| entry.at < statement.to) {
             for posting in entry.postings.iter().filter(|posting| posting.book == Book::InterestAccrued) {
                 let [starting, accrued, reversed] = balances.entry(posting.currency).or_default();
                 match entry.cause {
-                    _ if entry.at < from => *starting += posting.amount,
+                    _ if entry.at < statement.from => *starting += posting.amount,
                     Cause::InterestPayment => *reversed += posting.amount,
                     _ => *accrued += posting.amount,
                 }

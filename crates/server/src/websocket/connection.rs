@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use engine::portfolio::Portfolio;
 use engine::state::Session;
 use jiff::Timestamp;
@@ -76,6 +76,22 @@ async fn send_text(socket: &mut WebSocket, text: Utf8Bytes) -> bool {
             tracing::warn!("closing a websocket whose client stopped reading: a message waited 10 s");
             false
         }
+    }
+}
+
+/// The close frame for a frame the connection could not read: 1009 for one over
+/// [`MAX_CLIENT_MESSAGE`](super::MAX_CLIENT_MESSAGE), which is refused from its header, before
+/// its payload is read; 1002 for anything else that breaks the protocol.
+fn unreadable(error: axum::Error) -> CloseFrame {
+    let too_big = error
+        .into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|error| matches!(*error, tungstenite::Error::Capacity(_)));
+    if too_big {
+        let reason = format!("a message may be at most {} bytes", super::MAX_CLIENT_MESSAGE);
+        CloseFrame { code: close_code::SIZE, reason: reason.into() }
+    } else {
+        CloseFrame { code: close_code::PROTOCOL, reason: "unreadable frame".into() }
     }
 }
 
@@ -190,7 +206,11 @@ impl Connection {
             let open = tokio::select! {
                 frame = socket.recv() => match frame {
                     Some(Ok(Message::Text(text))) => self.answer(socket, &text).await,
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => false,
+                    Some(Err(error)) => {
+                        let _ = socket.send(Message::Close(Some(unreadable(error)))).await;
+                        return;
+                    }
+                    Some(Ok(Message::Close(_))) | None => false,
                     Some(Ok(_)) => true,
                 },
                 _ = heartbeat.tick() => send(socket, &topics::heartbeat(Timestamp::now())).await,

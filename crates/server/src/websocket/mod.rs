@@ -25,6 +25,12 @@ use crate::auth::{AuthMode, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The largest frame, and message, a client may send. IBKR's requests are a topic, a target
+/// and a small JSON body (the longest, `smd` with every field, is under a kilobyte); the
+/// library's own limits (16 MB frames, 64 MB messages) would let one client make the server
+/// buffer gigabytes.
+pub const MAX_CLIENT_MESSAGE: usize = 8 * 1024;
+
 /// The session id an `api` cookie names: `api={"session": "<id>"}` or `api=<id>`.
 pub fn session_from_cookie(headers: &HeaderMap) -> Option<String> {
     crate::auth::cookie(headers, "api").map(str::trim).and_then(|value| {
@@ -73,7 +79,10 @@ pub async fn websocket(
     if !gateway && session.is_none() {
         return ApiError::not_authenticated().into_response();
     }
-    upgrade.on_upgrade(move |socket| connection::serve(app, socket, session))
+    upgrade
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| connection::serve(app, socket, session))
 }
 
 #[cfg(test)]

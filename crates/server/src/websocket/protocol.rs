@@ -73,11 +73,23 @@ fn error(message: impl Into<String>) -> FrameError {
     FrameError(message.into())
 }
 
+/// How many characters of a client's text an error repeats: enough to recognise it.
+const ECHOED: usize = 40;
+
+/// The start of `text`, quoted and escaped, for an error to name without repeating a whole
+/// frame: a frame of control characters would otherwise come back six times its size.
+pub fn excerpt(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(ECHOED).collect();
+    let cut = if chars.next().is_some() { "…" } else { "" };
+    format!("{head:?}{cut}")
+}
+
 fn conid(raw: Option<&str>) -> Result<Conid, FrameError> {
     let raw = raw.unwrap_or_default().trim();
     // `conid@EXCHANGE` names the same contract at a venue.
     let digits = raw.split('@').next().unwrap_or_default();
-    digits.parse().map_err(|_| error(format!("invalid conid {raw:?}")))
+    digits.parse().map_err(|_| error(format!("invalid conid {}", excerpt(raw))))
 }
 
 fn body(raw: Option<&str>) -> Result<Map<String, Value>, FrameError> {
@@ -85,7 +97,7 @@ fn body(raw: Option<&str>) -> Result<Map<String, Value>, FrameError> {
         None | Some("") => Ok(Map::new()),
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Ok(map),
-            _ => Err(error(format!("invalid JSON body {text:?}"))),
+            _ => Err(error(format!("invalid JSON body {}", excerpt(text)))),
         },
     }
 }
@@ -104,7 +116,9 @@ fn strings(body: &Map<String, Value>, key: &str) -> Vec<String> {
 
 fn account(raw: Option<&str>) -> Result<String, FrameError> {
     let raw = raw.unwrap_or_default().trim();
-    raw.parse::<AccountId>().map(|id| id.to_string()).map_err(|_| error(format!("invalid account {raw:?}")))
+    raw.parse::<AccountId>()
+        .map(|id| id.to_string())
+        .map_err(|_| error(format!("invalid account {}", excerpt(raw))))
 }
 
 /// Splits `TARGET+BODY` into its target and its body, if any.
@@ -126,7 +140,7 @@ pub fn parse(frame: &str) -> Result<Request, FrameError> {
     let frame = frame.trim();
     if frame.starts_with('{') {
         let value: Value =
-            serde_json::from_str(frame).map_err(|_| error(format!("invalid JSON {frame:?}")))?;
+            serde_json::from_str(frame).map_err(|_| error(format!("invalid JSON {}", excerpt(frame))))?;
         return value
             .get("session")
             .and_then(Value::as_str)
@@ -172,7 +186,7 @@ pub fn parse(frame: &str) -> Result<Request, FrameError> {
         "usd" => Ok(Request::StopSummary { account: account(two(rest).0)? }),
         "sld" => Ok(Request::Ledger { account: account(two(rest).0)? }),
         "uld" => Ok(Request::StopLedger { account: account(two(rest).0)? }),
-        other => Err(error(format!("unknown topic {other:?}"))),
+        other => Err(error(format!("unknown topic {}", excerpt(other)))),
     }
 }
 
@@ -215,5 +229,21 @@ mod tests {
         assert!(parse("xyz+1").unwrap_err().0.contains("unknown topic"));
         assert!(parse("smd+abc+{}").unwrap_err().0.contains("invalid conid"));
         assert!(parse("smd+265598+{oops").unwrap_err().0.contains("invalid JSON"));
+    }
+
+    #[test]
+    fn an_error_repeats_only_the_start_of_a_frame() {
+        let controls = "\u{1b}".repeat(100_000);
+        for frame in [
+            controls.clone(),
+            format!("{{{controls}"),
+            format!("smd+{controls}+{{}}"),
+            format!("sor+{{{controls}"),
+        ] {
+            let message = parse(&frame).unwrap_err().0;
+            assert!(message.len() < 300, "{} bytes: {}", message.len(), &message[..80]);
+            assert!(message.ends_with('…'), "{message}");
+        }
+        assert_eq!(parse("xyz").unwrap_err().0, "unknown topic \"xyz\"");
     }
 }

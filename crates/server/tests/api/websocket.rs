@@ -321,3 +321,64 @@ async fn a_client_that_never_reads_does_not_hold_up_the_others() {
     app.post_json("/v1/api/iserver/account/DU1234567/orders", json!({"orders": [order]})).await;
     assert_eq!(next_on(&mut reader, "sor").await["args"][0]["status"], "Filled");
 }
+
+#[tokio::test]
+async fn a_frame_beyond_what_ibkrs_protocol_needs_is_refused_from_its_header() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = quiet_market().await;
+    let socket = connect(&app).await;
+    let MaybeTlsStream::Plain(mut tcp) = socket.into_inner() else { panic!("plain HTTP") };
+    // The header of a masked text frame of sixteen megabytes: the server must refuse it before
+    // its payload, which is never sent.
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&(16u64 << 20).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    tcp.write_all(&header).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer))
+        .await
+        .expect("the server closes at once")
+        .unwrap();
+    // Unmasked server frames: the greeting's messages, then the close frame.
+    let close =
+        answer.windows(2).rposition(|pair| pair == [0x88, pair[1]] && pair[1] < 126).expect("a close frame");
+    let length = usize::from(answer[close + 1]);
+    let code = u16::from_be_bytes([answer[close + 2], answer[close + 3]]);
+    let reason = String::from_utf8_lossy(&answer[close + 4..close + 2 + length]);
+    assert_eq!(code, 1009, "message too big: {reason}");
+    assert_eq!(reason, "a message may be at most 8192 bytes");
+}
+
+#[tokio::test]
+async fn a_message_of_small_frames_is_capped_as_a_whole() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    next_on(&mut socket, "sts").await;
+    let part = |code, last| Message::Frame(Frame::message("x".repeat(4 * 1024), OpCode::Data(code), last));
+    socket.send(part(Data::Text, false)).await.unwrap();
+    socket.send(part(Data::Continue, false)).await.unwrap();
+    socket.send(part(Data::Continue, true)).await.unwrap();
+    let frame = loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("an answer in time") {
+            Some(Ok(Message::Close(Some(frame)))) => break frame,
+            Some(Ok(Message::Close(None))) | None => panic!("closed without saying why"),
+            Some(Ok(_)) => {}
+            Some(Err(error)) => panic!("no close frame: {error}"),
+        }
+    };
+    assert_eq!(u16::from(frame.code), 1009, "{frame:?}");
+}
+
+#[tokio::test]
+async fn an_unreadable_frame_is_named_by_its_start_only() {
+    let app = quiet_market().await;
+    let mut socket = connect(&app).await;
+    next_on(&mut socket, "sts").await;
+    say(&mut socket, &format!("xyz{}", "\u{1b}".repeat(8000))).await;
+    let error = next_on(&mut socket, "error").await;
+    let text = error["error"].as_str().unwrap();
+    assert!(text.starts_with("unknown topic \"xyz\\u{1b}"), "{text}");
+    assert!(text.len() < 300, "{} bytes", text.len());
+}

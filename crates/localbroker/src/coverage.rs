@@ -1,35 +1,14 @@
 //! The coverage report: IBKR's operations against the routes LocalBroker implements, read from
 //! our own generated OpenAPI document so that it cannot drift from the code.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use server::spec::{Operation, normalize, operations};
-
-/// Operations of our OpenAPI document, as `(METHOD, normalised path)`.
-fn implemented() -> BTreeSet<(String, String)> {
-    let api = server::app::openapi();
-    let mut found = BTreeSet::new();
-    for (path, item) in &api.paths.paths {
-        let methods = [
-            ("GET", item.get.is_some()),
-            ("POST", item.post.is_some()),
-            ("PUT", item.put.is_some()),
-            ("PATCH", item.patch.is_some()),
-            ("DELETE", item.delete.is_some()),
-        ];
-        for (method, present) in methods {
-            if present {
-                found.insert((method.to_owned(), normalize(path)));
-            }
-        }
-    }
-    found
-}
+use server::spec::{Operation, implemented, normalize, operations};
 
 /// Each IBKR operation with whether LocalBroker implements it.
 fn statuses() -> Vec<(&'static Operation, bool)> {
-    let implemented = implemented();
+    let implemented = implemented(&server::app::openapi());
     operations()
         .iter()
         .map(|operation| {

@@ -10,6 +10,7 @@ use engine::Timestamp;
 use engine::clock::{ClockMode, ClockSpec};
 use server::auth::AuthMode;
 use server::broker::{BrokerOptions, Origin};
+use server::connections::ConnectionLimits;
 use server::pacing::PacingMode;
 use server::serve::{Server, Settings};
 use tracing_subscriber::EnvFilter;
@@ -212,6 +213,40 @@ struct ServeArgs {
     /// The control plane's admin token, instead of a random one printed at start.
     #[arg(long, env = "LOCALBROKER_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// How long a client may take to send a request's head (and an HTTP/1 connection may wait
+    /// for its next request): 30s by default.
+    #[arg(long, env = "LOCALBROKER_HEADER_TIMEOUT", value_parser = timeout)]
+    header_timeout: Option<std::time::Duration>,
+    /// How long a request's body may take to arrive, whole: 60s by default.
+    #[arg(long, env = "LOCALBROKER_BODY_TIMEOUT", value_parser = timeout)]
+    body_timeout: Option<std::time::Duration>,
+    /// How long a connection may pass with nothing read or written: 5m by default.
+    #[arg(long, env = "LOCALBROKER_IDLE_TIMEOUT", value_parser = timeout)]
+    idle_timeout: Option<std::time::Duration>,
+    /// How many connections may be open at once; further clients wait to be accepted. By
+    /// default as many as the process's descriptor limit leaves room for.
+    #[arg(long, env = "LOCALBROKER_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+}
+
+impl ServeArgs {
+    /// The connection limits asked for, the defaults for the others.
+    fn limits(&self) -> ConnectionLimits {
+        let default = ConnectionLimits::default();
+        ConnectionLimits {
+            header_timeout: self.header_timeout.unwrap_or(default.header_timeout),
+            body_timeout: self.body_timeout.unwrap_or(default.body_timeout),
+            idle_timeout: self.idle_timeout.unwrap_or(default.idle_timeout),
+            max_connections: self.max_connections.map_or(default.max_connections, |cap| cap as usize),
+        }
+    }
+}
+
+/// A timeout as people type one: `30s`, `5m`, `1h`.
+fn timeout(text: &str) -> Result<std::time::Duration, String> {
+    server::duration::parse(text)
+        .and_then(|duration| std::time::Duration::try_from(duration).ok())
+        .ok_or_else(|| format!("{text:?} is not a duration such as 30s, 5m or 1h"))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -310,6 +345,7 @@ fn journal(data_dir: PathBuf, database_url: Option<String>, new_world: NewWorldA
         auth: None,
         pacing: None,
         admin_token: None,
+        limits: ConnectionLimits::default(),
     }
 }
 
@@ -378,6 +414,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             auth: args.auth,
             pacing: args.pacing,
             admin_token: args.admin_token.clone(),
+            limits: args.limits(),
         };
         let server = Server::start(settings).await.context("LocalBroker could not start")?;
         announce(&server, &args).await?;

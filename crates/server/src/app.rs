@@ -1,13 +1,15 @@
 //! The whole HTTP surface, assembled.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
-use axum::extract::OriginalUri;
+use axum::extract::{OriginalUri, State};
 use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use tower::Layer;
 use tower::util::{MapRequest, MapRequestLayer};
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -21,7 +23,8 @@ use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
 use crate::{account_management, control, flex, gateway, login_page, oauth, trading};
 
-static SPEC_ROUTES: LazyLock<SpecRoutes> = LazyLock::new(SpecRoutes::load);
+static SPEC_ROUTES: LazyLock<SpecRoutes> =
+    LazyLock::new(|| SpecRoutes::new(&crate::spec::implemented(&openapi())));
 
 /// Our OpenAPI document: the Trading API under `/v1/api`, and the control plane.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -77,16 +80,53 @@ fn router(state: AppState) -> Router {
         .merge(gateway)
         .merge(login_page::router())
         .merge(flex::router())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()))
+        .merge(docs())
         .fallback(unrouted)
         .method_not_allowed_fallback(wrong_method)
+        .layer(middleware::map_request_with_state(state.clone(), body_deadline))
         // A span per request (method, path, status, latency) for LOCALBROKER_LOG=debug. The
         // path only: a websocket's query carries its bearer, and secrets stay out of logs.
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(request_span as fn(&Request<axum::body::Body>) -> tracing::Span),
+                .make_span_with(request_span as fn(&Request<axum::body::Body>) -> tracing::Span)
+                .on_failure(server_failure as fn(ServerErrorsFailureClass, Duration, &tracing::Span)),
         )
         .with_state(state)
+}
+
+/// Swagger UI at `/docs`, whose own answer to a file it does not have is an empty 404: JSON
+/// here, as everywhere else.
+fn docs() -> Router<AppState> {
+    let swagger: Router<AppState> = SwaggerUi::new("/docs").url("/openapi.json", openapi()).into();
+    swagger.layer(middleware::map_response(|response: Response| async move {
+        let empty = axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);
+        if response.status() == StatusCode::NOT_FOUND && empty {
+            return ApiError::not_found("no such file in the API documentation").into_response();
+        }
+        response
+    }))
+}
+
+/// Gives the request's body the server's body timeout to arrive.
+async fn body_deadline(
+    State(app): State<AppState>,
+    request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    crate::connections::body_deadline(app.body_timeout, request)
+}
+
+/// Logs an answer that failed on the server's side. The 501s of what LocalBroker does not
+/// implement and the 503s of a stopping broker are answers given by design, not failures: at
+/// error level, a client walking the API would flood the log with them.
+fn server_failure(class: ServerErrorsFailureClass, latency: Duration, _: &tracing::Span) {
+    match class {
+        ServerErrorsFailureClass::StatusCode(status)
+            if matches!(status, StatusCode::NOT_IMPLEMENTED | StatusCode::SERVICE_UNAVAILABLE) =>
+        {
+            tracing::debug!(%status, ?latency, "refused by design");
+        }
+        class => tracing::error!(%class, ?latency, "the request failed"),
+    }
 }
 
 /// The span of a request: its method and path, never its query or headers.

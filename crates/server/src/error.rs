@@ -67,6 +67,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::extract::BodyError> for ApiError {
+    fn from(error: crate::extract::BodyError) -> Self {
+        Self::new(error.status, error.message)
+    }
+}
+
 impl From<BrokerError> for ApiError {
     fn from(error: BrokerError) -> Self {
         match error {

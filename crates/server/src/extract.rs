@@ -5,13 +5,57 @@
 use std::fmt;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserializer;
 use serde::de::{self, DeserializeOwned, Visitor};
 
 use crate::error::ApiError;
+
+/// Why a request's body could not be read, for each surface to answer in its own shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyError {
+    /// 408 when it did not arrive in time, 413 when it is too large, 400 otherwise.
+    pub status: StatusCode,
+    /// What went wrong, for the client.
+    pub message: String,
+}
+
+impl BodyError {
+    fn of(rejection: &BytesRejection) -> Self {
+        if crate::connections::timed_out(rejection) {
+            return Self {
+                status: StatusCode::REQUEST_TIMEOUT,
+                message: "the request body did not arrive in time".into(),
+            };
+        }
+        let status = rejection.status();
+        let reason = status.canonical_reason().unwrap_or("Bad Request");
+        Self { status, message: format!("{reason}: {}", rejection.body_text()) }
+    }
+}
+
+/// The request's body, whole, within the server's size limit and body timeout.
+///
+/// # Errors
+/// [`BodyError`] when it is too large, does not arrive in time, or breaks off.
+pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
+    Bytes::from_request(request, state).await.map_err(|rejection| BodyError::of(&rejection))
+}
+
+/// The request's body as text, as [`body_bytes`] reads it.
+///
+/// # Errors
+/// [`BodyError`] as [`body_bytes`], and 400 when the body is not UTF-8.
+pub async fn body_text<S: Send + Sync>(request: Request, state: &S) -> Result<String, BodyError> {
+    let bytes = body_bytes(request, state).await?;
+    String::from_utf8(bytes.into()).map_err(|_| BodyError {
+        status: StatusCode::BAD_REQUEST,
+        message: "Bad Request: the body is not UTF-8 text".into(),
+    })
+}
 
 /// A JSON body. An empty body reads as `{}`, because IBKR's clients post nothing where there
 /// is nothing to say; the content type is not checked, because some send none.
@@ -26,11 +70,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // An oversized body keeps its 413; other failures to read it are the client's (400).
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            let reason = e.status().canonical_reason().unwrap_or("Bad Request");
-            ApiError::new(e.status(), format!("{reason}: {}", e.body_text()))
-        })?;
+        let bytes = body_bytes(request, state).await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         serde_json::from_slice(text)
             .map(JsonBody)

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`serve`]: starting and stopping: journal, broker, listener, TLS.
+//! - [`connections`]: what one client can make the server hold: timeouts and the cap.
 //! - [`broker`]: the engine thread and the group-committing journal writer behind it.
 //! - [`app`]: every route assembled; IBKR operations not built yet answer 501.
 //! - [`trading`]: the Trading API (`/v1/api`), one module per IBKR reference tag.
@@ -24,6 +25,7 @@ pub mod account_management;
 pub mod app;
 pub mod auth;
 pub mod broker;
+pub mod connections;
 pub mod control;
 pub mod docs;
 pub mod duration;

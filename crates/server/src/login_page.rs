@@ -2,8 +2,7 @@
 //! logs a user in after a logout (or switches user). In strict mode each login opens a session
 //! of its own, reached with the cookie the page sets, and the gateway's session is left alone.
 
-use axum::Form;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +18,22 @@ use crate::trading::session::ClientAddr;
 pub struct LoginForm {
     username: String,
     password: String,
+}
+
+/// A form that cannot be read is answered with the page, saying so: this surface is HTML.
+impl FromRequest<AppState> for LoginForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, Self::Rejection> {
+        let refused = |status, notice: &str| {
+            (status, page("The login form could not be read.", Some(notice))).into_response()
+        };
+        let body = crate::extract::body_bytes(request, app)
+            .await
+            .map_err(|error| refused(error.status, &error.message))?;
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|_| refused(StatusCode::BAD_REQUEST, "The form needs a username and a password."))
+    }
 }
 
 fn page(status: &str, notice: Option<&str>) -> Html<String> {
@@ -61,7 +76,7 @@ async fn submit(
     State(app): State<AppState>,
     caller: Caller,
     ClientAddr(client): ClientAddr,
-    Form(form): Form<LoginForm>,
+    form: LoginForm,
 ) -> Response {
     // Every try costs a deliberately slow hash: a strict server, reachable by others, limits
     // them per address.

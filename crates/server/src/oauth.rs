@@ -10,10 +10,10 @@
 
 use std::collections::BTreeSet;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
 use engine::oauth::{ClientKey, KeyAlgorithm, TokenGrant};
 use engine::{Command, EngineError};
 use jiff::{SignedDuration, Timestamp};
@@ -25,8 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::broker::BrokerError;
-use crate::gateway::GatewayClient;
 use crate::gateway::problem::{InvalidArgument, Problem};
+use crate::gateway::{GatewayClient, TextBody};
 use crate::state::AppState;
 
 /// The assertion type RFC 7523 defines for `private_key_jwt`.
@@ -92,6 +92,38 @@ impl Refusal {
 
     fn request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+}
+
+impl From<crate::extract::BodyError> for Refusal {
+    fn from(error: crate::extract::BodyError) -> Self {
+        Self::new(error.status, "invalid_request", error.message)
+    }
+}
+
+/// The token request's form. RFC 6749 (§4.4, §5.2) has it form-encoded and every refusal an
+/// `{"error", "error_description"}` object, so a body of another type, or one that cannot be
+/// read, is an `invalid_request`.
+#[derive(Debug)]
+pub struct TokenForm(pub TokenRequest);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for TokenForm {
+    type Rejection = Refusal;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .map(|value| value.to_str().unwrap_or_default().to_ascii_lowercase());
+        if content_type.is_some_and(|value| !value.starts_with("application/x-www-form-urlencoded")) {
+            return Err(Refusal::request(
+                "the token request is form-encoded (Content-Type: application/x-www-form-urlencoded)",
+            ));
+        }
+        let body = crate::extract::body_bytes(request, state).await?;
+        serde_urlencoded::from_bytes(&body)
+            .map(TokenForm)
+            .map_err(|error| Refusal::request(format!("the token request cannot be read: {error}")))
     }
 }
 
@@ -229,7 +261,7 @@ async fn verified(app: &AppState, assertion: &str, now: Timestamp) -> Result<(St
 )]
 pub async fn token(
     State(app): State<AppState>,
-    Form(request): Form<TokenRequest>,
+    TokenForm(request): TokenForm,
 ) -> Result<Json<TokenResponse>, Refusal> {
     if request.grant_type.as_deref() != Some("client_credentials") {
         return Err(Refusal::new(
@@ -333,7 +365,7 @@ pub struct SsoSession {
 pub async fn sso_sessions(
     State(app): State<AppState>,
     headers: axum::http::HeaderMap,
-    body: String,
+    TextBody(body): TextBody,
 ) -> Result<Json<SsoSession>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["sso-sessions.write"]).await?;
     let claims = client.signed::<SsoClaims>(&body, &["exp"])?;

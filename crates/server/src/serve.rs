@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use crate::auth::AuthMode;
 use crate::auth::admin::AdminToken;
 use crate::broker::{Broker, BrokerOptions, Origin, Running, StartError};
+use crate::connections::{CappedListener, ConnectionLimits, Peer};
 use crate::flex::written::WrittenStatements;
 use crate::pacing::{Pacing, PacingMode};
 use crate::state::{AppState, ServerIdentity};
@@ -61,6 +62,8 @@ pub struct Settings {
     pub pacing: Option<PacingMode>,
     /// The control plane's token; one is made up at start when strict mode needs one.
     pub admin_token: Option<String>,
+    /// How long and how much a connection may take.
+    pub limits: ConnectionLimits,
 }
 
 impl Settings {
@@ -156,7 +159,7 @@ pub struct Server {
     pub pacing: PacingMode,
     /// The token the control plane needs, to print at start; `None` when it is open.
     pub admin_token: Option<String>,
-    handle: Handle<SocketAddr>,
+    handle: Handle<Peer>,
     serving: tokio::task::JoinHandle<io::Result<()>>,
     ticker: tokio::task::JoinHandle<()>,
     market_hub: tokio::task::JoinHandle<()>,
@@ -202,7 +205,14 @@ impl Server {
             let config = tls::load_or_create(&files).await.map_err(ServeError::Tls)?;
             Some((files, config))
         };
-        let server = axum_server::from_tcp(listener).map_err(|source| ServeError::Listen { addr, source })?;
+        let limits = settings.limits;
+        let listener =
+            CappedListener::new(listener, &limits).map_err(|source| ServeError::Listen { addr, source })?;
+        let mut server = axum_server::Server::<Peer>::from_listener(listener)
+            // Until the first request arrives hyper is still telling HTTP/1 from HTTP/2, which
+            // no header timeout covers.
+            .first_request_timeout(limits.header_timeout);
+        server.http_builder().http1().header_read_timeout(limits.header_timeout);
         let genesis = genesis(&settings)?;
         let store = open_store(&settings).await?;
         // Once the journal is open, and so locked, the statements' directory is this server's
@@ -233,6 +243,7 @@ impl Server {
             admin_token: admin_token.as_deref().map(AdminToken::new),
             pacing: Arc::new(Pacing::new(pacing)),
             https: !settings.http,
+            body_timeout: limits.body_timeout,
             flex_statements: Arc::new(statements),
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));
@@ -246,7 +257,8 @@ impl Server {
         let (scheme, certificate, serving) = match tls {
             None => ("http", None, tokio::spawn(server.handle(handle.clone()).serve(service))),
             Some((files, config)) => {
-                let server = server.acceptor(RustlsAcceptor::new(config));
+                let acceptor = RustlsAcceptor::new(config).handshake_timeout(limits.header_timeout);
+                let server = server.acceptor(acceptor);
                 ("https", Some(files), tokio::spawn(server.handle(handle.clone()).serve(service)))
             }
         };

@@ -3,7 +3,7 @@
 //! handlers, the rest answer 501 through [`SpecRoutes`]. The coverage report compares this list
 //! with our own generated OpenAPI document.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use axum::http::Method;
@@ -65,6 +65,26 @@ pub fn normalize(path: &str) -> String {
         .join("/")
 }
 
+/// The operations of an OpenAPI document (ours), as `(METHOD, normalised path)`.
+pub fn implemented(api: &utoipa::openapi::OpenApi) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for (path, item) in &api.paths.paths {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                found.insert((method.to_owned(), normalize(path)));
+            }
+        }
+    }
+    found
+}
+
 /// What IBKR's spec says about a request that no handler took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecMatch {
@@ -76,39 +96,54 @@ pub enum SpecMatch {
     Unknown,
 }
 
+/// What a request no handler took matches in the spec: an operation not built (and why, if
+/// it never will be), or one that is, which a route of the same path with another method
+/// shadows.
+#[derive(Debug, Clone, Copy)]
+enum Known {
+    Unbuilt(Option<&'static str>),
+    Shadowed,
+}
+
 /// IBKR's operations, indexed for matching requests.
 #[derive(Debug)]
 pub struct SpecRoutes {
-    by_method: HashMap<Method, matchit::Router<Option<&'static str>>>,
+    by_method: HashMap<Method, matchit::Router<Known>>,
 }
 
 impl SpecRoutes {
-    /// Indexes every operation of [`operations`].
-    pub fn load() -> Self {
-        let mut by_method: HashMap<Method, matchit::Router<Option<&'static str>>> = HashMap::new();
+    /// Indexes every operation of [`operations`], knowing which of them LocalBroker
+    /// implements (`(METHOD, normalised path)`, as [`implemented`] lists them).
+    pub fn new(implemented: &BTreeSet<(String, String)>) -> Self {
+        let mut by_method: HashMap<Method, matchit::Router<Known>> = HashMap::new();
         for operation in operations() {
+            let path = normalize(operation.path);
+            let known = if implemented.contains(&(operation.method.to_string(), path.clone())) {
+                Known::Shadowed
+            } else {
+                Known::Unbuilt(operation.reason)
+            };
             // Distinct operations cannot collide once normalised: the table has no duplicates.
-            let _ = by_method
-                .entry(operation.method.clone())
-                .or_default()
-                .insert(normalize(operation.path), operation.reason);
+            let _ = by_method.entry(operation.method.clone()).or_default().insert(path, known);
         }
         Self { by_method }
     }
 
-    /// Classifies a request. `/v1/portal` is IBKR's alias of `/v1/api`.
+    /// Classifies a request. `/v1/portal` is IBKR's alias of `/v1/api`. A request that
+    /// matches an implemented operation only through a template (`GET /instructions/cancel`
+    /// against `GET /instructions/{instructionId}`, where `POST /instructions/cancel` is a
+    /// route of its own) is told the path does not take its method, never 501.
     pub fn classify(&self, method: &Method, path: &str) -> SpecMatch {
         let path = match path.strip_prefix("/v1/portal/") {
             Some(rest) => format!("/v1/api/{rest}"),
             None => path.to_owned(),
         };
-        let known = |router: &matchit::Router<Option<&'static str>>| router.at(&path).is_ok();
-        if let Some(found) = self.by_method.get(method).and_then(|router| router.at(&path).ok()) {
-            SpecMatch::Operation(*found.value)
-        } else if self.by_method.values().any(known) {
-            SpecMatch::OtherMethod
-        } else {
-            SpecMatch::Unknown
+        let known = |router: &matchit::Router<Known>| router.at(&path).is_ok();
+        match self.by_method.get(method).and_then(|router| router.at(&path).ok()).map(|found| *found.value) {
+            Some(Known::Unbuilt(reason)) => SpecMatch::Operation(reason),
+            Some(Known::Shadowed) => SpecMatch::OtherMethod,
+            None if self.by_method.values().any(known) => SpecMatch::OtherMethod,
+            None => SpecMatch::Unknown,
         }
     }
 }
@@ -119,7 +154,7 @@ mod tests {
 
     #[test]
     fn every_operation_is_indexed() {
-        let routes = SpecRoutes::load();
+        let routes = SpecRoutes::new(&BTreeSet::new());
         assert!(operations().len() >= 190);
         for operation in operations() {
             assert_eq!(
@@ -131,8 +166,20 @@ mod tests {
     }
 
     #[test]
+    fn an_implemented_operation_reached_through_a_template_is_never_501() {
+        let implemented =
+            BTreeSet::from([("GET".to_owned(), normalize("/gw/api/v1/instructions/{instructionId}"))]);
+        let routes = SpecRoutes::new(&implemented);
+        assert_eq!(routes.classify(&Method::GET, "/gw/api/v1/instructions/cancel"), SpecMatch::OtherMethod);
+        assert_eq!(
+            SpecRoutes::new(&BTreeSet::new()).classify(&Method::GET, "/gw/api/v1/instructions/cancel"),
+            SpecMatch::Operation(None)
+        );
+    }
+
+    #[test]
     fn requests_are_classified_by_path_and_method() {
-        let routes = SpecRoutes::load();
+        let routes = SpecRoutes::new(&BTreeSet::new());
         assert_eq!(
             routes.classify(&Method::POST, "/v1/api/iserver/account/DU1/orders"),
             SpecMatch::Operation(None)

@@ -44,6 +44,8 @@ pub struct AppState {
     pub pacing: Arc<Pacing>,
     /// Whether the server speaks HTTPS, so that its cookies may say `Secure`.
     pub https: bool,
+    /// How long a request's body may take to arrive, whole.
+    pub body_timeout: std::time::Duration,
     /// Flex statements written, kept for their next fetch.
     pub flex_statements: Arc<crate::flex::written::WrittenStatements>,
 }

@@ -19,6 +19,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use server::auth::AuthMode;
 use server::broker::BrokerOptions;
+use server::connections::ConnectionLimits;
 use server::pacing::PacingMode;
 use server::serve::{Server, Settings, journal_path};
 
@@ -47,6 +48,8 @@ pub struct AppOptions {
     pub strict: bool,
     /// IBKR's pacing limits, whatever the authentication.
     pub pacing: bool,
+    /// Connection timeouts and cap; the server's defaults when `None`.
+    pub limits: Option<ConnectionLimits>,
 }
 
 /// A server running in this process.
@@ -116,6 +119,7 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         auth: options.strict.then_some(AuthMode::Strict),
         pacing: Some(if options.pacing { PacingMode::Ibkr } else { PacingMode::Off }),
         admin_token: options.strict.then(|| ADMIN_TOKEN.to_owned()),
+        limits: options.limits.unwrap_or_default(),
     }
 }
 

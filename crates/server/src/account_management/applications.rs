@@ -7,7 +7,7 @@
 //! Everything else the schema allows is validated and accepted, but not modelled.
 
 use axum::Json;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use engine::Command;
 use engine::Event;
@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::account_management::accounts::ListQuery;
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient, from_payload, query_object};
+use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload, query_object};
 use crate::state::AppState;
 use market::calendar::new_york_date;
 
@@ -256,7 +256,7 @@ impl StatusResponse {
 pub async fn create(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: String,
+    TextBody(body): TextBody,
 ) -> Result<Json<StatusResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.write"]).await?;
     let payload: ApplicationPayload =
@@ -368,7 +368,7 @@ fn change_of(
 pub async fn update(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: String,
+    TextBody(body): TextBody,
 ) -> Result<Json<StatusResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.write"]).await?;
     let payload: ChangePayload = from_payload(client.payload(UPDATE, &headers, &body, BodyForm::Signed)?)?;
@@ -448,9 +448,10 @@ pub async fn request_status(
     State(app): State<AppState>,
     headers: HeaderMap,
     PathParams(raw): PathParams<String>,
-    Query(query): Query<RequestStatusQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<RequestStatusResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
+    let query: RequestStatusQuery = crate::gateway::query(query.as_deref())?;
     if let Some(kind) = query.kind.filter(|kind| kind != "response" && kind != "update") {
         return Err(Problem::field("type", format!("is response or update, not {kind}")));
     }
@@ -661,9 +662,10 @@ pub struct ProcessedApplication {
 pub async fn processed(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ProcessedQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<ProcessedApplication>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
+    let query: ProcessedQuery = crate::gateway::query(query.as_deref())?;
     let (account, external) = match (query.account_id, query.external_id) {
         (None, None) => return Err(Problem::field("accountId", "accountId or externalId is required")),
         pair => pair,

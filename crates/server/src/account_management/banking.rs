@@ -29,7 +29,7 @@ use utoipa::ToSchema;
 
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient};
+use crate::gateway::{BodyForm, GatewayClient, TextBody};
 use crate::state::AppState;
 use crate::trading::numbers::float;
 
@@ -643,7 +643,7 @@ macro_rules! instruction_route {
         pub async fn $name(
             State(app): State<AppState>,
             headers: HeaderMap,
-            body: String,
+            TextBody(body): TextBody,
         ) -> Result<Response, Problem> {
             file(&app, &headers, &body, &$operation, $bulk).await
         }

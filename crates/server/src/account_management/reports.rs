@@ -8,7 +8,7 @@
 use std::io::Write as _;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient, from_payload};
+use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload};
 use crate::html::escape;
 use crate::state::AppState;
 use crate::trading::numbers::float;
@@ -466,7 +466,7 @@ const CONFIRMATIONS: &str = "POST /gw/api/v1/trade-confirmations";
 pub async fn statements(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: String,
+    TextBody(body): TextBody,
 ) -> Result<Json<ReportResponse>, Problem> {
     let scopes = &["statements.read", "statements.write", "reports.write"];
     let Report { request, format, activity, start, end } =
@@ -497,7 +497,7 @@ pub async fn statements(
 pub async fn trade_confirmations(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: String,
+    TextBody(body): TextBody,
 ) -> Result<Json<ReportResponse>, Problem> {
     let scopes = &["statements.write", "reports.write"];
     let Report { request, format, activity, start, end } =
@@ -612,9 +612,10 @@ async fn history(
 pub async fn available_statements(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<AvailableQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<AvailableResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["statements.read", "reports.read"]).await?;
+    let query: AvailableQuery = crate::gateway::query(query.as_deref())?;
     let (opened, today, _) = history(&app, &client, &query.account_id).await?;
     let compact = |date: Date| date.strftime("%Y%m%d").to_string();
     let mut monthly = Vec::new();
@@ -652,9 +653,10 @@ pub async fn available_statements(
 pub async fn available_trade_confirmations(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<AvailableQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<AvailableResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["statements.read", "reports.read"]).await?;
+    let query: AvailableQuery = crate::gateway::query(query.as_deref())?;
     let (_, _, traded) = history(&app, &client, &query.account_id).await?;
     let days: Vec<String> = traded.iter().map(|date| date.strftime("%Y%m%d").to_string()).collect();
     Ok(Json(AvailableResponse { data: json!({"dataType": "TRADE_CONFIRMATION_DATES", "value": days}) }))

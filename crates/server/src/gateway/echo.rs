@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::gateway::problem::Problem;
-use crate::gateway::{GatewayClient, SecurityPolicy};
+use crate::gateway::{GatewayClient, SecurityPolicy, TextBody};
 use crate::state::AppState;
 
 /// What the server understood of the request (IBKR's `EchoResponse`).
@@ -39,9 +39,10 @@ pub struct EchoResponse {
 pub async fn https(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<BTreeMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<EchoResponse>, Problem> {
     GatewayClient::authorize(&app, &headers, &["echo.read"]).await?;
+    let query: BTreeMap<String, String> = crate::gateway::query(query.as_deref())?;
     Ok(Json(EchoResponse {
         request_method: "GET".into(),
         security_policy: SecurityPolicy::Https,
@@ -71,10 +72,11 @@ struct EchoClaims {}
 pub async fn signed_jwt(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<BTreeMap<String, String>>,
-    body: String,
+    RawQuery(query): RawQuery,
+    TextBody(body): TextBody,
 ) -> Result<Json<EchoResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["echo.write"]).await?;
+    let query: BTreeMap<String, String> = crate::gateway::query(query.as_deref())?;
     client.signed::<EchoClaims>(&body, &[])?;
     Ok(Json(EchoResponse {
         request_method: "POST".into(),

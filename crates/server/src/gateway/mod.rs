@@ -150,6 +150,29 @@ impl GatewayClient {
     }
 }
 
+/// A request's body as text, refused as problem details: a signed JWT, or JSON for the
+/// operations that take it.
+#[derive(Debug, Clone)]
+pub struct TextBody(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for TextBody {
+    type Rejection = Problem;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(crate::extract::body_text(request, state).await?))
+    }
+}
+
+/// The query string `raw` as `T`. Read after the caller is authorized, so that a request
+/// without a valid token learns nothing about the operation's parameters.
+///
+/// # Errors
+/// 400 naming what the query string lacks or repeats.
+pub fn query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, Problem> {
+    serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|error| Problem::field("query", format!("the query string cannot be read: {error}")))
+}
+
 /// How an operation takes its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyForm {

@@ -106,6 +106,15 @@ impl Problem {
     }
 }
 
+impl From<crate::extract::BodyError> for Problem {
+    fn from(error: crate::extract::BodyError) -> Self {
+        if error.status == StatusCode::BAD_REQUEST {
+            return Self::field("body", error.message);
+        }
+        Self::new("/simple", error.status, error.message)
+    }
+}
+
 impl From<crate::broker::BrokerError> for Problem {
     fn from(error: crate::broker::BrokerError) -> Self {
         match error {

@@ -16,13 +16,15 @@ pub mod market_hub;
 pub mod protocol;
 mod topics;
 
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{AuthMode, Caller};
 use crate::error::ApiError;
+use crate::extract::QueryParams;
 use crate::state::AppState;
 
 /// The largest frame, and message, a client may send. IBKR's requests are a topic, a target
@@ -58,9 +60,13 @@ pub fn session_from_cookie(headers: &HeaderMap) -> Option<String> {
 pub async fn websocket(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<Vec<(String, String)>>,
-    upgrade: WebSocketUpgrade,
+    QueryParams(query): QueryParams<Vec<(String, String)>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return ApiError::new(rejection.status(), rejection.body_text()).into_response(),
+    };
     let in_query = query.into_iter().find(|(key, _)| key == "bearer_token").map(|(_, token)| token);
     // Only a token here: a gateway client without one names its session by the `api` cookie.
     let caller = match in_query {

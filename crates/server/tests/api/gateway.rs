@@ -231,3 +231,20 @@ async fn a_client_reads_the_details_of_the_accounts_it_manages_only() {
     assert_eq!(bob.status, StatusCode::FORBIDDEN);
     assert!(!bob.text.contains("Bob"), "{}", bob.text);
 }
+
+#[tokio::test]
+async fn a_query_missing_its_parameter_is_a_problem_once_the_caller_is_known() {
+    let (app, _world) = managing_with("statements.read", true, engine::clock::ClockSpec::default()).await;
+    let url = format!("{}/gw/api/v1/statements/available", app.url);
+    let anonymous = reply(reqwest::Client::new().get(&url).send().await.unwrap()).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.text);
+    let token = token(&app, "query", "statements.read").await;
+    for query in ["", "?accountId=DU1111111&accountId=DU1111111"] {
+        let response =
+            reqwest::Client::new().get(format!("{url}{query}")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let refused = reply(response).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}: {}", refused.text);
+        assert_eq!(refused.body["invalidArguments"][0]["field"], "query", "{}", refused.text);
+    }
+}

@@ -4,6 +4,7 @@ mod account_management;
 mod accounts;
 mod broker;
 mod clock;
+mod connections;
 mod contracts;
 mod entitlements;
 mod flex;

@@ -18,24 +18,7 @@ fn concrete(path: &str) -> String {
 #[tokio::test]
 async fn every_ibkr_operation_is_routed_and_the_unbuilt_ones_answer_501() {
     let app = spawn_app().await;
-    let implemented: std::collections::BTreeSet<(String, String)> = server::app::openapi()
-        .paths
-        .paths
-        .iter()
-        .flat_map(|(path, item)| {
-            [
-                ("GET", item.get.is_some()),
-                ("POST", item.post.is_some()),
-                ("PUT", item.put.is_some()),
-                ("PATCH", item.patch.is_some()),
-                ("DELETE", item.delete.is_some()),
-            ]
-            .into_iter()
-            .filter(|(_, present)| *present)
-            .map(|(method, _)| (method.to_owned(), server::spec::normalize(path)))
-            .collect::<Vec<_>>()
-        })
-        .collect();
+    let implemented = server::spec::implemented(&server::app::openapi());
     let mut not_implemented = 0;
     let mut built = 0;
     for operation in operations() {
@@ -144,4 +127,113 @@ fn the_openapi_document_matches_its_golden_file() {
         golden == current,
         "tests/golden/openapi.json is stale: run UPDATE_GOLDEN=1 cargo test -p server"
     );
+}
+
+/// An answer's body and content type, whatever they are.
+async fn raw(request: reqwest::RequestBuilder) -> (StatusCode, String, String) {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn what_the_framework_refuses_is_answered_in_each_surfaces_shape() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", app.url);
+    let too_big = vec![b'x'; 3 << 20];
+    let not_utf8 = vec![0xff, 0xfe, 0xfd];
+    let cases = [
+        (
+            "a /gw body that is not UTF-8",
+            client.post(url("/gw/api/v1/external-cash-transfers")).body(not_utf8.clone()),
+            400,
+            "application/problem+json",
+        ),
+        (
+            "an oversized /gw body",
+            client.post(url("/gw/api/v1/sso-sessions")).body(too_big.clone()),
+            413,
+            "application/problem+json",
+        ),
+        (
+            "JSON at the token endpoint",
+            client.post(url("/oauth2/api/v1/token")).json(&json!({"grant_type": "client_credentials"})),
+            400,
+            "application/json",
+        ),
+        (
+            "a token form that is not UTF-8",
+            client
+                .post(url("/oauth2/api/v1/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(not_utf8.clone()),
+            400,
+            "application/json",
+        ),
+        (
+            "an oversized token form",
+            client
+                .post(url("/oauth2/api/v1/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(too_big.clone()),
+            413,
+            "application/json",
+        ),
+        (
+            "a /gw read without its token or its parameter",
+            client.get(url("/gw/api/v1/statements/available")),
+            401,
+            "application/problem+json",
+        ),
+        ("the websocket without an upgrade", client.get(url("/v1/api/ws")), 400, "application/json"),
+        (
+            "an oversized trading body",
+            client.post(url("/v1/api/iserver/account/DU1234567/orders")).body(too_big.clone()),
+            413,
+            "application/json",
+        ),
+        (
+            "a file the API documentation does not have",
+            client.get(url("/docs/no-such-file.js")),
+            404,
+            "application/json",
+        ),
+        (
+            "a login form that cannot be read",
+            client.post(url("/")).json(&json!({"username": "demo"})),
+            400,
+            "text/html",
+        ),
+    ];
+    for (what, request, status, content_type) in cases {
+        let (answered, kind, body) = raw(request).await;
+        assert_eq!(answered.as_u16(), status, "{what}: {body}");
+        assert!(kind.starts_with(content_type), "{what}: {kind}");
+        assert!(!body.is_empty(), "{what}");
+        if content_type.contains("json") {
+            let parsed: serde_json::Value =
+                serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: {body}"));
+            let code = parsed.get("statusCode").or(parsed.get("status"));
+            assert!(code.is_some() || parsed.get("error").is_some(), "{what}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_static_route_does_not_make_an_implemented_template_answer_501() {
+    let app = spawn_app().await;
+    for path in [
+        "/gw/api/v1/instructions/cancel",
+        "/gw/api/v1/instructions/query",
+        "/v1/api/portfolio/DU1234567/positions/invalidate",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{path}: {}", reply.text);
+    }
 }

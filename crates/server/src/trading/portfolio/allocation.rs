@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use engine::portfolio::{Portfolio, Rates};
 use jiff::Timestamp;
 use model::{AccountId, Decimal};
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::valued;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{JsonBody, PathParams};
+use crate::extract::{JsonBody, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::sec_type;
 use crate::trading::numbers::float;
@@ -166,7 +166,7 @@ async fn consolidated(app: &AppState, caller: Caller, raw: Vec<String>) -> Resul
 pub async fn consolidated_allocation_get(
     State(app): State<AppState>,
     caller: Caller,
-    Query(pairs): Query<Vec<(String, String)>>,
+    QueryParams(pairs): QueryParams<Vec<(String, String)>>,
 ) -> Result<Json<Allocation>, ApiError> {
     let ids = pairs.into_iter().filter(|(key, _)| key == "acctIds").map(|(_, id)| id);
     Ok(Json(consolidated(&app, caller, ids.flat_map(|ids| split(&ids)).collect()).await?))

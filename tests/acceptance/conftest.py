@@ -131,13 +131,15 @@ def oauth_server(workdir, *flags, scopes="sso-sessions.write", world=()):
     """A strict server whose journal holds the OAuth client, registered beforehand with
     `localbroker clients add` as a fintech's operator would: key `main` for the scenarios,
     key `other` for the one that signs with a key it never registered. The first `clients add`
-    creates the world, so the new world's options (`world`) go to it."""
+    creates the world, so the new world's options (`world`) go to it. The client manages the
+    account of `demo`, whose sessions the scenarios open: a client acts only for its own."""
     keys = Path(workdir) / "keys"
     keys.mkdir()
     for kid in ["main", "other"]:
         _, public = key_pair(keys, kid)
         localbroker(workdir, "clients", "add", "--client-id", OAUTH_CLIENT, "--kid", kid, "--public-key", str(public),
                     "--scopes", scopes, "--data-dir", "data", *world)
+    localbroker(workdir, "clients", "manage", OAUTH_CLIENT, "DU1234567", "--data-dir", "data")
     key_pair(keys, "unregistered")
     return strict(workdir, keys, *flags)
 

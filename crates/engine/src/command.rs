@@ -83,7 +83,12 @@ pub enum Command {
     /// reaches the journal.
     IssueToken { grant: TokenGrant },
     /// A client opens a brokerage session for a user (`/gw/api/v1/sso-sessions`), reached with
-    /// the bearer whose SHA-256 is `bearer_hash`.
+    /// the bearer whose SHA-256 is `bearer_hash`: a user it onboarded, one its world-file entry
+    /// lists, or one whose every account it manages.
+    OpenClientSession { client_id: String, username: Username, bearer_hash: String },
+    /// The same, as journals written before 2026-12-08 recorded it, when any client could
+    /// open a session for a user of the world file. It replays as it was applied then; the
+    /// server no longer journals it.
     OpenSsoSession { client_id: String, username: Username, bearer_hash: String },
     /// A user logged in through the login page of a strict server: a session of their own,
     /// reached with the cookie whose SHA-256 is `token_hash`.

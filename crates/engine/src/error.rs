@@ -61,6 +61,10 @@ pub enum EngineError {
     /// A token asked for a scope its client does not have.
     #[error("scope {0:?} is not granted to the client")]
     ScopeNotGranted(String),
+    /// A client asked for a session of a user it neither onboarded, nor manages every account
+    /// of, nor has listed in its world-file entry; or of no user at all.
+    #[error("client {client_id:?} may not open sessions for user {username}")]
+    ClientMayNotActFor { client_id: String, username: Username },
     /// A client assertion's `jti` was used before, while it is still valid.
     #[error("the assertion {0:?} was already used")]
     AssertionReplayed(String),

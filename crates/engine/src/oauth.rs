@@ -77,6 +77,35 @@ pub struct OAuthClient {
     /// clients are under its master account.
     #[serde(default)]
     pub accounts: BTreeSet<model::AccountId>,
+    /// Users its world-file entry lets it open sessions for.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub users: BTreeSet<model::Username>,
+}
+
+impl OAuthClient {
+    /// Whether the client may open sessions for `user`: a user it onboarded, one its
+    /// world-file entry lists, or one whose every account it manages. A user another client
+    /// onboarded is that client's alone.
+    pub fn acts_for(&self, user: &crate::state::User) -> bool {
+        match user.onboarded_by.as_deref() {
+            Some(owner) => owner == self.client_id,
+            None => {
+                self.users.contains(&user.username)
+                    || (!user.accounts.is_empty()
+                        && user.accounts.iter().all(|account| self.accounts.contains(account)))
+            }
+        }
+    }
+}
+
+/// How far a session a client opens for a user is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// The client must act for the user ([`OAuthClient::acts_for`]).
+    Checked,
+    /// As journals written before that check recorded it: a user another client onboarded is
+    /// refused, any other is open to every client.
+    AsJournaled,
 }
 
 impl OAuthClient {
@@ -170,6 +199,7 @@ impl Engine {
         client_id: &str,
         username: &model::Username,
         bearer_hash: &str,
+        trust: Trust,
     ) -> Result<Vec<Event>, EngineError> {
         let client = self
             .state
@@ -180,11 +210,23 @@ impl Engine {
         if client.revoked {
             return Err(refused(format!("client {client_id:?} was revoked")));
         }
-        // A user an application created belongs to the client that onboarded them: no other
-        // client may act for them.
-        let onboarded_by = self.state.users.get(username).and_then(|user| user.onboarded_by.as_deref());
-        if onboarded_by.is_some_and(|owner| owner != client_id) {
-            return Err(EngineError::UnknownUser(username.clone()));
+        let user = self.state.users.get(username);
+        match trust {
+            // Unknown users are refused alike, so that a client cannot tell which exist.
+            Trust::Checked if !user.is_some_and(|user| client.acts_for(user)) => {
+                return Err(EngineError::ClientMayNotActFor {
+                    client_id: client_id.to_owned(),
+                    username: username.clone(),
+                });
+            }
+            Trust::AsJournaled
+                if user
+                    .and_then(|user| user.onboarded_by.as_deref())
+                    .is_some_and(|owner| owner != client_id) =>
+            {
+                return Err(EngineError::UnknownUser(username.clone()));
+            }
+            Trust::Checked | Trust::AsJournaled => {}
         }
         let (session, events) = self.open_token_session(wall, username, bearer_hash)?;
         self.state.oauth.session_clients.insert(session, client_id.to_owned());
@@ -213,6 +255,7 @@ impl Engine {
             approved: false,
             revoked: false,
             accounts: BTreeSet::new(),
+            users: BTreeSet::new(),
         });
         client.keys.insert(key.kid.clone(), key.clone());
         client.scopes.extend(scopes.iter().cloned());

@@ -80,6 +80,9 @@ pub struct ClientSpec {
     /// clients are under its master account.
     #[serde(default)]
     pub accounts: Vec<AccountId>,
+    /// Users it may open sessions for besides those whose accounts it manages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<Username>,
 }
 
 /// A user and the accounts they are entitled to, first one selected at login.
@@ -164,6 +167,9 @@ impl World {
         for client in &self.clients {
             if let Some(missing) = client.accounts.iter().find(|id| !accounts.contains(id)) {
                 return invalid(format!("client {} manages unknown account {missing}", client.client_id));
+            }
+            if let Some(missing) = client.users.iter().find(|user| !usernames.contains(user)) {
+                return invalid(format!("client {} acts for unknown user {missing}", client.client_id));
             }
         }
         self.validate_flex(&usernames)

@@ -227,6 +227,11 @@ struct ServeArgs {
     /// default as many as the process's descriptor limit leaves room for.
     #[arg(long, env = "LOCALBROKER_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: Option<u32>,
+    /// A host name besides the loopback ones (`localhost`, 127.0.0.1, ::1) that a gateway-mode
+    /// server answers to, such as a container's name; repeat it, or separate names with commas.
+    /// Other names are refused, so that no web page can reach the server by DNS rebinding.
+    #[arg(long = "allowed-host", env = "LOCALBROKER_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
 }
 
 impl ServeArgs {
@@ -346,6 +351,7 @@ fn journal(data_dir: PathBuf, database_url: Option<String>, new_world: NewWorldA
         pacing: None,
         admin_token: None,
         limits: ConnectionLimits::default(),
+        allowed_hosts: Vec::new(),
     }
 }
 
@@ -415,6 +421,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             pacing: args.pacing,
             admin_token: args.admin_token.clone(),
             limits: args.limits(),
+            allowed_hosts: args.allowed_hosts.clone(),
         };
         let server = Server::start(settings).await.context("LocalBroker could not start")?;
         announce(&server, &args).await?;

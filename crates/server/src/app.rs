@@ -84,6 +84,7 @@ fn router(state: AppState) -> Router {
         .fallback(unrouted)
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::map_request_with_state(state.clone(), body_deadline))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::site::gateway_guard))
         // A span per request (method, path, status, latency) for LOCALBROKER_LOG=debug. The
         // path only: a websocket's query carries its bearer, and secrets stay out of logs.
         .layer(

@@ -67,6 +67,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A refusal answered before any handler, in the shape of the surface `path` belongs to:
+/// problem details under `/gw/api`, an RFC 6749 error at `/oauth2`, IBKR's trading shape
+/// elsewhere.
+pub fn refusal(path: &str, status: StatusCode, message: &str) -> Response {
+    if path.starts_with("/gw/api/") {
+        return crate::gateway::problem::Problem::with_status(status, message).into_response();
+    }
+    if path.starts_with("/oauth2/") {
+        return crate::oauth::Refusal::new(status, "invalid_request", message).into_response();
+    }
+    ApiError::new(status, message).into_response()
+}
+
 impl From<crate::extract::BodyError> for ApiError {
     fn from(error: crate::extract::BodyError) -> Self {
         Self::new(error.status, error.message)
@@ -94,6 +107,7 @@ impl From<BrokerError> for ApiError {
                 | EngineError::OAuthRefused(_)
                 | EngineError::ScopeNotGranted(_)
                 | EngineError::AssertionReplayed(_)
+                | EngineError::ClientMayNotActFor { .. }
                 | EngineError::BrokerageHeld(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)

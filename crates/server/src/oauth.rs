@@ -82,7 +82,8 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: StatusCode, error: &str, description: impl Into<String>) -> Self {
+    /// A refusal with this status, RFC 6749 error code and description.
+    pub fn new(status: StatusCode, error: &str, description: impl Into<String>) -> Self {
         Self { status, body: OAuthError { error: error.into(), error_description: description.into() } }
     }
 
@@ -359,7 +360,7 @@ pub struct SsoSession {
         (status = 200, description = "The session's bearer", body = SsoSession),
         (status = 400, description = "A body that is not a valid signed request, or an unknown user", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks sso-sessions.write", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks sso-sessions.write, or the client may not act for the user: it neither onboarded them, nor manages their accounts, nor lists them in its world-file entry", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sso_sessions(
@@ -375,10 +376,13 @@ pub async fn sso_sessions(
     })?;
     let session_token = crate::auth::random_token();
     let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
-    let command = Command::OpenSsoSession { client_id: client.client_id, username, bearer_hash };
+    let command = Command::OpenClientSession { client_id: client.client_id, username, bearer_hash };
     match app.broker.execute(command).await {
         Ok(_) => {
             Ok(Json(SsoSession { active: true, access_token: session_token, token_type: "Bearer".into() }))
+        }
+        Err(BrokerError::Rejected(refusal @ EngineError::ClientMayNotActFor { .. })) => {
+            Err(Problem::forbidden(refusal.to_string()))
         }
         Err(BrokerError::Rejected(refusal)) => Err(Problem::invalid(refusal.to_string(), Vec::new())),
         Err(BrokerError::Unavailable) => Err(Problem::unavailable()),

@@ -64,6 +64,9 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// How long and how much a connection may take.
     pub limits: ConnectionLimits,
+    /// Host names besides loopback ones that a gateway-mode server answers to: a container's
+    /// name, say. Anything else is refused, against DNS rebinding.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Settings {
@@ -244,6 +247,7 @@ impl Server {
             pacing: Arc::new(Pacing::new(pacing)),
             https: !settings.http,
             body_timeout: limits.body_timeout,
+            allowed_hosts: settings.allowed_hosts.clone().into(),
             flex_statements: Arc::new(statements),
         };
         let market_hub = tokio::spawn(state.market_hub.clone().run(state.clone()));

@@ -44,6 +44,8 @@ pub struct AppState {
     pub pacing: Arc<Pacing>,
     /// Whether the server speaks HTTPS, so that its cookies may say `Secure`.
     pub https: bool,
+    /// Host names besides loopback ones that a gateway-mode server answers to.
+    pub allowed_hosts: Arc<[String]>,
     /// How long a request's body may take to arrive, whole.
     pub body_timeout: std::time::Duration,
     /// Flex statements written, kept for their next fetch.

@@ -120,6 +120,7 @@ fn settings(data_dir: &Path, options: &AppOptions) -> Settings {
         pacing: Some(if options.pacing { PacingMode::Ibkr } else { PacingMode::Off }),
         admin_token: options.strict.then(|| ADMIN_TOKEN.to_owned()),
         limits: options.limits.unwrap_or_default(),
+        allowed_hosts: Vec::new(),
     }
 }
 

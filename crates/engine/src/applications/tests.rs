@@ -194,8 +194,9 @@ fn alias_and_base_currency_change_at_once() {
     assert!(matches!(long, Err(EngineError::RequestRefused(_))));
 }
 
-#[test]
-fn only_the_onboarding_client_opens_sessions_for_its_users() {
+/// A broker with the application client `IB` (managing `DU1234567` and `DU7654321`), client
+/// `OTHER` (managing nothing), and `ada` onboarded by `IB`.
+fn with_ada_and_another_client() -> Broker {
     let mut broker = with_client();
     let key = ClientKey { kid: "main".into(), algorithm: KeyAlgorithm::Rs256, public_key_pem: String::new() };
     broker
@@ -203,20 +204,49 @@ fn only_the_onboarding_client_opens_sessions_for_its_users() {
         .unwrap();
     submit(&mut broker, application("ada", "1990-12-10"));
     broker.advance(SignedDuration::from_hours(1));
-    let session = |client: &str, hash: &str| Command::OpenSsoSession {
+    broker
+}
+
+#[test]
+fn a_client_opens_sessions_only_for_users_it_onboarded_or_whose_accounts_it_manages() {
+    let mut broker = with_ada_and_another_client();
+    let session = |client: &str, user: &str, hash: &str| Command::OpenClientSession {
         client_id: client.into(),
-        username: "ada".parse().unwrap(),
+        username: user.parse().unwrap(),
         bearer_hash: hash.into(),
     };
-    assert!(matches!(broker.apply(session("OTHER", "b1")), Err(EngineError::UnknownUser(_))));
-    broker.apply(session("IB", "b2")).unwrap();
-    broker
-        .apply(Command::OpenSsoSession {
-            client_id: "OTHER".into(),
-            username: "demo".parse().unwrap(),
-            bearer_hash: "b3".into(),
-        })
-        .expect("users of the world are anyone's, as before");
+    broker.apply(session("IB", "ada", "b1")).expect("its own customer");
+    broker.apply(session("IB", "demo", "b2")).expect("both of demo's accounts are IB's to manage");
+    let key = ClientKey { kid: "main".into(), algorithm: KeyAlgorithm::Rs256, public_key_pem: String::new() };
+    broker.apply(Command::RegisterClient { client_id: "HALF".into(), key, scopes: BTreeSet::new() }).unwrap();
+    broker.engine.manage("HALF", &"DU1234567".parse().unwrap());
+    for (client, user) in
+        [("OTHER", "ada"), ("OTHER", "demo"), ("HALF", "demo"), ("HALF", "ada"), ("IB", "nobody")]
+    {
+        let refused = broker.apply(session(client, user, "b3"));
+        assert!(
+            matches!(&refused, Err(EngineError::ClientMayNotActFor { client_id, .. }) if client_id == client),
+            "{client} for {user}: {refused:?}"
+        );
+    }
+    assert_eq!(
+        broker.apply(session("HALF", "demo", "b4")).unwrap_err().to_string(),
+        "client \"HALF\" may not open sessions for user demo",
+        "demo also has DU7654321, which HALF does not manage"
+    );
+}
+
+#[test]
+fn a_session_journaled_before_clients_were_checked_replays_as_it_was_applied() {
+    let mut broker = with_ada_and_another_client();
+    let legacy = |client: &str, user: &str, hash: &str| Command::OpenSsoSession {
+        client_id: client.into(),
+        username: user.parse().unwrap(),
+        bearer_hash: hash.into(),
+    };
+    assert!(matches!(broker.apply(legacy("OTHER", "ada", "b1")), Err(EngineError::UnknownUser(_))));
+    broker.apply(legacy("IB", "ada", "b2")).unwrap();
+    broker.apply(legacy("OTHER", "demo", "b3")).expect("users of the world were anyone's then");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::commissions::CommissionPlan;
 use crate::flex::FlexToken;
 use crate::interest::Accrual;
 use crate::ledger::{Book as LedgerBook, Cause, Entry, Posting};
+use crate::oauth::Trust;
 use crate::orders::book::Book;
 use crate::state::{Account, State, User};
 use crate::world::World;
@@ -197,8 +198,11 @@ impl Engine {
             Command::ApproveClient { client_id } => self.review_client(client_id, false)?,
             Command::RevokeClient { client_id } => self.review_client(client_id, true)?,
             Command::IssueToken { grant } => self.issue_token(wall, grant)?,
+            Command::OpenClientSession { client_id, username, bearer_hash } => {
+                self.open_sso_session(wall, client_id, username, bearer_hash, Trust::Checked)?
+            }
             Command::OpenSsoSession { client_id, username, bearer_hash } => {
-                self.open_sso_session(wall, client_id, username, bearer_hash)?
+                self.open_sso_session(wall, client_id, username, bearer_hash, Trust::AsJournaled)?
             }
             Command::BrowserLogin { user, token_hash } => self.browser_login(wall, user, token_hash)?,
             Command::InitBrokerage { session, compete } => self.init_brokerage(wall, session, *compete)?,
@@ -343,6 +347,7 @@ impl Engine {
             }
             if let Some(registered) = self.state.oauth.clients.get_mut(&client.client_id) {
                 registered.accounts.extend(client.accounts.iter().cloned());
+                registered.users.extend(client.users.iter().cloned());
             }
         }
         for (index, action) in world.corporate_actions.iter().enumerate() {

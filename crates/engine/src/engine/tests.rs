@@ -51,6 +51,7 @@ fn world() -> World {
             scopes: BTreeSet::from(["accounts.write".to_owned(), "transfers.write".to_owned()]),
             approved: true,
             accounts: vec!["DU1234567".parse().unwrap(), "DU7654321".parse().unwrap()],
+            users: Vec::new(),
         }],
         // Short enough for reviews and settlements to fall due within a generated run.
         account_management: crate::applications::Timing {
@@ -164,8 +165,12 @@ fn an_inconsistent_world_is_refused() {
         scopes: BTreeSet::new(),
         approved: true,
         accounts: vec!["DU999".parse().unwrap()],
+        users: Vec::new(),
     });
     refuse(unmanageable, "client APP manages unknown account DU999");
+    let mut stranger = world();
+    stranger.clients[0].users.push("nobody".parse().unwrap());
+    refuse(stranger, "client IB acts for unknown user nobody");
 }
 
 #[test]
@@ -263,15 +268,8 @@ fn an_expired_session_cannot_take_the_brokerage_session() {
 #[test]
 fn revoking_a_client_ends_the_sessions_it_opened() {
     let mut engine = created();
-    let key = crate::oauth::ClientKey {
-        kid: "main".into(),
-        algorithm: crate::oauth::KeyAlgorithm::Rs256,
-        public_key_pem: "not checked by the engine".into(),
-    };
-    let register = Command::RegisterClient { client_id: "APP".into(), key, scopes: BTreeSet::new() };
-    engine.apply(at(1), &register).unwrap();
-    let open = Command::OpenSsoSession {
-        client_id: "APP".into(),
+    let open = Command::OpenClientSession {
+        client_id: "IB".into(),
         username: "demo2".parse().unwrap(),
         bearer_hash: "b".into(),
     };
@@ -280,7 +278,7 @@ fn revoking_a_client_ends_the_sessions_it_opened() {
         other => panic!("unexpected events {other:?}"),
     };
     let gateway = login(&mut engine, "demo");
-    let events = engine.apply(at(3), &Command::RevokeClient { client_id: "APP".into() }).unwrap();
+    let events = engine.apply(at(3), &Command::RevokeClient { client_id: "IB".into() }).unwrap();
     assert!(events.contains(&Event::SessionClosed { session: session.clone() }), "{events:?}");
     assert!(engine.state().session(&session).is_none());
     assert!(engine.state().session(&gateway).is_some(), "sessions of others stay open");
@@ -358,7 +356,20 @@ fn command_strategy() -> impl Strategy<Value = Command> {
         account_management_strategy(),
         users.clone().prop_map(|u| Command::GatewayLogin { user: u.parse().unwrap() }),
         sessions.clone().prop_map(|session| Command::Logout { session }),
-        users.prop_map(|u| Command::BrowserLogin { user: u.parse().unwrap(), token_hash: u.to_owned() }),
+        users
+            .clone()
+            .prop_map(|u| Command::BrowserLogin { user: u.parse().unwrap(), token_hash: u.to_owned() }),
+        (prop::sample::select(vec!["IB", "nobody"]), users, any::<bool>()).prop_map(
+            |(client, u, checked)| {
+                let (client_id, username, bearer_hash) =
+                    (client.to_owned(), u.parse().unwrap(), format!("{client}{u}"));
+                if checked {
+                    Command::OpenClientSession { client_id, username, bearer_hash }
+                } else {
+                    Command::OpenSsoSession { client_id, username, bearer_hash }
+                }
+            }
+        ),
         (sessions.clone(), any::<bool>())
             .prop_map(|(session, compete)| Command::InitBrokerage { session, compete }),
         (sessions, accounts)

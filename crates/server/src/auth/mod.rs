@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod password;
+pub mod site;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -254,25 +255,9 @@ fn opened_session(events: Vec<engine::Event>) -> Result<model::SessionId, LoginE
         .ok_or(LoginError::Broker(crate::broker::BrokerError::Unavailable))
 }
 
-/// Whether a browser sent the request on another site's behalf: `Sec-Fetch-Site` says so, or
-/// `Origin` names another host than the request's. Clients other than browsers send neither.
-fn cross_site(headers: &HeaderMap) -> bool {
-    let header = |name: axum::http::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    if let Some(site) = header(axum::http::HeaderName::from_static("sec-fetch-site")) {
-        return !matches!(site, "same-origin" | "none");
-    }
-    match header(axum::http::header::ORIGIN) {
-        None => false,
-        Some(origin) => {
-            let authority = origin.split_once("://").map(|(_, rest)| rest);
-            authority.is_none() || authority != header(axum::http::header::HOST)
-        }
-    }
-}
-
 /// A trading path relative to `/v1/api` (or `/v1/portal`), whether or not the router already
 /// took the prefix off.
-fn api_path(path: &str) -> &str {
+pub(crate) fn api_path(path: &str) -> &str {
     ["/v1/api", "/v1/portal"].iter().find_map(|prefix| path.strip_prefix(prefix)).unwrap_or(path)
 }
 
@@ -299,7 +284,7 @@ pub async fn require_session(
     // page's own origin may change anything with it, or open a socket.
     if caller.via_cookie
         && (!request.method().is_safe() || api_path(path) == "/ws")
-        && cross_site(request.headers())
+        && site::cross_site(request.headers())
     {
         return ApiError::new(axum::http::StatusCode::FORBIDDEN, "cross-site request refused")
             .into_response();
@@ -362,24 +347,6 @@ mod tests {
         ] {
             assert!(!needs_brokerage(path), "{path}");
         }
-    }
-
-    #[test]
-    fn browsers_say_when_another_site_sends_a_request() {
-        let headers = |pairs: &[(&'static str, &'static str)]| {
-            let mut map = HeaderMap::new();
-            for (name, value) in pairs {
-                map.insert(*name, HeaderValue::from_static(value));
-            }
-            map
-        };
-        assert!(!cross_site(&headers(&[])), "curl and Python clients send neither header");
-        assert!(!cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!cross_site(&headers(&[("origin", "https://127.0.0.1:5000"), ("host", "127.0.0.1:5000")])));
-        assert!(cross_site(&headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:5000")])));
-        assert!(cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:5000")])));
     }
 
     #[test]

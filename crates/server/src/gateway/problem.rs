@@ -44,6 +44,11 @@ impl Problem {
         }
     }
 
+    /// Any status, for refusals made before the operation is known.
+    pub fn with_status(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::new("/simple", status, detail)
+    }
+
     /// 401: no access token, or one that is unknown, expired or its client's revoked.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new("/simple", StatusCode::UNAUTHORIZED, detail)
@@ -111,7 +116,7 @@ impl From<crate::extract::BodyError> for Problem {
         if error.status == StatusCode::BAD_REQUEST {
             return Self::field("body", error.message);
         }
-        Self::new("/simple", error.status, error.message)
+        Self::with_status(error.status, error.message)
     }
 }
 

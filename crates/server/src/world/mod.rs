@@ -244,6 +244,9 @@ struct ClientEntry {
     /// The accounts it manages through Account Management.
     #[serde(default)]
     accounts: Vec<AccountId>,
+    /// Users it may open sessions for besides those whose accounts it manages.
+    #[serde(default)]
+    users: Vec<model::Username>,
 }
 
 /// The `[risk]` table.
@@ -375,6 +378,7 @@ impl WorldFile {
                     scopes,
                     approved: entry.approved,
                     accounts: entry.accounts,
+                    users: entry.users,
                 })
             })
             .collect();

@@ -38,12 +38,17 @@ async fn registered() -> TestApp {
     app
 }
 
-/// Registers the test client's RSA key (`main`) and EC key (`ec`).
+/// Registers the test client's RSA key (`main`) and EC key (`ec`), managing the demo world's
+/// accounts.
 pub(crate) async fn register(app: &TestApp) {
     let rsa = json!({"clientId": CLIENT, "kid": "main", "publicKey": RSA_PUB, "scopes": "sso-sessions.write accounts.read"});
     assert_eq!(app.post_json("/_localbroker/clients", rsa).await.status, StatusCode::OK);
     let ec = json!({"clientId": CLIENT, "kid": "ec", "publicKey": EC_PUB, "alg": "ES256"});
     assert_eq!(app.post_json("/_localbroker/clients", ec).await.status, StatusCode::OK);
+    // The demo users' accounts, so that it may open their sessions.
+    let accounts = json!({"accounts": ["DU1234567", "DU7654321"]});
+    let managed = app.post_json(&format!("/_localbroker/clients/{CLIENT}/accounts"), accounts).await;
+    assert_eq!(managed.status, StatusCode::OK, "{}", managed.text);
 }
 
 pub(crate) async fn ask(app: &TestApp, assertion: &str, scope: Option<&str>) -> Reply {
@@ -244,7 +249,7 @@ async fn an_sso_session_acts_for_its_user_through_its_bearer() {
     assert_eq!(ids, ["DU7654321"], "demo2's account, not the gateway user's: {}", accounts.text);
     assert_eq!(accounts_with(&app, "forged").await.status, StatusCode::UNAUTHORIZED);
     let unknown = sso_session(&app, &token, "nobody").await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    assert_eq!(unknown.status, StatusCode::FORBIDDEN, "as for a user not the client's: {}", unknown.text);
     let no_token = sso_session(&app, "nonsense", "demo").await;
     assert_eq!(no_token.status, StatusCode::UNAUTHORIZED, "{}", no_token.text);
 }

@@ -387,3 +387,114 @@ async fn the_strict_login_page_shows_who_its_cookie_logged_in() {
     let page = demo2.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Logged in as demo2."), "{page}");
 }
+
+#[tokio::test]
+async fn in_gateway_mode_no_web_page_can_act_or_read_through_the_server() {
+    let app = crate::quiet_market().await;
+    let before = app.digest().await;
+    let client = reqwest::Client::new();
+    let order = r#"{"orders":[{"conid":265598,"orderType":"MKT","side":"BUY","quantity":1,"tif":"DAY"}]}"#;
+    let forged = [
+        // A form or fetch() of another site: a CORS simple request, sent without preflight.
+        (
+            "/v1/api/iserver/account/DU1234567/orders",
+            vec![("origin", "https://evil.example"), ("content-type", "text/plain")],
+            order,
+        ),
+        (
+            "/_localbroker/clock",
+            vec![("sec-fetch-site", "cross-site"), ("content-type", "text/plain")],
+            r#"{"advance":"1d"}"#,
+        ),
+        (
+            "/_localbroker/accounts/DU1234567/withdrawals",
+            vec![("sec-fetch-site", "same-site")],
+            r#"{"currency":"USD","amount":1000}"#,
+        ),
+        ("/v1/api/iserver/account/DU1234567/orders", vec![("origin", "null")], order),
+        // DNS rebinding: the page's own name, resolved to 127.0.0.1.
+        ("/v1/api/iserver/account/DU1234567/orders", vec![("host", "evil.example:5000")], order),
+    ];
+    for (path, headers, body) in forged {
+        let mut request = client.post(format!("{}{path}", app.url)).body(body);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let refused = reply(request.send().await.unwrap()).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path} {headers:?}: {}", refused.text);
+        assert!(refused.body["error"].is_string(), "{}", refused.text);
+    }
+    let rebound =
+        client.get(format!("{}/v1/api/portfolio/accounts", app.url)).header("host", "evil.example:5000");
+    assert_eq!(rebound.send().await.unwrap().status(), StatusCode::FORBIDDEN, "nothing to read either");
+    let gw = client.post(format!("{}/gw/api/v1/sso-sessions", app.url)).header("host", "evil.example");
+    let problem = gw.send().await.unwrap();
+    assert_eq!(problem.headers()["content-type"], "application/problem+json", "in the surface's shape");
+    assert_eq!(app.digest().await, before, "nothing changed");
+
+    // IBKR's clients send no Origin, and a page of the server itself is its own origin.
+    let placed =
+        client.post(format!("{}/v1/api/iserver/account/DU1234567/orders", app.url)).body(order).send();
+    assert_eq!(placed.await.unwrap().status(), StatusCode::OK);
+    let host = app.url.trim_start_matches("http://").to_owned();
+    let own = client
+        .post(format!("{}/v1/api/tickle", app.url))
+        .header("origin", format!("http://{host}"))
+        .header("sec-fetch-site", "same-origin");
+    assert_eq!(own.send().await.unwrap().status(), StatusCode::OK);
+    let localhost =
+        client.get(format!("{}/v1/api/portfolio/accounts", app.url)).header("host", "localhost:5000");
+    assert_eq!(localhost.send().await.unwrap().status(), StatusCode::OK);
+
+    let mut socket =
+        format!("{}/v1/api/ws", app.url.replace("http://", "ws://")).into_client_request().unwrap();
+    socket.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    let hijack = tokio_tungstenite::connect_async(socket).await.unwrap_err();
+    assert!(hijack.to_string().contains("403"), "{hijack}");
+}
+
+#[tokio::test]
+async fn a_client_opens_sessions_only_for_users_it_onboarded_manages_or_was_given() {
+    let app = strict().await;
+    let client = crate::oauth::CLIENT;
+    let key = json!({"clientId": client, "kid": "main", "publicKey": crate::oauth::RSA_PUB, "scopes": "sso-sessions.write"});
+    assert_eq!(app.post_json("/_localbroker/clients", key).await.status, StatusCode::OK);
+    let token = access_token(&app).await;
+    // Registered, holding sso-sessions.write, managing nothing: no user of the world is its.
+    for user in ["demo", "demo2", "nobody"] {
+        let refused = sso_session(&app, &token, user).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{user}: {}", refused.text);
+        assert_eq!(
+            refused.body["detail"],
+            format!("client \"{client}\" may not open sessions for user {user}")
+        );
+    }
+    let demo = json!({"accounts": ["DU1234567"]});
+    assert_eq!(
+        app.post_json(&format!("/_localbroker/clients/{client}/accounts"), demo).await.status,
+        StatusCode::OK
+    );
+    let opened = sso_session(&app, &token, "demo").await;
+    assert_eq!(opened.status, StatusCode::OK, "once it manages demo's account: {}", opened.text);
+    assert_eq!(sso_session(&app, &token, "demo2").await.status, StatusCode::FORBIDDEN, "still not demo2");
+}
+
+#[tokio::test]
+async fn a_world_file_names_the_users_its_client_acts_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let text = format!(
+        "[[users]]\nusername = \"ann\"\npassword = \"pw\"\naccounts = [\"DU1\"]\n\n\
+         [[users]]\nusername = \"bob\"\npassword = \"pw\"\naccounts = [\"DU2\"]\n\n\
+         [[accounts]]\nid = \"DU1\"\ntitle = \"Ann\"\ntype = \"individual\"\nmargin = \"cash\"\nbase_currency = \"USD\"\ncash = {{ USD = \"10\" }}\n\n\
+         [[accounts]]\nid = \"DU2\"\ntitle = \"Bob\"\ntype = \"individual\"\nmargin = \"cash\"\nbase_currency = \"USD\"\ncash = {{ USD = \"10\" }}\n\n\
+         [[clients]]\nclient_id = \"{}\"\nkid = \"main\"\nscopes = \"sso-sessions.write\"\nusers = [\"ann\"]\npublic_key = \"\"\"\n{}\"\"\"\n",
+        crate::oauth::CLIENT,
+        crate::oauth::RSA_PUB
+    );
+    std::fs::write(&world, text).unwrap();
+    let app = spawn_app_with(AppOptions { world: Some(world), strict: true, ..AppOptions::default() }).await;
+    let token = access_token(&app).await;
+    assert_eq!(sso_session(&app, &token, "ann").await.status, StatusCode::OK);
+    assert_eq!(sso_session(&app, &token, "bob").await.status, StatusCode::FORBIDDEN);
+}

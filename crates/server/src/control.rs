@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use engine::clock::ClockModeError;
 use engine::corporate_actions::CorporateAction;
 use engine::market::MarketChange;
@@ -82,23 +83,27 @@ pub struct LoginResponse {
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 400, description = "Username or password missing", body = ErrorBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 429, description = "Ten failed logins in the last minute from the address, or for the username", body = ErrorBody),
     )
 )]
 pub async fn login(
     State(app): State<AppState>,
+    crate::trading::session::ClientAddr(client): crate::trading::session::ClientAddr,
     JsonBody(request): JsonBody<LoginRequest>,
-) -> Result<Json<LoginResponse>, ApiError> {
+) -> Result<Json<LoginResponse>, axum::response::Response> {
     let (Some(username), Some(password)) = (request.username, request.password) else {
-        return Err(ApiError::bad_request("username and password are required"));
+        return Err(ApiError::bad_request("username and password are required").into_response());
     };
-    match crate::auth::login(&app, &username, &password).await {
+    match crate::auth::login(&app, client, &username, &password).await {
         Ok((session, bearer)) => {
             Ok(Json(LoginResponse { authenticated: true, username, session: session.to_string(), bearer }))
         }
         Err(LoginError::InvalidCredentials) => {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, LoginError::InvalidCredentials.to_string()))
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, LoginError::InvalidCredentials.to_string())
+                .into_response())
         }
-        Err(LoginError::Broker(error)) => Err(error.into()),
+        Err(LoginError::Paced(paced)) => Err(paced.into_response()),
+        Err(LoginError::Broker(error)) => Err(ApiError::from(error).into_response()),
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::auth::{AuthMode, Caller, LoginError, login, session_cookie};
+use crate::auth::{Caller, LoginError, login, session_cookie};
 use crate::html::escape;
 use crate::state::AppState;
 use crate::trading::session::ClientAddr;
@@ -78,15 +78,7 @@ async fn submit(
     ClientAddr(client): ClientAddr,
     form: LoginForm,
 ) -> Response {
-    // Every try costs a deliberately slow hash: a strict server, reachable by others, limits
-    // them per address.
-    if app.auth == AuthMode::Strict
-        && let Err(paced) =
-            app.pacing.admit_login(&client.map_or_else(String::new, |addr| addr.ip().to_string()))
-    {
-        return paced.into_response();
-    }
-    match login(&app, &form.username, &form.password).await {
+    match login(&app, client, &form.username, &form.password).await {
         // The real gateway's page confirms with this sentence.
         Ok((_, None)) => {
             page(&current_status(&app, caller).await, Some("Client login succeeds")).into_response()
@@ -101,6 +93,18 @@ async fn submit(
             page(&current_status(&app, caller).await, Some("Invalid username or password.")),
         )
             .into_response(),
+        Err(LoginError::Paced(paced)) => {
+            let retry = paced.into_response().headers().get(axum::http::header::RETRY_AFTER).cloned();
+            let page = page(
+                &current_status(&app, caller).await,
+                Some("Too many failed logins: try again in a minute."),
+            );
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+            if let Some(retry) = retry {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
+            }
+            response
+        }
         Err(LoginError::Broker(_)) => {
             (StatusCode::SERVICE_UNAVAILABLE, page("The broker is not accepting logins.", None))
                 .into_response()

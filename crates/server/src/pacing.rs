@@ -104,7 +104,8 @@ const ENDPOINT_LIMITS: &[Limit] = &[
     one_per(Scope::Path("/sso/validate"), 60),
 ];
 
-/// Login attempts per address on a strict server's login page: each costs an argon2 hash.
+/// Failed logins per address, and per username, in any minute: each try costs an argon2 hash,
+/// and a username should not be guessed at from many addresses either.
 const LOGIN_LIMIT: Limit = Limit { scope: Scope::Global, requests: 10, period: Duration::from_secs(60) };
 
 /// A Flex token's statement requests: one a second and ten a minute.
@@ -122,11 +123,37 @@ const GATEWAY_LIMIT: Limit = per_second(Scope::Global, 10);
 /// The source of instants; a test's is manual.
 pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
+/// The instants of the requests each key's limits counted.
+type Admitted = HashMap<(String, Limit), VecDeque<Instant>>;
+
 /// Every user's recent requests, per limit.
 pub struct Pacing {
     mode: PacingMode,
     clock: Clock,
-    admitted: Mutex<HashMap<(String, Limit), VecDeque<Instant>>>,
+    admitted: Mutex<Admitted>,
+}
+
+/// A login attempt, counted as a failure of its address and its username until it succeeds.
+#[derive(Debug)]
+#[must_use = "an attempt that is dropped counts as failed"]
+pub struct LoginAttempt<'a> {
+    pacing: &'a Pacing,
+    keys: [String; 2],
+    at: Instant,
+}
+
+impl LoginAttempt<'_> {
+    /// The password was right: the attempt no longer counts.
+    pub fn succeeded(self) {
+        let mut admitted = self.pacing.admitted.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in self.keys {
+            if let Some(log) = admitted.get_mut(&(key, LOGIN_LIMIT))
+                && let Some(index) = log.iter().rposition(|&at| at == self.at)
+            {
+                log.remove(index);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Pacing {
@@ -183,13 +210,25 @@ impl Pacing {
         self.admit_all(user, limits)
     }
 
-    /// Counts a login attempt from `address`, or refuses it beyond ten a minute, whatever the
-    /// pacing mode.
+    /// Counts a login attempt from `address` as `username`, or refuses it while either has
+    /// failed ten times in the last minute, whatever the pacing mode. The attempt counts as a
+    /// failure until [`LoginAttempt::succeeded`] says otherwise, so that a burst of attempts
+    /// is bounded before any of them is decided.
     ///
     /// # Errors
     /// [`Paced`] with the wait.
-    pub fn admit_login(&self, address: &str) -> Result<(), Paced> {
-        self.admit_all(&format!("login from {address}"), std::iter::once(LOGIN_LIMIT))
+    pub fn admit_login(&self, address: &str, username: &str) -> Result<LoginAttempt<'_>, Paced> {
+        let keys = [format!("login from {address}"), format!("login as {}", username.trim().to_lowercase())];
+        let at = (self.clock)();
+        let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = keys.iter().filter_map(|key| Self::wait(&mut admitted, key, LOGIN_LIMIT, at)).max();
+        if let Some(retry_after) = wait {
+            return Err(Paced { retry_after });
+        }
+        for key in &keys {
+            admitted.entry((key.clone(), LOGIN_LIMIT)).or_default().push_back(at);
+        }
+        Ok(LoginAttempt { pacing: self, keys, at })
     }
 
     /// Counts a Flex `SendRequest` made with the token hashing to `token_hash`, or refuses it
@@ -204,21 +243,26 @@ impl Pacing {
         self.admit_all(&format!("flex token {token_hash}"), FLEX_LIMITS.iter().copied())
     }
 
+    /// How long until `limit` admits another request of `key` at `now`, if it is reached;
+    /// forgets what aged out of its period.
+    fn wait(admitted: &mut Admitted, key: &str, limit: Limit, now: Instant) -> Option<Duration> {
+        let log = admitted.entry((key.to_owned(), limit)).or_default();
+        while log.front().is_some_and(|&at| now.saturating_duration_since(at) >= limit.period) {
+            log.pop_front();
+        }
+        (log.len() >= limit.requests).then(|| {
+            let oldest = log.front().copied().unwrap_or(now);
+            limit.period.saturating_sub(now.saturating_duration_since(oldest))
+        })
+    }
+
     fn admit_all(&self, key: &str, limits: impl Iterator<Item = Limit>) -> Result<(), Paced> {
         let now = (self.clock)();
         let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
         let mut wait = None;
         let mut counted = Vec::new();
         for limit in limits {
-            let log = admitted.entry((key.to_owned(), limit)).or_default();
-            while log.front().is_some_and(|&at| now.saturating_duration_since(at) >= limit.period) {
-                log.pop_front();
-            }
-            if log.len() >= limit.requests {
-                let oldest = log.front().copied().unwrap_or(now);
-                let until = limit.period.saturating_sub(now.saturating_duration_since(oldest));
-                wait = wait.max(Some(until));
-            }
+            wait = wait.max(Self::wait(&mut admitted, key, limit, now));
             counted.push(limit);
         }
         if let Some(retry_after) = wait {
@@ -342,17 +386,36 @@ mod tests {
     }
 
     #[test]
-    fn logins_are_limited_per_address_even_without_pacing() {
+    fn failed_logins_are_limited_per_address_and_per_username_even_without_pacing() {
         let (clock, elapsed) = manual();
         let pacing = Pacing::with_clock(PacingMode::Off, clock);
         for _ in 0..10 {
-            assert_eq!(pacing.admit_login("10.0.0.1"), Ok(()));
+            drop(pacing.admit_login("10.0.0.1", "demo").unwrap());
         }
-        assert!(pacing.admit_login("10.0.0.1").is_err());
-        assert_eq!(pacing.admit_login("10.0.0.2"), Ok(()), "another address");
+        assert!(pacing.admit_login("10.0.0.1", "demo2").is_err(), "the address failed ten times");
+        assert!(pacing.admit_login("10.0.0.2", "Demo").is_err(), "so did the username, from anywhere");
+        pacing.admit_login("10.0.0.2", "demo2").unwrap().succeeded();
         assert!(pacing.admit("10.0.0.1", "/tickle", false).is_ok(), "API pacing is off");
         elapsed.store(60_000, Ordering::SeqCst);
-        assert_eq!(pacing.admit_login("10.0.0.1"), Ok(()));
+        pacing.admit_login("10.0.0.1", "demo").unwrap().succeeded();
+    }
+
+    #[test]
+    fn successful_logins_do_not_count() {
+        let (clock, _) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Off, clock);
+        for _ in 0..100 {
+            pacing.admit_login("10.0.0.1", "demo").unwrap().succeeded();
+        }
+        let pending: Vec<_> = (0..10).map(|_| pacing.admit_login("10.0.0.1", "demo").unwrap()).collect();
+        assert!(
+            pacing.admit_login("10.0.0.1", "demo").is_err(),
+            "ten undecided attempts are ten failures so far"
+        );
+        for attempt in pending {
+            attempt.succeeded();
+        }
+        assert!(pacing.admit_login("10.0.0.1", "demo").is_ok());
     }
 
     #[test]

@@ -245,6 +245,7 @@ impl Server {
             auth,
             admin_token: admin_token.as_deref().map(AdminToken::new),
             pacing: Arc::new(Pacing::new(pacing)),
+            password_checks: Arc::new(crate::auth::password::Verifications::per_core()),
             https: !settings.http,
             body_timeout: limits.body_timeout,
             allowed_hosts: settings.allowed_hosts.clone().into(),

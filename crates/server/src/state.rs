@@ -42,6 +42,8 @@ pub struct AppState {
     pub admin_token: Option<AdminToken>,
     /// IBKR's request-rate limits, and the login page's.
     pub pacing: Arc<Pacing>,
+    /// The password checks of logins, a few at a time.
+    pub password_checks: Arc<crate::auth::password::Verifications>,
     /// Whether the server speaks HTTPS, so that its cookies may say `Secure`.
     pub https: bool,
     /// Host names besides loopback ones that a gateway-mode server answers to.

@@ -157,48 +157,59 @@ impl Caller {
 pub enum LoginError {
     #[error("invalid username or password")]
     InvalidCredentials,
+    #[error("too many failed logins: try again later")]
+    Paced(crate::pacing::Paced),
     #[error(transparent)]
     Broker(#[from] crate::broker::BrokerError),
 }
 
 /// The user `username` names, if `password` is theirs. The password is checked here, off the
-/// engine thread, because hashing is deliberately slow.
+/// engine thread, because hashing is deliberately slow; a username that names nobody costs the
+/// same check, so that the time taken does not tell it apart.
 async fn verified_user(
     app: &AppState,
     username: &str,
     password: &str,
 ) -> Result<model::Username, LoginError> {
-    let user: model::Username = username.trim().parse().map_err(|_| LoginError::InvalidCredentials)?;
+    let user: Option<model::Username> = username.trim().parse().ok();
     let lookup = user.clone();
     let hash = app
         .broker
-        .read(move |engine| engine.state().user(&lookup).map(|u| u.password_hash.clone()))
-        .await?
-        .ok_or(LoginError::InvalidCredentials)?;
-    let password = password.to_owned();
-    let matches =
-        tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await.unwrap_or(false);
-    if matches { Ok(user) } else { Err(LoginError::InvalidCredentials) }
+        .read(move |engine| {
+            lookup.and_then(|user| engine.state().user(&user).map(|u| u.password_hash.clone()))
+        })
+        .await?;
+    let matches = app.password_checks.verify(password.to_owned(), hash).await;
+    user.filter(|_| matches).ok_or(LoginError::InvalidCredentials)
 }
 
 /// Logs `username` in if `password` is theirs, as the server's mode has it: at the gateway,
 /// or, in strict mode, with a session of its own. Answers the session, and in strict mode the
-/// token (cookie or bearer) that reaches it.
+/// token (cookie or bearer) that reaches it. `address` is the client's: ten failures a
+/// minute from it, or for the username, and further tries are refused unchecked.
 ///
 /// # Errors
 /// [`LoginError::InvalidCredentials`] for an unknown user or a wrong password (the two are not
-/// told apart); [`LoginError::Broker`] when the login cannot be journaled.
+/// told apart); [`LoginError::Paced`] after too many failures; [`LoginError::Broker`] when
+/// the login cannot be journaled.
 pub async fn login(
     app: &AppState,
+    address: Option<std::net::SocketAddr>,
     username: &str,
     password: &str,
 ) -> Result<(model::SessionId, Option<String>), LoginError> {
-    match app.auth {
+    let address = address.map_or_else(String::new, |address| address.ip().to_string());
+    let attempt = app.pacing.admit_login(&address, username).map_err(LoginError::Paced)?;
+    let logged_in = match app.auth {
         AuthMode::Gateway => gateway_login(app, username, password).await.map(|session| (session, None)),
         AuthMode::Strict => {
             browser_login(app, username, password).await.map(|(session, token)| (session, Some(token)))
         }
+    };
+    if !matches!(logged_in, Err(LoginError::InvalidCredentials)) {
+        attempt.succeeded();
     }
+    logged_in
 }
 
 /// The `Set-Cookie` value that hands a strict login's session to a browser: script cannot read

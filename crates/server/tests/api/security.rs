@@ -498,3 +498,30 @@ async fn a_world_file_names_the_users_its_client_acts_for() {
     assert_eq!(sso_session(&app, &token, "ann").await.status, StatusCode::OK);
     assert_eq!(sso_session(&app, &token, "bob").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn failed_logins_are_limited_in_gateway_mode_too_and_successes_do_not_count() {
+    let app = spawn_app().await;
+    let page = |password: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/", app.url))
+            .form(&[("username", "demo2"), ("password", password)])
+            .send()
+    };
+    for _ in 0..20 {
+        assert_eq!(page("demo").await.unwrap().status(), StatusCode::OK);
+    }
+    for _ in 0..10 {
+        assert_eq!(page("guess").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let refused = page("demo").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "even with the right password, unchecked");
+    assert!(refused.headers().contains_key("retry-after"));
+    assert!(refused.text().await.unwrap().contains("Too many failed logins"), "the page says so");
+    let control = app.login("demo", "demo").await;
+    assert_eq!(
+        control.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the control plane's login counts the same failures"
+    );
+}

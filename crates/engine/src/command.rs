@@ -93,6 +93,10 @@ pub enum Command {
     /// A user logged in through the login page of a strict server: a session of their own,
     /// reached with the cookie whose SHA-256 is `token_hash`.
     BrowserLogin { user: Username, token_hash: String },
+    /// A session asks not to be asked these order questions again (IBKR's message ids).
+    SuppressQuestions { session: SessionId, ids: BTreeSet<String> },
+    /// A session asks to be asked every order question again.
+    ResetSuppressedQuestions { session: SessionId },
     /// A session asks for its user's brokerage session (`iserver/auth/ssodh/init`); with
     /// `compete` it takes it from whichever session holds it.
     InitBrokerage { session: SessionId, compete: bool },

@@ -65,6 +65,9 @@ pub enum EngineError {
     /// of, nor has listed in its world-file entry; or of no user at all.
     #[error("client {client_id:?} may not open sessions for user {username}")]
     ClientMayNotActFor { client_id: String, username: Username },
+    /// Order questions a session cannot suppress.
+    #[error("{0}")]
+    QuestionsRefused(String),
     /// A client assertion's `jti` was used before, while it is still valid.
     #[error("the assertion {0:?} was already used")]
     AssertionReplayed(String),

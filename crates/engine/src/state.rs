@@ -1,7 +1,7 @@
 //! The canonical state. Every collection is a `BTreeMap`, so serialising it (for snapshots and
 //! the digest) is deterministic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 use model::{AccountId, AccountKind, Conid, Currency, ExecutionId, MarginKind, OrderId, SessionId, Username};
@@ -149,6 +149,10 @@ pub struct Session {
     pub market_opened_at: Timestamp,
     /// The account trading calls act on when they name none.
     pub selected_account: AccountId,
+    /// The order questions (IBKR's message ids, such as `o163`) the session asked not to be
+    /// asked again (`iserver/questions/suppress`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub suppressed_questions: BTreeSet<String>,
 }
 
 impl Session {

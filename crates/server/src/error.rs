@@ -108,6 +108,7 @@ impl From<BrokerError> for ApiError {
                 | EngineError::ScopeNotGranted(_)
                 | EngineError::AssertionReplayed(_)
                 | EngineError::ClientMayNotActFor { .. }
+                | EngineError::QuestionsRefused(_)
                 | EngineError::BrokerageHeld(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)

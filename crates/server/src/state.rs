@@ -28,7 +28,7 @@ pub struct AppState {
     pub streams: Arc<Streams>,
     /// Permits for concurrent history requests.
     pub history_slots: Arc<Semaphore>,
-    /// Each session's questions, suppressions and live-order priming.
+    /// Each session's questions waiting for answers and live-order priming.
     pub desk: Arc<Desk>,
     /// Market data computed once for every websocket streaming it.
     pub market_hub: Arc<MarketHub>,
@@ -55,7 +55,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Drops what the handlers keep per session (market-data streams, questions, suppressions)
+    /// Drops what the handlers keep per session (market-data streams, questions, priming)
     /// for the sessions `events` closed.
     pub fn forget_closed_sessions(&self, events: &[engine::Event]) {
         self.streams.forget_closed_sessions(events);

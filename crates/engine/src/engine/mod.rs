@@ -171,6 +171,8 @@ impl Engine {
             Command::GatewayLogin { user } => self.gateway_login(wall, user)?,
             Command::Logout { session } => self.logout(session)?,
             Command::SelectAccount { session, account } => self.select_account(session, account)?,
+            Command::SuppressQuestions { session, ids } => self.suppress_questions(session, ids)?,
+            Command::ResetSuppressedQuestions { session } => self.reset_suppressed_questions(session)?,
             Command::SetClockMode { mode } => self.set_clock_mode(wall, *mode),
             Command::AdvanceClock { by } => self.advance_clock(wall, *by)?,
             Command::SetClock { to } => self.set_clock(wall, *to)?,

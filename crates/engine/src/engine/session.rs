@@ -1,5 +1,7 @@
 //! Sessions: gateway logins, logouts and the selected account.
 
+use std::collections::BTreeSet;
+
 use jiff::Timestamp;
 use model::{AccountId, SessionId, Username};
 
@@ -67,6 +69,7 @@ impl Engine {
             opened_at: at,
             market_opened_at,
             selected_account,
+            suppressed_questions: BTreeSet::new(),
         };
         self.state.sessions.insert(id.clone(), session);
         if gateway {
@@ -129,6 +132,39 @@ impl Engine {
         Ok(vec![Event::AccountSelected { session: id.clone(), account: account.clone() }])
     }
 
+    /// Stops asking the session the questions `ids` names, for the rest of its life.
+    pub(super) fn suppress_questions(
+        &mut self,
+        id: &SessionId,
+        ids: &BTreeSet<String>,
+    ) -> Result<Vec<Event>, EngineError> {
+        let session =
+            self.state.sessions.get_mut(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
+        if let Some(invalid) = ids.iter().find(|id| !is_message_id(id)) {
+            return Err(EngineError::QuestionsRefused(format!(
+                "{:?} is not a message id: a letter and digits, such as o163",
+                invalid.chars().take(MAX_MESSAGE_ID).collect::<String>()
+            )));
+        }
+        let mut suppressed = session.suppressed_questions.clone();
+        suppressed.extend(ids.iter().cloned());
+        if suppressed.len() > MAX_SUPPRESSED {
+            return Err(EngineError::QuestionsRefused(format!(
+                "a session suppresses at most {MAX_SUPPRESSED} questions"
+            )));
+        }
+        session.suppressed_questions = suppressed;
+        Ok(Vec::new())
+    }
+
+    /// Asks the session every question again.
+    pub(super) fn reset_suppressed_questions(&mut self, id: &SessionId) -> Result<Vec<Event>, EngineError> {
+        let session =
+            self.state.sessions.get_mut(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
+        session.suppressed_questions.clear();
+        Ok(Vec::new())
+    }
+
     /// Session ids look like IBKR's (32 hex digits) and are derived from the seed and a counter,
     /// so a replay reproduces them.
     fn next_session_id(&mut self) -> SessionId {
@@ -139,5 +175,24 @@ impl Engine {
         hasher.update(self.state.sessions_opened.to_be_bytes());
         let hash = hex::encode(hasher.finalize());
         SessionId::new(hash[..32].to_owned())
+    }
+}
+
+/// The longest message id: IBKR's are a letter and a few digits (`o163`, `o10151`).
+const MAX_MESSAGE_ID: usize = 16;
+
+/// How many questions one session may suppress: IBKR asks a few dozen kinds.
+const MAX_SUPPRESSED: usize = 64;
+
+/// Whether `id` looks like IBKR's message ids: a letter, then digits.
+fn is_message_id(id: &str) -> bool {
+    match id.as_bytes() {
+        [letter, digits @ ..] => {
+            id.len() <= MAX_MESSAGE_ID
+                && letter.is_ascii_alphabetic()
+                && !digits.is_empty()
+                && digits.iter().all(u8::is_ascii_digit)
+        }
+        [] => false,
     }
 }

@@ -372,8 +372,17 @@ fn command_strategy() -> impl Strategy<Value = Command> {
         ),
         (sessions.clone(), any::<bool>())
             .prop_map(|(session, compete)| Command::InitBrokerage { session, compete }),
-        (sessions, accounts)
+        (sessions.clone(), accounts)
             .prop_map(|(session, a)| Command::SelectAccount { session, account: a.parse().unwrap() }),
+        (
+            sessions.clone(),
+            prop::collection::btree_set(prop::sample::select(vec!["o163", "o10151", "163", ""]), 0..3)
+        )
+            .prop_map(|(session, ids)| Command::SuppressQuestions {
+                session,
+                ids: ids.into_iter().map(str::to_owned).collect()
+            }),
+        sessions.prop_map(|session| Command::ResetSuppressedQuestions { session }),
     ]
 }
 

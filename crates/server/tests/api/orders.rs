@@ -108,6 +108,26 @@ async fn suppressed_questions_are_not_asked() {
 }
 
 #[tokio::test]
+async fn a_suppression_outlives_a_restart_as_its_session_does() {
+    let app = plain_market().await;
+    let all = ["o354", "o10151", "o163", "o383", "o451", "o403"];
+    app.post_json("/v1/api/iserver/questions/suppress", json!({ "messageIds": all })).await;
+    let app = app.restart().await;
+    let placed = app.post_json(ORDERS, json!({"orders": [aapl("BUY", 10, "MKT", None)]})).await;
+    assert_eq!(placed.body[0]["order_status"], "Filled", "asked nothing after the restart: {}", placed.text);
+    app.post("/v1/api/iserver/questions/suppress/reset").await;
+    let app = app.restart().await;
+    let asked = app.post_json(ORDERS, json!({"orders": [aapl("BUY", 10, "MKT", None)]})).await;
+    assert!(asked.body[0]["id"].is_string(), "the reset outlives it too: {}", asked.text);
+    let nonsense = app
+        .post_json("/v1/api/iserver/questions/suppress", json!({"messageIds": ["x".repeat(10_000)]}))
+        .await;
+    assert_eq!(nonsense.status, StatusCode::BAD_REQUEST, "{}", nonsense.text);
+    assert!(nonsense.text.len() < 200, "{}", nonsense.text);
+    app.assert_journal_replays().await;
+}
+
+#[tokio::test]
 async fn live_orders_are_primed_by_the_first_call() {
     let app = market().await;
     let last = last_price(&app).await;

@@ -1,9 +1,11 @@
 //! The order desk's memory of each brokerage session: the questions an order waits on before it
-//! is placed, the message ids the session suppressed, and whether it has read its live orders
-//! yet. Like market-data streams, this belongs to the gateway, not to the broker: it is not
-//! journaled, and an order whose questions were never confirmed never existed.
+//! is placed, and whether it has read its live orders yet. Like market-data streams, this
+//! belongs to the gateway, not to the broker: it is not journaled, and an order whose questions
+//! were never confirmed never existed. The questions a session suppressed are the broker's
+//! (journaled with the session), since a client that suppresses them once counts on it.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use engine::Event;
@@ -58,7 +60,6 @@ pub enum Answer {
 struct Memory {
     pending: HashMap<String, Pending>,
     asked: VecDeque<String>,
-    suppressed: HashMap<SessionId, BTreeSet<String>>,
     primed: HashSet<SessionId>,
 }
 
@@ -80,9 +81,9 @@ impl Desk {
         self.memory.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Asks the first of `questions` the session has not suppressed, and remembers the request
-    /// under a new reply id; `None` when nothing is left to ask. A new request makes the
-    /// session's earlier unanswered ones void.
+    /// Asks the first of `questions`, and remembers the request under a new reply id; `None`
+    /// when nothing is left to ask. A new request makes the session's earlier unanswered ones
+    /// void.
     pub fn ask(
         &self,
         session: &SessionId,
@@ -90,9 +91,6 @@ impl Desk {
         questions: Vec<Question>,
     ) -> Option<(String, Question)> {
         let mut memory = self.memory();
-        let suppressed = memory.suppressed.get(session).cloned().unwrap_or_default();
-        let questions: Vec<Question> =
-            questions.into_iter().filter(|question| !suppressed.contains(question.id)).collect();
         for pending in memory.pending.values_mut().filter(|pending| &pending.session == session) {
             pending.invalidated = true;
         }
@@ -121,16 +119,6 @@ impl Desk {
         }
     }
 
-    /// Suppresses `ids` for the session: those questions are not asked again.
-    pub fn suppress(&self, session: &SessionId, ids: impl IntoIterator<Item = String>) {
-        self.memory().suppressed.entry(session.clone()).or_default().extend(ids);
-    }
-
-    /// Asks every question again.
-    pub fn reset(&self, session: &SessionId) {
-        self.memory().suppressed.remove(session);
-    }
-
     /// Whether the session's live orders are primed; the first call of a session primes them
     /// and, with pre-flight, answers an empty list.
     pub fn prime_live_orders(&self, session: &SessionId) -> bool {
@@ -142,7 +130,6 @@ impl Desk {
         let mut memory = self.memory();
         for event in events {
             if let Event::SessionClosed { session } = event {
-                memory.suppressed.remove(session);
                 memory.primed.remove(session);
                 memory.pending.retain(|_, pending| &pending.session != session);
             }
@@ -194,16 +181,6 @@ mod tests {
         let (first, _) = desk.ask(&session, request(), vec![question("o163")]).unwrap();
         desk.ask(&session, request(), vec![question("o163")]).unwrap();
         assert!(matches!(desk.answer(&session, &first), Answer::Invalidated));
-    }
-
-    #[test]
-    fn suppressed_questions_are_not_asked() {
-        let desk = Desk::new(true);
-        let session = SessionId::new("a".into());
-        desk.suppress(&session, ["o10151".to_owned()]);
-        assert!(desk.ask(&session, request(), vec![question("o10151")]).is_none());
-        desk.reset(&session);
-        assert!(desk.ask(&session, request(), vec![question("o10151")]).is_some());
     }
 
     #[test]

@@ -182,13 +182,21 @@ async fn questions_for(
     Ok(questions)
 }
 
-/// Asks the request's first question, or, when none is left, carries it out.
+/// Asks the request's first question the session has not suppressed, or, when none is left,
+/// carries it out.
 async fn proceed(
     app: &AppState,
     session: &SessionId,
     request: Request,
-    questions: Vec<Question>,
+    mut questions: Vec<Question>,
 ) -> Result<OrderReply, ApiError> {
+    let id = session.clone();
+    let suppressed = app
+        .broker
+        .read(move |engine| engine.state().session(&id).map(|session| session.suppressed_questions.clone()))
+        .await?
+        .unwrap_or_default();
+    questions.retain(|question| !suppressed.contains(question.id));
     match app.desk.ask(session, request.clone(), questions) {
         Some((id, question)) => Ok(OrderReply::question(id, question)),
         None => submit(app, session, request).await,
@@ -354,7 +362,7 @@ pub async fn suppress(
         .filter(|ids| !ids.is_empty())
         .ok_or_else(|| ApiError::bad_request("Bad Request: messageIds is required"))?;
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
-    app.desk.suppress(&session, ids);
+    app.broker.execute(Command::SuppressQuestions { session, ids: ids.into_iter().collect() }).await?;
     Ok(Json(Submitted { status: "submitted".into() }))
 }
 
@@ -371,7 +379,7 @@ pub async fn suppress_reset(
     caller: Caller,
 ) -> Result<Json<Submitted>, ApiError> {
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
-    app.desk.reset(&session);
+    app.broker.execute(Command::ResetSuppressedQuestions { session }).await?;
     Ok(Json(Submitted { status: "submitted".into() }))
 }
 

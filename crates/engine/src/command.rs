@@ -120,6 +120,10 @@ pub enum Command {
         from: Option<jiff::civil::Date>,
         to: Option<jiff::civil::Date>,
     },
+    /// A client's signed request (a JWT body of `/gw/api/v1`), spent with the command it asks
+    /// for, if any: both apply only if the request was not seen before, and then it is
+    /// remembered until it expires.
+    Signed { request: crate::oauth::SignedRequest, command: Option<Box<Command>> },
     /// Market time has passed: working orders catch up with it.
     Tick,
 }

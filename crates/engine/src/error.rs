@@ -65,6 +65,9 @@ pub enum EngineError {
     /// of, nor has listed in its world-file entry; or of no user at all.
     #[error("client {client_id:?} may not open sessions for user {username}")]
     ClientMayNotActFor { client_id: String, username: Username },
+    /// A signed request was used before, while it is still valid.
+    #[error("the signed request was already used")]
+    SignedRequestReplayed,
     /// Order questions a session cannot suppress.
     #[error("{0}")]
     QuestionsRefused(String),

@@ -143,7 +143,8 @@ pub struct Registry {
     pub clients: BTreeMap<String, OAuthClient>,
     /// Tokens by the hex SHA-256 of their value.
     pub tokens: BTreeMap<String, AccessToken>,
-    /// Assertion ids used, as `<client>:<jti>`, with when their assertion expires.
+    /// Assertion ids used, as `<client>:<jti>`, and signed requests, as
+    /// `signed <client>:<id>`, with when each expires.
     pub used_assertions: BTreeMap<String, Timestamp>,
     /// Sessions reached with a secret token, by the token's hex SHA-256: the bearers of
     /// `sso-sessions` and the cookies of a strict server's login page.
@@ -170,6 +171,18 @@ pub struct TokenGrant {
     pub lifetime: SignedDuration,
 }
 
+/// A client's signed request, known by what makes it unique: its `jti`, or the SHA-256 of the
+/// body and of the access token it came with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedRequest {
+    /// The client that signed it.
+    pub client_id: String,
+    /// What it is known by.
+    pub id: String,
+    /// When it expires: it may not be used again before.
+    pub expires: Timestamp,
+}
+
 /// The longest a client id or key id may be.
 const MAX_ID: usize = 128;
 
@@ -182,6 +195,11 @@ fn known_scope(scope: &str) -> bool {
 }
 
 impl Registry {
+    /// The key a signed request is remembered under, beside the assertions' `<client>:<jti>`.
+    fn signed_key(request: &SignedRequest) -> String {
+        format!("signed {}:{}", request.client_id, request.id)
+    }
+
     /// The token whose value hashes to `hash`, if it is still valid at wall time `now`.
     pub fn token(&self, hash: &str, now: Timestamp) -> Option<&AccessToken> {
         let token = self.tokens.get(hash)?;
@@ -319,6 +337,22 @@ impl Engine {
     }
 
     /// Issues `grant`'s token at wall time `wall`.
+    /// Refuses a signed request seen before, while it is still valid.
+    pub(crate) fn check_signed(&self, wall: Timestamp, request: &SignedRequest) -> Result<(), EngineError> {
+        let seen = self.state.oauth.used_assertions.get(&Registry::signed_key(request));
+        if seen.is_some_and(|until| *until > wall) {
+            return Err(EngineError::SignedRequestReplayed);
+        }
+        Ok(())
+    }
+
+    /// Remembers a signed request until it expires; forgets those that have.
+    pub(crate) fn spend_signed(&mut self, wall: Timestamp, request: &SignedRequest) {
+        let used = &mut self.state.oauth.used_assertions;
+        used.retain(|_, until| *until > wall);
+        used.insert(Registry::signed_key(request), request.expires);
+    }
+
     pub(crate) fn issue_token(
         &mut self,
         wall: Timestamp,

@@ -109,6 +109,7 @@ impl From<BrokerError> for ApiError {
                 | EngineError::AssertionReplayed(_)
                 | EngineError::ClientMayNotActFor { .. }
                 | EngineError::QuestionsRefused(_)
+                | EngineError::SignedRequestReplayed
                 | EngineError::BrokerageHeld(_)
                 | EngineError::OrderRejected(_)
                 | EngineError::UnknownOrder(_)

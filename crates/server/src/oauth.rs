@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::broker::BrokerError;
 use crate::gateway::problem::{InvalidArgument, Problem};
-use crate::gateway::{GatewayClient, TextBody};
+use crate::gateway::{GatewayClient, Signed, TextBody, sealed};
 use crate::state::AppState;
 
 /// The assertion type RFC 7523 defines for `private_key_jwt`.
@@ -40,6 +40,12 @@ const LONGEST_ASSERTION: i64 = 3_600;
 
 /// How far clocks may disagree.
 const SKEW: i64 = 60;
+
+/// How far ahead an assertion without a `jti` may expire. RFC 7523 makes `jti` optional and
+/// ibauth 0.1.6, the only released OAuth 2.0 client of IBKR's, sends none (`iat - 10 s`,
+/// `exp + 20 s`; `reference/clients.md` §6): such an assertion cannot be told from its replay,
+/// so it is taken only while it is about to expire anyway. One with a `jti` is used once.
+const LONGEST_WITHOUT_JTI: i64 = 60;
 
 /// The token request, form-encoded.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -244,6 +250,23 @@ async fn verified(app: &AppState, assertion: &str, now: Timestamp) -> Result<(St
             "the assertion expires more than an hour ahead",
         ));
     }
+    match &claims.jti {
+        Some(jti) if jti.is_empty() || jti.len() > crate::gateway::MAX_JTI => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                format!("the assertion's jti is 1 to {} characters", crate::gateway::MAX_JTI),
+            ));
+        }
+        None if claims.exp > seconds + LONGEST_WITHOUT_JTI => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "an assertion without a jti may expire at most a minute ahead: give it a jti to use it longer",
+            ));
+        }
+        Some(_) | None => {}
+    }
     Ok((client_id, claims))
 }
 
@@ -369,7 +392,7 @@ pub async fn sso_sessions(
     TextBody(body): TextBody,
 ) -> Result<Json<SsoSession>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["sso-sessions.write"]).await?;
-    let claims = client.signed::<SsoClaims>(&body, &["exp"])?;
+    let Signed { claims, request } = client.signed::<SsoClaims>(&body)?;
     let username: model::Username = claims.credential.parse().map_err(|_| {
         let argument = InvalidArgument { field: "credential".into(), message: "not a username".into() };
         Problem::invalid("credential is not a username", vec![argument])
@@ -377,13 +400,14 @@ pub async fn sso_sessions(
     let session_token = crate::auth::random_token();
     let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
     let command = Command::OpenClientSession { client_id: client.client_id, username, bearer_hash };
-    match app.broker.execute(command).await {
+    match app.broker.execute(sealed(Some(request), command)).await {
         Ok(_) => {
             Ok(Json(SsoSession { active: true, access_token: session_token, token_type: "Bearer".into() }))
         }
         Err(BrokerError::Rejected(refusal @ EngineError::ClientMayNotActFor { .. })) => {
             Err(Problem::forbidden(refusal.to_string()))
         }
+        Err(error @ BrokerError::Rejected(EngineError::SignedRequestReplayed)) => Err(error.into()),
         Err(BrokerError::Rejected(refusal)) => Err(Problem::invalid(refusal.to_string(), Vec::new())),
         Err(BrokerError::Unavailable) => Err(Problem::unavailable()),
     }

@@ -166,7 +166,20 @@ impl Engine {
         // Time has passed for the working orders and the corporate actions, whatever the
         // command makes of it.
         self.pass_time(now, &mut events)?;
-        let applied = match command {
+        events.extend(self.dispatch(wall, now, command)?);
+        self.state.wall = Some(wall);
+        self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
+        Ok(events)
+    }
+
+    /// Applies `command` itself, at wall time `wall` and market time `now`.
+    fn dispatch(
+        &mut self,
+        wall: Timestamp,
+        now: Timestamp,
+        command: &Command,
+    ) -> Result<Vec<Event>, EngineError> {
+        Ok(match command {
             Command::CreateWorld { seed, world, clock } => self.create_world(wall, *seed, world, *clock)?,
             Command::GatewayLogin { user } => self.gateway_login(wall, user)?,
             Command::Logout { session } => self.logout(session)?,
@@ -226,12 +239,20 @@ impl Engine {
             Command::FileInstructions { client_id, instructions } => {
                 self.file_instructions(now, client_id, instructions)?
             }
+            Command::Signed { request, command } => {
+                self.check_signed(wall, request)?;
+                let events = match command.as_deref() {
+                    Some(Command::Signed { .. }) => {
+                        return Err(EngineError::OAuthRefused("a signed request carries one command".into()));
+                    }
+                    Some(inner) => self.dispatch(wall, now, inner)?,
+                    None => Vec::new(),
+                };
+                self.spend_signed(wall, request);
+                events
+            }
             Command::Tick => Vec::new(),
-        };
-        events.extend(applied);
-        self.state.wall = Some(wall);
-        self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
-        Ok(events)
+        })
     }
 
     /// Brings working orders, corporate actions and interest up to `now`, in time order: orders

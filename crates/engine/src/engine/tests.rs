@@ -352,8 +352,19 @@ fn command_strategy() -> impl Strategy<Value = Command> {
         }
         id.unwrap()
     });
+    let signed =
+        (prop::sample::select(vec!["a", "b"]), 1i64..40, prop::option::of(account_management_strategy()))
+            .prop_map(|(id, seconds, command)| Command::Signed {
+                request: crate::oauth::SignedRequest {
+                    client_id: "IB".into(),
+                    id: id.into(),
+                    expires: at(seconds),
+                },
+                command: command.map(Box::new),
+            });
     prop_oneof![
         account_management_strategy(),
+        signed,
         users.clone().prop_map(|u| Command::GatewayLogin { user: u.parse().unwrap() }),
         sessions.clone().prop_map(|session| Command::Logout { session }),
         users

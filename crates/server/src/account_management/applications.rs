@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::account_management::accounts::ListQuery;
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload, query_object};
+use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload, query_object, sealed};
 use crate::state::AppState;
 use market::calendar::new_york_date;
 
@@ -259,11 +259,11 @@ pub async fn create(
     TextBody(body): TextBody,
 ) -> Result<Json<StatusResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.write"]).await?;
-    let payload: ApplicationPayload =
-        from_payload(client.payload(CREATE, &headers, &body, BodyForm::Signed)?)?;
+    let (payload, signed) = client.payload(CREATE, &headers, &body, BodyForm::Signed)?;
+    let payload: ApplicationPayload = from_payload(payload)?;
     let application = payload.application.spec()?;
     let command = Command::SubmitApplication { client_id: client.client_id.clone(), application };
-    let events = app.broker.execute(command).await?;
+    let events = app.broker.execute(sealed(signed, command)).await?;
     Ok(Json(submitted(&app, &events).await?))
 }
 
@@ -371,11 +371,12 @@ pub async fn update(
     TextBody(body): TextBody,
 ) -> Result<Json<StatusResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["accounts.write"]).await?;
-    let payload: ChangePayload = from_payload(client.payload(UPDATE, &headers, &body, BodyForm::Signed)?)?;
+    let (payload, signed) = client.payload(UPDATE, &headers, &body, BodyForm::Signed)?;
+    let payload: ChangePayload = from_payload(payload)?;
     let (raw, change) = change_of(payload.account_management_requests)?;
     let account = client.managed(&raw)?;
     let command = Command::ChangeAccount { client_id: client.client_id.clone(), account, change };
-    let events = app.broker.execute(command).await?;
+    let events = app.broker.execute(sealed(signed, command)).await?;
     Ok(Json(submitted(&app, &events).await?))
 }
 

@@ -29,9 +29,10 @@ use utoipa::ToSchema;
 
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient, TextBody};
+use crate::gateway::{BodyForm, GatewayClient, TextBody, sealed};
 use crate::state::AppState;
 use crate::trading::numbers::float;
+use engine::oauth::SignedRequest;
 
 /// An instruction's outcome (IBKR's `InstructionResult`, with a query's answer beside).
 #[derive(Debug, Serialize, ToSchema)]
@@ -336,9 +337,9 @@ fn envelope(
     headers: &HeaderMap,
     body: &str,
     bulk: bool,
-) -> Result<Vec<InstructionRequest>, Problem> {
+) -> Result<(Vec<InstructionRequest>, Option<SignedRequest>), Problem> {
     let name = if bulk { format!("{}:bulk", operation.name) } else { operation.name.to_owned() };
-    let payload = client.payload(&name, headers, body, BodyForm::SignedOrJson)?;
+    let (payload, signed) = client.payload(&name, headers, body, BodyForm::SignedOrJson)?;
     let instruction_type = payload["instructionType"].as_str().unwrap_or_default().to_owned();
     let items: Vec<Map<String, Value>> = if bulk {
         let list = payload["instructions"].as_array().cloned().unwrap_or_default();
@@ -363,14 +364,15 @@ fn envelope(
             _ => return Err(Problem::field("instruction", "is an object")),
         }
     };
-    items
+    let instructions = items
         .iter()
         .enumerate()
         .map(|(index, item)| {
             let read = instruction(&instruction_type, item);
             if bulk { read.map_err(|problem| at_index(problem, index)) } else { read }
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((instructions, signed))
 }
 
 /// A single instruction's problem, placed at its index in a bulk.
@@ -390,9 +392,9 @@ async fn file(
     bulk: bool,
 ) -> Result<Response, Problem> {
     let client = GatewayClient::authorize(app, headers, operation.scopes).await?;
-    let instructions = envelope(operation, &client, headers, body, bulk)?;
+    let (instructions, signed) = envelope(operation, &client, headers, body, bulk)?;
     let command = Command::FileInstructions { client_id: client.client_id.clone(), instructions };
-    let events = app.broker.execute(command).await?;
+    let events = app.broker.execute(sealed(signed, command)).await?;
     let set = events
         .iter()
         .find_map(|event| match event {

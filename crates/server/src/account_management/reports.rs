@@ -435,11 +435,12 @@ async fn report(
     scopes: &'static [&'static str],
 ) -> Result<Report, Problem> {
     let client = GatewayClient::authorize(app, headers, scopes).await?;
-    let request: ReportRequest =
-        from_payload(client.payload(operation, headers, body, BodyForm::SignedOrJson)?)?;
+    let (payload, signed) = client.payload(operation, headers, body, BodyForm::SignedOrJson)?;
+    let request: ReportRequest = from_payload(payload)?;
     let format = Format::of(request.mime_type.as_deref())?;
     let (account, start, end) = period(&client, &request)?;
     let activity = statement(app, account, start, end).await?;
+    crate::gateway::spend(app, signed).await?;
     Ok(Report { request, format, activity, start, end })
 }
 

@@ -77,7 +77,8 @@ pub async fn signed_jwt(
 ) -> Result<Json<EchoResponse>, Problem> {
     let client = GatewayClient::authorize(&app, &headers, &["echo.write"]).await?;
     let query: BTreeMap<String, String> = crate::gateway::query(query.as_deref())?;
-    client.signed::<EchoClaims>(&body, &[])?;
+    let signed = client.signed::<EchoClaims>(&body)?;
+    crate::gateway::spend(&app, Some(signed.request)).await?;
     Ok(Json(EchoResponse {
         request_method: "POST".into(),
         security_policy: SecurityPolicy::SignedJwt,

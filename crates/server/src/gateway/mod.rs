@@ -12,7 +12,8 @@ pub mod schema;
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::HeaderMap;
-use engine::oauth::ClientKey;
+use engine::Command;
+use engine::oauth::{ClientKey, SignedRequest};
 use jiff::Timestamp;
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde::Serialize;
@@ -45,6 +46,48 @@ pub struct GatewayClient {
     keys: BTreeMap<String, ClientKey>,
     /// The accounts it manages through Account Management.
     accounts: BTreeSet<model::AccountId>,
+    /// The SHA-256 of the access token the request came with: a signed body without a `jti`
+    /// is known by it and by the body.
+    token_hash: String,
+}
+
+/// How far ahead a signed body may expire: ibauth's `sso-sessions` bodies expire a day after
+/// they are signed (`reference/clients.md` §6), IBKR's own guidance "up to 86400 s".
+const LONGEST_SIGNED: i64 = 86_400;
+
+/// How far clocks may disagree about when a body was signed.
+const SKEW: i64 = 60;
+
+/// The longest `jti` a signed body may carry: it is remembered until the body expires.
+pub const MAX_JTI: usize = 256;
+
+/// A signed body's claims, and the request it is spent as (see [`sealed`] and [`spend`]).
+#[derive(Debug, Clone)]
+pub struct Signed<T> {
+    /// The claims, the request.
+    pub claims: T,
+    /// What the broker remembers it by, so that it is not used twice.
+    pub request: SignedRequest,
+}
+
+/// `command`, applied only if the signed request it came in (if it came in one) was not used
+/// before; the request is then spent with it.
+pub fn sealed(request: Option<SignedRequest>, command: Command) -> Command {
+    match request {
+        Some(request) => Command::Signed { request, command: Some(Box::new(command)) },
+        None => command,
+    }
+}
+
+/// Spends a signed request that changes nothing else (a report, an echo).
+///
+/// # Errors
+/// 400 when it was used before; 503 when the broker is stopping.
+pub async fn spend(app: &AppState, request: Option<SignedRequest>) -> Result<(), Problem> {
+    if let Some(request) = request {
+        app.broker.execute(Command::Signed { request, command: None }).await?;
+    }
+    Ok(())
 }
 
 impl GatewayClient {
@@ -61,6 +104,7 @@ impl GatewayClient {
         let hash = crate::auth::bearer_token(headers)
             .map(|token| hex::encode(Sha256::digest(token.as_bytes())))
             .ok_or_else(|| Problem::unauthorized("an access token is required, as Authorization: Bearer"))?;
+        let token_hash = hash.clone();
         let now = Timestamp::now();
         let found = app
             .broker
@@ -78,7 +122,7 @@ impl GatewayClient {
         if !permitted {
             return Err(Problem::insufficient_scope(allowed));
         }
-        Ok(Self { client_id, keys, accounts })
+        Ok(Self { client_id, keys, accounts, token_hash })
     }
 
     /// The accounts the client manages.
@@ -117,12 +161,13 @@ impl GatewayClient {
     }
 
     /// The claims of `body`, a JWT signed by one of the client's keys (named by its `kid`,
-    /// with that key's algorithm) whose `iss` is the client; `required` lists the registered
-    /// claims it must carry besides. An `exp`, when present, must be in the future.
+    /// with that key's algorithm) whose `iss` is the client, issued (`iat`) no later than now
+    /// and expiring (`exp`) in the future, at most a day ahead; with the request it is spent
+    /// as: its `jti` if it has one, else the body itself with the access token it came with.
     ///
     /// # Errors
     /// 400 naming what is wrong with the body.
-    pub fn signed<T: DeserializeOwned>(&self, body: &str, required: &[&str]) -> Result<T, Problem> {
+    pub fn signed<T: DeserializeOwned>(&self, body: &str) -> Result<Signed<T>, Problem> {
         let invalid = |why: String| {
             let argument = problem::InvalidArgument { field: "body".into(), message: why.clone() };
             Problem::invalid(format!("the signed request is not valid: {why}"), vec![argument])
@@ -140,13 +185,38 @@ impl GatewayClient {
         let decoding = decoding_key(key).ok_or_else(|| invalid("its key cannot be read".into()))?;
         let mut validation = Validation::new(header.alg);
         validation.validate_aud = false;
+        validation.leeway = 0;
         validation.set_issuer(&[self.client_id.as_str()]);
-        let mut claims = vec!["iss"];
-        claims.extend_from_slice(required);
-        validation.set_required_spec_claims(&claims);
-        decode::<T>(body, &decoding, &validation)
+        validation.set_required_spec_claims(&["iss", "exp"]);
+        let claims = decode::<serde_json::Map<String, serde_json::Value>>(body, &decoding, &validation)
             .map(|data| data.claims)
-            .map_err(|error| invalid(error.to_string()))
+            .map_err(|error| invalid(error.to_string()))?;
+        let now = Timestamp::now().as_second();
+        let second = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
+        let issued =
+            second("iat").ok_or_else(|| invalid("it has no iat, the second it was issued at".into()))?;
+        let expires = second("exp").ok_or_else(|| invalid("its exp is not a number of seconds".into()))?;
+        if issued > now + SKEW {
+            return Err(invalid("it was issued in the future".into()));
+        }
+        if expires > now + LONGEST_SIGNED + SKEW {
+            return Err(invalid("it expires more than a day ahead".into()));
+        }
+        let id = match claims.get("jti") {
+            None => format!("body {}", hex::encode(Sha256::digest(format!("{}\n{body}", self.token_hash)))),
+            Some(serde_json::Value::String(jti)) if !jti.is_empty() && jti.len() <= MAX_JTI => {
+                format!("jti {jti}")
+            }
+            Some(_) => return Err(invalid(format!("its jti is a string of 1 to {MAX_JTI} characters"))),
+        };
+        let request = SignedRequest {
+            client_id: self.client_id.clone(),
+            id,
+            expires: Timestamp::from_second(expires).unwrap_or(Timestamp::MAX),
+        };
+        let claims = serde_json::from_value(serde_json::Value::Object(claims))
+            .map_err(|error| invalid(error.to_string()))?;
+        Ok(Signed { claims, request })
     }
 }
 
@@ -190,7 +260,8 @@ const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", 
 impl GatewayClient {
     /// The request's JSON: the claims of a body signed by the client (`application/jwt`, or
     /// any body that is not JSON), or the body itself where `form` allows plain JSON; checked
-    /// against IBKR's schema of `operation`.
+    /// against IBKR's schema of `operation`. A signed body comes with the request it is spent
+    /// as ([`sealed`], [`spend`]).
     ///
     /// # Errors
     /// 415 for plain JSON where only a signed body is taken; 400 for a body that is neither
@@ -201,30 +272,32 @@ impl GatewayClient {
         headers: &HeaderMap,
         body: &str,
         form: BodyForm,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<(serde_json::Value, Option<SignedRequest>), Problem> {
         let declared_jwt = headers
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.trim_start().starts_with("application/jwt"));
         let trimmed = body.trim_start();
         let json = !declared_jwt && (trimmed.starts_with('{') || trimmed.starts_with('['));
-        let payload = if json {
+        let (payload, request) = if json {
             if form == BodyForm::Signed {
                 return Err(Problem::unsupported_media_type(format!(
                     "{operation} takes its body as a JWT signed by the client (Content-Type: application/jwt)"
                 )));
             }
-            serde_json::from_str(body)
-                .map_err(|error| Problem::field("body", format!("the body is not JSON: {error}")))?
+            let payload = serde_json::from_str(body)
+                .map_err(|error| Problem::field("body", format!("the body is not JSON: {error}")))?;
+            (payload, None)
         } else {
-            let mut claims = self.signed::<serde_json::Map<String, serde_json::Value>>(body, &[])?;
+            let Signed { mut claims, request } =
+                self.signed::<serde_json::Map<String, serde_json::Value>>(body)?;
             for claim in REGISTERED_CLAIMS {
                 claims.remove(claim);
             }
-            serde_json::Value::Object(claims)
+            (serde_json::Value::Object(claims), Some(request))
         };
         schema::check(operation, &payload)?;
-        Ok(payload)
+        Ok((payload, request))
     }
 }
 

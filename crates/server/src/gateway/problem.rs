@@ -124,6 +124,9 @@ impl From<crate::broker::BrokerError> for Problem {
     fn from(error: crate::broker::BrokerError) -> Self {
         match error {
             crate::broker::BrokerError::Unavailable => Self::unavailable(),
+            crate::broker::BrokerError::Rejected(refusal @ engine::EngineError::SignedRequestReplayed) => {
+                Self::field("body", refusal.to_string())
+            }
             crate::broker::BrokerError::Rejected(refusal) => Self::business(refusal.to_string()),
         }
     }

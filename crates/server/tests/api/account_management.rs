@@ -41,6 +41,7 @@ async fn send(
     let request = if signed_body {
         let mut claims = body;
         claims["iss"] = json!(CLIENT);
+        claims["iat"] = json!(now());
         claims["exp"] = json!(now() + 60);
         request.header("content-type", "application/jwt").body(signed(
             &claims,
@@ -535,4 +536,29 @@ async fn a_joint_account_and_an_advisors_client_account_open_for_their_users() {
     let accounts = app.get("/v1/api/portfolio/accounts").await;
     let ids: Vec<&str> = accounts.body.as_array().unwrap().iter().filter_map(|a| a["id"].as_str()).collect();
     assert_eq!(ids, ["DU1111111", client_account.as_str()], "the advisor sees the client account");
+}
+
+#[tokio::test]
+async fn a_signed_application_is_filed_once_however_often_it_is_sent() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "replay").await;
+    let mut claims = application("grace", "1906-12-09");
+    claims["iss"] = json!(CLIENT);
+    claims["iat"] = json!(now());
+    claims["exp"] = json!(now() + 300);
+    let body = signed(&claims, "main", Algorithm::RS256, RSA_KEY);
+    let post = || {
+        reqwest::Client::new()
+            .post(format!("{}/gw/api/v1/accounts", app.url))
+            .bearer_auth(&token)
+            .header("content-type", "application/jwt")
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(reply(post().await.unwrap()).await.status, StatusCode::OK);
+    let replayed = reply(post().await.unwrap()).await;
+    assert_eq!(replayed.status, StatusCode::BAD_REQUEST, "{}", replayed.text);
+    assert_eq!(replayed.body["invalidArguments"][0]["field"], "body");
+    let requests = get(&app, &token, "/gw/api/v1/requests?startDate=2026-03-01&endDate=2026-03-31").await;
+    assert_eq!(requests.body["total"], 1, "{}", requests.text);
 }

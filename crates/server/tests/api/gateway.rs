@@ -55,7 +55,8 @@ async fn echo_answers_a_token_with_its_scope() {
         echoed.body,
         json!({"requestMethod": "GET", "securityPolicy": "HTTPS", "queryParameters": {"symbol": "AAPL", "n": "1"}})
     );
-    let body = signed(&json!({"iss": CLIENT, "iat": now()}), "main", Algorithm::RS256, RSA_KEY);
+    let body =
+        signed(&json!({"iss": CLIENT, "iat": now(), "exp": now() + 60}), "main", Algorithm::RS256, RSA_KEY);
     let echoed = echo_signed(&app, &token, body).await;
     assert_eq!(echoed.status, StatusCode::OK, "{}", echoed.text);
     assert_eq!(echoed.body["securityPolicy"], "SIGNED_JWT");
@@ -88,9 +89,33 @@ async fn refusals_are_problem_details() {
 
     let token = token(&app, "wide", "echo.write").await;
     for (why, body) in [
-        ("another key", signed(&json!({"iss": CLIENT}), "main", Algorithm::RS256, OTHER_KEY)),
-        ("another issuer", signed(&json!({"iss": "SOMEONE"}), "main", Algorithm::RS256, RSA_KEY)),
-        ("expired", signed(&json!({"iss": CLIENT, "exp": now() - 120}), "main", Algorithm::RS256, RSA_KEY)),
+        (
+            "another key",
+            signed(
+                &json!({"iss": CLIENT, "iat": now(), "exp": now() + 60}),
+                "main",
+                Algorithm::RS256,
+                OTHER_KEY,
+            ),
+        ),
+        (
+            "another issuer",
+            signed(
+                &json!({"iss": "SOMEONE", "iat": now(), "exp": now() + 60}),
+                "main",
+                Algorithm::RS256,
+                RSA_KEY,
+            ),
+        ),
+        (
+            "expired",
+            signed(
+                &json!({"iss": CLIENT, "iat": now() - 180, "exp": now() - 120}),
+                "main",
+                Algorithm::RS256,
+                RSA_KEY,
+            ),
+        ),
         ("not a JWT", "{\"iss\": \"TESTCLIENT\"}".to_owned()),
     ] {
         let refused = echo_signed(&app, &token, body).await;

@@ -316,3 +316,94 @@ cash = { USD = "1000" }
         ask(&app, &signed(&claims("w"), "main", Algorithm::RS256, RSA_KEY), Some("accounts.read")).await;
     assert_eq!(reply.status, StatusCode::OK, "approved in the world file: {}", reply.text);
 }
+
+#[tokio::test]
+async fn an_assertion_without_a_jti_lives_a_minute_at_most_and_a_jti_is_bounded() {
+    let app = registered().await;
+    let mut short = claims("x");
+    short.as_object_mut().unwrap().remove("jti");
+    short["exp"] = json!(now() + 20);
+    let ibauths = signed(&short, "main", Algorithm::RS256, RSA_KEY);
+    assert_eq!(ask(&app, &ibauths, None).await.status, StatusCode::OK, "as ibauth signs them");
+    let mut long = short.clone();
+    long["exp"] = json!(now() + 600);
+    let replayable = ask(&app, &signed(&long, "main", Algorithm::RS256, RSA_KEY), None).await;
+    refused(&replayable, StatusCode::BAD_REQUEST, "invalid_grant");
+    assert!(replayable.body["error_description"].as_str().unwrap().contains("jti"), "{}", replayable.text);
+    long["jti"] = json!("y".repeat(10_000));
+    refused(
+        &ask(&app, &signed(&long, "main", Algorithm::RS256, RSA_KEY), None).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    );
+    long["jti"] = json!("fine");
+    assert_eq!(
+        ask(&app, &signed(&long, "main", Algorithm::RS256, RSA_KEY), None).await.status,
+        StatusCode::OK
+    );
+}
+
+/// `sso-sessions` with `claims` signed by the test client.
+async fn sso_with(app: &TestApp, token: &str, claims: &Value) -> Reply {
+    let response = reqwest::Client::new()
+        .post(format!("{}/gw/api/v1/sso-sessions", app.url))
+        .bearer_auth(token)
+        .header("content-type", "application/jwt")
+        .body(signed(claims, "main", Algorithm::RS256, RSA_KEY))
+        .send()
+        .await
+        .unwrap();
+    reply(response).await
+}
+
+#[tokio::test]
+async fn a_signed_body_is_bounded_in_time_and_used_once() {
+    let app = registered().await;
+    let token = access_token(&app).await;
+    let body =
+        json!({"credential": "demo2", "ip": "127.0.0.1", "iss": CLIENT, "iat": now(), "exp": now() + 600});
+    let mut refusals = Vec::new();
+    for (why, remove, set) in [
+        ("no iat", Some("iat"), None),
+        ("no exp", Some("exp"), None),
+        ("decades ahead", None, Some(("exp", json!(now() + 30 * 365 * 86_400)))),
+        ("issued in the future", None, Some(("iat", json!(now() + 3_600)))),
+        ("a huge jti", None, Some(("jti", json!("j".repeat(10_000))))),
+    ] {
+        let mut claims = body.clone();
+        if let Some(name) = remove {
+            claims.as_object_mut().unwrap().remove(name);
+        }
+        if let Some((name, value)) = set {
+            claims[name] = value;
+        }
+        refusals.push((why, sso_with(&app, &token, &claims).await));
+    }
+    for (why, refused) in refusals {
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{why}: {}", refused.text);
+        assert_eq!(refused.body["invalidArguments"][0]["field"], "body", "{why}");
+    }
+    let day =
+        json!({"credential": "demo2", "ip": "127.0.0.1", "iss": CLIENT, "iat": now(), "exp": now() + 86_400});
+    assert_eq!(sso_with(&app, &token, &day).await.status, StatusCode::OK, "a day ahead, as ibauth signs it");
+    let replayed = sso_with(&app, &token, &day).await;
+    assert_eq!(replayed.status, StatusCode::BAD_REQUEST, "{}", replayed.text);
+    assert_eq!(replayed.body["detail"], "the signed request was already used");
+    // ibauth connecting twice in the same second signs the same body, each time with its own
+    // access token.
+    let other =
+        ask(&app, &signed(&claims("again"), "main", Algorithm::RS256, RSA_KEY), Some("sso-sessions.write"))
+            .await;
+    let other = other.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(sso_with(&app, &other, &day).await.status, StatusCode::OK, "another token, another request");
+    let mut with_jti = body.clone();
+    with_jti["jti"] = json!("sso-1");
+    assert_eq!(sso_with(&app, &token, &with_jti).await.status, StatusCode::OK);
+    with_jti["exp"] = json!(now() + 601);
+    assert_eq!(
+        sso_with(&app, &other, &with_jti).await.status,
+        StatusCode::BAD_REQUEST,
+        "a jti is used once, whatever else"
+    );
+    app.assert_journal_replays().await;
+}

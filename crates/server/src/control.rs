@@ -275,7 +275,7 @@ pub struct CashTransfer {
     /// ISO currency code, such as `USD`.
     #[schema(value_type = String, example = "USD")]
     currency: Currency,
-    /// A positive amount.
+    /// A positive amount, in cents at most.
     #[schema(value_type = f64, example = 10000)]
     amount: Decimal,
 }
@@ -299,6 +299,9 @@ async fn transfer(
     let account: AccountId =
         raw.parse().map_err(|_| ApiError::bad_request(format!("invalid account id {raw:?}")))?;
     let CashTransfer { currency, amount } = request;
+    if amount.normalize().scale() > 2 {
+        return Err(ApiError::bad_request(format!("amount is in cents at most, not {amount}")));
+    }
     app.broker.execute(command(account.clone(), currency, amount)).await?;
     let held = account.clone();
     let cash = app

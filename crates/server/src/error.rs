@@ -67,6 +67,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// How many characters of a client's text an error repeats: enough to recognise it.
+const ECHOED: usize = 40;
+
+/// The start of `text`, quoted and escaped, for an error to name what a client sent without
+/// repeating all of it: a frame or field of control characters would otherwise come back six
+/// times its size.
+pub fn excerpt(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(ECHOED).collect();
+    let cut = if chars.next().is_some() { "…" } else { "" };
+    format!("{head:?}{cut}")
+}
+
 /// A refusal answered before any handler, in the shape of the surface `path` belongs to:
 /// problem details under `/gw/api`, an RFC 6749 error at `/oauth2`, IBKR's trading shape
 /// elsewhere.

@@ -167,6 +167,15 @@ pub fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     deserializer.deserialize_any(LenientBool)
 }
 
+/// Reads a boolean only to refuse anything else, for fields whose value changes nothing in
+/// LocalBroker's answer: `isBuy=maybe` is an error, not a `false`.
+///
+/// # Errors
+/// For any value but a boolean, as [`lenient_bool`].
+pub fn only_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+    lenient_bool(deserializer).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

@@ -4,6 +4,8 @@
 use model::{AccountId, Conid};
 use serde_json::{Map, Value};
 
+use crate::error::excerpt;
+
 /// What a client asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
@@ -71,18 +73,6 @@ pub struct FrameError(pub String);
 
 fn error(message: impl Into<String>) -> FrameError {
     FrameError(message.into())
-}
-
-/// How many characters of a client's text an error repeats: enough to recognise it.
-const ECHOED: usize = 40;
-
-/// The start of `text`, quoted and escaped, for an error to name without repeating a whole
-/// frame: a frame of control characters would otherwise come back six times its size.
-pub fn excerpt(text: &str) -> String {
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(ECHOED).collect();
-    let cut = if chars.next().is_some() { "…" } else { "" };
-    format!("{head:?}{cut}")
 }
 
 fn conid(raw: Option<&str>) -> Result<Conid, FrameError> {

@@ -212,3 +212,17 @@ async fn coins_are_found_described_and_scheduled() {
         );
     }
 }
+
+#[tokio::test]
+async fn is_buy_is_a_boolean_or_refused() {
+    let app = crate::quiet_market().await;
+    for query in ["", "?isBuy=true", "?isBuy=False"] {
+        let answered = app.get(&format!("/v1/api/iserver/contract/265598/info-and-rules{query}")).await;
+        assert_eq!(answered.status, StatusCode::OK, "{query}: {}", answered.text);
+    }
+    let refused = app.get("/v1/api/iserver/contract/265598/info-and-rules?isBuy=maybe").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    let body =
+        app.post_json("/v1/api/iserver/contract/rules", json!({"conid": 8314, "isBuy": "maybe"})).await;
+    assert_eq!(body.status, StatusCode::BAD_REQUEST, "{}", body.text);
+}

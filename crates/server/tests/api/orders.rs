@@ -350,3 +350,22 @@ async fn a_day_order_expires_at_the_close_and_orders_survive_a_restart() {
     assert_eq!(app.get(&status).await.body["order_status"], "Cancelled", "16:00 came");
     app.assert_journal_replays().await;
 }
+
+#[tokio::test]
+async fn a_client_order_id_is_a_short_label() {
+    let app = crate::quiet_market().await;
+    for (why, id) in [("too long", "c".repeat(MAX + 1)), ("a control character", "bell\u{7}".to_owned())] {
+        let mut ticket = aapl("BUY", 1, "LMT", Some(100.0));
+        ticket["cOID"] = json!(id);
+        let refused = app.post_json(ORDERS, json!({ "orders": [ticket] })).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{why}: {}", refused.text);
+        assert!(refused.error().starts_with("cOID is at most 64 characters"), "{why}: {}", refused.text);
+        assert!(refused.text.len() < 300, "{why}: {} bytes", refused.text.len());
+    }
+    let mut ticket = aapl("BUY", 1, "LMT", Some(100.0));
+    ticket["cOID"] = json!("c".repeat(MAX));
+    let placed = app.post_json(ORDERS, json!({ "orders": [ticket] })).await;
+    assert!(placed.body[0]["order_id"].is_string(), "{}", placed.text);
+}
+
+const MAX: usize = server::trading::orders::ticket::MAX_CLIENT_ORDER_ID;

@@ -334,3 +334,14 @@ async fn large_structures_page_their_accounts_and_combos_are_empty() {
     assert_eq!(app.get(&format!("/v1/api/portfolio/{ACCOUNT}/combo/positions")).await.body, json!([]));
     assert_eq!(app.get("/v1/api/portfolio/DU7654321/combo/positions").await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_control_plane_moves_money_in_cents() {
+    let app = testkit::spawn_app().await;
+    let path = "/_localbroker/accounts/DU1234567/deposits";
+    let refused = app.post_json(path, serde_json::json!({"currency": "USD", "amount": 10.001})).await;
+    assert_eq!(refused.status, reqwest::StatusCode::BAD_REQUEST, "{}", refused.text);
+    let paid = app.post_json(path, serde_json::json!({"currency": "USD", "amount": 10.01})).await;
+    assert_eq!(paid.status, reqwest::StatusCode::OK, "{}", paid.text);
+    assert_eq!(paid.body["cash"], "1000010.01");
+}

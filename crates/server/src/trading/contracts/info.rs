@@ -3,14 +3,14 @@
 use axum::Json;
 use axum::extract::State;
 use model::{AssetClass, Instrument};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::ContractRules;
 use super::{instrument, parse_conid, sec_type};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::PathParams;
+use crate::extract::{PathParams, QueryParams, only_bool};
 use crate::state::AppState;
 
 /// A contract's details (IBKR's `contractInfo`).
@@ -115,6 +115,16 @@ pub struct InfoAndRules {
     rules: ContractRules,
 }
 
+/// `info-and-rules`' query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SideQuery {
+    /// Whether the order would buy; the rules are the same either way, but a value that is not
+    /// a boolean is refused rather than read as one.
+    #[serde(rename = "isBuy", default, deserialize_with = "only_bool")]
+    #[param(value_type = Option<bool>)]
+    _is_buy: (),
+}
+
 /// A contract's details and the rules an order for it must follow. Clients send `isBuy`; the
 /// rules are the same for both sides, so it changes nothing.
 #[utoipa::path(
@@ -122,7 +132,7 @@ pub struct InfoAndRules {
     path = "/iserver/contract/{conid}/info-and-rules",
     operation_id = "getInfoAndRules",
     tag = "Contracts",
-    params(("conid" = String, Path, description = "Contract id")),
+    params(("conid" = String, Path, description = "Contract id"), SideQuery),
     responses(
         (status = 200, description = "The contract and its rules", body = InfoAndRules),
         (status = 400, description = "Not a conid the market lists", body = ErrorBody),
@@ -133,6 +143,7 @@ pub async fn info_and_rules(
     State(app): State<AppState>,
     caller: Caller,
     PathParams(raw): PathParams<String>,
+    QueryParams(_side): QueryParams<SideQuery>,
 ) -> Result<Json<InfoAndRules>, ApiError> {
     let instrument = instrument(&app, parse_conid(&raw)?)?;
     let rules = ContractRules::for_caller(&app, caller, instrument).await?;

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::{IncrementRule, increment_rules, instrument};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, only_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
 use crate::trading::quantity_number;
@@ -190,13 +190,17 @@ impl ContractRules {
 }
 
 /// `iserver/contract/rules`' body. Clients also send `isBuy`, `exchange` and `modifyOrder`;
-/// LocalBroker's rules are the same for both sides and every venue, so those are accepted and
-/// change nothing.
+/// LocalBroker's rules are the same for both sides and every venue, so those change nothing,
+/// but an `isBuy` that is not a boolean is refused rather than read as one.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RulesRequest {
     /// The contract, as a number or a string.
     #[schema(value_type = u32)]
     conid: Option<serde_json::Value>,
+    /// Whether the order would buy; the rules are the same either way.
+    #[serde(rename = "isBuy", default, deserialize_with = "only_bool")]
+    #[schema(value_type = Option<bool>)]
+    _is_buy: (),
 }
 
 /// The rules an order for a contract must follow.

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::error::excerpt;
 use crate::extract::lenient_bool;
 
 /// One order, as IBKR's clients send it.
@@ -91,6 +92,25 @@ fn field(value: Option<&Value>, name: &str) -> Result<Option<Decimal>, TicketErr
         .transpose()
 }
 
+/// The longest client order id. IBKR documents no limit for `cOID`; its order reference is a
+/// short label, and every id is kept with its order and checked against the others, so a
+/// client that sends a megabyte learns it is wrong at once.
+pub const MAX_CLIENT_ORDER_ID: usize = 64;
+
+/// A client order id (`cOID`, or a child's `parentId`), if it is one: at most
+/// [`MAX_CLIENT_ORDER_ID`] characters, none of them a control character.
+fn client_order_id(name: &str, id: Option<String>) -> Result<Option<String>, TicketError> {
+    match id {
+        Some(id) if id.chars().count() > MAX_CLIENT_ORDER_ID || id.chars().any(char::is_control) => {
+            Err(TicketError::Malformed(format!(
+                "{name} is at most {MAX_CLIENT_ORDER_ID} characters, none of them a control character: {}",
+                excerpt(&id)
+            )))
+        }
+        id => Ok(id),
+    }
+}
+
 fn price_fields() -> TicketError {
     TicketError::Rejected("Invalid order price fields".into())
 }
@@ -147,12 +167,15 @@ impl OrderTicket {
             order_type: self.order_type()?,
             tif,
             outside_rth: self.outside_rth.unwrap_or(false),
-            client_order_id: self.c_oid.clone().filter(|id| !id.trim().is_empty()),
-            parent_client_order_id: match &self.parent_id {
-                Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
-                Some(Value::Number(id)) => Some(id.to_string()),
-                _ => None,
-            },
+            client_order_id: client_order_id("cOID", self.c_oid.clone().filter(|id| !id.trim().is_empty()))?,
+            parent_client_order_id: client_order_id(
+                "parentId",
+                match &self.parent_id {
+                    Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
+                    Some(Value::Number(id)) => Some(id.to_string()),
+                    _ => None,
+                },
+            )?,
         })
     }
 
@@ -163,7 +186,7 @@ impl OrderTicket {
             (_, Some(conidex)) => conidex.split('@').next().unwrap_or_default().to_owned(),
             _ => return Err(TicketError::Malformed("conid or conidex is required".into())),
         };
-        raw.trim().parse().map_err(|_| TicketError::Malformed(format!("Invalid conid: {raw:?}")))
+        raw.trim().parse().map_err(|_| TicketError::Malformed(format!("Invalid conid: {}", excerpt(&raw))))
     }
 
     fn order_type(&self) -> Result<OrderType, TicketError> {

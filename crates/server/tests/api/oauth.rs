@@ -210,15 +210,7 @@ pub(crate) async fn access_token(app: &TestApp) -> String {
 pub(crate) async fn sso_session(app: &TestApp, token: &str, user: &str) -> Reply {
     let body =
         json!({"credential": user, "ip": "127.0.0.1", "iss": CLIENT, "iat": now(), "exp": now() + 86_400});
-    let response = reqwest::Client::new()
-        .post(format!("{}/gw/api/v1/sso-sessions", app.url))
-        .bearer_auth(token)
-        .header("content-type", "application/jwt")
-        .body(signed(&body, "main", Algorithm::RS256, RSA_KEY))
-        .send()
-        .await
-        .unwrap();
-    reply(response).await
+    sso_with(app, token, &body).await
 }
 
 async fn accounts_with(app: &TestApp, bearer: &str) -> Reply {

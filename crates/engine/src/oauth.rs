@@ -96,19 +96,7 @@ impl OAuthClient {
             }
         }
     }
-}
 
-/// How far a session a client opens for a user is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trust {
-    /// The client must act for the user ([`OAuthClient::acts_for`]).
-    Checked,
-    /// As journals written before that check recorded it: a user another client onboarded is
-    /// refused, any other is open to every client.
-    AsJournaled,
-}
-
-impl OAuthClient {
     /// The scopes it may have in a token now.
     pub fn granted_scopes(&self) -> BTreeSet<String> {
         if self.revoked {
@@ -123,6 +111,16 @@ impl OAuthClient {
             .cloned()
             .collect()
     }
+}
+
+/// How far a session a client opens for a user is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// The client must act for the user ([`OAuthClient::acts_for`]).
+    Checked,
+    /// As journals written before that check recorded it: a user another client onboarded is
+    /// refused, any other is open to every client.
+    AsJournaled,
 }
 
 /// An access token, known by the SHA-256 of its value.
@@ -198,6 +196,12 @@ impl Registry {
     /// The key a signed request is remembered under, beside the assertions' `<client>:<jti>`.
     fn signed_key(request: &SignedRequest) -> String {
         format!("signed {}:{}", request.client_id, request.id)
+    }
+
+    /// Forgets the assertions and signed requests that expired by wall time `wall`: they can
+    /// no longer be replayed anyway.
+    fn forget_spent(&mut self, wall: Timestamp) {
+        self.used_assertions.retain(|_, until| *until > wall);
     }
 
     /// The token whose value hashes to `hash`, if it is still valid at wall time `now`.
@@ -336,8 +340,9 @@ impl Engine {
         Ok(events)
     }
 
-    /// Issues `grant`'s token at wall time `wall`.
-    /// Refuses a signed request seen before, while it is still valid.
+    /// Refuses a signed request seen before, while it is still valid. A refused request is
+    /// not spent, as a refused assertion is not: it may be sent again once the broker would
+    /// take it.
     pub(crate) fn check_signed(&self, wall: Timestamp, request: &SignedRequest) -> Result<(), EngineError> {
         let seen = self.state.oauth.used_assertions.get(&Registry::signed_key(request));
         if seen.is_some_and(|until| *until > wall) {
@@ -348,11 +353,11 @@ impl Engine {
 
     /// Remembers a signed request until it expires; forgets those that have.
     pub(crate) fn spend_signed(&mut self, wall: Timestamp, request: &SignedRequest) {
-        let used = &mut self.state.oauth.used_assertions;
-        used.retain(|_, until| *until > wall);
-        used.insert(Registry::signed_key(request), request.expires);
+        self.state.oauth.forget_spent(wall);
+        self.state.oauth.used_assertions.insert(Registry::signed_key(request), request.expires);
     }
 
+    /// Issues `grant`'s token at wall time `wall`.
     pub(crate) fn issue_token(
         &mut self,
         wall: Timestamp,
@@ -379,7 +384,7 @@ impl Engine {
         }
         // Accepted: what has expired is forgotten, and the assertion is spent.
         let registry = &mut self.state.oauth;
-        registry.used_assertions.retain(|_, until| *until > wall);
+        registry.forget_spent(wall);
         registry.tokens.retain(|_, token| token.expires_at > wall);
         if let Some(key) = used {
             registry.used_assertions.insert(key, *assertion_expires);

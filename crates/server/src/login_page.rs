@@ -94,16 +94,14 @@ async fn submit(
         )
             .into_response(),
         Err(LoginError::Paced(paced)) => {
-            let retry = paced.into_response().headers().get(axum::http::header::RETRY_AFTER).cloned();
-            let page = page(
-                &current_status(&app, caller).await,
-                Some("Too many failed logins: try again in a minute."),
-            );
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
-            if let Some(retry) = retry {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
-            }
-            response
+            let notice = "Too many failed logins: try again in a minute.";
+            let retry_after = [(axum::http::header::RETRY_AFTER, paced.retry_after_seconds().to_string())];
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                retry_after,
+                page(&current_status(&app, caller).await, Some(notice)),
+            )
+                .into_response()
         }
         Err(LoginError::Broker(_)) => {
             (StatusCode::SERVICE_UNAVAILABLE, page("The broker is not accepting logins.", None))

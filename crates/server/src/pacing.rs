@@ -105,7 +105,8 @@ const ENDPOINT_LIMITS: &[Limit] = &[
 ];
 
 /// Failed logins per address, and per username, in any minute: each try costs an argon2 hash,
-/// and a username should not be guessed at from many addresses either.
+/// and a username should not be guessed at from many addresses either. Failures from anywhere
+/// hold a username's logins back for the rest of the minute: the price of that protection.
 const LOGIN_LIMIT: Limit = Limit { scope: Scope::Global, requests: 10, period: Duration::from_secs(60) };
 
 /// A Flex token's statement requests: one a second and ten a minute.
@@ -169,11 +170,17 @@ pub struct Paced {
     pub retry_after: Duration,
 }
 
+impl Paced {
+    /// The wait in whole seconds, rounded up, as `Retry-After` gives it: at least one.
+    pub fn retry_after_seconds(self) -> u64 {
+        (self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0)).max(1)
+    }
+}
+
 impl IntoResponse for Paced {
     fn into_response(self) -> Response {
-        let seconds = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
         let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response();
-        response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.max(1).into());
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, self.retry_after_seconds().into());
         response
     }
 }
@@ -218,13 +225,19 @@ impl Pacing {
     /// # Errors
     /// [`Paced`] with the wait.
     pub fn admit_login(&self, address: &str, username: &str) -> Result<LoginAttempt<'_>, Paced> {
-        let keys = [format!("login from {address}"), format!("login as {}", username.trim().to_lowercase())];
+        // A name that is no username shares one count, so that made-up names take no room.
+        let user = username
+            .trim()
+            .parse::<model::Username>()
+            .map_or_else(|_| "?".to_owned(), |user| user.to_string());
+        let keys = [format!("login from {address}"), format!("login as {}", user.to_lowercase())];
         let at = (self.clock)();
         let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
         let wait = keys.iter().filter_map(|key| Self::wait(&mut admitted, key, LOGIN_LIMIT, at)).max();
         if let Some(retry_after) = wait {
             return Err(Paced { retry_after });
         }
+        Self::forget_aged(&mut admitted, at);
         for key in &keys {
             admitted.entry((key.clone(), LOGIN_LIMIT)).or_default().push_back(at);
         }
@@ -246,7 +259,7 @@ impl Pacing {
     /// How long until `limit` admits another request of `key` at `now`, if it is reached;
     /// forgets what aged out of its period.
     fn wait(admitted: &mut Admitted, key: &str, limit: Limit, now: Instant) -> Option<Duration> {
-        let log = admitted.entry((key.to_owned(), limit)).or_default();
+        let log = admitted.get_mut(&(key.to_owned(), limit))?;
         while log.front().is_some_and(|&at| now.saturating_duration_since(at) >= limit.period) {
             log.pop_front();
         }
@@ -254,6 +267,14 @@ impl Pacing {
             let oldest = log.front().copied().unwrap_or(now);
             limit.period.saturating_sub(now.saturating_duration_since(oldest))
         })
+    }
+
+    /// Forgets the logs whose requests have all aged out: keys nobody uses again (made-up
+    /// tokens, addresses gone) leave nothing behind.
+    fn forget_aged(admitted: &mut Admitted, now: Instant) {
+        admitted.retain(|(_, limit), log| {
+            log.back().is_some_and(|&at| now.saturating_duration_since(at) < limit.period)
+        });
     }
 
     fn admit_all(&self, key: &str, limits: impl Iterator<Item = Limit>) -> Result<(), Paced> {
@@ -268,11 +289,7 @@ impl Pacing {
         if let Some(retry_after) = wait {
             return Err(Paced { retry_after });
         }
-        // Logs whose requests have all aged out are forgotten: keys nobody uses again (made-up
-        // tokens, addresses gone) leave nothing behind.
-        admitted.retain(|(_, limit), log| {
-            log.back().is_some_and(|&at| now.saturating_duration_since(at) < limit.period)
-        });
+        Self::forget_aged(&mut admitted, now);
         for limit in counted {
             admitted.entry((key.to_owned(), limit)).or_default().push_back(now);
         }
@@ -398,6 +415,29 @@ mod tests {
         assert!(pacing.admit("10.0.0.1", "/tickle", false).is_ok(), "API pacing is off");
         elapsed.store(60_000, Ordering::SeqCst);
         pacing.admit_login("10.0.0.1", "demo").unwrap().succeeded();
+    }
+
+    #[test]
+    fn refused_and_made_up_logins_take_no_room() {
+        let (clock, elapsed) = manual();
+        let pacing = Pacing::with_clock(PacingMode::Off, clock);
+        for _ in 0..10 {
+            drop(pacing.admit_login("10.0.0.1", "demo").unwrap());
+        }
+        let held = pacing.admitted.lock().unwrap().len();
+        for n in 0..1_000 {
+            assert!(pacing.admit_login("10.0.0.1", &format!("user{n}")).is_err());
+        }
+        assert_eq!(pacing.admitted.lock().unwrap().len(), held, "refusals are not remembered");
+        for n in 0..1_000 {
+            drop(pacing.admit_login(&format!("10.0.1.{}", n % 250), &format!("not a name {n}")));
+        }
+        let names =
+            pacing.admitted.lock().unwrap().keys().filter(|(key, _)| key.starts_with("login as")).count();
+        assert_eq!(names, 2, "demo, and one count for every name that is none");
+        elapsed.store(61_000, Ordering::SeqCst);
+        pacing.admit_login("10.0.0.9", "demo").unwrap().succeeded();
+        assert!(pacing.admitted.lock().unwrap().len() <= 2, "what aged out is forgotten");
     }
 
     #[test]

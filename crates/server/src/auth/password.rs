@@ -1,6 +1,6 @@
 //! Password hashing (Argon2id, PHC strings), and the checks of logins, bounded.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -34,13 +34,13 @@ static NOBODYS: LazyLock<String> =
 /// 300 concurrent wrong logins once took 5.4 GB. Further checks wait their turn.
 #[derive(Debug)]
 pub struct Verifications {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 impl Verifications {
     /// At most `at_once` checks at a time.
     pub fn new(at_once: usize) -> Self {
-        Self { permits: Semaphore::new(at_once.max(1)) }
+        Self { permits: Arc::new(Semaphore::new(at_once.max(1))) }
     }
 
     /// As many checks at a time as the machine has cores: more would only share them.
@@ -63,15 +63,22 @@ impl Verifications {
     }
 
     /// Runs `check` on the blocking pool once a permit is free; `None` if it could not run.
+    /// The permit goes with the check: a client that hangs up does not free it while the
+    /// check still runs.
     async fn run<R: Send + 'static>(&self, check: impl FnOnce() -> R + Send + 'static) -> Option<R> {
-        let _permit = self.permits.acquire().await.ok()?;
-        tokio::task::spawn_blocking(check).await.ok()
+        let permit = self.permits.clone().acquire_owned().await.ok()?;
+        tokio::task::spawn_blocking(move || {
+            let checked = check();
+            drop(permit);
+            checked
+        })
+        .await
+        .ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -118,6 +125,31 @@ mod tests {
             assert_eq!(check.await.unwrap(), Some(()));
         }
         assert!(most.load(Ordering::SeqCst) <= 2, "{} at once", most.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_check_keeps_its_permit_when_its_caller_hangs_up() {
+        let verifications = Arc::new(Verifications::new(1));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let started = Arc::new(tokio::sync::Notify::new());
+        let check = |running: Arc<AtomicUsize>, most: Arc<AtomicUsize>, started: Arc<tokio::sync::Notify>| {
+            move || {
+                most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                started.notify_one();
+                std::thread::sleep(Duration::from_millis(50));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }
+        };
+        let first = {
+            let (verifications, work) =
+                (verifications.clone(), check(running.clone(), most.clone(), started.clone()));
+            tokio::spawn(async move { verifications.run(work).await })
+        };
+        started.notified().await;
+        first.abort();
+        verifications.run(check(running.clone(), most.clone(), started)).await;
+        assert_eq!(most.load(Ordering::SeqCst), 1, "the second waited for the first to finish");
     }
 
     #[tokio::test]

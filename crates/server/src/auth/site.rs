@@ -37,14 +37,18 @@ pub fn cross_site(headers: &HeaderMap) -> bool {
 pub fn is_local(authority: &str, allowed: &[String]) -> bool {
     let Ok(authority) = authority.parse::<axum::http::uri::Authority>() else { return false };
     let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    if allowed
+        .iter()
+        .any(|name| name.trim_start_matches('[').trim_end_matches(']').eq_ignore_ascii_case(&host))
+    {
+        return true;
+    }
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         return ip.is_loopback();
     }
     // RFC 6761 reserves `localhost` and the names under it for loopback, and browsers keep
     // them there whatever DNS says.
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || allowed.iter().any(|name| name.eq_ignore_ascii_case(&host))
+    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// Whether a browser says a page of another site, or of an origin that is not local, sent the
@@ -127,6 +131,8 @@ mod tests {
             assert!(!is_local(remote, none), "{remote}");
         }
         assert!(is_local("broker:5000", &["broker".to_owned()]), "a host the operator allowed");
+        assert!(is_local("172.17.0.2:5000", &["172.17.0.2".to_owned()]), "an address the operator allowed");
+        assert!(is_local("[fd00::2]:5000", &["fd00::2".to_owned()]));
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub const MAX_JTI: usize = 256;
 /// A signed body's claims, and the request it is spent as (see [`sealed`] and [`spend`]).
 #[derive(Debug, Clone)]
 pub struct Signed<T> {
-    /// The claims, the request.
+    /// The claims: what the client asks for.
     pub claims: T,
     /// What the broker remembers it by, so that it is not used twice.
     pub request: SignedRequest,
@@ -162,7 +162,8 @@ impl GatewayClient {
 
     /// The claims of `body`, a JWT signed by one of the client's keys (named by its `kid`,
     /// with that key's algorithm) whose `iss` is the client, issued (`iat`) no later than now
-    /// and expiring (`exp`) in the future, at most a day ahead; with the request it is spent
+    /// (with a minute for clocks that disagree) and expiring (`exp`) in the future, at most a
+    /// day ahead; with the request it is spent
     /// as: its `jti` if it has one, else the body itself with the access token it came with.
     ///
     /// # Errors
@@ -193,8 +194,8 @@ impl GatewayClient {
             .map_err(|error| invalid(error.to_string()))?;
         let now = Timestamp::now().as_second();
         let second = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
-        let issued =
-            second("iat").ok_or_else(|| invalid("it has no iat, the second it was issued at".into()))?;
+        let issued = second("iat")
+            .ok_or_else(|| invalid("its iat, the second it was issued at, is missing or not whole".into()))?;
         let expires = second("exp").ok_or_else(|| invalid("its exp is not a number of seconds".into()))?;
         if issued > now + SKEW {
             return Err(invalid("it was issued in the future".into()));

@@ -81,17 +81,19 @@ async fn send_text(socket: &mut WebSocket, text: Utf8Bytes) -> bool {
 
 /// The close frame for a frame the connection could not read: 1009 for one over
 /// [`MAX_CLIENT_MESSAGE`](super::MAX_CLIENT_MESSAGE), which is refused from its header, before
-/// its payload is read; 1002 for anything else that breaks the protocol.
-fn unreadable(error: axum::Error) -> CloseFrame {
-    let too_big = error
-        .into_inner()
-        .downcast::<tungstenite::Error>()
-        .is_ok_and(|error| matches!(*error, tungstenite::Error::Capacity(_)));
-    if too_big {
-        let reason = format!("a message may be at most {} bytes", super::MAX_CLIENT_MESSAGE);
-        CloseFrame { code: close_code::SIZE, reason: reason.into() }
-    } else {
-        CloseFrame { code: close_code::PROTOCOL, reason: "unreadable frame".into() }
+/// its payload is read; 1002 for one that breaks the protocol; none when the connection itself
+/// failed, as nothing can be sent on it.
+fn unreadable(error: axum::Error) -> Option<CloseFrame> {
+    let error = error.into_inner().downcast::<tungstenite::Error>().ok()?;
+    match *error {
+        tungstenite::Error::Capacity(_) => {
+            let reason = format!("a message may be at most {} bytes", super::MAX_CLIENT_MESSAGE);
+            Some(CloseFrame { code: close_code::SIZE, reason: reason.into() })
+        }
+        tungstenite::Error::Protocol(_) | tungstenite::Error::Utf8(_) => {
+            Some(CloseFrame { code: close_code::PROTOCOL, reason: "unreadable frame".into() })
+        }
+        _ => None,
     }
 }
 
@@ -207,7 +209,9 @@ impl Connection {
                 frame = socket.recv() => match frame {
                     Some(Ok(Message::Text(text))) => self.answer(socket, &text).await,
                     Some(Err(error)) => {
-                        let _ = socket.send(Message::Close(Some(unreadable(error)))).await;
+                        if let Some(close) = unreadable(error) {
+                            let _ = socket.send(Message::Close(Some(close))).await;
+                        }
                         return;
                     }
                     Some(Ok(Message::Close(_))) | None => false,

@@ -5,7 +5,6 @@
 //! (journaled with the session), since a client that suppresses them once counts on it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use engine::Event;

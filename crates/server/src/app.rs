@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::admin::require_admin;
 use crate::auth::require_session;
+use crate::auth::site::{GatewayGuard, Guarded};
 use crate::docs::ApiDoc;
 use crate::error::ApiError;
 use crate::gateway::problem::Problem;
@@ -35,12 +36,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi().nest("/v1/api", trading).merge_from(control).merge_from(oauth).merge_from(gateway)
 }
 
-/// The routes behind the request rewrite that trims trailing slashes.
-pub type App<B> = MapRequest<Router, fn(Request<B>) -> Request<B>>;
+/// The routes behind the gateway-mode guard and the request rewrite that trims trailing
+/// slashes.
+pub type App<B> = MapRequest<Guarded<Router>, fn(Request<B>) -> Request<B>>;
 
-/// The application: every route, with trailing slashes of API paths trimmed before routing.
+/// The application: every route, with trailing slashes of API paths trimmed, then what a
+/// gateway-mode server refuses refused, before routing.
 pub fn app<B>(state: AppState) -> App<B> {
-    MapRequestLayer::new(trim_trailing_slash as fn(Request<B>) -> Request<B>).layer(router(state))
+    let guard = GatewayGuard::new(state.auth, state.allowed_hosts.clone());
+    MapRequestLayer::new(trim_trailing_slash as fn(Request<B>) -> Request<B>)
+        .layer(guard.layer(router(state)))
 }
 
 /// IBKR answers `iserver/account/trades/` like `iserver/account/trades`, and clients use both
@@ -83,8 +88,6 @@ fn router(state: AppState) -> Router {
         .merge(docs())
         .fallback(unrouted)
         .method_not_allowed_fallback(wrong_method)
-        .layer(middleware::map_request_with_state(state.clone(), body_deadline))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::site::gateway_guard))
         // A span per request (method, path, status, latency) for LOCALBROKER_LOG=debug. The
         // path only: a websocket's query carries its bearer, and secrets stay out of logs.
         .layer(
@@ -106,14 +109,6 @@ fn docs() -> Router<AppState> {
         }
         response
     }))
-}
-
-/// Gives the request's body the server's body timeout to arrive.
-async fn body_deadline(
-    State(app): State<AppState>,
-    request: Request<axum::body::Body>,
-) -> Request<axum::body::Body> {
-    crate::connections::body_deadline(app.body_timeout, request)
 }
 
 /// Logs an answer that failed on the server's side. The 501s of what LocalBroker does not

@@ -4,8 +4,8 @@
 //! hundred such clients stop every other one.
 //!
 //! The limits are enforced where each belongs: the HTTP/1 head by hyper's header timeout, the
-//! body by a deadline on the request's body ([`body_deadline`]), the TLS handshake by the
-//! acceptor's, and idleness and the cap on the connection itself ([`Held`], accepted by
+//! body where it is read ([`crate::extract::body_bytes`]), the TLS handshake by the acceptor's,
+//! and idleness and the cap on the connection itself ([`Held`], accepted by
 //! [`CappedListener`]).
 
 use std::future::Future;
@@ -16,8 +16,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::Request;
 use axum::extract::connect_info::Connected;
 use axum_server::{AddrListener, Address};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -234,58 +232,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Held<S> {
     }
 }
 
-/// Why a body stopped: it did not arrive within the body timeout.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("the request body did not arrive within {0:?}")]
-pub struct BodyTimedOut(pub Duration);
-
-/// A request body that must arrive whole by a deadline.
-struct Deadline {
-    body: Body,
-    timeout: Duration,
-    deadline: Pin<Box<Sleep>>,
-}
-
-impl HttpBody for Deadline {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
-            return Poll::Ready(frame);
-        }
-        ready!(self.deadline.as_mut().poll(cx));
-        Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut(self.timeout)))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
-    }
-}
-
-/// Whether `error`, or an error it stems from, is a body's [`BodyTimedOut`].
-pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
-    std::iter::successors(Some(error), |error| error.source()).any(|error| error.is::<BodyTimedOut>())
-}
-
-/// Gives `request`'s body `timeout` to arrive whole, from now; a body that is already complete
-/// (none, or one in hand) is left as it is.
-pub fn body_deadline(timeout: Duration, request: Request) -> Request {
-    if request.body().is_end_stream() {
-        return request;
-    }
-    request.map(|body| {
-        Body::new(Deadline { body, timeout, deadline: Box::pin(sleep_until(Instant::now() + timeout)) })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -329,17 +275,5 @@ mod tests {
         drop(held);
         let accepted = tokio::time::timeout(Duration::from_secs(10), capped.accept_stream()).await;
         assert!(accepted.is_ok_and(|accepted| accepted.is_ok()), "and is accepted once it closes");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_body_that_stops_coming_fails_at_its_deadline() {
-        use futures_util::StreamExt;
-        let part = futures_util::stream::iter([Ok::<_, io::Error>(Bytes::from_static(b"part"))]);
-        let body = Body::from_stream(part.chain(futures_util::stream::pending()));
-        let request = body_deadline(Duration::from_secs(5), Request::new(body));
-        let started = Instant::now();
-        let read = axum::body::to_bytes(request.into_body(), 1024).await.unwrap_err();
-        assert!(timed_out(&read), "{read}");
-        assert_eq!(started.elapsed(), Duration::from_secs(5));
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserializer;
 use serde::de::{self, DeserializeOwned, Visitor};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Why a request's body could not be read, for each surface to answer in its own shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,32 +26,34 @@ pub struct BodyError {
 
 impl BodyError {
     fn of(rejection: &BytesRejection) -> Self {
-        if crate::connections::timed_out(rejection) {
-            return Self {
-                status: StatusCode::REQUEST_TIMEOUT,
-                message: "the request body did not arrive in time".into(),
-            };
-        }
         let status = rejection.status();
         let reason = status.canonical_reason().unwrap_or("Bad Request");
         Self { status, message: format!("{reason}: {}", rejection.body_text()) }
     }
 }
 
-/// The request's body, whole, within the server's size limit and body timeout.
+/// The request's body, whole, within the server's size limit and body timeout (counted from
+/// when the handler asks for it, right after the head arrived). A body that does not arrive
+/// in time is answered 408, and a client that sends nothing more is held no longer.
 ///
 /// # Errors
 /// [`BodyError`] when it is too large, does not arrive in time, or breaks off.
-pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, BodyError> {
-    Bytes::from_request(request, state).await.map_err(|rejection| BodyError::of(&rejection))
+pub async fn body_bytes(request: Request, app: &AppState) -> Result<Bytes, BodyError> {
+    match tokio::time::timeout(app.body_timeout, Bytes::from_request(request, app)).await {
+        Ok(read) => read.map_err(|rejection| BodyError::of(&rejection)),
+        Err(_) => Err(BodyError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: format!("Request Timeout: the body did not arrive within {:?}", app.body_timeout),
+        }),
+    }
 }
 
 /// The request's body as text, as [`body_bytes`] reads it.
 ///
 /// # Errors
 /// [`BodyError`] as [`body_bytes`], and 400 when the body is not UTF-8.
-pub async fn body_text<S: Send + Sync>(request: Request, state: &S) -> Result<String, BodyError> {
-    let bytes = body_bytes(request, state).await?;
+pub async fn body_text(request: Request, app: &AppState) -> Result<String, BodyError> {
+    let bytes = body_bytes(request, app).await?;
     String::from_utf8(bytes.into()).map_err(|_| BodyError {
         status: StatusCode::BAD_REQUEST,
         message: "Bad Request: the body is not UTF-8 text".into(),
@@ -62,15 +65,11 @@ pub async fn body_text<S: Send + Sync>(request: Request, state: &S) -> Result<St
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
 
-impl<S, T> FromRequest<S> for JsonBody<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = body_bytes(request, state).await?;
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(request, app).await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         serde_json::from_slice(text)
             .map(JsonBody)

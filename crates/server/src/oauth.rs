@@ -114,10 +114,10 @@ impl From<crate::extract::BodyError> for Refusal {
 #[derive(Debug)]
 pub struct TokenForm(pub TokenRequest);
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for TokenForm {
+impl axum::extract::FromRequest<AppState> for TokenForm {
     type Rejection = Refusal;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: axum::extract::Request, app: &AppState) -> Result<Self, Self::Rejection> {
         let content_type = request
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -127,7 +127,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for TokenForm {
                 "the token request is form-encoded (Content-Type: application/x-www-form-urlencoded)",
             ));
         }
-        let body = crate::extract::body_bytes(request, state).await?;
+        let body = crate::extract::body_bytes(request, app).await?;
         serde_urlencoded::from_bytes(&body)
             .map(TokenForm)
             .map_err(|error| Refusal::request(format!("the token request cannot be read: {error}")))

@@ -226,11 +226,11 @@ impl GatewayClient {
 #[derive(Debug, Clone)]
 pub struct TextBody(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequest<S> for TextBody {
+impl axum::extract::FromRequest<AppState> for TextBody {
     type Rejection = Problem;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(crate::extract::body_text(request, state).await?))
+    async fn from_request(request: axum::extract::Request, app: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(crate::extract::body_text(request, app).await?))
     }
 }
 

@@ -154,7 +154,8 @@ fn read_tickets(
     Ok(Ok(read))
 }
 
-/// The questions a request asks, in the order IBKR asks them.
+/// The questions a request asks, in the order IBKR asks them, but those the session
+/// suppressed.
 async fn questions_for(
     app: &AppState,
     session: &SessionId,
@@ -165,9 +166,14 @@ async fn questions_for(
         Request::Modify { ticket, .. } => vec![ticket.clone()],
     };
     let wall = Timestamp::now();
-    let precautions = {
-        let tickets = tickets.clone();
-        app.broker.read(move |engine| engine.precautions(wall, &tickets)).await?
+    let (precautions, suppressed) = {
+        let (tickets, session) = (tickets.clone(), session.clone());
+        app.broker
+            .read(move |engine| {
+                let suppressed = engine.state().session(&session).map(|s| s.suppressed_questions.clone());
+                (engine.precautions(wall, &tickets), suppressed.unwrap_or_default())
+            })
+            .await?
     };
     let mut questions: Vec<Question> = Vec::new();
     for (ticket, found) in tickets.iter().zip(precautions) {
@@ -178,25 +184,17 @@ async fn questions_for(
         questions.extend(found.into_iter().map(|precaution| question(instrument, ticket, precaution)));
     }
     let mut seen = std::collections::BTreeSet::new();
-    questions.retain(|question| seen.insert(question.id));
+    questions.retain(|question| seen.insert(question.id) && !suppressed.contains(question.id));
     Ok(questions)
 }
 
-/// Asks the request's first question the session has not suppressed, or, when none is left,
-/// carries it out.
+/// Asks the request's first question, or, when none is left, carries it out.
 async fn proceed(
     app: &AppState,
     session: &SessionId,
     request: Request,
-    mut questions: Vec<Question>,
+    questions: Vec<Question>,
 ) -> Result<OrderReply, ApiError> {
-    let id = session.clone();
-    let suppressed = app
-        .broker
-        .read(move |engine| engine.state().session(&id).map(|session| session.suppressed_questions.clone()))
-        .await?
-        .unwrap_or_default();
-    questions.retain(|question| !suppressed.contains(question.id));
     match app.desk.ask(session, request.clone(), questions) {
         Some((id, question)) => Ok(OrderReply::question(id, question)),
         None => submit(app, session, request).await,
@@ -312,7 +310,8 @@ pub async fn reply(
     PathParams(reply_id): PathParams<String>,
     JsonBody(body): JsonBody<ReplyRequest>,
 ) -> Result<Json<OrderReply>, ApiError> {
-    let session = caller.read(&app, |_, session| session.id.clone()).await?;
+    let (session, suppressed) =
+        caller.read(&app, |_, session| (session.id.clone(), session.suppressed_questions.clone())).await?;
     match app.desk.answer(&session, &reply_id) {
         Answer::Unknown => Err(ApiError::bad_request(format!("reply id not found: '{reply_id}'"))),
         Answer::Invalidated => Err(ApiError::unavailable()),
@@ -320,7 +319,8 @@ pub async fn reply(
             Ok(Json(OrderReply::refused("Order not confirmed")))
         }
         Answer::Pending(pending) => {
-            let rest = pending.questions.into_iter().skip(1).collect();
+            // Those suppressed since the first was asked are not asked either.
+            let rest = pending.questions.into_iter().skip(1).filter(|q| !suppressed.contains(q.id)).collect();
             Ok(Json(proceed(&app, &session, pending.request, rest).await?))
         }
     }

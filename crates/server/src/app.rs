@@ -19,7 +19,6 @@ use crate::auth::require_session;
 use crate::auth::site::{GatewayGuard, Guarded};
 use crate::docs::ApiDoc;
 use crate::error::ApiError;
-use crate::gateway::problem::Problem;
 use crate::spec::{SpecMatch, SpecRoutes};
 use crate::state::AppState;
 use crate::{account_management, control, flex, gateway, login_page, oauth, trading};
@@ -156,10 +155,7 @@ fn not_implemented(uri: &Uri, reason: Option<&'static str>) -> Response {
         Some(reason) => format!("not implemented in LocalBroker: {reason}"),
         None => "not implemented in LocalBroker yet".to_owned(),
     };
-    if uri.path().starts_with("/gw/api/") {
-        return Problem::not_implemented(message).into_response();
-    }
-    ApiError::new(StatusCode::NOT_IMPLEMENTED, message).into_response()
+    crate::error::refusal(uri.path(), StatusCode::NOT_IMPLEMENTED, &message)
 }
 
 fn method_not_allowed(method: &Method, uri: &Uri) -> ApiError {

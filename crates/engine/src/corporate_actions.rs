@@ -327,7 +327,7 @@ impl Engine {
             .map(|order| order.id)
             .collect();
         for id in working {
-            self.cancel(id, "Cancelled by a stock split", now, &mut events)?;
+            self.cancel(id, crate::orders::lifecycle::Cancellation::StockSplit, now, &mut events)?;
         }
         let mut held_before = BTreeMap::new();
         let accounts: Vec<AccountId> = self.state.positions.keys().cloned().collect();

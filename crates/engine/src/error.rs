@@ -49,6 +49,10 @@ pub enum EngineError {
     /// The order is filled, cancelled or inactive.
     #[error("OrderID {order} is {status:?} and can no longer be changed")]
     FinishedOrder { order: model::OrderId, status: model::OrderStatus },
+    /// A status change the order state machine does not allow: a bug in the engine, refused
+    /// before the order changes.
+    #[error("OrderID {order}: {illegal}")]
+    IllegalTransition { order: model::OrderId, illegal: crate::orders::lifecycle::IllegalTransition },
     /// A deposit or withdrawal the account cannot make.
     #[error("transfer refused: {0}")]
     TransferRefused(String),

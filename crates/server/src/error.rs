@@ -131,12 +131,13 @@ impl From<BrokerError> for ApiError {
                 | EngineError::InstructionRefused(_)
                 | EngineError::Flex(_)
                 | EngineError::FlexDefinition(_) => Self::bad_request(refusal.to_string()),
-                // The world is created once at start-up, and an unbalanced entry is a bug: none
-                // of these can follow a request.
+                // The world is created once at start-up; an unbalanced entry and an illegal order
+                // transition are bugs: none of these can follow a request.
                 EngineError::NoWorld
                 | EngineError::WorldExists
                 | EngineError::InvalidWorld(_)
-                | EngineError::Unbalanced(_) => {
+                | EngineError::Unbalanced(_)
+                | EngineError::IllegalTransition { .. } => {
                     tracing::error!(%refusal, "an internal refusal reached a request");
                     Self::unavailable()
                 }

@@ -9,6 +9,7 @@ use model::{
 };
 use rust_decimal::Decimal;
 
+use super::lifecycle::{self, Cancellation, OrderEvent};
 use super::{Execution, Waiting, hours};
 use crate::commissions::Schedule;
 use crate::ledger::{Book, Cause, Entry};
@@ -57,7 +58,7 @@ impl Engine {
                         opens.max(at.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at));
                     self.wait(id, Waiting::Session, Some(opens), at, events)
                 }
-                None => self.deactivate(id, "the market does not open again", at, events),
+                None => self.deactivate(id, Cancellation::MarketClosedForGood, at, events),
             };
         }
         let touch = venue.activity.touch(&venue.path, at);
@@ -92,7 +93,7 @@ impl Engine {
                 .collect();
             let available: Decimal = levels.iter().map(|level| level.size).sum();
             if tif == TimeInForce::FillOrKill && available < remaining {
-                return self.cancel(id, "the order could not be filled at once in full", at, events);
+                return self.cancel(id, Cancellation::NotFilledInFull, at, events);
             }
             for level in levels {
                 if remaining.is_zero() {
@@ -105,7 +106,7 @@ impl Engine {
                     remaining -= quantity;
                 }
                 if quantity < wanted {
-                    return self.cancel(id, "the account's cash ran out", at, events);
+                    return self.cancel(id, Cancellation::CashRanOut, at, events);
                 }
             }
         }
@@ -114,10 +115,10 @@ impl Engine {
         }
         match (tif, limit) {
             (TimeInForce::ImmediateOrCancel, _) => {
-                self.cancel(id, "the rest of an immediate order", at, events)
+                self.cancel(id, Cancellation::ImmediateRemainder, at, events)
             }
             (_, Some(_)) => self.rest(id, at, events),
-            (_, None) => self.cancel(id, "the book had nothing more to trade against", at, events),
+            (_, None) => self.cancel(id, Cancellation::BookExhausted, at, events),
         }
     }
 
@@ -168,12 +169,10 @@ impl Engine {
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
-        self.change(id, at, events, |order| {
-            order.status = OrderStatus::Submitted;
+        self.transition(id, OrderEvent::Work, at, events, |order| {
             order.waiting = None;
             order.wakes_at = None;
-        });
-        Ok(())
+        })
     }
 
     /// Order `id` waits for `what` (until `wakes_at`, when that is known).
@@ -185,46 +184,42 @@ impl Engine {
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
-        self.change(id, at, events, |order| {
-            order.status = OrderStatus::PreSubmitted;
+        self.transition(id, OrderEvent::Wait, at, events, |order| {
             order.waiting = Some(what);
             order.wakes_at = wakes_at;
-        });
-        Ok(())
+        })
     }
 
     /// Makes order `id` inactive for `reason`: it can never trade.
     pub(super) fn deactivate(
         &mut self,
         id: OrderId,
-        reason: &str,
+        reason: Cancellation,
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
         self.cancel(id, reason, at, events)?;
-        self.change(id, at, events, |order| order.status = OrderStatus::Inactive);
-        Ok(())
+        self.transition(id, OrderEvent::Deactivate, at, events, |_| {})
     }
 
     /// Cancels order `id` for `reason`, and its bracket exits that never started working.
     pub(crate) fn cancel(
         &mut self,
         id: OrderId,
-        reason: &str,
+        reason: Cancellation,
         at: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), EngineError> {
         if !self.state.orders.get(&id).is_some_and(super::Order::is_live) {
             return Ok(());
         }
-        self.change(id, at, events, |order| {
-            order.status = OrderStatus::Cancelled;
+        self.transition(id, OrderEvent::Cancel, at, events, |order| {
             order.waiting = None;
             order.wakes_at = None;
-            order.reason = Some(reason.to_owned());
-        });
+            order.reason = Some(reason);
+        })?;
         for child in self.waiting_children(id) {
-            self.cancel(child, "its parent order was cancelled", at, events)?;
+            self.cancel(child, Cancellation::ParentCancelled, at, events)?;
         }
         Ok(())
     }
@@ -241,8 +236,35 @@ impl Engine {
             .collect()
     }
 
-    /// Applies `update` to order `id`, refiles it, and reports the change.
-    pub(super) fn change(
+    /// Moves order `id` to the status the state machine gives for `event`, applies `update`
+    /// to the rest of it, refiles it, and reports the change.
+    ///
+    /// # Errors
+    /// [`EngineError::IllegalTransition`] when the order's status does not allow `event`: a
+    /// bug, refused before the order changes.
+    pub(super) fn transition(
+        &mut self,
+        id: OrderId,
+        event: OrderEvent,
+        at: Timestamp,
+        events: &mut Vec<Event>,
+        update: impl FnOnce(&mut super::Order),
+    ) -> Result<(), EngineError> {
+        let Some(order) = self.state.orders.get_mut(&id) else {
+            return Ok(());
+        };
+        order.status = lifecycle::next(order.status, event)
+            .map_err(|illegal| EngineError::IllegalTransition { order: id, illegal })?;
+        update(order);
+        order.updated_at = at;
+        self.book.refile(order);
+        events.push(Event::OrderChanged { order: id, status: order.status });
+        Ok(())
+    }
+
+    /// Applies `update`, which leaves the status alone, to order `id` (a trailing stop's best
+    /// price), refiles it, and reports the change.
+    pub(super) fn amend(
         &mut self,
         id: OrderId,
         at: Timestamp,
@@ -305,18 +327,22 @@ impl Engine {
             at,
         });
         events.push(Event::Executed { execution, order: id });
-        self.change(id, at, events, |order| {
+        let complete = self
+            .state
+            .orders
+            .get(&id)
+            .is_some_and(|order| (order.quantity - order.filled - quantity).max(Decimal::ZERO).is_zero());
+        self.transition(id, OrderEvent::Fill { complete }, at, events, |order| {
             order.filled += quantity;
             order.filled_value += quantity * price;
             order.commission_base += value;
             order.commission += commission;
             order.last_execution_at = Some(at);
-            if order.remaining().is_zero() {
-                order.status = OrderStatus::Filled;
+            if complete {
                 order.waiting = None;
                 order.wakes_at = None;
             }
-        });
+        })?;
         self.after_fill(id, at, events)
     }
 
@@ -345,7 +371,7 @@ impl Engine {
                 .copied()
                 .collect();
             for sibling in siblings {
-                self.cancel(sibling, "another order of its one-cancels-all group filled", at, events)?;
+                self.cancel(sibling, Cancellation::OneCancelsAll, at, events)?;
             }
         }
         if filled {

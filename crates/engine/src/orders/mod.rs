@@ -11,6 +11,7 @@
 pub(crate) mod book;
 mod execution;
 mod hours;
+pub mod lifecycle;
 pub mod liquidation;
 mod placement;
 pub mod preview;
@@ -120,7 +121,7 @@ pub struct Order {
     /// When a day order expires: the end of the first session it works in.
     pub expires_at: Option<Timestamp>,
     /// Why it was cancelled or made inactive.
-    pub reason: Option<String>,
+    pub reason: Option<lifecycle::Cancellation>,
 }
 
 impl Order {

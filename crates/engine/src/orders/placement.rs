@@ -14,6 +14,7 @@ use model::{
 use rust_decimal::Decimal;
 
 use super::execution::MAX_LEVELS;
+use super::lifecycle::{Cancellation, OrderEvent};
 use super::{Order, Size, Ticket, Waiting, hours};
 use crate::{Engine, EngineError, Event};
 
@@ -424,19 +425,19 @@ impl Engine {
         if order_type.is_on_close() {
             return match hours::next_end(timeline, true, at) {
                 Some(close) => self.wait(id, Waiting::Close, Some(close), at, events),
-                None => self.deactivate(id, "no closing auction is left", at, events),
+                None => self.deactivate(id, Cancellation::NoClosingAuction, at, events),
             };
         }
         if tif == TimeInForce::AtTheOpening {
             return match hours::next_start(timeline, true, at) {
                 Some(open) => self.wait(id, Waiting::Open, Some(open), at, events),
-                None => self.deactivate(id, "no opening auction is left", at, events),
+                None => self.deactivate(id, Cancellation::NoOpeningAuction, at, events),
             };
         }
         if order_type.is_stop() {
             let last = venue.activity.touch(&venue.path, at).last;
             if order_type.is_trailing() {
-                self.change(id, at, events, |order| order.trail_extreme = Some(last));
+                self.amend(id, at, events, |order| order.trail_extreme = Some(last));
             }
             let stop = self.state.orders.get(&id).and_then(super::Order::stop_price);
             let reached = stop.is_some_and(|stop| match side {
@@ -498,19 +499,17 @@ impl Engine {
             (false, _) => None,
         };
         let mut events = Vec::new();
-        let mut filled_now = false;
-        self.change(id, at, &mut events, |order| {
+        let filled_now = (quantity - filled).max(Decimal::ZERO).is_zero();
+        self.transition(id, OrderEvent::Modify { complete: filled_now }, at, &mut events, |order| {
             order.ticket = ticket;
             order.quantity = quantity;
             order.reference = reference;
             order.expires_at = expires_at;
-            if order.remaining().is_zero() {
-                order.status = OrderStatus::Filled;
+            if filled_now {
                 order.waiting = None;
                 order.wakes_at = None;
-                filled_now = true;
             }
-        });
+        })?;
         if filled_now {
             // Cut to what had filled: the order is done, as if its last fill completed it.
             self.after_fill(id, at, &mut events)?;
@@ -535,7 +534,7 @@ impl Engine {
             return Err(EngineError::FinishedOrder { order: id, status: order.status });
         }
         let mut events = Vec::new();
-        self.cancel(id, "Cancelled by the account", at, &mut events)?;
+        self.cancel(id, Cancellation::ByAccount, at, &mut events)?;
         Ok(events)
     }
 
@@ -556,7 +555,7 @@ impl Engine {
             .collect();
         let mut events = Vec::new();
         for id in live {
-            self.cancel(id, "Cancelled by the account", at, &mut events)?;
+            self.cancel(id, Cancellation::ByAccount, at, &mut events)?;
         }
         Ok(events)
     }

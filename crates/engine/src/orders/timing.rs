@@ -12,6 +12,7 @@ use model::{Conid, OrderId, OrderType, Side, Trail};
 use rust_decimal::Decimal;
 
 use super::book::{Lane, LaneBook};
+use super::lifecycle::{Cancellation, OrderEvent};
 use super::{Waiting, hours};
 use crate::{Engine, EngineError, Event};
 
@@ -433,7 +434,7 @@ impl Engine {
             }
             Happening::Expire(ids) => {
                 for id in ids {
-                    self.cancel(id, "Cancelled by System: order expired", at, events)?;
+                    self.cancel(id, Cancellation::Expired, at, events)?;
                 }
             }
             Happening::Cross { lane, crossing, level, price } => {
@@ -556,13 +557,12 @@ impl Engine {
         {
             return Ok(());
         }
-        self.change(id, at, events, |order| {
+        self.transition(id, OrderEvent::Work, at, events, |order| {
             if extreme.is_some() {
                 order.trail_extreme = extreme;
             }
             order.waiting = None;
-            order.status = model::OrderStatus::Submitted;
-        });
+        })?;
         self.trade_now(id, at, events)
     }
 
@@ -575,7 +575,7 @@ impl Engine {
         let (side, limit, remaining) = (order.ticket.side, order.limit_price(), order.remaining());
         let venue = self.venue_of(order.ticket.conid)?;
         if venue.path.halted(at) {
-            return self.cancel(id, "the auction did not take place: trading is halted", at, events);
+            return self.cancel(id, Cancellation::AuctionHalted, at, events);
         }
         let price = on_grid(venue.instrument, venue.path.price(at), Grid::Round);
         let within = limit.is_none_or(|limit| match side {
@@ -585,7 +585,7 @@ impl Engine {
         if within {
             self.settle(id, remaining, price, at, events)
         } else {
-            self.cancel(id, "the auction price was beyond the order's limit", at, events)
+            self.cancel(id, Cancellation::AuctionBeyondLimit, at, events)
         }
     }
 }

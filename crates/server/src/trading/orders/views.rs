@@ -252,9 +252,10 @@ impl LiveOrder {
             oca_group_id: order.oca_group.map(|group| group.to_string()),
             is_event_trading: "0".into(),
             order_cancellation_by_system_reason: (order.status == OrderStatus::Cancelled)
-                .then(|| order.reason.clone())
+                .then_some(order.reason)
                 .flatten()
-                .filter(|reason| reason.starts_with("Cancelled by System")),
+                .filter(|reason| reason.is_by_system())
+                .map(String::from),
         })
     }
 }

@@ -20,6 +20,8 @@ use model::{AccountId, Conid, Currency, Decimal, Side};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -626,4 +628,12 @@ fn list(
         includes_real_time: true,
         transactions,
     }
+}
+
+/// The routes of IBKR's "Trading Portfolio Analyst" tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(performance))
+        .routes(routes!(all_periods))
+        .routes(routes!(transactions))
 }

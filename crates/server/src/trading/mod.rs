@@ -13,7 +13,6 @@ use model::{AccountId, Decimal};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::state::{AppState, ServerIdentity};
 
@@ -51,69 +50,17 @@ pub(crate) fn is_paper(account: &AccountId) -> bool {
     account.as_str().starts_with('D')
 }
 
-/// Every implemented trading route, documented.
+/// Every implemented trading route, documented: each tag's module owns its routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(session::tickle, session::tickle_get))
-        .routes(routes!(session::auth_status_handler, session::auth_status_get))
-        .routes(routes!(session::init_brokerage))
-        .routes(routes!(session::reauthenticate))
-        .routes(routes!(session::logout))
-        .routes(routes!(session::validate))
-        .routes(routes!(accounts::brokerage_accounts))
-        .routes(routes!(accounts::switch_account))
-        .routes(routes!(accounts::search_accounts))
-        .routes(routes!(accounts::summary::account_summary))
-        .routes(routes!(accounts::summary::available_funds))
-        .routes(routes!(accounts::summary::balances))
-        .routes(routes!(accounts::summary::margins))
-        .routes(routes!(accounts::summary::market_values))
-        .routes(routes!(accounts::pnl::partitioned_pnl))
-        .routes(routes!(portfolio::portfolio_accounts))
-        .routes(routes!(portfolio::portfolio_subaccounts))
-        .routes(routes!(portfolio::account_meta))
-        .routes(routes!(portfolio::portfolio_subaccounts_paged))
-        .routes(routes!(portfolio::combo_positions))
-        .routes(routes!(portfolio::positions::positions_page))
-        .routes(routes!(portfolio::positions::live_positions))
-        .routes(routes!(portfolio::positions::position))
-        .routes(routes!(portfolio::positions::positions_by_conid))
-        .routes(routes!(portfolio::positions::invalidate_positions))
-        .routes(routes!(portfolio::summary::portfolio_summary))
-        .routes(routes!(portfolio::ledger::portfolio_ledger))
-        .routes(routes!(portfolio::allocation::account_allocation))
-        .routes(routes!(
-            portfolio::allocation::consolidated_allocation_get,
-            portfolio::allocation::consolidated_allocation_post
-        ))
-        .routes(routes!(analyst::performance))
-        .routes(routes!(analyst::all_periods))
-        .routes(routes!(analyst::transactions))
-        .routes(routes!(contracts::stocks::stocks))
-        .routes(routes!(contracts::secdef::security_definitions))
-        .routes(routes!(contracts::search::search_get, contracts::search::search_post))
-        .routes(routes!(contracts::info::contract_info))
-        .routes(routes!(contracts::info::info_and_rules))
-        .routes(routes!(contracts::rules::contract_rules))
-        .routes(routes!(contracts::schedule::trading_schedule))
-        .routes(routes!(contracts::pairs::currency_pairs))
-        .routes(routes!(orders::entry::place_orders))
-        .routes(routes!(orders::entry::reply))
-        .routes(routes!(orders::entry::suppress))
-        .routes(routes!(orders::entry::suppress_reset))
-        .routes(routes!(orders::entry::modify_order, orders::entry::cancel_order))
-        .routes(routes!(orders::entry::what_if))
-        .routes(routes!(orders::listing::live_orders))
-        .routes(routes!(orders::listing::order_status))
-        .routes(routes!(orders::listing::trades))
-        .routes(routes!(marketdata::snapshot))
-        .routes(routes!(marketdata::history::market_history))
-        .routes(routes!(marketdata::history::hmds_history))
-        .routes(routes!(marketdata::unsubscribe))
-        .routes(routes!(marketdata::unsubscribe_all))
-        .routes(routes!(marketdata::regulatory_snapshot))
-        .routes(routes!(marketdata::exchange_rate))
-        .routes(routes!(crate::websocket::websocket))
+        .merge(session::router())
+        .merge(accounts::router())
+        .merge(portfolio::router())
+        .merge(analyst::router())
+        .merge(contracts::router())
+        .merge(orders::router())
+        .merge(marketdata::router())
+        .merge(crate::websocket::router())
 }
 
 #[cfg(test)]

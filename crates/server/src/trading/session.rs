@@ -13,6 +13,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::broker::BrokerError;
@@ -419,6 +421,17 @@ pub async fn validate(
         })
         .await?;
     Ok(Json(validation))
+}
+
+/// The routes of IBKR's "Trading Session" and "Authorization" tags.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tickle, tickle_get))
+        .routes(routes!(auth_status_handler, auth_status_get))
+        .routes(routes!(init_brokerage))
+        .routes(routes!(reauthenticate))
+        .routes(routes!(logout))
+        .routes(routes!(validate))
 }
 
 #[cfg(test)]

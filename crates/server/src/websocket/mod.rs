@@ -21,6 +21,8 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{AuthMode, Caller};
 use crate::error::ApiError;
@@ -89,6 +91,11 @@ pub async fn websocket(
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| connection::serve(app, socket, session))
+}
+
+/// The websocket's route, `/ws` under the Trading API.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(websocket))
 }
 
 #[cfg(test)]

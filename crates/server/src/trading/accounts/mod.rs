@@ -14,6 +14,8 @@ use engine::state::{Session, State as EngineState};
 use model::AccountId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -300,6 +302,20 @@ pub async fn search_accounts(
         })
         .await?;
     Ok(Json(AccountSearch { matched_accounts, pattern }))
+}
+
+/// The routes of IBKR's "Trading Accounts" tag, with each account's summary and P&L.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(brokerage_accounts))
+        .routes(routes!(switch_account))
+        .routes(routes!(search_accounts))
+        .routes(routes!(summary::account_summary))
+        .routes(routes!(summary::available_funds))
+        .routes(routes!(summary::balances))
+        .routes(routes!(summary::margins))
+        .routes(routes!(summary::market_values))
+        .routes(routes!(pnl::partitioned_pnl))
 }
 
 #[cfg(test)]

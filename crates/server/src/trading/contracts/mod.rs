@@ -16,6 +16,8 @@ pub mod stocks;
 use model::{AssetClass, Conid, Instrument};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -69,4 +71,17 @@ pub(crate) fn increment_rules(instrument: &Instrument) -> Vec<IncrementRule> {
         .iter()
         .map(|rule| IncrementRule { lower_edge: rule.lower_edge, increment: rule.increment })
         .collect()
+}
+
+/// The routes of IBKR's "Trading Contracts" tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stocks::stocks))
+        .routes(routes!(secdef::security_definitions))
+        .routes(routes!(search::search_get, search::search_post))
+        .routes(routes!(info::contract_info))
+        .routes(routes!(info::info_and_rules))
+        .routes(routes!(rules::contract_rules))
+        .routes(routes!(schedule::trading_schedule))
+        .routes(routes!(pairs::currency_pairs))
 }

@@ -17,6 +17,8 @@ use model::{AssetClass, Conid, Currency, Instrument};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use self::fields::Context;
 use crate::auth::Caller;
@@ -323,4 +325,16 @@ pub async fn exchange_rate(
     let rate = found
         .ok_or_else(|| ApiError::bad_request(format!("Bad Request: no rate from {source} to {target}")))?;
     Ok(Json(ExchangeRate { rate }))
+}
+
+/// The routes of IBKR's "Trading Market Data" tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(snapshot))
+        .routes(routes!(history::market_history))
+        .routes(routes!(history::hmds_history))
+        .routes(routes!(unsubscribe))
+        .routes(routes!(unsubscribe_all))
+        .routes(routes!(regulatory_snapshot))
+        .routes(routes!(exchange_rate))
 }

@@ -11,6 +11,8 @@ pub mod ticket;
 pub mod views;
 
 use model::{AccountId, OrderId, SessionId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -40,4 +42,18 @@ fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
         .parse()
         .map(OrderId::new)
         .map_err(|_| ApiError::bad_request(format!("Bad Request: invalid order id {raw:?}")))
+}
+
+/// The routes of IBKR's "Trading Orders" tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(entry::place_orders))
+        .routes(routes!(entry::reply))
+        .routes(routes!(entry::suppress))
+        .routes(routes!(entry::suppress_reset))
+        .routes(routes!(entry::modify_order, entry::cancel_order))
+        .routes(routes!(entry::what_if))
+        .routes(routes!(listing::live_orders))
+        .routes(routes!(listing::order_status))
+        .routes(routes!(listing::trades))
 }

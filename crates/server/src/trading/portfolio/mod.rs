@@ -16,6 +16,8 @@ use jiff::Timestamp;
 use model::{AccountId, AccountKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -368,4 +370,23 @@ pub async fn account_meta(
         .await?
         .map(Json)
         .ok_or_else(|| not_viewable(&raw))
+}
+
+/// The routes of IBKR's "Trading Portfolio" tag.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(portfolio_accounts))
+        .routes(routes!(portfolio_subaccounts))
+        .routes(routes!(account_meta))
+        .routes(routes!(portfolio_subaccounts_paged))
+        .routes(routes!(combo_positions))
+        .routes(routes!(positions::positions_page))
+        .routes(routes!(positions::live_positions))
+        .routes(routes!(positions::position))
+        .routes(routes!(positions::positions_by_conid))
+        .routes(routes!(positions::invalidate_positions))
+        .routes(routes!(summary::portfolio_summary))
+        .routes(routes!(ledger::portfolio_ledger))
+        .routes(routes!(allocation::account_allocation))
+        .routes(routes!(allocation::consolidated_allocation_get, allocation::consolidated_allocation_post))
 }

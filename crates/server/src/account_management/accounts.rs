@@ -12,6 +12,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use market::calendar::new_york_date;
 use model::{AccountId, MarginKind};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
@@ -309,4 +311,9 @@ pub async fn statuses(
     let total = all.len();
     let accounts = all.into_iter().skip(offset).take(limit).collect();
     Ok(Json(AccountStatuses { accounts, offset, limit, total }))
+}
+
+/// The routes of Account Management's accounts' status and details.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status)).routes(routes!(statuses)).routes(routes!(details))
 }

@@ -9,42 +9,15 @@ pub mod reports;
 pub mod utilities;
 
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-/// The Account Management routes built so far.
+/// The Account Management routes built so far: each area's module owns its routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(accounts::status))
-        .routes(routes!(accounts::statuses))
-        .routes(routes!(applications::requests))
-        .routes(routes!(accounts::details))
-        .routes(routes!(applications::create, applications::update, applications::processed))
-        .routes(routes!(applications::request_status))
-        .routes(routes!(applications::validate_username))
-        .routes(routes!(banking::external_cash_transfer))
-        .routes(routes!(banking::external_cash_transfers))
-        .routes(routes!(banking::external_cash_query))
-        .routes(routes!(banking::external_asset_transfer))
-        .routes(routes!(banking::external_asset_transfers))
-        .routes(routes!(banking::internal_asset_transfer))
-        .routes(routes!(banking::internal_asset_transfers))
-        .routes(routes!(banking::internal_cash_transfer))
-        .routes(routes!(banking::internal_cash_transfers))
-        .routes(routes!(banking::bank_instruction))
-        .routes(routes!(banking::bank_instructions))
-        .routes(routes!(banking::bank_instructions_query))
-        .routes(routes!(banking::cancel_instruction))
-        .routes(routes!(banking::cancel_instructions))
-        .routes(routes!(banking::instructions_query))
-        .routes(routes!(banking::balances_query))
-        .routes(routes!(banking::instruction_status))
-        .routes(routes!(banking::client_instruction_status))
-        .routes(routes!(banking::instruction_set_status))
-        .routes(routes!(utilities::enumeration))
-        .routes(routes!(reports::statements))
-        .routes(routes!(reports::available_statements))
-        .routes(routes!(reports::trade_confirmations))
-        .routes(routes!(reports::available_trade_confirmations))
+        .merge(accounts::router())
+        .merge(applications::router())
+        .merge(banking::router())
+        .merge(utilities::router())
+        .merge(reports::router())
 }

@@ -15,6 +15,8 @@ use model::{AssetClass, Instrument};
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::PathParams;
 use crate::gateway::GatewayClient;
@@ -121,4 +123,9 @@ pub async fn enumeration(
         }
     };
     Ok(Json(EnumerationResponse { enumerations_type: kind.to_ascii_uppercase(), json_data }))
+}
+
+/// The routes of Account Management's utilities.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(enumeration))
 }

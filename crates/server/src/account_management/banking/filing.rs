@@ -1,0 +1,220 @@
+//! The operations that file instructions, one per IBKR path: transfers, bank instructions,
+//! cancels and the queries.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::{Operation, file};
+use crate::gateway::TextBody;
+use crate::gateway::problem::Problem;
+use crate::state::AppState;
+
+macro_rules! instruction_route {
+    ($name:ident, $bulk:expr, $path:literal, $id:literal, $summary:literal, $operation:expr, $status:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            post,
+            path = $path,
+            operation_id = $id,
+            tag = "Account Management Banking",
+            request_body(content = Object, description = "IBKR's instruction envelope, as JSON or as the claims of a JWT signed by the client (application/jwt)"),
+            responses(
+                (status = $status, description = "Filed: the set's id and each instruction's status", body = Object),
+                (status = 400, description = "The body does not follow IBKR's schema", body = Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "The token lacks the operation's scope", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "Rejected: the reason, with the instruction's ids; or a clientInstructionId already used for another instruction", body = Problem, content_type = "application/problem+json"),
+                (status = 501, description = "An instruction type LocalBroker does not model", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        pub async fn $name(
+            State(app): State<AppState>,
+            headers: HeaderMap,
+            TextBody(body): TextBody,
+        ) -> Result<Response, Problem> {
+            file(&app, &headers, &body, &$operation, $bulk).await
+        }
+    };
+}
+
+const EXTERNAL_CASH: Operation =
+    Operation { name: "POST /gw/api/v1/external-cash-transfers", scopes: &["transfers.write"], query: false };
+const EXTERNAL_CASH_QUERY: Operation = Operation {
+    name: "POST /gw/api/v1/external-cash-transfers/query",
+    scopes: &["transfers.read"],
+    query: true,
+};
+const EXTERNAL_ASSETS: Operation = Operation {
+    name: "POST /gw/api/v1/external-asset-transfers",
+    scopes: &["transfers.write"],
+    query: false,
+};
+const INTERNAL_ASSETS: Operation = Operation {
+    name: "POST /gw/api/v1/internal-asset-transfers",
+    scopes: &["transfers.write"],
+    query: false,
+};
+const INTERNAL_CASH: Operation =
+    Operation { name: "POST /gw/api/v1/internal-cash-transfers", scopes: &["transfers.write"], query: false };
+const BANK_INSTRUCTIONS: Operation = Operation {
+    name: "POST /gw/api/v1/bank-instructions",
+    scopes: &["bank-instructions.write"],
+    query: false,
+};
+const BANK_INSTRUCTIONS_QUERY: Operation = Operation {
+    name: "POST /gw/api/v1/bank-instructions/query",
+    scopes: &["bank-instructions.read"],
+    query: true,
+};
+const CANCEL: Operation =
+    Operation { name: "POST /gw/api/v1/instructions/cancel", scopes: &["instructions.write"], query: false };
+const INSTRUCTIONS_QUERY: Operation =
+    Operation { name: "POST /gw/api/v1/instructions/query", scopes: &["instructions.read"], query: true };
+const BALANCES_QUERY: Operation =
+    Operation { name: "POST /gw/api/v1/balances/query", scopes: &["balances.read"], query: true };
+
+instruction_route!(
+    external_cash_transfer,
+    false,
+    "/gw/api/v1/external-cash-transfers",
+    "transferCash",
+    "A deposit (`DEPOSIT`, ACH from a saved bank instruction or WIRE) or a withdrawal (`WITHDRAWAL`, to a saved bank instruction, within withdrawable cash); pending until it settles after the world's settlement delay.",
+    EXTERNAL_CASH,
+    202
+);
+instruction_route!(
+    external_cash_transfers,
+    true,
+    "/gw/api/v1/external-cash-transfers:bulk",
+    "transferCashBulk",
+    "Deposits and withdrawals in bulk, filed in order as one set.",
+    EXTERNAL_CASH,
+    202
+);
+instruction_route!(
+    external_cash_query,
+    false,
+    "/gw/api/v1/external-cash-transfers/query",
+    "queryWithdrawableFunds",
+    "What can be withdrawn from an account (`QUERY_WITHDRAWABLE_FUNDS`).",
+    EXTERNAL_CASH_QUERY,
+    201
+);
+instruction_route!(
+    internal_cash_transfer,
+    false,
+    "/gw/api/v1/internal-cash-transfers",
+    "transferCashInternally",
+    "Moves cash between two open accounts the client manages (`INTERNAL_CASH_TRANSFER`), at once.",
+    INTERNAL_CASH,
+    202
+);
+instruction_route!(
+    internal_cash_transfers,
+    true,
+    "/gw/api/v1/internal-cash-transfers:bulk",
+    "transferCashInternallyBulk",
+    "Internal cash transfers in bulk.",
+    INTERNAL_CASH,
+    202
+);
+instruction_route!(
+    external_asset_transfer,
+    false,
+    "/gw/api/v1/external-asset-transfers",
+    "transferPositionsExternally",
+    "Shares delivered free of payment from another broker or to it (`FOP`, by conid); pending until it settles after the world's settlement delay. Shares come in at their value then, and leave at the position's average cost.",
+    EXTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    external_asset_transfers,
+    true,
+    "/gw/api/v1/external-asset-transfers:bulk",
+    "transferPositionsExternallyBulk",
+    "External position transfers in bulk.",
+    EXTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    internal_asset_transfer,
+    false,
+    "/gw/api/v1/internal-asset-transfers",
+    "transferPositionsInternally",
+    "Moves shares between two open accounts the client manages (`INTERNAL_POSITION_TRANSFER`, by conid), at once, at the source's average cost.",
+    INTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    internal_asset_transfers,
+    true,
+    "/gw/api/v1/internal-asset-transfers:bulk",
+    "transferPositionsInternallyBulk",
+    "Internal position transfers in bulk.",
+    INTERNAL_ASSETS,
+    202
+);
+instruction_route!(
+    bank_instruction,
+    false,
+    "/gw/api/v1/bank-instructions",
+    "manageBankInstructions",
+    "Saves (`ACH_INSTRUCTION`, `PREDEFINED_DESTINATION_INSTRUCTION`) or deletes (`DELETE_BANK_INSTRUCTION`) a bank account of an account, at once.",
+    BANK_INSTRUCTIONS,
+    202
+);
+instruction_route!(
+    bank_instructions,
+    true,
+    "/gw/api/v1/bank-instructions:bulk",
+    "manageBankInstructionsBulk",
+    "Bank instructions in bulk.",
+    BANK_INSTRUCTIONS,
+    202
+);
+instruction_route!(
+    bank_instructions_query,
+    false,
+    "/gw/api/v1/bank-instructions/query",
+    "queryBankInstructions",
+    "An account's saved bank accounts of one method (`QUERY_BANK_INSTRUCTION`).",
+    BANK_INSTRUCTIONS_QUERY,
+    201
+);
+instruction_route!(
+    cancel_instruction,
+    false,
+    "/gw/api/v1/instructions/cancel",
+    "cancelInstruction",
+    "Cancels a pending instruction of the client (`CANCEL_INSTRUCTION`).",
+    CANCEL,
+    202
+);
+instruction_route!(
+    cancel_instructions,
+    true,
+    "/gw/api/v1/instructions/cancel:bulk",
+    "cancelInstructionsBulk",
+    "Cancels in bulk.",
+    CANCEL,
+    202
+);
+instruction_route!(
+    instructions_query,
+    false,
+    "/gw/api/v1/instructions/query",
+    "queryRecentInstructions",
+    "The client's instructions for an account over the last days (`QUERY_RECENT_INSTRUCTIONS`).",
+    INSTRUCTIONS_QUERY,
+    201
+);
+instruction_route!(
+    balances_query,
+    false,
+    "/gw/api/v1/balances/query",
+    "queryWithdrawableCashEquity",
+    "Withdrawable cash and available equity of an account (`QUERY_WITHDRAWABLE_CASH_EQUITY`).",
+    BALANCES_QUERY,
+    201
+);

@@ -1,0 +1,368 @@
+//! Banking, as IBKR's asynchronous instructions (`{instructionType, instruction}` envelopes, or
+//! `{instructionType, instructions: [...]}` for the `:bulk` forms): deposits and withdrawals,
+//! internal cash transfers, saved bank accounts, cancels, the queries, and polling.
+//!
+//! Every instruction is filed in a set and answered with its ids and status: `PENDING` until a
+//! deposit or withdrawal settles on the simulated clock, `PROCESSED`, or `REJECTED` with the
+//! reason (422 for a single instruction, 207 for a bulk that has any). Bodies are taken signed
+//! (`application/jwt`) or as plain JSON, as IBKR's spec declares JSON for these `SIGNED_JWT`
+//! operations.
+
+pub mod envelope;
+pub mod filing;
+pub mod status;
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use engine::Command;
+use engine::Engine;
+use engine::Event;
+use engine::banking::{FiledInstruction, Instruction, InstructionStatus, Query};
+use jiff::Timestamp;
+use model::AccountId;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use self::envelope::{envelope, method_name};
+use crate::gateway::problem::Problem;
+use crate::gateway::{GatewayClient, sealed};
+use crate::state::AppState;
+use crate::trading::numbers::float;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// An instruction's outcome (IBKR's `InstructionResult`, with a query's answer beside).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionResult {
+    client_instruction_id: u64,
+    instruction_type: String,
+    /// `PENDING`, `PROCESSED` or `REJECTED`.
+    #[schema(value_type = String)]
+    instruction_status: InstructionStatus,
+    instruction_id: u64,
+    /// When a pending instruction settles, or how it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    /// Why it was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<InstructionError>,
+    /// A query's answer: its fields, as IBKR's query results name them.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    answer: Map<String, Value>,
+}
+
+/// Why an instruction was rejected.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionError {
+    /// `REJECTED` for a refusal, `CANCELLED` for a cancel.
+    error_code: String,
+    error_message: String,
+}
+
+/// One instruction's answer (IBKR's `AsynchronousInstructionResponse`, or the `Business Error`
+/// problem of a rejected one).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionResponse {
+    /// `/simple` for a rejected instruction.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    /// `Business Error` for a rejected instruction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    /// 202 filed, 201 a processed query, 200 a poll, 422 rejected.
+    status: u16,
+    instruction_set_id: u64,
+    instruction_result: InstructionResult,
+}
+
+/// A set's answer (IBKR's `AsynchronousInstructionSetResponse` and `BulkMultiStatusResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructionSetResponse {
+    /// 202 all filed, 207 some rejected, 200 a poll.
+    status: u16,
+    instruction_set_id: u64,
+    instruction_results: Vec<InstructionResponse>,
+}
+
+/// What the client may send to an operation.
+struct Operation {
+    /// `POST /gw/api/v1/…`, naming its schema.
+    name: &'static str,
+    /// IBKR's allowed scopes.
+    scopes: &'static [&'static str],
+    /// A query: answered 201 with its result.
+    query: bool,
+}
+
+/// Files what the body instructs and answers it.
+async fn file(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+    operation: &Operation,
+    bulk: bool,
+) -> Result<Response, Problem> {
+    let client = GatewayClient::authorize(app, headers, operation.scopes).await?;
+    let (instructions, signed) = envelope(operation, &client, headers, body, bulk)?;
+    let command = Command::FileInstructions { client_id: client.client_id.clone(), instructions };
+    let events = app.broker.execute(sealed(signed, command)).await?;
+    let set = events
+        .iter()
+        .find_map(|event| match event {
+            Event::InstructionsFiled { set } => Some(*set),
+            _ => None,
+        })
+        .ok_or_else(Problem::unavailable)?;
+    let query = operation.query;
+    let answers = app
+        .broker
+        .read(move |engine| {
+            let now = engine.state().market_time(Timestamp::now());
+            let filed = engine.state().banking().set(set)?;
+            Some(
+                filed
+                    .map(|filed| response(engine, filed, set, now, Answer::Filed { query }))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .await
+        .map_err(|_| Problem::unavailable())?
+        .ok_or_else(Problem::unavailable)?;
+    if bulk {
+        let any_rejected = answers.iter().any(|answer| answer.status == 422);
+        let status = if any_rejected { StatusCode::MULTI_STATUS } else { StatusCode::ACCEPTED };
+        let set = InstructionSetResponse {
+            status: status.as_u16(),
+            instruction_set_id: set,
+            instruction_results: answers,
+        };
+        return Ok((status, Json(set)).into_response());
+    }
+    let answer = answers.into_iter().next().ok_or_else(Problem::unavailable)?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
+    Ok((status, Json(answer)).into_response())
+}
+
+/// Why an instruction is answered.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    /// It was just filed; a query is answered 201.
+    Filed { query: bool },
+    /// The client polls it.
+    Polled,
+}
+
+/// `filed`'s answer, as part of instruction set `set` (a resubmitted instruction is part of
+/// the set it came in again, as well as of the one that first filed it).
+fn response(
+    engine: &Engine,
+    filed: &FiledInstruction,
+    set: u64,
+    now: Timestamp,
+    answer: Answer,
+) -> InstructionResponse {
+    let rejected = filed.status == InstructionStatus::Rejected;
+    let status = match answer {
+        Answer::Filed { .. } if rejected => 422,
+        Answer::Filed { query: true } => 201,
+        Answer::Filed { query: false } => 202,
+        Answer::Polled => 200,
+    };
+    let business = matches!(answer, Answer::Filed { .. }) && rejected;
+    InstructionResponse {
+        kind: business.then(|| "/simple".to_owned()),
+        title: business.then(|| "Business Error".to_owned()),
+        status,
+        instruction_set_id: set,
+        instruction_result: result(engine, filed, now),
+    }
+}
+
+fn result(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> InstructionResult {
+    let description = match filed.status {
+        InstructionStatus::Pending => filed.due_at.map(|due| format!("settles at {due}")),
+        _ => None,
+    };
+    let error = filed.reason.as_ref().map(|reason| InstructionError {
+        error_code: if reason.starts_with("cancelled") { "CANCELLED" } else { "REJECTED" }.into(),
+        error_message: reason.clone(),
+    });
+    let answer = match (&filed.instruction, filed.status) {
+        (Instruction::Query { account, query }, InstructionStatus::Processed) => {
+            query_answer(engine, filed, account, query, now)
+        }
+        _ => Map::new(),
+    };
+    InstructionResult {
+        client_instruction_id: filed.client_instruction_id,
+        instruction_type: filed.instruction.instruction_type().into(),
+        instruction_status: filed.status,
+        instruction_id: filed.id,
+        description,
+        error,
+        answer,
+    }
+}
+
+/// A query's answer, read now.
+fn query_answer(
+    engine: &Engine,
+    filed: &FiledInstruction,
+    account: &AccountId,
+    query: &Query,
+    now: Timestamp,
+) -> Map<String, Value> {
+    let state = engine.state();
+    let mut answer = Map::new();
+    answer.insert("accountId".into(), account.to_string().into());
+    match query {
+        Query::WithdrawableFunds { currency } => {
+            let amount = float(engine.withdrawable(account, *currency, now));
+            answer.insert("currency".into(), currency.to_string().into());
+            for field in [
+                "withdrawableAmount",
+                "withdrawableAmountNoBorrow",
+                "allowedTransferAmountToMaster",
+                "allowedTransferAmountToMasterNoBorrow",
+            ] {
+                answer.insert(field.into(), amount.into());
+            }
+        }
+        Query::WithdrawableCashEquity { currency } => {
+            let cash = float(engine.withdrawable(account, *currency, now));
+            let equity = float(engine.available_equity(account, *currency, now));
+            answer.insert("currency".into(), currency.to_string().into());
+            answer.insert("withdrawableCashAmount".into(), cash.into());
+            answer.insert("availableEquityValue".into(), equity.into());
+        }
+        Query::BankInstructions { method } => {
+            let details: Vec<Value> = state
+                .banking()
+                .banks(account)
+                .filter(|bank| bank.method == *method)
+                .map(|bank| {
+                    serde_json::json!({
+                        "instructionName": bank.name,
+                        "type": if bank.predefined { "PREDEFINED_DESTINATION" } else { "ACH" },
+                        "currency": bank.currency.to_string(),
+                        "instructionStatus": "PROCESSED",
+                        "bankRoutingNumber": bank.bank.routing_number.clone().unwrap_or_default(),
+                        "bankAccountNumber": bank.bank.account_number_tail.as_ref().map(|tail| format!("*****{tail}")).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            answer.insert("bankInstructionMethod".into(), method_name(method).into());
+            answer.insert("bankInstructionDetails".into(), details.into());
+        }
+        Query::RecentInstructions { days } => {
+            let since = now - jiff::SignedDuration::from_hours(24 * i64::from(*days));
+            let result: Vec<Value> = state
+                .banking()
+                .instructions
+                .values()
+                .filter(|other| other.id != filed.id && other.client_id == filed.client_id)
+                .filter(|other| {
+                    other.submitted_at >= since && other.instruction.accounts().contains(&account)
+                })
+                .map(|other| {
+                    serde_json::json!({
+                        "clientInstructionId": other.client_instruction_id,
+                        "ibInstructionId": other.id,
+                        "instructionSetId": other.set,
+                        "instructionType": other.instruction.instruction_type(),
+                        "requestDate": other.submitted_at.to_string(),
+                        "status": other.status,
+                    })
+                })
+                .collect();
+            answer.insert(
+                "instructionHistory".into(),
+                serde_json::json!({
+                    "historyMaxDepthNumberOfDays": days,
+                    "historyMaxDepthNumberOfInstruction": result.len(),
+                    "result": result,
+                }),
+            );
+        }
+    }
+    answer
+}
+
+/// The routes of Account Management's banking: transfers, bank instructions and their status.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(filing::external_cash_transfer))
+        .routes(routes!(filing::external_cash_transfers))
+        .routes(routes!(filing::external_cash_query))
+        .routes(routes!(filing::external_asset_transfer))
+        .routes(routes!(filing::external_asset_transfers))
+        .routes(routes!(filing::internal_asset_transfer))
+        .routes(routes!(filing::internal_asset_transfers))
+        .routes(routes!(filing::internal_cash_transfer))
+        .routes(routes!(filing::internal_cash_transfers))
+        .routes(routes!(filing::bank_instruction))
+        .routes(routes!(filing::bank_instructions))
+        .routes(routes!(filing::bank_instructions_query))
+        .routes(routes!(filing::cancel_instruction))
+        .routes(routes!(filing::cancel_instructions))
+        .routes(routes!(filing::instructions_query))
+        .routes(routes!(filing::balances_query))
+        .routes(routes!(status::instruction_status))
+        .routes(routes!(status::client_instruction_status))
+        .routes(routes!(status::instruction_set_status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::envelope::instruction;
+    use super::*;
+    use crate::gateway::schema::tests::ibkr_examples;
+
+    /// The instruction types LocalBroker answers 501.
+    const UNMODELLED: [&str; 8] = [
+        "DWAC",
+        "COMPLEX_ASSET_TRANSFER",
+        "EXTERNAL_POSITION_TRANSFER",
+        "QUERY_IRA_CONTRIBUTIONS",
+        "TRADITIONAL_BANK_INSTRUCTION_VERIFICATION",
+        "EDDA_INSTRUCTION",
+        "QUERY_RECENT_RECURRING_EVENTS",
+        "QUERY_RECURRING_INSTRUCTIONS",
+    ];
+
+    #[test]
+    fn every_example_of_ibkr_reads_as_an_instruction_or_is_named_unmodelled() {
+        for (operation, name, body) in ibkr_examples() {
+            let kind = body["instructionType"].as_str().unwrap();
+            let items = match (&body["instruction"], &body["instructions"]) {
+                (Value::Object(one), _) => vec![one.clone()],
+                (_, Value::Array(many)) => many.iter().filter_map(|item| item.as_object().cloned()).collect(),
+                _ => panic!("{operation} {name}: no instruction"),
+            };
+            for item in items {
+                let read = instruction(kind, &item);
+                let by_description = item
+                    .get("tradingInstrument")
+                    .is_some_and(|instrument| instrument.get("tradingInstrumentDescription").is_some());
+                if UNMODELLED.contains(&kind) {
+                    assert_eq!(read.unwrap_err().status, 501, "{operation} {name}");
+                } else if by_description {
+                    let problem = read.unwrap_err();
+                    assert_eq!(
+                        problem.invalid_arguments[0].field, "instruction.tradingInstrument",
+                        "{operation} {name}"
+                    );
+                } else {
+                    read.unwrap_or_else(|problem| panic!("{operation} {name}: {problem:?}"));
+                }
+            }
+        }
+    }
+}

@@ -22,3 +22,19 @@ use utoipa::OpenApi;
     )
 )]
 pub struct ApiDoc;
+
+/// 401 of a Trading API operation whose caller has no session.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(status = 401, description = "Nobody is logged in")]
+pub struct NotLoggedIn(pub crate::error::ErrorBody);
+
+/// 401 of a Trading API operation on an account: no session, or an account the caller may not
+/// use.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(status = 401, description = "Not logged in, or not an account of the caller")]
+pub struct NotCallersAccount(pub crate::error::ErrorBody);
+
+/// 401 of an Account Management operation without a valid access token.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(status = 401, description = "No valid access token", content_type = "application/problem+json")]
+pub struct NoAccessToken(pub crate::gateway::problem::Problem);

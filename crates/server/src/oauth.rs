@@ -382,7 +382,7 @@ pub struct SsoSession {
     responses(
         (status = 200, description = "The session's bearer", body = SsoSession),
         (status = 400, description = "A body that is not a valid signed request, or an unknown user", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks sso-sessions.write, or the client may not act for the user: it neither onboarded them, nor manages their accounts, nor lists them in its world-file entry", body = Problem, content_type = "application/problem+json"),
     )
 )]

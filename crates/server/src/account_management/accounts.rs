@@ -87,7 +87,7 @@ impl AccountStatus {
     params(("accountId" = String, Path, description = "An account the client manages")),
     responses(
         (status = 200, description = "The account's status", body = AccountStatus),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -186,7 +186,7 @@ impl AccountData {
     params(("accountId" = String, Path, description = "An account the client manages")),
     responses(
         (status = 200, description = "The account's details", body = AccountDetails),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The account's application is pending or was rejected", body = Problem, content_type = "application/problem+json"),
     )
@@ -273,7 +273,7 @@ pub struct AccountStatuses {
     responses(
         (status = 200, description = "The page of statuses", body = AccountStatuses),
         (status = 400, description = "No valid date range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -83,7 +83,7 @@ fn bundles() -> BTreeMap<(&'static str, &'static str), BTreeSet<String>> {
     responses(
         (status = 200, description = "The list", body = EnumerationResponse),
         (status = 400, description = "Not one of IBKR's enumeration types", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read or enumerations.read", body = Problem, content_type = "application/problem+json"),
         (status = 501, description = "A list of IBKR's data LocalBroker does not model", body = Problem, content_type = "application/problem+json"),
     )

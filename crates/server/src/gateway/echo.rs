@@ -32,7 +32,7 @@ pub struct EchoResponse {
     tag = "Utilities Echo",
     responses(
         (status = 200, description = "The request, as understood", body = EchoResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks echo.read", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -65,7 +65,7 @@ struct EchoClaims {}
     responses(
         (status = 200, description = "The request, as understood", body = EchoResponse),
         (status = 400, description = "The body is not a JWT signed by the client", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks echo.write", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -287,7 +287,7 @@ fn days_inclusive(start: Date, end: Date) -> i64 {
     responses(
         (status = 200, description = "Returns and values", body = Performance),
         (status = 400, description = "No accounts, an account not the caller's, or an unknown period", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn performance(
@@ -362,7 +362,7 @@ pub struct AllPeriodsRequest {
     responses(
         (status = 200, description = "Blocks by period", body = Object),
         (status = 400, description = "No accounts, or an account not the caller's", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn all_periods(
@@ -506,7 +506,7 @@ pub struct Transactions {
     responses(
         (status = 200, description = "The trades", body = Transactions),
         (status = 400, description = "No accounts or conids, an unknown currency, or an account not the caller's", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn transactions(

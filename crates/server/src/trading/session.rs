@@ -125,7 +125,7 @@ fn millis_until(deadline: Timestamp, now: Timestamp) -> i64 {
     tag = "Session",
     responses(
         (status = 200, description = "The session and its brokerage status", body = TickleResponse),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn tickle(State(app): State<AppState>, caller: Caller) -> Result<Json<TickleResponse>, ApiError> {
@@ -152,7 +152,7 @@ pub async fn tickle(State(app): State<AppState>, caller: Caller) -> Result<Json<
     tag = "Session",
     responses(
         (status = 200, description = "The session and its brokerage status", body = TickleResponse),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn tickle_get(state: State<AppState>, caller: Caller) -> Result<Json<TickleResponse>, ApiError> {
@@ -167,7 +167,7 @@ pub async fn tickle_get(state: State<AppState>, caller: Caller) -> Result<Json<T
     tag = "Session",
     responses(
         (status = 200, description = "Brokerage session status", body = AuthStatus),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn auth_status_handler(
@@ -187,7 +187,7 @@ pub async fn auth_status_handler(
     tag = "Session",
     responses(
         (status = 200, description = "Brokerage session status", body = AuthStatus),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn auth_status_get(state: State<AppState>, caller: Caller) -> Result<Json<AuthStatus>, ApiError> {
@@ -210,7 +210,7 @@ pub async fn auth_status_get(state: State<AppState>, caller: Caller) -> Result<J
     responses(
         (status = 200, description = "The brokerage session's status", body = AuthStatus),
         (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn init_brokerage(
@@ -255,7 +255,7 @@ pub struct ReauthenticateResponse {
     tag = "Session",
     responses(
         (status = 200, description = "Re-authentication was triggered", body = ReauthenticateResponse),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn reauthenticate(
@@ -280,7 +280,7 @@ pub struct LogoutResponse {
     tag = "Session",
     responses(
         (status = 200, description = "The session ended", body = LogoutResponse),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn logout(
@@ -369,7 +369,7 @@ pub struct Features {
     tag = "Session",
     responses(
         (status = 200, description = "The session is valid", body = SsoValidation),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn validate(

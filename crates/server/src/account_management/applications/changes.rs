@@ -88,7 +88,7 @@ fn change_of(
     responses(
         (status = 200, description = "The change was made", body = StatusResponse),
         (status = 400, description = "The body is not a signed request that follows IBKR's schema", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.write", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is plain JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The account cannot take the change", body = Problem, content_type = "application/problem+json"),

@@ -74,7 +74,7 @@ impl StatusResponse {
     responses(
         (status = 200, description = "The application was filed", body = StatusResponse),
         (status = 400, description = "The body is not a signed application that follows IBKR's schema", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.write: the client is not approved", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is plain JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The broker refuses the application (a master account the client does not manage)", body = Problem, content_type = "application/problem+json"),
@@ -148,7 +148,7 @@ pub struct ProcessedApplication {
     responses(
         (status = 200, description = "The application and where it stands", body = ProcessedApplication),
         (status = 400, description = "Neither accountId nor externalId", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The client has no such application", body = Problem, content_type = "application/problem+json"),
     )

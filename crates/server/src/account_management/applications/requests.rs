@@ -76,7 +76,7 @@ pub struct RequestStatusQuery {
     params(("requestId" = u64, Path, description = "A request of the client"), RequestStatusQuery),
     responses(
         (status = 200, description = "The request's status", body = RequestStatusResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The client has no such request", body = Problem, content_type = "application/problem+json"),
     )
@@ -127,7 +127,7 @@ pub struct UserNameAvailable {
     params(("username" = String, Path, description = "The user name to check")),
     responses(
         (status = 200, description = "Whether it is valid and free", body = UserNameAvailable),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read or validations.read", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -209,7 +209,7 @@ pub struct RequestDetails {
     responses(
         (status = 200, description = "The page of requests", body = RequestDetails),
         (status = 400, description = "No valid date range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks accounts.read", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -22,7 +22,7 @@ macro_rules! instruction_route {
             responses(
                 (status = $status, description = "Filed: the set's id and each instruction's status", body = Object),
                 (status = 400, description = "The body does not follow IBKR's schema", body = Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+                crate::docs::NoAccessToken,
                 (status = 403, description = "The token lacks the operation's scope", body = Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Rejected: the reason, with the instruction's ids; or a clientInstructionId already used for another instruction", body = Problem, content_type = "application/problem+json"),
                 (status = 501, description = "An instruction type LocalBroker does not model", body = Problem, content_type = "application/problem+json"),

@@ -41,7 +41,7 @@ fn polled(engine: &Engine, filed: &FiledInstruction, set: u64, now: Timestamp) -
     params(("instructionId" = u64, Path, description = "IBKR's instruction id")),
     responses(
         (status = 200, description = "The instruction's status", body = InstructionResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks instructions.read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The client has no such instruction", body = Problem, content_type = "application/problem+json"),
     )
@@ -69,7 +69,7 @@ pub async fn instruction_status(
     params(("clientInstructionId" = u64, Path, description = "The client's own instruction id")),
     responses(
         (status = 200, description = "The instruction's status", body = InstructionResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks instructions.read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The client has no such instruction", body = Problem, content_type = "application/problem+json"),
     )
@@ -97,7 +97,7 @@ pub async fn client_instruction_status(
     params(("instructionSetId" = u64, Path, description = "IBKR's instruction set id")),
     responses(
         (status = 200, description = "Each instruction's status", body = InstructionSetResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks instructions.read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The client has no such set", body = Problem, content_type = "application/problem+json"),
     )

@@ -235,7 +235,7 @@ const CONFIRMATIONS: &str = "POST /gw/api/v1/trade-confirmations";
     responses(
         (status = 200, description = "The statement", body = ReportResponse),
         (status = 400, description = "The body does not follow IBKR's schema, or names dates or a format LocalBroker does not take", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks statements.read, statements.write or reports.write, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The account is not open yet", body = Problem, content_type = "application/problem+json"),
     )
@@ -266,7 +266,7 @@ pub async fn statements(
     responses(
         (status = 200, description = "The confirmations", body = ReportResponse),
         (status = 400, description = "The body does not follow IBKR's schema, or names dates or a format LocalBroker does not take", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks statements.write or reports.write, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The account is not open yet", body = Problem, content_type = "application/problem+json"),
     )
@@ -382,7 +382,7 @@ async fn history(
     params(AvailableQuery),
     responses(
         (status = 200, description = "The dates statements can be asked for", body = AvailableResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks statements.read or reports.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -423,7 +423,7 @@ pub async fn available_statements(
     params(AvailableQuery),
     responses(
         (status = 200, description = "The days with executions", body = AvailableResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        crate::docs::NoAccessToken,
         (status = 403, description = "The token lacks statements.read or reports.read, or the client does not manage the account", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -176,7 +176,7 @@ impl BrokerageAccounts {
     tag = "Accounts",
     responses(
         (status = 200, description = "The caller's brokerage accounts", body = BrokerageAccounts),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn brokerage_accounts(
@@ -230,7 +230,7 @@ pub enum SwitchAccountResponse {
     responses(
         (status = 200, description = "The account is selected", body = SwitchAccountResponse),
         (status = 400, description = "No such account for this user", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn switch_account(
@@ -279,7 +279,7 @@ pub struct AccountSearch {
     params(("searchPattern" = String, Path, description = "Part of an account id or holder name")),
     responses(
         (status = 200, description = "Matching accounts", body = AccountSearch),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn search_accounts(

@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::trading::numbers::float;
 use crate::trading::portfolio::valued_all;
@@ -63,7 +63,7 @@ impl PnlRow {
     tag = "Accounts",
     responses(
         (status = 200, description = "P&L by account", body = PartitionedPnl),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn partitioned_pnl(

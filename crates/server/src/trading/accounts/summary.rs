@@ -114,7 +114,7 @@ impl AccountSummary {
     responses(
         (status = 200, description = "The summary", body = AccountSummary),
         (status = 400, description = "Not an account of the caller", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn account_summary(
@@ -229,7 +229,7 @@ fn margins_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
     responses(
         (status = 200, description = "Funds by segment", body = BTreeMap<String, BTreeMap<String, String>>),
         (status = 400, description = "Not an account of the caller", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn available_funds(
@@ -250,7 +250,7 @@ pub async fn available_funds(
     responses(
         (status = 200, description = "Balances by segment", body = BTreeMap<String, BTreeMap<String, String>>),
         (status = 400, description = "Not an account of the caller", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn balances(
@@ -271,7 +271,7 @@ pub async fn balances(
     responses(
         (status = 200, description = "Margins by segment", body = BTreeMap<String, BTreeMap<String, String>>),
         (status = 400, description = "Not an account of the caller", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn margins(
@@ -389,7 +389,7 @@ fn market_value(portfolio: &Portfolio) -> SegmentView {
     responses(
         (status = 200, description = "Values by currency", body = BTreeMap<String, BTreeMap<String, String>>),
         (status = 400, description = "Not an account of the caller", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn market_values(

@@ -136,7 +136,7 @@ pub struct SideQuery {
     responses(
         (status = 200, description = "The contract and its rules", body = InfoAndRules),
         (status = 400, description = "Not a conid the market lists", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn info_and_rules(

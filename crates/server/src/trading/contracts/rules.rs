@@ -213,7 +213,7 @@ pub struct RulesRequest {
     responses(
         (status = 200, description = "The rules", body = ContractRules),
         (status = 400, description = "Missing or unknown conid", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn contract_rules(

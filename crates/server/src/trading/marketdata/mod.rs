@@ -93,7 +93,7 @@ pub struct SnapshotQuery {
     responses(
         (status = 200, description = "One entry per conid", body = Vec<Object>),
         (status = 400, description = "Missing or unknown conids, or more than 100", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn snapshot(

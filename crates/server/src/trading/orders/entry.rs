@@ -261,7 +261,7 @@ async fn submit(app: &AppState, session: &SessionId, request: Request) -> Result
     responses(
         (status = 200, description = "Placed orders, a question, or a refusal", body = OrderReply),
         (status = 400, description = "A malformed ticket or an account the user may not use", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn place_orders(

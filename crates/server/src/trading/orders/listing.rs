@@ -63,7 +63,7 @@ fn accounts_asked(query: &[(String, String)]) -> Result<Option<AccountId>, ApiEr
     ),
     responses(
         (status = 200, description = "The orders", body = LiveOrders),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn live_orders(

@@ -96,7 +96,7 @@ impl Tally {
     ),
     responses(
         (status = 200, description = "The allocation", body = Allocation),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn account_allocation(

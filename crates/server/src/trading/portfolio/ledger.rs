@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::valued;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
 use crate::trading::numbers::float;
@@ -182,7 +182,7 @@ pub(crate) fn ledger(portfolio: &Portfolio) -> BTreeMap<String, LedgerRow> {
     params(("accountId" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "Rows by currency, and BASE", body = BTreeMap<String, LedgerRow>),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn portfolio_ledger(

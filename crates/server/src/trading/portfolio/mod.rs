@@ -145,7 +145,7 @@ async fn entitled_accounts(app: &AppState, caller: Caller) -> Result<Vec<Account
     tag = "Portfolio",
     responses(
         (status = 200, description = "The caller's accounts", body = Vec<AccountAttributes>),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn portfolio_accounts(
@@ -164,7 +164,7 @@ pub async fn portfolio_accounts(
     tag = "Portfolio",
     responses(
         (status = 200, description = "The caller's accounts", body = Vec<AccountAttributes>),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn portfolio_subaccounts(
@@ -211,7 +211,7 @@ pub struct SubaccountsQuery {
     responses(
         (status = 200, description = "A page of the caller's accounts", body = SubaccountPage),
         (status = 400, description = "A page that is not a number", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn portfolio_subaccounts_paged(
@@ -255,7 +255,7 @@ pub struct ComboPosition {
     ),
     responses(
         (status = 200, description = "No combinations", body = Vec<ComboPosition>),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn combo_positions(
@@ -351,7 +351,7 @@ pub(crate) async fn valued_all(app: &AppState, caller: Caller) -> Result<Vec<Por
     params(("accountId" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account", body = AccountAttributes),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn account_meta(

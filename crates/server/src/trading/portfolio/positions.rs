@@ -200,7 +200,7 @@ fn rows(portfolio: &Portfolio) -> Vec<PositionRow> {
     responses(
         (status = 200, description = "The page's positions", body = Vec<PositionRow>),
         (status = 400, description = "A page or direction that is not one", body = ErrorBody),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn positions_page(
@@ -253,7 +253,7 @@ pub struct LivePosition {
     params(("accountId" = String, Path, description = "Account id"), PositionsQuery),
     responses(
         (status = 200, description = "The positions", body = Vec<LivePosition>),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn live_positions(
@@ -320,7 +320,7 @@ fn parse_conid(raw: &str) -> Result<Conid, ApiError> {
     responses(
         (status = 200, description = "The position", body = Vec<PositionInBase>),
         (status = 400, description = "Not a conid", body = ErrorBody),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn position(
@@ -357,7 +357,7 @@ pub async fn position(
     responses(
         (status = 200, description = "Positions by account", body = BTreeMap<String, Vec<PositionRow>>),
         (status = 400, description = "Not a conid", body = ErrorBody),
-        (status = 401, description = "Nobody is logged in", body = ErrorBody),
+        crate::docs::NotLoggedIn,
     )
 )]
 pub async fn positions_by_conid(
@@ -391,7 +391,7 @@ pub struct Invalidated {
     params(("accountId" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "Done", body = Invalidated),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn invalidate_positions(

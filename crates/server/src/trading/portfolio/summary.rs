@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::valued_with;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
 use crate::trading::numbers::float;
@@ -248,7 +248,7 @@ pub(crate) fn summary(
     params(("accountId" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account's values, by key", body = BTreeMap<String, AccountValue>),
-        (status = 401, description = "Not logged in, or not an account of the caller", body = ErrorBody),
+        crate::docs::NotCallersAccount,
     )
 )]
 pub async fn portfolio_summary(

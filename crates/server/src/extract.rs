@@ -5,12 +5,14 @@
 use std::fmt;
 
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use serde::Deserializer;
+use model::{Conid, OrderId};
 use serde::de::{self, DeserializeOwned, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -108,10 +110,41 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(params)| PathParams(params))
-            .map_err(|e: PathRejection| ApiError::bad_request(format!("Bad Request: {}", e.body_text())))
+        Path::<T>::from_request_parts(parts, state).await.map(|Path(params)| PathParams(params)).map_err(
+            |rejection: PathRejection| match &rejection {
+                // A typed segment's own words ([`ConidSegment`], [`OrderIdSegment`]).
+                PathRejection::FailedToDeserializePathParams(failed) => match failed.kind() {
+                    ErrorKind::Message(message) => ApiError::bad_request(format!("Bad Request: {message}")),
+                    _ => ApiError::bad_request(format!("Bad Request: {}", rejection.body_text())),
+                },
+                _ => ApiError::bad_request(format!("Bad Request: {}", rejection.body_text())),
+            },
+        )
+    }
+}
+
+/// A conid in a request's path; anything else is IBKR's 400, quoting what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConidSegment(pub Conid);
+
+impl<'de> Deserialize<'de> for ConidSegment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map(Self).map_err(|_| de::Error::custom(format!("invalid conid {raw:?}")))
+    }
+}
+
+/// An order id in a request's path; anything else is IBKR's 400, quoting what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderIdSegment(pub OrderId);
+
+impl<'de> Deserialize<'de> for OrderIdSegment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.trim()
+            .parse()
+            .map(|id| Self(OrderId::new(id)))
+            .map_err(|_| de::Error::custom(format!("invalid order id {raw:?}")))
     }
 }
 

@@ -237,3 +237,29 @@ async fn a_static_route_does_not_make_an_implemented_template_answer_501() {
         assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{path}: {}", reply.text);
     }
 }
+
+/// A conid or an order id in a path that is not one is IBKR's 400, quoting what was sent.
+#[tokio::test]
+async fn a_malformed_id_in_a_path_is_named_in_the_400() {
+    let app = spawn_app().await;
+    let conid = "Bad Request: invalid conid \"AAPL\"";
+    let order = "Bad Request: invalid order id \"first\"";
+    for (method, path, expected) in [
+        (Method::GET, "/v1/api/iserver/contract/AAPL/info", conid),
+        (Method::GET, "/v1/api/iserver/contract/AAPL/info-and-rules", conid),
+        (Method::GET, "/v1/api/portfolio/DU1234567/position/AAPL", conid),
+        (Method::GET, "/v1/api/portfolio/positions/AAPL", conid),
+        (Method::GET, "/v1/api/iserver/account/order/status/first", order),
+        (Method::DELETE, "/v1/api/iserver/account/DU1234567/order/first", order),
+    ] {
+        let reply = app.request(method.clone(), path, None).await;
+        assert_eq!((reply.status, reply.error()), (StatusCode::BAD_REQUEST, expected), "{method} {path}");
+    }
+    let modify = app
+        .post_json(
+            "/v1/api/iserver/account/DU1234567/order/first",
+            json!({"conid": 265598, "side": "BUY", "quantity": 1, "orderType": "LMT", "price": 1, "tif": "DAY"}),
+        )
+        .await;
+    assert_eq!((modify.status, modify.error()), (StatusCode::BAD_REQUEST, order));
+}

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rules::ContractRules;
-use super::{instrument, parse_conid, sec_type};
+use super::{instrument, sec_type};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{PathParams, QueryParams, only_bool};
+use crate::extract::{ConidSegment, PathParams, QueryParams, only_bool};
 use crate::state::AppState;
 
 /// A contract's details (IBKR's `contractInfo`).
@@ -102,9 +102,9 @@ impl ContractInfo {
 )]
 pub async fn contract_info(
     State(app): State<AppState>,
-    PathParams(raw): PathParams<String>,
+    PathParams(ConidSegment(conid)): PathParams<ConidSegment>,
 ) -> Result<Json<ContractInfo>, ApiError> {
-    Ok(Json(ContractInfo::of(instrument(&app, parse_conid(&raw)?)?)))
+    Ok(Json(ContractInfo::of(instrument(&app, conid)?)))
 }
 
 /// A contract's details with its order-entry rules.
@@ -142,10 +142,10 @@ pub struct SideQuery {
 pub async fn info_and_rules(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(raw): PathParams<String>,
+    PathParams(ConidSegment(conid)): PathParams<ConidSegment>,
     QueryParams(_side): QueryParams<SideQuery>,
 ) -> Result<Json<InfoAndRules>, ApiError> {
-    let instrument = instrument(&app, parse_conid(&raw)?)?;
+    let instrument = instrument(&app, conid)?;
     let rules = ContractRules::for_caller(&app, caller, instrument).await?;
     Ok(Json(InfoAndRules { info: ContractInfo::of(instrument), rules }))
 }

@@ -41,7 +41,7 @@ pub(crate) fn country_code(instrument: &Instrument) -> &'static str {
     }
 }
 
-/// Parses a conid from a path or body, naming it when it is not one.
+/// Parses a conid from a query, naming it when it is not one.
 fn parse_conid(raw: &str) -> Result<Conid, ApiError> {
     raw.parse().map_err(|_| ApiError::bad_request(format!("Bad Request: invalid conid {raw:?}")))
 }

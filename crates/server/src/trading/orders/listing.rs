@@ -9,11 +9,10 @@ use model::{AccountId, Conid, Decimal};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::parse_order_id;
 use super::views::{LiveOrder, OrderStatusView, Trade, filter_word, is_sessions};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{PathParams, QueryParams, lenient_bool_text};
+use crate::extract::{OrderIdSegment, PathParams, QueryParams, lenient_bool_text};
 use crate::state::AppState;
 
 /// `iserver/account/orders`' answer.
@@ -111,9 +110,8 @@ pub async fn live_orders(
 pub async fn order_status(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(raw): PathParams<String>,
+    PathParams(OrderIdSegment(id)): PathParams<OrderIdSegment>,
 ) -> Result<Json<OrderStatusView>, ApiError> {
-    let id = parse_order_id(&raw)?;
     caller
         .read(&app, move |state, session| {
             state

@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use engine::portfolio::{Holding, Portfolio};
-use model::{AssetClass, Conid, Decimal, ShareKind};
+use model::{AssetClass, Decimal, ShareKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{valued, valued_all};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{PathParams, QueryParams};
+use crate::extract::{ConidSegment, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::{IncrementRule, country_code, increment_rules, sec_type};
 use crate::trading::numbers::float;
@@ -302,10 +302,6 @@ pub struct PositionInBase {
     base_unrealized_pnl: f64,
 }
 
-fn parse_conid(raw: &str) -> Result<Conid, ApiError> {
-    raw.trim().parse().map_err(|_| ApiError::bad_request(format!("Bad Request: invalid conid {raw:?}")))
-}
-
 /// The account's position in one contract: a list of one row, or an empty list when there is
 /// none.
 #[utoipa::path(
@@ -326,9 +322,9 @@ fn parse_conid(raw: &str) -> Result<Conid, ApiError> {
 pub async fn position(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams((account, conid)): PathParams<(String, String)>,
+    PathParams((account, conid)): PathParams<(String, ConidSegment)>,
 ) -> Result<Json<Vec<PositionInBase>>, ApiError> {
-    let conid = parse_conid(&conid)?;
+    let ConidSegment(conid) = conid;
     let portfolio = valued(&app, caller, &account).await?;
     let rows = portfolio.holding(conid).map(|holding| {
         let rate = portfolio.rate(holding);
@@ -363,9 +359,8 @@ pub async fn position(
 pub async fn positions_by_conid(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(conid): PathParams<String>,
+    PathParams(ConidSegment(conid)): PathParams<ConidSegment>,
 ) -> Result<Json<BTreeMap<String, Vec<PositionRow>>>, ApiError> {
-    let conid = parse_conid(&conid)?;
     let portfolios = valued_all(&app, caller).await?;
     let held = portfolios.iter().filter_map(|portfolio| {
         let holding = portfolio.holding(conid)?;

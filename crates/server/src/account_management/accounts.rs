@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,7 +16,8 @@ use utoipa_axum::routes;
 
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{GatewayClient, query_object};
+use crate::gateway::query_object;
+use crate::gateway::{AccountsRead, Authorized};
 use crate::state::AppState;
 use crate::trading::numbers::float;
 use crate::trading::portfolio::customer_type;
@@ -93,10 +93,9 @@ impl AccountStatus {
 )]
 pub async fn status(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(account): PathParams<String>,
+    client: Authorized<AccountsRead>,
 ) -> Result<Json<AccountStatus>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     Ok(Json(client.read_managed(&app, &account, AccountStatus::of).await?))
 }
 
@@ -193,10 +192,9 @@ impl AccountData {
 )]
 pub async fn details(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(account): PathParams<String>,
+    client: Authorized<AccountsRead>,
 ) -> Result<Json<AccountDetails>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     let data = client
         .read_managed(&app, &account, |state, id| {
             state.lifecycle(id).map(|_| AccountData::of(state, id, state.market_time(Timestamp::now())))
@@ -279,10 +277,9 @@ pub struct AccountStatuses {
 )]
 pub async fn statuses(
     State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    client: Authorized<AccountsRead>,
 ) -> Result<Json<AccountStatuses>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     let request: ListQuery = query_object::read(query.as_deref(), "accountStatusRequest")?;
     let (start, end, offset, limit) = request.window("accountStatusRequest")?;
     let wanted = request.status().map(str::to_owned);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::gateway::problem::Problem;
+use crate::gateway::{Authorized, EchoRead};
 use crate::gateway::{GatewayClient, SecurityPolicy, TextBody};
 use crate::state::AppState;
 
@@ -37,11 +38,9 @@ pub struct EchoResponse {
     )
 )]
 pub async fn https(
-    State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    _client: Authorized<EchoRead>,
 ) -> Result<Json<EchoResponse>, Problem> {
-    GatewayClient::authorize(&app, &headers, &["echo.read"]).await?;
     let query: BTreeMap<String, String> = crate::gateway::query(query.as_deref())?;
     Ok(Json(EchoResponse {
         request_method: "GET".into(),

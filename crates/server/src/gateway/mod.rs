@@ -10,8 +10,12 @@ pub mod query_object;
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
+use std::ops::Deref;
 
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use engine::Command;
 use engine::oauth::{ClientKey, SignedRequest};
 use jiff::Timestamp;
@@ -88,6 +92,71 @@ pub async fn spend(app: &AppState, request: Option<SignedRequest>) -> Result<(),
         app.broker.execute(Command::Signed { request, command: None }).await?;
     }
     Ok(())
+}
+
+/// The scopes an operation accepts: its access token must hold one of them.
+pub trait Scopes {
+    /// IBKR's scopes for the operation.
+    const ALLOWED: &'static [&'static str];
+}
+
+macro_rules! scopes {
+    ($($(#[$doc:meta])* $name:ident = [$($scope:literal),+];)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl Scopes for $name {
+            const ALLOWED: &'static [&'static str] = &[$($scope),+];
+        }
+    )*};
+}
+
+scopes! {
+    /// Reading accounts, their requests and their details.
+    AccountsRead = ["accounts.read"];
+    /// Checking whether a user name is free.
+    ValidationsRead = ["accounts.read", "validations.read"];
+    /// Polling banking instructions.
+    InstructionsRead = ["instructions.read"];
+    /// Listing the statements and confirmations available.
+    StatementsRead = ["statements.read", "reports.read"];
+    /// IBKR's HTTPS echo.
+    EchoRead = ["echo.read"];
+}
+
+/// The client an operation acts for, authorized with the operation's [`Scopes`]: the
+/// preamble of every Account Management operation without a body. Taken after the path and
+/// query, as the handlers took it before it was an extractor, so a malformed request is
+/// refused the same way with or without a token.
+#[derive(Debug)]
+pub struct Authorized<S> {
+    client: GatewayClient,
+    scopes: PhantomData<S>,
+}
+
+impl<S> Authorized<S> {
+    /// The client, for calls that take it whole.
+    pub fn into_client(self) -> GatewayClient {
+        self.client
+    }
+}
+
+impl<S> Deref for Authorized<S> {
+    type Target = GatewayClient;
+
+    fn deref(&self) -> &GatewayClient {
+        &self.client
+    }
+}
+
+impl<S: Scopes + Send> FromRequestParts<AppState> for Authorized<S> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Problem> {
+        let client = GatewayClient::authorize(app, &parts.headers, S::ALLOWED).await?;
+        Ok(Self { client, scopes: PhantomData })
+    }
 }
 
 impl GatewayClient {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::gateway::problem::Problem;
+use crate::gateway::{AccountsRead, Authorized};
 use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload, sealed};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -155,10 +156,9 @@ pub struct ProcessedApplication {
 )]
 pub async fn processed(
     State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    client: Authorized<AccountsRead>,
 ) -> Result<Json<ProcessedApplication>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     let query: ProcessedQuery = crate::gateway::query(query.as_deref())?;
     let (account, external) = match (query.account_id, query.external_id) {
         (None, None) => return Err(Problem::field("accountId", "accountId or externalId is required")),

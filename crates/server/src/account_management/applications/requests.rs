@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use engine::applications::{AccountChange, Request, RequestKind, RequestStatus};
 use model::Username;
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::account_management::accounts::ListQuery;
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
-use crate::gateway::{GatewayClient, query_object};
+use crate::gateway::query_object;
+use crate::gateway::{AccountsRead, Authorized, ValidationsRead};
 use crate::state::AppState;
 use market::calendar::new_york_date;
 
@@ -83,11 +83,10 @@ pub struct RequestStatusQuery {
 )]
 pub async fn request_status(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(raw): PathParams<String>,
     RawQuery(query): RawQuery,
+    client: Authorized<AccountsRead>,
 ) -> Result<Json<RequestStatusResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     let query: RequestStatusQuery = crate::gateway::query(query.as_deref())?;
     if let Some(kind) = query.kind.filter(|kind| kind != "response" && kind != "update") {
         return Err(Problem::field("type", format!("is response or update, not {kind}")));
@@ -133,10 +132,9 @@ pub struct UserNameAvailable {
 )]
 pub async fn validate_username(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(raw): PathParams<String>,
+    _client: Authorized<ValidationsRead>,
 ) -> Result<Json<UserNameAvailable>, Problem> {
-    GatewayClient::authorize(&app, &headers, &["accounts.read", "validations.read"]).await?;
     let Ok(username) = raw.parse::<Username>() else {
         return Ok(Json(UserNameAvailable {
             is_valid: false,
@@ -215,10 +213,9 @@ pub struct RequestDetails {
 )]
 pub async fn requests(
     State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    client: Authorized<AccountsRead>,
 ) -> Result<Json<RequestDetails>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.read"]).await?;
     let request: ListQuery = query_object::read(query.as_deref(), "requestDetails")?;
     let (start, end, offset, limit) = request.window("requestDetails")?;
     let wanted = request.status().map(str::to_owned);

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use engine::Engine;
 use engine::banking::FiledInstruction;
 use jiff::Timestamp;
@@ -11,6 +10,7 @@ use super::{Answer, InstructionResponse, InstructionSetResponse, response};
 use crate::extract::PathParams;
 use crate::gateway::GatewayClient;
 use crate::gateway::problem::Problem;
+use crate::gateway::{Authorized, InstructionsRead};
 use crate::state::AppState;
 
 /// Reads what `find` picks of the client's instructions, answered as polled.
@@ -48,12 +48,11 @@ fn polled(engine: &Engine, filed: &FiledInstruction, set: u64, now: Timestamp) -
 )]
 pub async fn instruction_status(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(raw): PathParams<String>,
+    client: Authorized<InstructionsRead>,
 ) -> Result<Json<InstructionResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["instructions.read"]).await?;
     let id = raw.parse::<u64>().ok();
-    poll(&app, client, format!("instruction {raw}"), move |engine, client_id, now| {
+    poll(&app, client.into_client(), format!("instruction {raw}"), move |engine, client_id, now| {
         let filed = engine.state().banking().instructions.get(&id?)?;
         (filed.client_id == client_id).then(|| polled(engine, filed, filed.set, now))
     })
@@ -76,12 +75,11 @@ pub async fn instruction_status(
 )]
 pub async fn client_instruction_status(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(raw): PathParams<String>,
+    client: Authorized<InstructionsRead>,
 ) -> Result<Json<InstructionResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["instructions.read"]).await?;
     let id = raw.parse::<u64>().ok();
-    poll(&app, client, format!("client instruction {raw}"), move |engine, client_id, now| {
+    poll(&app, client.into_client(), format!("client instruction {raw}"), move |engine, client_id, now| {
         let filed = engine.state().banking().by_client_id(client_id, id?)?;
         Some(polled(engine, filed, filed.set, now))
     })
@@ -104,12 +102,11 @@ pub async fn client_instruction_status(
 )]
 pub async fn instruction_set_status(
     State(app): State<AppState>,
-    headers: HeaderMap,
     PathParams(raw): PathParams<String>,
+    client: Authorized<InstructionsRead>,
 ) -> Result<Json<InstructionSetResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["instructions.read"]).await?;
     let id = raw.parse::<u64>().ok();
-    poll(&app, client, format!("instruction set {raw}"), move |engine, client_id, now| {
+    poll(&app, client.into_client(), format!("instruction set {raw}"), move |engine, client_id, now| {
         let set = id?;
         let filed: Vec<&FiledInstruction> = engine.state().banking().set(set)?.collect();
         if filed.iter().any(|filed| filed.client_id != client_id) {

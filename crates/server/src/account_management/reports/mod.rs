@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 
 use self::render::{statement_html, statement_json, table, trade_json};
 use crate::gateway::problem::Problem;
+use crate::gateway::{Authorized, StatementsRead};
 use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload};
 use crate::html::escape;
 use crate::state::AppState;
@@ -388,10 +389,9 @@ async fn history(
 )]
 pub async fn available_statements(
     State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    client: Authorized<StatementsRead>,
 ) -> Result<Json<AvailableResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["statements.read", "reports.read"]).await?;
     let query: AvailableQuery = crate::gateway::query(query.as_deref())?;
     let (opened, today, _) = history(&app, &client, &query.account_id).await?;
     let compact = |date: Date| date.strftime("%Y%m%d").to_string();
@@ -429,10 +429,9 @@ pub async fn available_statements(
 )]
 pub async fn available_trade_confirmations(
     State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    client: Authorized<StatementsRead>,
 ) -> Result<Json<AvailableResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["statements.read", "reports.read"]).await?;
     let query: AvailableQuery = crate::gateway::query(query.as_deref())?;
     let (_, _, traded) = history(&app, &client, &query.account_id).await?;
     let days: Vec<String> = traded.iter().map(|date| date.strftime("%Y%m%d").to_string()).collect();

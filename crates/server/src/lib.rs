@@ -16,6 +16,11 @@
 //! - [`world`]: world files and the built-in demo world.
 //! - [`market`]: the simulated market as handlers compute it.
 //! - [`spec`]: IBKR's operation list, for 501 routing and the coverage report.
+//! - [`flex`]: the Flex Web Service (`SendRequest`, `GetStatement`) and its XML statements.
+//! - [`websocket`]: IBKR's streaming protocol at `/v1/api/ws`.
+//! - [`oauth`]: OAuth 2.0's token endpoint for `private_key_jwt` clients.
+//! - [`html`]: the few pages rendered here (the login page, statements).
+//! - [`duration`]: durations as people type them in world files and requests.
 //! - [`docs`], [`tls`], [`error`], [`extract`], [`state`]: the plumbing.
 //!
 //! Handlers translate between IBKR's wire shapes and the engine's commands and state; the rules

@@ -4,7 +4,8 @@
 //!   dir, with a fixed seed and the demo world; [`TestApp`] is a typed client for it.
 //! - [`process::Process`] runs the `localbroker` binary itself, for what only a real process can
 //!   show: the first line it prints, signals, being killed.
-//! - [`postgres::PgSchema`] gives a test its own PostgreSQL schema.
+//! - [`postgres::PgSchema`] gives a test its own PostgreSQL schema (module [`postgres`]; the
+//!   binary's runner is module [`process`]).
 
 pub mod postgres;
 pub mod process;

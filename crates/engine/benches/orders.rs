@@ -5,17 +5,13 @@
 //! `cargo bench -p engine` prints commands per second, the median and the 99th percentile of
 //! each command's latency, and the throughput as a ratio to the baseline measured in the same run.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use engine::clock::{ClockMode, ClockSpec};
+use engine::fixtures;
 use engine::orders::{Size, Ticket};
-use engine::world::{AccountSpec, UserSpec, World};
 use engine::{Command, Engine, Event, Timestamp};
 use jiff::SignedDuration;
-use model::{
-    AccountKind, Conid, Currency, Decimal, MarginKind, OrderId, OrderType, SessionId, Side, TimeInForce,
-};
+use model::{Conid, Decimal, MarginKind, OrderId, OrderType, SessionId, Side, TimeInForce};
 
 const AAPL: Conid = Conid::new(265_598);
 /// Commands timed per measurement.
@@ -29,40 +25,13 @@ struct Bench {
 
 impl Bench {
     fn new() -> Self {
-        let world = World {
-            users: vec![UserSpec {
-                username: "bench".parse().unwrap(),
-                password_hash: "$argon2id$bench".into(),
-                accounts: vec!["DU1".parse().unwrap()],
-            }],
-            accounts: vec![AccountSpec {
-                id: "DU1".parse().unwrap(),
-                title: "Bench".into(),
-                kind: AccountKind::Individual,
-                margin: MarginKind::Margin,
-                base_currency: Currency::USD,
-                cash: BTreeMap::from([(Currency::USD, Decimal::new(1_000_000_000_000, 0))]),
-            }],
-            interest: Default::default(),
-            liquidation: false,
-            corporate_actions: Vec::new(),
-            clients: Vec::new(),
-            account_management: Default::default(),
-            flex: Default::default(),
-        };
+        let world = fixtures::world(
+            vec![fixtures::user("bench", &["DU1"])],
+            vec![fixtures::account("DU1", MarginKind::Margin, Decimal::new(1_000_000_000_000, 0))],
+        );
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
-        let clock =
-            ClockSpec { mode: ClockMode::Manual, start: Some("2026-03-03T16:00:00Z".parse().unwrap()) };
-        let mut engine = Engine::new();
-        engine.apply(wall, &Command::CreateWorld { seed: 42, world, clock }).unwrap();
-        let events = engine.apply(wall, &Command::GatewayLogin { user: "bench".parse().unwrap() }).unwrap();
-        let session = events
-            .into_iter()
-            .find_map(|event| match event {
-                Event::SessionOpened { session, .. } => Some(session),
-                _ => None,
-            })
-            .unwrap();
+        let market = "2026-03-03T16:00:00Z".parse().unwrap();
+        let (engine, session) = fixtures::started(world, 42, wall, market, "bench");
         Self { engine, session, wall }
     }
 

@@ -25,6 +25,8 @@ pub mod command;
 pub mod commissions;
 pub mod corporate_actions;
 pub mod event;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixtures;
 pub mod flex;
 mod funding;
 pub mod interest;

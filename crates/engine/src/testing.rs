@@ -1,20 +1,17 @@
 //! A broker on a manual clock for the engine's scenario tests.
 
-use std::collections::BTreeMap;
-
 use jiff::{SignedDuration, Timestamp, ZonedDateTime};
 use model::{
-    AccountId, AccountKind, Conid, Currency, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side,
-    TimeInForce,
+    AccountId, Conid, Currency, MarginKind, OrderId, OrderStatus, OrderType, SessionId, Side, TimeInForce,
 };
 use rust_decimal::Decimal;
 
-use crate::clock::{ClockMode, ClockSpec};
+use crate::fixtures;
 use crate::interest::InterestRates;
 use crate::ledger::Book;
 use crate::market::MarketChange;
 use crate::orders::{Size, Ticket};
-use crate::world::{AccountSpec, UserSpec, World};
+use crate::world::{AccountSpec, World};
 use crate::{Command, Engine, EngineError, Event};
 
 pub(crate) const AAPL: Conid = Conid::new(265_598);
@@ -36,14 +33,7 @@ pub(crate) struct Broker {
 }
 
 pub(crate) fn account(id: &str, margin: MarginKind, cash: i64) -> AccountSpec {
-    AccountSpec {
-        id: id.parse().unwrap(),
-        title: id.into(),
-        kind: AccountKind::Individual,
-        margin,
-        base_currency: Currency::USD,
-        cash: BTreeMap::from([(Currency::USD, Decimal::new(cash, 0))]),
-    }
+    fixtures::account(id, margin, Decimal::new(cash, 0))
 }
 
 impl Broker {
@@ -60,34 +50,18 @@ impl Broker {
     /// deficits if `liquidation`.
     pub(crate) fn with_world(start: &str, interest: InterestRates, liquidation: bool) -> Self {
         let world = World {
-            users: vec![UserSpec {
-                username: "demo".parse().unwrap(),
-                password_hash: "$argon2id$test".into(),
-                accounts: vec!["DU1234567".parse().unwrap(), "DU7654321".parse().unwrap()],
-            }],
-            accounts: vec![
-                account("DU1234567", MarginKind::Margin, 1_000_000),
-                account("DU7654321", MarginKind::Cash, 100_000),
-            ],
             interest,
             liquidation,
-            corporate_actions: Vec::new(),
-            clients: Vec::new(),
-            account_management: Default::default(),
-            flex: Default::default(),
+            ..fixtures::world(
+                vec![fixtures::user("demo", &["DU1234567", "DU7654321"])],
+                vec![
+                    account("DU1234567", MarginKind::Margin, 1_000_000),
+                    account("DU7654321", MarginKind::Cash, 100_000),
+                ],
+            )
         };
         let wall = Timestamp::from_second(1_772_000_000).unwrap();
-        let clock = ClockSpec { mode: ClockMode::Manual, start: Some(new_york(start)) };
-        let mut engine = Engine::new();
-        engine.apply(wall, &Command::CreateWorld { seed: 7, world, clock }).unwrap();
-        let events = engine.apply(wall, &Command::GatewayLogin { user: "demo".parse().unwrap() }).unwrap();
-        let session = events
-            .into_iter()
-            .find_map(|event| match event {
-                Event::SessionOpened { session, .. } => Some(session),
-                _ => None,
-            })
-            .unwrap();
+        let (engine, session) = fixtures::started(world, 7, wall, new_york(start), "demo");
         Self { engine, session, wall }
     }
 

@@ -2,40 +2,22 @@
 //! fresh schema of the database named by `LOCALBROKER_TEST_DATABASE_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use engine::world::{AccountSpec, UserSpec, World};
+use engine::fixtures;
+use engine::world::World;
 use engine::{Command, Engine, Timestamp};
 use journal::{JournalError, PgStore, Record, Snapshot, SqliteStore, Store, recover};
-use model::{AccountKind, Currency, MarginKind};
+use model::MarginKind;
 use sqlx::Connection;
 
 fn world() -> World {
-    World {
-        users: vec![UserSpec {
-            username: "demo".parse().unwrap(),
-            password_hash: "$argon2id$test".into(),
-            accounts: vec!["DU1234567".parse().unwrap(), "DU1111111".parse().unwrap()],
-        }],
-        accounts: ["DU1234567", "DU1111111"]
-            .into_iter()
-            .map(|id| AccountSpec {
-                id: id.parse().unwrap(),
-                title: "Demo".into(),
-                kind: AccountKind::Individual,
-                margin: MarginKind::Margin,
-                base_currency: Currency::USD,
-                cash: BTreeMap::from([(Currency::USD, "1000000.00".parse().unwrap())]),
-            })
-            .collect(),
-        interest: Default::default(),
-        liquidation: false,
-        corporate_actions: Vec::new(),
-        clients: Vec::new(),
-        account_management: Default::default(),
-        flex: Default::default(),
-    }
+    let usd = "1000000.00".parse().unwrap();
+    let account = |id| fixtures::account(id, MarginKind::Margin, usd);
+    fixtures::world(
+        vec![fixtures::user("demo", &["DU1234567", "DU1111111"])],
+        vec![account("DU1234567"), account("DU1111111")],
+    )
 }
 
 fn at(seq: u64) -> Timestamp {

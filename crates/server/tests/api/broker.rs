@@ -1,39 +1,16 @@
 //! The broker runtime itself: group commit under concurrency, failures, stopping.
 
-use std::collections::BTreeMap;
-
 use engine::Command;
-use engine::world::{AccountSpec, UserSpec, World};
+use engine::fixtures;
+use engine::world::World;
 use journal::{AnyStore, PgStore, SqliteStore, Store, recover};
-use model::{AccountKind, Currency, MarginKind};
+use model::{Decimal, MarginKind};
 use server::broker::{Broker, BrokerError, BrokerOptions};
 use testkit::postgres::PgSchema;
 
 fn world() -> World {
-    World {
-        users: vec![UserSpec {
-            username: "ann".parse().unwrap(),
-            password_hash: "$argon2id$unused".into(),
-            accounts: vec!["DU1".parse().unwrap(), "DU2".parse().unwrap()],
-        }],
-        accounts: ["DU1", "DU2"]
-            .into_iter()
-            .map(|id| AccountSpec {
-                id: id.parse().unwrap(),
-                title: id.into(),
-                kind: AccountKind::Individual,
-                margin: MarginKind::Margin,
-                base_currency: Currency::USD,
-                cash: BTreeMap::new(),
-            })
-            .collect(),
-        interest: Default::default(),
-        liquidation: false,
-        corporate_actions: Vec::new(),
-        clients: Vec::new(),
-        account_management: Default::default(),
-        flex: Default::default(),
-    }
+    let account = |id| fixtures::account(id, MarginKind::Margin, Decimal::ONE_THOUSAND);
+    fixtures::world(vec![fixtures::user("ann", &["DU1", "DU2"])], vec![account("DU1"), account("DU2")])
 }
 
 fn genesis() -> Vec<Command> {

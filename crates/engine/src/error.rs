@@ -41,8 +41,8 @@ pub enum EngineError {
     #[error(transparent)]
     Unbalanced(#[from] crate::ledger::Unbalanced),
     /// An order the instrument or the account cannot take, in IBKR's words where IBKR has them.
-    #[error("{0}")]
-    OrderRejected(String),
+    #[error(transparent)]
+    OrderRejected(#[from] crate::orders::OrderRejection),
     /// No such order in the account.
     #[error("OrderID {0} doesn't exist")]
     UnknownOrder(model::OrderId),

@@ -175,7 +175,12 @@ fn an_account_closes_only_without_positions_and_then_neither_trades_nor_funds() 
     broker.apply(close).unwrap();
     assert!(matches!(broker.engine.state().lifecycle(&cash), Some(Lifecycle::Closed { .. })));
     let order = broker.place("DU7654321", vec![ticket(model::Side::Buy, 1, model::OrderType::Market)]);
-    assert!(matches!(order, Err(EngineError::OrderRejected(why)) if why.contains("closed")));
+    assert_eq!(
+        order,
+        Err(EngineError::OrderRejected(crate::orders::OrderRejection::AccountClosed {
+            account: cash.clone()
+        }))
+    );
     let deposit = broker.apply(Command::Deposit { account: cash, currency: Currency::USD, amount: d("10") });
     assert!(matches!(deposit, Err(EngineError::TransferRefused(_))));
 }

@@ -313,5 +313,8 @@ fn a_cash_account_cannot_spend_what_a_withdrawal_holds() {
     file(&mut broker, vec![(1, bank("DU7654321")), (2, withdrawal("DU7654321", "99500"))]).unwrap();
     let buy = crate::testing::ticket(model::Side::Buy, 10, model::OrderType::Market);
     let refused = broker.place("DU7654321", vec![buy]);
-    assert!(matches!(refused, Err(EngineError::OrderRejected(why)) if why.contains("insufficient funds")));
+    assert!(matches!(
+        refused,
+        Err(EngineError::OrderRejected(crate::orders::OrderRejection::InsufficientFunds { .. }))
+    ));
 }

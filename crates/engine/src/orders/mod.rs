@@ -14,8 +14,11 @@ mod hours;
 pub mod liquidation;
 mod placement;
 pub mod preview;
+mod rejection;
 pub mod risk;
 mod timing;
+
+pub use rejection::OrderRejection;
 
 use jiff::Timestamp;
 use model::{

@@ -318,7 +318,13 @@ fn a_cash_account_cannot_buy_a_euro_share_without_euros() {
     let mut broker = Broker::at("2026-03-03T05:00");
     let refused = broker.place("DU7654321", vec![order(SAP, Side::Buy, 10)]);
     assert!(
-        matches!(refused, Err(crate::EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        matches!(
+            refused,
+            Err(crate::EngineError::OrderRejected(crate::orders::OrderRejection::InsufficientFunds {
+                currency: Currency::EUR,
+                ..
+            }))
+        ),
         "{refused:?}"
     );
 }

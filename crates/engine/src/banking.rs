@@ -15,7 +15,7 @@ use model::{AccountId, AssetClass, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
 use crate::applications::Lifecycle;
-use crate::funding::amount_refusal;
+use crate::funding::check_amount;
 use crate::ledger::Cause;
 use crate::{Engine, EngineError, Event};
 
@@ -496,9 +496,7 @@ impl Engine {
     }
 
     fn check_amount(&self, currency: Currency, amount: Decimal) -> Result<(), String> {
-        if let Some(why) = amount_refusal(amount) {
-            return Err(why);
-        }
+        check_amount(amount).map_err(|refusal| refusal.to_string())?;
         if !Catalogue::standard().prices_currency(currency) {
             return Err(format!("{currency} is not a currency LocalBroker's pairs price"));
         }

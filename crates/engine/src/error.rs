@@ -51,7 +51,7 @@ pub enum EngineError {
     FinishedOrder { order: model::OrderId, status: model::OrderStatus },
     /// A deposit or withdrawal the account cannot make.
     #[error("transfer refused: {0}")]
-    TransferRefused(String),
+    TransferRefused(crate::funding::TransferRefusal),
     /// A corporate action the market cannot take.
     #[error("corporate action refused: {0}")]
     CorporateActionRefused(String),
@@ -93,4 +93,13 @@ pub enum EngineError {
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
     InvalidMarketChange(String),
+}
+
+// The refusals wrapped with a prefix convert by hand: `#[from]` would also make the inner
+// refusal the error's `source`, and a report of the error's chain would then say it twice.
+
+impl From<crate::funding::TransferRefusal> for EngineError {
+    fn from(refusal: crate::funding::TransferRefusal) -> Self {
+        Self::TransferRefused(refusal)
+    }
 }

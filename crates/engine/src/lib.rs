@@ -26,7 +26,7 @@ pub mod commissions;
 pub mod corporate_actions;
 pub mod event;
 pub mod flex;
-mod funding;
+pub mod funding;
 pub mod interest;
 pub mod ledger;
 pub mod market;

@@ -181,8 +181,14 @@ fn an_account_closes_only_without_positions_and_then_neither_trades_nor_funds() 
             account: cash.clone()
         }))
     );
-    let deposit = broker.apply(Command::Deposit { account: cash, currency: Currency::USD, amount: d("10") });
-    assert!(matches!(deposit, Err(EngineError::TransferRefused(_))));
+    let deposit =
+        broker.apply(Command::Deposit { account: cash.clone(), currency: Currency::USD, amount: d("10") });
+    assert_eq!(
+        deposit,
+        Err(EngineError::TransferRefused(crate::funding::TransferRefusal::AccountUnavailable {
+            account: cash
+        }))
+    );
 }
 
 #[test]

@@ -111,7 +111,16 @@ fn deposits_and_withdrawals_move_cash_through_capital() {
         currency: Currency::EUR,
         amount: d("251"),
     });
-    assert!(matches!(too_much, Err(crate::EngineError::TransferRefused(_))), "{too_much:?}");
+    assert!(
+        matches!(
+            too_much,
+            Err(crate::EngineError::TransferRefused(crate::funding::TransferRefusal::ExceedsWithdrawable {
+                currency: Currency::EUR,
+                ..
+            }))
+        ),
+        "{too_much:?}"
+    );
     broker
         .apply(Command::Withdraw { account: account.clone(), currency: Currency::EUR, amount: d("50.50") })
         .unwrap();

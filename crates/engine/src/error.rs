@@ -54,7 +54,7 @@ pub enum EngineError {
     TransferRefused(crate::funding::TransferRefusal),
     /// A corporate action the market cannot take.
     #[error("corporate action refused: {0}")]
-    CorporateActionRefused(String),
+    CorporateActionRefused(crate::corporate_actions::CorporateActionRefusal),
     /// An OAuth client change or token the registry cannot take.
     #[error("{0}")]
     OAuthRefused(String),
@@ -101,5 +101,11 @@ pub enum EngineError {
 impl From<crate::funding::TransferRefusal> for EngineError {
     fn from(refusal: crate::funding::TransferRefusal) -> Self {
         Self::TransferRefused(refusal)
+    }
+}
+
+impl From<crate::corporate_actions::CorporateActionRefusal> for EngineError {
+    fn from(refusal: crate::corporate_actions::CorporateActionRefusal) -> Self {
+        Self::CorporateActionRefused(refusal)
     }
 }

@@ -56,8 +56,8 @@ pub enum EngineError {
     #[error("corporate action refused: {0}")]
     CorporateActionRefused(crate::corporate_actions::CorporateActionRefusal),
     /// An OAuth client change or token the registry cannot take.
-    #[error("{0}")]
-    OAuthRefused(String),
+    #[error(transparent)]
+    OAuthRefused(#[from] crate::oauth::OAuthRefusal),
     /// A token asked for a scope its client does not have.
     #[error("scope {0:?} is not granted to the client")]
     ScopeNotGranted(String),

@@ -243,7 +243,7 @@ impl Engine {
                 self.check_signed(wall, request)?;
                 let events = match command.as_deref() {
                     Some(Command::Signed { .. }) => {
-                        return Err(EngineError::OAuthRefused("a signed request carries one command".into()));
+                        return Err(crate::oauth::OAuthRefusal::NestedSignedRequest.into());
                     }
                     Some(inner) => self.dispatch(wall, now, inner)?,
                     None => Vec::new(),

@@ -79,8 +79,8 @@ pub enum EngineError {
     #[error("the brokerage session of {0} is held by another session")]
     BrokerageHeld(Username),
     /// An Account Management request the engine cannot take.
-    #[error("{0}")]
-    RequestRefused(String),
+    #[error(transparent)]
+    RequestRefused(#[from] crate::applications::RequestRefusal),
     /// A set of banking instructions the engine cannot file.
     #[error("{0}")]
     InstructionRefused(String),

@@ -82,8 +82,8 @@ pub enum EngineError {
     #[error(transparent)]
     RequestRefused(#[from] crate::applications::RequestRefusal),
     /// A set of banking instructions the engine cannot file.
-    #[error("{0}")]
-    InstructionRefused(String),
+    #[error(transparent)]
+    InstructionRefused(#[from] crate::banking::InstructionRefusal),
     /// A Flex token or query that cannot be added.
     #[error("{0}")]
     FlexDefinition(String),

@@ -85,8 +85,8 @@ pub enum EngineError {
     #[error(transparent)]
     InstructionRefused(#[from] crate::banking::InstructionRefusal),
     /// A Flex token or query that cannot be added.
-    #[error("{0}")]
-    FlexDefinition(String),
+    #[error(transparent)]
+    FlexDefinition(#[from] crate::flex::FlexDefinitionRefusal),
     /// A Flex request IBKR would refuse, with its error code.
     #[error("Flex error {}: {}", .0.code(), .0.message())]
     Flex(crate::flex::FlexError),

@@ -92,7 +92,7 @@ pub enum EngineError {
     Flex(crate::flex::FlexError),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
-    InvalidMarketChange(String),
+    InvalidMarketChange(crate::market::MarketChangeRefusal),
 }
 
 // The refusals wrapped with a prefix convert by hand: `#[from]` would also make the inner
@@ -107,5 +107,11 @@ impl From<crate::funding::TransferRefusal> for EngineError {
 impl From<crate::corporate_actions::CorporateActionRefusal> for EngineError {
     fn from(refusal: crate::corporate_actions::CorporateActionRefusal) -> Self {
         Self::CorporateActionRefused(refusal)
+    }
+}
+
+impl From<crate::market::MarketChangeRefusal> for EngineError {
+    fn from(refusal: crate::market::MarketChangeRefusal) -> Self {
+        Self::InvalidMarketChange(refusal)
     }
 }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::clock::ClockSpec;
+use crate::market::MarketChangeRefusal;
 use crate::world::{AccountSpec, UserSpec};
 
 fn account(id: &str, cash: i64) -> AccountSpec {
@@ -583,11 +584,16 @@ fn market_changes_are_kept_with_their_market_instant() {
         Command::ChangeMarket { conid: model::Conid::new(1), changes: vec![MarketChange::Halt(true)] };
     assert_eq!(engine.apply(at(6), &unknown), Err(EngineError::UnknownInstrument(model::Conid::new(1))));
     let none = engine.apply(at(6), &Command::ChangeMarket { conid: aapl, changes: vec![] });
-    assert!(matches!(none, Err(EngineError::InvalidMarketChange(_))));
-    for bad in [MarketChange::Price(Decimal::ZERO), MarketChange::Volatility(Decimal::new(11, 0))] {
+    assert_eq!(none, Err(EngineError::InvalidMarketChange(MarketChangeRefusal::NoChange)));
+    let price = MarketChangeRefusal::NonPositivePrice { price: Decimal::ZERO };
+    let volatility = MarketChangeRefusal::VolatilityOutOfRange { volatility: Decimal::new(11, 0) };
+    for (bad, expected) in [
+        (MarketChange::Price(Decimal::ZERO), price),
+        (MarketChange::Volatility(Decimal::new(11, 0)), volatility),
+    ] {
         let changes = vec![MarketChange::Halt(false), bad];
         let refused = engine.apply(at(7), &Command::ChangeMarket { conid: aapl, changes });
-        assert!(matches!(refused, Err(EngineError::InvalidMarketChange(_))), "{bad:?}");
+        assert_eq!(refused, Err(EngineError::InvalidMarketChange(expected)), "{bad:?}");
     }
     assert_eq!(engine.digest(), before, "a refused change applies none of its parts");
 }

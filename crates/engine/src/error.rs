@@ -69,8 +69,8 @@ pub enum EngineError {
     #[error("the signed request was already used")]
     SignedRequestReplayed,
     /// Order questions a session cannot suppress.
-    #[error("{0}")]
-    QuestionsRefused(String),
+    #[error(transparent)]
+    QuestionsRefused(#[from] crate::QuestionRefusal),
     /// A client assertion's `jti` was used before, while it is still valid.
     #[error("the assertion {0:?} was already used")]
     AssertionReplayed(String),

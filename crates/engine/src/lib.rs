@@ -44,7 +44,7 @@ mod error;
 mod testing;
 
 pub use command::Command;
-pub use engine::{Digest, Engine, SNAPSHOT_FORMAT, SnapshotError};
+pub use engine::{Digest, Engine, QuestionRefusal, SNAPSHOT_FORMAT, SnapshotError};
 pub use error::EngineError;
 pub use event::Event;
 pub use jiff::Timestamp;

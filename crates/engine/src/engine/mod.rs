@@ -8,6 +8,8 @@ mod session;
 #[cfg(test)]
 mod tests;
 
+pub use session::QuestionRefusal;
+
 use std::fmt;
 
 use jiff::Timestamp;

@@ -195,6 +195,30 @@ fn a_new_gateway_login_replaces_the_previous_session() {
 }
 
 #[test]
+fn a_session_suppresses_a_bounded_number_of_well_formed_question_ids() {
+    let mut engine = created();
+    let session = login(&mut engine, "demo");
+    let suppress = |ids: Vec<String>| Command::SuppressQuestions {
+        session: session.clone(),
+        ids: ids.into_iter().collect(),
+    };
+    let long = format!("o{}", "1".repeat(40));
+    assert_eq!(
+        engine.apply(at(2), &suppress(vec![long])),
+        Err(EngineError::QuestionsRefused(crate::QuestionRefusal::NotAMessageId {
+            id: "o111111111111111".into()
+        })),
+        "only the start of the refused id is repeated"
+    );
+    let many = (0..65).map(|n| format!("o{n}")).collect();
+    assert_eq!(
+        engine.apply(at(2), &suppress(many)),
+        Err(EngineError::QuestionsRefused(crate::QuestionRefusal::TooMany { count: 65 }))
+    );
+    assert!(engine.state().gateway_session().unwrap().suppressed_questions.is_empty());
+}
+
+#[test]
 fn logout_ends_the_gateway_session() {
     let mut engine = created();
     let id = login(&mut engine, "demo");

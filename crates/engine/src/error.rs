@@ -15,7 +15,7 @@ pub enum EngineError {
     NoWorld,
     /// The world's parts contradict each other.
     #[error("invalid world: {0}")]
-    InvalidWorld(String),
+    InvalidWorld(crate::world::WorldProblem),
     /// No such user.
     #[error("unknown user {0}")]
     UnknownUser(Username),
@@ -113,5 +113,11 @@ impl From<crate::corporate_actions::CorporateActionRefusal> for EngineError {
 impl From<crate::market::MarketChangeRefusal> for EngineError {
     fn from(refusal: crate::market::MarketChangeRefusal) -> Self {
         Self::InvalidMarketChange(refusal)
+    }
+}
+
+impl From<crate::world::WorldProblem> for EngineError {
+    fn from(problem: crate::world::WorldProblem) -> Self {
+        Self::InvalidWorld(problem)
     }
 }

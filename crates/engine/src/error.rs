@@ -13,7 +13,7 @@ pub enum EngineError {
     /// Anything before the world exists.
     #[error("no world has been created yet")]
     NoWorld,
-    /// The world's parts contradict each other.
+    /// The world's parts contradict each other, or the engine refuses one of them.
     #[error("invalid world: {0}")]
     InvalidWorld(crate::world::WorldProblem),
     /// No such user.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use model::{AccountId, AccountKind, Currency, MarginKind, Username};
+use model::{AccountId, AccountKind, Currency, Decimal, MarginKind, Username};
 use serde::{Deserialize, Serialize};
 
 use crate::commissions::CommissionPlan;
@@ -162,6 +162,76 @@ const FIRST_REQUEST_ID: u64 = 10_001;
 /// The youngest an account holder may be, in years.
 const ADULT_AGE: i16 = 18;
 
+/// The longest an account alias may be, in characters.
+const MAX_ALIAS: usize = 64;
+
+/// An Account Management request refused when it is made: nothing is filed. The texts reach
+/// the client as the detail of a business-error problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestRefusal {
+    /// Account Management is for approved clients that have not been revoked.
+    #[error("client {client_id:?} is not approved for Account Management")]
+    ClientNotApproved { client_id: String },
+    /// An advisor's client account joins a master account the client already manages.
+    #[error("the master account {master} is not one the client manages")]
+    MasterNotManaged { master: AccountId },
+    /// An account belongs to someone.
+    #[error("an application names at least one account holder")]
+    NoHolders,
+    /// A client acts only on the accounts it manages.
+    #[error("account {account} is not one the client manages")]
+    NotManaged { account: AccountId },
+    /// Only an open account changes.
+    #[error("account {account} is not open")]
+    NotOpen { account: AccountId },
+    /// IBKR's limit on an alias's length; `length` is the alias's, in characters.
+    #[error("an account alias has at most {MAX_ALIAS} characters")]
+    AliasTooLong { length: usize },
+    /// An account reports in a currency the market's pairs price, so that it can be valued.
+    #[error("{currency} is not a currency LocalBroker's pairs price")]
+    UnpricedCurrency { currency: Currency },
+    /// A closed account holds nothing, so its positions must go first.
+    #[error("account {account} holds positions: close or transfer them first")]
+    HoldsPositions { account: AccountId },
+    /// A closed account works no orders, so they must be cancelled first.
+    #[error("account {account} has working orders: cancel them first")]
+    WorkingOrders { account: AccountId },
+    /// A closed account holds no cash, so it must be paid out first.
+    #[error("account {account} holds {cash} {currency}: withdraw or transfer it first")]
+    HoldsCash { account: AccountId, cash: Decimal, currency: Currency },
+    /// A pending instruction would move money or shares into or out of the account after it
+    /// closed.
+    #[error("account {account} has instruction {instruction} pending: cancel it first")]
+    InstructionPending { account: AccountId, instruction: u64 },
+}
+
+/// Why an application was rejected at its review: its data is kept with the request, as the
+/// text the client reads when it asks how the request ended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Objection {
+    /// The client lost its approval while the application was under review.
+    #[error("client {client_id:?} is not approved for Account Management")]
+    ClientNotApproved { client_id: String },
+    /// A joint account is held by two people; `holders` is how many the application names.
+    #[error("a joint account has two holders")]
+    JointWithOneHolder { holders: usize },
+    /// A broker must know each holder is an adult.
+    #[error("no date of birth is given for {holder}")]
+    NoDateOfBirth { holder: String },
+    /// Account holders are adults.
+    #[error("{holder} is younger than {ADULT_AGE}")]
+    UnderAge { holder: String, born: Date },
+    /// An account reports in a currency the market's pairs price, so that it can be valued.
+    #[error("{currency} is not a currency LocalBroker's pairs price")]
+    UnpricedCurrency { currency: Currency },
+    /// An advisor's client account joins an open master account.
+    #[error("the master account {master} is not open")]
+    MasterNotOpen { master: AccountId },
+    /// The user name belongs to someone the client does not serve.
+    #[error("the user name {username} is taken")]
+    UsernameTaken { username: Username },
+}
+
 impl Requests {
     fn next_id(&self) -> u64 {
         FIRST_REQUEST_ID + self.requests.len() as u64
@@ -222,10 +292,10 @@ impl Engine {
         if let Some(master) = &spec.master_account
             && !client.accounts.contains(master)
         {
-            return Err(refused(format!("the master account {master} is not one the client manages")));
+            return Err(RequestRefusal::MasterNotManaged { master: master.clone() }.into());
         }
         if spec.holders.is_empty() {
-            return Err(refused("an application names at least one account holder"));
+            return Err(RequestRefusal::NoHolders.into());
         }
         let account = self.draw_account_id(spec.paper);
         let id = self.state.requests.next_id();
@@ -252,24 +322,24 @@ impl Engine {
         change: &AccountChange,
     ) -> Result<Vec<Event>, EngineError> {
         let client = self.client_of(client_id)?;
-        let not_open = || refused(format!("account {account} is not open"));
+        let not_open = || RequestRefusal::NotOpen { account: account.clone() };
         if !client.accounts.contains(account) {
-            return Err(refused(format!("account {account} is not one the client manages")));
+            return Err(RequestRefusal::NotManaged { account: account.clone() }.into());
         }
         let open = self.state.accounts.get(account).filter(|a| a.closed_at.is_none()).ok_or_else(not_open)?;
         match change {
-            AccountChange::Alias { alias } if alias.chars().count() > 64 => {
-                return Err(refused("an account alias has at most 64 characters"));
+            AccountChange::Alias { alias } if alias.chars().count() > MAX_ALIAS => {
+                return Err(RequestRefusal::AliasTooLong { length: alias.chars().count() }.into());
             }
             AccountChange::BaseCurrency { currency }
                 if !market::Catalogue::standard().prices_currency(*currency) =>
             {
-                return Err(refused(format!("{currency} is not a currency LocalBroker's pairs price")));
+                return Err(RequestRefusal::UnpricedCurrency { currency: *currency }.into());
             }
             AccountChange::Close => self.check_closable(open)?,
             _ => {}
         }
-        let Some(open) = self.state.accounts.get_mut(account) else { return Err(not_open()) };
+        let Some(open) = self.state.accounts.get_mut(account) else { return Err(not_open().into()) };
         match change {
             AccountChange::Alias { alias } => open.alias = Some(alias.clone()),
             AccountChange::BaseCurrency { currency } => open.base_currency = *currency,
@@ -291,28 +361,23 @@ impl Engine {
 
     /// An account closes empty: no positions, no working orders, no cash, and nothing pending
     /// that would bring any in or take any out.
-    fn check_closable(&self, account: &Account) -> Result<(), EngineError> {
+    fn check_closable(&self, account: &Account) -> Result<(), RequestRefusal> {
         let id = &account.id;
         if self.state.positions(id).next().is_some() {
-            return Err(refused(format!("account {id} holds positions: close or transfer them first")));
+            return Err(RequestRefusal::HoldsPositions { account: id.clone() });
         }
         if self.state.orders(id).any(|order| !order.status.is_final()) {
-            return Err(refused(format!("account {id} has working orders: cancel them first")));
+            return Err(RequestRefusal::WorkingOrders { account: id.clone() });
         }
         if let Some((currency, cash)) = self.state.ledger.cash(id).find(|(_, cash)| !cash.is_zero()) {
-            return Err(refused(format!(
-                "account {id} holds {cash} {currency}: withdraw or transfer it first"
-            )));
+            return Err(RequestRefusal::HoldsCash { account: id.clone(), cash, currency });
         }
         let pending = self.state.banking.instructions.values().filter(|filed| {
             filed.status == crate::banking::InstructionStatus::Pending
                 && filed.instruction.accounts().contains(&id)
         });
         if let Some(filed) = pending.into_iter().next() {
-            return Err(refused(format!(
-                "account {id} has instruction {} pending: cancel it first",
-                filed.id
-            )));
+            return Err(RequestRefusal::InstructionPending { account: id.clone(), instruction: filed.id });
         }
         Ok(())
     }
@@ -332,7 +397,7 @@ impl Engine {
             let RequestKind::Application(spec) = &request.kind else { continue };
             let decided = request.submitted_at + review;
             let status = match self.objection(&request.client_id, spec, decided) {
-                Some(reason) => RequestStatus::Rejected { reason },
+                Some(objection) => RequestStatus::Rejected { reason: objection.to_string() },
                 None => {
                     self.open_account(&request, spec, decided);
                     events.push(Event::AccountOpened { account: request.account.clone() });
@@ -348,30 +413,30 @@ impl Engine {
     }
 
     /// Why the application cannot be accepted at `at`, if it cannot.
-    fn objection(&self, client_id: &str, spec: &ApplicationSpec, at: Timestamp) -> Option<String> {
-        if let Err(refusal) = self.client_of(client_id) {
-            return Some(refusal.to_string());
+    fn objection(&self, client_id: &str, spec: &ApplicationSpec, at: Timestamp) -> Option<Objection> {
+        if self.client_of(client_id).is_err() {
+            return Some(Objection::ClientNotApproved { client_id: client_id.to_owned() });
         }
         let today = market::calendar::new_york_date(at);
         if spec.kind == AccountKind::Joint && spec.holders.len() < 2 {
-            return Some("a joint account has two holders".into());
+            return Some(Objection::JointWithOneHolder { holders: spec.holders.len() });
         }
         for holder in &spec.holders {
             let Some(born) = holder.date_of_birth else {
-                return Some(format!("no date of birth is given for {}", holder.name));
+                return Some(Objection::NoDateOfBirth { holder: holder.name.clone() });
             };
             let adult = born.checked_add(jiff::Span::new().years(ADULT_AGE)).is_ok_and(|date| date <= today);
             if !adult {
-                return Some(format!("{} is younger than {ADULT_AGE}", holder.name));
+                return Some(Objection::UnderAge { holder: holder.name.clone(), born });
             }
         }
         if !market::Catalogue::standard().prices_currency(spec.base_currency) {
-            return Some(format!("{} is not a currency LocalBroker's pairs price", spec.base_currency));
+            return Some(Objection::UnpricedCurrency { currency: spec.base_currency });
         }
         if let Some(master) = &spec.master_account
             && !matches!(self.state.lifecycle(master), Some(Lifecycle::Open { .. }))
         {
-            return Some(format!("the master account {master} is not open"));
+            return Some(Objection::MasterNotOpen { master: master.clone() });
         }
         let serves =
             |user: &User| {
@@ -380,7 +445,7 @@ impl Engine {
                 })
             };
         match self.state.users.get(&spec.username) {
-            Some(user) if !serves(user) => Some(format!("the user name {} is taken", spec.username)),
+            Some(user) if !serves(user) => Some(Objection::UsernameTaken { username: spec.username.clone() }),
             _ => None,
         }
     }
@@ -433,13 +498,14 @@ impl Engine {
         }
     }
 
-    pub(crate) fn client_of(&self, client_id: &str) -> Result<&crate::oauth::OAuthClient, EngineError> {
+    /// Client `client_id`, if Account Management is open to it: approved and not revoked.
+    pub(crate) fn client_of(&self, client_id: &str) -> Result<&crate::oauth::OAuthClient, RequestRefusal> {
         self.state
             .oauth
             .clients
             .get(client_id)
             .filter(|client| client.approved && !client.revoked)
-            .ok_or_else(|| refused(format!("client {client_id:?} is not approved for Account Management")))
+            .ok_or_else(|| RequestRefusal::ClientNotApproved { client_id: client_id.to_owned() })
     }
 
     /// Adds `account` to those `client_id` manages.
@@ -452,7 +518,3 @@ impl Engine {
 
 #[cfg(test)]
 pub(crate) mod tests;
-
-fn refused(reason: impl Into<String>) -> EngineError {
-    EngineError::RequestRefused(reason.into())
-}

@@ -8,6 +8,7 @@
 //! one already filed, another instruction under the same id is refused.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use jiff::Timestamp;
 use market::Catalogue;
@@ -15,7 +16,7 @@ use model::{AccountId, AssetClass, Conid, Currency, Decimal};
 use serde::{Deserialize, Serialize};
 
 use crate::applications::Lifecycle;
-use crate::funding::amount_refusal;
+use crate::funding::{TransferRefusal, check_amount};
 use crate::ledger::Cause;
 use crate::{Engine, EngineError, Event};
 
@@ -196,7 +197,122 @@ pub struct FiledInstruction {
     /// When it was processed or rejected.
     pub decided_at: Option<Timestamp>,
     /// Why it was rejected.
-    pub reason: Option<String>,
+    pub reason: Option<Rejection>,
+}
+
+/// A set of banking instructions refused whole: nothing of it is filed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstructionRefusal {
+    /// A `clientInstructionId` names one instruction for good, so that sending it again is
+    /// harmless; another instruction under it is a mistake that filing would hide.
+    #[error("clientInstructionId {client_instruction_id} was already used for another instruction")]
+    ClientInstructionIdReused { client_instruction_id: u64 },
+}
+
+/// Why one instruction of a set was rejected, when it was filed or when it fell due. Unlike an
+/// [`InstructionRefusal`], the rest of the set is filed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstructionRejection {
+    /// The money could not move: a deposit or withdrawal is refused for what a transfer is.
+    #[error(transparent)]
+    Transfer(#[from] TransferRefusal),
+    /// The client lost its approval while the instruction was pending.
+    #[error("client {client_id:?} is not approved for Account Management")]
+    ClientNotApproved { client_id: String },
+    /// A client instructs only for the accounts it manages.
+    #[error("account {account} is not one the client manages")]
+    NotManaged { account: AccountId },
+    /// Only an open account moves money or shares.
+    #[error("account {account} is not open")]
+    NotOpen { account: AccountId },
+    /// An ACH deposit is pulled from a saved bank account, which it must name.
+    #[error("an ACH deposit names a bank instruction")]
+    AchWithoutBank,
+    /// Money moves only to and from bank accounts saved for that method and currency.
+    #[error("account {account} has no {method:?} bank instruction in {currency} named {name:?}")]
+    NoSuchBank { account: AccountId, method: BankMethod, currency: Currency, name: String },
+    /// A transfer between accounts moves something from one to another.
+    #[error("a transfer's source and target accounts differ")]
+    SameAccount { account: AccountId },
+    /// IBKR's limit on a bank instruction's name; `length` is the name's, in characters.
+    #[error("a bank instruction's name has 1 to {MAX_NAME} characters")]
+    BankNameLength { length: usize },
+    /// Instructions name a saved bank account, so a name is saved once.
+    #[error("account {account} already has a bank instruction named {name:?}")]
+    BankExists { account: AccountId, name: String },
+    /// A client cancels only its own instructions.
+    #[error("the client has no instruction {instruction}")]
+    NoSuchInstruction { instruction: u64 },
+    /// Only a pending instruction can be stopped.
+    #[error("instruction {instruction} is {status:?} and can no longer be cancelled")]
+    NotCancellable { instruction: u64, status: InstructionStatus },
+    /// The market lists no such instrument.
+    #[error("conid {conid} is not listed")]
+    UnlistedConid { conid: Conid },
+    /// Position transfers are for shares.
+    #[error("{symbol} is not a share: only shares transfer")]
+    NotAShare { conid: Conid, symbol: String },
+    /// Shares move whole, and no more than the largest order trades.
+    #[error("a transfer moves a whole number of shares above 0 and at most {MAX_SHARES}, not {quantity}")]
+    ShareCount { quantity: Decimal },
+    /// Delivered shares would cover part of a short position, which a delivery does not do.
+    #[error("account {account} is short {symbol}: shares cannot be delivered into it")]
+    ShortInto { account: AccountId, conid: Conid, symbol: String },
+    /// Only shares held long, and promised neither to working sell orders nor to pending
+    /// deliveries, leave; `free` is never below zero.
+    #[error("account {account} has {free} {symbol} free to deliver, not {quantity}")]
+    NotFreeToDeliver { account: AccountId, conid: Conid, symbol: String, free: Decimal, quantity: Decimal },
+    /// The delivered shares' value overflows what the ledger counts.
+    #[error("the shares' value is beyond what LocalBroker counts")]
+    ValueOverflow { conid: Conid, quantity: Decimal },
+}
+
+/// Why a filed instruction ended rejected: cancelled by its client, or refused. The record keeps
+/// it as the text IBKR's `errorMessage` shows, which snapshots store and the state digest
+/// hashes; the variant says which `errorCode` goes with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum Rejection {
+    /// Its client cancelled it while it was pending, giving `reason`.
+    Cancelled { reason: String },
+    /// LocalBroker refused it: the text of the [`InstructionRejection`] it was refused with.
+    Refused(String),
+}
+
+/// How a cancellation's text begins.
+const CANCELLED: &str = "cancelled: ";
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cancelled { reason } => write!(f, "{CANCELLED}{reason}"),
+            Self::Refused(text) => f.write_str(text),
+        }
+    }
+}
+
+impl From<InstructionRejection> for Rejection {
+    fn from(rejection: InstructionRejection) -> Self {
+        Self::Refused(rejection.to_string())
+    }
+}
+
+impl From<Rejection> for String {
+    fn from(rejection: Rejection) -> Self {
+        rejection.to_string()
+    }
+}
+
+impl From<String> for Rejection {
+    /// Reads the text a snapshot stored. Snapshots keep only the text, so that the state's
+    /// serialised shape and digest stay what they were when the reason was a string; the
+    /// prefix of a cancellation tells it apart, as no refusal's text begins with it.
+    fn from(text: String) -> Self {
+        match text.strip_prefix(CANCELLED) {
+            Some(reason) => Self::Cancelled { reason: reason.to_owned() },
+            None => Self::Refused(text),
+        }
+    }
 }
 
 /// A saved bank account of an account.
@@ -327,10 +443,8 @@ impl Engine {
             let conflict =
                 reused.map(|earlier| &earlier.instruction).or(filed.map(|filed| &filed.instruction));
             if conflict.is_some_and(|earlier| earlier != &request.instruction) {
-                return Err(EngineError::InstructionRefused(format!(
-                    "clientInstructionId {} was already used for another instruction",
-                    request.client_instruction_id
-                )));
+                let client_instruction_id = request.client_instruction_id;
+                return Err(InstructionRefusal::ClientInstructionIdReused { client_instruction_id }.into());
             }
         }
         let set = FIRST_ID + self.state.banking.sets.len() as u64;
@@ -349,7 +463,7 @@ impl Engine {
             let (status, due_at, reason) = match outcome {
                 Ok(Outcome::Processed) => (InstructionStatus::Processed, None, None),
                 Ok(Outcome::Pending(due)) => (InstructionStatus::Pending, Some(due), None),
-                Err(reason) => (InstructionStatus::Rejected, None, Some(reason)),
+                Err(rejection) => (InstructionStatus::Rejected, None, Some(rejection.into())),
             };
             let filed = FiledInstruction {
                 id,
@@ -385,16 +499,16 @@ impl Engine {
         client_id: &str,
         instruction: &Instruction,
         events: &mut Vec<Event>,
-    ) -> Result<Result<Outcome, String>, EngineError> {
-        if let Some(reason) = self.unusable_account(client_id, instruction) {
-            return Ok(Err(reason));
+    ) -> Result<Result<Outcome, InstructionRejection>, EngineError> {
+        if let Some(rejection) = self.unusable_account(client_id, instruction) {
+            return Ok(Err(rejection));
         }
         let settles = now + self.state.requests.timing.settlement;
         Ok(match instruction {
             Instruction::Deposit { account, currency, amount, method, bank } => self
                 .check_amount(*currency, *amount)
                 .and_then(|()| match (method, bank) {
-                    (BankMethod::Ach, None) => Err("an ACH deposit names a bank instruction".into()),
+                    (BankMethod::Ach, None) => Err(InstructionRejection::AchWithoutBank),
                     (BankMethod::Ach, Some(name)) => {
                         self.saved_bank(account, name, *method, *currency).map(drop)
                     }
@@ -458,7 +572,7 @@ impl Engine {
                 .map(|()| Outcome::Pending(settles)),
             Instruction::InternalPositionTransfer { from, to, conid, quantity } => {
                 let check = if from == to {
-                    Err("a transfer's source and target accounts differ".to_owned())
+                    Err(InstructionRejection::SameAccount { account: from.clone() })
                 } else {
                     self.check_deliverable(from, *conid, *quantity, Direction::Out)
                         .and_then(|()| self.check_deliverable(to, *conid, *quantity, Direction::In))
@@ -482,25 +596,23 @@ impl Engine {
     }
 
     /// Why an account the instruction names cannot be used by the client, if one cannot.
-    fn unusable_account(&self, client_id: &str, instruction: &Instruction) -> Option<String> {
+    fn unusable_account(&self, client_id: &str, instruction: &Instruction) -> Option<InstructionRejection> {
         let managed = &self.state.oauth.clients.get(client_id)?.accounts;
         instruction.accounts().into_iter().find_map(|account| {
             if !managed.contains(account) {
-                Some(format!("account {account} is not one the client manages"))
+                Some(InstructionRejection::NotManaged { account: account.clone() })
             } else if !matches!(self.state.lifecycle(account), Some(Lifecycle::Open { .. })) {
-                Some(format!("account {account} is not open"))
+                Some(InstructionRejection::NotOpen { account: account.clone() })
             } else {
                 None
             }
         })
     }
 
-    fn check_amount(&self, currency: Currency, amount: Decimal) -> Result<(), String> {
-        if let Some(why) = amount_refusal(amount) {
-            return Err(why);
-        }
+    fn check_amount(&self, currency: Currency, amount: Decimal) -> Result<(), InstructionRejection> {
+        check_amount(amount)?;
         if !Catalogue::standard().prices_currency(currency) {
-            return Err(format!("{currency} is not a currency LocalBroker's pairs price"));
+            return Err(TransferRefusal::UnpricedCurrency { currency }.into());
         }
         Ok(())
     }
@@ -513,13 +625,16 @@ impl Engine {
         name: &str,
         method: BankMethod,
         currency: Currency,
-    ) -> Result<&BankInstruction, String> {
+    ) -> Result<&BankInstruction, InstructionRejection> {
         self.state
             .banking
             .banks(account)
             .find(|bank| bank.name == name && bank.method == method && bank.currency == currency)
-            .ok_or_else(|| {
-                format!("account {account} has no {method:?} bank instruction in {currency} named {name:?}")
+            .ok_or_else(|| InstructionRejection::NoSuchBank {
+                account: account.clone(),
+                method,
+                currency,
+                name: name.to_owned(),
             })
     }
 
@@ -529,12 +644,10 @@ impl Engine {
         currency: Currency,
         amount: Decimal,
         at: Timestamp,
-    ) -> Result<(), String> {
-        let free = self.withdrawable(account, currency, at);
-        if amount > free {
-            return Err(format!(
-                "the withdrawal of {amount} {currency} exceeds the {free} {currency} that can be withdrawn"
-            ));
+    ) -> Result<(), InstructionRejection> {
+        let withdrawable = self.withdrawable(account, currency, at);
+        if amount > withdrawable {
+            return Err(TransferRefusal::ExceedsWithdrawable { amount, currency, withdrawable }.into());
         }
         Ok(())
     }
@@ -546,21 +659,25 @@ impl Engine {
         currency: Currency,
         amount: Decimal,
         at: Timestamp,
-    ) -> Result<(), String> {
+    ) -> Result<(), InstructionRejection> {
         if from == to {
-            return Err("a transfer's source and target accounts differ".into());
+            return Err(InstructionRejection::SameAccount { account: from.clone() });
         }
         self.check_amount(currency, amount)?;
         self.check_withdrawable(from, currency, amount, at)
     }
 
-    fn save_bank(&mut self, account: &AccountId, saved: BankInstruction) -> Result<Outcome, String> {
+    fn save_bank(
+        &mut self,
+        account: &AccountId,
+        saved: BankInstruction,
+    ) -> Result<Outcome, InstructionRejection> {
         if saved.name.trim().is_empty() || saved.name.chars().count() > MAX_NAME {
-            return Err(format!("a bank instruction's name has 1 to {MAX_NAME} characters"));
+            return Err(InstructionRejection::BankNameLength { length: saved.name.chars().count() });
         }
         let banks = self.state.banking.banks.entry(account.clone()).or_default();
         if banks.contains_key(&saved.name) {
-            return Err(format!("account {account} already has a bank instruction named {:?}", saved.name));
+            return Err(InstructionRejection::BankExists { account: account.clone(), name: saved.name });
         }
         banks.insert(saved.name.clone(), saved);
         Ok(Outcome::Processed)
@@ -572,20 +689,20 @@ impl Engine {
         client_id: &str,
         target: u64,
         reason: &str,
-    ) -> Result<Outcome, String> {
+    ) -> Result<Outcome, InstructionRejection> {
         let filed = self
             .state
             .banking
             .instructions
             .get_mut(&target)
             .filter(|filed| filed.client_id == client_id)
-            .ok_or_else(|| format!("the client has no instruction {target}"))?;
+            .ok_or(InstructionRejection::NoSuchInstruction { instruction: target })?;
         if filed.status != InstructionStatus::Pending {
-            return Err(format!("instruction {target} is {:?} and can no longer be cancelled", filed.status));
+            return Err(InstructionRejection::NotCancellable { instruction: target, status: filed.status });
         }
         filed.status = InstructionStatus::Rejected;
         filed.decided_at = Some(now);
-        filed.reason = Some(format!("cancelled: {reason}"));
+        filed.reason = Some(Rejection::Cancelled { reason: reason.to_owned() });
         Ok(Outcome::Processed)
     }
 
@@ -626,15 +743,19 @@ impl Engine {
         due.sort_unstable();
         for (at, id) in due {
             let Some(filed) = self.state.banking.instructions.get(&id).cloned() else { continue };
-            let refusal = self.client_of(&filed.client_id).err().map(|why| why.to_string());
-            let refusal = refusal.or_else(|| self.unusable_account(&filed.client_id, &filed.instruction));
-            let outcome = match &filed.instruction {
-                _ if refusal.is_some() => Err(refusal.unwrap_or_default()),
-                Instruction::Deposit { account, currency, amount, .. } => {
+            let refusal = match self.client_of(&filed.client_id) {
+                Ok(_) => self.unusable_account(&filed.client_id, &filed.instruction),
+                Err(_) => {
+                    Some(InstructionRejection::ClientNotApproved { client_id: filed.client_id.clone() })
+                }
+            };
+            let outcome = match (refusal, &filed.instruction) {
+                (Some(refusal), _) => Err(refusal),
+                (None, Instruction::Deposit { account, currency, amount, .. }) => {
                     events.extend(self.move_cash(at, account, *currency, *amount, Cause::Deposit)?);
                     Ok(())
                 }
-                Instruction::Withdrawal { account, currency, amount, .. } => {
+                (None, Instruction::Withdrawal { account, currency, amount, .. }) => {
                     self.release(id);
                     let check = self.check_withdrawable(account, *currency, *amount, at);
                     if check.is_ok() {
@@ -642,13 +763,14 @@ impl Engine {
                     }
                     check
                 }
-                Instruction::FreeOfPayment { account, conid, quantity, direction, .. } => {
+                (None, Instruction::FreeOfPayment { account, conid, quantity, direction, .. }) => {
                     self.release(id);
                     let value = quantity.checked_mul(self.state.mark(*conid, at));
                     let check =
                         self.check_deliverable(account, *conid, *quantity, *direction).and_then(|()| {
-                            value.map(drop).ok_or_else(|| {
-                                "the shares' value is beyond what LocalBroker counts".to_owned()
+                            value.map(drop).ok_or(InstructionRejection::ValueOverflow {
+                                conid: *conid,
+                                quantity: *quantity,
                             })
                         });
                     if let Ok(()) = check {
@@ -665,15 +787,15 @@ impl Engine {
                     }
                     check
                 }
-                _ => Ok(()),
+                (None, _) => Ok(()),
             };
             if let Some(stored) = self.state.banking.instructions.get_mut(&id) {
                 stored.decided_at = Some(at);
                 match outcome {
                     Ok(()) => stored.status = InstructionStatus::Processed,
-                    Err(reason) => {
+                    Err(rejection) => {
                         stored.status = InstructionStatus::Rejected;
-                        stored.reason = Some(reason);
+                        stored.reason = Some(rejection.into());
                     }
                 }
             }
@@ -691,16 +813,14 @@ impl Engine {
         conid: Conid,
         quantity: Decimal,
         direction: Direction,
-    ) -> Result<(), String> {
+    ) -> Result<(), InstructionRejection> {
         let instrument =
-            Catalogue::standard().get(conid).ok_or_else(|| format!("conid {conid} is not listed"))?;
+            Catalogue::standard().get(conid).ok_or(InstructionRejection::UnlistedConid { conid })?;
         if instrument.asset_class != AssetClass::Stock {
-            return Err(format!("{} is not a share: only shares transfer", instrument.symbol));
+            return Err(InstructionRejection::NotAShare { conid, symbol: instrument.symbol.clone() });
         }
         if quantity <= Decimal::ZERO || quantity > MAX_SHARES || quantity != quantity.trunc() {
-            return Err(format!(
-                "a transfer moves a whole number of shares above 0 and at most {MAX_SHARES}, not {quantity}"
-            ));
+            return Err(InstructionRejection::ShareCount { quantity });
         }
         let held = self
             .state
@@ -708,20 +828,23 @@ impl Engine {
             .find(|(held, _)| *held == conid)
             .map_or(Decimal::ZERO, |(_, p)| p.quantity);
         if direction == Direction::In && held < Decimal::ZERO {
-            return Err(format!(
-                "account {account} is short {}: shares cannot be delivered into it",
-                instrument.symbol
-            ));
+            return Err(InstructionRejection::ShortInto {
+                account: account.clone(),
+                conid,
+                symbol: instrument.symbol.clone(),
+            });
         }
         if direction == Direction::Out {
             let free =
                 held - self.book.selling(account, conid) - self.state.banking.delivering(account, conid);
             if quantity > free {
-                return Err(format!(
-                    "account {account} has {} {} free to deliver, not {quantity}",
-                    free.max(Decimal::ZERO),
-                    instrument.symbol
-                ));
+                return Err(InstructionRejection::NotFreeToDeliver {
+                    account: account.clone(),
+                    conid,
+                    symbol: instrument.symbol.clone(),
+                    free: free.max(Decimal::ZERO),
+                    quantity,
+                });
             }
         }
         Ok(())

@@ -30,6 +30,39 @@ const MAX_DIVIDEND: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 /// The largest number of shares on either side of a split ratio.
 const MAX_RATIO_TERM: u32 = 1_000;
 
+/// A corporate action the market cannot take: refused when it is announced, so that what is
+/// accepted can always be carried out when its day comes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CorporateActionRefusal {
+    /// Dividends and splits are for shares only.
+    #[error("{symbol} is not a share")]
+    NotAShare { conid: Conid, symbol: String },
+    /// Corporate actions happen when a New York day begins, and this date has no such instant.
+    #[error("{date} is not a day of the simulated market")]
+    NotADay { date: Date },
+    /// The simulated market has no prices on that day, so nothing could happen on it.
+    #[error("{date} is outside the simulated market")]
+    OutsideMarket { date: Date },
+    /// A split's terms are whole numbers of shares, within reason, and change something.
+    #[error("a split turns 1 to {MAX_RATIO_TERM} shares into another number of them")]
+    SplitRatio { to: u32, from: u32 },
+    /// A split announced for a day takes effect when the day begins, which must be later.
+    #[error("the split's day {on} has begun already")]
+    SplitDayBegun { on: Date },
+    /// The new price must stay above zero at the market's precision.
+    #[error("the split would leave the shares without a price")]
+    SplitLeavesNoPrice { conid: Conid, to: u32, from: u32 },
+    /// A dividend pays something, and no more than any real dividend.
+    #[error("a dividend must be above 0 and at most {MAX_DIVIDEND} a share")]
+    DividendAmount { amount: Decimal },
+    /// What is paid is owed from the ex-date on, so it cannot be paid before.
+    #[error("the pay date comes before the ex-date")]
+    PayBeforeEx { ex_date: Date, pay_date: Date },
+    /// The holders of a dividend are fixed when its ex-date begins, which must be later.
+    #[error("the ex-date {ex_date} has begun already")]
+    ExDateBegun { ex_date: Date },
+}
+
 /// A corporate action as it is announced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -140,23 +173,16 @@ impl CorporateActions {
 }
 
 /// The instant the New York day `date` begins, if the simulated market reaches it.
-fn start_of(date: Date) -> Result<Timestamp, EngineError> {
-    let start = new_york_midnight(date)
-        .ok_or_else(|| refused(format!("{date} is not a day of the simulated market")))?;
-    within_market(start).map_err(|_| refused(format!("{date} is outside the simulated market")))
-}
-
-fn refused(reason: impl Into<String>) -> EngineError {
-    EngineError::CorporateActionRefused(reason.into())
+fn start_of(date: Date) -> Result<Timestamp, CorporateActionRefusal> {
+    let start = new_york_midnight(date).ok_or(CorporateActionRefusal::NotADay { date })?;
+    within_market(start).map_err(|_| CorporateActionRefusal::OutsideMarket { date })
 }
 
 /// Refuses a ratio outside 1 to 1,000 on either side, or one that changes nothing.
-fn check_ratio(to: u32, from: u32) -> Result<(), EngineError> {
+fn check_ratio(to: u32, from: u32) -> Result<(), CorporateActionRefusal> {
     let valid = |term: u32| (1..=MAX_RATIO_TERM).contains(&term);
     if !valid(to) || !valid(from) || to == from {
-        return Err(refused(format!(
-            "a split turns 1 to {MAX_RATIO_TERM} shares into another number of them"
-        )));
+        return Err(CorporateActionRefusal::SplitRatio { to, from });
     }
     Ok(())
 }
@@ -173,7 +199,7 @@ impl Engine {
         };
         let instrument = Catalogue::standard().get(conid).ok_or(EngineError::UnknownInstrument(conid))?;
         if instrument.asset_class != AssetClass::Stock {
-            return Err(refused(format!("{} is not a share", instrument.local_symbol())));
+            return Err(CorporateActionRefusal::NotAShare { conid, symbol: instrument.local_symbol() }.into());
         }
         match *action {
             CorporateAction::Dividend { conid, amount, ex_date, pay_date } => {
@@ -197,7 +223,7 @@ impl Engine {
         check_ratio(to, from)?;
         let at = start_of(on)?;
         if at <= now {
-            return Err(refused(format!("the split's day {on} has begun already")));
+            return Err(CorporateActionRefusal::SplitDayBegun { on }.into());
         }
         let scheduled = &mut self.state.corporate_actions.scheduled_splits;
         let index = scheduled.partition_point(|s| s.at <= at);
@@ -214,15 +240,15 @@ impl Engine {
         pay_date: Date,
     ) -> Result<Vec<Event>, EngineError> {
         if amount <= Decimal::ZERO || amount > MAX_DIVIDEND {
-            return Err(refused(format!("a dividend must be above 0 and at most {MAX_DIVIDEND} a share")));
+            return Err(CorporateActionRefusal::DividendAmount { amount }.into());
         }
         if pay_date < ex_date {
-            return Err(refused("the pay date comes before the ex-date"));
+            return Err(CorporateActionRefusal::PayBeforeEx { ex_date, pay_date }.into());
         }
         let ex_at = start_of(ex_date)?;
         let pay_at = start_of(pay_date)?;
         if ex_at <= now {
-            return Err(refused(format!("the ex-date {ex_date} has begun already")));
+            return Err(CorporateActionRefusal::ExDateBegun { ex_date }.into());
         }
         let declared = &mut self.state.corporate_actions.declared;
         let index = declared.partition_point(|d| d.ex_at <= ex_at);
@@ -316,7 +342,7 @@ impl Engine {
         let price = self.state.venue(conid).map(|venue| venue.path.price(now)).unwrap_or_default();
         let new_price = (Decimal::try_from(price).unwrap_or_default() / ratio).round_dp(4);
         if new_price <= Decimal::ZERO {
-            return Err(refused("the split would leave the shares without a price"));
+            return Err(CorporateActionRefusal::SplitLeavesNoPrice { conid, to, from }.into());
         }
         let mut events = Vec::new();
         let working: Vec<model::OrderId> = self
@@ -371,5 +397,61 @@ impl Engine {
         self.state.corporate_actions.splits.push(record);
         events.push(Event::SharesSplit { conid, to, from });
         Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{AAPL, d};
+
+    /// The texts a refused announcement answers with, written out in full.
+    #[test]
+    fn refusals_keep_their_words() {
+        let date = |text: &str| text.parse::<Date>().unwrap();
+        let cases = [
+            (
+                CorporateActionRefusal::NotAShare { conid: Conid::new(12_087_792), symbol: "EUR.USD".into() },
+                "EUR.USD is not a share",
+            ),
+            (
+                CorporateActionRefusal::NotADay { date: date("2026-03-08") },
+                "2026-03-08 is not a day of the simulated market",
+            ),
+            (
+                CorporateActionRefusal::OutsideMarket { date: date("2031-01-02") },
+                "2031-01-02 is outside the simulated market",
+            ),
+            (
+                CorporateActionRefusal::SplitRatio { to: 1, from: 1 },
+                "a split turns 1 to 1000 shares into another number of them",
+            ),
+            (
+                CorporateActionRefusal::SplitDayBegun { on: date("2026-03-05") },
+                "the split's day 2026-03-05 has begun already",
+            ),
+            (
+                CorporateActionRefusal::SplitLeavesNoPrice { conid: AAPL, to: 1000, from: 1 },
+                "the split would leave the shares without a price",
+            ),
+            (
+                CorporateActionRefusal::DividendAmount { amount: d("0") },
+                "a dividend must be above 0 and at most 10000 a share",
+            ),
+            (
+                CorporateActionRefusal::PayBeforeEx {
+                    ex_date: date("2026-03-06"),
+                    pay_date: date("2026-03-05"),
+                },
+                "the pay date comes before the ex-date",
+            ),
+            (
+                CorporateActionRefusal::ExDateBegun { ex_date: date("2026-03-03") },
+                "the ex-date 2026-03-03 has begun already",
+            ),
+        ];
+        for (refusal, text) in cases {
+            assert_eq!(refusal.to_string(), text);
+        }
     }
 }

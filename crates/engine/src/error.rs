@@ -13,9 +13,9 @@ pub enum EngineError {
     /// Anything before the world exists.
     #[error("no world has been created yet")]
     NoWorld,
-    /// The world's parts contradict each other.
+    /// The world's parts contradict each other, or the engine refuses one of them.
     #[error("invalid world: {0}")]
-    InvalidWorld(String),
+    InvalidWorld(crate::world::WorldProblem),
     /// No such user.
     #[error("unknown user {0}")]
     UnknownUser(Username),
@@ -41,8 +41,8 @@ pub enum EngineError {
     #[error(transparent)]
     Unbalanced(#[from] crate::ledger::Unbalanced),
     /// An order the instrument or the account cannot take, in IBKR's words where IBKR has them.
-    #[error("{0}")]
-    OrderRejected(String),
+    #[error(transparent)]
+    OrderRejected(#[from] crate::orders::OrderRejection),
     /// No such order in the account.
     #[error("OrderID {0} doesn't exist")]
     UnknownOrder(model::OrderId),
@@ -55,13 +55,13 @@ pub enum EngineError {
     IllegalTransition { order: model::OrderId, illegal: crate::orders::lifecycle::IllegalTransition },
     /// A deposit or withdrawal the account cannot make.
     #[error("transfer refused: {0}")]
-    TransferRefused(String),
+    TransferRefused(crate::funding::TransferRefusal),
     /// A corporate action the market cannot take.
     #[error("corporate action refused: {0}")]
-    CorporateActionRefused(String),
+    CorporateActionRefused(crate::corporate_actions::CorporateActionRefusal),
     /// An OAuth client change or token the registry cannot take.
-    #[error("{0}")]
-    OAuthRefused(String),
+    #[error(transparent)]
+    OAuthRefused(#[from] crate::oauth::OAuthRefusal),
     /// A token asked for a scope its client does not have.
     #[error("scope {0:?} is not granted to the client")]
     ScopeNotGranted(String),
@@ -73,8 +73,8 @@ pub enum EngineError {
     #[error("the signed request was already used")]
     SignedRequestReplayed,
     /// Order questions a session cannot suppress.
-    #[error("{0}")]
-    QuestionsRefused(String),
+    #[error(transparent)]
+    QuestionsRefused(#[from] crate::QuestionRefusal),
     /// A client assertion's `jti` was used before, while it is still valid.
     #[error("the assertion {0:?} was already used")]
     AssertionReplayed(String),
@@ -83,18 +83,45 @@ pub enum EngineError {
     #[error("the brokerage session of {0} is held by another session")]
     BrokerageHeld(Username),
     /// An Account Management request the engine cannot take.
-    #[error("{0}")]
-    RequestRefused(String),
+    #[error(transparent)]
+    RequestRefused(#[from] crate::applications::RequestRefusal),
     /// A set of banking instructions the engine cannot file.
-    #[error("{0}")]
-    InstructionRefused(String),
+    #[error(transparent)]
+    InstructionRefused(#[from] crate::banking::InstructionRefusal),
     /// A Flex token or query that cannot be added.
-    #[error("{0}")]
-    FlexDefinition(String),
+    #[error(transparent)]
+    FlexDefinition(#[from] crate::flex::FlexDefinitionRefusal),
     /// A Flex request IBKR would refuse, with its error code.
     #[error("Flex error {}: {}", .0.code(), .0.message())]
     Flex(crate::flex::FlexError),
     /// An override outside what the market allows.
     #[error("invalid market change: {0}")]
-    InvalidMarketChange(String),
+    InvalidMarketChange(crate::market::MarketChangeRefusal),
+}
+
+// The refusals wrapped with a prefix convert by hand: `#[from]` would also make the inner
+// refusal the error's `source`, and a report of the error's chain would then say it twice.
+
+impl From<crate::funding::TransferRefusal> for EngineError {
+    fn from(refusal: crate::funding::TransferRefusal) -> Self {
+        Self::TransferRefused(refusal)
+    }
+}
+
+impl From<crate::corporate_actions::CorporateActionRefusal> for EngineError {
+    fn from(refusal: crate::corporate_actions::CorporateActionRefusal) -> Self {
+        Self::CorporateActionRefused(refusal)
+    }
+}
+
+impl From<crate::market::MarketChangeRefusal> for EngineError {
+    fn from(refusal: crate::market::MarketChangeRefusal) -> Self {
+        Self::InvalidMarketChange(refusal)
+    }
+}
+
+impl From<crate::world::WorldProblem> for EngineError {
+    fn from(problem: crate::world::WorldProblem) -> Self {
+        Self::InvalidWorld(problem)
+    }
 }

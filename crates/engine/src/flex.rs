@@ -208,6 +208,21 @@ impl FlexError {
     }
 }
 
+/// A Flex token or query the control plane cannot add. Tokens and queries are defined once, so
+/// that a statement always answers the definition it was requested under.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlexDefinitionRefusal {
+    /// A token is issued once; its hash is not repeated, as the token is a secret.
+    #[error("that Flex token is issued already")]
+    TokenIssued,
+    /// A query id names one query for good.
+    #[error("Flex query {id} is defined already")]
+    QueryDefined { id: u64 },
+    /// A query holds only sections its statement type writes.
+    #[error("{section} is not a section of this query type")]
+    UnknownSection { kind: QueryKind, section: String },
+}
+
 /// The sections a query of `kind` may hold, by IBKR's element names, in the order a
 /// statement writes them.
 pub fn sections(kind: QueryKind) -> &'static [&'static str] {
@@ -295,7 +310,7 @@ impl Engine {
             return Err(EngineError::UnknownUser(user.clone()));
         }
         if self.state.flex.tokens.contains_key(token_hash) {
-            return Err(EngineError::FlexDefinition("that Flex token is issued already".into()));
+            return Err(FlexDefinitionRefusal::TokenIssued.into());
         }
         let token = FlexToken { user: user.clone(), expires_at };
         self.state.flex.tokens.insert(token_hash.to_owned(), token);
@@ -308,13 +323,13 @@ impl Engine {
             return Err(EngineError::UnknownUser(query.owner.clone()));
         }
         if self.state.flex.queries.contains_key(&query.id) {
-            return Err(EngineError::FlexDefinition(format!("Flex query {} is defined already", query.id)));
+            return Err(FlexDefinitionRefusal::QueryDefined { id: query.id }.into());
         }
         let all = sections(query.kind);
         if let Some(unknown) = query.sections.iter().find(|section| !all.contains(&section.as_str())) {
-            return Err(EngineError::FlexDefinition(format!(
-                "{unknown} is not a section of this query type"
-            )));
+            return Err(
+                FlexDefinitionRefusal::UnknownSection { kind: query.kind, section: unknown.clone() }.into()
+            );
         }
         self.state.flex.queries.insert(query.id, query.clone());
         Ok(vec![Event::FlexDefined])
@@ -383,6 +398,25 @@ mod tests {
     use super::*;
     use crate::Command;
     use crate::testing::Broker;
+
+    /// The texts a refused definition answers with, written out in full.
+    #[test]
+    fn definition_refusals_keep_their_words() {
+        let cases = [
+            (FlexDefinitionRefusal::TokenIssued, "that Flex token is issued already"),
+            (FlexDefinitionRefusal::QueryDefined { id: 42 }, "Flex query 42 is defined already"),
+            (
+                FlexDefinitionRefusal::UnknownSection {
+                    kind: QueryKind::TradeConfirmation,
+                    section: "Bogus".into(),
+                },
+                "Bogus is not a section of this query type",
+            ),
+        ];
+        for (refusal, text) in cases {
+            assert_eq!(refusal.to_string(), text);
+        }
+    }
 
     #[test]
     fn a_statement_is_fetched_for_a_day_after_it_is_ready_then_forgotten() {

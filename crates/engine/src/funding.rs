@@ -12,6 +12,27 @@ use crate::{Engine, EngineError, Event};
 /// The most a single deposit or withdrawal may move: a trillion units.
 const MAX_TRANSFER: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
 
+/// A movement of money the account cannot make. Banking instructions that move money are
+/// refused for the same reasons, in the same words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransferRefusal {
+    /// Cash is held only in currencies the market's pairs price, so that it can be valued.
+    #[error("{currency} is not a currency LocalBroker's pairs price")]
+    UnpricedCurrency { currency: Currency },
+    /// A withdrawal takes no more than [`Engine::withdrawable`]: settled cash that working
+    /// orders and pending withdrawals do not hold, and that margin does not need.
+    #[error(
+        "the withdrawal of {amount} {currency} exceeds the {withdrawable} {currency} that can be withdrawn"
+    )]
+    ExceedsWithdrawable { amount: Decimal, currency: Currency, withdrawable: Decimal },
+    /// An amount that moves nothing, or more than any real transfer, where sums could overflow.
+    #[error("an amount must be above 0 and at most {MAX_TRANSFER}, not {amount}")]
+    AmountOutOfRange { amount: Decimal },
+    /// Only an open account takes or pays out money.
+    #[error("account {account} does not exist or is closed")]
+    AccountUnavailable { account: AccountId },
+}
+
 impl Engine {
     /// Credits `amount` of `currency` to the account's cash.
     pub(crate) fn deposit(
@@ -23,9 +44,7 @@ impl Engine {
     ) -> Result<Vec<Event>, EngineError> {
         self.check_transfer(account, amount)?;
         if !market::Catalogue::standard().prices_currency(currency) {
-            return Err(EngineError::TransferRefused(format!(
-                "{currency} is not a currency LocalBroker's pairs price"
-            )));
+            return Err(TransferRefusal::UnpricedCurrency { currency }.into());
         }
         self.move_cash(at, account, currency, amount, Cause::Deposit)
     }
@@ -42,18 +61,16 @@ impl Engine {
         self.check_transfer(account, amount)?;
         let withdrawable = self.withdrawable(account, currency, at);
         if amount > withdrawable {
-            return Err(EngineError::TransferRefused(format!(
-                "the withdrawal of {amount} {currency} exceeds the {withdrawable} {currency} that can be withdrawn"
-            )));
+            return Err(TransferRefusal::ExceedsWithdrawable { amount, currency, withdrawable }.into());
         }
         self.move_cash(at, account, currency, -amount, Cause::Withdrawal)
     }
 
     fn check_transfer(&self, account: &AccountId, amount: Decimal) -> Result<(), EngineError> {
         if self.state.accounts.get(account).is_none_or(|open| open.closed_at.is_some()) {
-            return Err(unknown(account));
+            return Err(TransferRefusal::AccountUnavailable { account: account.clone() }.into());
         }
-        amount_refusal(amount).map_or(Ok(()), |why| Err(EngineError::TransferRefused(why)))
+        Ok(check_amount(amount)?)
     }
 
     pub(crate) fn move_cash(
@@ -111,13 +128,52 @@ impl Engine {
     }
 }
 
-/// Why an amount of money cannot move, if it cannot: it must be above 0 and at most
+/// Refuses an amount of money that cannot move: it must be above 0 and at most
 /// [`MAX_TRANSFER`].
-pub(crate) fn amount_refusal(amount: Decimal) -> Option<String> {
-    (amount <= Decimal::ZERO || amount > MAX_TRANSFER)
-        .then(|| format!("an amount must be above 0 and at most {MAX_TRANSFER}, not {amount}"))
+pub(crate) fn check_amount(amount: Decimal) -> Result<(), TransferRefusal> {
+    if amount <= Decimal::ZERO || amount > MAX_TRANSFER {
+        return Err(TransferRefusal::AmountOutOfRange { amount });
+    }
+    Ok(())
 }
 
-fn unknown(account: &AccountId) -> EngineError {
-    EngineError::TransferRefused(format!("account {account} does not exist or is closed"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::d;
+
+    /// The texts a refused transfer answers with, written out in full.
+    #[test]
+    fn refusals_keep_their_words() {
+        let cases = [
+            (
+                TransferRefusal::UnpricedCurrency { currency: Currency::USD },
+                "USD is not a currency LocalBroker's pairs price",
+            ),
+            (
+                TransferRefusal::ExceedsWithdrawable {
+                    amount: d("2500.5"),
+                    currency: Currency::EUR,
+                    withdrawable: d("1000.00"),
+                },
+                "the withdrawal of 2500.5 EUR exceeds the 1000.00 EUR that can be withdrawn",
+            ),
+            (
+                TransferRefusal::AmountOutOfRange { amount: d("-1") },
+                "an amount must be above 0 and at most 1000000000000, not -1",
+            ),
+            (
+                TransferRefusal::AccountUnavailable { account: "DU1234567".parse().unwrap() },
+                "account DU1234567 does not exist or is closed",
+            ),
+        ];
+        for (refusal, text) in cases {
+            assert_eq!(refusal.to_string(), text);
+        }
+        let refused = EngineError::from(TransferRefusal::AmountOutOfRange { amount: d("0") });
+        assert_eq!(
+            refused.to_string(),
+            "transfer refused: an amount must be above 0 and at most 1000000000000, not 0"
+        );
+    }
 }

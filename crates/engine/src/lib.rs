@@ -28,7 +28,7 @@ pub mod event;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod flex;
-mod funding;
+pub mod funding;
 pub mod interest;
 pub mod ledger;
 pub mod market;
@@ -46,7 +46,7 @@ mod error;
 mod testing;
 
 pub use command::Command;
-pub use engine::{Digest, Engine, SNAPSHOT_FORMAT, SnapshotError};
+pub use engine::{Digest, Engine, QuestionRefusal, SNAPSHOT_FORMAT, SnapshotError};
 pub use error::EngineError;
 pub use event::Event;
 pub use jiff::Timestamp;

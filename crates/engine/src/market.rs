@@ -79,7 +79,7 @@ impl Engine {
             return Err(EngineError::UnknownInstrument(conid));
         }
         if changes.is_empty() {
-            return Err(EngineError::InvalidMarketChange("no change was given".into()));
+            return Err(MarketChangeRefusal::NoChange.into());
         }
         changes.iter().try_for_each(MarketChange::validate)?;
         let at = self.state.clock.market_time(wall);
@@ -100,17 +100,56 @@ impl Engine {
     }
 }
 
+/// An override of the simulated market the price path cannot follow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarketChangeRefusal {
+    /// A change names what changes.
+    #[error("no change was given")]
+    NoChange,
+    /// Prices are positive: the path works on their logarithm.
+    #[error("a price must be positive")]
+    NonPositivePrice { price: Decimal },
+    /// A path with no volatility never moves, and one far beyond any market's overflows.
+    #[error("volatility must be above 0 and at most 10 (1000%)")]
+    VolatilityOutOfRange { volatility: Decimal },
+}
+
 impl MarketChange {
     /// Refuses a price that is not positive and a volatility outside what the path can follow.
-    fn validate(&self) -> Result<(), EngineError> {
+    fn validate(&self) -> Result<(), MarketChangeRefusal> {
         match *self {
             Self::Price(price) if price <= Decimal::ZERO => {
-                Err(EngineError::InvalidMarketChange("a price must be positive".into()))
+                Err(MarketChangeRefusal::NonPositivePrice { price })
             }
-            Self::Volatility(v) if v <= Decimal::ZERO || v > MAX_VOLATILITY => Err(
-                EngineError::InvalidMarketChange("volatility must be above 0 and at most 10 (1000%)".into()),
-            ),
+            Self::Volatility(volatility) if volatility <= Decimal::ZERO || volatility > MAX_VOLATILITY => {
+                Err(MarketChangeRefusal::VolatilityOutOfRange { volatility })
+            }
             _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The texts a refused change answers with, written out in full, behind the prefix its
+    /// engine error adds.
+    #[test]
+    fn refusals_keep_their_words() {
+        let cases = [
+            (MarketChangeRefusal::NoChange, "invalid market change: no change was given"),
+            (
+                MarketChangeRefusal::NonPositivePrice { price: Decimal::new(-1, 0) },
+                "invalid market change: a price must be positive",
+            ),
+            (
+                MarketChangeRefusal::VolatilityOutOfRange { volatility: Decimal::ZERO },
+                "invalid market change: volatility must be above 0 and at most 10 (1000%)",
+            ),
+        ];
+        for (refusal, text) in cases {
+            assert_eq!(EngineError::from(refusal).to_string(), text);
         }
     }
 }

@@ -184,8 +184,37 @@ pub struct SignedRequest {
 /// The longest a client id or key id may be.
 const MAX_ID: usize = 128;
 
-fn refused(reason: impl Into<String>) -> EngineError {
-    EngineError::OAuthRefused(reason.into())
+/// An OAuth client change, session or token the registry cannot take. The texts reach clients
+/// as the description of an OAuth or problem-details error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthRefusal {
+    /// Only a registered client gets tokens, sessions or accounts.
+    #[error("no client {client_id:?}")]
+    UnknownClient { client_id: String },
+    /// A revoked client keeps its record but gets nothing more.
+    #[error("client {client_id:?} was revoked")]
+    Revoked { client_id: String },
+    /// Ids travel in headers, JWT claims and logs, so they are short and printable.
+    #[error("client ids and key ids are 1 to {MAX_ID} printable characters")]
+    InvalidId,
+    /// A client is granted only scopes LocalBroker knows.
+    #[error("unknown scope {scope:?}")]
+    UnknownScope { scope: String },
+    /// A client can only be given accounts that exist.
+    #[error("account {account} does not exist")]
+    UnknownAccount { account: model::AccountId },
+    /// A signed request authorizes the one command it carries, so it cannot carry another
+    /// signed request.
+    #[error("a signed request carries one command")]
+    NestedSignedRequest,
+}
+
+fn unknown_client(client_id: &str) -> OAuthRefusal {
+    OAuthRefusal::UnknownClient { client_id: client_id.to_owned() }
+}
+
+fn revoked(client_id: &str) -> OAuthRefusal {
+    OAuthRefusal::Revoked { client_id: client_id.to_owned() }
 }
 
 fn known_scope(scope: &str) -> bool {
@@ -223,14 +252,9 @@ impl Engine {
         bearer_hash: &str,
         trust: Trust,
     ) -> Result<Vec<Event>, EngineError> {
-        let client = self
-            .state
-            .oauth
-            .clients
-            .get(client_id)
-            .ok_or_else(|| refused(format!("no client {client_id:?}")))?;
+        let client = self.state.oauth.clients.get(client_id).ok_or_else(|| unknown_client(client_id))?;
         if client.revoked {
-            return Err(refused(format!("client {client_id:?} was revoked")));
+            return Err(revoked(client_id).into());
         }
         let user = self.state.users.get(username);
         match trust {
@@ -265,10 +289,10 @@ impl Engine {
         let valid_id =
             |id: &str| !id.is_empty() && id.len() <= MAX_ID && id.chars().all(|c| c.is_ascii_graphic());
         if !valid_id(client_id) || !valid_id(&key.kid) {
-            return Err(refused("client ids and key ids are 1 to 128 printable characters"));
+            return Err(OAuthRefusal::InvalidId.into());
         }
         if let Some(unknown) = scopes.iter().find(|scope| !known_scope(scope)) {
-            return Err(refused(format!("unknown scope {unknown:?}")));
+            return Err(OAuthRefusal::UnknownScope { scope: unknown.clone() }.into());
         }
         let client = self.state.oauth.clients.entry(client_id.to_owned()).or_insert_with(|| OAuthClient {
             client_id: client_id.to_owned(),
@@ -292,10 +316,10 @@ impl Engine {
         accounts: &[model::AccountId],
     ) -> Result<Vec<Event>, EngineError> {
         if !self.state.oauth.clients.contains_key(client_id) {
-            return Err(refused(format!("no client {client_id:?}")));
+            return Err(unknown_client(client_id).into());
         }
         if let Some(unknown) = accounts.iter().find(|account| !self.state.accounts.contains_key(*account)) {
-            return Err(refused(format!("account {unknown} does not exist")));
+            return Err(OAuthRefusal::UnknownAccount { account: unknown.clone() }.into());
         }
         for account in accounts {
             self.manage(client_id, account);
@@ -309,12 +333,7 @@ impl Engine {
         client_id: &str,
         revoked: bool,
     ) -> Result<Vec<Event>, EngineError> {
-        let client = self
-            .state
-            .oauth
-            .clients
-            .get_mut(client_id)
-            .ok_or_else(|| refused(format!("no client {client_id:?}")))?;
+        let client = self.state.oauth.clients.get_mut(client_id).ok_or_else(|| unknown_client(client_id))?;
         if !revoked {
             client.approved = true;
             return Ok(vec![Event::ClientReviewed { client_id: client_id.to_owned(), revoked }]);
@@ -365,10 +384,9 @@ impl Engine {
     ) -> Result<Vec<Event>, EngineError> {
         let TokenGrant { client_id, token_hash, scopes, jti, assertion_expires, lifetime } = grant;
         let registry = &self.state.oauth;
-        let client =
-            registry.clients.get(client_id).ok_or_else(|| refused(format!("no client {client_id:?}")))?;
+        let client = registry.clients.get(client_id).ok_or_else(|| unknown_client(client_id))?;
         if client.revoked {
-            return Err(refused(format!("client {client_id:?} was revoked")));
+            return Err(revoked(client_id).into());
         }
         let granted = client.granted_scopes();
         if let Some(missing) = scopes.iter().find(|scope| !granted.contains(*scope)) {
@@ -393,5 +411,29 @@ impl Engine {
         let token = AccessToken { client_id: client_id.clone(), scopes: scopes.clone(), expires_at };
         registry.tokens.insert(token_hash.clone(), token);
         Ok(vec![Event::TokenIssued { client_id: client_id.clone() }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OAuthRefusal;
+
+    /// The texts a refused registration, session or token answers with, written out in full.
+    #[test]
+    fn refusals_keep_their_words() {
+        let cases = [
+            (OAuthRefusal::UnknownClient { client_id: "IB".into() }, r#"no client "IB""#),
+            (OAuthRefusal::Revoked { client_id: "IB".into() }, r#"client "IB" was revoked"#),
+            (OAuthRefusal::InvalidId, "client ids and key ids are 1 to 128 printable characters"),
+            (OAuthRefusal::UnknownScope { scope: "everything".into() }, r#"unknown scope "everything""#),
+            (
+                OAuthRefusal::UnknownAccount { account: "DU9999999".parse().unwrap() },
+                "account DU9999999 does not exist",
+            ),
+            (OAuthRefusal::NestedSignedRequest, "a signed request carries one command"),
+        ];
+        for (refusal, text) in cases {
+            assert_eq!(refusal.to_string(), text);
+        }
     }
 }

@@ -145,3 +145,34 @@ impl From<BrokerError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use engine::funding::TransferRefusal;
+    use engine::orders::OrderRejection;
+    use engine::world::WorldProblem;
+    use model::Currency;
+
+    use super::*;
+
+    fn answer(refusal: impl Into<EngineError>) -> ApiError {
+        ApiError::from(BrokerError::Rejected(refusal.into()))
+    }
+
+    /// A typed refusal reaches the client as the same status and text it did as a string.
+    #[test]
+    fn a_refusal_answers_its_text_with_its_status() {
+        let rejected = answer(OrderRejection::NoOrders);
+        assert_eq!(
+            (rejected.status, rejected.message()),
+            (StatusCode::BAD_REQUEST, "The request has no orders.")
+        );
+        let refused = answer(TransferRefusal::UnpricedCurrency { currency: Currency::USD });
+        assert_eq!(
+            (refused.status, refused.message()),
+            (StatusCode::BAD_REQUEST, "transfer refused: USD is not a currency LocalBroker's pairs price")
+        );
+        let internal = answer(WorldProblem::NoUsers);
+        assert_eq!(internal, ApiError::unavailable(), "a world problem cannot follow a request");
+    }
+}

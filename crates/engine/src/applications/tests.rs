@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use jiff::SignedDuration;
 use model::{AccountId, AccountKind, Currency, MarginKind};
 
-use super::{AccountChange, ApplicationSpec, Holder, Lifecycle, RequestStatus};
+use super::{AccountChange, ApplicationSpec, Holder, Lifecycle, Objection, RequestRefusal, RequestStatus};
 use crate::oauth::{ACCOUNT_MANAGEMENT_SCOPES, ClientKey, KeyAlgorithm};
 use crate::testing::{Broker, d, ticket};
 use crate::{Command, EngineError, Event};
@@ -99,10 +99,13 @@ fn invalid_data_is_rejected_at_the_review() {
         RequestStatus::Rejected { reason } => reason,
         other => panic!("{other:?}"),
     };
-    assert!(reason(minor).contains("younger than 18"), "{}", reason(minor));
+    let minor_objection =
+        Objection::UnderAge { holder: "Ada Lovelace".into(), born: "2015-01-01".parse().unwrap() };
+    assert_eq!(reason(minor), minor_objection.to_string());
+    assert_eq!(reason(minor), "Ada Lovelace is younger than 18", "the words the client reads");
     // demo2's account is managed by IB, so demo2 is served: only an unserved name is taken.
     assert_eq!(status(&broker, taken), RequestStatus::Processed);
-    assert!(reason(single).contains("two holders"));
+    assert_eq!(reason(single), Objection::JointWithOneHolder { holders: 1 }.to_string());
     assert!(matches!(broker.engine.state().lifecycle(&minor_account), Some(Lifecycle::Rejected { .. })));
     assert!(broker.engine.state().account(&minor_account).is_none());
 }
@@ -113,9 +116,8 @@ fn a_user_name_of_someone_the_client_does_not_serve_is_taken() {
     broker.engine.state.oauth.clients.get_mut("IB").unwrap().accounts.clear();
     let (request, _) = submit(&mut broker, application("demo", "1970-01-01"));
     broker.advance(SignedDuration::from_hours(1));
-    assert!(
-        matches!(status(&broker, request), RequestStatus::Rejected { reason } if reason.contains("taken"))
-    );
+    let taken = Objection::UsernameTaken { username: "demo".parse().unwrap() };
+    assert_eq!(status(&broker, request), RequestStatus::Rejected { reason: taken.to_string() });
 }
 
 #[test]
@@ -132,7 +134,12 @@ fn an_advisor_client_account_is_entitled_to_the_advisor() {
     let mut foreign = application("client2", "1970-01-01");
     foreign.master_account = Some("DU9999999".parse().unwrap());
     let refused = broker.apply(Command::SubmitApplication { client_id: "IB".into(), application: foreign });
-    assert!(matches!(refused, Err(EngineError::RequestRefused(_))));
+    assert_eq!(
+        refused,
+        Err(EngineError::RequestRefused(RequestRefusal::MasterNotManaged {
+            master: "DU9999999".parse().unwrap()
+        }))
+    );
 }
 
 #[test]
@@ -143,7 +150,10 @@ fn an_unapproved_client_cannot_apply() {
         client_id: "IB".into(),
         application: application("ada", "1990-01-01"),
     });
-    assert!(matches!(refused, Err(EngineError::RequestRefused(_))));
+    assert_eq!(
+        refused,
+        Err(EngineError::RequestRefused(RequestRefusal::ClientNotApproved { client_id: "IB".into() }))
+    );
 }
 
 #[test]
@@ -158,7 +168,7 @@ fn an_account_closes_only_without_positions_and_then_neither_trades_nor_funds() 
     let digest = broker.engine.digest();
     let refused = broker.apply(close.clone());
     assert!(
-        matches!(&refused, Err(EngineError::RequestRefused(why)) if why.contains("positions")),
+        refused == Err(EngineError::RequestRefused(RequestRefusal::HoldsPositions { account: id.clone() })),
         "{refused:?}"
     );
     assert_eq!(broker.engine.digest(), digest);
@@ -175,9 +185,20 @@ fn an_account_closes_only_without_positions_and_then_neither_trades_nor_funds() 
     broker.apply(close).unwrap();
     assert!(matches!(broker.engine.state().lifecycle(&cash), Some(Lifecycle::Closed { .. })));
     let order = broker.place("DU7654321", vec![ticket(model::Side::Buy, 1, model::OrderType::Market)]);
-    assert!(matches!(order, Err(EngineError::OrderRejected(why)) if why.contains("closed")));
-    let deposit = broker.apply(Command::Deposit { account: cash, currency: Currency::USD, amount: d("10") });
-    assert!(matches!(deposit, Err(EngineError::TransferRefused(_))));
+    assert_eq!(
+        order,
+        Err(EngineError::OrderRejected(crate::orders::OrderRejection::AccountClosed {
+            account: cash.clone()
+        }))
+    );
+    let deposit =
+        broker.apply(Command::Deposit { account: cash.clone(), currency: Currency::USD, amount: d("10") });
+    assert_eq!(
+        deposit,
+        Err(EngineError::TransferRefused(crate::funding::TransferRefusal::AccountUnavailable {
+            account: cash
+        }))
+    );
 }
 
 #[test]
@@ -191,7 +212,7 @@ fn alias_and_base_currency_change_at_once() {
     assert_eq!(account.alias.as_deref(), Some("Savings"));
     assert_eq!(account.base_currency, Currency::EUR);
     let long = broker.apply(change(AccountChange::Alias { alias: "x".repeat(65) }));
-    assert!(matches!(long, Err(EngineError::RequestRefused(_))));
+    assert_eq!(long, Err(EngineError::RequestRefused(RequestRefusal::AliasTooLong { length: 65 })));
 }
 
 /// A broker with the application client `IB` (managing `DU1234567` and `DU7654321`), client
@@ -260,7 +281,12 @@ fn an_account_closes_only_once_emptied_of_cash() {
     };
     let refused = broker.apply(close());
     assert!(
-        matches!(&refused, Err(EngineError::RequestRefused(why)) if why.contains("100000")),
+        refused
+            == Err(EngineError::RequestRefused(RequestRefusal::HoldsCash {
+                account: cash.clone(),
+                cash: d("100000"),
+                currency: Currency::USD
+            })),
         "{refused:?}"
     );
     broker
@@ -268,4 +294,78 @@ fn an_account_closes_only_once_emptied_of_cash() {
         .unwrap();
     broker.apply(close()).unwrap();
     assert!(matches!(broker.engine.state().lifecycle(&cash), Some(Lifecycle::Closed { .. })));
+}
+
+/// The texts a refused request, or a rejected application, answers with, written out in full.
+#[test]
+fn refusals_and_objections_keep_their_words() {
+    let account: AccountId = "DU1234567".parse().unwrap();
+    let refusals = [
+        (
+            RequestRefusal::ClientNotApproved { client_id: "IB".into() },
+            r#"client "IB" is not approved for Account Management"#,
+        ),
+        (
+            RequestRefusal::MasterNotManaged { master: account.clone() },
+            "the master account DU1234567 is not one the client manages",
+        ),
+        (RequestRefusal::NoHolders, "an application names at least one account holder"),
+        (
+            RequestRefusal::NotManaged { account: account.clone() },
+            "account DU1234567 is not one the client manages",
+        ),
+        (RequestRefusal::NotOpen { account: account.clone() }, "account DU1234567 is not open"),
+        (RequestRefusal::AliasTooLong { length: 65 }, "an account alias has at most 64 characters"),
+        (
+            RequestRefusal::UnpricedCurrency { currency: Currency::EUR },
+            "EUR is not a currency LocalBroker's pairs price",
+        ),
+        (
+            RequestRefusal::HoldsPositions { account: account.clone() },
+            "account DU1234567 holds positions: close or transfer them first",
+        ),
+        (
+            RequestRefusal::WorkingOrders { account: account.clone() },
+            "account DU1234567 has working orders: cancel them first",
+        ),
+        (
+            RequestRefusal::HoldsCash {
+                account: account.clone(),
+                cash: d("-12.50"),
+                currency: Currency::USD,
+            },
+            "account DU1234567 holds -12.50 USD: withdraw or transfer it first",
+        ),
+        (
+            RequestRefusal::InstructionPending { account: account.clone(), instruction: 100_000_001 },
+            "account DU1234567 has instruction 100000001 pending: cancel it first",
+        ),
+    ];
+    for (refusal, text) in refusals {
+        assert_eq!(refusal.to_string(), text);
+    }
+    let objections = [
+        (
+            Objection::ClientNotApproved { client_id: "IB".into() },
+            r#"client "IB" is not approved for Account Management"#,
+        ),
+        (Objection::JointWithOneHolder { holders: 1 }, "a joint account has two holders"),
+        (
+            Objection::NoDateOfBirth { holder: "Ada Lovelace".into() },
+            "no date of birth is given for Ada Lovelace",
+        ),
+        (
+            Objection::UnderAge { holder: "Ada Lovelace".into(), born: "2015-01-01".parse().unwrap() },
+            "Ada Lovelace is younger than 18",
+        ),
+        (
+            Objection::UnpricedCurrency { currency: Currency::EUR },
+            "EUR is not a currency LocalBroker's pairs price",
+        ),
+        (Objection::MasterNotOpen { master: account }, "the master account DU1234567 is not open"),
+        (Objection::UsernameTaken { username: "demo".parse().unwrap() }, "the user name demo is taken"),
+    ];
+    for (objection, text) in objections {
+        assert_eq!(objection.to_string(), text);
+    }
 }

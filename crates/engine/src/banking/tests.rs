@@ -1,8 +1,12 @@
 use jiff::SignedDuration;
 use model::{AccountId, Currency};
 
-use super::{BankAccount, BankMethod, Direction, Instruction, InstructionRequest, InstructionStatus};
+use super::{
+    BankAccount, BankMethod, Direction, FiledInstruction, Instruction, InstructionRefusal,
+    InstructionRejection, InstructionRequest, InstructionStatus, Rejection,
+};
 use crate::applications::tests::with_client;
+use crate::funding::TransferRefusal;
 use crate::testing::{AAPL, Broker, d};
 use crate::{Command, EngineError, Event};
 
@@ -25,7 +29,7 @@ fn file(broker: &mut Broker, instructions: Vec<(u64, Instruction)>) -> Result<u6
         .unwrap())
 }
 
-fn statuses(broker: &Broker, set: u64) -> Vec<(InstructionStatus, Option<String>)> {
+fn statuses(broker: &Broker, set: u64) -> Vec<(InstructionStatus, Option<Rejection>)> {
     broker
         .engine
         .state()
@@ -90,11 +94,19 @@ fn an_ach_deposit_needs_a_saved_bank_and_rejections_say_why() {
         file(&mut broker, vec![(1, deposit("DU7654321", "10")), (2, deposit("DU9999999", "10"))]).unwrap();
     let result = statuses(&broker, set);
     assert_eq!(result[0].0, InstructionStatus::Rejected);
-    assert!(
-        result[0].1.as_deref().unwrap().contains("no Ach bank instruction in USD named \"Checking\""),
-        "{result:?}"
+    let no_bank = InstructionRejection::NoSuchBank {
+        account: id("DU7654321"),
+        method: BankMethod::Ach,
+        currency: Currency::USD,
+        name: "Checking".into(),
+    };
+    assert_eq!(result[0].1, Some(no_bank.into()), "{result:?}");
+    assert_eq!(
+        result[0].1.as_ref().unwrap().to_string(),
+        r#"account DU7654321 has no Ach bank instruction in USD named "Checking""#,
+        "the errorMessage the client reads"
     );
-    assert!(result[1].1.as_deref().unwrap().contains("not one the client manages"));
+    assert_eq!(result[1].1, Some(InstructionRejection::NotManaged { account: id("DU9999999") }.into()));
 }
 
 #[test]
@@ -109,6 +121,12 @@ fn withdrawals_are_limited_to_withdrawable_cash_and_held_while_pending() {
     let result = statuses(&broker, set);
     assert_eq!(result[0].0, InstructionStatus::Pending);
     assert_eq!(result[1].0, InstructionStatus::Rejected, "the first withdrawal holds its cash");
+    let exceeds = TransferRefusal::ExceedsWithdrawable {
+        amount: d("60000"),
+        currency: Currency::USD,
+        withdrawable: d("40000"),
+    };
+    assert_eq!(result[1].1, Some(InstructionRejection::Transfer(exceeds).into()));
     broker.advance(SignedDuration::from_hours(24));
     assert_eq!(broker.cash("DU7654321"), d("40000"));
     assert_eq!(statuses(&broker, set)[0].0, InstructionStatus::Processed);
@@ -128,8 +146,11 @@ fn a_resubmitted_client_instruction_id_answers_the_filed_instruction() {
 
     let digest = broker.engine.digest();
     let other = file(&mut broker, vec![(8, deposit("DU7654321", "1")), (7, deposit("DU7654321", "5"))]);
-    assert!(
-        matches!(other, Err(EngineError::InstructionRefused(why)) if why.contains("clientInstructionId 7"))
+    assert_eq!(
+        other,
+        Err(EngineError::InstructionRefused(InstructionRefusal::ClientInstructionIdReused {
+            client_instruction_id: 7
+        }))
     );
     assert_eq!(broker.engine.digest(), digest, "nothing of the set is filed");
 }
@@ -159,9 +180,14 @@ fn a_pending_instruction_can_be_cancelled_once() {
     let cancel = |n| (n, Instruction::Cancel { instruction: target, reason: "typo".into() });
     let cancelled = file(&mut broker, vec![cancel(3)]).unwrap();
     assert_eq!(statuses(&broker, cancelled)[0].0, InstructionStatus::Processed);
-    assert_eq!(statuses(&broker, set)[0], (InstructionStatus::Rejected, Some("cancelled: typo".into())));
+    assert_eq!(
+        statuses(&broker, set)[0],
+        (InstructionStatus::Rejected, Some(Rejection::Cancelled { reason: "typo".into() }))
+    );
     let late = file(&mut broker, vec![cancel(4)]).unwrap();
-    assert_eq!(statuses(&broker, late)[0].0, InstructionStatus::Rejected);
+    let not_pending =
+        InstructionRejection::NotCancellable { instruction: target, status: InstructionStatus::Rejected };
+    assert_eq!(statuses(&broker, late)[0], (InstructionStatus::Rejected, Some(not_pending.into())));
     broker.advance(SignedDuration::from_hours(24));
     assert_eq!(broker.cash("DU7654321"), d("100000"));
 }
@@ -275,7 +301,9 @@ fn oversized_deliveries_and_deliveries_into_a_short_position_are_rejected() {
     let set = file(&mut broker, vec![(2, into_short)]).unwrap();
     let (status, reason) = statuses(&broker, set).remove(0);
     assert_eq!(status, InstructionStatus::Rejected);
-    assert!(reason.unwrap().contains("short"));
+    let short =
+        InstructionRejection::ShortInto { account: id("DU1234567"), conid: AAPL, symbol: "AAPL".into() };
+    assert_eq!(reason, Some(short.into()));
 }
 
 #[test]
@@ -291,7 +319,13 @@ fn a_bank_instruction_serves_its_own_currency_only() {
     let set = file(&mut broker, vec![(1, bank("DU7654321")), (2, euros)]).unwrap();
     let (status, reason) = statuses(&broker, set).remove(1);
     assert_eq!(status, InstructionStatus::Rejected);
-    assert!(reason.unwrap().contains("in EUR"));
+    let no_euro_bank = InstructionRejection::NoSuchBank {
+        account: id("DU7654321"),
+        method: BankMethod::Ach,
+        currency: Currency::EUR,
+        name: "Checking".into(),
+    };
+    assert_eq!(reason, Some(no_euro_bank.into()));
 }
 
 #[test]
@@ -303,7 +337,7 @@ fn pending_work_of_a_revoked_client_or_a_closed_account_is_rejected_when_due() {
     broker.advance(SignedDuration::from_hours(24));
     let (status, reason) = statuses(&broker, set).remove(0);
     assert_eq!(status, InstructionStatus::Rejected);
-    assert!(reason.unwrap().contains("not approved"));
+    assert_eq!(reason, Some(InstructionRejection::ClientNotApproved { client_id: "IB".into() }.into()));
     assert_eq!(broker.cash("DU7654321"), d("100000"));
 }
 
@@ -313,5 +347,122 @@ fn a_cash_account_cannot_spend_what_a_withdrawal_holds() {
     file(&mut broker, vec![(1, bank("DU7654321")), (2, withdrawal("DU7654321", "99500"))]).unwrap();
     let buy = crate::testing::ticket(model::Side::Buy, 10, model::OrderType::Market);
     let refused = broker.place("DU7654321", vec![buy]);
-    assert!(matches!(refused, Err(EngineError::OrderRejected(why)) if why.contains("insufficient funds")));
+    assert!(matches!(
+        refused,
+        Err(EngineError::OrderRejected(crate::orders::OrderRejection::InsufficientFunds { .. }))
+    ));
+}
+
+/// The texts an instruction's `errorMessage` shows, written out in full.
+#[test]
+fn rejections_keep_their_words() {
+    let account = id("DU1234567");
+    let cases = [
+        (
+            InstructionRejection::Transfer(TransferRefusal::AmountOutOfRange { amount: d("0") }),
+            "an amount must be above 0 and at most 1000000000000, not 0",
+        ),
+        (
+            InstructionRejection::ClientNotApproved { client_id: "IB".into() },
+            r#"client "IB" is not approved for Account Management"#,
+        ),
+        (
+            InstructionRejection::NotManaged { account: account.clone() },
+            "account DU1234567 is not one the client manages",
+        ),
+        (InstructionRejection::NotOpen { account: account.clone() }, "account DU1234567 is not open"),
+        (InstructionRejection::AchWithoutBank, "an ACH deposit names a bank instruction"),
+        (
+            InstructionRejection::NoSuchBank {
+                account: account.clone(),
+                method: BankMethod::Wire,
+                currency: Currency::EUR,
+                name: "Main \"EU\"".into(),
+            },
+            r#"account DU1234567 has no Wire bank instruction in EUR named "Main \"EU\"""#,
+        ),
+        (
+            InstructionRejection::SameAccount { account: account.clone() },
+            "a transfer's source and target accounts differ",
+        ),
+        (
+            InstructionRejection::BankNameLength { length: 0 },
+            "a bank instruction's name has 1 to 100 characters",
+        ),
+        (
+            InstructionRejection::BankExists { account: account.clone(), name: "Checking".into() },
+            r#"account DU1234567 already has a bank instruction named "Checking""#,
+        ),
+        (
+            InstructionRejection::NoSuchInstruction { instruction: 100_000_009 },
+            "the client has no instruction 100000009",
+        ),
+        (
+            InstructionRejection::NotCancellable {
+                instruction: 100_000_002,
+                status: InstructionStatus::Processed,
+            },
+            "instruction 100000002 is Processed and can no longer be cancelled",
+        ),
+        (InstructionRejection::UnlistedConid { conid: model::Conid::new(1) }, "conid 1 is not listed"),
+        (
+            InstructionRejection::NotAShare { conid: model::Conid::new(12_087_792), symbol: "EUR".into() },
+            "EUR is not a share: only shares transfer",
+        ),
+        (
+            InstructionRejection::ShareCount { quantity: d("1.5") },
+            "a transfer moves a whole number of shares above 0 and at most 1000000000, not 1.5",
+        ),
+        (
+            InstructionRejection::ShortInto { account: account.clone(), conid: AAPL, symbol: "AAPL".into() },
+            "account DU1234567 is short AAPL: shares cannot be delivered into it",
+        ),
+        (
+            InstructionRejection::NotFreeToDeliver {
+                account,
+                conid: AAPL,
+                symbol: "AAPL".into(),
+                free: d("40"),
+                quantity: d("60"),
+            },
+            "account DU1234567 has 40 AAPL free to deliver, not 60",
+        ),
+        (
+            InstructionRejection::ValueOverflow { conid: AAPL, quantity: d("1") },
+            "the shares' value is beyond what LocalBroker counts",
+        ),
+    ];
+    for (rejection, text) in cases {
+        assert_eq!(rejection.to_string(), text);
+    }
+    assert_eq!(
+        InstructionRefusal::ClientInstructionIdReused { client_instruction_id: 7 }.to_string(),
+        "clientInstructionId 7 was already used for another instruction"
+    );
+}
+
+/// A rejection is stored as the text it was before it had a type, so that snapshots and the
+/// state digest stay as they were, and it reads back as the variant it was.
+#[test]
+fn a_rejection_is_stored_as_its_text_and_reads_back_as_what_it_was() {
+    let cancelled = Rejection::Cancelled { reason: "typo".into() };
+    let refused: Rejection = InstructionRejection::AchWithoutBank.into();
+    assert_eq!(serde_json::to_value(&cancelled).unwrap(), serde_json::json!("cancelled: typo"));
+    assert_eq!(
+        serde_json::to_value(&refused).unwrap(),
+        serde_json::json!("an ACH deposit names a bank instruction")
+    );
+    for rejection in [cancelled, refused, Rejection::Cancelled { reason: String::new() }] {
+        let stored = serde_json::to_string(&rejection).unwrap();
+        assert_eq!(serde_json::from_str::<Rejection>(&stored).unwrap(), rejection, "{stored}");
+    }
+    let filed = serde_json::json!({
+        "id": 100_000_002, "set": 100_000_002, "client_id": "IB", "client_instruction_id": 2,
+        "instruction": {"type": "cancel", "instruction": 100_000_001, "reason": "typo"},
+        "status": "REJECTED", "submitted_at": "2026-03-02T15:00:00Z", "due_at": null,
+        "decided_at": "2026-03-02T15:00:00Z", "reason": "cancelled: changed my mind"
+    });
+    let read: FiledInstruction = serde_json::from_value(filed.clone()).unwrap();
+    assert_eq!(read.reason, Some(Rejection::Cancelled { reason: "changed my mind".into() }));
+    assert_eq!(serde_json::to_value(&read).unwrap(), filed, "written back byte for byte");
 }

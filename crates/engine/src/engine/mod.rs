@@ -8,6 +8,8 @@ mod session;
 #[cfg(test)]
 mod tests;
 
+pub use session::QuestionRefusal;
+
 use std::fmt;
 
 use jiff::Timestamp;
@@ -22,7 +24,7 @@ use crate::ledger::{Book as LedgerBook, Cause, Entry, Posting};
 use crate::oauth::Trust;
 use crate::orders::book::Book;
 use crate::state::{Account, State, User};
-use crate::world::World;
+use crate::world::{World, WorldProblem};
 use crate::{Command, EngineError, Event};
 
 /// The first numeric user id handed out; IBKR's user ids are eight-digit numbers.
@@ -243,7 +245,7 @@ impl Engine {
                 self.check_signed(wall, request)?;
                 let events = match command.as_deref() {
                     Some(Command::Signed { .. }) => {
-                        return Err(EngineError::OAuthRefused("a signed request carries one command".into()));
+                        return Err(crate::oauth::OAuthRefusal::NestedSignedRequest.into());
                     }
                     Some(inner) => self.dispatch(wall, now, inner)?,
                     None => Vec::new(),
@@ -360,7 +362,10 @@ impl Engine {
         let mut events = vec![Event::WorldCreated];
         for client in &world.clients {
             let invalid = |refusal: EngineError| {
-                EngineError::InvalidWorld(format!("client {}: {refusal}", client.client_id))
+                EngineError::from(WorldProblem::ClientRefused {
+                    client_id: client.client_id.clone(),
+                    refusal: Box::new(refusal),
+                })
             };
             events.extend(
                 self.register_client(&client.client_id, &client.key, &client.scopes).map_err(invalid)?,
@@ -375,7 +380,10 @@ impl Engine {
         }
         for (index, action) in world.corporate_actions.iter().enumerate() {
             let announced = self.announce(at, action).map_err(|refusal| {
-                EngineError::InvalidWorld(format!("corporate action {}: {refusal}", index + 1))
+                EngineError::from(WorldProblem::CorporateActionRefused {
+                    number: index + 1,
+                    refusal: Box::new(refusal),
+                })
             })?;
             events.extend(announced);
         }

@@ -141,17 +141,13 @@ impl Engine {
         let session =
             self.state.sessions.get_mut(id).ok_or_else(|| EngineError::UnknownSession(id.clone()))?;
         if let Some(invalid) = ids.iter().find(|id| !is_message_id(id)) {
-            return Err(EngineError::QuestionsRefused(format!(
-                "{:?} is not a message id: a letter and digits, such as o163",
-                invalid.chars().take(MAX_MESSAGE_ID).collect::<String>()
-            )));
+            let id = invalid.chars().take(MAX_MESSAGE_ID).collect();
+            return Err(QuestionRefusal::NotAMessageId { id }.into());
         }
         let mut suppressed = session.suppressed_questions.clone();
         suppressed.extend(ids.iter().cloned());
         if suppressed.len() > MAX_SUPPRESSED {
-            return Err(EngineError::QuestionsRefused(format!(
-                "a session suppresses at most {MAX_SUPPRESSED} questions"
-            )));
+            return Err(QuestionRefusal::TooMany { count: suppressed.len() }.into());
         }
         session.suppressed_questions = suppressed;
         Ok(Vec::new())
@@ -184,6 +180,20 @@ const MAX_MESSAGE_ID: usize = 16;
 /// How many questions one session may suppress: IBKR asks a few dozen kinds.
 const MAX_SUPPRESSED: usize = 64;
 
+/// Order questions a session cannot suppress: what it keeps is bounded, as it lives in the
+/// state for the session's life.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuestionRefusal {
+    /// Only ids shaped like IBKR's message ids are kept. `id` is the refused one's start, so
+    /// that the refusal does not repeat an arbitrarily long text.
+    #[error("{id:?} is not a message id: a letter and digits, such as o163")]
+    NotAMessageId { id: String },
+    /// IBKR asks a few dozen kinds of questions; `count` is how many the session would
+    /// suppress.
+    #[error("a session suppresses at most {MAX_SUPPRESSED} questions")]
+    TooMany { count: usize },
+}
+
 /// Whether `id` looks like IBKR's message ids: a letter, then digits.
 fn is_message_id(id: &str) -> bool {
     match id.as_bytes() {
@@ -194,5 +204,24 @@ fn is_message_id(id: &str) -> bool {
                 && digits.iter().all(u8::is_ascii_digit)
         }
         [] => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QuestionRefusal;
+
+    /// The texts a refused suppression answers with, written out in full.
+    #[test]
+    fn refusals_keep_their_words() {
+        let not_an_id = QuestionRefusal::NotAMessageId { id: "o16\"3".into() };
+        assert_eq!(
+            not_an_id.to_string(),
+            r#""o16\"3" is not a message id: a letter and digits, such as o163"#
+        );
+        assert_eq!(
+            QuestionRefusal::TooMany { count: 65 }.to_string(),
+            "a session suppresses at most 64 questions"
+        );
     }
 }

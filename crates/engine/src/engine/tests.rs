@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::clock::ClockSpec;
-use crate::world::{AccountSpec, UserSpec};
+use crate::market::MarketChangeRefusal;
+use crate::world::{AccountSpec, UserSpec, WorldProblem};
 
 fn account(id: &str, cash: i64) -> AccountSpec {
     AccountSpec {
@@ -115,29 +116,34 @@ fn opening_cash_is_paid_in_capital() {
 
 #[test]
 fn an_inconsistent_world_is_refused() {
-    let refuse = |world: World, expected: &str| {
+    let refuse = |world: World, expected: WorldProblem| {
         let refused =
             Engine::new().apply(at(0), &Command::CreateWorld { seed: 1, world, clock: ClockSpec::default() });
-        assert!(
-            matches!(refused, Err(EngineError::InvalidWorld(ref reason)) if reason.contains(expected)),
-            "{refused:?}"
-        );
+        assert_eq!(refused, Err(EngineError::InvalidWorld(expected)));
     };
+    let user = |name: &str| name.parse::<model::Username>().unwrap();
+    let account = |id: &str| id.parse::<model::AccountId>().unwrap();
     let mut unknown_account = world();
-    unknown_account.users[0].accounts.push("DU999".parse().unwrap());
-    refuse(unknown_account, "unknown account DU999");
+    unknown_account.users[0].accounts.push(account("DU999"));
+    refuse(
+        unknown_account,
+        WorldProblem::UnknownEntitlement { user: user("demo"), account: account("DU999") },
+    );
     let mut listed_twice = world();
-    listed_twice.users[0].accounts.push("DU1234567".parse().unwrap());
-    refuse(listed_twice, "lists account DU1234567 twice");
+    listed_twice.users[0].accounts.push(account("DU1234567"));
+    refuse(
+        listed_twice,
+        WorldProblem::AccountListedTwice { user: user("demo"), account: account("DU1234567") },
+    );
     let mut no_accounts = world();
     no_accounts.users[1].accounts.clear();
-    refuse(no_accounts, "demo2 has no accounts");
+    refuse(no_accounts, WorldProblem::UserWithoutAccounts { user: user("demo2") });
     let mut twin_user = world();
     twin_user.users.push(twin_user.users[0].clone());
-    refuse(twin_user, "user demo is defined twice");
+    refuse(twin_user, WorldProblem::UserDefinedTwice { user: user("demo") });
     let mut twin_account = world();
     twin_account.accounts.push(twin_account.accounts[0].clone());
-    refuse(twin_account, "account DU1234567 is defined twice");
+    refuse(twin_account, WorldProblem::AccountDefinedTwice { account: account("DU1234567") });
     refuse(
         World {
             users: Vec::new(),
@@ -149,11 +155,19 @@ fn an_inconsistent_world_is_refused() {
             account_management: Default::default(),
             flex: Default::default(),
         },
-        "no users",
+        WorldProblem::NoUsers,
     );
     let mut negative = world();
     negative.accounts[0].cash.insert(Currency::USD, Decimal::new(-1, 0));
-    refuse(negative, "negative USD cash");
+    let opening = negative.accounts[0].id.clone();
+    refuse(
+        negative,
+        WorldProblem::NegativeCash {
+            account: opening,
+            currency: Currency::USD,
+            amount: Decimal::NEGATIVE_ONE,
+        },
+    );
     let mut unmanageable = world();
     unmanageable.clients.push(crate::world::ClientSpec {
         client_id: "APP".into(),
@@ -167,10 +181,81 @@ fn an_inconsistent_world_is_refused() {
         accounts: vec!["DU999".parse().unwrap()],
         users: Vec::new(),
     });
-    refuse(unmanageable, "client APP manages unknown account DU999");
+    refuse(
+        unmanageable,
+        WorldProblem::ClientManagesUnknownAccount { client_id: "APP".into(), account: account("DU999") },
+    );
     let mut stranger = world();
-    stranger.clients[0].users.push("nobody".parse().unwrap());
-    refuse(stranger, "client IB acts for unknown user nobody");
+    stranger.clients[0].users.push(user("nobody"));
+    refuse(stranger, WorldProblem::ClientActsForUnknownUser { client_id: "IB".into(), user: user("nobody") });
+}
+
+/// The texts an invalid world is refused with, written out in full: the operator starting the
+/// broker reads them.
+#[test]
+fn world_problems_keep_their_words() {
+    let user = |name: &str| name.parse::<model::Username>().unwrap();
+    let account = |id: &str| id.parse::<model::AccountId>().unwrap();
+    let cases = [
+        (WorldProblem::NoUsers, "the world has no users"),
+        (
+            WorldProblem::NegativeCash {
+                account: account("DU1234567"),
+                currency: Currency::USD,
+                amount: Decimal::NEGATIVE_ONE,
+            },
+            "account DU1234567 opens with negative USD cash",
+        ),
+        (
+            WorldProblem::UnpricedCurrency { account: account("DU1234567"), currency: Currency::EUR },
+            "account DU1234567 uses EUR, which no currency pair prices",
+        ),
+        (
+            WorldProblem::BenchmarkRate { currency: Currency::USD, rate: Decimal::new(15, 1) },
+            "the USD benchmark rate 1.5 is not between -0.1 and 1",
+        ),
+        (
+            WorldProblem::AccountListedTwice { user: user("demo"), account: account("DU1234567") },
+            "user demo lists account DU1234567 twice",
+        ),
+        (
+            WorldProblem::UnknownEntitlement { user: user("demo"), account: account("DU999") },
+            "user demo is entitled to unknown account DU999",
+        ),
+        (
+            WorldProblem::ClientManagesUnknownAccount { client_id: "APP".into(), account: account("DU999") },
+            "client APP manages unknown account DU999",
+        ),
+        (WorldProblem::FlexTokenDefinedTwice { user: user("demo") }, "a Flex token of demo is defined twice"),
+        (
+            WorldProblem::FlexQueryOfUnknownUser { id: 7, owner: user("nobody") },
+            "Flex query 7 belongs to unknown user nobody",
+        ),
+        (
+            WorldProblem::NegativeGeneration { generation: jiff::SignedDuration::from_secs(-1) },
+            "a Flex statement cannot take negative time to generate",
+        ),
+        (
+            WorldProblem::ClientRefused {
+                client_id: "APP".into(),
+                refusal: Box::new(crate::oauth::OAuthRefusal::InvalidId.into()),
+            },
+            "client APP: client ids and key ids are 1 to 128 printable characters",
+        ),
+        (
+            WorldProblem::CorporateActionRefused {
+                number: 2,
+                refusal: Box::new(
+                    crate::corporate_actions::CorporateActionRefusal::SplitRatio { to: 1, from: 1 }.into(),
+                ),
+            },
+            "corporate action 2: corporate action refused: a split turns 1 to 1000 shares into another number of them",
+        ),
+        (WorldProblem::Liquidator, "liquidator"),
+    ];
+    for (problem, text) in cases {
+        assert_eq!(EngineError::from(problem).to_string(), format!("invalid world: {text}"));
+    }
 }
 
 #[test]
@@ -191,6 +276,30 @@ fn a_new_gateway_login_replaces_the_previous_session() {
     assert_ne!(first, second);
     assert!(engine.state().session(&first).is_none());
     assert_eq!(engine.state().gateway_session().unwrap().user.as_str(), "demo2");
+}
+
+#[test]
+fn a_session_suppresses_a_bounded_number_of_well_formed_question_ids() {
+    let mut engine = created();
+    let session = login(&mut engine, "demo");
+    let suppress = |ids: Vec<String>| Command::SuppressQuestions {
+        session: session.clone(),
+        ids: ids.into_iter().collect(),
+    };
+    let long = format!("o{}", "1".repeat(40));
+    assert_eq!(
+        engine.apply(at(2), &suppress(vec![long])),
+        Err(EngineError::QuestionsRefused(crate::QuestionRefusal::NotAMessageId {
+            id: "o111111111111111".into()
+        })),
+        "only the start of the refused id is repeated"
+    );
+    let many = (0..65).map(|n| format!("o{n}")).collect();
+    assert_eq!(
+        engine.apply(at(2), &suppress(many)),
+        Err(EngineError::QuestionsRefused(crate::QuestionRefusal::TooMany { count: 65 }))
+    );
+    assert!(engine.state().gateway_session().unwrap().suppressed_questions.is_empty());
 }
 
 #[test]
@@ -583,11 +692,16 @@ fn market_changes_are_kept_with_their_market_instant() {
         Command::ChangeMarket { conid: model::Conid::new(1), changes: vec![MarketChange::Halt(true)] };
     assert_eq!(engine.apply(at(6), &unknown), Err(EngineError::UnknownInstrument(model::Conid::new(1))));
     let none = engine.apply(at(6), &Command::ChangeMarket { conid: aapl, changes: vec![] });
-    assert!(matches!(none, Err(EngineError::InvalidMarketChange(_))));
-    for bad in [MarketChange::Price(Decimal::ZERO), MarketChange::Volatility(Decimal::new(11, 0))] {
+    assert_eq!(none, Err(EngineError::InvalidMarketChange(MarketChangeRefusal::NoChange)));
+    let price = MarketChangeRefusal::NonPositivePrice { price: Decimal::ZERO };
+    let volatility = MarketChangeRefusal::VolatilityOutOfRange { volatility: Decimal::new(11, 0) };
+    for (bad, expected) in [
+        (MarketChange::Price(Decimal::ZERO), price),
+        (MarketChange::Volatility(Decimal::new(11, 0)), volatility),
+    ] {
         let changes = vec![MarketChange::Halt(false), bad];
         let refused = engine.apply(at(7), &Command::ChangeMarket { conid: aapl, changes });
-        assert!(matches!(refused, Err(EngineError::InvalidMarketChange(_))), "{bad:?}");
+        assert_eq!(refused, Err(EngineError::InvalidMarketChange(expected)), "{bad:?}");
     }
     assert_eq!(engine.digest(), before, "a refused change applies none of its parts");
 }

@@ -26,8 +26,7 @@ impl Engine {
             return Ok(());
         }
         self.state.liquidation_checked = Some(at);
-        let liquidator: Username =
-            LIQUIDATOR.parse().map_err(|_| EngineError::InvalidWorld("liquidator".into()))?;
+        let liquidator: Username = LIQUIDATOR.parse().map_err(|_| crate::world::WorldProblem::Liquidator)?;
         let accounts: Vec<AccountId> = self
             .state
             .accounts

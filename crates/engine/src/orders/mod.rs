@@ -15,8 +15,11 @@ pub mod lifecycle;
 pub mod liquidation;
 mod placement;
 pub mod preview;
+mod rejection;
 pub mod risk;
 mod timing;
+
+pub use rejection::OrderRejection;
 
 use jiff::Timestamp;
 use model::{

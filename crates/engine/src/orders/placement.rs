@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use super::execution::MAX_LEVELS;
 use super::lifecycle::{Cancellation, OrderEvent};
-use super::{Order, Size, Ticket, Waiting, hours};
+use super::{Order, OrderRejection, Size, Ticket, Waiting, hours};
 use crate::{Engine, EngineError, Event};
 
 /// The first order id handed out; IBKR's order ids are large positive integers.
@@ -23,15 +23,10 @@ const FIRST_ORDER_ID: u64 = 1_000_000_001;
 
 /// The largest size an order may have: far beyond any real order, and small enough that its
 /// value and margin never overflow.
-const MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+pub(super) const MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 /// The largest price (and cash quantity) an order may name.
-const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
-
-/// The error for an order an instrument or an account cannot take.
-pub(super) fn reject(message: impl Into<String>) -> EngineError {
-    EngineError::OrderRejected(message.into())
-}
+pub(super) const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 /// Whether `price` is a whole number of `instrument`'s ticks.
 fn on_tick(instrument: &Instrument, price: Decimal) -> bool {
@@ -44,29 +39,28 @@ fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineEr
     let increment = instrument.size_increment();
     match ticket.size {
         Size::Quantity(quantity) if quantity <= Decimal::ZERO => {
-            return Err(reject(format!("The order size must be positive, not {quantity}.")));
+            return Err(OrderRejection::NonPositiveSize { quantity }.into());
         }
         Size::Quantity(quantity) if !(quantity % increment).is_zero() => {
-            return Err(reject(format!(
-                "The order size {quantity} is not a multiple of the size increment {increment} of {}.",
-                instrument.local_symbol()
-            )));
+            return Err(OrderRejection::OffIncrement {
+                quantity,
+                increment,
+                conid: instrument.conid,
+                symbol: instrument.local_symbol(),
+            }
+            .into());
         }
         Size::Cash(amount) if amount <= Decimal::ZERO => {
-            return Err(reject(format!("The cash quantity must be positive, not {amount}.")));
+            return Err(OrderRejection::NonPositiveCash { amount }.into());
         }
         Size::Quantity(quantity) if quantity > MAX_QUANTITY => {
-            return Err(reject(format!(
-                "The order size {quantity} exceeds the largest size LocalBroker takes, {MAX_QUANTITY}."
-            )));
+            return Err(OrderRejection::SizeTooLarge { quantity }.into());
         }
         Size::Cash(amount) if amount > MAX_PRICE => {
-            return Err(reject(format!(
-                "The cash quantity {amount} exceeds the largest LocalBroker takes, {MAX_PRICE}."
-            )));
+            return Err(OrderRejection::CashTooLarge { amount }.into());
         }
         Size::Cash(_) if instrument.asset_class == AssetClass::Forex => {
-            return Err(reject("Cash quantity orders are not available for currency pairs."));
+            return Err(OrderRejection::CashForCurrencyPair { conid: instrument.conid }.into());
         }
         _ => {}
     }
@@ -81,27 +75,26 @@ fn check_ticket(instrument: &Instrument, ticket: &Ticket) -> Result<(), EngineEr
         }
         OrderType::Market | OrderType::MarketOnClose => Vec::new(),
     };
-    if let Some(price) = prices.iter().find(|price| **price > MAX_PRICE) {
-        return Err(reject(format!(
-            "Invalid order price fields: {price} exceeds the largest price LocalBroker takes."
-        )));
+    if let Some(&price) = prices.iter().find(|price| **price > MAX_PRICE) {
+        return Err(OrderRejection::PriceTooLarge { price }.into());
     }
-    if let Some(price) = prices.iter().find(|price| **price <= Decimal::ZERO || !on_tick(instrument, **price))
+    if let Some(&price) =
+        prices.iter().find(|price| **price <= Decimal::ZERO || !on_tick(instrument, **price))
     {
-        return Err(reject(format!(
-            "Invalid order price fields: {price} is not a positive multiple of the tick {} of {}.",
-            instrument.tick_at(*price),
-            instrument.local_symbol()
-        )));
+        return Err(OrderRejection::OffTick {
+            price,
+            tick: instrument.tick_at(price),
+            conid: instrument.conid,
+            symbol: instrument.local_symbol(),
+        }
+        .into());
     }
     if let OrderType::TrailingStopLimit { offset, .. } = ticket.order_type
         && (offset.is_sign_negative()
             || offset > MAX_PRICE
             || !(offset % instrument.tick_at(offset.max(Decimal::ONE))).is_zero())
     {
-        return Err(reject(format!(
-            "Invalid order price fields: the limit offset {offset} is off the tick grid."
-        )));
+        return Err(OrderRejection::LimitOffsetOffTick { offset }.into());
     }
     check_time_in_force(instrument, ticket)
 }
@@ -111,14 +104,10 @@ fn check_trail(instrument: &Instrument, trail: Trail) -> Result<(), EngineError>
         Trail::Amount(amount)
             if amount <= Decimal::ZERO || amount > MAX_PRICE || !on_tick(instrument, amount) =>
         {
-            Err(reject(format!(
-                "Invalid order price fields: the trailing amount {amount} is not a positive multiple of the tick."
-            )))
+            Err(OrderRejection::TrailingAmountOffTick { amount }.into())
         }
         Trail::Percent(percent) if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED => {
-            Err(reject(format!(
-                "Invalid order price fields: the trailing percentage {percent} is not within 0 and 100."
-            )))
+            Err(OrderRejection::TrailingPercentOutOfRange { percent }.into())
         }
         _ => Ok(()),
     }
@@ -134,21 +123,19 @@ fn check_time_in_force(instrument: &Instrument, ticket: &Ticket) -> Result<(), E
             | OrderType::MarketOnClose
     );
     if ticket.order_type.is_on_close() && (!stock || ticket.tif != TimeInForce::Day) {
-        return Err(reject(
-            "Market-on-close and limit-on-close orders are for stocks, with a DAY time in force.",
-        ));
+        return Err(OrderRejection::OnCloseTerms.into());
     }
     if ticket.tif == TimeInForce::AtTheOpening
         && (!stock || !matches!(ticket.order_type, OrderType::Market | OrderType::Limit { .. }))
     {
-        return Err(reject("OPG orders are market or limit orders for stocks."));
+        return Err(OrderRejection::OpeningTerms.into());
     }
     if instrument.asset_class == AssetClass::Crypto && ticket.tif == TimeInForce::Day {
-        return Err(reject("Crypto orders are IOC or GTC: the crypto market has no trading day to end."));
+        return Err(OrderRejection::CryptoDay.into());
     }
     if stock && ticket.outside_rth && market_like {
         // IBKR lets only limit-priced orders work outside regular trading hours.
-        return Err(reject("invalid order attribute : Outside Regular Trading Hours"));
+        return Err(OrderRejection::OutsideRegularHours.into());
     }
     Ok(())
 }
@@ -191,16 +178,16 @@ impl Engine {
             return Err(EngineError::NotEntitled { user, account: account.clone() });
         }
         if self.state.accounts.get(account).is_some_and(|open| open.closed_at.is_some()) {
-            return Err(reject(format!("Account {account} is closed.")));
+            return Err(OrderRejection::AccountClosed { account: account.clone() }.into());
         }
         Ok(user)
     }
 
     /// Checks `ticket` and works out its quantity.
     pub(super) fn check<'t>(&self, ticket: &'t Ticket, at: Timestamp) -> Result<Checked<'t>, EngineError> {
-        let instrument = Catalogue::standard().get(ticket.conid).ok_or_else(|| {
-            reject(format!("No security definition has been found for conid {}.", ticket.conid))
-        })?;
+        let instrument = Catalogue::standard()
+            .get(ticket.conid)
+            .ok_or(OrderRejection::NoSecurityDefinition { conid: ticket.conid })?;
         check_ticket(instrument, ticket)?;
         let venue = self.venue_of(ticket.conid)?;
         let touch = venue.activity.touch(&venue.path, at);
@@ -211,11 +198,13 @@ impl Engine {
                 let increment = instrument.size_increment();
                 let quantity = (amount / reference / increment).floor() * increment;
                 if quantity.is_zero() {
-                    return Err(reject(format!(
-                        "The cash quantity {amount} {} buys less than one {} at {reference}.",
-                        instrument.currency,
-                        if instrument.asset_class == AssetClass::Stock { "share" } else { "unit" }
-                    )));
+                    return Err(OrderRejection::CashBuysNothing {
+                        amount,
+                        currency: instrument.currency,
+                        asset_class: instrument.asset_class,
+                        price: reference,
+                    }
+                    .into());
                 }
                 quantity
             }
@@ -253,7 +242,7 @@ impl Engine {
     ) -> Result<Vec<Event>, EngineError> {
         let user = self.trader(session, account)?;
         if tickets.is_empty() {
-            return Err(reject("The request has no orders."));
+            return Err(OrderRejection::NoOrders.into());
         }
         let checked = tickets.iter().map(|ticket| self.check(ticket, at)).collect::<Result<Vec<_>, _>>()?;
         self.check_client_ids(account, tickets)?;
@@ -365,9 +354,7 @@ impl Engine {
         let used = self.state.client_ids.get(account);
         for cid in tickets.iter().filter_map(|ticket| ticket.client_order_id.as_deref()) {
             if used.is_some_and(|ids| ids.contains_key(cid)) || !seen.insert(cid) {
-                return Err(reject(format!(
-                    "Order couldn't be submitted: Local order ID={cid} is already registered."
-                )));
+                return Err(OrderRejection::ClientOrderIdUsed { client_order_id: cid.to_owned() }.into());
             }
         }
         Ok(())
@@ -389,17 +376,23 @@ impl Engine {
                         && other.ticket.parent_client_order_id.is_none()
                 });
                 match found {
-                    None => Err(reject(format!(
-                        "The parent order {parent} must come before its child in the same request."
-                    ))),
+                    None => Err(OrderRejection::ParentMissing { parent: parent.to_owned() }.into()),
                     Some(entry) if entry.ticket.conid != exit.ticket.conid => {
-                        Err(reject("A bracket's orders must be for the same contract."))
+                        Err(OrderRejection::BracketContracts {
+                            parent: entry.ticket.conid,
+                            exit: exit.ticket.conid,
+                        }
+                        .into())
                     }
                     Some(entry) if entry.ticket.side == exit.ticket.side => {
-                        Err(reject("A bracket's exits must trade the other side of its parent."))
+                        Err(OrderRejection::BracketSides.into())
                     }
                     Some(entry) if exit.quantity > entry.quantity => {
-                        Err(reject("A bracket's exit cannot be larger than its parent."))
+                        Err(OrderRejection::ExitLargerThanParent {
+                            exit: exit.quantity,
+                            parent: entry.quantity,
+                        }
+                        .into())
                     }
                     Some(_) => Ok(Some(parent)),
                 }
@@ -469,7 +462,7 @@ impl Engine {
             return Err(EngineError::FinishedOrder { order: id, status: order.status });
         }
         if ticket.conid != order.ticket.conid || ticket.side != order.ticket.side {
-            return Err(reject("A modification keeps the order's contract and side."));
+            return Err(OrderRejection::ModificationChangesContract.into());
         }
         let mut ticket = ticket.clone();
         ticket.client_order_id.clone_from(&order.ticket.client_order_id);
@@ -478,12 +471,12 @@ impl Engine {
             (order.filled, order.waiting, order.ticket.tif == TimeInForce::Day, order.parent);
         let checked = self.check(&ticket, at)?;
         if checked.quantity < filled {
-            return Err(reject(format!("The order size cannot go below the {filled} already filled.")));
+            return Err(OrderRejection::BelowFilled { quantity: checked.quantity, filled }.into());
         }
         let parent_size =
             parent.and_then(|parent| self.state.orders.get(&parent)).map(|parent| parent.quantity);
-        if parent_size.is_some_and(|size| checked.quantity > size) {
-            return Err(reject("A bracket's exit cannot be larger than its parent."));
+        if let Some(parent) = parent_size.filter(|size| checked.quantity > *size) {
+            return Err(OrderRejection::ExitLargerThanParent { exit: checked.quantity, parent }.into());
         }
         // An exit waiting for its parent sells nothing yet; a working one is a sale like any.
         if waiting != Some(Waiting::Parent) {

@@ -9,8 +9,9 @@ use market::Catalogue;
 use model::{AccountId, AssetClass, Conid, Currency, MarginKind, OrderId, Side};
 use rust_decimal::Decimal;
 
+use super::OrderRejection;
 use super::book::Commitment;
-use super::placement::{Checked, reject};
+use super::placement::Checked;
 use crate::ledger::Book;
 use crate::portfolio::{Rates, requirement};
 use crate::{Engine, EngineError};
@@ -84,7 +85,11 @@ impl Engine {
         exits: bool,
         at: Timestamp,
     ) -> Result<(), EngineError> {
-        let account = self.state.accounts.get(account_id).ok_or_else(|| reject("Unknown account."))?;
+        let account = self
+            .state
+            .accounts
+            .get(account_id)
+            .ok_or_else(|| OrderRejection::UnknownAccount { account: account_id.clone() })?;
         let opening: Vec<&Checked<'_>> =
             orders.iter().filter(|order| exits || order.ticket.parent_client_order_id.is_none()).collect();
         let replaced = replacing.and_then(|id| self.book.commitment(id)).cloned();
@@ -133,11 +138,13 @@ impl Engine {
                 + ahead.selling.get(&conid).copied().unwrap_or_default();
             let available = held.unwrap_or_default() - selling;
             if order.quantity > available {
-                return Err(reject(format!(
-                    "Your account cannot sell short: the order sells {} {} but {available} are available to sell.",
-                    order.quantity,
-                    instrument.local_symbol()
-                )));
+                return Err(OrderRejection::CannotSellShort {
+                    quantity: order.quantity,
+                    conid,
+                    symbol: instrument.local_symbol(),
+                    available,
+                }
+                .into());
             }
             *ahead.selling.entry(conid).or_default() += order.quantity;
             return Ok(());
@@ -154,10 +161,12 @@ impl Engine {
         let cash = self.state.ledger.balance(account, Book::Cash, spend_currency);
         let needed = spend + if spend_currency == schedule.currency { commission } else { Decimal::ZERO };
         if needed > cash - reserved {
-            return Err(reject(format!(
-                "Your account has insufficient funds: the order needs {needed:.2} {spend_currency} and {:.2} {spend_currency} is available.",
-                (cash - reserved).max(Decimal::ZERO)
-            )));
+            return Err(OrderRejection::InsufficientFunds {
+                needed,
+                currency: spend_currency,
+                available: (cash - reserved).max(Decimal::ZERO),
+            }
+            .into());
         }
         *ahead.spending.entry(spend_currency).or_default() += needed;
         Ok(())
@@ -184,9 +193,7 @@ impl Engine {
         let Margin { equity, initial, .. } =
             self.margin(account, working.chain(unworking).chain(opening), at);
         if initial > equity {
-            return Err(reject(format!(
-                "Your order is not accepted. In order to obtain the desired position your Equity with Loan Value [{equity:.2} USD] must exceed the Initial Margin [{initial:.2} USD]"
-            )));
+            return Err(OrderRejection::InitialMargin { equity, initial }.into());
         }
         Ok(())
     }

@@ -5,7 +5,7 @@ use jiff::SignedDuration;
 use model::{AccountId, Currency, OrderId, OrderStatus, OrderType, Side, TimeInForce, Trail};
 use rust_decimal::Decimal;
 
-use super::Size;
+use super::{OrderRejection, Size};
 use crate::ledger::Book;
 use crate::market::MarketChange;
 use crate::testing::{AAPL, Broker, d, new_york, ticket};
@@ -51,12 +51,12 @@ fn a_cash_account_cannot_sell_short_or_spend_more_than_it_has() {
     let before = broker.engine.digest();
     let short = broker.place("DU7654321", vec![ticket(Side::Sell, 10, OrderType::Market)]);
     assert!(
-        matches!(short, Err(EngineError::OrderRejected(ref m)) if m.contains("cannot sell short")),
+        matches!(short, Err(EngineError::OrderRejected(OrderRejection::CannotSellShort { .. }))),
         "{short:?}"
     );
     let too_much = broker.place("DU7654321", vec![ticket(Side::Buy, 1000, OrderType::Market)]);
     assert!(
-        matches!(too_much, Err(EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        matches!(too_much, Err(EngineError::OrderRejected(OrderRejection::InsufficientFunds { .. }))),
         "{too_much:?}"
     );
     assert_eq!(broker.engine.digest(), before, "a refused order changes nothing");
@@ -70,7 +70,7 @@ fn a_margin_account_is_held_to_reg_t() {
     assert!(within.is_ok(), "1.9M of AAPL on 1M of equity: {within:?}");
     let beyond = broker.place("DU1234567", vec![ticket(Side::Buy, 3000, OrderType::Market)]);
     assert!(
-        matches!(beyond, Err(EngineError::OrderRejected(ref m)) if m.contains("Initial Margin")),
+        matches!(beyond, Err(EngineError::OrderRejected(OrderRejection::InitialMargin { .. }))),
         "{beyond:?}"
     );
 }
@@ -287,8 +287,14 @@ fn a_duplicate_client_order_id_is_refused() {
     first.client_order_id = Some("mine".into());
     broker.place("DU1234567", vec![first.clone()]).unwrap();
     let again = broker.place("DU1234567", vec![first]);
-    assert!(
-        matches!(again, Err(EngineError::OrderRejected(ref m)) if m.contains("Local order ID=mine is already registered"))
+    assert_eq!(
+        again,
+        Err(EngineError::OrderRejected(OrderRejection::ClientOrderIdUsed { client_order_id: "mine".into() }))
+    );
+    assert_eq!(
+        again.unwrap_err().to_string(),
+        "Order couldn't be submitted: Local order ID=mine is already registered.",
+        "IBKR's words, which clients match on"
     );
 }
 
@@ -443,7 +449,7 @@ fn the_orders_of_one_request_count_against_each_other() {
     );
     let twice = broker.place("DU7654321", vec![each.clone(), each]);
     assert!(
-        matches!(twice, Err(EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        matches!(twice, Err(EngineError::OrderRejected(OrderRejection::InsufficientFunds { .. }))),
         "{twice:?}"
     );
 }
@@ -461,17 +467,27 @@ fn bracket_exits_close_what_their_parent_opens() {
     };
     let same_side = broker.place("DU7654321", bracket(Side::Buy, 10));
     assert!(
-        matches!(same_side, Err(EngineError::OrderRejected(ref m)) if m.contains("other side")),
+        matches!(same_side, Err(EngineError::OrderRejected(OrderRejection::BracketSides))),
         "{same_side:?}"
     );
     let larger = broker.place("DU7654321", bracket(Side::Sell, 1000));
-    assert!(matches!(larger, Err(EngineError::OrderRejected(ref m)) if m.contains("larger than its parent")));
+    assert_eq!(
+        larger,
+        Err(EngineError::OrderRejected(OrderRejection::ExitLargerThanParent {
+            exit: d("1000"),
+            parent: Decimal::TEN
+        }))
+    );
     let ids = broker.place("DU7654321", bracket(Side::Sell, 10)).unwrap();
     assert_eq!((broker.status(ids[0]), broker.status(ids[1])), (OrderStatus::Filled, OrderStatus::Submitted));
     let again =
         broker.place("DU7654321", vec![ticket(Side::Sell, 10, OrderType::Limit { limit: ask + d("9") })]);
     assert!(
-        matches!(again, Err(EngineError::OrderRejected(ref m)) if m.contains("cannot sell short")),
+        matches!(
+            again,
+            Err(EngineError::OrderRejected(OrderRejection::CannotSellShort { available, .. }))
+                if available.is_zero()
+        ),
         "the exit sells them already: {again:?}"
     );
     let mut bigger_exit = ticket(Side::Sell, 10, OrderType::Limit { limit: ask + d("6") });
@@ -482,7 +498,13 @@ fn bracket_exits_close_what_their_parent_opens() {
         order: ids[1],
         ticket: bigger_exit,
     });
-    assert!(matches!(modified, Err(EngineError::OrderRejected(_))), "{modified:?}");
+    assert_eq!(
+        modified,
+        Err(EngineError::OrderRejected(OrderRejection::ExitLargerThanParent {
+            exit: d("11"),
+            parent: Decimal::TEN
+        }))
+    );
 }
 
 #[test]
@@ -750,11 +772,13 @@ fn absurd_sizes_and_prices_are_refused() {
     let huge = ticket(Side::Buy, 1, OrderType::Limit { limit: d("0.01") });
     let mut huge = huge;
     huge.size = Size::Quantity(d("1000000000000000000000000000"));
-    assert!(
-        matches!(broker.place("DU1234567", vec![huge]), Err(EngineError::OrderRejected(m)) if m.contains("largest size"))
-    );
+    assert!(matches!(
+        broker.place("DU1234567", vec![huge]),
+        Err(EngineError::OrderRejected(OrderRejection::SizeTooLarge { .. }))
+    ));
     let dear = ticket(Side::Buy, 1, OrderType::Limit { limit: d("10000000000") });
-    assert!(
-        matches!(broker.place("DU1234567", vec![dear]), Err(EngineError::OrderRejected(m)) if m.contains("largest price"))
+    assert_eq!(
+        broker.place("DU1234567", vec![dear]),
+        Err(EngineError::OrderRejected(OrderRejection::PriceTooLarge { price: d("10000000000") }))
     );
 }

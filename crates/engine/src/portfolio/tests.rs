@@ -5,11 +5,11 @@ use model::{AccountId, Conid, Currency, OrderType, Side};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::Command;
-use crate::corporate_actions::CorporateAction;
+use crate::corporate_actions::{CorporateAction, CorporateActionRefusal};
 use crate::market::MarketChange;
 use crate::orders::{Size, Ticket};
 use crate::testing::{AAPL, Broker, d, new_york, ticket};
+use crate::{Command, EngineError};
 
 const MSFT: Conid = Conid::new(272_093);
 const EUR_USD: Conid = Conid::new(12_087_792);
@@ -111,7 +111,16 @@ fn deposits_and_withdrawals_move_cash_through_capital() {
         currency: Currency::EUR,
         amount: d("251"),
     });
-    assert!(matches!(too_much, Err(crate::EngineError::TransferRefused(_))), "{too_much:?}");
+    assert!(
+        matches!(
+            too_much,
+            Err(crate::EngineError::TransferRefused(crate::funding::TransferRefusal::ExceedsWithdrawable {
+                currency: Currency::EUR,
+                ..
+            }))
+        ),
+        "{too_much:?}"
+    );
     broker
         .apply(Command::Withdraw { account: account.clone(), currency: Currency::EUR, amount: d("50.50") })
         .unwrap();
@@ -225,21 +234,38 @@ fn a_dividend_whose_ex_date_has_begun_is_refused() {
         ex_date: date("2026-03-03"),
         pay_date: date("2026-03-04"),
     };
-    assert!(matches!(announce(&mut broker, late), Err(crate::EngineError::CorporateActionRefused(_))));
+    assert_eq!(
+        announce(&mut broker, late),
+        Err(EngineError::CorporateActionRefused(CorporateActionRefusal::ExDateBegun {
+            ex_date: date("2026-03-03")
+        }))
+    );
     let backwards = CorporateAction::Dividend {
         conid: AAPL,
         amount: d("1"),
         ex_date: date("2026-03-06"),
         pay_date: date("2026-03-05"),
     };
-    assert!(announce(&mut broker, backwards).is_err());
+    assert!(matches!(
+        announce(&mut broker, backwards),
+        Err(EngineError::CorporateActionRefused(CorporateActionRefusal::PayBeforeEx { .. }))
+    ));
     let currency = CorporateAction::Dividend {
         conid: EUR_USD,
         amount: d("1"),
         ex_date: date("2026-03-06"),
         pay_date: date("2026-03-06"),
     };
-    assert!(announce(&mut broker, currency).is_err(), "only shares pay dividends");
+    assert!(
+        matches!(
+            announce(&mut broker, currency),
+            Err(EngineError::CorporateActionRefused(CorporateActionRefusal::NotAShare {
+                conid: EUR_USD,
+                ..
+            }))
+        ),
+        "only shares pay dividends"
+    );
 }
 
 #[test]
@@ -318,7 +344,13 @@ fn a_cash_account_cannot_buy_a_euro_share_without_euros() {
     let mut broker = Broker::at("2026-03-03T05:00");
     let refused = broker.place("DU7654321", vec![order(SAP, Side::Buy, 10)]);
     assert!(
-        matches!(refused, Err(crate::EngineError::OrderRejected(ref m)) if m.contains("insufficient funds")),
+        matches!(
+            refused,
+            Err(crate::EngineError::OrderRejected(crate::orders::OrderRejection::InsufficientFunds {
+                currency: Currency::EUR,
+                ..
+            }))
+        ),
         "{refused:?}"
     );
 }
@@ -342,7 +374,13 @@ fn a_split_announced_for_a_day_happens_when_the_day_begins() {
     assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("10"), "not yet");
     broker.apply(Command::SetClock { to: new_york("2026-03-05T10:00") }).unwrap();
     assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("40"));
-    assert!(announce(&mut broker, split).is_err(), "its day has begun");
+    assert_eq!(
+        announce(&mut broker, split),
+        Err(EngineError::CorporateActionRefused(CorporateActionRefusal::SplitDayBegun {
+            on: date("2026-03-05")
+        })),
+        "its day has begun"
+    );
 }
 
 #[test]
@@ -366,7 +404,17 @@ fn dates_beyond_the_simulated_market_are_refused() {
         ex_date: date("2026-03-05"),
         pay_date: date("9999-12-31"),
     };
-    assert!(matches!(announce(&mut broker, far), Err(crate::EngineError::CorporateActionRefused(_))));
+    let refused = announce(&mut broker, far);
+    assert_eq!(
+        refused,
+        Err(EngineError::CorporateActionRefused(CorporateActionRefusal::NotADay {
+            date: date("9999-12-31")
+        }))
+    );
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "corporate action refused: 9999-12-31 is not a day of the simulated market"
+    );
 }
 
 #[test]

@@ -300,6 +300,36 @@ async fn a_deposit_settles_into_the_ledger_and_the_statement_adds_up() {
 }
 
 #[tokio::test]
+async fn a_cancelled_instruction_says_so_apart_from_a_rejected_one() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "cancel").await;
+    post(&app, &token, "/gw/api/v1/bank-instructions", ach(1)).await;
+    let deposit = post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("DEPOSIT", 2, 100.0)).await;
+    let id = deposit.body["instructionResult"]["instructionId"].as_u64().unwrap();
+    let cancel = instruction(
+        "CANCEL_INSTRUCTION",
+        json!({"clientInstructionId": 3, "instructionId": id, "reason": "typo"}),
+    );
+    let cancelled = post(&app, &token, "/gw/api/v1/instructions/cancel", cancel).await;
+    assert_eq!(cancelled.body["instructionResult"]["instructionStatus"], "PROCESSED", "{}", cancelled.text);
+    let polled = get(&app, &token, &format!("/gw/api/v1/instructions/{id}")).await;
+    let result = &polled.body["instructionResult"];
+    assert_eq!(result["instructionStatus"], "REJECTED", "{}", polled.text);
+    assert_eq!(result["error"], json!({"errorCode": "CANCELLED", "errorMessage": "cancelled: typo"}));
+
+    let too_much =
+        post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("WITHDRAWAL", 4, 9999.0)).await;
+    assert_eq!(
+        too_much.body["instructionResult"]["error"],
+        json!({"errorCode": "REJECTED",
+            "errorMessage": "the withdrawal of 9999.0 USD exceeds the 1000 USD that can be withdrawn"}),
+        "{}",
+        too_much.text
+    );
+    app.assert_journal_replays().await;
+}
+
+#[tokio::test]
 async fn a_bulk_with_a_rejected_instruction_is_a_multi_status() {
     let (app, _world) = back_office(true).await;
     let token = token(&app, "bulk").await;

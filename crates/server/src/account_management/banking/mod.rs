@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use engine::Command;
 use engine::Engine;
 use engine::Event;
-use engine::banking::{FiledInstruction, Instruction, InstructionStatus, Query};
+use engine::banking::{FiledInstruction, Instruction, InstructionStatus, Query, Rejection};
 use jiff::Timestamp;
 use model::AccountId;
 use serde::Serialize;
@@ -191,8 +191,12 @@ fn result(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> Instruct
         _ => None,
     };
     let error = filed.reason.as_ref().map(|reason| InstructionError {
-        error_code: if reason.starts_with("cancelled") { "CANCELLED" } else { "REJECTED" }.into(),
-        error_message: reason.clone(),
+        error_code: match reason {
+            Rejection::Cancelled { .. } => "CANCELLED",
+            Rejection::Refused(_) => "REJECTED",
+        }
+        .into(),
+        error_message: reason.to_string(),
     });
     let answer = match (&filed.instruction, filed.status) {
         (Instruction::Query { account, query }, InstructionStatus::Processed) => {

@@ -589,8 +589,8 @@ pub async fn what_if(
     let preview = app.broker.read(move |engine| engine.preview(wall, &session, &account, &ticket)).await?;
     match preview {
         Ok(preview) => Ok(Json(WhatIfReply::Preview(Box::new(WhatIf::of(&preview))))),
-        Err(EngineError::OrderRejected(message)) => {
-            Ok(Json(WhatIfReply::Refused(OrderRefusal { error: message })))
+        Err(EngineError::OrderRejected(rejection)) => {
+            Ok(Json(WhatIfReply::Refused(OrderRefusal { error: rejection.to_string() })))
         }
         Err(error) => Err(BrokerError::Rejected(error).into()),
     }

@@ -13,11 +13,19 @@
 //! - [`income`]: dividends paid, interest accrued and paid.
 //! - [`nav`]: the change in net asset value and the flows that explain it.
 //! - [`splits`]: splits as corporate actions, with their cash in lieu.
+//! - [`performance`]: Portfolio Analyst's daily values and time-weighted returns, consolidated
+//!   across accounts and currencies ([`State::performance`]).
+//! - [`transactions`]: Portfolio Analyst's trades and the gains and losses they realized
+//!   ([`State::transactions`]).
 //!
 //! [`State::activity`]: crate::state::State::activity
+//! [`State::performance`]: crate::state::State::performance
+//! [`State::transactions`]: crate::state::State::transactions
 
 pub mod activity;
 pub mod income;
 pub mod mark_to_market;
 pub mod nav;
+pub mod performance;
 pub mod splits;
+pub mod transactions;

@@ -29,3 +29,6 @@ pub mod nav;
 pub mod performance;
 pub mod splits;
 pub mod transactions;
+
+#[cfg(test)]
+mod tests;

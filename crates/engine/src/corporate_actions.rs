@@ -139,6 +139,28 @@ pub struct SplitRecord {
     pub executions_before: usize,
 }
 
+/// What a split of `to` for `from` makes of a holding: the shares it scales to, of which the
+/// whole ones are kept and the fraction is paid out as cash in lieu. Statements report a split
+/// by this rule, so it lives here once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SplitShares {
+    /// The holding times `to` over `from`.
+    pub(crate) scaled: Decimal,
+    /// The whole shares kept (rounded toward zero, for a short).
+    pub(crate) whole: Decimal,
+    /// What is left of a share.
+    pub(crate) fraction: Decimal,
+}
+
+impl SplitShares {
+    /// What a split of `to` for `from` makes of `quantity` shares.
+    pub(crate) fn of(quantity: Decimal, to: u32, from: u32) -> Self {
+        let scaled = quantity * Decimal::from(to) / Decimal::from(from);
+        let whole = scaled.trunc();
+        Self { scaled, whole, fraction: scaled - whole }
+    }
+}
+
 /// The corporate actions announced, accrued and done.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorporateActions {
@@ -366,10 +388,8 @@ impl Engine {
                 continue;
             }
             held_before.insert(account.clone(), position.quantity);
-            let scaled = position.quantity * Decimal::from(to) / Decimal::from(from);
-            let whole = scaled.trunc();
+            let SplitShares { scaled, whole, fraction } = SplitShares::of(position.quantity, to, from);
             position.quantity = whole;
-            let fraction = scaled - whole;
             if fraction.is_zero() {
                 continue;
             }

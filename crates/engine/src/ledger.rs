@@ -6,6 +6,11 @@
 //! credits `cash`; a commission debits `commissions` and credits `cash`; a gain on a closing
 //! trade is credited to `realized_pnl`; opening balances and deposits are credited to
 //! `capital`; a currency trade passes each currency through `exchange`.
+//!
+//! Books, postings and entries are the engine's own: outside it, the ledger answers balances
+//! ([`Ledger::cash`], [`Ledger::cash_balance`], [`Ledger::is_balanced`]), and every figure
+//! built from entries is a query of the engine ([`crate::statement`], [`crate::reports`]), so
+//! the rules that read postings live in one crate.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// A book of an account's ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub enum Book {
+pub(crate) enum Book {
     /// Money held, per currency.
     Cash,
     /// An instrument's position at cost, in the instrument's currency.
@@ -62,7 +67,7 @@ impl fmt::Display for Book {
 /// Why a string names no book.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no ledger book is called {0:?}")]
-pub struct BookError(String);
+pub(crate) struct BookError(String);
 
 impl FromStr for Book {
     type Err = BookError;
@@ -103,18 +108,18 @@ impl From<Book> for String {
 
 /// One line of an entry: an amount debited (positive) or credited (negative) to a book.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Posting {
+pub(crate) struct Posting {
     /// The book.
-    pub book: Book,
+    pub(crate) book: Book,
     /// The currency of the amount.
-    pub currency: Currency,
+    pub(crate) currency: Currency,
     /// Debit (positive) or credit (negative).
-    pub amount: Decimal,
+    pub(crate) amount: Decimal,
 }
 
 impl Posting {
     /// A posting of `amount` in `currency` to `book`.
-    pub fn new(book: Book, currency: Currency, amount: Decimal) -> Self {
+    pub(crate) fn new(book: Book, currency: Currency, amount: Decimal) -> Self {
         Self { book, currency, amount }
     }
 }
@@ -122,7 +127,7 @@ impl Posting {
 /// What an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Cause {
+pub(crate) enum Cause {
     /// The account's opening balance.
     Opening,
     /// An execution and its commission.
@@ -155,15 +160,15 @@ pub enum Cause {
 
 /// A balanced set of postings to one account, at one market instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Whose books.
-    pub account: AccountId,
+    pub(crate) account: AccountId,
     /// When, in market time.
-    pub at: Timestamp,
+    pub(crate) at: Timestamp,
     /// What it records.
-    pub cause: Cause,
+    pub(crate) cause: Cause,
     /// Its postings; in each currency they sum to zero.
-    pub postings: Vec<Posting>,
+    pub(crate) postings: Vec<Posting>,
 }
 
 /// An entry whose postings do not sum to zero in some currency: a bug, never a user error.
@@ -183,7 +188,7 @@ impl Entry {
     ///
     /// # Errors
     /// [`Unbalanced`] naming the first currency that does not.
-    pub fn check(&self) -> Result<(), Unbalanced> {
+    pub(crate) fn check(&self) -> Result<(), Unbalanced> {
         let mut sums: BTreeMap<Currency, Decimal> = BTreeMap::new();
         for posting in &self.postings {
             *sums.entry(posting.currency).or_default() += posting.amount;
@@ -219,7 +224,7 @@ impl Ledger {
     }
 
     /// The balance of `book` in `currency` (debits minus credits).
-    pub fn balance(&self, account: &AccountId, book: Book, currency: Currency) -> Decimal {
+    pub(crate) fn balance(&self, account: &AccountId, book: Book, currency: Currency) -> Decimal {
         self.balances
             .get(account)
             .and_then(|books| books.get(&book))
@@ -229,7 +234,7 @@ impl Ledger {
     }
 
     /// The balances of `book`, per currency.
-    pub fn balances(
+    pub(crate) fn balances(
         &self,
         account: &AccountId,
         book: Book,
@@ -247,8 +252,14 @@ impl Ledger {
         self.balances(account, Book::Cash)
     }
 
+    /// The cash the account holds in `currency`: what a deposit or withdrawal left, without
+    /// naming the ledger's books outside the engine.
+    pub fn cash_balance(&self, account: &AccountId, currency: Currency) -> Decimal {
+        self.balance(account, Book::Cash, currency)
+    }
+
     /// The account's entries, oldest first.
-    pub fn entries<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Entry> + 'a {
+    pub(crate) fn entries<'a>(&'a self, account: &'a AccountId) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries.iter().filter(move |entry| &entry.account == account)
     }
 
@@ -259,7 +270,7 @@ impl Ledger {
 
     /// The account's entries made at or after `since`, newest first. Entries are made in
     /// market-time order, so this reads only the recent end of the ledger.
-    pub fn entries_since<'a>(
+    pub(crate) fn entries_since<'a>(
         &'a self,
         account: &'a AccountId,
         since: Timestamp,

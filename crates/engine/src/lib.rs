@@ -8,6 +8,8 @@
 //! - [`event`]: what applying a command changed, for replies and subscribers.
 //! - [`state`]: the canonical state: users, accounts, login sessions.
 //! - [`portfolio`]: an account's cash and holdings valued at the simulated market.
+//! - [`statement`]: an account's activity over a period: cash, transfers, positions, trades.
+//! - [`reports`]: the figures of statements and analyses, for the surfaces to write out.
 //! - [`Engine`]: applies commands to the state, one at a time, and answers reads.
 //!
 //! # Invariants
@@ -36,6 +38,7 @@ pub mod oauth;
 pub mod orders;
 pub mod portfolio;
 pub mod positions;
+pub mod reports;
 pub mod state;
 pub mod statement;
 pub mod world;

@@ -90,7 +90,7 @@ pub const COST_DECIMALS: u32 = 10;
 /// (which includes the commission, when it is paid in the instrument's currency) and realized
 /// P&L; a currency pair exchanges its base currency against its quote currency, and its
 /// commission goes to the commissions book.
-pub fn fill_postings(
+pub(crate) fn fill_postings(
     instrument: &Instrument,
     side: Side,
     quantity: Decimal,

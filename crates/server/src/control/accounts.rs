@@ -47,10 +47,7 @@ async fn transfer(
     }
     app.broker.execute(command(account.clone(), currency, amount)).await?;
     let held = account.clone();
-    let cash = app
-        .broker
-        .read(move |engine| engine.state().ledger().balance(&held, engine::ledger::Book::Cash, currency))
-        .await?;
+    let cash = app.broker.read(move |engine| engine.state().ledger().cash_balance(&held, currency)).await?;
     Ok(Json(CashBalance { account_id: account.to_string(), currency: currency.to_string(), cash }))
 }
 

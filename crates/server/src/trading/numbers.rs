@@ -30,6 +30,12 @@ pub fn float(value: Decimal) -> f64 {
     f64::try_from(value).unwrap_or(0.0)
 }
 
+/// The double nearest a decimal, for a figure read exactly from the market's doubles (an
+/// exchange rate): a price that was a double comes back as that double.
+pub fn nearest_float(value: Decimal) -> f64 {
+    value.to_string().parse().unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +48,12 @@ mod tests {
         assert_eq!(grouped(Decimal::new(12_499_500, 2), 2), "124,995.00");
         assert_eq!(grouped(Decimal::new(100, 0), 0), "100");
         assert_eq!(grouped(Decimal::new(-1_234_567, 3), 1), "-1,234.6");
+    }
+
+    #[test]
+    fn a_double_read_exactly_comes_back_as_itself() {
+        for double in [1.1597, 0.834_820_570_786_017_6, 152.814_924_441_773_26, 0.010_168_610_356_091_574] {
+            assert_eq!(nearest_float(Decimal::from_f64_retain(double).unwrap()).to_bits(), double.to_bits());
+        }
     }
 }

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use market::catalogue::Profile;
-use model::{AssetClass, Conid, Currency, Instrument};
+use model::{Conid, Currency, Instrument};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +26,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, QueryParams};
 use crate::market::MarketNow;
 use crate::state::AppState;
+use crate::trading::numbers::nearest_float;
 
 /// The most conids one snapshot may ask for.
 const MAX_SNAPSHOT_CONIDS: usize = 100;
@@ -300,31 +301,17 @@ pub async fn exchange_rate(
 ) -> Result<Json<ExchangeRate>, ApiError> {
     let source = currency(query.source, "source")?;
     let target = currency(query.target, "target")?;
-    let pairs: Vec<&Instrument> =
-        app.catalogue.iter().filter(|i| i.asset_class == AssetClass::Forex).collect();
-    let market = MarketNow::read(&app, pairs.iter().map(|i| i.conid).collect()).await?;
-    let rate = |from: Currency, to: Currency| -> Option<f64> {
-        if from == to {
-            return Some(1.0);
-        }
-        pairs.iter().find_map(|pair| {
-            let base: Currency = pair.symbol.parse().ok()?;
-            let profile = app.catalogue.profile(pair.conid)?;
-            let mid = || market.path(pair, profile).price(market.now);
-            if base == from && pair.currency == to {
-                Some(mid())
-            } else if base == to && pair.currency == from {
-                Some(1.0 / mid())
-            } else {
-                None
-            }
+    let wall = Timestamp::now();
+    let found = app
+        .broker
+        .read(move |engine| {
+            let state = engine.state();
+            state.exchange_rate(source, target, state.market_time(wall))
         })
-    };
-    let usd = Currency::USD;
-    let found = rate(source, target).or_else(|| Some(rate(source, usd)? * rate(usd, target)?));
+        .await?;
     let rate = found
         .ok_or_else(|| ApiError::bad_request(format!("Bad Request: no rate from {source} to {target}")))?;
-    Ok(Json(ExchangeRate { rate }))
+    Ok(Json(ExchangeRate { rate: nearest_float(rate) }))
 }
 
 /// The routes of IBKR's "Trading Market Data" tag.

@@ -38,6 +38,7 @@ pub mod oauth;
 pub mod orders;
 pub mod portfolio;
 pub mod positions;
+pub mod reply;
 pub mod reports;
 pub mod state;
 pub mod statement;
@@ -53,3 +54,4 @@ pub use engine::{Digest, Engine, QuestionRefusal, SNAPSHOT_FORMAT, SnapshotError
 pub use error::EngineError;
 pub use event::Event;
 pub use jiff::Timestamp;
+pub use reply::{Executed, Reply};

@@ -17,7 +17,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use engine::{Command, Engine, EngineError, Event, Timestamp};
+use engine::{Command, Engine, EngineError, Event, Executed, Timestamp};
 use journal::{AnyStore, JournalError, Record, Snapshot, Store, recover};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -103,7 +103,7 @@ pub struct Running {
     engine_thread: JoinHandle<()>,
 }
 
-type Outcome = Result<Vec<Event>, EngineError>;
+type Outcome = Result<Executed, EngineError>;
 
 /// What the writer receives.
 enum Inbound {
@@ -186,12 +186,12 @@ impl Broker {
         Ok((broker, running, origin))
     }
 
-    /// Journals `command`, applies it, and returns what it changed.
+    /// Journals `command`, applies it, and returns what it changed and what it answers.
     ///
     /// # Errors
     /// [`BrokerError::Rejected`] when the engine refused it (nothing changed);
     /// [`BrokerError::Unavailable`] when it could not be journaled.
-    pub async fn execute(&self, command: Command) -> Result<Vec<Event>, BrokerError> {
+    pub async fn execute(&self, command: Command) -> Result<Executed, BrokerError> {
         let outcome = self.execute_all(vec![command]).await?.pop().ok_or(BrokerError::Unavailable)?;
         Ok(outcome?)
     }
@@ -271,12 +271,12 @@ fn run_engine(
                         .take(count)
                         .map(|record| {
                             last_seq = record.seq;
-                            let outcome = engine.apply(record.at, &record.command);
-                            if let Ok(applied) = &outcome
-                                && !applied.is_empty()
+                            let outcome = engine.execute(record.at, &record.command);
+                            if let Ok(executed) = &outcome
+                                && !executed.events.is_empty()
                             {
                                 // No subscriber is no error: the events are for whoever listens.
-                                let _ = events.send(Arc::from(applied.as_slice()));
+                                let _ = events.send(Arc::from(executed.events.as_slice()));
                             }
                             outcome
                         })

@@ -25,7 +25,7 @@ use crate::oauth::Trust;
 use crate::orders::book::Book;
 use crate::state::{Account, State, User};
 use crate::world::{World, WorldProblem};
-use crate::{Command, EngineError, Event};
+use crate::{Command, EngineError, Event, Executed};
 
 /// The first numeric user id handed out; IBKR's user ids are eight-digit numbers.
 pub(crate) const FIRST_USER_ID: u64 = 10_000_001;
@@ -172,6 +172,17 @@ impl Engine {
         self.state.wall = Some(wall);
         self.state.processed_until = (!self.book.is_empty()).then(|| self.state.clock.market_time(wall));
         Ok(events)
+    }
+
+    /// Applies `command` as [`Engine::apply`] does, and answers what its caller asked for too:
+    /// the session, the orders, the request it made ([`Reply`]).
+    ///
+    /// # Errors
+    /// As [`Engine::apply`].
+    pub fn execute(&mut self, at: Timestamp, command: &Command) -> Result<Executed, EngineError> {
+        let events = self.apply(at, command)?;
+        let reply = self.reply(command, &events);
+        Ok(Executed { events, reply })
     }
 
     /// Applies `command` itself, at wall time `wall` and market time `now`.

@@ -235,9 +235,9 @@ async fn gateway_login(
     password: &str,
 ) -> Result<model::SessionId, LoginError> {
     let user = verified_user(app, username, password).await?;
-    let events = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
-    app.forget_closed_sessions(&events);
-    opened_session(events)
+    let executed = app.broker.execute(engine::Command::GatewayLogin { user }).await?;
+    app.forget_closed_sessions(&executed.events);
+    opened_session(executed.reply)
 }
 
 /// Logs `username` in through a strict server's login page if `password` is theirs, with a
@@ -251,19 +251,16 @@ async fn browser_login(
     let user = verified_user(app, username, password).await?;
     let token = random_token();
     let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let events = app.broker.execute(engine::Command::BrowserLogin { user, token_hash }).await?;
-    opened_session(events).map(|session| (session, token))
+    let executed = app.broker.execute(engine::Command::BrowserLogin { user, token_hash }).await?;
+    opened_session(executed.reply).map(|session| (session, token))
 }
 
-/// The session a login's events opened.
-fn opened_session(events: Vec<engine::Event>) -> Result<model::SessionId, LoginError> {
-    events
-        .into_iter()
-        .find_map(|event| match event {
-            engine::Event::SessionOpened { session, .. } => Some(session),
-            _ => None,
-        })
-        .ok_or(LoginError::Broker(crate::broker::BrokerError::Unavailable))
+/// The session a login opened.
+fn opened_session(reply: engine::Reply) -> Result<model::SessionId, LoginError> {
+    match reply {
+        engine::Reply::SessionOpened(session) => Ok(session),
+        _ => Err(LoginError::Broker(crate::broker::BrokerError::Unavailable)),
+    }
 }
 
 /// A trading path relative to `/v1/api` (or `/v1/portal`), whether or not the router already

@@ -137,8 +137,8 @@ pub async fn revoke_client(
     State(app): State<AppState>,
     PathParams(client_id): PathParams<String>,
 ) -> Result<Json<ClientState>, ApiError> {
-    let events = app.broker.execute(Command::RevokeClient { client_id: client_id.clone() }).await?;
-    app.forget_closed_sessions(&events);
+    let executed = app.broker.execute(Command::RevokeClient { client_id: client_id.clone() }).await?;
+    app.forget_closed_sessions(&executed.events);
     client_state(&app, client_id).await
 }
 

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use engine::clock::ClockModeError;
-use engine::{Command, Event};
+use engine::{Command, Reply};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -82,16 +82,10 @@ pub async fn change_clock(
         },
         _ => return Err(ApiError::bad_request("give exactly one of mode, advance and set")),
     };
-    let events = app.broker.execute(command).await?;
-    events
-        .into_iter()
-        .find_map(|event| match event {
-            Event::ClockChanged { mode, now } => {
-                Some(Json(ClockState { now: now.to_string(), mode: mode.to_string() }))
-            }
-            _ => None,
-        })
-        .ok_or_else(ApiError::unavailable)
+    match app.broker.execute(command).await?.reply {
+        Reply::Clock { mode, now } => Ok(Json(ClockState { now: now.to_string(), mode: mode.to_string() })),
+        _ => Err(ApiError::unavailable()),
+    }
 }
 
 /// An advance of the clock ([`crate::duration::parse`]).

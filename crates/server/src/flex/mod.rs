@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::flex::{FlexError, FlexQuery, FlexRequest, Format, token_hash};
-use engine::{Command, EngineError, Event};
+use engine::{Command, EngineError, Executed, Reply};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -156,10 +156,8 @@ pub async fn send_request(
     }
     let command = Command::RequestFlexStatement { token_hash: hash, query, from, to };
     let reference = match app.broker.execute(command).await {
-        Ok(events) => events.into_iter().find_map(|event| match event {
-            Event::FlexRequested { reference } => Some(reference),
-            _ => None,
-        }),
+        Ok(Executed { reply: Reply::FlexRequested(reference), .. }) => Some(reference),
+        Ok(_) => None,
         Err(BrokerError::Rejected(EngineError::Flex(error))) => return failure(error, now),
         Err(_) => None,
     };

@@ -290,8 +290,8 @@ pub async fn logout(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
-    let events = app.broker.execute(Command::Logout { session }).await?;
-    app.forget_closed_sessions(&events);
+    let executed = app.broker.execute(Command::Logout { session }).await?;
+    app.forget_closed_sessions(&executed.events);
     let body = Json(LogoutResponse { status: true });
     // A login page's session ends with its cookie.
     Ok(if crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE).is_some() {

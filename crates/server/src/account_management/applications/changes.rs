@@ -106,6 +106,6 @@ pub async fn update(
     let (raw, change) = change_of(payload.account_management_requests)?;
     let account = client.managed(&raw)?;
     let command = Command::ChangeAccount { client_id: client.client_id.clone(), account, change };
-    let events = app.broker.execute(sealed(signed, command)).await?;
-    Ok(Json(submitted(&app, &events).await?))
+    let executed = app.broker.execute(sealed(signed, command)).await?;
+    Ok(Json(submitted(&app, executed.reply).await?))
 }

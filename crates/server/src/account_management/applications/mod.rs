@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use engine::Command;
-use engine::Event;
+use engine::Reply;
 use engine::applications::{Request, RequestKind, RequestStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -91,19 +91,15 @@ pub async fn create(
     let payload: ApplicationPayload = from_payload(payload)?;
     let application = payload.application.spec()?;
     let command = Command::SubmitApplication { client_id: client.client_id.clone(), application };
-    let events = app.broker.execute(sealed(signed, command)).await?;
-    Ok(Json(submitted(&app, &events).await?))
+    let executed = app.broker.execute(sealed(signed, command)).await?;
+    Ok(Json(submitted(&app, executed.reply).await?))
 }
 
-/// The request `events` filed, as answered.
-async fn submitted(app: &AppState, events: &[Event]) -> Result<StatusResponse, Problem> {
-    let id = events
-        .iter()
-        .find_map(|event| match event {
-            Event::RequestSubmitted { request, .. } => Some(*request),
-            _ => None,
-        })
-        .ok_or_else(Problem::unavailable)?;
+/// The request a command submitted, as answered.
+async fn submitted(app: &AppState, reply: Reply) -> Result<StatusResponse, Problem> {
+    let Reply::RequestSubmitted(id) = reply else {
+        return Err(Problem::unavailable());
+    };
     app.broker
         .read(move |engine| engine.state().requests().requests.get(&id).map(StatusResponse::of))
         .await

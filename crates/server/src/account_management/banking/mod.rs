@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use engine::Command;
 use engine::Engine;
-use engine::Event;
+use engine::Reply;
 use engine::banking::{FiledInstruction, Instruction, InstructionStatus, Query, Rejection};
 use jiff::Timestamp;
 use model::AccountId;
@@ -112,14 +112,9 @@ async fn file(
     let client = GatewayClient::authorize(app, headers, operation.scopes).await?;
     let (instructions, signed) = envelope(operation, &client, headers, body, bulk)?;
     let command = Command::FileInstructions { client_id: client.client_id.clone(), instructions };
-    let events = app.broker.execute(sealed(signed, command)).await?;
-    let set = events
-        .iter()
-        .find_map(|event| match event {
-            Event::InstructionsFiled { set } => Some(*set),
-            _ => None,
-        })
-        .ok_or_else(Problem::unavailable)?;
+    let Reply::InstructionsFiled(set) = app.broker.execute(sealed(signed, command)).await?.reply else {
+        return Err(Problem::unavailable());
+    };
     let query = operation.query;
     let answers = app
         .broker

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use engine::orders::Ticket;
 use engine::orders::preview::Preview;
-use engine::{Command, EngineError, Event};
+use engine::{Command, EngineError, Executed, Reply};
 use jiff::Timestamp;
 use market::Catalogue;
 use model::{AccountId, AssetClass, Decimal, OrderId, OrderStatus, SessionId};
@@ -99,28 +99,16 @@ impl OrderReply {
         }])
     }
 
-    /// The placed orders in `events`, with the status each ended the command in.
-    fn accepted(events: &[Event], client_ids: &[Option<String>]) -> Self {
-        let status_of = |id: OrderId| {
-            events
-                .iter()
-                .rev()
-                .find_map(|event| match event {
-                    Event::OrderChanged { order, status } if *order == id => Some(*status),
-                    _ => None,
-                })
-                .unwrap_or(OrderStatus::PreSubmitted)
-        };
-        let placed = events.iter().filter_map(|event| match event {
-            Event::OrderPlaced { order } => Some(*order),
-            _ => None,
-        });
+    /// Orders placed or modified, each with the status the command left it in and the
+    /// client's id for it, if it gave one.
+    fn accepted(orders: &[(OrderId, OrderStatus)], client_ids: &[Option<String>]) -> Self {
         Self::Accepted(
-            placed
+            orders
+                .iter()
                 .zip(client_ids.iter().chain(std::iter::repeat(&None)))
-                .map(|(id, client_id)| OrderAccepted {
+                .map(|((id, status), client_id)| OrderAccepted {
                     order_id: id.to_string(),
-                    order_status: status_word(status_of(id)).into(),
+                    order_status: status_word(*status).into(),
                     encrypt_message: "1".into(),
                     local_order_id: client_id.clone(),
                 })
@@ -203,49 +191,25 @@ async fn proceed(
 
 /// Carries out a request whose questions are all answered.
 async fn submit(app: &AppState, session: &SessionId, request: Request) -> Result<OrderReply, ApiError> {
-    let (command, client_ids, modified) = match request {
+    let (command, client_ids) = match request {
         Request::Place { account, tickets, one_cancels_all } => {
             let client_ids: Vec<Option<String>> = tickets.iter().map(|t| t.client_order_id.clone()).collect();
-            (
-                Command::PlaceOrders { session: session.clone(), account, tickets, one_cancels_all },
-                client_ids,
-                None,
-            )
+            (Command::PlaceOrders { session: session.clone(), account, tickets, one_cancels_all }, client_ids)
         }
-        Request::Modify { account, order, ticket } => (
-            Command::ModifyOrder { session: session.clone(), account, order, ticket },
-            Vec::new(),
-            Some(order),
-        ),
+        Request::Modify { account, order, ticket } => {
+            (Command::ModifyOrder { session: session.clone(), account, order, ticket }, Vec::new())
+        }
     };
-    let events = match app.broker.execute(command).await {
-        Ok(events) => events,
+    match app.broker.execute(command).await {
+        Ok(Executed { reply: Reply::Orders(orders), .. }) => Ok(OrderReply::accepted(&orders, &client_ids)),
+        Ok(_) => Err(ApiError::unavailable()),
         Err(BrokerError::Rejected(
             refusal @ (EngineError::OrderRejected(_)
             | EngineError::UnknownOrder(_)
             | EngineError::FinishedOrder { .. }),
-        )) => return Ok(OrderReply::refused(refusal.to_string())),
-        Err(error) => return Err(error.into()),
-    };
-    Ok(match modified {
-        Some(order) => {
-            let status = events
-                .iter()
-                .rev()
-                .find_map(|event| match event {
-                    Event::OrderChanged { order: changed, status } if *changed == order => Some(*status),
-                    _ => None,
-                })
-                .unwrap_or(OrderStatus::Submitted);
-            OrderReply::Accepted(vec![OrderAccepted {
-                order_id: order.to_string(),
-                order_status: status_word(status).into(),
-                encrypt_message: "1".into(),
-                local_order_id: None,
-            }])
-        }
-        None => OrderReply::accepted(&events, &client_ids),
-    })
+        )) => Ok(OrderReply::refused(refusal.to_string())),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Places orders: one, a bracket (children name their parent's `cOID` in `parentId`), or a

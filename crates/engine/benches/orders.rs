@@ -5,6 +5,9 @@
 //! `cargo bench -p engine` prints commands per second, the median and the 99th percentile of
 //! each command's latency, and the throughput as a ratio to the baseline measured in the same run.
 
+// A benchmark stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use engine::fixtures;

@@ -3,6 +3,9 @@
 //! tests and, through the `test-support` feature, for the crates that test against the engine,
 //! so that they share one way of building a world.
 
+// Test support: a test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;

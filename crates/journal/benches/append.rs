@@ -5,6 +5,9 @@
 //! `cargo bench -p journal` (PostgreSQL at `LOCALBROKER_TEST_DATABASE_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/test`).
 
+// A benchmark stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use divan::Bencher;
 use engine::{Command, Timestamp};
 use journal::{PgStore, Record, SqliteStore, Store};

@@ -2,6 +2,9 @@
 //! fresh schema of the database named by `LOCALBROKER_TEST_DATABASE_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`).
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use engine::fixtures;

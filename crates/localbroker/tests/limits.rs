@@ -1,6 +1,9 @@
 //! What one client can make a running server hold, measured on the process itself: its
 //! descriptors and its memory.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p market`
 
+// A benchmark stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use divan::Bencher;
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};

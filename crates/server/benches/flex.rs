@@ -11,6 +11,9 @@
 //! read, or a part), the statement's size, and the most peak resident memory a run added to
 //! what the engine's state already held (Linux: `/proc/self/clear_refs` resets the peak).
 
+// A benchmark stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufWriter, Write};
 use std::time::{Duration, Instant};
 

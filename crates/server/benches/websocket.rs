@@ -7,6 +7,9 @@
 //!
 //! The server binary is `target/release/localbroker`, built first (`cargo build --release`).
 
+// A benchmark stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

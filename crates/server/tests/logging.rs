@@ -2,6 +2,9 @@
 //! test binary, because it installs the process's subscriber and must see every span and
 //! event of the server.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 

@@ -7,6 +7,9 @@
 //! - [`postgres::PgSchema`] gives a test its own PostgreSQL schema (module [`postgres`]; the
 //!   binary's runner is module [`process`]).
 
+// Test support: a test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod postgres;
 pub mod process;
 

@@ -1,5 +1,8 @@
 //! The server's integration tests: a real server on a free port, driven over HTTP.
 
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod account_management;
 mod accounts;
 mod broker;

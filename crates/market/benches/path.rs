@@ -11,7 +11,7 @@ use divan::Bencher;
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use market::Catalogue;
-use market::bars::{BarSize, Request};
+use market::bars::{BarQuery, BarSize};
 use market::path::Path;
 use market::quote::Activity;
 use market::timeline::TradingDay;
@@ -57,7 +57,7 @@ fn a_year_of_one_minute_bars(bencher: Bencher) {
     let path = Path::new(42, instrument, profile, &[]);
     let timeline = path.timeline();
     let days: Vec<TradingDay> = timeline.trading_days(date(2025, 3, 1), date(2026, 2, 28)).collect();
-    let request = Request {
+    let request = BarQuery {
         path: &path,
         activity: Activity::new(42, instrument, profile),
         instrument,

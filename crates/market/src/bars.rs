@@ -50,7 +50,7 @@ pub struct Bar {
 
 /// What history to aggregate.
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
+pub struct BarQuery<'a> {
     /// The instrument's path.
     pub path: &'a Path,
     /// Its activity (volumes).
@@ -88,7 +88,7 @@ fn day_number(day: Date) -> i32 {
     day.since(crate::timeline::EPOCH).map_or(0, |span| span.get_days())
 }
 
-impl Request<'_> {
+impl BarQuery<'_> {
     /// Bars over the trading days `days`, oldest first.
     pub fn bars(&self, days: &[TradingDay]) -> Vec<Bar> {
         let timeline = self.path.timeline();
@@ -174,7 +174,7 @@ mod tests {
         let timeline = path.timeline();
         let last = timeline.trading_day(now).map_or(from, |day| day.date);
         let days: Vec<TradingDay> = timeline.trading_days(from, last).collect();
-        Request { path: &path, activity, instrument, size, outside_rth, now, from: 0 }.bars(&days)
+        BarQuery { path: &path, activity, instrument, size, outside_rth, now, from: 0 }.bars(&days)
     }
 
     fn summary(bars: &[Bar]) -> (Decimal, Decimal, Decimal, Decimal, Decimal) {

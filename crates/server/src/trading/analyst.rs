@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use engine::reports::performance::{Performance as History, Period, Series};
+use engine::reports::performance::{self, Period, Series};
 use engine::reports::transactions::Transactions as Traded;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -76,7 +76,7 @@ async fn history(
     caller: Caller,
     raw: Vec<String>,
     periods: Vec<Period>,
-) -> Result<(Vec<String>, History), ApiError> {
+) -> Result<(Vec<String>, performance::Performance), ApiError> {
     if raw.is_empty() {
         return Err(invalid("acctIds must name at least one account"));
     }
@@ -87,7 +87,7 @@ async fn history(
     let names = ids.iter().map(ToString::to_string).collect();
     let wall = Timestamp::now();
     let read = caller
-        .read(app, move |state, session| -> Result<History, String> {
+        .read(app, move |state, session| -> Result<performance::Performance, String> {
             let unknown = |id: &AccountId| format!("acctIds names an unknown account \"{id}\"");
             if let Some(id) =
                 ids.iter().find(|id| state.account(id).is_none() || !state.is_entitled(&session.user, id))

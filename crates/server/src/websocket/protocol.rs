@@ -8,7 +8,7 @@ use crate::error::excerpt;
 
 /// What a client asked for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Request {
+pub enum ClientRequest {
     /// `smd+<conid>+{"fields":[…]}`: stream these snapshot fields.
     MarketData { conid: Conid, fields: Vec<String> },
     /// `umd+<conid>+{}`.
@@ -49,7 +49,7 @@ pub enum Request {
     Session(String),
 }
 
-impl Request {
+impl ClientRequest {
     /// Whether the request starts a stream, which needs the brokerage session.
     pub fn subscribes(&self) -> bool {
         matches!(
@@ -126,7 +126,7 @@ fn two(rest: Option<&str>) -> (Option<&str>, Option<&str>) {
 ///
 /// # Errors
 /// [`FrameError`] naming what is wrong with it.
-pub fn parse(frame: &str) -> Result<Request, FrameError> {
+pub fn parse(frame: &str) -> Result<ClientRequest, FrameError> {
     let frame = frame.trim();
     if frame.starts_with('{') {
         let value: Value =
@@ -134,20 +134,20 @@ pub fn parse(frame: &str) -> Result<Request, FrameError> {
         return value
             .get("session")
             .and_then(Value::as_str)
-            .map(|session| Request::Session(session.to_owned()))
+            .map(|session| ClientRequest::Session(session.to_owned()))
             .ok_or_else(|| error("a JSON frame names a session"));
     }
     // The JSON body may itself contain `+`: split off at most what the topic needs.
     let (topic, rest) = frame.split_once('+').map_or((frame, None), |(topic, rest)| (topic, Some(rest)));
     match topic {
-        "tic" => Ok(Request::Tic),
-        "ech" => Ok(Request::Echo),
-        "spl" => Ok(Request::Pnl),
-        "upl" => Ok(Request::StopPnl),
-        "utr" => Ok(Request::StopTrades),
-        "uor" => Ok(Request::StopOrders),
-        "ubd" => Ok(Request::StopDepth),
-        "sor" => Ok(Request::Orders { filters: strings(&body(rest)?, "filters") }),
+        "tic" => Ok(ClientRequest::Tic),
+        "ech" => Ok(ClientRequest::Echo),
+        "spl" => Ok(ClientRequest::Pnl),
+        "upl" => Ok(ClientRequest::StopPnl),
+        "utr" => Ok(ClientRequest::StopTrades),
+        "uor" => Ok(ClientRequest::StopOrders),
+        "ubd" => Ok(ClientRequest::StopDepth),
+        "sor" => Ok(ClientRequest::Orders { filters: strings(&body(rest)?, "filters") }),
         "str" => {
             let body = body(rest)?;
             let flag =
@@ -155,27 +155,27 @@ pub fn parse(frame: &str) -> Result<Request, FrameError> {
             let days =
                 body.get("days").and_then(|d| d.as_u64().or_else(|| d.as_str()?.parse().ok())).unwrap_or(1);
             let days = u32::try_from(days.clamp(1, 7)).unwrap_or(1);
-            Ok(Request::Trades { realtime_only: flag.unwrap_or(false), days })
+            Ok(ClientRequest::Trades { realtime_only: flag.unwrap_or(false), days })
         }
         "smd" => {
             let (target, rest) = two(rest);
-            Ok(Request::MarketData { conid: conid(target)?, fields: strings(&body(rest)?, "fields") })
+            Ok(ClientRequest::MarketData { conid: conid(target)?, fields: strings(&body(rest)?, "fields") })
         }
-        "umd" => Ok(Request::StopMarketData { conid: conid(two(rest).0)? }),
+        "umd" => Ok(ClientRequest::StopMarketData { conid: conid(two(rest).0)? }),
         "smh" => {
             let (target, rest) = two(rest);
-            Ok(Request::History { conid: conid(target)?, params: body(rest)? })
+            Ok(ClientRequest::History { conid: conid(target)?, params: body(rest)? })
         }
-        "umh" => Ok(Request::StopHistory { server_id: rest.unwrap_or_default().trim().to_owned() }),
+        "umh" => Ok(ClientRequest::StopHistory { server_id: rest.unwrap_or_default().trim().to_owned() }),
         "sbd" => {
             let (target, rest) = two(rest);
             let conid_part = rest.map(|rest| rest.split('+').next().unwrap_or(rest));
-            Ok(Request::Depth { account: account(target)?, conid: conid(conid_part)? })
+            Ok(ClientRequest::Depth { account: account(target)?, conid: conid(conid_part)? })
         }
-        "ssd" => Ok(Request::Summary { account: account(two(rest).0)? }),
-        "usd" => Ok(Request::StopSummary { account: account(two(rest).0)? }),
-        "sld" => Ok(Request::Ledger { account: account(two(rest).0)? }),
-        "uld" => Ok(Request::StopLedger { account: account(two(rest).0)? }),
+        "ssd" => Ok(ClientRequest::Summary { account: account(two(rest).0)? }),
+        "usd" => Ok(ClientRequest::StopSummary { account: account(two(rest).0)? }),
+        "sld" => Ok(ClientRequest::Ledger { account: account(two(rest).0)? }),
+        "uld" => Ok(ClientRequest::StopLedger { account: account(two(rest).0)? }),
         other => Err(error(format!("unknown topic {}", excerpt(other)))),
     }
 }
@@ -189,29 +189,32 @@ mod tests {
         let aapl = Conid::new(265_598);
         assert_eq!(
             parse(r#"smd+265598+{"fields":["31","84","86"]}"#),
-            Ok(Request::MarketData { conid: aapl, fields: vec!["31".into(), "84".into(), "86".into()] })
+            Ok(ClientRequest::MarketData {
+                conid: aapl,
+                fields: vec!["31".into(), "84".into(), "86".into()]
+            })
         );
-        assert_eq!(parse("umd+265598+{}"), Ok(Request::StopMarketData { conid: aapl }));
-        assert_eq!(parse("sor+{}"), Ok(Request::Orders { filters: Vec::new() }));
+        assert_eq!(parse("umd+265598+{}"), Ok(ClientRequest::StopMarketData { conid: aapl }));
+        assert_eq!(parse("sor+{}"), Ok(ClientRequest::Orders { filters: Vec::new() }));
         assert_eq!(
             parse(r#"sor+{"filters": ["Submitted"]}"#),
-            Ok(Request::Orders { filters: vec!["Submitted".into()] })
+            Ok(ClientRequest::Orders { filters: vec!["Submitted".into()] })
         );
         assert_eq!(
             parse(r#"str+{"realtime_updates_only":true,"days":1}"#),
-            Ok(Request::Trades { realtime_only: true, days: 1 })
+            Ok(ClientRequest::Trades { realtime_only: true, days: 1 })
         );
-        assert_eq!(parse("spl"), Ok(Request::Pnl));
-        assert_eq!(parse("ssd+DU1234567+{}"), Ok(Request::Summary { account: "DU1234567".into() }));
-        assert_eq!(parse("usd+DU1234567"), Ok(Request::StopSummary { account: "DU1234567".into() }));
+        assert_eq!(parse("spl"), Ok(ClientRequest::Pnl));
+        assert_eq!(parse("ssd+DU1234567+{}"), Ok(ClientRequest::Summary { account: "DU1234567".into() }));
+        assert_eq!(parse("usd+DU1234567"), Ok(ClientRequest::StopSummary { account: "DU1234567".into() }));
         assert_eq!(
             parse("sbd+DU1234567+265598+NASDAQ"),
-            Ok(Request::Depth { account: "DU1234567".into(), conid: aapl })
+            Ok(ClientRequest::Depth { account: "DU1234567".into(), conid: aapl })
         );
-        assert_eq!(parse("umh+abc123"), Ok(Request::StopHistory { server_id: "abc123".into() }));
-        assert_eq!(parse("tic"), Ok(Request::Tic));
-        assert_eq!(parse("ech+hb"), Ok(Request::Echo));
-        assert_eq!(parse(r#"{"session": "abc"}"#), Ok(Request::Session("abc".into())));
+        assert_eq!(parse("umh+abc123"), Ok(ClientRequest::StopHistory { server_id: "abc123".into() }));
+        assert_eq!(parse("tic"), Ok(ClientRequest::Tic));
+        assert_eq!(parse("ech+hb"), Ok(ClientRequest::Echo));
+        assert_eq!(parse(r#"{"session": "abc"}"#), Ok(ClientRequest::Session("abc".into())));
     }
 
     #[test]

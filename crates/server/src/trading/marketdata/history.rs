@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
-use market::bars::{Bar, BarSize, Request};
+use market::bars::{Bar, BarQuery, BarSize};
 use market::catalogue::Profile;
 use market::quote::Activity;
 use market::timeline::{Timeline, TradingDay};
@@ -366,11 +366,11 @@ pub(crate) async fn history(
         };
         if minutes > MAX_MINUTES || expected > MAX_BARS {
             return Err(ApiError::bad_request(format!(
-                "Bad Request: {minutes} minutes in about {expected} bars asked, at most {MAX_MINUTES} minutes \
+                "Bad BarQuery: {minutes} minutes in about {expected} bars asked, at most {MAX_MINUTES} minutes \
                  and {MAX_BARS} bars: shorten the period, widen the bar or leave out extended hours"
             )));
         }
-        let request = Request {
+        let request = BarQuery {
             path: &path,
             activity: Activity::new(market.seed, instrument, profile),
             instrument,

@@ -25,7 +25,7 @@ pub struct Question {
 
 /// What waits for the answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
+pub enum OrderRequest {
     /// New orders for an account.
     Place { account: AccountId, tickets: Vec<Ticket>, one_cancels_all: bool },
     /// A change to a working order.
@@ -38,7 +38,7 @@ pub struct Pending {
     /// The session that asked.
     pub session: SessionId,
     /// What to do once every question is confirmed.
-    pub request: Request,
+    pub request: OrderRequest,
     /// The questions, the one asked first.
     pub questions: Vec<Question>,
     invalidated: bool,
@@ -86,7 +86,7 @@ impl Desk {
     pub fn ask(
         &self,
         session: &SessionId,
-        request: Request,
+        request: OrderRequest,
         questions: Vec<Question>,
     ) -> Option<(String, Question)> {
         let mut memory = self.memory();
@@ -142,7 +142,7 @@ mod tests {
 
     use super::*;
 
-    fn request() -> Request {
+    fn request() -> OrderRequest {
         let ticket = Ticket {
             conid: Conid::new(265_598),
             side: Side::Buy,
@@ -153,7 +153,7 @@ mod tests {
             client_order_id: None,
             parent_client_order_id: None,
         };
-        Request::Place { account: "DU1".parse().unwrap(), tickets: vec![ticket], one_cancels_all: false }
+        OrderRequest::Place { account: "DU1".parse().unwrap(), tickets: vec![ticket], one_cancels_all: false }
     }
 
     fn question(id: &'static str) -> Question {

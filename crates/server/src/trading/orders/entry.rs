@@ -12,7 +12,7 @@ use model::{AccountId, AssetClass, Decimal, OrderId, OrderStatus, SessionId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::desk::{Answer, Question, Request};
+use super::desk::{Answer, OrderRequest, Question};
 use super::questions::{missing_market_data, question};
 use super::ticket::{OrderTicket, TicketError};
 use super::views::status_word;
@@ -147,11 +147,11 @@ fn read_tickets(
 async fn questions_for(
     app: &AppState,
     session: &SessionId,
-    request: &Request,
+    request: &OrderRequest,
 ) -> Result<Vec<Question>, ApiError> {
     let tickets: Vec<Ticket> = match request {
-        Request::Place { tickets, .. } => tickets.clone(),
-        Request::Modify { ticket, .. } => vec![ticket.clone()],
+        OrderRequest::Place { tickets, .. } => tickets.clone(),
+        OrderRequest::Modify { ticket, .. } => vec![ticket.clone()],
     };
     let wall = Timestamp::now();
     let (precautions, suppressed) = {
@@ -180,7 +180,7 @@ async fn questions_for(
 async fn proceed(
     app: &AppState,
     session: &SessionId,
-    request: Request,
+    request: OrderRequest,
     questions: Vec<Question>,
 ) -> Result<OrderReply, ApiError> {
     match app.desk.ask(session, request.clone(), questions) {
@@ -190,13 +190,13 @@ async fn proceed(
 }
 
 /// Carries out a request whose questions are all answered.
-async fn submit(app: &AppState, session: &SessionId, request: Request) -> Result<OrderReply, ApiError> {
+async fn submit(app: &AppState, session: &SessionId, request: OrderRequest) -> Result<OrderReply, ApiError> {
     let (command, client_ids) = match request {
-        Request::Place { account, tickets, one_cancels_all } => {
+        OrderRequest::Place { account, tickets, one_cancels_all } => {
             let client_ids: Vec<Option<String>> = tickets.iter().map(|t| t.client_order_id.clone()).collect();
             (Command::PlaceOrders { session: session.clone(), account, tickets, one_cancels_all }, client_ids)
         }
-        Request::Modify { account, order, ticket } => {
+        OrderRequest::Modify { account, order, ticket } => {
             (Command::ModifyOrder { session: session.clone(), account, order, ticket }, Vec::new())
         }
     };
@@ -241,7 +241,7 @@ pub async fn place_orders(
         Err(refusal) => return Ok(Json(OrderReply::refused(refusal))),
     };
     let one_cancels_all = wire.iter().any(OrderTicket::is_single_group);
-    let request = Request::Place { account, tickets, one_cancels_all };
+    let request = OrderRequest::Place { account, tickets, one_cancels_all };
     let questions = questions_for(&app, &session, &request).await?;
     Ok(Json(proceed(&app, &session, request, questions).await?))
 }
@@ -375,7 +375,7 @@ pub async fn modify_order(
         Ok(mut tickets) => tickets.remove(0),
         Err(refusal) => return Ok(Json(OrderReply::refused(refusal))),
     };
-    let request = Request::Modify { account, order, ticket };
+    let request = OrderRequest::Modify { account, order, ticket };
     let questions = questions_for(&app, &session, &request).await?;
     Ok(Json(proceed(&app, &session, request, questions).await?))
 }

@@ -22,7 +22,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Interval, MissedTickBehavior, interval};
 
 use super::market_hub::MarketTick;
-use super::protocol::{Request, parse};
+use super::protocol::{ClientRequest, parse};
 use super::topics::{self, MarketStream};
 use crate::state::AppState;
 
@@ -123,7 +123,7 @@ pub async fn serve(app: AppState, mut socket: WebSocket, cookie: Option<String>)
         }
         let Some(Ok(frame)) = socket.recv().await else { return };
         if let Message::Text(text) = frame
-            && let Ok(Request::Session(id)) = parse(&text)
+            && let Ok(ClientRequest::Session(id)) = parse(&text)
         {
             found = session_named(&app, id).await;
         }
@@ -270,12 +270,14 @@ impl Connection {
         }
         let subscriptions = &mut self.subscriptions;
         match request {
-            Request::Tic => send(socket, &topics::tic(self.session.id.as_str(), Timestamp::now())).await,
-            Request::Echo => {
+            ClientRequest::Tic => {
+                send(socket, &topics::tic(self.session.id.as_str(), Timestamp::now())).await
+            }
+            ClientRequest::Echo => {
                 send(socket, &json!({"topic": "ech", "hb": Timestamp::now().as_millisecond()})).await
             }
-            Request::Session(_) => true,
-            Request::MarketData { conid, fields } => {
+            ClientRequest::Session(_) => true,
+            ClientRequest::MarketData { conid, fields } => {
                 if market::Catalogue::standard().get(conid).is_none() {
                     return send(socket, &json!({"topic": format!("smd+{conid}"), "error": format!("conid {conid} is not listed")})).await;
                 }
@@ -289,37 +291,37 @@ impl Connection {
                 self.app.market_hub.register(conid, &stream.fields);
                 self.push_market_now(socket, conid).await
             }
-            Request::StopMarketData { conid } => {
+            ClientRequest::StopMarketData { conid } => {
                 if subscriptions.market.remove(&conid).is_some() {
                     self.app.market_hub.release(conid);
                 }
                 true
             }
-            Request::Orders { filters } => {
+            ClientRequest::Orders { filters } => {
                 subscriptions.orders = Some(filters);
                 true
             }
-            Request::StopOrders => {
+            ClientRequest::StopOrders => {
                 subscriptions.orders = None;
                 true
             }
-            Request::Trades { realtime_only, days } => {
+            ClientRequest::Trades { realtime_only, days } => {
                 subscriptions.trades = true;
                 self.push_recent_trades(socket, realtime_only, days).await
             }
-            Request::StopTrades => {
+            ClientRequest::StopTrades => {
                 subscriptions.trades = false;
                 true
             }
-            Request::Pnl => {
+            ClientRequest::Pnl => {
                 subscriptions.pnl = Some(Value::Null);
                 self.push_account(socket).await
             }
-            Request::StopPnl => {
+            ClientRequest::StopPnl => {
                 subscriptions.pnl = None;
                 true
             }
-            Request::Summary { account } => match self.own(&account) {
+            ClientRequest::Summary { account } => match self.own(&account) {
                 Some(id) => {
                     self.subscriptions.summaries.insert(id, None);
                     self.push_account(socket).await
@@ -332,13 +334,13 @@ impl Connection {
                     .await
                 }
             },
-            Request::StopSummary { account } => {
+            ClientRequest::StopSummary { account } => {
                 if let Ok(id) = account.parse::<AccountId>() {
                     subscriptions.summaries.remove(&id);
                 }
                 send(socket, &json!({"result": "unsubscribed from summary"})).await
             }
-            Request::Ledger { account } => match self.own(&account) {
+            ClientRequest::Ledger { account } => match self.own(&account) {
                 Some(id) => {
                     self.subscriptions.ledgers.insert(id, BTreeMap::new());
                     self.push_ledgers(socket).await
@@ -351,18 +353,18 @@ impl Connection {
                     .await
                 }
             },
-            Request::StopLedger { account } => {
+            ClientRequest::StopLedger { account } => {
                 if let Ok(id) = account.parse::<AccountId>() {
                     subscriptions.ledgers.remove(&id);
                 }
                 send(socket, &json!({"result": "unsubscribed from ledger"})).await
             }
-            Request::History { conid, params } => self.push_history(socket, conid, &params).await,
+            ClientRequest::History { conid, params } => self.push_history(socket, conid, &params).await,
             // History answers once and holds nothing afterwards: there is nothing to release.
-            Request::StopHistory { server_id } => {
+            ClientRequest::StopHistory { server_id } => {
                 send(socket, &json!({"message": format!("Unsubscribed {server_id}")})).await
             }
-            Request::Depth { account, conid } => match self.own(&account) {
+            ClientRequest::Depth { account, conid } => match self.own(&account) {
                 Some(id) if market::Catalogue::standard().get(conid).is_some() => {
                     if let Some((_, before, _)) = self.subscriptions.depth.replace((id, conid, None)) {
                         self.app.market_hub.release(before);
@@ -377,7 +379,7 @@ impl Connection {
                     send(socket, &json!({"topic": topic, "error": "account or conid not available"})).await
                 }
             },
-            Request::StopDepth => {
+            ClientRequest::StopDepth => {
                 if let Some((_, conid, _)) = subscriptions.depth.take() {
                     self.app.market_hub.release(conid);
                 }

@@ -10,6 +10,21 @@
 //! - [`portfolio`]: an account's cash and holdings valued at the simulated market.
 //! - [`statement`]: an account's activity over a period: cash, transfers, positions, trades.
 //! - [`reports`]: the figures of statements and analyses, for the surfaces to write out.
+//! - [`reply`]: what a command answers its caller, beside its events.
+//! - [`orders`]: tickets in, executions out: placement, risk, the book, fills, the order state
+//!   machine and its timing.
+//! - [`positions`]: positions at average cost, and what a fill does to them.
+//! - [`ledger`]: the double-entry ledger; its postings are the engine's own, read through
+//!   queries.
+//! - [`commissions`]: IBKR Pro's commission plans.
+//! - [`interest`]: interest accrued on cash and paid monthly.
+//! - [`corporate_actions`]: dividends and splits.
+//! - [`funding`]: deposits, withdrawals and transfers without a trade.
+//! - [`applications`]: Account Management's applications and account changes.
+//! - [`banking`]: Account Management's banking instructions, filed and settled.
+//! - [`oauth`]: OAuth 2.0 clients and their access tokens.
+//! - [`flex`]: Flex tokens, queries and statement requests.
+//! - `fixtures` (for tests, and with the `test-support` feature): worlds and started engines for tests.
 //! - [`Engine`]: applies commands to the state, one at a time, and answers reads.
 //!
 //! # Invariants

@@ -24,7 +24,8 @@
 //! - [`banking`]: Account Management's banking instructions, filed and settled.
 //! - [`oauth`]: OAuth 2.0 clients and their access tokens.
 //! - [`flex`]: Flex tokens, queries and statement requests.
-//! - `fixtures` (for tests, and with the `test-support` feature): worlds and started engines for tests.
+//! - `fixtures` (for tests, and with the `test-support` feature): worlds and started engines
+//!   for tests.
 //! - [`Engine`]: applies commands to the state, one at a time, and answers reads.
 //!
 //! # Invariants

@@ -4,8 +4,11 @@
 //! Every portfolio endpoint reads one [`Portfolio`], built in one engine query, so figures that
 //! different endpoints report (net liquidation, cash, market value, P&L) agree at that instant.
 //! A holding is marked at the last trade of its market; amounts in other currencies convert to
-//! the base currency at the mid of the pair that joins them ([`Rates`]).
+//! the base currency at the mid of the pair that joins them ([`Rates`]). The surfaces read
+//! figures already converted: a holding's in the base currency and the money per currency with
+//! its total ([`balances`]).
 
+pub mod balances;
 mod day_trades;
 pub mod history;
 pub mod margin;

@@ -6,8 +6,9 @@
 //! A holding is marked at the last trade of its market; amounts in other currencies convert to
 //! the base currency at the mid of the pair that joins them ([`Rates`]). The surfaces read
 //! figures already converted: a holding's in the base currency and the money per currency with
-//! its total ([`balances`]).
+//! its total ([`balances`]), and what one or several accounts are made of ([`allocation`]).
 
+pub mod allocation;
 pub mod balances;
 mod day_trades;
 pub mod history;

@@ -371,8 +371,9 @@ impl Portfolio {
         (self.equity_with_loan() - self.reg_t_margin()).max(Decimal::ZERO)
     }
 
-    /// Units of the base currency per unit of the holding's currency.
-    pub fn rate(&self, holding: &Holding) -> Decimal {
+    /// Units of the base currency per unit of the holding's currency. The engine's own: the
+    /// surfaces read figures already converted ([`Portfolio::holding_in_base`]).
+    pub(crate) fn rate(&self, holding: &Holding) -> Decimal {
         self.currencies.get(&holding.instrument.currency).map_or(Decimal::ONE, |line| line.rate)
     }
 

@@ -7,7 +7,9 @@
 //! - [`command`]: every state change, as the journal records it.
 //! - [`event`]: what applying a command changed, for replies and subscribers.
 //! - [`state`]: the canonical state: users, accounts, login sessions.
-//! - [`portfolio`]: an account's cash and holdings valued at the simulated market.
+//! - [`portfolio`]: an account's cash and holdings valued at the simulated market, with its
+//!   figures in the base currency ([`portfolio::balances`]) and the allocation of one or several
+//!   accounts in one currency ([`portfolio::allocation`]).
 //! - [`statement`]: an account's activity over a period: cash, transfers, positions, trades.
 //! - [`reports`]: the figures of statements and analyses, for the surfaces to write out.
 //! - [`reply`]: what a command answers its caller, beside its events.

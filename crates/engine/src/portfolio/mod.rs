@@ -4,8 +4,12 @@
 //! Every portfolio endpoint reads one [`Portfolio`], built in one engine query, so figures that
 //! different endpoints report (net liquidation, cash, market value, P&L) agree at that instant.
 //! A holding is marked at the last trade of its market; amounts in other currencies convert to
-//! the base currency at the mid of the pair that joins them ([`Rates`]).
+//! the base currency at the mid of the pair that joins them ([`Rates`]). The surfaces read
+//! figures already converted: a holding's in the base currency and the money per currency with
+//! its total ([`balances`]), and what one or several accounts are made of ([`allocation`]).
 
+pub mod allocation;
+pub mod balances;
 mod day_trades;
 pub mod history;
 pub mod margin;
@@ -367,8 +371,9 @@ impl Portfolio {
         (self.equity_with_loan() - self.reg_t_margin()).max(Decimal::ZERO)
     }
 
-    /// Units of the base currency per unit of the holding's currency.
-    pub fn rate(&self, holding: &Holding) -> Decimal {
+    /// Units of the base currency per unit of the holding's currency. The engine's own: the
+    /// surfaces read figures already converted ([`Portfolio::holding_in_base`]).
+    pub(crate) fn rate(&self, holding: &Holding) -> Decimal {
         self.currencies.get(&holding.instrument.currency).map_or(Decimal::ONE, |line| line.rate)
     }
 

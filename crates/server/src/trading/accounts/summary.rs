@@ -318,15 +318,9 @@ const NEVER_HELD: [&str; 14] = [
 /// base currency under `Total (in <base>)`. Amounts are whole units with thousands separators,
 /// the exchange rate a decimal, as IBKR writes them.
 fn market_value(portfolio: &Portfolio) -> SegmentView {
-    let of_class = |currency: Option<model::Currency>, class: AssetClass| -> Decimal {
-        portfolio
-            .holdings
-            .iter()
-            .filter(|h| {
-                h.instrument.asset_class == class && currency.is_none_or(|c| h.instrument.currency == c)
-            })
-            .map(|h| h.market_value() * if currency.is_some() { Decimal::ONE } else { portfolio.rate(h) })
-            .sum()
+    let of_class = |currency: Option<model::Currency>, class: AssetClass| match currency {
+        Some(currency) => portfolio.market_value_in(currency, class),
+        None => portfolio.market_value_of(class),
     };
     let row = |column: Column| {
         let mut row: BTreeMap<String, String> =

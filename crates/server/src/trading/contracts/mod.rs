@@ -24,7 +24,12 @@ use crate::state::AppState;
 
 /// IBKR's security type code for an instrument.
 pub fn sec_type(instrument: &Instrument) -> &'static str {
-    match instrument.asset_class {
+    asset_class_type(instrument.asset_class)
+}
+
+/// IBKR's security type code for instruments of an asset class.
+pub fn asset_class_type(asset_class: AssetClass) -> &'static str {
+    match asset_class {
         AssetClass::Stock => "STK",
         AssetClass::Forex => "CASH",
         AssetClass::Crypto => "CRYPTO",

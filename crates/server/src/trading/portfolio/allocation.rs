@@ -6,22 +6,22 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use engine::portfolio::{Portfolio, Rates};
+use engine::portfolio::allocation::Class;
 use jiff::Timestamp;
 use model::{AccountId, Decimal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::valued;
+use super::valued_with;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams};
 use crate::state::AppState;
-use crate::trading::contracts::sec_type;
+use crate::trading::contracts::asset_class_type;
 use crate::trading::numbers::float;
 
 /// Values by category, longs and shorts apart; a short's value is negative.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Sides {
     long: BTreeMap<String, f64>,
     short: BTreeMap<String, f64>,
@@ -38,49 +38,31 @@ pub struct Allocation {
     group: Sides,
 }
 
-/// Accumulates values in the base currency before they become numbers.
-#[derive(Default)]
-struct Tally {
-    asset_class: BTreeMap<(bool, String), Decimal>,
-    sector: BTreeMap<(bool, String), Decimal>,
-    group: BTreeMap<(bool, String), Decimal>,
+impl Sides {
+    fn of<K>(sides: engine::portfolio::allocation::Sides<K>, name: impl Fn(K) -> String) -> Self {
+        let side = |values: BTreeMap<K, Decimal>| {
+            values.into_iter().map(|(key, value)| (name(key), float(value))).collect()
+        };
+        Self { long: side(sides.long), short: side(sides.short) }
+    }
 }
 
-impl Tally {
-    /// Adds `portfolio`, converting its base currency at `rate`.
-    fn add(&mut self, portfolio: &Portfolio, rate: Decimal) {
-        for holding in &portfolio.holdings {
-            let value = holding.market_value() * portfolio.rate(holding) * rate;
-            let long = value >= Decimal::ZERO;
-            let instrument = holding.instrument;
-            let others = || "Others".to_owned();
-            *self.asset_class.entry((long, sec_type(instrument).into())).or_default() += value;
-            *self.sector.entry((long, instrument.industry.clone().unwrap_or_else(others))).or_default() +=
-                value;
-            *self.group.entry((long, instrument.category.clone().unwrap_or_else(others))).or_default() +=
-                value;
-        }
-        let cash = portfolio.total_cash() * rate;
-        if !cash.is_zero() {
-            *self.asset_class.entry((cash > Decimal::ZERO, "CASH".into())).or_default() += cash;
+impl Allocation {
+    fn of(allocation: engine::portfolio::allocation::Allocation) -> Self {
+        let others = |name: Option<String>| name.unwrap_or_else(|| "Others".into());
+        Self {
+            asset_class: Sides::of(allocation.class, |class| class_name(class).into()),
+            sector: Sides::of(allocation.sector, others),
+            group: Sides::of(allocation.group, others),
         }
     }
+}
 
-    fn sides(values: BTreeMap<(bool, String), Decimal>) -> Sides {
-        let mut sides = Sides::default();
-        for ((long, name), value) in values {
-            let side = if long { &mut sides.long } else { &mut sides.short };
-            side.insert(name, float(value));
-        }
-        sides
-    }
-
-    fn allocation(self) -> Allocation {
-        Allocation {
-            asset_class: Self::sides(self.asset_class),
-            sector: Self::sides(self.sector),
-            group: Self::sides(self.group),
-        }
+/// IBKR's name for a part of an allocation: the security type, and `CASH` for cash.
+fn class_name(class: Class) -> &'static str {
+    match class {
+        Class::Assets(asset_class) => asset_class_type(asset_class),
+        Class::Cash => "CASH",
     }
 }
 
@@ -104,10 +86,8 @@ pub async fn account_allocation(
     caller: Caller,
     PathParams(account): PathParams<String>,
 ) -> Result<Json<Allocation>, ApiError> {
-    let portfolio = valued(&app, caller, &account).await?;
-    let mut tally = Tally::default();
-    tally.add(&portfolio, Decimal::ONE);
-    Ok(Json(tally.allocation()))
+    let allocation = valued_with(&app, caller, &account, |_, portfolio| portfolio.allocation());
+    Ok(Json(Allocation::of(allocation.await?)))
 }
 
 /// The accounts of a consolidated allocation, as `POST`'s body names them.
@@ -134,19 +114,17 @@ async fn consolidated(app: &AppState, caller: Caller, raw: Vec<String>) -> Resul
     let found = caller
         .read(app, move |state, session| {
             let at = state.market_time(wall);
-            let mut tally = Tally::default();
-            let mut target = None;
+            let mut portfolios = Vec::with_capacity(ids.len());
             for id in &ids {
                 let portfolio =
                     state.is_entitled(&session.user, id).then(|| state.portfolio(id, at)).flatten();
                 let Some(portfolio) = portfolio else { return Err(id.to_string()) };
-                let target = *target.get_or_insert(portfolio.base);
-                tally.add(&portfolio, Rates::new(state, target, at).rate(portfolio.base));
+                portfolios.push(portfolio);
             }
-            Ok(tally.allocation())
+            Ok(state.consolidated_allocation(&portfolios))
         })
         .await?;
-    found.map_err(|id| not_viewable(&id))
+    found.map(Allocation::of).map_err(|id| not_viewable(&id))
 }
 
 /// Several accounts' value together by asset class, sector and group; the accounts are

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use engine::portfolio::{CurrencyBalance, Portfolio};
-use model::{AssetClass, Decimal};
+use engine::portfolio::Portfolio;
+use engine::portfolio::balances::BalanceRow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::valued;
+use super::valued_with;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::PathParams;
@@ -61,76 +61,18 @@ pub struct LedgerRow {
     cryptocurrencyvalue: f64,
 }
 
-/// A row's amounts, in its currency (or, for `BASE`, in the base currency).
-struct Amounts {
-    settled: Decimal,
-    cash: Decimal,
-    stocks: Decimal,
-    crypto: Decimal,
-    unrealized: Decimal,
-    realized: Decimal,
-    dividends: Decimal,
-    interest: Decimal,
-}
-
-impl Amounts {
-    fn of(portfolio: &Portfolio, line: &CurrencyBalance) -> Self {
-        let held = |asset_class: AssetClass| -> Decimal {
-            portfolio
-                .holdings
-                .iter()
-                .filter(|h| h.instrument.currency == line.currency && h.instrument.asset_class == asset_class)
-                .map(engine::portfolio::Holding::market_value)
-                .sum()
-        };
-        Self {
-            settled: line.settled_cash,
-            cash: line.cash,
-            stocks: held(AssetClass::Stock),
-            crypto: held(AssetClass::Crypto),
-            unrealized: line.unrealized,
-            realized: line.realized,
-            dividends: line.dividends,
-            interest: line.interest,
-        }
-    }
-
-    fn base(portfolio: &Portfolio) -> Self {
-        let rows: Vec<(Decimal, Self)> =
-            portfolio.currencies.values().map(|line| (line.rate, Self::of(portfolio, line))).collect();
-        let sum = |pick: fn(&Self) -> Decimal| rows.iter().map(|(rate, amounts)| pick(amounts) * rate).sum();
-        Self {
-            settled: sum(|a| a.settled),
-            cash: sum(|a| a.cash),
-            stocks: sum(|a| a.stocks),
-            crypto: sum(|a| a.crypto),
-            unrealized: sum(|a| a.unrealized),
-            realized: sum(|a| a.realized),
-            dividends: sum(|a| a.dividends),
-            interest: sum(|a| a.interest),
-        }
-    }
-}
-
-fn row(
-    portfolio: &Portfolio,
-    name: &str,
-    rate: Decimal,
-    amounts: &Amounts,
-    end_of_bundle: bool,
-) -> LedgerRow {
+/// The wire row of `amounts`, named `name`.
+fn row(portfolio: &Portfolio, name: &str, amounts: &BalanceRow, end_of_bundle: bool) -> LedgerRow {
     LedgerRow {
         commoditymarketvalue: 0.0,
         futuremarketvalue: 0.0,
-        settledcash: float(amounts.settled),
-        exchangerate: float(rate),
+        settledcash: float(amounts.settled_cash),
+        exchangerate: float(amounts.rate),
         sessionid: 1,
         cashbalance: float(amounts.cash),
         corporatebondsmarketvalue: 0.0,
         warrantsmarketvalue: 0.0,
-        netliquidationvalue: float(
-            amounts.cash + amounts.stocks + amounts.crypto + amounts.dividends + amounts.interest,
-        ),
+        netliquidationvalue: float(amounts.net_liquidation()),
         interest: float(amounts.interest),
         unrealizedpnl: float(amounts.unrealized),
         stockmarketvalue: float(amounts.stocks),
@@ -158,17 +100,17 @@ fn row(
 
 /// The ledger: a row per currency the account holds money or positions in, and `BASE`.
 pub(crate) fn ledger(portfolio: &Portfolio) -> BTreeMap<String, LedgerRow> {
-    let mut rows: BTreeMap<String, LedgerRow> = portfolio
+    let balances = portfolio.balances();
+    let mut rows: BTreeMap<String, LedgerRow> = balances
         .currencies
-        .values()
-        .map(|line| {
-            let name = line.currency.to_string();
-            let own = line.currency == portfolio.base;
-            let row = row(portfolio, &name, line.rate, &Amounts::of(portfolio, line), own);
+        .iter()
+        .map(|(&currency, amounts)| {
+            let name = currency.to_string();
+            let row = row(portfolio, &name, amounts, currency == portfolio.base);
             (name, row)
         })
         .collect();
-    rows.insert("BASE".into(), row(portfolio, "BASE", Decimal::ONE, &Amounts::base(portfolio), false));
+    rows.insert("BASE".into(), row(portfolio, "BASE", &balances.total, false));
     rows
 }
 
@@ -190,6 +132,5 @@ pub async fn portfolio_ledger(
     caller: Caller,
     PathParams(account): PathParams<String>,
 ) -> Result<Json<BTreeMap<String, LedgerRow>>, ApiError> {
-    let portfolio = valued(&app, caller, &account).await?;
-    Ok(Json(ledger(&portfolio)))
+    Ok(Json(valued_with(&app, caller, &account, |_, portfolio| ledger(&portfolio)).await?))
 }

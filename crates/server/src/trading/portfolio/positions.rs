@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use engine::portfolio::{Holding, Portfolio};
-use model::{AssetClass, Decimal, ShareKind};
+use model::{AssetClass, ShareKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{valued, valued_all};
+use super::{valued, valued_all, valued_with};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ConidSegment, PathParams, QueryParams};
@@ -302,6 +302,21 @@ pub struct PositionInBase {
     base_unrealized_pnl: f64,
 }
 
+impl PositionInBase {
+    fn of(portfolio: &Portfolio, holding: &Holding) -> Self {
+        let base = portfolio.holding_in_base(holding);
+        Self {
+            row: PositionRow::of(portfolio, holding),
+            base_mkt_value: float(base.market_value),
+            base_mkt_price: float(base.mark),
+            base_avg_cost: float(base.average_cost),
+            base_avg_price: float(base.average_cost),
+            base_realized_pnl: float(base.realized),
+            base_unrealized_pnl: float(base.unrealized),
+        }
+    }
+}
+
 /// The account's position in one contract: a list of one row, or an empty list when there is
 /// none.
 #[utoipa::path(
@@ -325,21 +340,10 @@ pub async fn position(
     PathParams((account, conid)): PathParams<(String, ConidSegment)>,
 ) -> Result<Json<Vec<PositionInBase>>, ApiError> {
     let ConidSegment(conid) = conid;
-    let portfolio = valued(&app, caller, &account).await?;
-    let rows = portfolio.holding(conid).map(|holding| {
-        let rate = portfolio.rate(holding);
-        let base = |value: Decimal| float(value * rate);
-        PositionInBase {
-            row: PositionRow::of(&portfolio, holding),
-            base_mkt_value: base(holding.market_value()),
-            base_mkt_price: base(holding.mark),
-            base_avg_cost: base(holding.average_cost()),
-            base_avg_price: base(holding.average_cost()),
-            base_realized_pnl: base(holding.realized),
-            base_unrealized_pnl: base(holding.unrealized()),
-        }
+    let row = valued_with(&app, caller, &account, move |_, portfolio| {
+        portfolio.holding(conid).map(|holding| PositionInBase::of(&portfolio, holding))
     });
-    Ok(Json(rows.into_iter().collect()))
+    Ok(Json(row.await?.into_iter().collect()))
 }
 
 /// The caller's positions in one contract, in every account the caller may see, keyed by

@@ -21,6 +21,7 @@
 //! - [`oauth`]: OAuth 2.0's token endpoint for `private_key_jwt` clients.
 //! - [`html`]: the few pages rendered here (the login page, statements).
 //! - [`duration`]: durations as people type them in world files and requests.
+//! - [`wire`]: IBKR's conventions for numbers on the wire.
 //! - [`docs`], [`tls`], [`error`], [`extract`], [`state`]: the plumbing.
 //!
 //! Handlers translate between IBKR's wire shapes and the engine's commands and state; the rules
@@ -49,4 +50,5 @@ pub mod state;
 pub mod tls;
 pub mod trading;
 pub mod websocket;
+pub mod wire;
 pub mod world;

@@ -19,8 +19,8 @@ use crate::gateway::problem::Problem;
 use crate::gateway::query_object;
 use crate::gateway::{AccountsRead, Authorized};
 use crate::state::AppState;
-use crate::trading::numbers::float;
 use crate::trading::portfolio::customer_type;
+use crate::wire::float;
 
 /// An account's status (IBKR's `AccountStatusResponse`).
 #[derive(Debug, Serialize, ToSchema)]

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
-use crate::trading::numbers::float;
+use crate::wire::float;
 
 /// The periods `pa/performance` accepts, by IBKR's codes: its spec's and its clients'.
 const PERIODS: [(&str, Period); 9] = [

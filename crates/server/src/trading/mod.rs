@@ -4,12 +4,11 @@ pub mod accounts;
 pub mod analyst;
 pub mod contracts;
 pub mod marketdata;
-pub mod numbers;
 pub mod orders;
 pub mod portfolio;
 pub mod session;
 
-use model::{AccountId, Decimal};
+use model::AccountId;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,15 +26,6 @@ pub struct ServerInfo {
 impl ServerInfo {
     fn of(identity: &ServerIdentity) -> Self {
         Self { server_name: identity.name.clone(), server_version: identity.version.clone() }
-    }
-}
-
-/// A quantity as a JSON number: whole shares as an integer, fractions of a coin as a float, as
-/// IBKR sends them.
-pub(crate) fn quantity_number(quantity: Decimal) -> serde_json::Number {
-    match u64::try_from(quantity) {
-        Ok(whole) if quantity.fract().is_zero() => whole.into(),
-        _ => f64::try_from(quantity).ok().and_then(serde_json::Number::from_f64).unwrap_or_else(|| 0.into()),
     }
 }
 

@@ -29,7 +29,7 @@ use self::envelope::{envelope, method_name};
 use crate::gateway::problem::Problem;
 use crate::gateway::{GatewayClient, sealed};
 use crate::state::AppState;
-use crate::trading::numbers::float;
+use crate::wire::float;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -5,8 +5,8 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::html::escape;
-use crate::trading::numbers::float;
 use crate::trading::orders::views::execution_id;
+use crate::wire::float;
 
 use super::Activity;
 

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::trading::numbers::float;
 use crate::trading::portfolio::valued_all;
+use crate::wire::float;
 
 /// One account's P&L row, in its base currency.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

@@ -16,12 +16,12 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::PathParams;
 use crate::state::AppState;
 use crate::trading::invalid_account;
-use crate::trading::numbers::grouped;
 use crate::trading::portfolio::valued_or;
+use crate::wire::grouped;
 
 /// A whole number of the base currency, as this summary rounds its amounts.
 fn whole(value: Decimal) -> f64 {
-    f64::try_from(value.round()).unwrap_or(0.0)
+    crate::wire::float(value.round())
 }
 
 /// One currency's cash in the summary; the last row is the total in the base currency.

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, only_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
-use crate::trading::quantity_number;
+use crate::wire::quantity_number;
 
 /// Default order values shown by IBKR's order ticket.
 #[derive(Debug, Serialize, ToSchema)]

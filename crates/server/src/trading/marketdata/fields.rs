@@ -23,7 +23,7 @@ use model::{Decimal, Instrument};
 
 use crate::market::MarketNow;
 use crate::trading::contracts::sec_type;
-use crate::trading::numbers::grouped;
+use crate::wire::grouped;
 
 /// Every code LocalBroker serves.
 pub const SUPPORTED: &[&str] = &[

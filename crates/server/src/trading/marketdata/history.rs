@@ -25,7 +25,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{QueryParams, lenient_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
-use crate::trading::quantity_number;
+use crate::wire::{float, quantity_number};
 
 /// How many history requests IBKR serves at once.
 pub const CONCURRENT_REQUESTS: usize = 5;
@@ -257,10 +257,6 @@ fn trading_day_minutes(instrument: &Instrument, outside_rth: bool) -> u32 {
 
 fn utc_text(t: Timestamp) -> String {
     t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y%m%d-%H:%M:%S").to_string()
-}
-
-fn float(d: Decimal) -> f64 {
-    f64::try_from(d).unwrap_or(0.0)
 }
 
 /// The answer for `bars` of `instrument`.

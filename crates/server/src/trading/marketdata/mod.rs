@@ -26,7 +26,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, QueryParams};
 use crate::market::MarketNow;
 use crate::state::AppState;
-use crate::trading::numbers::nearest_float;
+use crate::wire::nearest_float;
 
 /// The most conids one snapshot may ask for.
 const MAX_SNAPSHOT_CONIDS: usize = 100;

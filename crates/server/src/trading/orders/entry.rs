@@ -22,7 +22,7 @@ use crate::broker::BrokerError;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::state::AppState;
-use crate::trading::numbers::grouped;
+use crate::wire::grouped;
 
 /// A place-order body: IBKR's `{"orders": [...]}`, or the bare list older documents show.
 #[derive(Debug, Deserialize, ToSchema)]

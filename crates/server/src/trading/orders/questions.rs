@@ -7,7 +7,7 @@ use engine::orders::{Size, Ticket};
 use model::{Instrument, Side};
 
 use super::desk::Question;
-use crate::trading::numbers::grouped;
+use crate::wire::grouped;
 
 /// How IBKR's texts name an order: `BUY 650 AAPL NASDAQ`, with ` @ 150.00` for a limit.
 fn describe(instrument: &Instrument, ticket: &Ticket, with_price: bool) -> String {

@@ -13,10 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::trading::contracts::sec_type;
-
-fn float(value: Decimal) -> f64 {
-    f64::try_from(value).unwrap_or(0.0)
-}
+use crate::wire::float;
 
 /// A price with the instrument's decimals.
 pub(super) fn price(instrument: &Instrument, value: Decimal) -> String {

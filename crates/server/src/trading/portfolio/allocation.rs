@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::asset_class_type;
-use crate::trading::numbers::float;
+use crate::wire::float;
 
 /// Values by category, longs and shorts apart; a short's value is negative.
 #[derive(Debug, Serialize, ToSchema)]

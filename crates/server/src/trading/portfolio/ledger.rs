@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
-use crate::trading::numbers::float;
+use crate::wire::float;
 
 /// One currency's row of the ledger, in the order of recorded responses. Amounts are in the
 /// row's currency; `BASE`'s are the totals in the base currency.

@@ -21,8 +21,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ConidSegment, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::{IncrementRule, country_code, increment_rules, sec_type};
-use crate::trading::numbers::float;
-use crate::trading::quantity_number;
+use crate::wire::float;
+use crate::wire::quantity_number;
 
 /// How many rows a page of `portfolio/{accountId}/positions/{pageId}` holds.
 pub const PAGE_SIZE: usize = 100;

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::state::AppState;
-use crate::trading::numbers::float;
+use crate::wire::float;
 
 /// One account value. A money value carries `amount` and `currency`; any other value is a
 /// string in `value`, with `amount` 0 and no currency (recorded responses).

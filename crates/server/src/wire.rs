@@ -1,4 +1,5 @@
-//! Numbers as IBKR writes them in text: rounded, with commas between thousands.
+//! IBKR's conventions for numbers on the wire, in one place: amounts as doubles, text rounded
+//! with commas between thousands, quantities as integers when whole.
 
 use model::Decimal;
 
@@ -34,6 +35,15 @@ pub fn float(value: Decimal) -> f64 {
 /// exchange rate): a price that was a double comes back as that double.
 pub fn nearest_float(value: Decimal) -> f64 {
     value.to_string().parse().unwrap_or(0.0)
+}
+
+/// A quantity as a JSON number: whole shares as an integer, fractions of a coin as a float, as
+/// IBKR sends them.
+pub fn quantity_number(quantity: Decimal) -> serde_json::Number {
+    match u64::try_from(quantity) {
+        Ok(whole) if quantity.fract().is_zero() => whole.into(),
+        _ => f64::try_from(quantity).ok().and_then(serde_json::Number::from_f64).unwrap_or_else(|| 0.into()),
+    }
 }
 
 #[cfg(test)]

@@ -7,51 +7,28 @@ mod replay;
 mod sessions;
 mod world;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use jiff::Timestamp;
-use model::{AccountKind, Currency, MarginKind, SessionId};
+use jiff::{SignedDuration, Timestamp};
+use model::{MarginKind, SessionId};
 use rust_decimal::Decimal;
 
+use crate::applications::Timing;
 use crate::clock::ClockSpec;
-use crate::world::{AccountSpec, UserSpec, World};
+use crate::fixtures;
+use crate::oauth::{ClientKey, KeyAlgorithm};
+use crate::world::{ClientSpec, World};
 use crate::{Command, Engine, Event};
 
-fn account(id: &str, cash: i64) -> AccountSpec {
-    AccountSpec {
-        id: id.parse().unwrap(),
-        title: format!("Holder of {id}"),
-        kind: AccountKind::Individual,
-        margin: MarginKind::Margin,
-        base_currency: Currency::USD,
-        cash: BTreeMap::from([(Currency::USD, Decimal::new(cash, 0))]),
-    }
-}
-
-fn user(name: &str, accounts: &[&str]) -> UserSpec {
-    UserSpec {
-        username: name.parse().unwrap(),
-        password_hash: "$argon2id$test".into(),
-        accounts: accounts.iter().map(|a| a.parse().unwrap()).collect(),
-    }
-}
-
+/// `demo` with margin accounts `DU1234567` (1,000,000 USD) and `DU1111111` (5 USD), `demo2`
+/// with `DU7654321` (100,000 USD), and the approved client `IB` managing the first and the last.
 fn world() -> World {
     World {
-        users: vec![user("demo", &["DU1234567", "DU1111111"]), user("demo2", &["DU7654321"])],
-        accounts: vec![
-            account("DU1234567", 1_000_000),
-            account("DU1111111", 5),
-            account("DU7654321", 100_000),
-        ],
-        interest: Default::default(),
-        liquidation: false,
-        corporate_actions: Vec::new(),
-        clients: vec![crate::world::ClientSpec {
+        clients: vec![ClientSpec {
             client_id: "IB".into(),
-            key: crate::oauth::ClientKey {
+            key: ClientKey {
                 kid: "main".into(),
-                algorithm: crate::oauth::KeyAlgorithm::Rs256,
+                algorithm: KeyAlgorithm::Rs256,
                 public_key_pem: "not checked by the engine".into(),
             },
             scopes: BTreeSet::from(["accounts.write".to_owned(), "transfers.write".to_owned()]),
@@ -60,11 +37,21 @@ fn world() -> World {
             users: Vec::new(),
         }],
         // Short enough for reviews and settlements to fall due within a generated run.
-        account_management: crate::applications::Timing {
-            review: jiff::SignedDuration::from_secs(3),
-            settlement: jiff::SignedDuration::from_secs(5),
+        account_management: Timing {
+            review: SignedDuration::from_secs(3),
+            settlement: SignedDuration::from_secs(5),
         },
-        flex: Default::default(),
+        ..fixtures::world(
+            vec![
+                fixtures::user("demo", &["DU1234567", "DU1111111"]),
+                fixtures::user("demo2", &["DU7654321"]),
+            ],
+            vec![
+                fixtures::account("DU1234567", MarginKind::Margin, Decimal::new(1_000_000, 0)),
+                fixtures::account("DU1111111", MarginKind::Margin, Decimal::new(5, 0)),
+                fixtures::account("DU7654321", MarginKind::Margin, Decimal::new(100_000, 0)),
+            ],
+        )
     }
 }
 

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::{at, created, world};
 use crate::clock::ClockSpec;
+use crate::fixtures;
 use crate::world::{World, WorldProblem};
 use crate::{Command, Engine, EngineError};
 
@@ -69,19 +70,7 @@ fn an_inconsistent_world_is_refused() {
     let mut twin_account = world();
     twin_account.accounts.push(twin_account.accounts[0].clone());
     refuse(twin_account, WorldProblem::AccountDefinedTwice { account: account("DU1234567") });
-    refuse(
-        World {
-            users: Vec::new(),
-            accounts: Vec::new(),
-            interest: Default::default(),
-            liquidation: false,
-            corporate_actions: Vec::new(),
-            clients: Vec::new(),
-            account_management: Default::default(),
-            flex: Default::default(),
-        },
-        WorldProblem::NoUsers,
-    );
+    refuse(fixtures::world(Vec::new(), Vec::new()), WorldProblem::NoUsers);
     let mut negative = world();
     negative.accounts[0].cash.insert(Currency::USD, Decimal::new(-1, 0));
     let opening = negative.accounts[0].id.clone();

@@ -20,9 +20,9 @@ use crate::clock::{Clock, ClockSpec, within_market};
 use crate::commissions::CommissionPlan;
 use crate::flex::FlexToken;
 use crate::interest::Accrual;
-use crate::ledger::{Book as LedgerBook, Cause, Entry, Posting};
+use crate::ledger::{Book, Cause, Entry, Posting};
 use crate::oauth::Trust;
-use crate::orders::book::Book;
+use crate::orders::book::OrderBook;
 use crate::state::{Account, State, User};
 use crate::world::{World, WorldProblem};
 use crate::{Command, EngineError, Event, Executed};
@@ -35,7 +35,7 @@ pub(crate) const FIRST_USER_ID: u64 = 10_000_001;
 pub struct Engine {
     pub(crate) state: State,
     /// The working orders, indexed; derived from the state.
-    pub(crate) book: Book,
+    pub(crate) book: OrderBook,
 }
 
 /// The version of the snapshot format. Bump it whenever [`State`]'s serialised shape changes:
@@ -111,7 +111,7 @@ impl Engine {
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(SnapshotError::Format { found: snapshot.format, expected: SNAPSHOT_FORMAT });
         }
-        let book = Book::of(snapshot.state.orders.values());
+        let book = OrderBook::of(snapshot.state.orders.values());
         Ok(Self { state: snapshot.state, book })
     }
 
@@ -351,10 +351,7 @@ impl Engine {
             };
             state.accounts.insert(account.id.clone(), account);
             let postings = spec.cash.iter().flat_map(|(&currency, &amount)| {
-                [
-                    Posting::new(LedgerBook::Cash, currency, amount),
-                    Posting::new(LedgerBook::Capital, currency, -amount),
-                ]
+                [Posting::new(Book::Cash, currency, amount), Posting::new(Book::Capital, currency, -amount)]
             });
             let opening =
                 Entry { account: spec.id.clone(), at, cause: Cause::Opening, postings: postings.collect() };

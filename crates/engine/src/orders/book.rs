@@ -188,7 +188,7 @@ struct Filed {
 
 /// Every working order, filed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Book {
+pub(crate) struct OrderBook {
     lanes: BTreeMap<Lane, LaneBook>,
     wakes: BTreeMap<Timestamp, BTreeSet<OrderId>>,
     expiries: BTreeMap<Timestamp, BTreeSet<OrderId>>,
@@ -222,7 +222,7 @@ fn slots(order: &Order) -> Vec<Slot> {
     slots
 }
 
-impl Book {
+impl OrderBook {
     /// Files `order` where it now belongs, wherever it was filed before.
     pub(crate) fn refile(&mut self, order: &Order) {
         self.unfile(order.id);
@@ -386,7 +386,7 @@ mod tests {
         let mut limit = order(1, Side::Buy, OrderType::Limit { limit: Decimal::ONE_HUNDRED }, None);
         let mut stop = order(2, Side::Sell, OrderType::Stop { stop: Decimal::TEN }, Some(Waiting::Trigger));
         let child = order(3, Side::Sell, OrderType::Limit { limit: Decimal::TEN }, Some(Waiting::Parent));
-        let mut book = Book::of([&limit, &stop, &child].into_iter());
+        let mut book = OrderBook::of([&limit, &stop, &child].into_iter());
         let (_, aapl) = book.lanes().next().unwrap();
         assert_eq!(aapl.buy_limits.keys().collect::<Vec<_>>(), [&Decimal::ONE_HUNDRED]);
         assert_eq!(aapl.sell_stops.keys().collect::<Vec<_>>(), [&Decimal::TEN]);

@@ -161,7 +161,7 @@ fn check(broker: &Broker, finished: &mut BTreeMap<OrderId, Order>) -> Result<(),
     prop_assert!(groups.values().all(|filled| *filled <= 1), "two fills in one OCA group: {groups:?}");
     prop_assert_eq!(
         &broker.engine.book,
-        &crate::orders::book::Book::of(state.orders.values()),
+        &crate::orders::book::OrderBook::of(state.orders.values()),
         "the index matches the orders"
     );
     let ledger = state.ledger();

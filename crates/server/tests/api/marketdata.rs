@@ -203,6 +203,7 @@ async fn history_never_reaches_past_the_present() {
     let too_many = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=2y&bar=1min").await;
     assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
     assert!(too_many.error().contains("shorten the period"), "{}", too_many.error());
+    assert!(too_many.error().starts_with("Bad Request: "), "IBKR's prefix: {}", too_many.error());
     let week = app.get("/v1/api/iserver/marketdata/history?conid=265598&bar=1d").await;
     assert_eq!(week.body["timePeriod"], "1w", "IBKR's default period");
     assert_eq!(week.body["data"].as_array().unwrap().len(), 5, "2026-02-25 to 2026-03-03: five trading days");

@@ -362,7 +362,7 @@ pub(crate) async fn history(
         };
         if minutes > MAX_MINUTES || expected > MAX_BARS {
             return Err(ApiError::bad_request(format!(
-                "Bad BarQuery: {minutes} minutes in about {expected} bars asked, at most {MAX_MINUTES} minutes \
+                "Bad Request: {minutes} minutes in about {expected} bars asked, at most {MAX_MINUTES} minutes \
                  and {MAX_BARS} bars: shorten the period, widen the bar or leave out extended hours"
             )));
         }

@@ -142,8 +142,8 @@ pub struct SideQuery {
 pub async fn info_and_rules(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(ConidSegment(conid)): PathParams<ConidSegment>,
     QueryParams(_side): QueryParams<SideQuery>,
+    PathParams(ConidSegment(conid)): PathParams<ConidSegment>,
 ) -> Result<Json<InfoAndRules>, ApiError> {
     let instrument = instrument(&app, conid)?;
     let rules = ContractRules::for_caller(&app, caller, instrument).await?;

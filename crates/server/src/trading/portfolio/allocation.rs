@@ -12,7 +12,7 @@ use model::{AccountId, Decimal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::valued_with;
+use super::valued;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams};
@@ -86,8 +86,8 @@ pub async fn account_allocation(
     caller: Caller,
     PathParams(account): PathParams<String>,
 ) -> Result<Json<Allocation>, ApiError> {
-    let allocation = valued_with(&app, caller, &account, |_, portfolio| portfolio.allocation());
-    Ok(Json(Allocation::of(allocation.await?)))
+    let portfolio = valued(&app, caller, &account).await?;
+    Ok(Json(Allocation::of(portfolio.allocation())))
 }
 
 /// The accounts of a consolidated allocation, as `POST`'s body names them.

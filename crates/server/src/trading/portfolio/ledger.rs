@@ -10,7 +10,7 @@ use engine::portfolio::balances::BalanceRow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::valued_with;
+use super::valued;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::PathParams;
@@ -132,5 +132,6 @@ pub async fn portfolio_ledger(
     caller: Caller,
     PathParams(account): PathParams<String>,
 ) -> Result<Json<BTreeMap<String, LedgerRow>>, ApiError> {
-    Ok(Json(valued_with(&app, caller, &account, |_, portfolio| ledger(&portfolio)).await?))
+    let portfolio = valued(&app, caller, &account).await?;
+    Ok(Json(ledger(&portfolio)))
 }

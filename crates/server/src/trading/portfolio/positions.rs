@@ -15,7 +15,7 @@ use model::{AssetClass, ShareKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{valued, valued_all, valued_with};
+use super::{valued, valued_all};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ConidSegment, PathParams, QueryParams};
@@ -340,10 +340,9 @@ pub async fn position(
     PathParams((account, conid)): PathParams<(String, ConidSegment)>,
 ) -> Result<Json<Vec<PositionInBase>>, ApiError> {
     let ConidSegment(conid) = conid;
-    let row = valued_with(&app, caller, &account, move |_, portfolio| {
-        portfolio.holding(conid).map(|holding| PositionInBase::of(&portfolio, holding))
-    });
-    Ok(Json(row.await?.into_iter().collect()))
+    let portfolio = valued(&app, caller, &account).await?;
+    let row = portfolio.holding(conid).map(|holding| PositionInBase::of(&portfolio, holding));
+    Ok(Json(row.into_iter().collect()))
 }
 
 /// The caller's positions in one contract, in every account the caller may see, keyed by

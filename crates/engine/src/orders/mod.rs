@@ -6,7 +6,9 @@
 //! parent or the closing auction. Working orders are indexed by price per instrument
 //! ([`book`]), and as market time passes the engine finds, in time order, each instant the
 //! price path crosses one of them or a session boundary concerns one of them ([`timing`]), and
-//! acts there. Every execution moves cash and securities through the ledger.
+//! acts there. Every execution moves cash and securities through the ledger. Every status change
+//! goes through the state machine in [`lifecycle`]; a refused ticket says why with an
+//! [`OrderRejection`].
 
 pub(crate) mod book;
 mod execution;

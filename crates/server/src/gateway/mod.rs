@@ -126,9 +126,10 @@ scopes! {
 }
 
 /// The client an operation acts for, authorized with the operation's [`Scopes`]: the
-/// preamble of every Account Management operation without a body. Taken after the path and
+/// preamble of the Account Management operations without a body. Taken after the path and
 /// query, as the handlers took it before it was an extractor, so a malformed request is
-/// refused the same way with or without a token.
+/// refused the same way with or without a token. (The enumeration authorizes in its body, after
+/// its own 501.)
 #[derive(Debug)]
 pub struct Authorized<S> {
     client: GatewayClient,

@@ -263,3 +263,13 @@ async fn a_malformed_id_in_a_path_is_named_in_the_400() {
         .await;
     assert_eq!((modify.status, modify.error()), (StatusCode::BAD_REQUEST, order));
 }
+
+/// A request wrong in both its query and its conid is refused for its query, as before the conid
+/// became a typed segment.
+#[tokio::test]
+async fn info_and_rules_refuses_a_bad_query_before_a_bad_conid() {
+    let app = spawn_app().await;
+    let both = app.get("/v1/api/iserver/contract/AAPL/info-and-rules?isBuy=perhaps").await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+    assert!(both.error().contains("isBuy"), "{}", both.error());
+}

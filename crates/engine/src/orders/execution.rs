@@ -291,6 +291,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let order = self.state.orders.get(&id).ok_or(EngineError::UnknownOrder(id))?;
         let (account, conid, side) = (order.account.clone(), order.ticket.conid, order.ticket.side);
+        let complete = order.remaining() <= quantity;
         let instrument = Catalogue::standard().get(conid).ok_or(EngineError::UnknownInstrument(conid))?;
         let (schedule, value) = self.charging(&account, instrument, quantity, price, at);
         let commission = schedule.execution(
@@ -327,11 +328,6 @@ impl Engine {
             at,
         });
         events.push(Event::Executed { execution, order: id });
-        let complete = self
-            .state
-            .orders
-            .get(&id)
-            .is_some_and(|order| (order.quantity - order.filled - quantity).max(Decimal::ZERO).is_zero());
         self.transition(id, OrderEvent::Fill { complete }, at, events, |order| {
             order.filled += quantity;
             order.filled_value += quantity * price;

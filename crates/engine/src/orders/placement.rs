@@ -492,7 +492,8 @@ impl Engine {
             (false, _) => None,
         };
         let mut events = Vec::new();
-        let filled_now = (quantity - filled).max(Decimal::ZERO).is_zero();
+        // Never below what has filled (refused above), so it is done when it is just that.
+        let filled_now = quantity == filled;
         self.transition(id, OrderEvent::Modify { complete: filled_now }, at, &mut events, |order| {
             order.ticket = ticket;
             order.quantity = quantity;

@@ -7,8 +7,9 @@ use engine::statement::{CashReport, Statement};
 use market::Catalogue;
 use market::calendar::new_york_date;
 
-use super::{Context, category, number};
+use super::{Context, number};
 use crate::flex::output::Attributes;
+use crate::trading::contracts::asset_class_type;
 
 impl Context<'_> {
     /// How the net asset value changed over the period, and the flows that explain it.
@@ -93,7 +94,7 @@ impl Context<'_> {
                 let instrument = paid.instrument;
                 vec![
                     ("type", "Dividends".to_owned()),
-                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("assetCategory", asset_class_type(instrument.asset_class).to_owned()),
                     ("accountId", account.to_string()),
                     ("currency", paid.currency.to_string()),
                     ("description", format!("{} CASH DIVIDEND", instrument.symbol)),
@@ -119,7 +120,7 @@ impl Context<'_> {
                 Some(vec![
                     ("type", transfer.kind.to_owned()),
                     ("direction", if quantity.is_sign_negative() { "OUT" } else { "IN" }.to_owned()),
-                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("assetCategory", asset_class_type(instrument.asset_class).to_owned()),
                     ("accountId", statement.account.to_string()),
                     ("currency", transfer.currency.to_string()),
                     ("symbol", instrument.symbol.clone()),
@@ -147,7 +148,7 @@ impl Context<'_> {
                 let instrument = split.instrument;
                 let description = format!("{} SPLIT {} FOR {}", instrument.symbol, split.to, split.from);
                 vec![
-                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("assetCategory", asset_class_type(instrument.asset_class).to_owned()),
                     ("accountId", account.to_string()),
                     ("currency", instrument.currency.to_string()),
                     ("symbol", instrument.symbol.clone()),

@@ -23,7 +23,7 @@ use engine::statement::Statement;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use market::calendar::new_york_date;
-use model::{AccountId, AccountKind, AssetClass, Decimal};
+use model::{AccountId, AccountKind, Decimal};
 
 /// Executions a part of a statement reads at most: the engine writes this many trades'
 /// rows in one read (milliseconds) before it serves anyone else.
@@ -263,14 +263,6 @@ impl Context<'_> {
 }
 
 /// IBKR's `assetCategory` of an asset class.
-fn category(asset_class: AssetClass) -> &'static str {
-    match asset_class {
-        AssetClass::Stock => "STK",
-        AssetClass::Forex => "CASH",
-        AssetClass::Crypto => "CRYPTO",
-    }
-}
-
 /// A number as Flex writes it: plain decimal notation, no trailing zeros.
 fn number(value: Decimal) -> String {
     value.normalize().to_string()

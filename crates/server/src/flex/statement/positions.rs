@@ -7,8 +7,9 @@ use engine::reports::activity::{Activity, FxLot};
 use engine::statement::{OpenPosition, Statement};
 use market::Catalogue;
 
-use super::{Context, Part, category, number};
+use super::{Context, Part, number};
 use crate::flex::output::Attributes;
+use crate::trading::contracts::asset_class_type;
 
 impl Context<'_> {
     /// Each day's cash, shares and total in the base currency.
@@ -40,7 +41,7 @@ impl Context<'_> {
             .map(|line| {
                 let instrument = line.instrument;
                 vec![
-                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("assetCategory", asset_class_type(instrument.asset_class).to_owned()),
                     ("accountId", statement.account.to_string()),
                     ("symbol", instrument.symbol.clone()),
                     ("description", instrument.name.clone()),
@@ -70,7 +71,7 @@ impl Context<'_> {
             .map(|line| {
                 let instrument = line.instrument;
                 vec![
-                    ("assetCategory", category(instrument.asset_class).to_owned()),
+                    ("assetCategory", asset_class_type(instrument.asset_class).to_owned()),
                     ("accountId", statement.account.to_string()),
                     ("currency", instrument.currency.to_string()),
                     ("symbol", instrument.symbol.clone()),
@@ -146,7 +147,7 @@ impl Context<'_> {
             ("side", if position.quantity.is_sign_negative() { "Short" } else { "Long" }.to_owned()),
             (
                 "assetCategory",
-                instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
+                instrument.map_or("STK", |instrument| asset_class_type(instrument.asset_class)).to_owned(),
             ),
             ("accountId", statement.account.to_string()),
             ("currency", position.currency.to_string()),

@@ -8,8 +8,9 @@ use market::Catalogue;
 use market::calendar::new_york_date;
 use model::{AccountId, Side};
 
-use super::{Context, category, number};
+use super::{Context, number};
 use crate::flex::output::{Attributes, Streamed};
+use crate::trading::contracts::asset_class_type;
 use crate::trading::orders::views::execution_id;
 
 /// The sections with a row per trade.
@@ -58,7 +59,7 @@ impl Context<'_> {
             ("buySell", if trade.side == Side::Buy { "BUY" } else { "SELL" }.to_owned()),
             (
                 "assetCategory",
-                instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
+                instrument.map_or("STK", |instrument| asset_class_type(instrument.asset_class)).to_owned(),
             ),
             ("accountId", account.to_string()),
             ("currency", trade.commission_currency.to_string()),
@@ -88,7 +89,7 @@ impl Context<'_> {
             ("buySell", if trade.side == Side::Buy { "BUY" } else { "SELL" }.to_owned()),
             (
                 "assetCategory",
-                instrument.map_or("STK", |instrument| category(instrument.asset_class)).to_owned(),
+                instrument.map_or("STK", |instrument| asset_class_type(instrument.asset_class)).to_owned(),
             ),
             ("accountId", account.to_string()),
             ("currency", trade.currency.to_string()),

@@ -13,7 +13,7 @@ use model::{AccountKind, Currency, Decimal, MarginKind, SessionId};
 
 use crate::clock::{ClockMode, ClockSpec};
 use crate::world::{AccountSpec, UserSpec, World};
-use crate::{Command, Engine, Event};
+use crate::{Command, Engine, Reply};
 
 /// A user who may use `accounts`, with a password hash nothing checks.
 ///
@@ -73,13 +73,8 @@ pub fn started(
     let clock = ClockSpec { mode: ClockMode::Manual, start: Some(market) };
     engine.apply(wall, &Command::CreateWorld { seed, world, clock }).expect("the world is valid");
     let user = user.parse().expect("a valid username");
-    let events = engine.apply(wall, &Command::GatewayLogin { user }).expect("the user logs in");
-    let session = events
-        .into_iter()
-        .find_map(|event| match event {
-            Event::SessionOpened { session, .. } => Some(session),
-            _ => None,
-        })
-        .expect("a login opens a session");
-    (engine, session)
+    match engine.execute(wall, &Command::GatewayLogin { user }).expect("the user logs in").reply {
+        Reply::SessionOpened(session) => (engine, session),
+        reply => panic!("a login opens a session, not {reply:?}"),
+    }
 }

@@ -65,6 +65,24 @@ impl Banking {
         Some(ids.iter().filter_map(|id| self.instructions.get(id)))
     }
 
+    /// What a recent-instructions query (`query`) reports of `account` over its last `days`:
+    /// the same client's other instructions that touch the account, submitted since then.
+    pub fn recent<'a>(
+        &'a self,
+        query: &'a FiledInstruction,
+        account: &'a AccountId,
+        days: u32,
+        now: Timestamp,
+    ) -> impl Iterator<Item = &'a FiledInstruction> {
+        let since = now - jiff::SignedDuration::from_hours(24 * i64::from(days));
+        self.instructions.values().filter(move |other| {
+            other.id != query.id
+                && other.client_id == query.client_id
+                && other.submitted_at >= since
+                && other.instruction.accounts().contains(&account)
+        })
+    }
+
     /// `account`'s saved bank accounts.
     pub fn banks(&self, account: &AccountId) -> impl Iterator<Item = &BankInstruction> {
         self.banks.get(account).into_iter().flat_map(BTreeMap::values)

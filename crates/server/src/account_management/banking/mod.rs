@@ -8,8 +8,11 @@
 //! (`application/jwt`) or as plain JSON, as IBKR's spec declares JSON for these `SIGNED_JWT`
 //! operations.
 
-pub mod envelope;
+mod envelope;
+mod fields;
 pub mod filing;
+mod instructions;
+mod queries;
 pub mod status;
 
 use axum::Json;
@@ -18,18 +21,16 @@ use axum::response::{IntoResponse, Response};
 use engine::Command;
 use engine::Engine;
 use engine::Reply;
-use engine::banking::{FiledInstruction, Instruction, InstructionStatus, Query, Rejection};
+use engine::banking::{FiledInstruction, Instruction, InstructionStatus, Rejection};
 use jiff::Timestamp;
-use model::AccountId;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use self::envelope::{envelope, method_name};
+use self::envelope::envelope;
+use self::queries::QueryAnswer;
 use crate::gateway::problem::Problem;
 use crate::gateway::{GatewayClient, sealed};
 use crate::state::AppState;
-use crate::wire::float;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -52,7 +53,7 @@ pub struct InstructionResult {
     /// A query's answer: its fields, as IBKR's query results name them.
     #[serde(flatten)]
     #[schema(value_type = Object)]
-    answer: Map<String, Value>,
+    answer: Option<QueryAnswer>,
 }
 
 /// Why an instruction was rejected.
@@ -195,9 +196,9 @@ fn result(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> Instruct
     });
     let answer = match (&filed.instruction, filed.status) {
         (Instruction::Query { account, query }, InstructionStatus::Processed) => {
-            query_answer(engine, filed, account, query, now)
+            Some(queries::answer(engine, filed, account, query, now))
         }
-        _ => Map::new(),
+        _ => None,
     };
     InstructionResult {
         client_instruction_id: filed.client_instruction_id,
@@ -208,90 +209,6 @@ fn result(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> Instruct
         error,
         answer,
     }
-}
-
-/// A query's answer, read now.
-fn query_answer(
-    engine: &Engine,
-    filed: &FiledInstruction,
-    account: &AccountId,
-    query: &Query,
-    now: Timestamp,
-) -> Map<String, Value> {
-    let state = engine.state();
-    let mut answer = Map::new();
-    answer.insert("accountId".into(), account.to_string().into());
-    match query {
-        Query::WithdrawableFunds { currency } => {
-            let amount = float(engine.withdrawable(account, *currency, now));
-            answer.insert("currency".into(), currency.to_string().into());
-            for field in [
-                "withdrawableAmount",
-                "withdrawableAmountNoBorrow",
-                "allowedTransferAmountToMaster",
-                "allowedTransferAmountToMasterNoBorrow",
-            ] {
-                answer.insert(field.into(), amount.into());
-            }
-        }
-        Query::WithdrawableCashEquity { currency } => {
-            let cash = float(engine.withdrawable(account, *currency, now));
-            let equity = float(engine.available_equity(account, *currency, now));
-            answer.insert("currency".into(), currency.to_string().into());
-            answer.insert("withdrawableCashAmount".into(), cash.into());
-            answer.insert("availableEquityValue".into(), equity.into());
-        }
-        Query::BankInstructions { method } => {
-            let details: Vec<Value> = state
-                .banking()
-                .banks(account)
-                .filter(|bank| bank.method == *method)
-                .map(|bank| {
-                    serde_json::json!({
-                        "instructionName": bank.name,
-                        "type": if bank.predefined { "PREDEFINED_DESTINATION" } else { "ACH" },
-                        "currency": bank.currency.to_string(),
-                        "instructionStatus": "PROCESSED",
-                        "bankRoutingNumber": bank.bank.routing_number.clone().unwrap_or_default(),
-                        "bankAccountNumber": bank.bank.account_number_tail.as_ref().map(|tail| format!("*****{tail}")).unwrap_or_default(),
-                    })
-                })
-                .collect();
-            answer.insert("bankInstructionMethod".into(), method_name(method).into());
-            answer.insert("bankInstructionDetails".into(), details.into());
-        }
-        Query::RecentInstructions { days } => {
-            let since = now - jiff::SignedDuration::from_hours(24 * i64::from(*days));
-            let result: Vec<Value> = state
-                .banking()
-                .instructions
-                .values()
-                .filter(|other| other.id != filed.id && other.client_id == filed.client_id)
-                .filter(|other| {
-                    other.submitted_at >= since && other.instruction.accounts().contains(&account)
-                })
-                .map(|other| {
-                    serde_json::json!({
-                        "clientInstructionId": other.client_instruction_id,
-                        "ibInstructionId": other.id,
-                        "instructionSetId": other.set,
-                        "instructionType": other.instruction.instruction_type(),
-                        "requestDate": other.submitted_at.to_string(),
-                        "status": other.status,
-                    })
-                })
-                .collect();
-            answer.insert(
-                "instructionHistory".into(),
-                serde_json::json!({
-                    "historyMaxDepthNumberOfDays": days,
-                    "historyMaxDepthNumberOfInstruction": result.len(),
-                    "result": result,
-                }),
-            );
-        }
-    }
-    answer
 }
 
 /// The routes of Account Management's banking: transfers, bank instructions and their status.
@@ -320,8 +237,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[cfg(test)]
 mod tests {
-    use super::envelope::instruction;
-    use super::*;
+    use serde_json::Value;
+
+    use super::instructions::instruction;
     use crate::gateway::schema::tests::ibkr_examples;
 
     /// The instruction types LocalBroker answers 501.
@@ -341,15 +259,15 @@ mod tests {
         for (operation, name, body) in ibkr_examples() {
             let kind = body["instructionType"].as_str().unwrap();
             let items = match (&body["instruction"], &body["instructions"]) {
-                (Value::Object(one), _) => vec![one.clone()],
-                (_, Value::Array(many)) => many.iter().filter_map(|item| item.as_object().cloned()).collect(),
+                (one @ Value::Object(_), _) => vec![one.clone()],
+                (_, Value::Array(many)) => many.iter().filter(|item| item.is_object()).cloned().collect(),
                 _ => panic!("{operation} {name}: no instruction"),
             };
             for item in items {
-                let read = instruction(kind, &item);
                 let by_description = item
                     .get("tradingInstrument")
                     .is_some_and(|instrument| instrument.get("tradingInstrumentDescription").is_some());
+                let read = instruction(kind, item);
                 if UNMODELLED.contains(&kind) {
                     assert_eq!(read.unwrap_err().status, 501, "{operation} {name}");
                 } else if by_description {

@@ -1,0 +1,635 @@
+//! IBKR's instruction schemas, as far as LocalBroker models them, read into the engine's
+//! instruction requests. Each struct is the IBKR definition it is named after.
+
+use engine::banking::{BankAccount, BankMethod, Direction, Instruction, InstructionRequest, Query};
+use model::{AccountId, Currency};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::fields::{Amount, Field, MethodName, Object, TradingInstrument, Whole};
+use crate::gateway::problem::Problem;
+
+/// The methods a deposit or a removed bank instruction may name.
+const ACH_OR_WIRE: &[BankMethod] = &[BankMethod::Ach, BankMethod::Wire];
+/// The methods a withdrawal, a predefined destination or a query may name.
+const ANY_METHOD: &[BankMethod] = &[BankMethod::Ach, BankMethod::Wire, BankMethod::Sepa];
+
+/// Reads `item`, one instruction of `instruction_type`.
+pub(super) fn instruction(instruction_type: &str, item: Value) -> Result<InstructionRequest, Problem> {
+    match instruction_type {
+        "DEPOSIT" => read::<DepositFundsInstruction>(item),
+        "WITHDRAWAL" => read::<WithdrawFundsInstruction>(item),
+        "INTERNAL_CASH_TRANSFER" => read::<InternalCashTransferInstruction>(item),
+        "ACH_INSTRUCTION" => read::<AchInstruction>(item),
+        "PREDEFINED_DESTINATION_INSTRUCTION" => read::<PredefinedDestinationInstruction>(item),
+        "DELETE_BANK_INSTRUCTION" => read::<DeleteBankInstruction>(item),
+        "FOP" => read::<FopInstruction>(item),
+        "INTERNAL_POSITION_TRANSFER" => read::<InternalPositionTransferInstruction>(item),
+        "CANCEL_INSTRUCTION" => read::<CancelInstruction>(item),
+        "QUERY_WITHDRAWABLE_FUNDS" => read::<QueryWithdrawableFunds>(item),
+        "QUERY_WITHDRAWABLE_CASH_EQUITY" => read::<QueryWithdrawableCashEquity>(item),
+        "QUERY_BANK_INSTRUCTION" => read::<QueryBankInstruction>(item),
+        "QUERY_RECENT_INSTRUCTIONS" => read::<QueryRecentInstructions>(item),
+        other => Err(Problem::not_implemented(format!(
+            "LocalBroker does not model {other} instructions: see the README's coverage table"
+        ))),
+    }
+}
+
+/// An instruction schema: what the client sent, then what the engine is asked.
+trait Schema: DeserializeOwned {
+    fn request(self) -> Result<InstructionRequest, Problem>;
+}
+
+fn read<S: Schema>(item: Value) -> Result<InstructionRequest, Problem> {
+    let schema: S =
+        serde_json::from_value(item).map_err(|_| Problem::field("instruction", "is an object"))?;
+    schema.request()
+}
+
+/// The request for `instruction`, with its client's id.
+fn filed(
+    id: Field<Whole>,
+    instruction: impl FnOnce() -> Result<Instruction, Problem>,
+) -> Result<InstructionRequest, Problem> {
+    let Whole(client_instruction_id) = id.required("clientInstructionId")?;
+    Ok(InstructionRequest { client_instruction_id, instruction: instruction()? })
+}
+
+/// The last four characters of an account number: all LocalBroker keeps of it.
+fn tail(number: Option<String>) -> Option<String> {
+    number.map(|number| {
+        let chars: Vec<char> = number.chars().collect();
+        chars[chars.len().saturating_sub(4)..].iter().collect()
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct DepositFundsInstruction {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    currency: Field<Currency>,
+    amount: Field<Amount>,
+    bank_instruction_method: Field<MethodName>,
+    bank_instruction_name: Field<String>,
+}
+
+impl Schema for DepositFundsInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::Deposit {
+                account: self.account_id.required("accountId")?,
+                currency: self.currency.required("currency")?,
+                amount: self.amount.required("amount")?.0,
+                method: self.bank_instruction_method.required("bankInstructionMethod")?.among(ACH_OR_WIRE)?,
+                bank: self.bank_instruction_name.optional("bankInstructionName")?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WithdrawFundsInstruction {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    currency: Field<Currency>,
+    amount: Field<Amount>,
+    bank_instruction_method: Field<MethodName>,
+    bank_instruction_name: Field<String>,
+}
+
+impl Schema for WithdrawFundsInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::Withdrawal {
+                account: self.account_id.required("accountId")?,
+                currency: self.currency.required("currency")?,
+                amount: self.amount.required("amount")?.0,
+                method: self.bank_instruction_method.required("bankInstructionMethod")?.among(ANY_METHOD)?,
+                bank: self.bank_instruction_name.required("bankInstructionName")?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct InternalCashTransferInstruction {
+    client_instruction_id: Field<Whole>,
+    source_account_id: Field<AccountId>,
+    target_account_id: Field<AccountId>,
+    currency: Field<Currency>,
+    amount: Field<Amount>,
+}
+
+impl Schema for InternalCashTransferInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::InternalCashTransfer {
+                from: self.source_account_id.required("sourceAccountId")?,
+                to: self.target_account_id.required("targetAccountId")?,
+                currency: self.currency.required("currency")?,
+                amount: self.amount.required("amount")?.0,
+            })
+        })
+    }
+}
+
+/// IBKR's `clientAccountInfo` of an ACH instruction.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ClientAccountInfo {
+    bank_name: Field<String>,
+    bank_routing_number: Field<String>,
+    bank_account_number: Field<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AchInstruction {
+    client_instruction_id: Field<Whole>,
+    client_account_info: Field<Object<ClientAccountInfo>>,
+    account_id: Field<AccountId>,
+    bank_instruction_name: Field<String>,
+    currency: Field<Currency>,
+}
+
+impl Schema for AchInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            let Object(info) = self.client_account_info.required("clientAccountInfo")?;
+            Ok(Instruction::AddBankInstruction {
+                account: self.account_id.required("accountId")?,
+                name: self.bank_instruction_name.required("bankInstructionName")?,
+                currency: self.currency.required("currency")?,
+                method: BankMethod::Ach,
+                bank: BankAccount {
+                    bank_name: info.bank_name.optional("bankName")?,
+                    routing_number: info.bank_routing_number.optional("bankRoutingNumber")?,
+                    account_number_tail: tail(info.bank_account_number.optional("bankAccountNumber")?),
+                },
+                predefined: false,
+            })
+        })
+    }
+}
+
+/// IBKR's `financialInstitution` of a predefined destination.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct FinancialInstitution {
+    name: Field<String>,
+    identifier: Field<String>,
+    client_account_id: Field<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PredefinedDestinationInstruction {
+    client_instruction_id: Field<Whole>,
+    financial_institution: Field<Object<FinancialInstitution>>,
+    account_id: Field<AccountId>,
+    bank_instruction_name: Field<String>,
+    currency: Field<Currency>,
+    bank_instruction_method: Field<MethodName>,
+}
+
+impl Schema for PredefinedDestinationInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            let Object(institution) = self.financial_institution.required("financialInstitution")?;
+            Ok(Instruction::AddBankInstruction {
+                account: self.account_id.required("accountId")?,
+                name: self.bank_instruction_name.required("bankInstructionName")?,
+                currency: self.currency.required("currency")?,
+                method: self.bank_instruction_method.required("bankInstructionMethod")?.among(ANY_METHOD)?,
+                bank: BankAccount {
+                    bank_name: institution.name.optional("name")?,
+                    routing_number: institution.identifier.optional("identifier")?,
+                    account_number_tail: tail(institution.client_account_id.optional("clientAccountId")?),
+                },
+                predefined: true,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct DeleteBankInstruction {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    bank_instruction_name: Field<String>,
+    currency: Field<Currency>,
+    bank_instruction_method: Field<MethodName>,
+}
+
+impl Schema for DeleteBankInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::DeleteBankInstruction {
+                account: self.account_id.required("accountId")?,
+                name: self.bank_instruction_name.required("bankInstructionName")?,
+                currency: self.currency.required("currency")?,
+                method: self.bank_instruction_method.required("bankInstructionMethod")?.among(ACH_OR_WIRE)?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct FopInstruction {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    trading_instrument: Field<Object<TradingInstrument>>,
+    quantity: Field<Amount>,
+    direction: Field<Direction>,
+    contra_broker_dtc_code: Field<String>,
+}
+
+impl Schema for FopInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::FreeOfPayment {
+                account: self.account_id.required("accountId")?,
+                conid: TradingInstrument::conid(self.trading_instrument)?,
+                quantity: self.quantity.required("quantity")?.0,
+                direction: self.direction.required("direction")?,
+                contra_broker: self.contra_broker_dtc_code.required("contraBrokerDtcCode")?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct InternalPositionTransferInstruction {
+    client_instruction_id: Field<Whole>,
+    source_account_id: Field<AccountId>,
+    target_account_id: Field<AccountId>,
+    trading_instrument: Field<Object<TradingInstrument>>,
+    transfer_quantity: Field<Amount>,
+}
+
+impl Schema for InternalPositionTransferInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::InternalPositionTransfer {
+                from: self.source_account_id.required("sourceAccountId")?,
+                to: self.target_account_id.required("targetAccountId")?,
+                conid: TradingInstrument::conid(self.trading_instrument)?,
+                quantity: self.transfer_quantity.required("transferQuantity")?.0,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CancelInstruction {
+    client_instruction_id: Field<Whole>,
+    instruction_id: Field<Whole>,
+    reason: Field<String>,
+}
+
+impl Schema for CancelInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::Cancel {
+                instruction: self.instruction_id.required("instructionId")?.0,
+                reason: self.reason.required("reason")?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct QueryWithdrawableFunds {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    currency: Field<Currency>,
+}
+
+impl Schema for QueryWithdrawableFunds {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::Query {
+                account: self.account_id.required("accountId")?,
+                query: Query::WithdrawableFunds { currency: self.currency.required("currency")? },
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct QueryWithdrawableCashEquity {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    currency: Field<Currency>,
+}
+
+impl Schema for QueryWithdrawableCashEquity {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::Query {
+                account: self.account_id.required("accountId")?,
+                query: Query::WithdrawableCashEquity { currency: self.currency.required("currency")? },
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct QueryBankInstruction {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    bank_instruction_method: Field<MethodName>,
+}
+
+impl Schema for QueryBankInstruction {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            Ok(Instruction::Query {
+                account: self.account_id.required("accountId")?,
+                query: Query::BankInstructions {
+                    method: self
+                        .bank_instruction_method
+                        .required("bankInstructionMethod")?
+                        .among(ANY_METHOD)?,
+                },
+            })
+        })
+    }
+}
+
+/// IBKR's `transactionHistory` of a recent-instructions query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct TransactionHistory {
+    days_to_go_back: Field<Whole>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct QueryRecentInstructions {
+    client_instruction_id: Field<Whole>,
+    account_id: Field<AccountId>,
+    transaction_history: Field<Object<TransactionHistory>>,
+}
+
+impl Schema for QueryRecentInstructions {
+    fn request(self) -> Result<InstructionRequest, Problem> {
+        filed(self.client_instruction_id, || {
+            let Object(history) = self.transaction_history.required("transactionHistory")?;
+            let Whole(days) = history.days_to_go_back.required("daysToGoBack")?;
+            Ok(Instruction::Query {
+                account: self.account_id.required("accountId")?,
+                query: Query::RecentInstructions {
+                    days: u32::try_from(days.clamp(1, 3_650)).unwrap_or(3_650),
+                },
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use model::{Conid, Decimal};
+
+    use super::*;
+
+    /// The field and message that stop `body` as an instruction of `kind`.
+    fn refusal(kind: &str, body: Value) -> (String, String) {
+        let problem = instruction(kind, body).unwrap_err();
+        let argument = &problem.invalid_arguments[0];
+        (argument.field.clone(), argument.message.clone())
+    }
+
+    fn deposit() -> Value {
+        json!({"clientInstructionId": 7, "accountId": "DU1", "currency": "USD", "amount": 100,
+               "bankInstructionMethod": "WIRE"})
+    }
+
+    fn with(mut body: Value, field: &str, value: Value) -> Value {
+        body[field] = value;
+        body
+    }
+
+    fn without(mut body: Value, field: &str) -> Value {
+        body.as_object_mut().unwrap().remove(field);
+        body
+    }
+
+    #[test]
+    fn each_field_that_stops_an_instruction_is_named_with_what_is_wrong() {
+        let cases = [
+            (
+                "DEPOSIT",
+                without(deposit(), "clientInstructionId"),
+                "instruction.clientInstructionId",
+                "is required",
+            ),
+            (
+                "DEPOSIT",
+                with(deposit(), "clientInstructionId", json!(1.5)),
+                "instruction.clientInstructionId",
+                "is a whole number of at least 0",
+            ),
+            (
+                "DEPOSIT",
+                with(deposit(), "clientInstructionId", json!(-1)),
+                "instruction.clientInstructionId",
+                "is a whole number of at least 0",
+            ),
+            ("DEPOSIT", without(deposit(), "accountId"), "instruction.accountId", "is required"),
+            ("DEPOSIT", with(deposit(), "accountId", json!(5)), "instruction.accountId", "is a string"),
+            (
+                "DEPOSIT",
+                with(deposit(), "accountId", json!("du 1")),
+                "instruction.accountId",
+                "du 1 is not an account id",
+            ),
+            (
+                "DEPOSIT",
+                with(deposit(), "currency", json!("DOLLARS")),
+                "instruction.currency",
+                "DOLLARS is not a currency",
+            ),
+            ("DEPOSIT", with(deposit(), "amount", json!(true)), "instruction.amount", "is a number"),
+            (
+                "DEPOSIT",
+                with(deposit(), "amount", json!("lots")),
+                "instruction.amount",
+                "lots is not an amount",
+            ),
+            ("DEPOSIT", without(deposit(), "amount"), "instruction.amount", "is required"),
+            (
+                "DEPOSIT",
+                with(deposit(), "bankInstructionMethod", json!("SEPA")),
+                "instruction.bankInstructionMethod",
+                "LocalBroker takes ACH, WIRE here, not SEPA",
+            ),
+            (
+                "DEPOSIT",
+                with(deposit(), "bankInstructionName", json!(3)),
+                "instruction.bankInstructionName",
+                "is a string",
+            ),
+            (
+                "DEPOSIT",
+                with(with(deposit(), "accountId", json!("du 1")), "clientInstructionId", json!(-1)),
+                "instruction.clientInstructionId",
+                "is a whole number of at least 0",
+            ),
+            (
+                "DEPOSIT",
+                with(with(deposit(), "amount", json!("x")), "accountId", json!("du 1")),
+                "instruction.accountId",
+                "du 1 is not an account id",
+            ),
+            ("WITHDRAWAL", deposit(), "instruction.bankInstructionName", "is required"),
+            ("INTERNAL_CASH_TRANSFER", deposit(), "instruction.sourceAccountId", "is required"),
+            (
+                "ACH_INSTRUCTION",
+                with(deposit(), "bankInstructionName", json!("Main")),
+                "instruction.clientAccountInfo",
+                "is required",
+            ),
+            (
+                "ACH_INSTRUCTION",
+                with(
+                    with(deposit(), "bankInstructionName", json!("Main")),
+                    "clientAccountInfo",
+                    json!({"bankName": 1}),
+                ),
+                "instruction.bankName",
+                "is a string",
+            ),
+            (
+                "PREDEFINED_DESTINATION_INSTRUCTION",
+                with(deposit(), "financialInstitution", json!("bank")),
+                "instruction.financialInstitution",
+                "is required",
+            ),
+            ("DELETE_BANK_INSTRUCTION", deposit(), "instruction.bankInstructionName", "is required"),
+            ("FOP", deposit(), "instruction.tradingInstrument", "is required"),
+            (
+                "FOP",
+                with(deposit(), "tradingInstrument", json!({"tradingInstrumentDescription": {}})),
+                "instruction.tradingInstrument",
+                "LocalBroker identifies instruments by conid, not by tradingInstrumentDescription",
+            ),
+            (
+                "FOP",
+                with(deposit(), "tradingInstrument", json!({"conid": "AAPL"})),
+                "instruction.tradingInstrument.conid",
+                "is a conid",
+            ),
+            (
+                "FOP",
+                with(deposit(), "tradingInstrument", json!({"conid": 5_000_000_000_u64})),
+                "instruction.tradingInstrument.conid",
+                "5000000000 is not a conid",
+            ),
+            (
+                "FOP",
+                with(with(deposit(), "tradingInstrument", json!({"conid": 265598})), "quantity", json!(1)),
+                "instruction.direction",
+                "is required",
+            ),
+            (
+                "FOP",
+                with(
+                    with(
+                        with(deposit(), "tradingInstrument", json!({"conid": 265598})),
+                        "quantity",
+                        json!(1),
+                    ),
+                    "direction",
+                    json!("UP"),
+                ),
+                "instruction.direction",
+                "is IN or OUT, not UP",
+            ),
+            (
+                "INTERNAL_POSITION_TRANSFER",
+                with(with(deposit(), "sourceAccountId", json!("DU1")), "targetAccountId", json!("DU2")),
+                "instruction.tradingInstrument",
+                "is required",
+            ),
+            ("CANCEL_INSTRUCTION", deposit(), "instruction.instructionId", "is required"),
+            (
+                "QUERY_WITHDRAWABLE_FUNDS",
+                with(deposit(), "currency", json!(null)),
+                "instruction.currency",
+                "is required",
+            ),
+            (
+                "QUERY_BANK_INSTRUCTION",
+                with(deposit(), "bankInstructionMethod", json!("CHEQUE")),
+                "instruction.bankInstructionMethod",
+                "LocalBroker takes ACH, WIRE, SEPA here, not CHEQUE",
+            ),
+            ("QUERY_RECENT_INSTRUCTIONS", deposit(), "instruction.transactionHistory", "is required"),
+            (
+                "QUERY_RECENT_INSTRUCTIONS",
+                with(deposit(), "transactionHistory", json!({"daysToGoBack": "many"})),
+                "instruction.daysToGoBack",
+                "many is not an amount",
+            ),
+        ];
+        for (kind, body, field, message) in cases {
+            let shown = body.to_string();
+            assert_eq!(refusal(kind, body), (field.to_owned(), message.to_owned()), "{kind} {shown}");
+        }
+    }
+
+    #[test]
+    fn instructions_read_with_what_they_name() {
+        let read = instruction("DEPOSIT", deposit()).unwrap();
+        assert_eq!(read.client_instruction_id, 7);
+        let Instruction::Deposit { account, currency, amount, method, bank } = read.instruction else {
+            panic!("{read:?}")
+        };
+        assert_eq!(
+            (account.as_str(), currency, amount, method, bank),
+            ("DU1", Currency::USD, Decimal::new(100, 0), BankMethod::Wire, None)
+        );
+        let days = |days: Value| {
+            let body = with(deposit(), "transactionHistory", json!({"daysToGoBack": days}));
+            match instruction("QUERY_RECENT_INSTRUCTIONS", body).unwrap().instruction {
+                Instruction::Query { query: Query::RecentInstructions { days }, .. } => days,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!((days(json!(0)), days(json!("30")), days(json!(100_000))), (1, 30, 3_650));
+        let transfer = json!({"clientInstructionId": 1, "sourceAccountId": "DU1", "targetAccountId": "DU2",
+                              "tradingInstrument": {"conid": 265598}, "transferQuantity": "2.5"});
+        let Instruction::InternalPositionTransfer { conid, quantity, .. } =
+            instruction("INTERNAL_POSITION_TRANSFER", transfer).unwrap().instruction
+        else {
+            panic!("not a position transfer")
+        };
+        assert_eq!((conid, quantity), (Conid::new(265_598), Decimal::new(25, 1)));
+        let ach = json!({"clientInstructionId": 1, "accountId": "DU1", "bankInstructionName": "Main",
+                         "currency": "USD", "clientAccountInfo": {"bankName": "First", "bankAccountNumber": "123456789"}});
+        let Instruction::AddBankInstruction { bank, method, predefined, .. } =
+            instruction("ACH_INSTRUCTION", ach).unwrap().instruction
+        else {
+            panic!("not a bank instruction")
+        };
+        assert_eq!(
+            (bank.bank_name.as_deref(), bank.account_number_tail.as_deref(), method, predefined),
+            (Some("First"), Some("6789"), BankMethod::Ach, false)
+        );
+    }
+}

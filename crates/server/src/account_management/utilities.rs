@@ -13,7 +13,6 @@ use axum::http::HeaderMap;
 use market::Catalogue;
 use model::{AssetClass, Instrument};
 use serde::Serialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,7 +49,18 @@ pub struct EnumerationResponse {
     enumerations_type: String,
     /// The list.
     #[schema(value_type = Vec<Object>)]
-    json_data: Vec<Value>,
+    json_data: Vec<Bundle>,
+}
+
+/// One entry of an exchange or product-country bundle list.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Bundle {
+    /// `exchange-bundles`: one exchange of a trading permission.
+    #[serde(rename_all = "camelCase")]
+    Exchange { exchange_group: String, product: &'static str, country: &'static str },
+    /// `product-country-bundles`: a trading permission and its exchanges.
+    ProductCountry { product: &'static str, country: &'static str, exchanges: BTreeSet<String> },
 }
 
 /// The trading permission `instrument` needs, as IBKR's `TradingPermission` names it: its
@@ -103,12 +113,16 @@ pub async fn enumeration(
         "exchange-bundles" => bundles()
             .into_iter()
             .flat_map(|((product, country), exchanges)| {
-                exchanges.into_iter().map(move |exchange| json!({"exchangeGroup": exchange, "product": product, "country": country}))
+                exchanges.into_iter().map(move |exchange_group| Bundle::Exchange {
+                    exchange_group,
+                    product,
+                    country,
+                })
             })
             .collect(),
         "product-country-bundles" => bundles()
             .into_iter()
-            .map(|((product, country), exchanges)| json!({"product": product, "country": country, "exchanges": exchanges}))
+            .map(|((product, country), exchanges)| Bundle::ProductCountry { product, country, exchanges })
             .collect(),
         other if TYPES.contains(&other) => {
             return Err(Problem::not_implemented(format!(

@@ -20,12 +20,11 @@ use jiff::{Timestamp, ToSpan};
 use market::calendar::new_york_date;
 use model::AccountId;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use self::render::{statement_html, statement_json, table, trade_json};
+use self::render::{StatementJson, TradeLine, statement_html, table};
 use crate::gateway::problem::Problem;
 use crate::gateway::{Authorized, StatementsRead};
 use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload};
@@ -250,7 +249,7 @@ pub async fn statements(
     let Report { request, format, activity, start, end } =
         report(&app, &headers, &body, STATEMENTS, scopes).await?;
     let body = match format {
-        Format::Json => statement_json(&activity, start, end).to_string(),
+        Format::Json => json_text(&StatementJson::of(&activity, start, end))?,
         Format::Html => statement_html(&activity, start, end),
     };
     Ok(Json(encode("ACTIVITY_STATEMENT", format, body, request.gzip)?))
@@ -282,35 +281,28 @@ pub async fn trade_confirmations(
         report(&app, &headers, &body, CONFIRMATIONS, scopes).await?;
     let Activity { statement, trades, seed } = &activity;
     let body = match format {
-        Format::Json => json!({
-            "accountId": statement.account.to_string(),
-            "startDate": start.to_string(),
-            "endDate": end.to_string(),
-            "tradeConfirmations": trades.iter().map(|trade| trade_json(*seed, trade)).collect::<Vec<_>>(),
-        })
-        .to_string(),
+        Format::Json => json_text(&TradeConfirmations {
+            account_id: statement.account.clone(),
+            start_date: start,
+            end_date: end,
+            trade_confirmations: trades.iter().map(|trade| TradeLine::of(*seed, trade)).collect(),
+        })?,
         Format::Html => {
             let rows = trades
                 .iter()
                 .map(|trade| {
-                    let line = trade_json(*seed, trade);
-                    [
-                        "dateTime",
-                        "executionId",
-                        "symbol",
-                        "side",
-                        "quantity",
-                        "tradePrice",
-                        "proceeds",
-                        "commission",
-                        "currency",
+                    let line = TradeLine::of(*seed, trade);
+                    vec![
+                        line.date_time,
+                        line.execution_id,
+                        line.symbol,
+                        line.side.to_owned(),
+                        number(line.quantity),
+                        number(line.trade_price),
+                        number(line.proceeds),
+                        number(line.commission),
+                        line.currency.to_string(),
                     ]
-                    .iter()
-                    .map(|field| match &line[field] {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect()
                 })
                 .collect();
             format!(
@@ -351,7 +343,48 @@ pub struct AvailableQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AvailableResponse {
     #[schema(value_type = Object)]
-    data: Value,
+    data: AvailableDates,
+}
+
+/// Which reports the dates are of, and the dates.
+#[derive(Debug, Serialize)]
+#[serde(tag = "dataType", content = "value", rename_all = "SCREAMING_SNAKE_CASE")]
+enum AvailableDates {
+    /// Daily statements over a range, monthly ones by `YYYYMM`, annual ones by year.
+    ActivityStatementDates { daily: DateRange, monthly: Vec<String>, annual: Vec<String> },
+    /// The days with executions, `YYYYMMDD`.
+    TradeConfirmationDates(Vec<String>),
+}
+
+/// A range of days, `YYYYMMDD`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DateRange {
+    start_date: String,
+    end_date: String,
+}
+
+/// A trade confirmations report's JSON.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TradeConfirmations {
+    account_id: AccountId,
+    start_date: Date,
+    end_date: Date,
+    trade_confirmations: Vec<TradeLine>,
+}
+
+/// A report's JSON text. Writing it cannot fail (every field is text or a number, and a
+/// number that is not finite is written as null), so the error is only declared.
+fn json_text(report: &impl Serialize) -> Result<String, Problem> {
+    serde_json::to_string(report).map_err(|error| {
+        Problem::with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the report: {error}"))
+    })
+}
+
+/// A figure as its JSON text, for a page showing what the JSON report holds.
+fn number(figure: f64) -> String {
+    serde_json::Number::from_f64(figure).map_or_else(|| "null".to_owned(), |number| number.to_string())
 }
 
 /// The account's opening day, today, and the days it traded on (New York days).
@@ -403,14 +436,11 @@ pub async fn available_statements(
     }
     let annual: Vec<String> = (opened.year()..today.year()).map(|year| year.to_string()).collect();
     Ok(Json(AvailableResponse {
-        data: json!({
-            "dataType": "ACTIVITY_STATEMENT_DATES",
-            "value": {
-                "daily": {"startDate": compact(opened), "endDate": compact(today)},
-                "monthly": monthly,
-                "annual": annual,
-            },
-        }),
+        data: AvailableDates::ActivityStatementDates {
+            daily: DateRange { start_date: compact(opened), end_date: compact(today) },
+            monthly,
+            annual,
+        },
     }))
 }
 
@@ -435,7 +465,7 @@ pub async fn available_trade_confirmations(
     let query: AvailableQuery = crate::gateway::query(query.as_deref())?;
     let (_, _, traded) = history(&app, &client, &query.account_id).await?;
     let days: Vec<String> = traded.iter().map(|date| date.strftime("%Y%m%d").to_string()).collect();
-    Ok(Json(AvailableResponse { data: json!({"dataType": "TRADE_CONFIRMATION_DATES", "value": days}) }))
+    Ok(Json(AvailableResponse { data: AvailableDates::TradeConfirmationDates(days) }))
 }
 
 /// The routes of Account Management's reports: statements and trade confirmations.

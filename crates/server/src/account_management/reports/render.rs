@@ -1,8 +1,10 @@
 //! A statement as IBKR's JSON or as an HTML page, and a trade as a confirmation's JSON.
+//! Figures are doubles on the wire, as IBKR's amounts are.
 
 use engine::statement::Trade;
 use jiff::civil::Date;
-use serde_json::{Value, json};
+use model::{AccountId, Conid, Currency, Side};
+use serde::Serialize;
 
 use crate::html::escape;
 use crate::trading::orders::views::execution_id;
@@ -10,92 +12,170 @@ use crate::wire::float;
 
 use super::Activity;
 
-pub(super) fn trade_json(seed: u64, trade: &Trade) -> Value {
-    json!({
-        "executionId": execution_id(seed, trade.execution),
-        "orderId": trade.order,
-        "dateTime": trade.at.to_string(),
-        "conid": trade.conid.get(),
-        "symbol": trade.symbol,
-        "currency": trade.currency.to_string(),
-        "side": if trade.side == model::Side::Buy { "BUY" } else { "SELL" },
-        "quantity": float(trade.quantity),
-        "tradePrice": float(trade.price),
-        "proceeds": float(trade.proceeds),
-        "commission": float(trade.commission),
-        "commissionCurrency": trade.commission_currency.to_string(),
-    })
+/// One execution, in a statement's trades and in trade confirmations.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TradeLine {
+    pub(super) execution_id: String,
+    order_id: u64,
+    pub(super) date_time: String,
+    conid: Conid,
+    pub(super) symbol: String,
+    pub(super) currency: Currency,
+    /// `BUY` or `SELL`.
+    pub(super) side: &'static str,
+    pub(super) quantity: f64,
+    pub(super) trade_price: f64,
+    pub(super) proceeds: f64,
+    pub(super) commission: f64,
+    commission_currency: Currency,
+}
+
+impl TradeLine {
+    pub(super) fn of(seed: u64, trade: &Trade) -> Self {
+        Self {
+            execution_id: execution_id(seed, trade.execution),
+            order_id: trade.order,
+            date_time: trade.at.to_string(),
+            conid: trade.conid,
+            symbol: trade.symbol.clone(),
+            currency: trade.currency,
+            side: if trade.side == Side::Buy { "BUY" } else { "SELL" },
+            quantity: float(trade.quantity),
+            trade_price: float(trade.price),
+            proceeds: float(trade.proceeds),
+            commission: float(trade.commission),
+            commission_currency: trade.commission_currency,
+        }
+    }
 }
 
 /// The statement as JSON: IBKR's Flex names where it has them.
-pub(super) fn statement_json(activity: &Activity, start: Date, end: Date) -> Value {
-    let Activity { statement, trades, seed } = activity;
-    let cash: Vec<Value> = statement
-        .cash
-        .iter()
-        .map(|line| {
-            json!({
-                "currency": line.currency.to_string(),
-                "startingCash": float(line.starting_cash),
-                "deposits": float(line.deposits),
-                "withdrawals": float(line.withdrawals),
-                "internalTransfers": float(line.internal_transfers),
-                "trades": float(line.trades),
-                "commissions": float(line.commissions),
-                "dividends": float(line.dividends),
-                "interest": float(line.interest),
-                "other": float(line.other),
-                "endingCash": float(line.ending_cash),
-            })
-        })
-        .collect();
-    let transfers: Vec<Value> = statement
-        .transfers
-        .iter()
-        .map(|transfer| {
-            let mut line = json!({
-                "dateTime": transfer.at.to_string(),
-                "type": transfer.kind,
-                "currency": transfer.currency.to_string(),
-                "amount": float(transfer.amount),
-            });
-            if let Some((conid, quantity)) = transfer.shares {
-                line["conid"] = json!(conid.get());
-                line["quantity"] = json!(float(quantity));
-            }
-            line
-        })
-        .collect();
-    let positions: Vec<Value> = statement
-        .positions
-        .iter()
-        .map(|position| {
-            json!({
-                "conid": position.conid.get(),
-                "symbol": position.symbol,
-                "currency": position.currency.to_string(),
-                "position": float(position.quantity),
-                "markPrice": float(position.mark_price),
-                "positionValue": float(position.market_value),
-            })
-        })
-        .collect();
-    json!({
-        "accountId": statement.account.to_string(),
-        "accountTitle": statement.title,
-        "baseCurrency": statement.base_currency.to_string(),
-        "startDate": start.to_string(),
-        "endDate": end.to_string(),
-        "valuedAt": statement.valued_at.to_string(),
-        "netAssetValue": {
-            "starting": float(statement.starting_value.round_dp(2)),
-            "ending": float(statement.ending_value.round_dp(2)),
-        },
-        "cashReport": cash,
-        "trades": trades.iter().map(|trade| trade_json(*seed, trade)).collect::<Vec<_>>(),
-        "transfers": transfers,
-        "openPositions": positions,
-    })
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StatementJson {
+    account_id: AccountId,
+    account_title: String,
+    base_currency: Currency,
+    start_date: Date,
+    end_date: Date,
+    valued_at: String,
+    net_asset_value: NetAssetValue,
+    cash_report: Vec<CashLine>,
+    trades: Vec<TradeLine>,
+    transfers: Vec<TransferLine>,
+    open_positions: Vec<PositionLine>,
+}
+
+/// The account's value at the start and at the end, to the cent.
+#[derive(Debug, Serialize)]
+struct NetAssetValue {
+    starting: f64,
+    ending: f64,
+}
+
+/// One currency's cash over the period.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CashLine {
+    currency: Currency,
+    starting_cash: f64,
+    deposits: f64,
+    withdrawals: f64,
+    internal_transfers: f64,
+    trades: f64,
+    commissions: f64,
+    dividends: f64,
+    interest: f64,
+    other: f64,
+    ending_cash: f64,
+}
+
+/// A deposit, a withdrawal or a transfer; a position transfer names its shares.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransferLine {
+    date_time: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    currency: Currency,
+    amount: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conid: Option<Conid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantity: Option<f64>,
+}
+
+/// A position held at the end.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PositionLine {
+    conid: Conid,
+    symbol: String,
+    currency: Currency,
+    position: f64,
+    mark_price: f64,
+    position_value: f64,
+}
+
+impl StatementJson {
+    pub(super) fn of(activity: &Activity, start: Date, end: Date) -> Self {
+        let Activity { statement, trades, seed } = activity;
+        Self {
+            account_id: statement.account.clone(),
+            account_title: statement.title.clone(),
+            base_currency: statement.base_currency,
+            start_date: start,
+            end_date: end,
+            valued_at: statement.valued_at.to_string(),
+            net_asset_value: NetAssetValue {
+                starting: float(statement.starting_value.round_dp(2)),
+                ending: float(statement.ending_value.round_dp(2)),
+            },
+            cash_report: statement
+                .cash
+                .iter()
+                .map(|line| CashLine {
+                    currency: line.currency,
+                    starting_cash: float(line.starting_cash),
+                    deposits: float(line.deposits),
+                    withdrawals: float(line.withdrawals),
+                    internal_transfers: float(line.internal_transfers),
+                    trades: float(line.trades),
+                    commissions: float(line.commissions),
+                    dividends: float(line.dividends),
+                    interest: float(line.interest),
+                    other: float(line.other),
+                    ending_cash: float(line.ending_cash),
+                })
+                .collect(),
+            trades: trades.iter().map(|trade| TradeLine::of(*seed, trade)).collect(),
+            transfers: statement
+                .transfers
+                .iter()
+                .map(|transfer| TransferLine {
+                    date_time: transfer.at.to_string(),
+                    kind: transfer.kind,
+                    currency: transfer.currency,
+                    amount: float(transfer.amount),
+                    conid: transfer.shares.map(|(conid, _)| conid),
+                    quantity: transfer.shares.map(|(_, quantity)| float(quantity)),
+                })
+                .collect(),
+            open_positions: statement
+                .positions
+                .iter()
+                .map(|position| PositionLine {
+                    conid: position.conid,
+                    symbol: position.symbol.clone(),
+                    currency: position.currency,
+                    position: float(position.quantity),
+                    mark_price: float(position.mark_price),
+                    position_value: float(position.market_value),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One HTML table.

@@ -10,7 +10,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use model::{Conid, OrderId};
+use model::{AccountId, Conid, OrderId};
 use serde::de::{self, DeserializeOwned, Visitor};
 use serde::{Deserialize, Deserializer};
 
@@ -131,6 +131,27 @@ impl<'de> Deserialize<'de> for ConidSegment {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
         raw.parse().map(Self).map_err(|_| de::Error::custom(format!("invalid conid {raw:?}")))
+    }
+}
+
+/// An account id in a request's path, with the text as sent, which IBKR's refusals quote.
+///
+/// A malformed id is not refused here: each area answers it as it answers an account the
+/// caller may not use (orders 400, portfolio 401, Account Management 403), so that nothing
+/// tells the two apart. Surrounding blanks are not part of the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSegment {
+    /// The segment as the client sent it.
+    pub raw: String,
+    /// The account it names, if it is an account id.
+    pub id: Option<AccountId>,
+}
+
+impl<'de> Deserialize<'de> for AccountSegment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        let id = raw.trim().parse().ok();
+        Ok(Self { raw, id })
     }
 }
 

@@ -146,3 +146,28 @@ async fn account_meta_answers_for_own_accounts_only() {
     let live = app.get("/v1/api/portfolio/U2000001/meta").await;
     assert_eq!(live.body["type"], "ORG", "a live account reports its ownership type");
 }
+
+#[tokio::test]
+async fn every_trading_path_reads_an_account_id_by_one_rule() {
+    let app = alices_world().await;
+    // Blanks around the id are not part of it, in each area alike.
+    for path in [
+        "portfolio/%20DU1000001/meta",
+        "portfolio/%20DU1000001/summary",
+        "iserver/account/%20DU1000001/summary",
+    ] {
+        let reply = app.get(&format!("/v1/api/{path}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+    }
+    // A malformed id is refused as an account the caller may not use, quoting it: 401 in the
+    // portfolio, 400 in the brokerage session's account paths.
+    for (path, status) in [
+        ("portfolio/DU%2A1/meta", StatusCode::UNAUTHORIZED),
+        ("portfolio/DU%2A1/summary", StatusCode::UNAUTHORIZED),
+        ("iserver/account/DU%2A1/summary", StatusCode::BAD_REQUEST),
+    ] {
+        let reply = app.get(&format!("/v1/api/{path}")).await;
+        assert_eq!(reply.status, status, "{path}");
+        assert!(reply.error().contains("DU*1"), "{path}: {}", reply.error());
+    }
+}

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::PathParams;
+use crate::extract::{AccountSegment, PathParams};
 use crate::state::AppState;
 use crate::trading::invalid_account;
 use crate::trading::portfolio::valued_or;
@@ -120,7 +120,7 @@ impl AccountSummary {
 pub async fn account_summary(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<AccountSummary>, ApiError> {
     let summary =
         valued_or(&app, caller, &account, invalid_account, |_, portfolio| AccountSummary::of(&portfolio));
@@ -162,7 +162,7 @@ fn view(
 async fn segment_view(
     app: &AppState,
     caller: Caller,
-    account: &str,
+    account: &AccountSegment,
     rows: fn(&str, &Portfolio) -> Vec<(&'static str, Decimal)>,
 ) -> Result<Json<SegmentView>, ApiError> {
     Ok(Json(
@@ -235,7 +235,7 @@ fn margins_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
 pub async fn available_funds(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<SegmentView>, ApiError> {
     segment_view(&app, caller, &account, available_funds_rows).await
 }
@@ -256,7 +256,7 @@ pub async fn available_funds(
 pub async fn balances(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<SegmentView>, ApiError> {
     segment_view(&app, caller, &account, balances_rows).await
 }
@@ -277,7 +277,7 @@ pub async fn balances(
 pub async fn margins(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<SegmentView>, ApiError> {
     segment_view(&app, caller, &account, margins_rows).await
 }
@@ -389,7 +389,7 @@ fn market_value(portfolio: &Portfolio) -> SegmentView {
 pub async fn market_values(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<SegmentView>, ApiError> {
     Ok(Json(
         valued_or(&app, caller, &account, invalid_account, |_, portfolio| market_value(&portfolio)).await?,

@@ -20,7 +20,7 @@ use super::{account_session, parse_order_id};
 use crate::auth::Caller;
 use crate::broker::BrokerError;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{JsonBody, PathParams};
+use crate::extract::{AccountSegment, JsonBody, PathParams};
 use crate::state::AppState;
 use crate::wire::grouped;
 
@@ -231,10 +231,10 @@ async fn submit(app: &AppState, session: &SessionId, request: OrderRequest) -> R
 pub async fn place_orders(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(raw): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
     JsonBody(body): JsonBody<OrdersBody>,
 ) -> Result<Json<OrderReply>, ApiError> {
-    let (session, account) = account_session(&app, caller, &raw).await?;
+    let (session, account) = account_session(&app, caller, &account).await?;
     let wire = body.into_tickets();
     let tickets = match read_tickets(&wire, &account)? {
         Ok(tickets) => tickets,
@@ -366,10 +366,10 @@ pub async fn suppress_reset(
 pub async fn modify_order(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams((raw_account, raw_order)): PathParams<(String, String)>,
+    PathParams((account, raw_order)): PathParams<(AccountSegment, String)>,
     JsonBody(ticket): JsonBody<OrderTicket>,
 ) -> Result<Json<OrderReply>, ApiError> {
-    let (session, account) = account_session(&app, caller, &raw_account).await?;
+    let (session, account) = account_session(&app, caller, &account).await?;
     let order = parse_order_id(&raw_order)?;
     let ticket = match read_tickets(std::slice::from_ref(&ticket), &account)? {
         Ok(mut tickets) => tickets.remove(0),
@@ -407,9 +407,9 @@ pub struct CancelReply {
 pub async fn cancel_order(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams((raw_account, raw_order)): PathParams<(String, String)>,
+    PathParams((account, raw_order)): PathParams<(AccountSegment, String)>,
 ) -> Result<Json<CancelReply>, ApiError> {
-    let (session, account) = account_session(&app, caller, &raw_account).await?;
+    let (session, account) = account_session(&app, caller, &account).await?;
     let submitted = |order_id: i64, conid: i64, account: Option<String>| CancelReply {
         msg: "Request was submitted".into(),
         order_id,
@@ -541,10 +541,10 @@ impl WhatIf {
 pub async fn what_if(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(raw): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
     JsonBody(body): JsonBody<OrdersBody>,
 ) -> Result<Json<WhatIfReply>, ApiError> {
-    let (session, account) = account_session(&app, caller, &raw).await?;
+    let (session, account) = account_session(&app, caller, &account).await?;
     let ticket = match read_tickets(&body.into_tickets(), &account)? {
         Ok(mut tickets) => tickets.remove(0),
         Err(refusal) => return Ok(Json(WhatIfReply::Refused(OrderRefusal { error: refusal }))),

@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::AccountSegment;
 use crate::state::AppState;
 use crate::trading::invalid_account;
 
@@ -23,9 +24,10 @@ use crate::trading::invalid_account;
 async fn account_session(
     app: &AppState,
     caller: Caller,
-    raw: &str,
+    account: &AccountSegment,
 ) -> Result<(SessionId, AccountId), ApiError> {
-    let account: AccountId = raw.trim().parse().map_err(|_| invalid_account(raw))?;
+    let raw = account.raw.as_str();
+    let account = account.id.clone().ok_or_else(|| invalid_account(raw))?;
     let named = account.clone();
     let (session, entitled) = caller
         .read(app, move |state, session| (session.id.clone(), state.is_entitled(&session.user, &named)))

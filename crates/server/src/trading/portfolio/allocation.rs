@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::valued;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{JsonBody, PathParams, QueryParams};
+use crate::extract::{AccountSegment, JsonBody, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::asset_class_type;
 use crate::wire::float;
@@ -84,7 +84,7 @@ fn class_name(class: Class) -> &'static str {
 pub async fn account_allocation(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<Allocation>, ApiError> {
     let portfolio = valued(&app, caller, &account).await?;
     Ok(Json(Allocation::of(portfolio.allocation())))

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::valued;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::PathParams;
+use crate::extract::{AccountSegment, PathParams};
 use crate::state::AppState;
 use crate::wire::float;
 
@@ -130,7 +130,7 @@ pub(crate) fn ledger(portfolio: &Portfolio) -> BTreeMap<String, LedgerRow> {
 pub async fn portfolio_ledger(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<BTreeMap<String, LedgerRow>>, ApiError> {
     let portfolio = valued(&app, caller, &account).await?;
     Ok(Json(ledger(&portfolio)))

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use engine::portfolio::Portfolio;
 use engine::state::{Account, State as EngineState};
 use jiff::Timestamp;
-use model::{AccountId, AccountKind};
+use model::AccountKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{PathParams, QueryParams};
+use crate::extract::{AccountSegment, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::is_paper;
 
@@ -261,7 +261,7 @@ pub struct ComboPosition {
 pub async fn combo_positions(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<Vec<ComboPosition>>, ApiError> {
     valued(&app, caller, &account).await?;
     Ok(Json(Vec::new()))
@@ -277,8 +277,12 @@ fn not_viewable(raw: &str) -> ApiError {
 /// # Errors
 /// 401 for an account that is not the caller's (or not an account id) and when nobody is
 /// logged in; 503 when the broker is stopping.
-pub(crate) async fn valued(app: &AppState, caller: Caller, raw: &str) -> Result<Portfolio, ApiError> {
-    valued_with(app, caller, raw, |_, portfolio| portfolio).await
+pub(crate) async fn valued(
+    app: &AppState,
+    caller: Caller,
+    account: &AccountSegment,
+) -> Result<Portfolio, ApiError> {
+    valued_with(app, caller, account, |_, portfolio| portfolio).await
 }
 
 /// What `query` makes of the account's portfolio at the current market instant and of the
@@ -289,14 +293,14 @@ pub(crate) async fn valued(app: &AppState, caller: Caller, raw: &str) -> Result<
 pub(crate) async fn valued_with<R, F>(
     app: &AppState,
     caller: Caller,
-    raw: &str,
+    account: &AccountSegment,
     query: F,
 ) -> Result<R, ApiError>
 where
     R: Send + 'static,
     F: FnOnce(&EngineState, Portfolio) -> R + Send + 'static,
 {
-    valued_or(app, caller, raw, not_viewable, query).await
+    valued_or(app, caller, account, not_viewable, query).await
 }
 
 /// As [`valued_with`], answering `refusal` for an account the caller may not view.
@@ -307,7 +311,7 @@ where
 pub(crate) async fn valued_or<R, F>(
     app: &AppState,
     caller: Caller,
-    raw: &str,
+    account: &AccountSegment,
     refusal: fn(&str) -> ApiError,
     query: F,
 ) -> Result<R, ApiError>
@@ -315,7 +319,8 @@ where
     R: Send + 'static,
     F: FnOnce(&EngineState, Portfolio) -> R + Send + 'static,
 {
-    let id: AccountId = raw.trim().parse().map_err(|_| refusal(raw))?;
+    let raw = account.raw.as_str();
+    let id = account.id.clone().ok_or_else(|| refusal(raw))?;
     let wall = Timestamp::now();
     caller
         .read(app, move |state, session| {
@@ -357,11 +362,10 @@ pub(crate) async fn valued_all(app: &AppState, caller: Caller) -> Result<Vec<Por
 pub async fn account_meta(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(raw): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<AccountAttributes>, ApiError> {
-    let Ok(id) = raw.parse::<AccountId>() else {
-        return Err(not_viewable(&raw));
-    };
+    let AccountSegment { raw, id } = account;
+    let id = id.ok_or_else(|| not_viewable(&raw))?;
     caller
         .read(&app, move |state, session| {
             let entitled = state.is_entitled(&session.user, &id);

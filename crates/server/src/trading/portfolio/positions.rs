@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{valued, valued_all};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ConidSegment, PathParams, QueryParams};
+use crate::extract::{AccountSegment, ConidSegment, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::{IncrementRule, country_code, increment_rules, sec_type};
 use crate::wire::float;
@@ -206,7 +206,7 @@ fn rows(portfolio: &Portfolio) -> Vec<PositionRow> {
 pub async fn positions_page(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams((account, page)): PathParams<(String, String)>,
+    PathParams((account, page)): PathParams<(AccountSegment, String)>,
     QueryParams(query): QueryParams<PositionsQuery>,
 ) -> Result<Json<Vec<PositionRow>>, ApiError> {
     let page: usize = page
@@ -259,7 +259,7 @@ pub struct LivePosition {
 pub async fn live_positions(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
     QueryParams(query): QueryParams<PositionsQuery>,
 ) -> Result<Json<Vec<LivePosition>>, ApiError> {
     let portfolio = valued(&app, caller, &account).await?;
@@ -337,7 +337,7 @@ impl PositionInBase {
 pub async fn position(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams((account, conid)): PathParams<(String, ConidSegment)>,
+    PathParams((account, conid)): PathParams<(AccountSegment, ConidSegment)>,
 ) -> Result<Json<Vec<PositionInBase>>, ApiError> {
     let ConidSegment(conid) = conid;
     let portfolio = valued(&app, caller, &account).await?;
@@ -395,7 +395,7 @@ pub struct Invalidated {
 pub async fn invalidate_positions(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<Invalidated>, ApiError> {
     valued(&app, caller, &account).await?;
     Ok(Json(Invalidated { message: "success".into() }))

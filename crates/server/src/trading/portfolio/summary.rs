@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::valued_with;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::PathParams;
+use crate::extract::{AccountSegment, PathParams};
 use crate::state::AppState;
 use crate::wire::float;
 
@@ -254,7 +254,7 @@ pub(crate) fn summary(
 pub async fn portfolio_summary(
     State(app): State<AppState>,
     caller: Caller,
-    PathParams(account): PathParams<String>,
+    PathParams(account): PathParams<AccountSegment>,
 ) -> Result<Json<BTreeMap<String, AccountValue>>, ApiError> {
     let values = valued_with(&app, caller, &account, |state, portfolio| {
         let kind = state.account(&portfolio.account).map(|account| super::customer_type(account.kind));

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::broker::BrokerError;
 use crate::gateway::problem::{InvalidArgument, Problem};
-use crate::gateway::{GatewayClient, Signed, TextBody, sealed};
+use crate::gateway::{Authorized, Signed, SsoSessionsWrite, TextBody, sealed};
 use crate::state::AppState;
 
 /// The assertion type RFC 7523 defines for `private_key_jwt`.
@@ -388,10 +388,9 @@ pub struct SsoSession {
 )]
 pub async fn sso_sessions(
     State(app): State<AppState>,
-    headers: axum::http::HeaderMap,
+    client: Authorized<SsoSessionsWrite>,
     TextBody(body): TextBody,
 ) -> Result<Json<SsoSession>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["sso-sessions.write"]).await?;
     let Signed { claims, request } = client.signed::<SsoClaims>(&body)?;
     let username: model::Username = claims.credential.parse().map_err(|_| {
         let argument = InvalidArgument { field: "credential".into(), message: "not a username".into() };
@@ -399,7 +398,8 @@ pub async fn sso_sessions(
     })?;
     let session_token = crate::auth::random_token();
     let bearer_hash = hex::encode(Sha256::digest(session_token.as_bytes()));
-    let command = Command::OpenClientSession { client_id: client.client_id, username, bearer_hash };
+    let command =
+        Command::OpenClientSession { client_id: client.into_client().client_id, username, bearer_hash };
     match app.broker.execute(sealed(Some(request), command)).await {
         Ok(_) => {
             Ok(Json(SsoSession { active: true, access_token: session_token, token_type: "Bearer".into() }))

@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::gateway::problem::Problem;
-use crate::gateway::{Authorized, EchoRead};
-use crate::gateway::{GatewayClient, SecurityPolicy, TextBody};
+use crate::gateway::{Authorized, EchoRead, EchoWrite};
+use crate::gateway::{SecurityPolicy, TextBody};
 use crate::state::AppState;
 
 /// What the server understood of the request (IBKR's `EchoResponse`).
@@ -70,11 +69,10 @@ struct EchoClaims {}
 )]
 pub async fn signed_jwt(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    client: Authorized<EchoWrite>,
     RawQuery(query): RawQuery,
     TextBody(body): TextBody,
 ) -> Result<Json<EchoResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["echo.write"]).await?;
     let query: BTreeMap<String, String> = crate::gateway::query(query.as_deref())?;
     let signed = client.signed::<EchoClaims>(&body)?;
     crate::gateway::spend(&app, Some(signed.request)).await?;

@@ -117,19 +117,41 @@ scopes! {
     AccountsRead = ["accounts.read"];
     /// Checking whether a user name is free.
     ValidationsRead = ["accounts.read", "validations.read"];
-    /// Polling banking instructions.
+    /// Polling and querying banking instructions.
     InstructionsRead = ["instructions.read"];
     /// Listing the statements and confirmations available.
     StatementsRead = ["statements.read", "reports.read"];
     /// IBKR's HTTPS echo.
     EchoRead = ["echo.read"];
+    /// IBKR's signed-JWT echo.
+    EchoWrite = ["echo.write"];
+    /// Opening an SSO session for a user.
+    SsoSessionsWrite = ["sso-sessions.write"];
+    /// Applying for and changing accounts.
+    AccountsWrite = ["accounts.write"];
+    /// Generating a statement.
+    StatementsWrite = ["statements.read", "statements.write", "reports.write"];
+    /// Generating trade confirmations.
+    ConfirmationsWrite = ["statements.write", "reports.write"];
+    /// Deposits, withdrawals and transfers of cash and positions.
+    TransfersWrite = ["transfers.write"];
+    /// What can be withdrawn.
+    TransfersRead = ["transfers.read"];
+    /// Saving and removing bank instructions.
+    BankInstructionsWrite = ["bank-instructions.write"];
+    /// Listing saved bank instructions.
+    BankInstructionsRead = ["bank-instructions.read"];
+    /// Cancelling instructions.
+    InstructionsWrite = ["instructions.write"];
+    /// Cash balances.
+    BalancesRead = ["balances.read"];
 }
 
 /// The client an operation acts for, authorized with the operation's [`Scopes`]: the
-/// preamble of the Account Management operations without a body. Taken after the path and
-/// query, as the handlers took it before it was an extractor, so a malformed request is
-/// refused the same way with or without a token. (The enumeration authorizes in its body, after
-/// its own 501.)
+/// preamble of every `/gw/api/v1` operation. Taken after the path and query, so a malformed
+/// path is refused the same way with or without a token, and before the body, so a caller
+/// without a valid token is refused before its body is read. (The enumeration authorizes in
+/// its body, after its own 501.)
 #[derive(Debug)]
 pub struct Authorized<S> {
     client: GatewayClient,

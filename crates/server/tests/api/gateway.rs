@@ -273,3 +273,35 @@ async fn a_query_missing_its_parameter_is_a_problem_once_the_caller_is_known() {
         assert_eq!(refused.body["invalidArguments"][0]["field"], "query", "{}", refused.text);
     }
 }
+
+#[tokio::test]
+async fn an_operation_with_a_body_checks_the_token_before_reading_the_body() {
+    let app = echoing().await;
+    let narrow = token(&app, "narrow", "echo.read").await;
+    // Bytes that are not text: reading them as a body is a 400, but the caller is refused first.
+    let not_text = vec![0xff_u8, 0xfe, 0xfd];
+    for path in [
+        "/gw/api/v1/echo/signed-jwt",
+        "/gw/api/v1/accounts",
+        "/gw/api/v1/statements",
+        "/gw/api/v1/trade-confirmations",
+        "/gw/api/v1/bank-instructions",
+        "/gw/api/v1/external-cash-transfers/query",
+        "/gw/api/v1/instructions/cancel",
+        "/gw/api/v1/balances/query",
+        "/gw/api/v1/sso-sessions",
+    ] {
+        for (token, status) in [(None, StatusCode::UNAUTHORIZED), (Some(&narrow), StatusCode::FORBIDDEN)] {
+            let mut request =
+                reqwest::Client::new().post(format!("{}{path}", app.url)).body(not_text.clone());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let refused = reply(request.send().await.unwrap()).await;
+            assert_eq!(refused.status, status, "{path}: {}", refused.text);
+        }
+    }
+    let mut request = reqwest::Client::new().patch(format!("{}/gw/api/v1/accounts", app.url)).body(not_text);
+    request = request.bearer_auth(&narrow);
+    assert_eq!(reply(request.send().await.unwrap()).await.status, StatusCode::FORBIDDEN);
+}

@@ -148,16 +148,19 @@ async fn what_the_framework_refuses_is_answered_in_each_surfaces_shape() {
     let url = |path: &str| format!("{}{path}", app.url);
     let too_big = vec![b'x'; 3 << 20];
     let not_utf8 = vec![0xff, 0xfe, 0xfd];
+    // A /gw body is read once the caller is authorized.
+    crate::oauth::register(&app).await;
+    let token = crate::oauth::access_token(&app).await;
     let cases = [
         (
             "a /gw body that is not UTF-8",
-            client.post(url("/gw/api/v1/external-cash-transfers")).body(not_utf8.clone()),
+            client.post(url("/gw/api/v1/sso-sessions")).bearer_auth(&token).body(not_utf8.clone()),
             400,
             "application/problem+json",
         ),
         (
             "an oversized /gw body",
-            client.post(url("/gw/api/v1/sso-sessions")).body(too_big.clone()),
+            client.post(url("/gw/api/v1/sso-sessions")).bearer_auth(&token).body(too_big.clone()),
             413,
             "application/problem+json",
         ),

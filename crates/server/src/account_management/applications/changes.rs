@@ -8,7 +8,7 @@ use engine::applications::AccountChange;
 use serde::Deserialize;
 
 use crate::gateway::problem::Problem;
-use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload, sealed};
+use crate::gateway::{AccountsWrite, Authorized, BodyForm, TextBody, from_payload, sealed};
 use crate::state::AppState;
 
 use super::{StatusResponse, UPDATE, submitted};
@@ -97,10 +97,10 @@ fn change_of(
 )]
 pub async fn update(
     State(app): State<AppState>,
+    client: Authorized<AccountsWrite>,
     headers: HeaderMap,
     TextBody(body): TextBody,
 ) -> Result<Json<StatusResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.write"]).await?;
     let (payload, signed) = client.payload(UPDATE, &headers, &body, BodyForm::Signed)?;
     let payload: ChangePayload = from_payload(payload)?;
     let (raw, change) = change_of(payload.account_management_requests)?;

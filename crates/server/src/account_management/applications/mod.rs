@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::gateway::problem::Problem;
-use crate::gateway::{AccountsRead, Authorized};
-use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload, sealed};
+use crate::gateway::{AccountsRead, AccountsWrite, Authorized, BodyForm, TextBody, from_payload, sealed};
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -83,10 +82,10 @@ impl StatusResponse {
 )]
 pub async fn create(
     State(app): State<AppState>,
+    client: Authorized<AccountsWrite>,
     headers: HeaderMap,
     TextBody(body): TextBody,
 ) -> Result<Json<StatusResponse>, Problem> {
-    let client = GatewayClient::authorize(&app, &headers, &["accounts.write"]).await?;
     let (payload, signed) = client.payload(CREATE, &headers, &body, BodyForm::Signed)?;
     let payload: ApplicationPayload = from_payload(payload)?;
     let application = payload.application.spec()?;

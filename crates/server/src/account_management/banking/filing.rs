@@ -6,12 +6,15 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::{Operation, file};
-use crate::gateway::TextBody;
 use crate::gateway::problem::Problem;
+use crate::gateway::{
+    Authorized, BalancesRead, BankInstructionsRead, BankInstructionsWrite, InstructionsRead,
+    InstructionsWrite, TextBody, TransfersRead, TransfersWrite,
+};
 use crate::state::AppState;
 
 macro_rules! instruction_route {
-    ($name:ident, $bulk:expr, $path:literal, $id:literal, $summary:literal, $operation:expr, $status:literal) => {
+    ($name:ident, $bulk:expr, $path:literal, $id:literal, $summary:literal, $operation:ident: $scopes:ty, $status:literal) => {
         #[doc = $summary]
         #[utoipa::path(
             post,
@@ -30,49 +33,29 @@ macro_rules! instruction_route {
         )]
         pub async fn $name(
             State(app): State<AppState>,
+            client: Authorized<$scopes>,
             headers: HeaderMap,
             TextBody(body): TextBody,
         ) -> Result<Response, Problem> {
-            file(&app, &headers, &body, &$operation, $bulk).await
+            file(&app, client.into_client(), &headers, &body, &$operation, $bulk).await
         }
     };
 }
 
-const EXTERNAL_CASH: Operation =
-    Operation { name: "POST /gw/api/v1/external-cash-transfers", scopes: &["transfers.write"], query: false };
-const EXTERNAL_CASH_QUERY: Operation = Operation {
-    name: "POST /gw/api/v1/external-cash-transfers/query",
-    scopes: &["transfers.read"],
-    query: true,
-};
-const EXTERNAL_ASSETS: Operation = Operation {
-    name: "POST /gw/api/v1/external-asset-transfers",
-    scopes: &["transfers.write"],
-    query: false,
-};
-const INTERNAL_ASSETS: Operation = Operation {
-    name: "POST /gw/api/v1/internal-asset-transfers",
-    scopes: &["transfers.write"],
-    query: false,
-};
-const INTERNAL_CASH: Operation =
-    Operation { name: "POST /gw/api/v1/internal-cash-transfers", scopes: &["transfers.write"], query: false };
-const BANK_INSTRUCTIONS: Operation = Operation {
-    name: "POST /gw/api/v1/bank-instructions",
-    scopes: &["bank-instructions.write"],
-    query: false,
-};
-const BANK_INSTRUCTIONS_QUERY: Operation = Operation {
-    name: "POST /gw/api/v1/bank-instructions/query",
-    scopes: &["bank-instructions.read"],
-    query: true,
-};
-const CANCEL: Operation =
-    Operation { name: "POST /gw/api/v1/instructions/cancel", scopes: &["instructions.write"], query: false };
-const INSTRUCTIONS_QUERY: Operation =
-    Operation { name: "POST /gw/api/v1/instructions/query", scopes: &["instructions.read"], query: true };
-const BALANCES_QUERY: Operation =
-    Operation { name: "POST /gw/api/v1/balances/query", scopes: &["balances.read"], query: true };
+const EXTERNAL_CASH: Operation = Operation { name: "POST /gw/api/v1/external-cash-transfers", query: false };
+const EXTERNAL_CASH_QUERY: Operation =
+    Operation { name: "POST /gw/api/v1/external-cash-transfers/query", query: true };
+const EXTERNAL_ASSETS: Operation =
+    Operation { name: "POST /gw/api/v1/external-asset-transfers", query: false };
+const INTERNAL_ASSETS: Operation =
+    Operation { name: "POST /gw/api/v1/internal-asset-transfers", query: false };
+const INTERNAL_CASH: Operation = Operation { name: "POST /gw/api/v1/internal-cash-transfers", query: false };
+const BANK_INSTRUCTIONS: Operation = Operation { name: "POST /gw/api/v1/bank-instructions", query: false };
+const BANK_INSTRUCTIONS_QUERY: Operation =
+    Operation { name: "POST /gw/api/v1/bank-instructions/query", query: true };
+const CANCEL: Operation = Operation { name: "POST /gw/api/v1/instructions/cancel", query: false };
+const INSTRUCTIONS_QUERY: Operation = Operation { name: "POST /gw/api/v1/instructions/query", query: true };
+const BALANCES_QUERY: Operation = Operation { name: "POST /gw/api/v1/balances/query", query: true };
 
 instruction_route!(
     external_cash_transfer,
@@ -80,7 +63,7 @@ instruction_route!(
     "/gw/api/v1/external-cash-transfers",
     "transferCash",
     "A deposit (`DEPOSIT`, ACH from a saved bank instruction or WIRE) or a withdrawal (`WITHDRAWAL`, to a saved bank instruction, within withdrawable cash); pending until it settles after the world's settlement delay.",
-    EXTERNAL_CASH,
+    EXTERNAL_CASH: TransfersWrite,
     202
 );
 instruction_route!(
@@ -89,7 +72,7 @@ instruction_route!(
     "/gw/api/v1/external-cash-transfers:bulk",
     "transferCashBulk",
     "Deposits and withdrawals in bulk, filed in order as one set.",
-    EXTERNAL_CASH,
+    EXTERNAL_CASH: TransfersWrite,
     202
 );
 instruction_route!(
@@ -98,7 +81,7 @@ instruction_route!(
     "/gw/api/v1/external-cash-transfers/query",
     "queryWithdrawableFunds",
     "What can be withdrawn from an account (`QUERY_WITHDRAWABLE_FUNDS`).",
-    EXTERNAL_CASH_QUERY,
+    EXTERNAL_CASH_QUERY: TransfersRead,
     201
 );
 instruction_route!(
@@ -107,7 +90,7 @@ instruction_route!(
     "/gw/api/v1/internal-cash-transfers",
     "transferCashInternally",
     "Moves cash between two open accounts the client manages (`INTERNAL_CASH_TRANSFER`), at once.",
-    INTERNAL_CASH,
+    INTERNAL_CASH: TransfersWrite,
     202
 );
 instruction_route!(
@@ -116,7 +99,7 @@ instruction_route!(
     "/gw/api/v1/internal-cash-transfers:bulk",
     "transferCashInternallyBulk",
     "Internal cash transfers in bulk.",
-    INTERNAL_CASH,
+    INTERNAL_CASH: TransfersWrite,
     202
 );
 instruction_route!(
@@ -125,7 +108,7 @@ instruction_route!(
     "/gw/api/v1/external-asset-transfers",
     "transferPositionsExternally",
     "Shares delivered free of payment from another broker or to it (`FOP`, by conid); pending until it settles after the world's settlement delay. Shares come in at their value then, and leave at the position's average cost.",
-    EXTERNAL_ASSETS,
+    EXTERNAL_ASSETS: TransfersWrite,
     202
 );
 instruction_route!(
@@ -134,7 +117,7 @@ instruction_route!(
     "/gw/api/v1/external-asset-transfers:bulk",
     "transferPositionsExternallyBulk",
     "External position transfers in bulk.",
-    EXTERNAL_ASSETS,
+    EXTERNAL_ASSETS: TransfersWrite,
     202
 );
 instruction_route!(
@@ -143,7 +126,7 @@ instruction_route!(
     "/gw/api/v1/internal-asset-transfers",
     "transferPositionsInternally",
     "Moves shares between two open accounts the client manages (`INTERNAL_POSITION_TRANSFER`, by conid), at once, at the source's average cost.",
-    INTERNAL_ASSETS,
+    INTERNAL_ASSETS: TransfersWrite,
     202
 );
 instruction_route!(
@@ -152,7 +135,7 @@ instruction_route!(
     "/gw/api/v1/internal-asset-transfers:bulk",
     "transferPositionsInternallyBulk",
     "Internal position transfers in bulk.",
-    INTERNAL_ASSETS,
+    INTERNAL_ASSETS: TransfersWrite,
     202
 );
 instruction_route!(
@@ -161,7 +144,7 @@ instruction_route!(
     "/gw/api/v1/bank-instructions",
     "manageBankInstructions",
     "Saves (`ACH_INSTRUCTION`, `PREDEFINED_DESTINATION_INSTRUCTION`) or deletes (`DELETE_BANK_INSTRUCTION`) a bank account of an account, at once.",
-    BANK_INSTRUCTIONS,
+    BANK_INSTRUCTIONS: BankInstructionsWrite,
     202
 );
 instruction_route!(
@@ -170,7 +153,7 @@ instruction_route!(
     "/gw/api/v1/bank-instructions:bulk",
     "manageBankInstructionsBulk",
     "Bank instructions in bulk.",
-    BANK_INSTRUCTIONS,
+    BANK_INSTRUCTIONS: BankInstructionsWrite,
     202
 );
 instruction_route!(
@@ -179,7 +162,7 @@ instruction_route!(
     "/gw/api/v1/bank-instructions/query",
     "queryBankInstructions",
     "An account's saved bank accounts of one method (`QUERY_BANK_INSTRUCTION`).",
-    BANK_INSTRUCTIONS_QUERY,
+    BANK_INSTRUCTIONS_QUERY: BankInstructionsRead,
     201
 );
 instruction_route!(
@@ -188,7 +171,7 @@ instruction_route!(
     "/gw/api/v1/instructions/cancel",
     "cancelInstruction",
     "Cancels a pending instruction of the client (`CANCEL_INSTRUCTION`).",
-    CANCEL,
+    CANCEL: InstructionsWrite,
     202
 );
 instruction_route!(
@@ -197,7 +180,7 @@ instruction_route!(
     "/gw/api/v1/instructions/cancel:bulk",
     "cancelInstructionsBulk",
     "Cancels in bulk.",
-    CANCEL,
+    CANCEL: InstructionsWrite,
     202
 );
 instruction_route!(
@@ -206,7 +189,7 @@ instruction_route!(
     "/gw/api/v1/instructions/query",
     "queryRecentInstructions",
     "The client's instructions for an account over the last days (`QUERY_RECENT_INSTRUCTIONS`).",
-    INSTRUCTIONS_QUERY,
+    INSTRUCTIONS_QUERY: InstructionsRead,
     201
 );
 instruction_route!(
@@ -215,6 +198,6 @@ instruction_route!(
     "/gw/api/v1/balances/query",
     "queryWithdrawableCashEquity",
     "Withdrawable cash and available equity of an account (`QUERY_WITHDRAWABLE_CASH_EQUITY`).",
-    BALANCES_QUERY,
+    BALANCES_QUERY: BalancesRead,
     201
 );

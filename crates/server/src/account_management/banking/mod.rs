@@ -96,8 +96,6 @@ pub struct InstructionSetResponse {
 struct Operation {
     /// `POST /gw/api/v1/…`, naming its schema.
     name: &'static str,
-    /// IBKR's allowed scopes.
-    scopes: &'static [&'static str],
     /// A query: answered 201 with its result.
     query: bool,
 }
@@ -105,12 +103,12 @@ struct Operation {
 /// Files what the body instructs and answers it.
 async fn file(
     app: &AppState,
+    client: GatewayClient,
     headers: &HeaderMap,
     body: &str,
     operation: &Operation,
     bulk: bool,
 ) -> Result<Response, Problem> {
-    let client = GatewayClient::authorize(app, headers, operation.scopes).await?;
     let (instructions, signed) = envelope(operation, &client, headers, body, bulk)?;
     let command = Command::FileInstructions { client_id: client.client_id.clone(), instructions };
     let Reply::InstructionsFiled(set) = app.broker.execute(sealed(signed, command)).await?.reply else {

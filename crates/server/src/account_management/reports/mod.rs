@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 
 use self::render::{StatementJson, TradeLine, statement_html, table};
 use crate::gateway::problem::Problem;
-use crate::gateway::{Authorized, StatementsRead};
+use crate::gateway::{Authorized, ConfirmationsWrite, StatementsRead, StatementsWrite};
 use crate::gateway::{BodyForm, GatewayClient, TextBody, from_payload};
 use crate::html::escape;
 use crate::state::AppState;
@@ -205,16 +205,15 @@ struct Report {
 /// Reads the report request of `operation` and the statement of its account and period.
 async fn report(
     app: &AppState,
+    client: &GatewayClient,
     headers: &HeaderMap,
     body: &str,
     operation: &str,
-    scopes: &'static [&'static str],
 ) -> Result<Report, Problem> {
-    let client = GatewayClient::authorize(app, headers, scopes).await?;
     let (payload, signed) = client.payload(operation, headers, body, BodyForm::SignedOrJson)?;
     let request: ReportRequest = from_payload(payload)?;
     let format = Format::of(request.mime_type.as_deref())?;
-    let (account, start, end) = period(&client, &request)?;
+    let (account, start, end) = period(client, &request)?;
     let activity = statement(app, account, start, end).await?;
     crate::gateway::spend(app, signed).await?;
     Ok(Report { request, format, activity, start, end })
@@ -242,12 +241,12 @@ const CONFIRMATIONS: &str = "POST /gw/api/v1/trade-confirmations";
 )]
 pub async fn statements(
     State(app): State<AppState>,
+    client: Authorized<StatementsWrite>,
     headers: HeaderMap,
     TextBody(body): TextBody,
 ) -> Result<Json<ReportResponse>, Problem> {
-    let scopes = &["statements.read", "statements.write", "reports.write"];
     let Report { request, format, activity, start, end } =
-        report(&app, &headers, &body, STATEMENTS, scopes).await?;
+        report(&app, &client, &headers, &body, STATEMENTS).await?;
     let body = match format {
         Format::Json => json_text(&StatementJson::of(&activity, start, end))?,
         Format::Html => statement_html(&activity, start, end),
@@ -273,12 +272,12 @@ pub async fn statements(
 )]
 pub async fn trade_confirmations(
     State(app): State<AppState>,
+    client: Authorized<ConfirmationsWrite>,
     headers: HeaderMap,
     TextBody(body): TextBody,
 ) -> Result<Json<ReportResponse>, Problem> {
-    let scopes = &["statements.write", "reports.write"];
     let Report { request, format, activity, start, end } =
-        report(&app, &headers, &body, CONFIRMATIONS, scopes).await?;
+        report(&app, &client, &headers, &body, CONFIRMATIONS).await?;
     let Activity { statement, trades, seed } = &activity;
     let body = match format {
         Format::Json => json_text(&TradeConfirmations {

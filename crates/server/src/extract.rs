@@ -159,13 +159,18 @@ impl<'de> Deserialize<'de> for AccountSegment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderIdSegment(pub OrderId);
 
+impl std::str::FromStr for OrderIdSegment {
+    /// What is wrong, quoting `raw`.
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        raw.trim().parse().map(|id| Self(OrderId::new(id))).map_err(|_| format!("invalid order id {raw:?}"))
+    }
+}
+
 impl<'de> Deserialize<'de> for OrderIdSegment {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        raw.trim()
-            .parse()
-            .map(|id| Self(OrderId::new(id)))
-            .map_err(|_| de::Error::custom(format!("invalid order id {raw:?}")))
+        String::deserialize(deserializer)?.parse().map_err(de::Error::custom)
     }
 }
 

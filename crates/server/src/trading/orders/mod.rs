@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::AccountSegment;
+use crate::extract::{AccountSegment, OrderIdSegment};
 use crate::state::AppState;
 use crate::trading::invalid_account;
 
@@ -38,12 +38,12 @@ async fn account_session(
     Ok((session, account))
 }
 
-/// An order id from a path.
+/// An order id from a path, read after the account is checked (as [`OrderIdSegment`] reads
+/// one, with its answer).
 fn parse_order_id(raw: &str) -> Result<OrderId, ApiError> {
-    raw.trim()
-        .parse()
-        .map(OrderId::new)
-        .map_err(|_| ApiError::bad_request(format!("Bad Request: invalid order id {raw:?}")))
+    raw.parse::<OrderIdSegment>()
+        .map(|OrderIdSegment(id)| id)
+        .map_err(|problem| ApiError::bad_request(format!("Bad Request: {problem}")))
 }
 
 /// The routes of IBKR's "Trading Orders" tag.

@@ -76,7 +76,7 @@ impl CommissionPlan {
 impl Schedule {
     /// What an order that has filled `quantity` worth `value` (in the schedule's currency) pays
     /// in all, to the cent.
-    pub fn order_total(&self, quantity: Decimal, value: Decimal) -> Decimal {
+    pub(crate) fn order_total(&self, quantity: Decimal, value: Decimal) -> Decimal {
         if quantity.is_zero() {
             return Decimal::ZERO;
         }

@@ -177,20 +177,11 @@ pub struct CorporateActions {
 
 impl CorporateActions {
     /// The next instant at which a dividend goes ex or is paid.
-    pub fn next_due(&self) -> Option<Timestamp> {
+    pub(crate) fn next_due(&self) -> Option<Timestamp> {
         let ex = self.declared.iter().map(|d| d.ex_at);
         let pay = self.receivables.iter().map(|r| r.pay_at);
         let splits = self.scheduled_splits.iter().map(|s| s.at);
         ex.chain(pay).chain(splits).min()
-    }
-
-    /// The dividends the account is owed, per currency.
-    pub fn receivable(&self, account: &AccountId) -> BTreeMap<Currency, Decimal> {
-        let mut owed = BTreeMap::new();
-        for receivable in self.receivables.iter().filter(|r| &r.account == account) {
-            *owed.entry(receivable.currency).or_default() += receivable.amount;
-        }
-        owed
     }
 }
 

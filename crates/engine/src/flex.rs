@@ -258,7 +258,7 @@ impl Flex {
     ///
     /// # Errors
     /// 1015 for an unknown token, 1012 for an expired one.
-    pub fn user_of(&self, hash: &str, now: Timestamp) -> Result<&Username, FlexError> {
+    pub(crate) fn user_of(&self, hash: &str, now: Timestamp) -> Result<&Username, FlexError> {
         let token = self.tokens.get(hash).ok_or(FlexError::TokenInvalid)?;
         if token.expires_at.is_some_and(|expiry| expiry <= now) {
             return Err(FlexError::TokenExpired);

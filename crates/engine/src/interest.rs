@@ -61,7 +61,7 @@ impl Accrual {
     }
 
     /// When the next day's interest is due: when the day after the last accrued one ends.
-    pub fn next_due(&self) -> Option<Timestamp> {
+    pub(crate) fn next_due(&self) -> Option<Timestamp> {
         if self.rates.benchmarks.is_empty() {
             return None;
         }
@@ -231,6 +231,6 @@ mod tests {
         let mut broker = Broker::at("2026-03-03T11:00");
         broker.apply(Command::SetClock { to: new_york("2026-04-03T00:00") }).unwrap();
         assert_eq!(balance(&broker, "DU1234567", Book::Interest), Decimal::ZERO);
-        assert_eq!(broker.engine.state().accrual().next_due(), None);
+        assert_eq!(broker.engine.state().accrual.next_due(), None);
     }
 }

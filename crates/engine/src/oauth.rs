@@ -86,7 +86,7 @@ impl OAuthClient {
     /// Whether the client may open sessions for `user`: a user it onboarded, one its
     /// world-file entry lists, or one whose every account it manages. A user another client
     /// onboarded is that client's alone.
-    pub fn acts_for(&self, user: &crate::state::User) -> bool {
+    pub(crate) fn acts_for(&self, user: &crate::state::User) -> bool {
         match user.onboarded_by.as_deref() {
             Some(owner) => owner == self.client_id,
             None => {

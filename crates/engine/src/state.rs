@@ -250,11 +250,6 @@ impl State {
         &self.corporate_actions
     }
 
-    /// Interest rates and where accrual stands.
-    pub fn accrual(&self) -> &Accrual {
-        &self.accrual
-    }
-
     /// Banking instructions and saved bank accounts.
     pub fn banking(&self) -> &Banking {
         &self.banking
@@ -292,7 +287,7 @@ impl State {
 
     /// Where execution `id` lies in the order executions were made, which a split's
     /// `executions_before` counts: ids are handed out in that order from 1.
-    pub fn execution_position(id: ExecutionId) -> Option<usize> {
+    pub(crate) fn execution_position(id: ExecutionId) -> Option<usize> {
         usize::try_from(id.get().checked_sub(1)?).ok()
     }
 
@@ -302,7 +297,7 @@ impl State {
     }
 
     /// The open session holding `user`'s brokerage session at wall time `now`, if one does.
-    pub fn brokerage_holder(&self, user: &Username, now: Timestamp) -> Option<&Session> {
+    pub(crate) fn brokerage_holder(&self, user: &Username, now: Timestamp) -> Option<&Session> {
         self.brokerage.get(user).and_then(|id| self.sessions.get(id)).filter(|session| session.is_active(now))
     }
 

@@ -180,7 +180,7 @@ impl State {
 
     /// [`State::statement`], and what the account held at each of `instants`, read in the
     /// same walk back through history: a statement's daily figures cost no second walk.
-    pub fn statement_and_holdings(
+    pub(crate) fn statement_and_holdings(
         &self,
         account: &AccountId,
         from: Timestamp,
@@ -304,7 +304,7 @@ impl State {
     /// Where the executions of `[from, to)` (of every account) lie in the order they happened.
     /// A long period can be read a part of this span at a time; executions made later lie
     /// beyond its end, so the parts add up to the period as it stood when the span was taken.
-    pub fn execution_span(&self, from: Timestamp, to: Timestamp) -> Range<usize> {
+    pub(crate) fn execution_span(&self, from: Timestamp, to: Timestamp) -> Range<usize> {
         // Executions are made in market-time order.
         let start = self.executions.partition_point(|fill| fill.at < from);
         let end = self.executions.partition_point(|fill| fill.at < to).max(start);
@@ -313,7 +313,7 @@ impl State {
 
     /// `account`'s executions at `positions` (a part of an [`State::execution_span`]), in
     /// order.
-    pub fn executions_among<'a>(
+    pub(crate) fn executions_among<'a>(
         &'a self,
         account: &'a AccountId,
         positions: Range<usize>,

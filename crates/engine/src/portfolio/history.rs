@@ -47,7 +47,7 @@ impl State {
     /// splits after it undone. One walk back through the broker's history (every account's
     /// executions and entries, newest first) serves every instant, so a year of days costs
     /// what the earliest of them does.
-    pub fn holdings_at(&self, account: &AccountId, instants: &[Timestamp]) -> Vec<Holdings> {
+    pub(crate) fn holdings_at(&self, account: &AccountId, instants: &[Timestamp]) -> Vec<Holdings> {
         let mut order: Vec<usize> = (0..instants.len()).collect();
         order.sort_by_key(|&index| std::cmp::Reverse(instants[index]));
         let mut walk = Walk::new(self, account);
@@ -165,14 +165,14 @@ fn end_of(date: Date) -> Timestamp {
 }
 
 /// Whether US shares trade on `date`: Portfolio Analyst's days are business days.
-pub fn is_business_day(date: Date) -> bool {
+pub(crate) fn is_business_day(date: Date) -> bool {
     !Market::UsEquity.hours_on(date).regular.is_empty()
 }
 
 impl State {
     /// The account's value at the end of each business day from `from` to the day of `now`
     /// (that day valued at `now`), in `base`; days before the account opened are left out.
-    pub fn daily_values(
+    pub(crate) fn daily_values(
         &self,
         account: &AccountId,
         base: Currency,
@@ -221,7 +221,7 @@ impl State {
     }
 
     /// The business day before `date`.
-    pub fn last_business_day_before(&self, date: Date) -> Option<Date> {
+    pub(crate) fn last_business_day_before(&self, date: Date) -> Option<Date> {
         std::iter::successors(date.yesterday().ok(), |day| day.yesterday().ok())
             .take(30)
             .find(|d| is_business_day(*d))

@@ -19,7 +19,7 @@ pub struct Requirement {
 /// or 30% of a short's to keep it. Currencies are margined lightly (3% and 2%, LocalBroker's
 /// assumption for the major pairs). Coins are paid in full in any account, and a cash account
 /// pays for everything in full.
-pub fn requirement(kind: MarginKind, asset_class: AssetClass, short: bool) -> Requirement {
+pub(crate) fn requirement(kind: MarginKind, asset_class: AssetClass, short: bool) -> Requirement {
     let percent = |initial: i64, maintenance: i64| Requirement {
         initial: Decimal::new(initial, 2),
         maintenance: Decimal::new(maintenance, 2),

@@ -22,8 +22,8 @@ use jiff::Timestamp;
 use market::Catalogue;
 use model::{AccountId, AssetClass, Conid, Currency, Decimal, Instrument, MarginKind};
 
-pub use self::margin::{Requirement, requirement};
-pub use self::rates::Rates;
+pub(crate) use self::margin::{Requirement, requirement};
+pub(crate) use self::rates::Rates;
 use crate::ledger::Book;
 use crate::state::State;
 
@@ -234,21 +234,15 @@ impl State {
 
     /// The account's net liquidation value at market instant `at` (in the past), in `base`:
     /// its money and holdings then, at that instant's prices and rates.
-    pub fn net_liquidation_at(&self, account: &AccountId, base: Currency, at: Timestamp) -> Decimal {
+    pub(crate) fn net_liquidation_at(&self, account: &AccountId, base: Currency, at: Timestamp) -> Decimal {
         self.holdings_at(account, &[at])
             .pop()
             .map_or(Decimal::ZERO, |holdings| holdings.value(self, base, at))
     }
 
-    /// The account's cash, dividends receivable and interest accrued per currency at market
-    /// instant `at`: today's balances less every entry made after it.
-    pub fn money_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Currency, Decimal> {
-        self.holdings_at(account, &[at]).pop().map(|holdings| holdings.money).unwrap_or_default()
-    }
-
     /// The account's holdings at market instant `at`: today's, less every execution and
     /// transfer after it, with the splits after it undone.
-    pub fn quantities_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Conid, Decimal> {
+    pub(crate) fn quantities_at(&self, account: &AccountId, at: Timestamp) -> BTreeMap<Conid, Decimal> {
         self.holdings_at(account, &[at]).pop().map(|holdings| holdings.quantities).unwrap_or_default()
     }
 }

@@ -19,7 +19,7 @@ const SETTLEMENT_HORIZON_DAYS: i64 = 10;
 
 /// The day a trade of shares in `market` made on `trade_date` (in the market's time zone)
 /// settles: one business day later in the US, two in Germany.
-pub fn settlement_date(market: Market, trade_date: Date) -> Date {
+pub(crate) fn settlement_date(market: Market, trade_date: Date) -> Date {
     let cycle = if market == Market::Xetra { 2 } else { 1 };
     let mut day = trade_date;
     for _ in 0..cycle {

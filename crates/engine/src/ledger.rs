@@ -118,8 +118,11 @@ pub(crate) struct Posting {
 }
 
 impl Posting {
-    /// A posting of `amount` in `currency` to `book`.
+    /// A posting of `amount` in `currency` to `book`. A zero amount is posted as plain zero,
+    /// never as the `-0` that negating zero gives: a snapshot reads `-0` back as `0`, so a
+    /// state holding it would not restore to its own digest.
     pub(crate) fn new(book: Book, currency: Currency, amount: Decimal) -> Self {
+        let amount = if amount.is_zero() { Decimal::ZERO } else { amount };
         Self { book, currency, amount }
     }
 }

@@ -202,3 +202,15 @@ proptest! {
         prop_assert_eq!(restored.state(), first.state());
     }
 }
+
+#[test]
+fn an_account_opened_without_cash_restores_from_its_snapshot_to_the_same_digest() {
+    let world = crate::fixtures::world(
+        vec![crate::fixtures::user("demo", &["DU1234567"])],
+        vec![crate::fixtures::account("DU1234567", MarginKind::Cash, Decimal::ZERO)],
+    );
+    let mut engine = Engine::new();
+    engine.apply(at(0), &Command::CreateWorld { seed: 7, world, clock: Default::default() }).unwrap();
+    let restored = Engine::from_snapshot(&engine.snapshot().unwrap()).unwrap();
+    assert_eq!(restored.digest(), engine.digest());
+}

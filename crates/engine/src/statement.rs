@@ -323,7 +323,7 @@ impl State {
     }
 
     /// `account`'s trades among the executions at `positions` (a part of an
-    /// [`State::execution_span`]), in order.
+    /// `State::execution_span`), in order.
     pub fn trades_among<'a>(
         &'a self,
         account: &'a AccountId,

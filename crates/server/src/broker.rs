@@ -5,7 +5,7 @@
 //! handlers ──read──────────────────────────────────────▶ engine thread ──reply──▶ handlers
 //! ```
 //!
-//! The writer takes every command waiting in its queue (up to [`MAX_BATCH`]), stamps each with
+//! The writer takes every command waiting in its queue (up to `MAX_BATCH`, 1,024), stamps each with
 //! its sequence number and admission time, appends the batch to the journal in one transaction
 //! and only then hands it to the engine thread. The engine applies the batch in order and
 //! answers each command's caller. So a caller hears "yes" only for a durable command, the

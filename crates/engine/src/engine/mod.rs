@@ -175,7 +175,7 @@ impl Engine {
     }
 
     /// Applies `command` as [`Engine::apply`] does, and answers what its caller asked for too:
-    /// the session, the orders, the request it made ([`Reply`]).
+    /// the session, the orders, the request it made ([`Reply`](crate::Reply)).
     ///
     /// # Errors
     /// As [`Engine::apply`].

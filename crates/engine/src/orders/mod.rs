@@ -1,11 +1,11 @@
 //! Orders: tickets in, executions out.
 //!
 //! An order is placed with a [`Ticket`], checked against the instrument and the account
-//! ([`placement`]), and then either trades at once against the book the market shows
-//! ([`execution`]) or works: resting at its limit, waiting for its stop, its session, its
+//! (`placement`), and then either trades at once against the book the market shows
+//! (`execution`) or works: resting at its limit, waiting for its stop, its session, its
 //! parent or the closing auction. Working orders are indexed by price per instrument
-//! ([`book`]), and as market time passes the engine finds, in time order, each instant the
-//! price path crosses one of them or a session boundary concerns one of them ([`timing`]), and
+//! (`book`), and as market time passes the engine finds, in time order, each instant the
+//! price path crosses one of them or a session boundary concerns one of them (`timing`), and
 //! acts there. Every execution moves cash and securities through the ledger. Every status change
 //! goes through the state machine in [`lifecycle`]; a refused ticket says why with an
 //! [`OrderRejection`].

@@ -37,7 +37,7 @@ pub struct Activity<'a> {
     /// The days it reports on, from the account's opening.
     pub days: Vec<ReportDay>,
     /// Where the period's executions lie among every account's
-    /// ([`State::execution_span`]): a statement reads its trades a part of this at a time.
+    /// (`State::execution_span`): a statement reads its trades a part of this at a time.
     pub executions: Range<usize>,
     /// The period's start, no later than now.
     pub(super) start: Timestamp,

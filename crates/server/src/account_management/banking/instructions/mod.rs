@@ -1,5 +1,6 @@
 //! IBKR's instruction schemas, as far as LocalBroker models them, read into the engine's
-//! instruction requests. Each struct is the IBKR definition it is named after.
+//! instruction requests. Each struct is the IBKR definition it is named after, or the two
+//! definitions it stands for when IBKR gives both the same fields.
 
 use engine::banking::{BankAccount, BankMethod, Direction, Instruction, InstructionRequest, Query};
 use model::{AccountId, Currency};
@@ -18,34 +19,32 @@ const ANY_METHOD: &[BankMethod] = &[BankMethod::Ach, BankMethod::Wire, BankMetho
 /// Reads `item`, one instruction of `instruction_type`.
 pub(super) fn instruction(instruction_type: &str, item: Value) -> Result<InstructionRequest, Problem> {
     match instruction_type {
-        "DEPOSIT" => read::<DepositFundsInstruction>(item),
-        "WITHDRAWAL" => read::<WithdrawFundsInstruction>(item),
-        "INTERNAL_CASH_TRANSFER" => read::<InternalCashTransferInstruction>(item),
-        "ACH_INSTRUCTION" => read::<AchInstruction>(item),
-        "PREDEFINED_DESTINATION_INSTRUCTION" => read::<PredefinedDestinationInstruction>(item),
-        "DELETE_BANK_INSTRUCTION" => read::<DeleteBankInstruction>(item),
-        "FOP" => read::<FopInstruction>(item),
-        "INTERNAL_POSITION_TRANSFER" => read::<InternalPositionTransferInstruction>(item),
-        "CANCEL_INSTRUCTION" => read::<CancelInstruction>(item),
-        "QUERY_WITHDRAWABLE_FUNDS" => read::<QueryWithdrawableFunds>(item),
-        "QUERY_WITHDRAWABLE_CASH_EQUITY" => read::<QueryWithdrawableCashEquity>(item),
-        "QUERY_BANK_INSTRUCTION" => read::<QueryBankInstruction>(item),
-        "QUERY_RECENT_INSTRUCTIONS" => read::<QueryRecentInstructions>(item),
+        "DEPOSIT" => parse::<ExternalCashInstruction>(item)?.deposit(),
+        "WITHDRAWAL" => parse::<ExternalCashInstruction>(item)?.withdrawal(),
+        "INTERNAL_CASH_TRANSFER" => parse::<InternalCashTransferInstruction>(item)?.request(),
+        "ACH_INSTRUCTION" => parse::<AchInstruction>(item)?.request(),
+        "PREDEFINED_DESTINATION_INSTRUCTION" => parse::<PredefinedDestinationInstruction>(item)?.request(),
+        "DELETE_BANK_INSTRUCTION" => parse::<DeleteBankInstruction>(item)?.request(),
+        "FOP" => parse::<FopInstruction>(item)?.request(),
+        "INTERNAL_POSITION_TRANSFER" => parse::<InternalPositionTransferInstruction>(item)?.request(),
+        "CANCEL_INSTRUCTION" => parse::<CancelInstruction>(item)?.request(),
+        "QUERY_WITHDRAWABLE_FUNDS" => {
+            parse::<WithdrawableQuery>(item)?.request(|currency| Query::WithdrawableFunds { currency })
+        }
+        "QUERY_WITHDRAWABLE_CASH_EQUITY" => {
+            parse::<WithdrawableQuery>(item)?.request(|currency| Query::WithdrawableCashEquity { currency })
+        }
+        "QUERY_BANK_INSTRUCTION" => parse::<QueryBankInstruction>(item)?.request(),
+        "QUERY_RECENT_INSTRUCTIONS" => parse::<QueryRecentInstructions>(item)?.request(),
         other => Err(Problem::not_implemented(format!(
             "LocalBroker does not model {other} instructions: see the README's coverage table"
         ))),
     }
 }
 
-/// An instruction schema: what the client sent, then what the engine is asked.
-trait Schema: DeserializeOwned {
-    fn request(self) -> Result<InstructionRequest, Problem>;
-}
-
-fn read<S: Schema>(item: Value) -> Result<InstructionRequest, Problem> {
-    let schema: S =
-        serde_json::from_value(item).map_err(|_| Problem::field("instruction", "is an object"))?;
-    schema.request()
+/// `item` as schema `S`: its fields never fail, so only an item that is not an object does.
+fn parse<S: DeserializeOwned>(item: Value) -> Result<S, Problem> {
+    serde_json::from_value(item).map_err(|_| Problem::field("instruction", "is an object"))
 }
 
 /// The request for `instruction`, with its client's id.
@@ -65,9 +64,10 @@ fn tail(number: Option<String>) -> Option<String> {
     })
 }
 
+/// IBKR's `DepositFundsInstruction` and `WithdrawFundsInstruction`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct DepositFundsInstruction {
+struct ExternalCashInstruction {
     client_instruction_id: Field<Whole>,
     account_id: Field<AccountId>,
     currency: Field<Currency>,
@@ -76,8 +76,8 @@ struct DepositFundsInstruction {
     bank_instruction_name: Field<String>,
 }
 
-impl Schema for DepositFundsInstruction {
-    fn request(self) -> Result<InstructionRequest, Problem> {
+impl ExternalCashInstruction {
+    fn deposit(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::Deposit {
                 account: self.account_id.required("accountId")?,
@@ -88,21 +88,8 @@ impl Schema for DepositFundsInstruction {
             })
         })
     }
-}
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct WithdrawFundsInstruction {
-    client_instruction_id: Field<Whole>,
-    account_id: Field<AccountId>,
-    currency: Field<Currency>,
-    amount: Field<Amount>,
-    bank_instruction_method: Field<MethodName>,
-    bank_instruction_name: Field<String>,
-}
-
-impl Schema for WithdrawFundsInstruction {
-    fn request(self) -> Result<InstructionRequest, Problem> {
+    fn withdrawal(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::Withdrawal {
                 account: self.account_id.required("accountId")?,
@@ -125,7 +112,7 @@ struct InternalCashTransferInstruction {
     amount: Field<Amount>,
 }
 
-impl Schema for InternalCashTransferInstruction {
+impl InternalCashTransferInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::InternalCashTransfer {
@@ -157,7 +144,7 @@ struct AchInstruction {
     currency: Field<Currency>,
 }
 
-impl Schema for AchInstruction {
+impl AchInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             let Object(info) = self.client_account_info.required("clientAccountInfo")?;
@@ -197,7 +184,7 @@ struct PredefinedDestinationInstruction {
     bank_instruction_method: Field<MethodName>,
 }
 
-impl Schema for PredefinedDestinationInstruction {
+impl PredefinedDestinationInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             let Object(institution) = self.financial_institution.required("financialInstitution")?;
@@ -227,7 +214,7 @@ struct DeleteBankInstruction {
     bank_instruction_method: Field<MethodName>,
 }
 
-impl Schema for DeleteBankInstruction {
+impl DeleteBankInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::DeleteBankInstruction {
@@ -251,7 +238,7 @@ struct FopInstruction {
     contra_broker_dtc_code: Field<String>,
 }
 
-impl Schema for FopInstruction {
+impl FopInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::FreeOfPayment {
@@ -275,7 +262,7 @@ struct InternalPositionTransferInstruction {
     transfer_quantity: Field<Amount>,
 }
 
-impl Schema for InternalPositionTransferInstruction {
+impl InternalPositionTransferInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::InternalPositionTransfer {
@@ -296,7 +283,7 @@ struct CancelInstruction {
     reason: Field<String>,
 }
 
-impl Schema for CancelInstruction {
+impl CancelInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::Cancel {
@@ -307,39 +294,22 @@ impl Schema for CancelInstruction {
     }
 }
 
+/// IBKR's `QueryWithdrawableFunds` and `QueryWithdrawableCashEquity`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct QueryWithdrawableFunds {
+struct WithdrawableQuery {
     client_instruction_id: Field<Whole>,
     account_id: Field<AccountId>,
     currency: Field<Currency>,
 }
 
-impl Schema for QueryWithdrawableFunds {
-    fn request(self) -> Result<InstructionRequest, Problem> {
+impl WithdrawableQuery {
+    /// The query `asked` makes of the currency.
+    fn request(self, asked: fn(Currency) -> Query) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::Query {
                 account: self.account_id.required("accountId")?,
-                query: Query::WithdrawableFunds { currency: self.currency.required("currency")? },
-            })
-        })
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct QueryWithdrawableCashEquity {
-    client_instruction_id: Field<Whole>,
-    account_id: Field<AccountId>,
-    currency: Field<Currency>,
-}
-
-impl Schema for QueryWithdrawableCashEquity {
-    fn request(self) -> Result<InstructionRequest, Problem> {
-        filed(self.client_instruction_id, || {
-            Ok(Instruction::Query {
-                account: self.account_id.required("accountId")?,
-                query: Query::WithdrawableCashEquity { currency: self.currency.required("currency")? },
+                query: asked(self.currency.required("currency")?),
             })
         })
     }
@@ -353,7 +323,7 @@ struct QueryBankInstruction {
     bank_instruction_method: Field<MethodName>,
 }
 
-impl Schema for QueryBankInstruction {
+impl QueryBankInstruction {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             Ok(Instruction::Query {
@@ -384,7 +354,7 @@ struct QueryRecentInstructions {
     transaction_history: Field<Object<TransactionHistory>>,
 }
 
-impl Schema for QueryRecentInstructions {
+impl QueryRecentInstructions {
     fn request(self) -> Result<InstructionRequest, Problem> {
         filed(self.client_instruction_id, || {
             let Object(history) = self.transaction_history.required("transactionHistory")?;

@@ -4,8 +4,9 @@
 //!
 //! `cargo bench -p engine` prints commands per second, the median and the 99th percentile of
 //! each command's latency, and the throughput as a ratio to the baseline measured in the same run.
-//! Each book is measured in several rounds: throughput is the median round's, so one round
-//! slowed by the machine does not decide a row; the percentiles pool every round's commands.
+//! The three books are measured in turn, a round each, again and again: a machine whose speed
+//! drifts while the bench runs slows every book alike, so the ratios hold. A book's throughput
+//! is its median round's; its percentiles pool every round's commands.
 
 // A benchmark stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -20,10 +21,10 @@ use model::{Conid, Decimal, MarginKind, OrderId, OrderType, SessionId, Side, Tim
 
 const AAPL: Conid = Conid::new(265_598);
 /// Commands timed per round.
-const COMMANDS: usize = 16_000;
+const COMMANDS: usize = 8_000;
 /// Rounds measured per book: their ticks (a quarter of the commands, a second each) stay
 /// within the regular session that opens at the bench's market start.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 struct Bench {
     engine: Engine,
@@ -130,37 +131,57 @@ fn median(mut rounds: Vec<f64>) -> f64 {
     rounds[rounds.len() / 2]
 }
 
+/// One book and what its rounds measured.
+struct Book {
+    resting_orders: usize,
+    bench: Bench,
+    throughputs: Vec<f64>,
+    latencies: [Vec<Duration>; 4],
+}
+
 fn main() {
     // `cargo test --benches` runs bench targets without `--bench`; only `cargo bench` measures.
     if !std::env::args().any(|arg| arg == "--bench") {
         return;
+    }
+    let mut books: Vec<Book> = [0, 10_000, 1_000_000]
+        .into_iter()
+        .map(|resting_orders| {
+            let mut bench = Bench::new();
+            bench.rest(resting_orders);
+            Book { resting_orders, bench, throughputs: Vec::new(), latencies: Default::default() }
+        })
+        .collect();
+    for _ in 0..ROUNDS {
+        for book in &mut books {
+            let (per_second, round) = mix(&mut book.bench);
+            book.throughputs.push(per_second);
+            for (all, kind) in book.latencies.iter_mut().zip(round) {
+                all.extend(kind);
+            }
+        }
     }
     println!(
         "| resting orders | commands/s | vs an empty book | place p50 / p99 µs | modify | cancel | 1 s tick |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut baseline = None;
-    for resting_orders in [0, 10_000, 1_000_000] {
-        let mut bench = Bench::new();
-        bench.rest(resting_orders);
-        let mut throughputs = Vec::with_capacity(ROUNDS);
-        let mut latencies: [Vec<Duration>; 4] = Default::default();
-        for _ in 0..ROUNDS {
-            let (per_second, round) = mix(&mut bench);
-            throughputs.push(per_second);
-            for (all, kind) in latencies.iter_mut().zip(round) {
-                all.extend(kind);
-            }
-        }
-        let per_second = median(throughputs);
+    for mut book in books {
+        let per_second = median(book.throughputs);
         let base = *baseline.get_or_insert(per_second);
-        let kinds: Vec<String> = latencies
+        let kinds: Vec<String> = book
+            .latencies
             .iter_mut()
             .map(|kind| {
                 let (p50, p99) = percentiles(kind);
                 format!("{} / {}", micros(p50), micros(p99))
             })
             .collect();
-        println!("| {resting_orders} | {per_second:.0} | {:.2} | {} |", per_second / base, kinds.join(" | "));
+        println!(
+            "| {} | {per_second:.0} | {:.2} | {} |",
+            book.resting_orders,
+            per_second / base,
+            kinds.join(" | ")
+        );
     }
 }

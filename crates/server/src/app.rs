@@ -35,33 +35,42 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi().nest("/v1/api", trading).merge_from(control).merge_from(oauth).merge_from(gateway)
 }
 
-/// The routes behind the gateway-mode guard and the request rewrite that trims trailing
-/// slashes.
+/// The routes behind the gateway-mode guard and the request rewrite that tidies API paths
+/// (repeated and trailing slashes).
 pub type App<B> = MapRequest<Guarded<Router>, fn(Request<B>) -> Request<B>>;
 
-/// The application: every route, with trailing slashes of API paths trimmed, then what a
+/// The application: every route, with API paths tidied of repeated and trailing slashes, then what a
 /// gateway-mode server refuses refused, before routing.
 pub fn app<B>(state: AppState) -> App<B> {
     let guard = GatewayGuard::new(state.auth, state.allowed_hosts.clone());
-    MapRequestLayer::new(trim_trailing_slash as fn(Request<B>) -> Request<B>)
-        .layer(guard.layer(router(state)))
+    MapRequestLayer::new(tidy_path as fn(Request<B>) -> Request<B>).layer(guard.layer(router(state)))
 }
 
-/// IBKR answers `iserver/account/trades/` like `iserver/account/trades`, and clients use both
-/// (`reference/clients.md` §2.2). Only API paths are trimmed: Swagger UI lives at `/docs/`.
-fn trim_trailing_slash<B>(mut request: Request<B>) -> Request<B> {
+/// IBKR's gateway reads an API path with its repeated slashes collapsed and its trailing slash
+/// dropped: it answers `iserver/account/trades/` like `iserver/account/trades`, and
+/// `/v1/portal//iserver/accounts` like `/v1/portal/iserver/accounts`; clients send both forms
+/// (`reference/clients.md` §2.2). Only API paths are tidied: Swagger UI lives at `/docs/`.
+fn tidy_path<B>(mut request: Request<B>) -> Request<B> {
     let uri = request.uri();
     let path = uri.path();
-    let api = ["/v1/", "/gw/", "/oauth2/", "/_localbroker/"].iter().any(|prefix| path.starts_with(prefix));
-    if api && path.len() > 1 && path.ends_with('/') {
-        let trimmed = path.trim_end_matches('/');
-        let rebuilt = match uri.query() {
-            Some(query) => format!("{trimmed}?{query}"),
-            None => trimmed.to_owned(),
-        };
-        if let Ok(new_uri) = rebuilt.parse::<Uri>() {
-            *request.uri_mut() = new_uri;
-        }
+    let untidy = path.contains("//") || (path.len() > 1 && path.ends_with('/'));
+    if !untidy {
+        return request;
+    }
+    let mut tidy = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        tidy.push('/');
+        tidy.push_str(segment);
+    }
+    let api = ["/v1/", "/gw/", "/oauth2/", "/_localbroker/"].iter().any(|prefix| tidy.starts_with(prefix));
+    if !api {
+        return request;
+    }
+    if let Some(query) = uri.query() {
+        tidy = format!("{tidy}?{query}");
+    }
+    if let Ok(new_uri) = tidy.parse::<Uri>() {
+        *request.uri_mut() = new_uri;
     }
     request
 }

@@ -82,6 +82,19 @@ async fn trailing_slashes_are_ignored() {
 }
 
 #[tokio::test]
+async fn repeated_slashes_collapse_as_ibkrs_gateway_collapses_them() {
+    let app = spawn_app().await;
+    app.login("demo", "demo").await;
+    let accounts = app.get("/v1/portal//iserver/accounts").await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.text);
+    assert_eq!(accounts.body["selectedAccount"], "DU1234567");
+    assert_eq!(app.post("/v1/api//tickle").await.status, StatusCode::OK);
+    assert_eq!(app.get("/v1/api/iserver//account//trades//").await.body, serde_json::json!([]));
+    let quoted = app.get("/v1/api/trsrv//stocks?symbols=IBM").await;
+    assert_eq!(quoted.body["IBM"][0]["contracts"][0]["conid"], 8314, "the query string is kept");
+}
+
+#[tokio::test]
 async fn our_openapi_document_and_swagger_ui_are_served() {
     let app = spawn_app().await;
     let spec = app.get("/openapi.json").await;

@@ -199,6 +199,20 @@ async fn positions_page_sort_and_look_up_by_conid() {
 }
 
 #[tokio::test]
+async fn positions_without_a_page_are_the_first_page() {
+    let app = quiet_market().await;
+    trade(&app, AAPL, "BUY", 10).await;
+    trade(&app, 272_093, "BUY", 30).await;
+    let first = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/0?sort=position&direction=d")).await;
+    let unpaged = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions?sort=position&direction=d")).await;
+    assert_eq!(unpaged.status, StatusCode::OK, "{}", unpaged.text);
+    assert_eq!(unpaged.body, first.body);
+    assert_eq!(unpaged.body.as_array().unwrap().len(), 2);
+    let other = app.get("/v1/api/portfolio/DU7654321/positions").await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED, "another user's account, as with a page");
+}
+
+#[tokio::test]
 async fn summary_values_carry_their_amount_or_their_text() {
     let app = quiet_market().await;
     trade(&app, AAPL, "BUY", 100).await;

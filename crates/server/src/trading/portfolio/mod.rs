@@ -385,6 +385,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio_subaccounts_paged))
         .routes(routes!(combo_positions))
         .routes(routes!(positions::positions_page))
+        .routes(routes!(positions::positions_first_page))
         .routes(routes!(positions::live_positions))
         .routes(routes!(positions::position))
         .routes(routes!(positions::positions_by_conid))

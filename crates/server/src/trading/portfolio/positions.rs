@@ -213,8 +213,45 @@ pub async fn positions_page(
         .trim()
         .parse()
         .map_err(|_| ApiError::bad_request(format!("Bad Request: invalid page {page:?}")))?;
-    let portfolio = valued(&app, caller, &account).await?;
-    let rows = ordered(rows(&portfolio), &query)?;
+    page_of(&app, caller, &account, page, &query).await
+}
+
+/// The first page of the account's positions: IBKR's gateway takes the path without its page
+/// as page 0, and clients written against older documentation call it so.
+#[utoipa::path(
+    get,
+    path = "/portfolio/{accountId}/positions",
+    operation_id = "getFirstPositionsPage",
+    tag = "Portfolio",
+    params(
+        ("accountId" = String, Path, description = "Account id"),
+        PositionsQuery,
+    ),
+    responses(
+        (status = 200, description = "The first page's positions", body = Vec<PositionRow>),
+        (status = 400, description = "A direction that is not one", body = ErrorBody),
+        crate::docs::NotCallersAccount,
+    )
+)]
+pub async fn positions_first_page(
+    State(app): State<AppState>,
+    caller: Caller,
+    PathParams(account): PathParams<AccountSegment>,
+    QueryParams(query): QueryParams<PositionsQuery>,
+) -> Result<Json<Vec<PositionRow>>, ApiError> {
+    page_of(&app, caller, &account, 0, &query).await
+}
+
+/// Page `page` of the account's positions, ordered as `query` asks.
+async fn page_of(
+    app: &AppState,
+    caller: Caller,
+    account: &AccountSegment,
+    page: usize,
+    query: &PositionsQuery,
+) -> Result<Json<Vec<PositionRow>>, ApiError> {
+    let portfolio = valued(app, caller, account).await?;
+    let rows = ordered(rows(&portfolio), query)?;
     Ok(Json(rows.into_iter().skip(page.saturating_mul(PAGE_SIZE)).take(PAGE_SIZE).collect()))
 }
 

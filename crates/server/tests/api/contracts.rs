@@ -24,6 +24,26 @@ async fn stocks_have_one_instrument_with_one_us_contract_each() {
 }
 
 #[tokio::test]
+async fn security_definitions_are_found_by_a_posted_list_of_conids_too() {
+    let app = spawn_app().await;
+    let asked = app.get("/v1/api/trsrv/secdef?conids=265598,756733").await;
+    let posted = app.post_json("/v1/api/trsrv/secdef", json!({"conids": [265598, 756733]})).await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);
+    assert_eq!(posted.body, asked.body);
+    let as_text = app.post_json("/v1/api/trsrv/secdef", json!({"conids": ["265598", "756733"]})).await;
+    assert_eq!(as_text.body, asked.body, "conids as strings, as clients also send them");
+    let too_many: Vec<u32> = (1..=201).collect();
+    let refused = app.post_json("/v1/api/trsrv/secdef", json!({"conids": too_many})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let bad = app.post_json("/v1/api/trsrv/secdef", json!({"conids": ["AAPL"]})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.error().contains("AAPL"), "{}", bad.text);
+    let none = app.post_json("/v1/api/trsrv/secdef", json!({})).await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    assert!(none.error().contains("conids"), "{}", none.text);
+}
+
+#[tokio::test]
 async fn security_definitions_are_found_by_conid() {
     let app = spawn_app().await;
     let reply = app.get("/v1/api/trsrv/secdef?conids=265598,756733,12087792,1").await;

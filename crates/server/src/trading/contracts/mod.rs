@@ -82,7 +82,7 @@ pub(crate) fn increment_rules(instrument: &Instrument) -> Vec<IncrementRule> {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(stocks::stocks))
-        .routes(routes!(secdef::security_definitions))
+        .routes(routes!(secdef::security_definitions, secdef::posted_security_definitions))
         .routes(routes!(search::search_get, search::search_post))
         .routes(routes!(info::contract_info))
         .routes(routes!(info::info_and_rules))

@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use model::{Instrument, ShareKind};
+use model::{Conid, Instrument, ShareKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{IncrementRule, increment_rules, parse_conid, sec_type};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::QueryParams;
+use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
 
 /// IBKR's limit on conids per `trsrv/secdef` request.
@@ -155,6 +155,58 @@ pub async fn security_definitions(
         .filter(|s| !s.is_empty())
         .map(parse_conid)
         .collect::<Result<Vec<_>, _>>()?;
+    definitions(&app, conids)
+}
+
+/// `POST trsrv/secdef`'s body, as IBKR's earlier documentation specified it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SecdefBody {
+    /// Up to 200 conids, as numbers or as text.
+    #[serde(default)]
+    #[schema(value_type = Vec<u32>)]
+    conids: Vec<ConidText>,
+}
+
+/// A conid written as a JSON number or as text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ConidText {
+    Number(u64),
+    Text(String),
+}
+
+impl ConidText {
+    fn conid(&self) -> Result<Conid, ApiError> {
+        match self {
+            Self::Number(number) => parse_conid(&number.to_string()),
+            Self::Text(text) => parse_conid(text.trim()),
+        }
+    }
+}
+
+/// Security definitions by conid, the conids posted in a body: the form IBKR's earlier
+/// documentation gave this operation, which clients written against it still send.
+#[utoipa::path(
+    post,
+    path = "/trsrv/secdef",
+    operation_id = "postInstrumentDefinition",
+    tag = "Contracts",
+    request_body = SecdefBody,
+    responses(
+        (status = 200, description = "The definitions", body = SecdefResponse),
+        (status = 400, description = "Missing, malformed or too many conids", body = ErrorBody),
+    )
+)]
+pub async fn posted_security_definitions(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody<SecdefBody>,
+) -> Result<Json<SecdefResponse>, ApiError> {
+    let conids = body.conids.iter().map(ConidText::conid).collect::<Result<Vec<_>, _>>()?;
+    definitions(&app, conids)
+}
+
+/// The definitions of `conids` the market lists, in order.
+fn definitions(app: &AppState, conids: Vec<Conid>) -> Result<Json<SecdefResponse>, ApiError> {
     if conids.is_empty() {
         return Err(ApiError::bad_request("Bad Request: conids is required"));
     }

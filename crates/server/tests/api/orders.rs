@@ -259,6 +259,26 @@ async fn whatif_previews_without_placing() {
 }
 
 #[tokio::test]
+async fn the_singular_paths_of_ibkrs_earlier_documentation_place_and_preview_one_bare_ticket() {
+    let app = plain_market().await;
+    let suppressed = json!({"messageIds": ["o354", "o10151", "o163"]});
+    app.post_json("/v1/api/iserver/questions/suppress", suppressed).await;
+    let ticket = aapl("BUY", 10, "LMT", Some(100.0));
+    let previewed = app.post_json("/v1/api/iserver/account/DU1234567/order/whatif", ticket.clone()).await;
+    let plural = app.post_json(&format!("{ORDERS}/whatif"), json!({"orders": [ticket.clone()]})).await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.text);
+    assert_eq!(previewed.body, plural.body, "the preview of the plural path");
+    assert_eq!(live_orders(&app, "").await["orders"], json!([]), "a preview, not a modification");
+    let placed = app.post_json("/v1/api/iserver/account/DU1234567/order", ticket).await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.text);
+    let id = placed.body[0]["order_id"].as_str().unwrap_or_else(|| panic!("{}", placed.text));
+    let orders = live_orders(&app, "").await;
+    assert_eq!(orders["orders"][0]["orderId"].to_string(), id, "{orders}");
+    let malformed = app.post_json("/v1/api/iserver/account/DU1234567/order", json!({"orders": []})).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST, "a bare ticket, not the plural body");
+}
+
+#[tokio::test]
 async fn a_fill_shows_in_trades_and_moves_cash() {
     let app = plain_market().await;
     app.post_json("/v1/api/iserver/questions/suppress", json!({"messageIds": ["o354", "o10151"]})).await;

@@ -234,16 +234,25 @@ pub async fn place_orders(
     PathParams(account): PathParams<AccountSegment>,
     JsonBody(body): JsonBody<OrdersBody>,
 ) -> Result<Json<OrderReply>, ApiError> {
-    let (session, account) = account_session(&app, caller, &account).await?;
-    let wire = body.into_tickets();
+    place(&app, caller, &account, body.into_tickets()).await
+}
+
+/// Places the orders `wire` lists for the account a path names.
+pub(super) async fn place(
+    app: &AppState,
+    caller: Caller,
+    account: &AccountSegment,
+    wire: Vec<OrderTicket>,
+) -> Result<Json<OrderReply>, ApiError> {
+    let (session, account) = account_session(app, caller, account).await?;
     let tickets = match read_tickets(&wire, &account)? {
         Ok(tickets) => tickets,
         Err(refusal) => return Ok(Json(OrderReply::refused(refusal))),
     };
     let one_cancels_all = wire.iter().any(OrderTicket::is_single_group);
     let request = OrderRequest::Place { account, tickets, one_cancels_all };
-    let questions = questions_for(&app, &session, &request).await?;
-    Ok(Json(proceed(&app, &session, request, questions).await?))
+    let questions = questions_for(app, &session, &request).await?;
+    Ok(Json(proceed(app, &session, request, questions).await?))
 }
 
 /// `iserver/reply`'s body.
@@ -544,8 +553,18 @@ pub async fn what_if(
     PathParams(account): PathParams<AccountSegment>,
     JsonBody(body): JsonBody<OrdersBody>,
 ) -> Result<Json<WhatIfReply>, ApiError> {
-    let (session, account) = account_session(&app, caller, &account).await?;
-    let ticket = match read_tickets(&body.into_tickets(), &account)? {
+    preview(&app, caller, &account, body.into_tickets()).await
+}
+
+/// What the first order `wire` lists would do to the account a path names.
+pub(super) async fn preview(
+    app: &AppState,
+    caller: Caller,
+    account: &AccountSegment,
+    wire: Vec<OrderTicket>,
+) -> Result<Json<WhatIfReply>, ApiError> {
+    let (session, account) = account_session(app, caller, account).await?;
+    let ticket = match read_tickets(&wire, &account)? {
         Ok(mut tickets) => tickets.remove(0),
         Err(refusal) => return Ok(Json(WhatIfReply::Refused(OrderRefusal { error: refusal }))),
     };

@@ -1,10 +1,11 @@
 //! Orders (IBKR's "Trading Orders" tag): placing them through IBKR's question-and-reply flow,
 //! modifying, cancelling and previewing them, and reading live orders, an order's status and
 //! trades. The rules live in the engine; here are IBKR's wire shapes and the gateway's memory
-//! of each session ([`desk`]).
+//! of each session ([`desk`]). The singular paths of IBKR's earlier documentation are in [`legacy`].
 
 pub mod desk;
 pub mod entry;
+pub mod legacy;
 pub mod listing;
 pub mod questions;
 pub mod ticket;
@@ -55,6 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(entry::suppress_reset))
         .routes(routes!(entry::modify_order, entry::cancel_order))
         .routes(routes!(entry::what_if))
+        .routes(routes!(legacy::place_order))
+        .routes(routes!(legacy::preview_order))
         .routes(routes!(listing::live_orders))
         .routes(routes!(listing::order_status))
         .routes(routes!(listing::trades))

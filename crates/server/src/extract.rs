@@ -147,11 +147,16 @@ pub struct AccountSegment {
     pub id: Option<AccountId>,
 }
 
+impl AccountSegment {
+    /// `raw` read as an account id, wherever a trading request names one.
+    pub fn of(raw: &str) -> Self {
+        Self { raw: raw.to_owned(), id: raw.trim().parse().ok() }
+    }
+}
+
 impl<'de> Deserialize<'de> for AccountSegment {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        let id = raw.trim().parse().ok();
-        Ok(Self { raw, id })
+        String::deserialize(deserializer).map(|raw| Self::of(&raw))
     }
 }
 

@@ -279,6 +279,20 @@ async fn the_singular_paths_of_ibkrs_earlier_documentation_place_and_preview_one
 }
 
 #[tokio::test]
+async fn an_account_filter_the_user_may_not_use_is_refused_like_any_unknown_account() {
+    let app = plain_market().await;
+    for path in ["iserver/account/orders", "iserver/account/trades"] {
+        let own = app.get(&format!("/v1/api/{path}?accountId=DU1234567")).await;
+        assert_eq!(own.status, StatusCode::OK, "{path}: {}", own.text);
+        for other in ["DU7654321", "DU9999999", "not-an-id"] {
+            let refused = app.get(&format!("/v1/api/{path}?accountId={other}")).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path} {other}: {}", refused.text);
+            assert_eq!(refused.error(), format!("Bad Request: accountId is not valid: {other}"));
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_fill_shows_in_trades_and_moves_cash() {
     let app = plain_market().await;
     app.post_json("/v1/api/iserver/questions/suppress", json!({"messageIds": ["o354", "o10151"]})).await;

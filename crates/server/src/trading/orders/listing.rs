@@ -9,10 +9,11 @@ use model::{AccountId, Conid, Decimal};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::account_session;
 use super::views::{LiveOrder, OrderStatusView, Trade, filter_word, is_sessions};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{OrderIdSegment, PathParams, QueryParams, lenient_bool_text};
+use crate::extract::{AccountSegment, OrderIdSegment, PathParams, QueryParams, lenient_bool_text};
 use crate::state::AppState;
 
 /// `iserver/account/orders`' answer.
@@ -33,18 +34,18 @@ fn values<'a>(query: &'a [(String, String)], key: &'a str) -> impl Iterator<Item
         .filter(|value| !value.is_empty())
 }
 
-/// The accounts a request reads: the one it names, which the user must be entitled to, or all
-/// of the user's.
-fn accounts_asked(query: &[(String, String)]) -> Result<Option<AccountId>, ApiError> {
-    query
-        .iter()
-        .find(|(name, _)| name == "accountId")
-        .map(|(_, raw)| {
-            raw.trim()
-                .parse()
-                .map_err(|_| ApiError::bad_request(format!("Bad Request: accountId is not valid: {raw}")))
-        })
-        .transpose()
+/// The account a request's `accountId` names, once the user may use it, or `None` for all of
+/// the user's. Any other account is refused as one named in a path is.
+async fn account_asked(
+    app: &AppState,
+    caller: Caller,
+    query: &[(String, String)],
+) -> Result<Option<AccountId>, ApiError> {
+    let Some((_, raw)) = query.iter().find(|(name, _)| name == "accountId") else {
+        return Ok(None);
+    };
+    let (_, account) = account_session(app, caller, &AccountSegment::of(raw)).await?;
+    Ok(Some(account))
 }
 
 /// The session's orders: working ones, and those filled or cancelled since it began. The
@@ -62,6 +63,7 @@ fn accounts_asked(query: &[(String, String)]) -> Result<Option<AccountId>, ApiEr
     ),
     responses(
         (status = 200, description = "The orders", body = LiveOrders),
+        (status = 400, description = "An account the user may not use", body = ErrorBody),
         crate::docs::NotLoggedIn,
     )
 )]
@@ -72,7 +74,7 @@ pub async fn live_orders(
 ) -> Result<Json<LiveOrders>, ApiError> {
     let filters: BTreeSet<String> = values(&query, "filters").filter(|word| word != "sort_by_time").collect();
     let force = values(&query, "force").any(|value| lenient_bool_text(&value) == Some(true));
-    let asked = accounts_asked(&query)?;
+    let asked = account_asked(&app, caller, &query).await?;
     let session = caller.read(&app, |_, session| session.id.clone()).await?;
     let primed = app.desk.prime_live_orders(&session);
     if force || !primed {
@@ -141,7 +143,7 @@ const MAX_DAYS: i64 = 7;
     ),
     responses(
         (status = 200, description = "The executions", body = Vec<Trade>),
-        (status = 400, description = "An invalid number of days", body = ErrorBody),
+        (status = 400, description = "An invalid number of days, or an account the user may not use", body = ErrorBody),
     )
 )]
 pub async fn trades(
@@ -157,7 +159,7 @@ pub async fn trades(
             })?
         }
     };
-    let asked = accounts_asked(&query)?;
+    let asked = account_asked(&app, caller, &query).await?;
     let wall = Timestamp::now();
     let trades = caller
         .read(&app, move |state, session| {

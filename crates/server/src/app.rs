@@ -139,13 +139,15 @@ fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
 }
 
 /// A request no route took: an IBKR operation not built yet (501), an IBKR path with another
-/// method (405), or nothing IBKR knows (404). Always JSON, as clients parse every body.
+/// method (405), or nothing IBKR knows (404). Always JSON, as clients parse every body, in the
+/// shape of the surface the path belongs to.
 async fn unrouted(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     match SPEC_ROUTES.classify(&method, uri.path()) {
         SpecMatch::Operation(reason) => not_implemented(&uri, reason),
-        SpecMatch::OtherMethod => method_not_allowed(&method, &uri).into_response(),
+        SpecMatch::OtherMethod => method_not_allowed(&method, &uri),
         SpecMatch::Unknown => {
-            ApiError::not_found(format!("no such endpoint: {method} {}", uri.path())).into_response()
+            let message = format!("no such endpoint: {method} {}", uri.path());
+            crate::error::refusal(uri.path(), StatusCode::NOT_FOUND, &message)
         }
     }
 }
@@ -154,7 +156,7 @@ async fn unrouted(method: Method, OriginalUri(uri): OriginalUri) -> Response {
 async fn wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     match SPEC_ROUTES.classify(&method, uri.path()) {
         SpecMatch::Operation(reason) => not_implemented(&uri, reason),
-        SpecMatch::OtherMethod | SpecMatch::Unknown => method_not_allowed(&method, &uri).into_response(),
+        SpecMatch::OtherMethod | SpecMatch::Unknown => method_not_allowed(&method, &uri),
     }
 }
 
@@ -167,6 +169,8 @@ fn not_implemented(uri: &Uri, reason: Option<&'static str>) -> Response {
     crate::error::refusal(uri.path(), StatusCode::NOT_IMPLEMENTED, &message)
 }
 
-fn method_not_allowed(method: &Method, uri: &Uri) -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("method {method} is not allowed on {}", uri.path()))
+/// 405, in the error shape of the API the path belongs to.
+fn method_not_allowed(method: &Method, uri: &Uri) -> Response {
+    let message = format!("method {method} is not allowed on {}", uri.path());
+    crate::error::refusal(uri.path(), StatusCode::METHOD_NOT_ALLOWED, &message)
 }

@@ -242,6 +242,27 @@ async fn what_the_framework_refuses_is_answered_in_each_surfaces_shape() {
 }
 
 #[tokio::test]
+async fn every_refusal_under_gw_api_is_problem_details_unknown_paths_and_methods_included() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", app.url);
+    let cases = [
+        ("an unknown /gw path", client.get(url("/gw/api/v1/no-such-operation")), 404),
+        ("a /gw path with a method it does not take", client.delete(url("/gw/api/v1/echo/https")), 405),
+    ];
+    for (what, request, status) in cases {
+        let (answered, kind, body) = raw(request).await;
+        assert_eq!(answered.as_u16(), status, "{what}: {body}");
+        assert!(kind.starts_with("application/problem+json"), "{what}: {kind}");
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["status"], status, "{what}: {body}");
+        assert!(problem["detail"].is_string(), "{what}: {body}");
+    }
+    let trading = app.get("/v1/api/no-such-operation").await;
+    assert_eq!(trading.body["statusCode"], 404, "the trading surface keeps its own shape");
+}
+
+#[tokio::test]
 async fn a_static_route_does_not_make_an_implemented_template_answer_501() {
     let app = spawn_app().await;
     for path in [

@@ -311,6 +311,8 @@ async fn a_cancelled_instruction_says_so_apart_from_a_rejected_one() {
         json!({"clientInstructionId": 3, "instructionId": id, "reason": "typo"}),
     );
     let cancelled = post(&app, &token, "/gw/api/v1/instructions/cancel", cancel).await;
+    assert_eq!(cancelled.status, StatusCode::CREATED, "IBKR answers a cancel 201: {}", cancelled.text);
+    assert_eq!(cancelled.body["status"], 201);
     assert_eq!(cancelled.body["instructionResult"]["instructionStatus"], "PROCESSED", "{}", cancelled.text);
     let polled = get(&app, &token, &format!("/gw/api/v1/instructions/{id}")).await;
     let result = &polled.body["instructionResult"];

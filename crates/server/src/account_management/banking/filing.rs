@@ -42,20 +42,24 @@ macro_rules! instruction_route {
     };
 }
 
-const EXTERNAL_CASH: Operation = Operation { name: "POST /gw/api/v1/external-cash-transfers", query: false };
+const EXTERNAL_CASH: Operation =
+    Operation { name: "POST /gw/api/v1/external-cash-transfers", created: false };
 const EXTERNAL_CASH_QUERY: Operation =
-    Operation { name: "POST /gw/api/v1/external-cash-transfers/query", query: true };
+    Operation { name: "POST /gw/api/v1/external-cash-transfers/query", created: true };
 const EXTERNAL_ASSETS: Operation =
-    Operation { name: "POST /gw/api/v1/external-asset-transfers", query: false };
+    Operation { name: "POST /gw/api/v1/external-asset-transfers", created: false };
 const INTERNAL_ASSETS: Operation =
-    Operation { name: "POST /gw/api/v1/internal-asset-transfers", query: false };
-const INTERNAL_CASH: Operation = Operation { name: "POST /gw/api/v1/internal-cash-transfers", query: false };
-const BANK_INSTRUCTIONS: Operation = Operation { name: "POST /gw/api/v1/bank-instructions", query: false };
+    Operation { name: "POST /gw/api/v1/internal-asset-transfers", created: false };
+const INTERNAL_CASH: Operation =
+    Operation { name: "POST /gw/api/v1/internal-cash-transfers", created: false };
+const BANK_INSTRUCTIONS: Operation = Operation { name: "POST /gw/api/v1/bank-instructions", created: false };
 const BANK_INSTRUCTIONS_QUERY: Operation =
-    Operation { name: "POST /gw/api/v1/bank-instructions/query", query: true };
-const CANCEL: Operation = Operation { name: "POST /gw/api/v1/instructions/cancel", query: false };
-const INSTRUCTIONS_QUERY: Operation = Operation { name: "POST /gw/api/v1/instructions/query", query: true };
-const BALANCES_QUERY: Operation = Operation { name: "POST /gw/api/v1/balances/query", query: true };
+    Operation { name: "POST /gw/api/v1/bank-instructions/query", created: true };
+const CANCEL: Operation = Operation { name: "POST /gw/api/v1/instructions/cancel", created: true };
+/// A bulk cancel's instructions are each answered 202, as every bulk's are.
+const CANCEL_BULK: Operation = Operation { name: "POST /gw/api/v1/instructions/cancel", created: false };
+const INSTRUCTIONS_QUERY: Operation = Operation { name: "POST /gw/api/v1/instructions/query", created: true };
+const BALANCES_QUERY: Operation = Operation { name: "POST /gw/api/v1/balances/query", created: true };
 
 instruction_route!(
     external_cash_transfer,
@@ -172,7 +176,7 @@ instruction_route!(
     "cancelInstruction",
     "Cancels a pending instruction of the client (`CANCEL_INSTRUCTION`).",
     CANCEL: InstructionsWrite,
-    202
+    201
 );
 instruction_route!(
     cancel_instructions,
@@ -180,7 +184,7 @@ instruction_route!(
     "/gw/api/v1/instructions/cancel:bulk",
     "cancelInstructionsBulk",
     "Cancels in bulk.",
-    CANCEL: InstructionsWrite,
+    CANCEL_BULK: InstructionsWrite,
     202
 );
 instruction_route!(

@@ -76,7 +76,8 @@ pub struct InstructionResponse {
     /// `Business Error` for a rejected instruction.
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<String>,
-    /// 202 filed, 201 a processed query, 200 a poll, 422 rejected.
+    /// 202 filed, 201 for the operations IBKR answers so (queries, a cancel), 200 a poll, 422
+    /// rejected.
     status: u16,
     instruction_set_id: u64,
     instruction_result: InstructionResult,
@@ -96,8 +97,8 @@ pub struct InstructionSetResponse {
 struct Operation {
     /// `POST /gw/api/v1/…`, naming its schema.
     name: &'static str,
-    /// A query: answered 201 with its result.
-    query: bool,
+    /// Answered 201 (IBKR's `Created`: a query with its result, a cancel) rather than 202.
+    created: bool,
 }
 
 /// Files what the body instructs and answers it.
@@ -114,7 +115,7 @@ async fn file(
     let Reply::InstructionsFiled(set) = app.broker.execute(sealed(signed, command)).await?.reply else {
         return Err(Problem::unavailable());
     };
-    let query = operation.query;
+    let created = operation.created;
     let answers = app
         .broker
         .read(move |engine| {
@@ -122,7 +123,7 @@ async fn file(
             let filed = engine.state().banking().set(set)?;
             Some(
                 filed
-                    .map(|filed| response(engine, filed, set, now, Answer::Filed { query }))
+                    .map(|filed| response(engine, filed, set, now, Answer::Filed { created }))
                     .collect::<Vec<_>>(),
             )
         })
@@ -147,8 +148,8 @@ async fn file(
 /// Why an instruction is answered.
 #[derive(Debug, Clone, Copy)]
 enum Answer {
-    /// It was just filed; a query is answered 201.
-    Filed { query: bool },
+    /// It was just filed, by an operation IBKR answers 201 or 202.
+    Filed { created: bool },
     /// The client polls it.
     Polled,
 }
@@ -165,8 +166,8 @@ fn response(
     let rejected = filed.status == InstructionStatus::Rejected;
     let status = match answer {
         Answer::Filed { .. } if rejected => 422,
-        Answer::Filed { query: true } => 201,
-        Answer::Filed { query: false } => 202,
+        Answer::Filed { created: true } => 201,
+        Answer::Filed { created: false } => 202,
         Answer::Polled => 200,
     };
     let business = matches!(answer, Answer::Filed { .. }) && rejected;

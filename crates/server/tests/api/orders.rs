@@ -293,6 +293,18 @@ async fn an_account_filter_the_user_may_not_use_is_refused_like_any_unknown_acco
 }
 
 #[tokio::test]
+async fn a_preview_warns_of_an_instrument_the_session_has_no_market_data_for() {
+    let app = plain_market().await;
+    let body = json!({"orders": [aapl("BUY", 10, "LMT", Some(100.0))]});
+    let blind = app.post_json(&format!("{ORDERS}/whatif"), body.clone()).await;
+    let warning = blind.body["warn"].as_str().unwrap_or_else(|| panic!("{}", blind.text));
+    assert!(warning.starts_with("21/") && warning.contains("market data"), "{warning}");
+    last_price(&app).await;
+    let seen = app.post_json(&format!("{ORDERS}/whatif"), body).await;
+    assert!(seen.body["warn"].is_null(), "nothing to warn of: {}", seen.text);
+}
+
+#[tokio::test]
 async fn a_fill_shows_in_trades_and_moves_cash() {
     let app = plain_market().await;
     app.post_json("/v1/api/iserver/questions/suppress", json!({"messageIds": ["o354", "o10151"]})).await;

@@ -472,6 +472,7 @@ pub struct WhatIf {
     initial: Change,
     maintenance: Change,
     position: Change,
+    /// A warning (`code/text`), or null.
     warn: Option<String>,
     error: Option<String>,
 }
@@ -496,8 +497,18 @@ fn grouped_cents(value: Decimal) -> String {
     grouped(value, 2)
 }
 
+/// IBKR's warning, in a preview, of an instrument the session has no market data for: the
+/// text of IBKR's own example answer of `orders/whatif`, its code included.
+fn blind_trading_warning() -> String {
+    "21/You are trying to submit an order without having market data for this instrument. \n\
+     IB strongly recommends against this kind of blind trading which may result in \n\
+     erroreous or unexpected trades."
+        .to_owned()
+}
+
 impl WhatIf {
-    fn of(preview: &Preview) -> Self {
+    /// The preview, with `warn` the warning IBKR would give (or none).
+    fn of(preview: &Preview, warn: Option<String>) -> Self {
         let unit = match Catalogue::standard().get(preview.conid).map(|i| i.asset_class) {
             Some(AssetClass::Stock) | None => "Shares",
             Some(AssetClass::Forex) => "Units",
@@ -527,7 +538,7 @@ impl WhatIf {
                 change: (preview.position_after - preview.position).normalize().to_string(),
                 after: preview.position_after.normalize().to_string(),
             },
-            warn: None,
+            warn,
             error: None,
         }
     }
@@ -568,10 +579,11 @@ pub(super) async fn preview(
         Ok(mut tickets) => tickets.remove(0),
         Err(refusal) => return Ok(Json(WhatIfReply::Refused(OrderRefusal { error: refusal }))),
     };
+    let warn = (!app.streams.is_open(&session, ticket.conid)).then(blind_trading_warning);
     let wall = Timestamp::now();
     let preview = app.broker.read(move |engine| engine.preview(wall, &session, &account, &ticket)).await?;
     match preview {
-        Ok(preview) => Ok(Json(WhatIfReply::Preview(Box::new(WhatIf::of(&preview))))),
+        Ok(preview) => Ok(Json(WhatIfReply::Preview(Box::new(WhatIf::of(&preview, warn))))),
         Err(EngineError::OrderRejected(rejection)) => {
             Ok(Json(WhatIfReply::Refused(OrderRefusal { error: rejection.to_string() })))
         }

@@ -37,12 +37,12 @@ pub fn nearest_float(value: Decimal) -> f64 {
     value.to_string().parse().unwrap_or(0.0)
 }
 
-/// A quantity as a JSON number: whole shares as an integer, fractions of a coin as a float, as
-/// IBKR sends them.
-pub fn quantity_number(quantity: Decimal) -> serde_json::Number {
-    match u64::try_from(quantity) {
-        Ok(whole) if quantity.fract().is_zero() => whole.into(),
-        _ => f64::try_from(quantity).ok().and_then(serde_json::Number::from_f64).unwrap_or_else(|| 0.into()),
+/// A figure as a JSON number the way IBKR writes it: a whole number as an integer (shares,
+/// volumes, a quantity sold, an exchange rate of 1), anything else as a double.
+pub fn whole_or_double(value: Decimal) -> serde_json::Number {
+    match i64::try_from(value) {
+        Ok(whole) if value.fract().is_zero() => whole.into(),
+        _ => f64::try_from(value).ok().and_then(serde_json::Number::from_f64).unwrap_or_else(|| 0.into()),
     }
 }
 
@@ -65,5 +65,15 @@ mod tests {
         for double in [1.1597, 0.834_820_570_786_017_6, 152.814_924_441_773_26, 0.010_168_610_356_091_574] {
             assert_eq!(nearest_float(Decimal::from_f64_retain(double).unwrap()).to_bits(), double.to_bits());
         }
+    }
+
+    #[test]
+    fn whole_figures_are_integers_and_others_doubles_whatever_their_sign() {
+        let json = |value: Decimal| serde_json::to_string(&whole_or_double(value)).unwrap();
+        assert_eq!(json(Decimal::new(10, 0)), "10");
+        assert_eq!(json(Decimal::new(-5, 0)), "-5");
+        assert_eq!(json(Decimal::new(10_000, 4)), "1", "trailing zeros are still whole");
+        assert_eq!(json(Decimal::new(15, 1)), "1.5");
+        assert_eq!(json(Decimal::new(-25, 4)), "-0.0025");
     }
 }

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
-use crate::wire::float;
+use crate::wire::{float, whole_or_double};
 
 /// The periods `pa/performance` accepts, by IBKR's codes: its spec's and its clients'.
 const PERIODS: [(&str, Period); 9] = [
@@ -334,9 +334,11 @@ pub struct Transaction {
     /// Java's `Date.toString()` form, New York time.
     date: String,
     raw_date: String,
-    fx_rate: f64,
+    #[schema(value_type = f64)]
+    fx_rate: serde_json::Number,
     pr: f64,
-    qty: f64,
+    #[schema(value_type = f64)]
+    qty: serde_json::Number,
     /// Cash the trade moved, before commission: negative for a purchase.
     amt: f64,
     #[serde(rename = "type")]
@@ -350,7 +352,8 @@ pub struct Transaction {
 pub struct Realized {
     date: String,
     cur: String,
-    fx_rate: f64,
+    #[schema(value_type = f64)]
+    fx_rate: serde_json::Number,
     /// `G` for a gain, `L` for a loss.
     side: String,
     acctid: String,
@@ -458,9 +461,9 @@ fn list(traded: &Traded<'_>, currency: Currency, days: u64, now: Timestamp) -> T
             cur: instrument.currency.to_string(),
             date: local.strftime("%a %b %d %H:%M:%S %Z %Y").to_string(),
             raw_date: local.strftime("%Y%m%d").to_string(),
-            fx_rate: float(trade.fx_rate),
+            fx_rate: whole_or_double(trade.fx_rate),
             pr: float(execution.price),
-            qty: float(trade.quantity),
+            qty: whole_or_double(trade.quantity),
             amt: float(trade.amount),
             kind: if execution.side == Side::Buy { "Buy" } else { "Sell" }.into(),
             desc: instrument.name.clone(),
@@ -469,7 +472,7 @@ fn list(traded: &Traded<'_>, currency: Currency, days: u64, now: Timestamp) -> T
             realized.push(Realized {
                 date: local.strftime("%Y%m%d").to_string(),
                 cur: instrument.currency.to_string(),
-                fx_rate: float(trade.fx_rate),
+                fx_rate: whole_or_double(trade.fx_rate),
                 side: if trade.realized > Decimal::ZERO { "G" } else { "L" }.into(),
                 acctid: trade.account.to_string(),
                 amt: trade.realized.round_dp(4).to_string(),

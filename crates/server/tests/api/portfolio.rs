@@ -326,6 +326,9 @@ async fn transactions_list_the_trades_and_what_they_realized() {
     assert_eq!(trades.len(), 2, "{listed}");
     assert_eq!((trades[0]["type"].as_str(), trades[0]["qty"].as_f64()), (Some("Buy"), Some(20.0)));
     assert_eq!((trades[1]["type"].as_str(), trades[1]["qty"].as_f64()), (Some("Sell"), Some(-5.0)));
+    // Whole numbers are JSON integers, as in IBKR's example (`"qty": -5`, `"fxRate": 1`).
+    assert_eq!((trades[1]["qty"].as_i64(), trades[1]["fxRate"].as_i64()), (Some(-5), Some(1)), "{listed}");
+    assert_eq!(listed["rpnl"]["data"][0]["fxRate"].as_i64(), Some(1), "{listed}");
     close(trades[0]["amt"].as_f64().unwrap(), -20.0 * trades[0]["pr"].as_f64().unwrap(), "a purchase spends");
     let realized =
         app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body[0]["realizedPnl"]

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, only_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
-use crate::wire::quantity_number;
+use crate::wire::whole_or_double;
 
 /// Default order values shown by IBKR's order ticket.
 #[derive(Debug, Serialize, ToSchema)]
@@ -161,9 +161,9 @@ impl ContractRules {
             fraq_types: Vec::new(),
             force_order_preview: false,
             order_defaults: BTreeMap::from([("LMT".to_owned(), LimitDefaults { lp: last.to_string() })]),
-            default_size: quantity_number(default_size),
+            default_size: whole_or_double(default_size),
             cash_size: 0.0,
-            size_increment: quantity_number(size_increment),
+            size_increment: whole_or_double(size_increment),
             tif_types,
             tif_defaults: TifDefaults {
                 tif: default_tif.into(),

@@ -25,7 +25,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{QueryParams, lenient_bool};
 use crate::market::MarketNow;
 use crate::state::AppState;
-use crate::wire::{float, quantity_number};
+use crate::wire::{float, whole_or_double};
 
 /// How many history requests IBKR serves at once.
 pub const CONCURRENT_REQUESTS: usize = 5;
@@ -313,7 +313,7 @@ fn answer(
                 c: float(bar.close),
                 h: float(bar.high),
                 l: float(bar.low),
-                v: quantity_number(bar.volume),
+                v: whole_or_double(bar.volume),
                 t: bar.start.as_millisecond(),
             })
             .collect(),

@@ -22,7 +22,7 @@ use crate::extract::{AccountSegment, ConidSegment, PathParams, QueryParams};
 use crate::state::AppState;
 use crate::trading::contracts::{IncrementRule, country_code, increment_rules, sec_type};
 use crate::wire::float;
-use crate::wire::quantity_number;
+use crate::wire::whole_or_double;
 
 /// How many rows a page of `portfolio/{accountId}/positions/{pageId}` holds.
 pub const PAGE_SIZE: usize = 100;
@@ -90,7 +90,7 @@ impl PositionRow {
             acct_id: portfolio.account.to_string(),
             conid: instrument.conid.get(),
             contract_desc: instrument.local_symbol(),
-            position: quantity_number(holding.quantity),
+            position: whole_or_double(holding.quantity),
             mkt_price: float(holding.mark),
             mkt_value: float(holding.market_value()),
             currency: instrument.currency.to_string(),

@@ -153,6 +153,27 @@ async fn an_application_is_pending_then_opens_an_account_its_user_trades() {
     )
     .await;
     assert_eq!(accounts.body[0]["id"].as_str(), Some(account.as_str()), "{}", accounts.text);
+    assert_eq!(accounts.body[0]["accountAlias"], "Main", "the alias the application gave");
+    let meta = reply(
+        reqwest::Client::new()
+            .get(format!("{}/v1/api/portfolio/{account}/meta", app.url))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(meta.body["accountAlias"], "Main", "{}", meta.text);
+    let brokerage = reply(
+        reqwest::Client::new()
+            .get(format!("{}/v1/api/iserver/accounts", app.url))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(brokerage.body["aliases"][&account], "Main", "{}", brokerage.text);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use engine::Command;
-use engine::state::{Session, State as EngineState};
+use engine::state::{Account, Session, State as EngineState};
 use model::AccountId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -141,16 +141,22 @@ pub struct BrokerageAccounts {
     is_paper: bool,
 }
 
+/// The name the Trading API shows for an account: the alias its holder gave it (through
+/// Account Management or its application), else its id, as IBKR shows an account without one.
+fn alias_of(account: &Account) -> String {
+    account.alias.clone().unwrap_or_else(|| account.id.to_string())
+}
+
 impl BrokerageAccounts {
     /// The session's accounts, as `iserver/accounts` and the websocket's `act` message list
     /// them.
     pub(crate) fn of(state: &EngineState, session: &Session, identity: &ServerIdentity) -> Self {
-        let entitled: Vec<&AccountId> = state.entitled_accounts(session).map(|account| &account.id).collect();
-        let paper = entitled.iter().all(|id| is_paper(id));
-        let ids: Vec<String> = entitled.iter().map(ToString::to_string).collect();
+        let entitled: Vec<_> = state.entitled_accounts(session).collect();
+        let paper = entitled.iter().all(|account| is_paper(&account.id));
+        let ids: Vec<String> = entitled.iter().map(|account| account.id.to_string()).collect();
         Self {
             acct_props: ids.iter().map(|id| (id.clone(), AccountProperties::of_localbroker())).collect(),
-            aliases: ids.iter().map(|id| (id.clone(), id.clone())).collect(),
+            aliases: entitled.iter().map(|account| (account.id.to_string(), alias_of(account))).collect(),
             allow_features: AllowedFeatures::of_localbroker(),
             chart_periods: ["STK", "CASH"]
                 .into_iter()
@@ -295,7 +301,7 @@ pub async fn search_accounts(
                 .filter(|a| a.id.as_str().contains(&needle) || a.title.to_ascii_uppercase().contains(&needle))
                 .map(|a| MatchedAccount {
                     account_id: a.id.to_string(),
-                    alias: a.id.to_string(),
+                    alias: alias_of(a),
                     allocation_id: a.id.to_string(),
                 })
                 .collect()

@@ -96,7 +96,7 @@ impl AccountAttributes {
             account_van: id.clone(),
             account_title: account.title.clone(),
             display_name: account.title.clone(),
-            account_alias: None,
+            account_alias: account.alias.clone(),
             account_status,
             currency: account.base_currency.to_string(),
             kind: kind.into(),

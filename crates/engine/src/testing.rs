@@ -119,6 +119,11 @@ impl Broker {
     }
 }
 
+/// A good-till-cancelled market order for `quantity` of `conid`.
+pub(crate) fn market_order(conid: Conid, side: Side, quantity: i64) -> Ticket {
+    Ticket { conid, ..ticket(side, quantity, OrderType::Market) }
+}
+
 pub(crate) fn ticket(side: Side, quantity: i64, order_type: OrderType) -> Ticket {
     Ticket {
         conid: AAPL,

@@ -103,24 +103,15 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use model::{Conid, Currency, MarginKind, OrderType, Side};
+    use model::{Conid, Currency, MarginKind, Side};
 
     use super::*;
     use crate::fixtures;
-    use crate::orders::{Size, Ticket};
-    use crate::testing::{AAPL, d, new_york, ticket};
+    use crate::testing::{AAPL, d, market_order, new_york};
     use crate::world::AccountSpec;
     use crate::{Command, Engine};
 
     const SAP: Conid = Conid::new(14_204);
-
-    fn order(conid: Conid, side: Side, quantity: i64) -> Ticket {
-        Ticket {
-            conid,
-            size: Size::Quantity(Decimal::new(quantity, 0)),
-            ..ticket(side, 1, OrderType::Market)
-        }
-    }
 
     fn euro_account() -> AccountSpec {
         let mut account = fixtures::account("DU2222222", MarginKind::Margin, Decimal::ZERO);
@@ -141,7 +132,7 @@ mod tests {
         let place = Command::PlaceOrders {
             session,
             account: "DU1111111".parse().unwrap(),
-            tickets: vec![order(AAPL, Side::Buy, 100), order(SAP, Side::Sell, 10)],
+            tickets: vec![market_order(AAPL, Side::Buy, 100), market_order(SAP, Side::Sell, 10)],
             one_cancels_all: false,
         };
         engine.apply(wall, &place).unwrap();

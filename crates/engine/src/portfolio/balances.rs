@@ -137,26 +137,19 @@ impl Portfolio {
 #[cfg(test)]
 mod tests {
     use jiff::SignedDuration;
-    use model::{Conid, OrderType, Side};
+    use model::{Conid, Side};
 
     use super::*;
-    use crate::orders::{Size, Ticket};
-    use crate::testing::{AAPL, Broker, d, ticket};
+    use crate::testing::{AAPL, Broker, d, market_order};
 
     const SAP: Conid = Conid::new(14_204);
-
-    fn order(conid: Conid, side: Side, quantity: i64) -> Ticket {
-        Ticket {
-            conid,
-            size: Size::Quantity(Decimal::new(quantity, 0)),
-            ..ticket(side, 1, OrderType::Market)
-        }
-    }
 
     /// A dollar account holding Apple and SAP (a euro share), valued half an hour later.
     fn valued() -> (Portfolio, Decimal) {
         let mut broker = Broker::at("2026-03-03T10:00");
-        broker.place("DU1234567", vec![order(SAP, Side::Buy, 10), order(AAPL, Side::Buy, 100)]).unwrap();
+        broker
+            .place("DU1234567", vec![market_order(SAP, Side::Buy, 10), market_order(AAPL, Side::Buy, 100)])
+            .unwrap();
         broker.advance(SignedDuration::from_mins(30));
         let state = broker.engine.state();
         let at = state.market_time(broker.wall);

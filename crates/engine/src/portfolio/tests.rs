@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use crate::corporate_actions::{CorporateAction, CorporateActionRefusal};
 use crate::market::MarketChange;
-use crate::orders::{Size, Ticket};
-use crate::testing::{AAPL, Broker, d, new_york, ticket};
+use crate::orders::Ticket;
+use crate::testing::{AAPL, Broker, d, market_order, new_york};
 use crate::{Command, EngineError};
 
 const MSFT: Conid = Conid::new(272_093);
@@ -16,10 +16,6 @@ const EUR_USD: Conid = Conid::new(12_087_792);
 
 fn margin_account() -> AccountId {
     "DU1234567".parse().unwrap()
-}
-
-fn order(conid: Conid, side: Side, quantity: i64) -> Ticket {
-    Ticket { conid, size: Size::Quantity(Decimal::new(quantity, 0)), ..ticket(side, 1, OrderType::Market) }
 }
 
 fn portfolio(broker: &Broker) -> super::Portfolio {
@@ -30,7 +26,9 @@ fn portfolio(broker: &Broker) -> super::Portfolio {
 #[test]
 fn net_liquidation_is_cash_plus_holdings_at_the_last_trade() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100), order(MSFT, Side::Sell, 20)]).unwrap();
+    broker
+        .place("DU1234567", vec![market_order(AAPL, Side::Buy, 100), market_order(MSFT, Side::Sell, 20)])
+        .unwrap();
     broker.advance(SignedDuration::from_mins(90));
     let portfolio = portfolio(&broker);
     let state = broker.engine.state();
@@ -51,7 +49,7 @@ fn net_liquidation_is_cash_plus_holdings_at_the_last_trade() {
 #[test]
 fn a_purchase_settles_the_next_business_day() {
     let mut broker = Broker::at("2026-03-06T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 100)]).unwrap();
     let usd = |broker: &Broker| portfolio(broker).currencies[&Currency::USD].clone();
     let today = usd(&broker);
     assert_eq!(today.settled_cash, d("1000000"), "Friday's purchase has not settled");
@@ -66,7 +64,7 @@ fn a_purchase_settles_the_next_business_day() {
 #[test]
 fn the_days_pnl_counts_price_moves_and_not_deposits() {
     let mut broker = Broker::at("2026-03-03T10:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 100)]).unwrap();
     broker.apply(Command::SetClock { to: new_york("2026-03-04T10:00") }).unwrap();
     let start = portfolio(&broker);
     let deposit = Command::Deposit { account: margin_account(), currency: Currency::USD, amount: d("5000") };
@@ -87,7 +85,7 @@ fn the_days_pnl_counts_price_moves_and_not_deposits() {
 #[test]
 fn currency_bought_is_cash_converted_at_the_pairs_mid() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(EUR_USD, Side::Buy, 10_000)]).unwrap();
+    broker.place("DU1234567", vec![market_order(EUR_USD, Side::Buy, 10_000)]).unwrap();
     let portfolio = portfolio(&broker);
     let eur = &portfolio.currencies[&Currency::EUR];
     assert_eq!(eur.cash, d("10000"));
@@ -137,7 +135,7 @@ fn deposits_and_withdrawals_move_cash_through_capital() {
 #[test]
 fn a_withdrawal_must_leave_the_initial_margin_covered() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Sell, 3000)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Sell, 3000)]).unwrap();
     broker.advance(SignedDuration::from_hours(48));
     let available = portfolio(&broker).available_funds();
     let settled = portfolio(&broker).currencies[&Currency::USD].settled_cash;
@@ -159,7 +157,7 @@ proptest! {
         let mut broker = Broker::at("2026-03-03T10:00");
         for (buy, quantity, minutes) in trades {
             let side = if buy { Side::Buy } else { Side::Sell };
-            let _ = broker.place("DU1234567", vec![order(AAPL, side, quantity)]);
+            let _ = broker.place("DU1234567", vec![market_order(AAPL, side, quantity)]);
             broker.advance(SignedDuration::from_mins(minutes as i64 + 1));
         }
         let portfolio = portfolio(&broker);
@@ -192,7 +190,9 @@ fn date(text: &str) -> jiff::civil::Date {
 #[test]
 fn a_dividend_accrues_to_holders_at_the_ex_date_and_is_paid_on_the_pay_date() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 100), order(MSFT, Side::Sell, 10)]).unwrap();
+    broker
+        .place("DU1234567", vec![market_order(AAPL, Side::Buy, 100), market_order(MSFT, Side::Sell, 10)])
+        .unwrap();
     let dividend = |conid| CorporateAction::Dividend {
         conid,
         amount: d("0.26"),
@@ -204,7 +204,7 @@ fn a_dividend_accrues_to_holders_at_the_ex_date_and_is_paid_on_the_pay_date() {
     let cash_before = portfolio(&broker).total_cash();
     // Bought after the ex-date began: not entitled.
     broker.apply(Command::SetClock { to: new_york("2026-03-05T10:00") }).unwrap();
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 50)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 50)]).unwrap();
     let accrued = portfolio(&broker);
     let owed = d("26.00") - d("2.60");
     assert_eq!(accrued.dividends_receivable(), owed, "100 long are owed, 10 short owe");
@@ -271,8 +271,9 @@ fn a_dividend_whose_ex_date_has_begun_is_refused() {
 #[test]
 fn a_split_halves_the_price_and_doubles_the_quantity_with_the_value_unchanged() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 101)]).unwrap();
-    let resting = Ticket { order_type: OrderType::Limit { limit: d("1") }, ..order(AAPL, Side::Buy, 1) };
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 101)]).unwrap();
+    let resting =
+        Ticket { order_type: OrderType::Limit { limit: d("1") }, ..market_order(AAPL, Side::Buy, 1) };
     let working = broker.place("DU1234567", vec![resting]).unwrap()[0];
     let earlier = portfolio(&broker).at;
     broker.advance(SignedDuration::from_mins(1));
@@ -303,7 +304,7 @@ fn a_split_halves_the_price_and_doubles_the_quantity_with_the_value_unchanged() 
 #[test]
 fn a_reverse_split_pays_the_fraction_in_cash() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 25)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 25)]).unwrap();
     let before = portfolio(&broker);
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 10, on: None }).unwrap();
     let after = portfolio(&broker);
@@ -321,7 +322,7 @@ const SAP: Conid = Conid::new(14_204);
 fn a_euro_share_bought_in_a_dollar_margin_account_borrows_euros() {
     // 11:00 in Frankfurt.
     let mut broker = Broker::at("2026-03-03T05:00");
-    broker.place("DU1234567", vec![order(SAP, Side::Buy, 10)]).unwrap();
+    broker.place("DU1234567", vec![market_order(SAP, Side::Buy, 10)]).unwrap();
     let portfolio = portfolio(&broker);
     let eur = &portfolio.currencies[&Currency::EUR];
     let sap = portfolio.holding(SAP).unwrap();
@@ -342,7 +343,7 @@ fn a_euro_share_bought_in_a_dollar_margin_account_borrows_euros() {
 #[test]
 fn a_cash_account_cannot_buy_a_euro_share_without_euros() {
     let mut broker = Broker::at("2026-03-03T05:00");
-    let refused = broker.place("DU7654321", vec![order(SAP, Side::Buy, 10)]);
+    let refused = broker.place("DU7654321", vec![market_order(SAP, Side::Buy, 10)]);
     assert!(
         matches!(
             refused,
@@ -358,7 +359,7 @@ fn a_cash_account_cannot_buy_a_euro_share_without_euros() {
 #[test]
 fn xetra_is_closed_in_the_new_york_afternoon() {
     let mut broker = Broker::at("2026-03-03T14:00");
-    let placed = broker.place("DU1234567", vec![order(SAP, Side::Buy, 10)]).unwrap()[0];
+    let placed = broker.place("DU1234567", vec![market_order(SAP, Side::Buy, 10)]).unwrap()[0];
     assert_ne!(broker.status(placed), model::OrderStatus::Filled, "20:00 in Frankfurt: the order waits");
     broker.apply(Command::SetClock { to: new_york("2026-03-04T03:30") }).unwrap();
     assert_eq!(broker.status(placed), model::OrderStatus::Filled, "filled when Xetra opens at 09:00");
@@ -367,7 +368,7 @@ fn xetra_is_closed_in_the_new_york_afternoon() {
 #[test]
 fn a_split_announced_for_a_day_happens_when_the_day_begins() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 10)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 10)]).unwrap();
     let split = CorporateAction::Split { conid: AAPL, to: 4, from: 1, on: Some(date("2026-03-05")) };
     announce(&mut broker, split.clone()).unwrap();
     broker.apply(Command::SetClock { to: new_york("2026-03-04T23:00") }).unwrap();
@@ -389,7 +390,7 @@ fn a_pair_priced_near_zero_converts_nothing_and_panics_nothing() {
     broker
         .apply(Command::ChangeMarket { conid: EUR_USD, changes: vec![MarketChange::Price(d("0.000000001"))] })
         .unwrap();
-    broker.place("DU1234567", vec![order(SAP, Side::Buy, 1)]).unwrap();
+    broker.place("DU1234567", vec![market_order(SAP, Side::Buy, 1)]).unwrap();
     let valued = portfolio(&broker);
     assert!(valued.currencies[&Currency::EUR].rate > Decimal::ZERO);
     assert!(broker.engine.state().ledger().is_balanced());
@@ -420,7 +421,7 @@ fn dates_beyond_the_simulated_market_are_refused() {
 #[test]
 fn a_one_for_three_split_of_three_hundred_shares_leaves_a_hundred_and_no_cash() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 300)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 300)]).unwrap();
     let entries = broker.engine.state().ledger().len();
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 3, on: None }).unwrap();
     assert_eq!(portfolio(&broker).holding(AAPL).unwrap().quantity, d("100"));
@@ -432,7 +433,7 @@ fn history_undoes_a_fill_made_at_the_instant_of_a_split() {
     let mut broker = Broker::at("2026-03-03T11:00");
     let before = portfolio(&broker).at;
     broker.advance(SignedDuration::from_mins(1));
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 10)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 10)]).unwrap();
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1, on: None }).unwrap();
     let state = broker.engine.state();
     assert_eq!(state.quantities_at(&margin_account(), before).get(&AAPL), None, "nothing was held before");
@@ -453,18 +454,20 @@ fn one_walk_through_history_finds_what_each_instant_held() {
         broker.advance(SignedDuration::from_mins(7));
         instants.push(broker.engine.state().market_time(broker.wall));
     };
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 30), order(MSFT, Side::Buy, 5)]).unwrap();
+    broker
+        .place("DU1234567", vec![market_order(AAPL, Side::Buy, 30), market_order(MSFT, Side::Buy, 5)])
+        .unwrap();
     step(&mut broker, &mut instants);
-    broker.place("DU7654321", vec![order(AAPL, Side::Buy, 4)]).unwrap();
+    broker.place("DU7654321", vec![market_order(AAPL, Side::Buy, 4)]).unwrap();
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 3, from: 2, on: None }).unwrap();
-    broker.place("DU1234567", vec![order(AAPL, Side::Sell, 7)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Sell, 7)]).unwrap();
     step(&mut broker, &mut instants);
     broker
         .apply(Command::Deposit { account: margin_account(), currency: Currency::EUR, amount: d("250") })
         .unwrap();
     step(&mut broker, &mut instants);
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 1, from: 5, on: None }).unwrap();
-    broker.place("DU1234567", vec![order(MSFT, Side::Sell, 5)]).unwrap();
+    broker.place("DU1234567", vec![market_order(MSFT, Side::Sell, 5)]).unwrap();
     step(&mut broker, &mut instants);
 
     let state = broker.engine.state();
@@ -486,11 +489,13 @@ fn one_walk_through_history_finds_what_each_instant_held() {
 #[test]
 fn a_split_recorded_before_splits_counted_executions_undoes_only_later_fills() {
     let mut broker = Broker::at("2026-03-03T11:00");
-    broker.place("DU1234567", vec![order(MSFT, Side::Buy, 4), order(AAPL, Side::Buy, 4)]).unwrap();
+    broker
+        .place("DU1234567", vec![market_order(MSFT, Side::Buy, 4), market_order(AAPL, Side::Buy, 4)])
+        .unwrap();
     broker.advance(SignedDuration::from_mins(5));
     let before_split = broker.engine.state().market_time(broker.wall);
     broker.advance(SignedDuration::from_mins(1));
-    broker.place("DU1234567", vec![order(AAPL, Side::Buy, 2)]).unwrap();
+    broker.place("DU1234567", vec![market_order(AAPL, Side::Buy, 2)]).unwrap();
     broker.advance(SignedDuration::from_mins(1));
     announce(&mut broker, CorporateAction::Split { conid: AAPL, to: 2, from: 1, on: None }).unwrap();
     // Journals from before splits counted executions replay them as having none before.

@@ -34,6 +34,16 @@ impl<T> Field<T> {
         self.optional(name)?.ok_or_else(|| rejected_field(name, "is required"))
     }
 
+    /// What a sent value reads as next (`read` may find it wrong); absence and a wrong value
+    /// stay as they are.
+    fn and_then<U>(self, read: impl FnOnce(T) -> Field<U>) -> Field<U> {
+        match self {
+            Self::Absent => Field::Absent,
+            Self::Sent(value) => read(value),
+            Self::Wrong(message) => Field::Wrong(message),
+        }
+    }
+
     /// The value of field `name`, if sent.
     pub(super) fn optional(self, name: &str) -> Result<Option<T>, Problem> {
         match self {
@@ -65,16 +75,12 @@ impl FromWire for String {
     }
 }
 
-/// Text that names a `T` (`FromStr`), refused as "`text` is not `T::WHAT`".
+/// Text that names a `T` (`FromStr`), refused as "`text` is not `what`".
 fn parsed<T: FromStr>(value: Value, what: &str) -> Field<T> {
-    match String::from_wire(value) {
-        Field::Sent(text) => match text.parse() {
-            Ok(parsed) => Field::Sent(parsed),
-            Err(_) => Field::Wrong(format!("{text} is not {what}")),
-        },
-        Field::Absent => Field::Absent,
-        Field::Wrong(message) => Field::Wrong(message),
-    }
+    String::from_wire(value).and_then(|text| match text.parse() {
+        Ok(parsed) => Field::Sent(parsed),
+        Err(_) => Field::Wrong(format!("{text} is not {what}")),
+    })
 }
 
 impl FromWire for AccountId {
@@ -113,17 +119,13 @@ pub(super) struct Whole(pub(super) u64);
 
 impl FromWire for Whole {
     fn from_wire(value: Value) -> Field<Self> {
-        match Amount::from_wire(value) {
-            Field::Sent(Amount(amount)) => {
-                let whole = amount.trunc();
-                match (whole == amount).then(|| u64::try_from(whole).ok()).flatten() {
-                    Some(whole) => Field::Sent(Self(whole)),
-                    None => Field::Wrong("is a whole number of at least 0".into()),
-                }
+        Amount::from_wire(value).and_then(|Amount(amount)| {
+            let whole = amount.trunc();
+            match (whole == amount).then(|| u64::try_from(whole).ok()).flatten() {
+                Some(whole) => Field::Sent(Self(whole)),
+                None => Field::Wrong("is a whole number of at least 0".into()),
             }
-            Field::Absent => Field::Absent,
-            Field::Wrong(message) => Field::Wrong(message),
-        }
+        })
     }
 }
 
@@ -133,11 +135,7 @@ pub(super) struct MethodName(String);
 
 impl FromWire for MethodName {
     fn from_wire(value: Value) -> Field<Self> {
-        match String::from_wire(value) {
-            Field::Sent(text) => Field::Sent(Self(text)),
-            Field::Absent => Field::Absent,
-            Field::Wrong(message) => Field::Wrong(message),
-        }
+        String::from_wire(value).and_then(|text| Field::Sent(Self(text)))
     }
 }
 
@@ -171,15 +169,11 @@ pub(super) fn method_name(method: &BankMethod) -> &'static str {
 
 impl FromWire for Direction {
     fn from_wire(value: Value) -> Field<Self> {
-        match String::from_wire(value) {
-            Field::Sent(text) => match text.as_str() {
-                "IN" => Field::Sent(Direction::In),
-                "OUT" => Field::Sent(Direction::Out),
-                other => Field::Wrong(format!("is IN or OUT, not {other}")),
-            },
-            Field::Absent => Field::Absent,
-            Field::Wrong(message) => Field::Wrong(message),
-        }
+        String::from_wire(value).and_then(|text| match text.as_str() {
+            "IN" => Field::Sent(Direction::In),
+            "OUT" => Field::Sent(Direction::Out),
+            other => Field::Wrong(format!("is IN or OUT, not {other}")),
+        })
     }
 }
 

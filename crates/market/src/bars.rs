@@ -1,6 +1,7 @@
 //! Bars of any size, aggregated from minute bars, so that every size agrees with every other:
 //! a bar's open is its first minute's open, its close its last minute's close, its high and
-//! low the extremes of its minutes, its volume their sum.
+//! low the extremes of its minutes, its volume their sum. Bars in seconds are parts of those
+//! minutes, so a minute's parts together are exactly its bar.
 //!
 //! Intraday bars (minutes and hours) are cut at the same clock times every day (a 5-minute bar
 //! starts at 09:30, 09:35, …; an hourly bar at 10:00, 11:00, …) and never span two trading days
@@ -21,6 +22,8 @@ use crate::timeline::TradingDay;
 /// A bar size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BarSize {
+    /// So many seconds (a divisor of 60), cut at multiples of that many seconds in a minute.
+    Seconds(u8),
     /// So many minutes (1 to 480), cut at multiples of that many minutes after midnight.
     Minutes(u16),
     /// One trading day.
@@ -67,25 +70,38 @@ pub struct BarQuery<'a> {
     pub from: u32,
 }
 
-/// A group key: bars end where it changes. Intraday bars are cut by the trading day `day` and
-/// the clock (`clock` is the local date and minute a minute starts at); longer ones by the
-/// trading day alone.
-fn group_of(size: BarSize, day: Date, clock: (Date, u16)) -> (i32, i32, i32) {
+/// A group key: bars end where it changes. Bars in seconds are parts of one minute each;
+/// intraday bars are cut by the trading day `day` and the clock (`clock` is the local date and
+/// minute a minute starts at); longer ones by the trading day alone.
+fn group_of(size: BarSize, day: Date, part: &MinuteBar, clock: (Date, u16)) -> (i64, i64, i64) {
     match size {
-        BarSize::Minutes(n) => (day_number(day), day_number(clock.0), i32::from(clock.1 / n.max(1))),
-        BarSize::Day => (day_number(day), 0, 0),
+        BarSize::Seconds(_) => (day_number(day), i64::from(part.minute), second_of(part)),
+        BarSize::Minutes(n) => (day_number(day), day_number(clock.0), i64::from(clock.1 / n.max(1))),
+        BarSize::Day | BarSize::Week | BarSize::Month => (day_group(size, day), 0, 0),
+    }
+}
+
+/// The day, week or month bar trading day `day` belongs to.
+fn day_group(size: BarSize, day: Date) -> i64 {
+    match size {
         BarSize::Week => {
             let monday = day
                 .checked_sub(jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset())))
                 .unwrap_or(day);
-            (day_number(monday), 0, 0)
+            day_number(monday)
         }
-        BarSize::Month => (i32::from(day.year()) * 12 + i32::from(day.month()), 0, 0),
+        BarSize::Month => i64::from(day.year()) * 12 + i64::from(day.month()),
+        _ => day_number(day),
     }
 }
 
-fn day_number(day: Date) -> i32 {
-    day.since(crate::timeline::EPOCH).map_or(0, |span| span.get_days())
+fn day_number(day: Date) -> i64 {
+    day.since(crate::timeline::EPOCH).map_or(0, |span| i64::from(span.get_days()))
+}
+
+/// The second of its minute a part of it starts at.
+fn second_of(part: &MinuteBar) -> i64 {
+    (part.from * 60.0).round() as i64
 }
 
 impl BarQuery<'_> {
@@ -93,20 +109,18 @@ impl BarQuery<'_> {
     pub fn bars(&self, days: &[TradingDay]) -> Vec<Bar> {
         let timeline = self.path.timeline();
         let mut bars: Vec<Bar> = Vec::new();
-        let mut current: Option<((i32, i32, i32), Bar)> = None;
+        let mut current: Option<((i64, i64, i64), Bar)> = None;
         for day in days {
-            let minutes: Range<u32> =
-                if self.outside_rth { day.session.clone() } else { day.regular.clone() };
-            for minute in self.path.minute_bars(minutes.start.max(self.from), minutes.end, self.now) {
-                let key = group_of(self.size, day.date, timeline.clock_of(minute.minute));
-                let volume = self.activity.bar_volume(&minute, day).unwrap_or_default();
+            for part in self.parts(day) {
+                let key = group_of(self.size, day.date, &part, timeline.clock_of(part.minute));
+                let volume = self.activity.bar_volume(&part, day).unwrap_or_default();
                 match &mut current {
-                    Some((open_key, bar)) if *open_key == key => self.extend(bar, &minute, volume),
+                    Some((open_key, bar)) if *open_key == key => self.extend(bar, &part, volume),
                     _ => {
                         if let Some((_, done)) = current.take() {
                             bars.push(done);
                         }
-                        current = Some((key, self.start(&minute, volume)));
+                        current = Some((key, self.start(&part, volume)));
                     }
                 }
             }
@@ -115,13 +129,66 @@ impl BarQuery<'_> {
         bars
     }
 
+    /// The most recent `limit` bars over the trading days `days`, oldest first. Only the days
+    /// those bars cover are computed (see [`BarQuery::covering`]).
+    pub fn recent(&self, days: &[TradingDay], limit: usize) -> Vec<Bar> {
+        let mut bars = self.bars(self.covering(days, limit));
+        let older = bars.len().saturating_sub(limit);
+        bars.drain(..older);
+        bars
+    }
+
+    /// The most recent of the trading days `days` that hold at least `limit` bars, counted
+    /// from below: a day of `m` whole minutes before `now` holds at least `m` bars of a minute,
+    /// `m / n` of `n` minutes, and `60 m / s` of `s` seconds. Day, week and month bars take whole
+    /// bars' days, with one bar more in case the newest has nothing before `now` yet.
+    pub fn covering<'d>(&self, days: &'d [TradingDay], limit: usize) -> &'d [TradingDay] {
+        let stop = self.path.timeline().position(self.now).minute;
+        let mut held = 0;
+        let mut previous = None;
+        for (index, day) in days.iter().enumerate().rev() {
+            let shown = if self.outside_rth { &day.session } else { &day.regular };
+            let whole = shown.end.min(stop).saturating_sub(shown.start) as usize;
+            match self.size {
+                BarSize::Seconds(n) => held += whole * (60 / usize::from(n.max(1))),
+                BarSize::Minutes(n) => held += whole.div_ceil(usize::from(n.max(1))),
+                BarSize::Day | BarSize::Week | BarSize::Month => {
+                    let group = day_group(self.size, day.date);
+                    if previous != Some(group) {
+                        if held > limit {
+                            return &days[index + 1..];
+                        }
+                        held += 1;
+                        previous = Some(group);
+                    }
+                    continue;
+                }
+            }
+            if held >= limit {
+                return &days[index..];
+            }
+        }
+        days
+    }
+
+    /// The minutes, or parts of minutes, of `day` the bars show.
+    fn parts(&self, day: &TradingDay) -> Vec<MinuteBar> {
+        let minutes: Range<u32> = if self.outside_rth { day.session.clone() } else { day.regular.clone() };
+        let first = minutes.start.max(self.from);
+        match self.size {
+            BarSize::Seconds(n) => self.path.second_bars(first, minutes.end, self.now, n),
+            _ => self.path.minute_bars(first, minutes.end, self.now),
+        }
+    }
+
     fn grid(&self, price: f64) -> Decimal {
         on_grid(self.instrument, price, Grid::Round)
     }
 
     fn start(&self, minute: &MinuteBar, volume: Decimal) -> Bar {
         Bar {
-            start: self.path.timeline().start_of(minute.minute),
+            start: self.path.timeline().start_of(minute.minute)
+                + jiff::SignedDuration::from_secs(second_of(minute)),
             open: self.grid(minute.open),
             high: self.grid(minute.high),
             low: self.grid(minute.low),
@@ -259,6 +326,50 @@ mod tests {
         assert_eq!(summary(&days[..7]), summary(&weeks[..1]));
     }
 
+    #[test]
+    fn seconds_are_parts_of_their_minute() {
+        let now = new_york("2026-03-03T10:00:30.5");
+        let minutes = history(7, "AAPL", BarSize::Minutes(1), false, now, date(2026, 3, 3));
+        let seconds = history(7, "AAPL", BarSize::Seconds(1), false, now, date(2026, 3, 3));
+        assert_eq!(seconds.len(), 30 * 60 + 31, "the second in progress included");
+        assert_eq!(seconds[1].start, new_york("2026-03-03T09:30:01"));
+        for (minute, parts) in minutes.iter().zip(seconds.chunks(60)) {
+            assert_eq!(summary(parts), summary(std::slice::from_ref(minute)), "{}", minute.start);
+        }
+        let thirties = history(7, "AAPL", BarSize::Seconds(30), false, now, date(2026, 3, 3));
+        assert_eq!(thirties.len(), 62);
+        assert_eq!(thirties[61].start, new_york("2026-03-03T10:00:30"));
+    }
+
+    #[test]
+    fn the_most_recent_bars_are_the_tail_of_all_of_them() {
+        let catalogue = Catalogue::standard();
+        let instrument = catalogue.stock("AAPL").unwrap();
+        let profile = catalogue.profile(instrument.conid).unwrap();
+        let path = Path::new(7, instrument, profile, &[]);
+        let now = new_york("2026-03-06T11:17:20");
+        let days: Vec<TradingDay> =
+            path.timeline().trading_days(date(2025, 1, 2), date(2026, 3, 6)).collect();
+        for size in [BarSize::Seconds(5), BarSize::Minutes(5), BarSize::Day, BarSize::Week, BarSize::Month] {
+            let query = BarQuery {
+                path: &path,
+                activity: Activity::new(7, instrument, profile),
+                instrument,
+                size,
+                outside_rth: false,
+                now,
+                from: 0,
+            };
+            let recent = query.recent(&days, 10);
+            let window = match size {
+                BarSize::Seconds(_) | BarSize::Minutes(_) => &days[days.len() - 3..],
+                _ => &days[..],
+            };
+            let all = query.bars(window);
+            assert_eq!(recent, all[all.len() - 10..], "{size:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(12))]
 
@@ -268,7 +379,7 @@ mod tests {
             let now = day.checked_add(jiff::Span::new().days(1)).unwrap().at(3, 0, 0, 0).to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap()).unwrap().timestamp();
             let minutes = history(seed, symbol, BarSize::Minutes(1), true, now, day);
             prop_assume!(!minutes.is_empty());
-            for size in [BarSize::Minutes(5), BarSize::Minutes(60), BarSize::Day] {
+            for size in [BarSize::Seconds(15), BarSize::Minutes(5), BarSize::Minutes(60), BarSize::Day] {
                 let bars = history(seed, symbol, size, true, now, day);
                 prop_assert_eq!(summary(&bars), summary(&minutes), "{:?}", size);
                 for bar in &bars {

@@ -78,11 +78,13 @@ struct Span {
     w_hi: f64,
 }
 
-/// A minute's open, high, low and close, in price.
+/// A minute's open, high, low and close, in price, or those of a part of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MinuteBar {
     /// The active minute.
     pub minute: u32,
+    /// Where in the minute the bar starts: 0, or a second's fraction for a bar in seconds.
+    pub from: f64,
     /// First price.
     pub open: f64,
     /// Highest price.
@@ -91,7 +93,8 @@ pub struct MinuteBar {
     pub low: f64,
     /// Last price (at `now` for the minute in progress).
     pub close: f64,
-    /// How much of the minute the bar covers: 1, or less for the minute in progress.
+    /// Where in the minute the bar ends: 1, or less for the minute in progress or a bar in
+    /// seconds.
     pub covered: f64,
 }
 
@@ -330,6 +333,33 @@ impl Path {
     /// Bars for the active minutes `first..end`, cut at `now`: the minute in progress covers only
     /// its part before `now`, and later minutes are not returned.
     pub fn minute_bars(&self, first: u32, end: u32, now: Timestamp) -> Vec<MinuteBar> {
+        let mut bars = Vec::new();
+        self.each_minute(first, end, now, |k, x0, x1, covered| bars.push(self.bar(k, x0, x1, 0.0, covered)));
+        bars
+    }
+
+    /// Bars of `seconds` seconds (a divisor of 60) for the active minutes `first..end`, cut at
+    /// `now` like [`Path::minute_bars`]. They are parts of the same minutes, so a minute's parts
+    /// together have exactly its open, high, low and close.
+    pub fn second_bars(&self, first: u32, end: u32, now: Timestamp, seconds: u8) -> Vec<MinuteBar> {
+        let width = u32::from(seconds.clamp(1, 60));
+        let mut bars = Vec::new();
+        self.each_minute(first, end, now, |k, x0, x1, covered| {
+            for start in (0..60).step_by(width as usize) {
+                let from = f64::from(start) / 60.0;
+                if from >= covered {
+                    break;
+                }
+                let to = (f64::from(start + width) / 60.0).min(covered);
+                bars.push(self.bar(k, x0, x1, from, to));
+            }
+        });
+        bars
+    }
+
+    /// Calls `visit` with each active minute of `first..end` before `now`, its boundary log
+    /// prices and how much of it has passed.
+    fn each_minute(&self, first: u32, end: u32, now: Timestamp, mut visit: impl FnMut(u32, f64, f64, f64)) {
         let position = self.timeline.position(now);
         let (stop, partial) = if position.fraction > 0.0 {
             (position.minute + 1, Some(position.minute))
@@ -338,49 +368,47 @@ impl Path {
         };
         let end = end.min(stop);
         if first >= end {
-            return Vec::new();
+            return;
         }
         let motion = self.motion_range(u64::from(first), u64::from(end));
-        (first..end)
-            .map(|k| {
-                let i = (k - first) as usize;
-                let x0 = self.offset + self.sigma * motion[i];
-                let x1 = self.offset + self.sigma * motion[i + 1];
-                let covered = if partial == Some(k) { position.fraction } else { 1.0 };
-                self.bar(k, x0, x1, covered)
-            })
-            .collect()
+        for k in first..end {
+            let i = (k - first) as usize;
+            let x0 = self.offset + self.sigma * motion[i];
+            let x1 = self.offset + self.sigma * motion[i + 1];
+            let covered = if partial == Some(k) { position.fraction } else { 1.0 };
+            visit(k, x0, x1, covered);
+        }
     }
 
-    /// Minute `k`'s bar up to fraction `covered`, overrides applied.
-    fn bar(&self, k: u32, x0: f64, x1: f64, covered: f64) -> MinuteBar {
+    /// Minute `k`'s bar from fraction `from` to `to`, overrides applied.
+    fn bar(&self, k: u32, x0: f64, x1: f64, from: f64, to: f64) -> MinuteBar {
         let corners = self.corners(k, x0, x1);
         let start = f64::from(k);
-        // Every point where the value may turn: the corners, the overrides inside the minute
-        // (from both sides), and the end of what is covered.
-        let mut points: Vec<(f64, Piece)> = corners
-            .iter()
-            .filter(|(f, _)| *f < covered)
-            .map(|&(f, _)| (f, self.piece_at(start + f)))
-            .collect();
+        // Every point where the value may turn: the start, the corners and the overrides inside
+        // the part (overrides from both sides), and its end.
+        let mut points: Vec<(f64, Piece)> = vec![(from, self.piece_at(start + from))];
+        points.extend(
+            corners.iter().filter(|(f, _)| *f > from && *f < to).map(|&(f, _)| (f, self.piece_at(start + f))),
+        );
         for (index, piece) in self.pieces.iter().enumerate() {
             let f = piece.start - start;
-            if f > 0.0 && f < covered {
+            if f > from && f < to {
                 points.push((f, self.pieces[index - 1]));
                 points.push((f, *piece));
             }
         }
-        let end_piece = self.piece_before(start + covered);
-        points.push((covered, end_piece));
+        let end_piece = self.piece_before(start + to);
+        points.push((to, end_piece));
         let value = |(f, piece): &(f64, Piece)| libm::exp(piece.a + piece.b * interpolate(&corners, *f));
         let prices: Vec<f64> = points.iter().map(value).collect();
         MinuteBar {
             minute: k,
-            open: value(&(0.0, self.piece_at(start))),
+            from,
+            open: prices[0],
             high: prices.iter().copied().fold(f64::MIN, f64::max),
             low: prices.iter().copied().fold(f64::MAX, f64::min),
-            close: value(&(covered, end_piece)),
-            covered,
+            close: value(&(to, end_piece)),
+            covered: to,
         }
     }
 }
@@ -432,6 +460,25 @@ mod tests {
         for (fraction, price) in [part[0], part[part.len() - 1]] {
             let expected = path.price(timeline.instant_at(k, fraction));
             assert!((price - expected).abs() < 1e-9 * expected, "{fraction}: {price} {expected}");
+        }
+    }
+
+    #[test]
+    fn a_minutes_seconds_make_up_its_bar_across_an_override() {
+        let path = aapl(&[(new_york("2026-03-03T11:00:30"), Override::Price(100.0))]);
+        let later = new_york("2026-03-04T00:00");
+        let k = path.timeline().position(new_york("2026-03-03T11:00")).minute;
+        let minute = path.minute_bars(k, k + 1, later)[0];
+        for width in [1, 5, 10, 15, 30] {
+            let parts = path.second_bars(k, k + 1, later, width);
+            assert_eq!(parts.len(), 60 / usize::from(width));
+            let high = parts.iter().map(|p| p.high).fold(f64::MIN, f64::max);
+            let low = parts.iter().map(|p| p.low).fold(f64::MAX, f64::min);
+            assert_eq!(
+                (parts[0].open, high, low, parts[parts.len() - 1].close),
+                (minute.open, minute.high, minute.low, minute.close)
+            );
+            assert!(parts.windows(2).all(|w| w[0].covered == w[1].from), "contiguous");
         }
     }
 

@@ -298,14 +298,16 @@ impl<'a> Activity<'a> {
     }
 
     /// The volume of a minute bar: the minute's, in proportion to how much of it the bar covers,
-    /// rounded down to a quantity that trades.
+    /// rounded down to a quantity that trades. A minute's parts add up to exactly its volume:
+    /// each part has what the minute traded by its end less what it traded by its start.
     pub fn bar_volume(&self, bar: &MinuteBar, day: &TradingDay) -> Option<Decimal> {
         self.bar_steps(bar, day).map(|steps| self.quantity(steps))
     }
 
     fn bar_steps(&self, bar: &MinuteBar, day: &TradingDay) -> Option<i64> {
         let full = self.minute_steps(bar.minute, day)?;
-        Some(if bar.covered >= 1.0 { full } else { (full as f64 * bar.covered) as i64 })
+        let by = |fraction: f64| if fraction >= 1.0 { full } else { (full as f64 * fraction) as i64 };
+        Some(by(bar.covered) - by(bar.from))
     }
 
     fn prior_close(&self, path: &Path, day: &TradingDay) -> Option<Decimal> {

@@ -127,6 +127,11 @@ impl Timeline {
         EPOCH.checked_add(i32::try_from(index).unwrap_or(0).days()).unwrap_or(EPOCH)
     }
 
+    /// The time zone the market's clock runs in.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
     /// Where `t` falls.
     pub fn position(&self, t: Timestamp) -> Position {
         let local = t.to_zoned_datetime(self.zone.clone());

@@ -200,20 +200,158 @@ async fn history_never_reaches_past_the_present() {
     assert_eq!(starts.len(), 7, "10:00 to 10:30, the first bar whole: {}", half_hour.text);
     assert_eq!(starts[0], "2026-03-03T15:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
     assert!(starts.iter().all(|t| t % 300_000 == 0), "every bar on the 5-minute grid: {starts:?}");
-    let too_many = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=2y&bar=1min").await;
-    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
-    assert!(too_many.error().contains("shorten the period"), "{}", too_many.error());
-    assert!(too_many.error().starts_with("Bad Request: "), "IBKR's prefix: {}", too_many.error());
-    let week = app.get("/v1/api/iserver/marketdata/history?conid=265598&bar=1d").await;
-    assert_eq!(week.body["timePeriod"], "1w", "IBKR's default period");
+    let week = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1w&bar=1d").await;
     assert_eq!(week.body["data"].as_array().unwrap().len(), 5, "2026-02-25 to 2026-03-03: five trading days");
-    for bad in ["period=1d&bar=4min", "period=0d&bar=1d", "period=2d", "period=1d&bar=1d&startTime=yesterday"]
-    {
+    for bad in ["period=1d&bar=4min", "period=1d&bar=5mins", "period=1d&bar=1d&startTime=yesterday"] {
         let reply = app.get(&format!("/v1/api/iserver/marketdata/history?conid=265598&{bad}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text);
     }
     let unknown = app.get("/v1/api/iserver/marketdata/history?conid=1&period=1d&bar=1d").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+fn starts(reply: &testkit::Reply) -> Vec<i64> {
+    reply.body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", reply.text))
+        .iter()
+        .map(|bar| bar["t"].as_i64().unwrap())
+        .collect()
+}
+
+/// AAPL's history with `query`.
+async fn history(app: &TestApp, query: &str) -> testkit::Reply {
+    app.get(&format!("/v1/api/iserver/marketdata/history?conid=265598&{query}")).await
+}
+
+fn millis(text: &str) -> i64 {
+    text.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+}
+
+#[tokio::test]
+async fn a_long_period_answers_its_most_recent_thousand_bars_ending_now() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let minutes = history(&app, "period=80h&bar=1min").await;
+    let bars = starts(&minutes);
+    assert_eq!(bars.len(), 1_000, "80 hours of minutes are 4,800: the most recent 1,000");
+    assert_eq!(bars[999], millis("2026-03-03T15:59:00Z"), "the last bar is the minute before now");
+    assert_eq!(minutes.body["points"], 999, "IBKR counts one less than the bars");
+    let fives = starts(&history(&app, "period=80h&bar=5min").await);
+    assert_eq!(fives.len(), 960, "80 trading hours hold 960 five-minute bars");
+    assert_eq!(fives[959], millis("2026-03-03T15:55:00Z"));
+    let years = starts(&history(&app, "period=40y&bar=1d").await);
+    assert_eq!(years.len(), 1_000, "any number of years; the most recent 1,000 days");
+    assert_eq!(years[999], millis("2026-03-03T14:30:00Z"), "today's bar so far");
+    let seconds = starts(&history(&app, "period=1d&bar=30S").await);
+    assert_eq!(seconds.len(), 90 * 2, "09:30 to 11:00 in 30-second bars");
+    assert!(seconds.windows(2).all(|pair| pair[1] - pair[0] == 30_000), "every 30 seconds");
+}
+
+#[tokio::test]
+async fn a_minutes_seconds_add_up_to_its_bar() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let minutes = history(&app, "period=3min&bar=1min").await.body["data"].as_array().unwrap().clone();
+    let seconds = history(&app, "period=3min&bar=1S").await;
+    assert_eq!(seconds.body["barLength"], 1);
+    let seconds = seconds.body["data"].as_array().unwrap().clone();
+    assert_eq!(seconds.len(), 180);
+    for (minute, parts) in minutes.iter().zip(seconds.chunks(60)) {
+        let field = |bar: &Value, key: &str| bar[key].as_f64().unwrap();
+        let high = parts.iter().map(|bar| field(bar, "h")).fold(f64::MIN, f64::max);
+        let low = parts.iter().map(|bar| field(bar, "l")).fold(f64::MAX, f64::min);
+        let volume: u64 = parts.iter().map(|bar| bar["v"].as_u64().unwrap()).sum();
+        assert_eq!(parts[0]["t"], minute["t"]);
+        assert_eq!(
+            (field(&parts[0], "o"), high, low, field(&parts[59], "c"), volume),
+            (
+                field(minute, "o"),
+                field(minute, "h"),
+                field(minute, "l"),
+                field(minute, "c"),
+                minute["v"].as_u64().unwrap()
+            ),
+            "{minute}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn paging_back_a_year_of_minutes_returns_every_minute_once() {
+    let app = market_at(TUESDAY_EVENING).await;
+    let days = history(&app, "period=1y&bar=1d").await.body["data"].as_array().unwrap().clone();
+    let first = days[0]["t"].as_i64().unwrap();
+    let mut minutes: Vec<Value> = Vec::new();
+    let mut cursor = None::<i64>;
+    loop {
+        let start = cursor.map(|t| {
+            let utc =
+                jiff::Timestamp::from_millisecond(t).unwrap().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+            format!("&startTime={}", utc.strftime("%Y%m%d-%H:%M:%S"))
+        });
+        let page = history(&app, &format!("period=1y&bar=1min{}", start.unwrap_or_default())).await;
+        let bars = page.body["data"].as_array().unwrap_or_else(|| panic!("{}", page.text)).clone();
+        assert!(bars.len() <= 1_000);
+        let Some(oldest) = bars.first().map(|bar| bar["t"].as_i64().unwrap()) else { break };
+        minutes.splice(0..0, bars.into_iter().filter(|bar| bar["t"].as_i64().unwrap() >= first));
+        if oldest <= first {
+            break;
+        }
+        cursor = Some(oldest);
+    }
+    let times: Vec<i64> = minutes.iter().map(|bar| bar["t"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|pair| pair[0] < pair[1]), "in order, no minute twice");
+    assert!(times.iter().all(|t| t % 60_000 == 0));
+    // Each day's minutes add up to its day bar, so none is missing.
+    let mut rest = &minutes[..];
+    for (index, day) in days.iter().enumerate() {
+        let next = days.get(index + 1).map_or(i64::MAX, |bar| bar["t"].as_i64().unwrap());
+        let count = rest.iter().take_while(|bar| bar["t"].as_i64().unwrap() < next).count();
+        let (of_day, later) = rest.split_at(count);
+        rest = later;
+        let volume: u64 = of_day.iter().map(|bar| bar["v"].as_u64().unwrap()).sum();
+        assert_eq!(volume, day["v"].as_u64().unwrap(), "{day}");
+        assert_eq!(of_day.first().map(|bar| &bar["o"]), Some(&day["o"]), "{day}");
+        assert_eq!(of_day.last().map(|bar| &bar["c"]), Some(&day["c"]), "{day}");
+    }
+    assert!(minutes.len() > 240 * 390, "a year of regular sessions: {}", minutes.len());
+}
+
+#[tokio::test]
+async fn a_malformed_period_means_ibkrs_default() {
+    let app = market_at(TUESDAY_EVENING).await;
+    let day = history(&app, "period=1d&bar=1h").await;
+    for malformed in ["period=5D&bar=1h", "period=week&bar=1h", "period=0d&bar=1h", "bar=1h"] {
+        let reply = history(&app, malformed).await;
+        assert_eq!(reply.status, StatusCode::OK, "{malformed}: {}", reply.text);
+        assert_eq!(reply.body["timePeriod"], "1d", "{malformed}");
+        assert_eq!(reply.body["data"], day.body["data"], "{malformed}");
+    }
+    let minutes = history(&app, "period=1d").await;
+    assert_eq!(minutes.body["barLength"], 60, "IBKR's default bar");
+    assert_eq!(starts(&minutes).len(), 390);
+}
+
+#[tokio::test]
+async fn hmds_history_answers_its_own_shape() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let reply = app.get("/v1/api/hmds/history?conid=265598&period=1d&bar=5mins").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let keys: Vec<&str> = reply.body.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut expected =
+        ["data", "endTime", "endTimeVal", "mktDataDelay", "points", "startTime", "startTimeVal"];
+    expected.sort_unstable();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(reply.body["startTime"], "20260303-09:30:00", "in the exchange's time");
+    assert_eq!(reply.body["startTimeVal"], millis("2026-03-03T14:30:00Z"));
+    assert_eq!(reply.body["endTime"], "20260303-11:00:00");
+    assert_eq!(reply.body["endTimeVal"], millis(TUESDAY_MORNING));
+    assert_eq!(reply.body["points"], 18);
+    let iserver = app.get("/v1/api/iserver/marketdata/history?conid=265598&period=1d&bar=5min").await;
+    assert_eq!(reply.body["data"], iserver.body["data"], "the same bars");
+    let seconds = app.get("/v1/api/hmds/history?conid=265598&period=600S&bar=30secs").await;
+    assert_eq!(starts(&seconds).len(), 20, "ten minutes of 30-second bars");
 }
 
 #[tokio::test]
@@ -289,9 +427,9 @@ async fn a_new_session_starts_without_streams() {
 async fn the_same_seed_serves_the_same_market() {
     let first = market_at(TUESDAY_EVENING).await;
     let second = market_at(TUESDAY_EVENING).await;
-    let path = "/v1/api/iserver/marketdata/history?conid=265598&period=5d&bar=1min";
+    let path = "/v1/api/iserver/marketdata/history?conid=265598&period=2d&bar=1min";
     let (a, b) = (first.get(path).await, second.get(path).await);
-    assert_eq!(a.body["data"].as_array().unwrap().len(), 5 * 390);
+    assert_eq!(a.body["data"].as_array().unwrap().len(), 2 * 390);
     assert_eq!(a.text, b.text, "byte-identical history");
     assert_eq!(
         snapshot(&first, "265598,12087792", "31,84,86,87").await,

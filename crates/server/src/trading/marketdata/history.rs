@@ -1,17 +1,23 @@
 //! `iserver/marketdata/history` and the older `hmds/history`: bars of the simulated market, in
 //! IBKR's period and bar grammar, never past the clock's present.
 //!
-//! `period` is a number and `min`, `h`, `d`, `w`, `m` or `y` (1–30 min, 1–8 h, 1–1000 d,
-//! 1–792 w, 1–182 m, 1–15 y): minutes and hours count trading time back from the end; days count
-//! trading days; weeks, months and years count calendar time. `bar` is `1min`, `2min`, `3min`,
-//! `5min`, `10min`, `15min`, `30min`, `1h`, `2h`, `3h`, `4h`, `8h`, `1d`, `1w` or `1m`. The window
-//! ends at `startTime` (`YYYYMMDD-HH:MM:SS`, UTC) when given, else now.
+//! `period` is a positive number and `min`, `h`, `d`, `w`, `m` or `y`: minutes and hours count
+//! trading time back from the end; days count trading days; weeks, months and years count
+//! calendar time. `bar` is `1S`, `5S`, `10S`, `15S`, `30S`, `1min`, `2min`, `3min`, `5min`,
+//! `10min`, `15min`, `30min`, `1h`, `2h`, `3h`, `4h`, `8h`, `1d`, `1w` or `1m`. The window ends at
+//! `startTime` (`YYYYMMDD-HH:MM:SS`, UTC) when given, else now, and holds at most IBKR's 1,000
+//! data points: a longer one answers its most recent 1,000 bars, so a client pages back by
+//! asking again with `startTime` set to the first bar's start.
+//!
+//! A missing or malformed period (IBKR's units are case sensitive, so `1D` is not one) means
+//! IBKR's default, and a missing bar likewise: the `default`s IBKR's OpenAPI document (2.28 and
+//! 2.29) gives these parameters, `1d` and `1min`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::civil::Date;
-use jiff::{Timestamp, ToSpan};
+use jiff::{Span, Timestamp};
 use market::bars::{Bar, BarQuery, BarSize};
 use market::catalogue::Profile;
 use market::quote::Activity;
@@ -30,12 +36,19 @@ use crate::wire::{float, whole_or_double};
 /// How many history requests IBKR serves at once.
 pub const CONCURRENT_REQUESTS: usize = 5;
 
-/// The most bars one request may produce.
-const MAX_BARS: usize = 100_000;
+/// The most bars one answer holds: IBKR's cap of 1,000 data points.
+const MAX_POINTS: usize = 1_000;
 
 /// The most minutes one request may compute: fifteen years of any market, a coin's
 /// round-the-clock trading included (about 7.9 million minutes).
 const MAX_MINUTES: usize = 8_000_000;
+
+/// The period when none, or none IBKR's grammar reads, is given: `period`'s `default` in IBKR's
+/// OpenAPI document.
+const DEFAULT_PERIOD: &str = "1d";
+
+/// The bar when none is given: `bar`'s `default` in IBKR's OpenAPI document.
+const DEFAULT_BAR: &str = "1min";
 
 /// `history`'s query.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -103,7 +116,7 @@ pub struct History {
 /// A period: how far back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Period {
-    TradingMinutes(u32),
+    TradingMinutes(u64),
     TradingDays(u32),
     Weeks(i64),
     Months(i64),
@@ -114,48 +127,46 @@ fn split(text: &str) -> Option<(u32, &str)> {
     let text = text.trim();
     let at = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(at);
-    Some((number.parse().ok()?, unit))
+    Some((number.parse().ok().filter(|&n| n > 0)?, unit))
 }
 
-fn parse_period(text: &str) -> Result<Period, ApiError> {
-    let invalid = || {
-        ApiError::bad_request(format!(
-            "Bad Request: invalid period {text:?}: a number and min, h, d, w, m or y within IBKR's limits"
-        ))
-    };
-    let (n, unit) = split(text).ok_or_else(invalid)?;
-    let most = match unit {
-        "min" => 30,
-        "h" => 8,
-        "d" => 1000,
-        "w" => 792,
-        "m" => 182,
-        "y" => 15,
-        _ => return Err(invalid()),
-    };
-    if n == 0 || n > most {
-        return Err(invalid());
-    }
-    Ok(match unit {
-        "min" => Period::TradingMinutes(n),
-        "h" => Period::TradingMinutes(n * 60),
+/// A period as IBKR writes it, or `None` when it is not one: a positive number and `min`, `h`,
+/// `d`, `w`, `m` or `y`, in lower case, or for `hmds/history` also `S` (seconds, rounded up to
+/// whole minutes). Any number is taken; the ranges IBKR's Campus pages give are advice, and the
+/// cap on bars bounds what a long period costs.
+fn parse_period(text: &str, grammar: Grammar) -> Option<Period> {
+    let (n, unit) = split(text)?;
+    Some(match unit {
+        "S" if grammar == Grammar::Hmds => Period::TradingMinutes(u64::from(n).div_ceil(60)),
+        "min" => Period::TradingMinutes(n.into()),
+        "h" => Period::TradingMinutes(u64::from(n) * 60),
         "d" => Period::TradingDays(n),
         "w" => Period::Weeks(n.into()),
         "m" => Period::Months(n.into()),
-        _ => Period::Years(n.into()),
+        "y" => Period::Years(n.into()),
+        _ => return None,
     })
 }
 
-fn parse_bar(text: &str) -> Result<(BarSize, u32), ApiError> {
+/// A bar size and its length in seconds, as `barLength` gives it.
+fn parse_bar(text: &str, grammar: Grammar) -> Result<(BarSize, u32), ApiError> {
     let invalid = || {
         ApiError::bad_request(format!(
-            "Bad Request: invalid bar {text:?}: 1min, 2min, 3min, 5min, 10min, 15min, 30min, 1h, 2h, 3h, 4h, 8h, 1d, 1w or 1m"
+            "Bad Request: invalid bar {text:?}: 1S, 5S, 10S, 15S, 30S, 1min, 2min, 3min, 5min, 10min, 15min, 30min, \
+             1h, 2h, 3h, 4h, 8h, 1d, 1w or 1m"
         ))
     };
     let (n, unit) = split(text).ok_or_else(invalid)?;
+    let unit = match (grammar, unit) {
+        (Grammar::Hmds, "secs" | "sec") => "S",
+        (Grammar::Hmds, "mins") => "min",
+        (Grammar::Hmds, "hrs" | "hr" | "hour" | "hours") => "h",
+        (_, unit) => unit,
+    };
     let minutes = |m: u32| u16::try_from(m).map(BarSize::Minutes).map_err(|_| invalid());
-    // The match admits only small sizes, so the products cannot overflow.
+    // The match admits only small sizes, so the conversions and products cannot fail.
     Ok(match (unit, n) {
+        ("S", 1 | 5 | 10 | 15 | 30) => (BarSize::Seconds(u8::try_from(n).map_err(|_| invalid())?), n),
         ("min", 1 | 2 | 3 | 5 | 10 | 15 | 30) => (minutes(n)?, n * 60),
         ("h", 1 | 2 | 3 | 4 | 8) => (minutes(n * 60)?, n * 3_600),
         ("d", 1) => (BarSize::Day, 86_400),
@@ -215,16 +226,18 @@ fn window(timeline: &Timeline, period: Period, end: Timestamp, outside_rth: bool
             days.push(previous);
         }
     };
-    let since = |first: Date| move |day: &TradingDay, _: usize| day.date > first;
+    // A period longer than the calendar reaches back to its beginning.
+    let since = |span: Result<Span, jiff::Error>| {
+        let first = span.and_then(|span| last.date.checked_sub(span)).unwrap_or(Date::MIN);
+        move |day: &TradingDay, _: usize| day.date > first
+    };
     let mut days = vec![last.clone()];
     let mut first_minute = 0;
     match period {
         Period::TradingDays(n) => back(&mut days, &|_, taken| taken < n as usize),
-        Period::Weeks(n) => {
-            back(&mut days, &since(last.date.checked_sub((7 * n).days()).unwrap_or(last.date)))
-        }
-        Period::Months(n) => back(&mut days, &since(last.date.checked_sub(n.months()).unwrap_or(last.date))),
-        Period::Years(n) => back(&mut days, &since(last.date.checked_sub(n.years()).unwrap_or(last.date))),
+        Period::Weeks(n) => back(&mut days, &since(Span::new().try_weeks(n))),
+        Period::Months(n) => back(&mut days, &since(Span::new().try_months(n))),
+        Period::Years(n) => back(&mut days, &since(Span::new().try_years(n))),
         Period::TradingMinutes(n) => {
             // Count back through the minutes the bars show, the one in progress included.
             let end_minute = position.minute + u32::from(position.fraction > 0.0);
@@ -234,9 +247,10 @@ fn window(timeline: &Timeline, period: Period, end: Timestamp, outside_rth: bool
             while let (Some(current), true) = (day, remaining > 0) {
                 let minutes = shown(&current, outside_rth);
                 let upto = minutes.end.min(end_minute).max(minutes.start);
-                let taken = (upto - minutes.start).min(remaining);
+                let available = upto - minutes.start;
+                let taken = u32::try_from(remaining).map_or(available, |remaining| available.min(remaining));
                 first_minute = upto - taken;
-                remaining -= taken;
+                remaining -= u64::from(taken);
                 day = timeline.previous_trading_day(current.date);
                 days.push(current);
             }
@@ -259,68 +273,133 @@ fn utc_text(t: Timestamp) -> String {
     t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y%m%d-%H:%M:%S").to_string()
 }
 
-/// The answer for `bars` of `instrument`.
-fn answer(
-    instrument: &Instrument,
-    bars: &[Bar],
-    period_text: &str,
+/// `startTime` and `endTime` as `hmds/history` writes them: in the exchange's time, as in
+/// IBKR's example (`20231211-04:00:00` for `startTimeVal` 09:00 UTC).
+fn exchange_text(t: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    t.to_zoned_datetime(zone.clone()).strftime("%Y%m%d-%H:%M:%S").to_string()
+}
+
+fn points(bars: &[Bar]) -> Vec<BarPoint> {
+    bars.iter()
+        .map(|bar| BarPoint {
+            o: float(bar.open),
+            c: float(bar.close),
+            h: float(bar.high),
+            l: float(bar.low),
+            v: whole_or_double(bar.volume),
+            t: bar.start.as_millisecond(),
+        })
+        .collect()
+}
+
+/// What a history request computed: the bars of a window, and how it was asked.
+pub(crate) struct Bars {
+    instrument: &'static Instrument,
+    bars: Vec<Bar>,
+    /// The window's end: `startTime`, or now.
+    end: Timestamp,
+    zone: &'static jiff::tz::TimeZone,
+    period_text: String,
     bar_seconds: u32,
     outside_rth: bool,
-) -> History {
-    let digits = instrument.price_decimals();
-    let factor = 10u32.pow(digits);
-    let scaled = |d: Decimal| (d * Decimal::from(factor)).round().to_string();
-    let start = bars.first().map(|bar| bar.start);
-    let extreme = |pick: fn(&Bar) -> Decimal, highest: bool| {
-        let found = if highest {
-            bars.iter().max_by_key(|bar| pick(bar))
-        } else {
-            bars.iter().min_by_key(|bar| pick(bar))
-        };
-        found.map_or_else(String::new, |bar| {
-            let minutes = start.map_or(0, |s| bar.start.duration_since(s).as_mins());
-            format!("{}/{}/{minutes}", scaled(pick(bar)), bar.volume.normalize())
-        })
-    };
-    let start_text = start.map(utc_text).unwrap_or_default();
-    History {
-        server_id: format!("history-{}", instrument.conid),
-        symbol: instrument.symbol.clone(),
-        text: instrument.name.clone(),
-        price_factor: factor,
-        start_time: start_text.clone(),
-        high: extreme(|bar| bar.high, true),
-        low: extreme(|bar| bar.low, false),
-        time_period: period_text.to_owned(),
-        bar_length: bar_seconds,
-        md_availability: "S".into(),
-        mkt_data_delay: 0,
-        outside_rth,
-        trading_day_duration: trading_day_minutes(instrument, outside_rth),
-        volume_factor: 1,
-        price_display_rule: 1,
-        price_display_value: digits.to_string(),
-        chart_pan_start_time: start_text,
-        direction: -1,
-        negative_capable: false,
-        message_version: 2,
-        travel_time: 0,
-        points: bars.len(),
-        data: bars
-            .iter()
-            .map(|bar| BarPoint {
-                o: float(bar.open),
-                c: float(bar.close),
-                h: float(bar.high),
-                l: float(bar.low),
-                v: whole_or_double(bar.volume),
-                t: bar.start.as_millisecond(),
+}
+
+impl Bars {
+    /// `iserver/marketdata/history`'s answer.
+    pub(crate) fn history(&self) -> History {
+        let (instrument, bars) = (self.instrument, &self.bars);
+        let digits = instrument.price_decimals();
+        let factor = 10u32.pow(digits);
+        let scaled = |d: Decimal| (d * Decimal::from(factor)).round().to_string();
+        let start = bars.first().map(|bar| bar.start);
+        let extreme = |pick: fn(&Bar) -> Decimal, highest: bool| {
+            let found = if highest {
+                bars.iter().max_by_key(|bar| pick(bar))
+            } else {
+                bars.iter().min_by_key(|bar| pick(bar))
+            };
+            found.map_or_else(String::new, |bar| {
+                let minutes = start.map_or(0, |s| bar.start.duration_since(s).as_mins());
+                format!("{}/{}/{minutes}", scaled(pick(bar)), bar.volume.normalize())
             })
-            .collect(),
+        };
+        let start_text = start.map(utc_text).unwrap_or_default();
+        History {
+            server_id: format!("history-{}", instrument.conid),
+            symbol: instrument.symbol.clone(),
+            text: instrument.name.clone(),
+            price_factor: factor,
+            start_time: start_text.clone(),
+            high: extreme(|bar| bar.high, true),
+            low: extreme(|bar| bar.low, false),
+            time_period: self.period_text.clone(),
+            bar_length: self.bar_seconds,
+            md_availability: "S".into(),
+            mkt_data_delay: 0,
+            outside_rth: self.outside_rth,
+            trading_day_duration: trading_day_minutes(instrument, self.outside_rth),
+            volume_factor: 1,
+            price_display_rule: 1,
+            price_display_value: digits.to_string(),
+            chart_pan_start_time: start_text,
+            direction: -1,
+            negative_capable: false,
+            message_version: 2,
+            travel_time: 0,
+            // IBKR's examples count one less than the bars they hold (`points: 3` with four bars
+            // in its OpenAPI document, `points: 0` with one on its Campus page).
+            points: bars.len().saturating_sub(1),
+            data: points(bars),
+        }
+    }
+
+    /// `hmds/history`'s answer, in the shape IBKR last published for it (`hmdsHistoryResponse`,
+    /// OpenAPI document 2.15 to 2.20): the window's start and end as text and as epoch
+    /// milliseconds, the bars, and how many there are.
+    fn hmds(&self) -> HmdsHistory {
+        let start = self.bars.first().map_or(self.end, |bar| bar.start);
+        HmdsHistory {
+            start_time: exchange_text(start, self.zone),
+            start_time_val: start.as_millisecond(),
+            end_time: exchange_text(self.end, self.zone),
+            end_time_val: self.end.as_millisecond(),
+            points: self.bars.len(),
+            data: points(&self.bars),
+            mkt_data_delay: 0,
+        }
     }
 }
 
-/// Computes the history; the bars are computed off the async workers.
+/// `hmds/history`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HmdsHistory {
+    /// The first bar's start, `YYYYMMDD-HH:MM:SS` in the exchange's time.
+    start_time: String,
+    /// The same instant in epoch milliseconds.
+    start_time_val: i64,
+    /// The window's end: `startTime` if given, else now.
+    end_time: String,
+    /// The same instant in epoch milliseconds.
+    end_time_val: i64,
+    data: Vec<BarPoint>,
+    /// How many bars `data` holds.
+    points: usize,
+    /// Milliseconds the request waited for data: none here.
+    mkt_data_delay: u32,
+}
+
+/// Which of IBKR's two grammars a request is read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grammar {
+    /// `iserver/marketdata/history`'s: `5min`, `1h`, `30S`.
+    Iserver,
+    /// `hmds/history`'s, which also takes its own spellings: `5mins`, `1hrs`, `30secs`, and a
+    /// period in seconds (`3600S`).
+    Hmds,
+}
+
+/// Computes the bars of a history request; they are computed off the async workers.
 pub(crate) async fn history(
     app: &AppState,
     conid: Option<String>,
@@ -328,14 +407,24 @@ pub(crate) async fn history(
     bar: Option<String>,
     outside_rth: bool,
     start_time: Option<String>,
-) -> Result<History, ApiError> {
+) -> Result<Bars, ApiError> {
+    bars(
+        app,
+        Grammar::Iserver,
+        HistoryQuery { conid, period, bar, outside_rth: Some(outside_rth), start_time },
+    )
+    .await
+}
+
+async fn bars(app: &AppState, grammar: Grammar, query: HistoryQuery) -> Result<Bars, ApiError> {
     let (instrument, profile): (&'static Instrument, &'static Profile) =
-        listed(app, &conid.unwrap_or_default())?;
-    // IBKR's default period is a week.
-    let period_text = period.unwrap_or_else(|| "1w".to_owned());
-    let bar_text = bar.ok_or_else(|| ApiError::bad_request("Bad Request: bar is required"))?;
-    let period = parse_period(&period_text)?;
-    let (size, bar_seconds) = parse_bar(&bar_text)?;
+        listed(app, &query.conid.unwrap_or_default())?;
+    let outside_rth = query.outside_rth.unwrap_or(false);
+    let given =
+        query.period.as_deref().and_then(|text| parse_period(text, grammar).map(|period| (text, period)));
+    let (period_text, period) = given.unwrap_or((DEFAULT_PERIOD, Period::TradingDays(1)));
+    let period_text = period_text.trim().to_owned();
+    let (size, bar_seconds) = parse_bar(query.bar.as_deref().unwrap_or(DEFAULT_BAR), grammar)?;
     // IBKR serves at most five history requests at a time and answers 429 beyond. The slot
     // goes with the computation, which runs on even if the client hangs up.
     let slot = app
@@ -344,7 +433,7 @@ pub(crate) async fn history(
         .try_acquire_owned()
         .map_err(|_| ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests"))?;
     let market = MarketNow::read(app, vec![instrument.conid]).await?;
-    let end = parse_end(start_time.as_deref(), market.now)?;
+    let end = parse_end(query.start_time.as_deref(), market.now)?;
     let bars = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let path = market.path(instrument, profile);
@@ -355,17 +444,6 @@ pub(crate) async fn history(
             }
             _ => first_minute,
         };
-        let minutes: usize = days.iter().map(|day| shown(day, outside_rth).len()).sum();
-        let expected = match size {
-            BarSize::Minutes(n) => minutes / usize::from(n.max(1)),
-            _ => days.len(),
-        };
-        if minutes > MAX_MINUTES || expected > MAX_BARS {
-            return Err(ApiError::bad_request(format!(
-                "Bad Request: {minutes} minutes in about {expected} bars asked, at most {MAX_MINUTES} minutes \
-                 and {MAX_BARS} bars: shorten the period, widen the bar or leave out extended hours"
-            )));
-        }
         let request = BarQuery {
             path: &path,
             activity: Activity::new(market.seed, instrument, profile),
@@ -375,11 +453,20 @@ pub(crate) async fn history(
             now: end,
             from: first_minute,
         };
-        Ok(request.bars(&days))
+        let needed = request.covering(&days, MAX_POINTS);
+        let minutes: usize = needed.iter().map(|day| shown(day, outside_rth).len()).sum();
+        if minutes > MAX_MINUTES {
+            return Err(ApiError::bad_request(format!(
+                "Bad Request: {MAX_POINTS} bars of this size span {minutes} minutes, at most {MAX_MINUTES}: \
+                 shorten the period, narrow the bar or leave out extended hours"
+            )));
+        }
+        Ok((request.recent(needed, MAX_POINTS), path.timeline().zone()))
     })
     .await
     .map_err(|_| ApiError::unavailable())??;
-    Ok(answer(instrument, &bars, &period_text, bar_seconds, outside_rth))
+    let (bars, zone) = bars;
+    Ok(Bars { instrument, bars, end, zone, period_text, bar_seconds, outside_rth })
 }
 
 /// Historical bars.
@@ -390,8 +477,8 @@ pub(crate) async fn history(
     tag = "Market data",
     params(HistoryQuery),
     responses(
-        (status = 200, description = "The bars, oldest first", body = History),
-        (status = 400, description = "Missing or malformed parameters, or too many bars", body = ErrorBody),
+        (status = 200, description = "The bars, oldest first: the most recent 1,000 of the period", body = History),
+        (status = 400, description = "Missing or malformed parameters", body = ErrorBody),
         (status = 429, description = "Five history requests are already being served", body = ErrorBody),
     )
 )]
@@ -399,11 +486,11 @@ pub async fn market_history(
     State(app): State<AppState>,
     QueryParams(query): QueryParams<HistoryQuery>,
 ) -> Result<Json<History>, ApiError> {
-    let outside_rth = query.outside_rth.unwrap_or(false);
-    Ok(Json(history(&app, query.conid, query.period, query.bar, outside_rth, query.start_time).await?))
+    Ok(Json(bars(&app, Grammar::Iserver, query).await?.history()))
 }
 
-/// Historical bars through IBKR's older HMDS endpoint; the same bars as `iserver/marketdata/history`.
+/// Historical bars through IBKR's older HMDS endpoint, in its own shape; the same bars as
+/// `iserver/marketdata/history`.
 #[utoipa::path(
     get,
     path = "/hmds/history",
@@ -411,17 +498,16 @@ pub async fn market_history(
     tag = "Market data",
     params(HistoryQuery),
     responses(
-        (status = 200, description = "The bars, oldest first", body = History),
-        (status = 400, description = "Missing or malformed parameters, or too many bars", body = ErrorBody),
+        (status = 200, description = "The bars, oldest first: the most recent 1,000 of the period", body = HmdsHistory),
+        (status = 400, description = "Missing or malformed parameters", body = ErrorBody),
         (status = 429, description = "Five history requests are already being served", body = ErrorBody),
     )
 )]
 pub async fn hmds_history(
     State(app): State<AppState>,
     QueryParams(query): QueryParams<HistoryQuery>,
-) -> Result<Json<History>, ApiError> {
-    let outside_rth = query.outside_rth.unwrap_or(false);
-    Ok(Json(history(&app, query.conid, query.period, query.bar, outside_rth, query.start_time).await?))
+) -> Result<Json<HmdsHistory>, ApiError> {
+    Ok(Json(bars(&app, Grammar::Hmds, query).await?.hmds()))
 }
 
 #[cfg(test)]
@@ -429,18 +515,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn periods_and_bars_follow_ibkrs_grammar_and_limits() {
-        assert_eq!(parse_period("5d").unwrap(), Period::TradingDays(5));
-        assert_eq!(parse_period("2h").unwrap(), Period::TradingMinutes(120));
-        assert_eq!(parse_period("15y").unwrap(), Period::Years(15));
-        for bad in ["", "d", "0d", "1001d", "31min", "9h", "16y", "5x", "100000000h", "99999999999d"] {
-            assert!(parse_period(bad).is_err(), "{bad}");
+    fn periods_and_bars_follow_ibkrs_grammar() {
+        let iserver = |text| parse_period(text, Grammar::Iserver);
+        assert_eq!(iserver("5d"), Some(Period::TradingDays(5)));
+        assert_eq!(iserver("80h"), Some(Period::TradingMinutes(4_800)));
+        assert_eq!(iserver("2000d"), Some(Period::TradingDays(2_000)), "no upper bound");
+        assert_eq!(iserver("40y"), Some(Period::Years(40)));
+        for malformed in ["", "d", "0d", "5x", "1D", "1W", "3600S", "99999999999d", "-1d"] {
+            assert_eq!(iserver(malformed), None, "{malformed}");
         }
-        assert_eq!(parse_bar("5min").unwrap(), (BarSize::Minutes(5), 300));
-        assert_eq!(parse_bar("4h").unwrap(), (BarSize::Minutes(240), 14_400));
-        assert_eq!(parse_bar("1d").unwrap(), (BarSize::Day, 86_400));
-        for bad in ["4min", "5h", "2d", "1S", "min"] {
-            assert!(parse_bar(bad).is_err(), "{bad}");
+        assert_eq!(parse_period("3600S", Grammar::Hmds), Some(Period::TradingMinutes(60)));
+        let iserver_bar = |text| parse_bar(text, Grammar::Iserver).ok();
+        assert_eq!(iserver_bar("5min"), Some((BarSize::Minutes(5), 300)));
+        assert_eq!(iserver_bar("4h"), Some((BarSize::Minutes(240), 14_400)));
+        assert_eq!(iserver_bar("1d"), Some((BarSize::Day, 86_400)));
+        assert_eq!(iserver_bar("30S"), Some((BarSize::Seconds(30), 30)));
+        for bad in ["4min", "5h", "2d", "2S", "min", "5mins", "30secs"] {
+            assert_eq!(iserver_bar(bad), None, "{bad}");
         }
+        let hmds_bar = |text| parse_bar(text, Grammar::Hmds).ok();
+        assert_eq!(hmds_bar("5mins"), Some((BarSize::Minutes(5), 300)));
+        assert_eq!(hmds_bar("30secs"), Some((BarSize::Seconds(30), 30)));
+        assert_eq!(hmds_bar("1hrs"), Some((BarSize::Minutes(60), 3_600)));
+        assert_eq!(hmds_bar("1h"), Some((BarSize::Minutes(60), 3_600)));
     }
 }

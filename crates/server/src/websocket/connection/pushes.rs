@@ -30,7 +30,7 @@ impl Connection {
             ["outsideRth", "outside_rth"].iter().find_map(|key| params.get(*key)?.as_bool()).unwrap_or(false);
         let answer =
             history(&self.app, Some(conid.to_string()), text("period"), text("bar"), outside_rth, None).await;
-        let message = match answer.map(serde_json::to_value) {
+        let message = match answer.map(|bars| serde_json::to_value(bars.history())) {
             Ok(Ok(Value::Object(mut bars))) => {
                 bars.insert("topic".into(), json!(format!("smh+{conid}")));
                 Value::Object(bars)

@@ -35,6 +35,6 @@ fn the_coverage_page_is_current() {
 fn the_summary_counts_every_operation() {
     let summary = coverage(&[]);
     let total = summary.lines().last().unwrap();
-    assert!(total.starts_with("| **total: 194 operations** |"), "{total}");
+    assert!(total.starts_with("| **total: 195 operations** |"), "{total}");
     assert!(summary.contains("| auth-session | 8 | 0 |"), "{summary}");
 }

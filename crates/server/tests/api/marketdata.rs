@@ -400,6 +400,24 @@ async fn coins_trade_through_the_weekend_in_fractions() {
 }
 
 #[tokio::test]
+async fn the_older_md_snapshot_shares_the_sessions_streams() {
+    let app = market_at(TUESDAY_MORNING).await;
+    let path = "/v1/api/md/snapshot?conids=265598@SMART:CS,8314&fields=31,84,86";
+    let first = app.get(path).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(
+        first.body,
+        json!([{"conid": 265598, "conidEx": "265598"}, {"conid": 8314, "conidEx": "8314"}])
+    );
+    let second = app.get(path).await.body;
+    let current = snapshot(&app, "265598", "31,84,86").await;
+    assert_eq!(second[0]["31"], current[0]["31"], "{second}");
+    assert!(second[1]["84"].is_string(), "{second}");
+    let unknown = app.get("/v1/api/md/snapshot?conids=1@SMART:CS&fields=31").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn a_snapshot_takes_at_most_a_hundred_conids() {
     let app = market_at(TUESDAY_MORNING).await;
     let at_most = vec!["265598"; 100].join(",");

@@ -1,6 +1,6 @@
 //! Market data: `iserver/marketdata/snapshot`, `…/history`, `…/unsubscribe`, `…/unsubscribeall`,
-//! `hmds/history`, `md/regsnapshot` and `iserver/exchangerate` (IBKR's "Trading Market Data"
-//! tag). Every value comes from the simulated market at the clock's present.
+//! `hmds/history`, `md/snapshot`, `md/regsnapshot` and `iserver/exchangerate` (IBKR's "Trading
+//! Market Data" tag). Every value comes from the simulated market at the clock's present.
 
 pub mod fields;
 pub mod history;
@@ -104,6 +104,47 @@ pub async fn snapshot(
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let raw = query.conids.unwrap_or_default();
     let asked: Vec<&str> = raw.split(',').filter(|s| !s.trim().is_empty()).collect();
+    snapshots(app, caller, asked, query.fields).await.map(Json)
+}
+
+/// Top-of-book snapshots through IBKR's older endpoint, as its last published description has
+/// it (Client Portal Web API 1.0): the same conids and fields as `iserver/marketdata/snapshot`,
+/// the same streams, so the first request for a conid opens its stream. A conid may carry an
+/// exchange and an instrument type (`265598@SMART:CS`); LocalBroker's conids each trade in
+/// one place, so those are read past.
+#[utoipa::path(
+    get,
+    path = "/md/snapshot",
+    operation_id = "getLegacyMdSnapshot",
+    tag = "Market data",
+    params(SnapshotQuery),
+    responses(
+        (status = 200, description = "One entry per conid", body = Vec<Object>),
+        (status = 400, description = "Missing or unknown conids, or more than 100", body = ErrorBody),
+        crate::docs::NotLoggedIn,
+    )
+)]
+pub async fn legacy_snapshot(
+    State(app): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<SnapshotQuery>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let raw = query.conids.unwrap_or_default();
+    let asked: Vec<&str> = raw
+        .split(',')
+        .map(|conid| conid.split_once('@').map_or(conid, |(conid, _)| conid))
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    snapshots(app, caller, asked, query.fields).await.map(Json)
+}
+
+/// The snapshots of the conids `asked` with the field codes `fields`.
+async fn snapshots(
+    app: AppState,
+    caller: Caller,
+    asked: Vec<&str>,
+    fields: Option<String>,
+) -> Result<Vec<Value>, ApiError> {
     if asked.is_empty() {
         return Err(ApiError::bad_request("Bad Request: conids is required"));
     }
@@ -120,8 +161,7 @@ pub async fn snapshot(
         .filter(|found| found.as_ref().map_or(true, |(i, _)| seen.insert(i.conid)))
         .collect::<Result<_, _>>()?;
     // Only codes LocalBroker serves are remembered for the stream.
-    let codes: Vec<String> = query
-        .fields
+    let codes: Vec<String> = fields
         .unwrap_or_default()
         .split(',')
         .map(str::trim)
@@ -138,7 +178,7 @@ pub async fn snapshot(
         })
         .collect();
     // Each quote recomputes its day from the minutes: off the async workers.
-    let entries = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         asked
             .into_iter()
             .map(|(instrument, profile, codes)| match codes {
@@ -150,8 +190,7 @@ pub async fn snapshot(
             .collect()
     })
     .await
-    .map_err(|_| ApiError::unavailable())?;
-    Ok(Json(entries))
+    .map_err(|_| ApiError::unavailable())
 }
 
 /// `unsubscribe`'s body.
@@ -318,6 +357,7 @@ pub async fn exchange_rate(
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(snapshot))
+        .routes(routes!(legacy_snapshot))
         .routes(routes!(history::market_history))
         .routes(routes!(history::hmds_history))
         .routes(routes!(unsubscribe))

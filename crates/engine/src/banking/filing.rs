@@ -7,7 +7,8 @@ use model::{AccountId, Currency, Decimal};
 
 use super::{
     BankInstruction, BankMethod, Direction, FiledInstruction, Instruction, InstructionRefusal,
-    InstructionRejection, InstructionRequest, InstructionStatus, MAX_NAME, Rejection,
+    InstructionRejection, InstructionRequest, InstructionStatus, MAX_NAME, Query, RECENT_INSTRUCTIONS_DELAY,
+    Rejection,
 };
 use crate::applications::Lifecycle;
 use crate::funding::{TransferRefusal, check_amount};
@@ -191,6 +192,9 @@ impl Engine {
                     }
                     Err(reason) => Err(reason),
                 }
+            }
+            Instruction::Query { query: Query::RecentInstructions { deferred: true, .. }, .. } => {
+                Ok(Outcome::Pending(now + RECENT_INSTRUCTIONS_DELAY))
             }
             Instruction::Query { .. } => Ok(Outcome::Processed),
         })

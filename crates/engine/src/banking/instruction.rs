@@ -89,8 +89,19 @@ pub enum Query {
     /// `QUERY_BANK_INSTRUCTION`.
     BankInstructions { method: BankMethod },
     /// `QUERY_RECENT_INSTRUCTIONS`: the account's instructions of the last `days`.
-    RecentInstructions { days: u32 },
+    RecentInstructions {
+        days: u32,
+        /// Answered once [`RECENT_INSTRUCTIONS_DELAY`] has passed, as IBKR answers it (pending,
+        /// to poll). Queries journaled before LocalBroker did so were answered at once, and
+        /// still are when replayed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        deferred: bool,
+    },
 }
+
+/// How long IBKR takes to answer a query of recent instructions: it asks clients to poll a
+/// minute later.
+pub const RECENT_INSTRUCTIONS_DELAY: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
 
 /// Where a saved bank account is: what IBKR shows of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,7 +23,7 @@ mod tests;
 
 pub use instruction::{
     BankAccount, BankInstruction, BankMethod, Direction, FiledInstruction, Instruction, InstructionRequest,
-    InstructionStatus, Query,
+    InstructionStatus, Query, RECENT_INSTRUCTIONS_DELAY,
 };
 pub use refusal::{InstructionRefusal, InstructionRejection, Rejection};
 

@@ -466,3 +466,32 @@ fn a_rejection_is_stored_as_its_text_and_reads_back_as_what_it_was() {
     assert_eq!(read.reason, Some(Rejection::Cancelled { reason: "changed my mind".into() }));
     assert_eq!(serde_json::to_value(&read).unwrap(), filed, "written back byte for byte");
 }
+
+#[test]
+fn a_query_of_recent_instructions_is_answered_a_minute_later_unless_journaled_before_that() {
+    let mut broker = with_client();
+    let recent = |deferred| Instruction::Query {
+        account: id("DU7654321"),
+        query: super::Query::RecentInstructions { days: 3, deferred },
+    };
+    let set = file(&mut broker, vec![(1, recent(true))]).unwrap();
+    assert_eq!(statuses(&broker, set), vec![(InstructionStatus::Pending, None)]);
+    broker.advance(SignedDuration::from_secs(59));
+    assert_eq!(statuses(&broker, set)[0].0, InstructionStatus::Pending);
+    broker.advance(SignedDuration::from_secs(1));
+    assert_eq!(statuses(&broker, set)[0].0, InstructionStatus::Processed);
+
+    let old: Instruction = serde_json::from_value(serde_json::json!({
+        "type": "query", "account": "DU7654321", "query": {"query": "recent_instructions", "days": 3}
+    }))
+    .unwrap();
+    assert_eq!(old, recent(false), "a query journaled before the delay reads as answered at once");
+    let set = file(&mut broker, vec![(2, old)]).unwrap();
+    assert_eq!(statuses(&broker, set), vec![(InstructionStatus::Processed, None)]);
+    let written = serde_json::to_value(recent(false)).unwrap();
+    assert_eq!(
+        written["query"],
+        serde_json::json!({"query": "recent_instructions", "days": 3}),
+        "its old shape"
+    );
+}

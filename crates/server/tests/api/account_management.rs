@@ -11,7 +11,7 @@ use crate::gateway::managing_with;
 use crate::oauth::{CLIENT, RSA_KEY, ask, claims, now, reply, signed, sso_session};
 
 /// Every scope the back office uses.
-const SCOPES: &str = "sso-sessions.write accounts.read accounts.write transfers.read transfers.write \
+pub(crate) const SCOPES: &str = "sso-sessions.write accounts.read accounts.write transfers.read transfers.write \
     bank-instructions.read bank-instructions.write instructions.read instructions.write balances.read \
     statements.read statements.write reports.read reports.write validations.read";
 
@@ -29,7 +29,7 @@ async fn token(app: &TestApp, jti: &str) -> String {
 }
 
 /// Sends `body` signed by the client (`application/jwt`), or as JSON when `signed_body` is false.
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     token: &str,
     method: Method,
@@ -55,12 +55,12 @@ async fn send(
     reply(request.send().await.unwrap()).await
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> Reply {
+pub(crate) async fn get(app: &TestApp, token: &str, path: &str) -> Reply {
     reply(reqwest::Client::new().get(format!("{}{path}", app.url)).bearer_auth(token).send().await.unwrap())
         .await
 }
 
-fn application(username: &str, born: &str) -> Value {
+pub(crate) fn application(username: &str, born: &str) -> Value {
     json!({"application": {
         "customer": {
             "type": "INDIVIDUAL",
@@ -77,7 +77,7 @@ fn application(username: &str, born: &str) -> Value {
     }})
 }
 
-async fn advance(app: &TestApp, by: &str) {
+pub(crate) async fn advance(app: &TestApp, by: &str) {
     let advanced = app.post_json("/_localbroker/clock", json!({ "advance": by })).await;
     assert_eq!(advanced.status, StatusCode::OK, "{}", advanced.text);
 }
@@ -212,11 +212,11 @@ async fn a_request_that_breaks_ibkrs_schema_names_the_fields() {
     assert_eq!(plain.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", plain.text);
 }
 
-fn instruction(kind: &str, instruction: Value) -> Value {
+pub(crate) fn instruction(kind: &str, instruction: Value) -> Value {
     json!({"instructionType": kind, "instruction": instruction})
 }
 
-fn ach(id: u64) -> Value {
+pub(crate) fn ach(id: u64) -> Value {
     instruction(
         "ACH_INSTRUCTION",
         json!({"clientInstructionId": id, "accountId": "DU1111111", "achType": "DEBIT_CREDIT",
@@ -226,7 +226,7 @@ fn ach(id: u64) -> Value {
     )
 }
 
-fn cash(kind: &str, id: u64, amount: f64) -> Value {
+pub(crate) fn cash(kind: &str, id: u64, amount: f64) -> Value {
     instruction(
         kind,
         json!({"clientInstructionId": id, "accountId": "DU1111111", "currency": "USD", "amount": amount,
@@ -234,7 +234,7 @@ fn cash(kind: &str, id: u64, amount: f64) -> Value {
     )
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Reply {
+pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Reply {
     send(app, token, Method::POST, path, body, false).await
 }
 
@@ -614,4 +614,35 @@ async fn a_signed_application_is_filed_once_however_often_it_is_sent() {
     assert_eq!(replayed.body["invalidArguments"][0]["field"], "body");
     let requests = get(&app, &token, "/gw/api/v1/requests?startDate=2026-03-01&endDate=2026-03-31").await;
     assert_eq!(requests.body["total"], 1, "{}", requests.text);
+}
+
+#[tokio::test]
+async fn a_query_of_recent_instructions_is_pending_until_polled_a_minute_later() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "recent").await;
+    post(&app, &token, "/gw/api/v1/bank-instructions", ach(1)).await;
+    let deposit = post(&app, &token, "/gw/api/v1/external-cash-transfers", cash("DEPOSIT", 2, 100.0)).await;
+    assert_eq!(deposit.body["instructionResult"]["ibReferenceId"], 0, "no reference while pending");
+    let query = instruction(
+        "QUERY_RECENT_INSTRUCTIONS",
+        json!({"clientInstructionId": 3, "accountId": "DU1111111", "transactionHistory": {"daysToGoBack": 3}}),
+    );
+    let asked = post(&app, &token, "/gw/api/v1/instructions/query", query).await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "IBKR answers 202, to poll: {}", asked.text);
+    let result = &asked.body["instructionResult"];
+    assert_eq!(
+        (result["instructionStatus"].as_str(), result["code"].as_str()),
+        (Some("PENDING"), Some("PENDING"))
+    );
+    assert!(result["instructionHistory"].is_null(), "no answer yet: {}", asked.text);
+    let id = result["instructionId"].as_u64().unwrap();
+    advance(&app, "1m").await;
+    let polled = get(&app, &token, &format!("/gw/api/v1/instructions/{id}")).await;
+    let result = &polled.body["instructionResult"];
+    assert_eq!(result["instructionStatus"], "PROCESSED", "{}", polled.text);
+    assert_eq!(result["instructionHistory"]["result"].as_array().map(Vec::len), Some(2), "{}", polled.text);
+    assert!(result["ibReferenceId"].as_u64().is_some_and(|reference| reference > 0), "{}", polled.text);
+    assert!(result["description"].as_str().unwrap().starts_with("processed at "), "{}", polled.text);
+
+    app.assert_journal_replays().await;
 }

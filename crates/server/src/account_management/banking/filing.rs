@@ -50,15 +50,16 @@ const EXTERNAL_ASSETS: Operation =
     Operation { name: "POST /gw/api/v1/external-asset-transfers", created: false };
 const INTERNAL_ASSETS: Operation =
     Operation { name: "POST /gw/api/v1/internal-asset-transfers", created: false };
-const INTERNAL_CASH: Operation =
-    Operation { name: "POST /gw/api/v1/internal-cash-transfers", created: false };
+const INTERNAL_CASH: Operation = Operation { name: "POST /gw/api/v1/internal-cash-transfers", created: true };
 const BANK_INSTRUCTIONS: Operation = Operation { name: "POST /gw/api/v1/bank-instructions", created: false };
 const BANK_INSTRUCTIONS_QUERY: Operation =
     Operation { name: "POST /gw/api/v1/bank-instructions/query", created: true };
 const CANCEL: Operation = Operation { name: "POST /gw/api/v1/instructions/cancel", created: true };
 /// A bulk cancel's instructions are each answered 202, as every bulk's are.
 const CANCEL_BULK: Operation = Operation { name: "POST /gw/api/v1/instructions/cancel", created: false };
-const INSTRUCTIONS_QUERY: Operation = Operation { name: "POST /gw/api/v1/instructions/query", created: true };
+/// Answered 202: the query is pending for a minute, as IBKR answers it.
+const INSTRUCTIONS_QUERY: Operation =
+    Operation { name: "POST /gw/api/v1/instructions/query", created: false };
 const BALANCES_QUERY: Operation = Operation { name: "POST /gw/api/v1/balances/query", created: true };
 
 instruction_route!(
@@ -93,9 +94,10 @@ instruction_route!(
     false,
     "/gw/api/v1/internal-cash-transfers",
     "transferCashInternally",
-    "Moves cash between two open accounts the client manages (`INTERNAL_CASH_TRANSFER`), at once.",
+    "Moves cash between two open accounts the client manages (`INTERNAL_CASH_TRANSFER`), at once: \
+     answered 201, processed, as IBKR's `SynchronousInstructionResponse`.",
     INTERNAL_CASH: TransfersWrite,
-    202
+    201
 );
 instruction_route!(
     internal_cash_transfers,
@@ -192,9 +194,11 @@ instruction_route!(
     false,
     "/gw/api/v1/instructions/query",
     "queryRecentInstructions",
-    "The client's instructions for an account over the last days (`QUERY_RECENT_INSTRUCTIONS`).",
+    "The client's instructions for an account over the last days (`QUERY_RECENT_INSTRUCTIONS`): \
+     pending at first, as IBKR answers it, with the answer a minute later at \
+     `GET /gw/api/v1/instructions/{instructionId}`.",
     INSTRUCTIONS_QUERY: InstructionsRead,
-    201
+    202
 );
 instruction_route!(
     balances_query,

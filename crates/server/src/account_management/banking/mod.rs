@@ -44,7 +44,13 @@ pub struct InstructionResult {
     #[schema(value_type = String)]
     instruction_status: InstructionStatus,
     instruction_id: u64,
-    /// When a pending instruction settles, or how it ended.
+    /// IBKR's reference of the movement a processed instruction made; 0 until then, as in
+    /// IBKR's examples.
+    ib_reference_id: u64,
+    /// `PENDING` for a query still being answered, as IBKR marks one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    /// When a pending instruction settles, or when it was processed.
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     /// Why it was rejected.
@@ -180,10 +186,24 @@ fn response(
     }
 }
 
+/// Where LocalBroker's references of processed instructions start: each is the instruction's
+/// id past it, so an instruction keeps one reference for good without another record.
+const IB_REFERENCES: u64 = 100_000_000;
+
 fn result(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> InstructionResult {
+    let query = matches!(filed.instruction, Instruction::Query { .. });
+    let pending_query = query && filed.status == InstructionStatus::Pending;
     let description = match filed.status {
+        InstructionStatus::Pending if query => filed.due_at.map(|due| {
+            format!("Query is being processed: poll GET /gw/api/v1/instructions/{} after {due}", filed.id)
+        }),
         InstructionStatus::Pending => filed.due_at.map(|due| format!("settles at {due}")),
-        _ => None,
+        InstructionStatus::Processed => filed.decided_at.map(|at| format!("processed at {at}")),
+        InstructionStatus::Rejected => None,
+    };
+    let ib_reference_id = match filed.status {
+        InstructionStatus::Processed => IB_REFERENCES + filed.id,
+        _ => 0,
     };
     let error = filed.reason.as_ref().map(|reason| InstructionError {
         error_code: match reason {
@@ -204,6 +224,8 @@ fn result(engine: &Engine, filed: &FiledInstruction, now: Timestamp) -> Instruct
         instruction_type: filed.instruction.instruction_type().into(),
         instruction_status: filed.status,
         instruction_id: filed.id,
+        ib_reference_id,
+        code: pending_query.then(|| "PENDING".to_owned()),
         description,
         error,
         answer,

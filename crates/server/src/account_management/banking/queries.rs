@@ -147,7 +147,7 @@ pub(super) fn answer(
                 })
                 .collect(),
         }),
-        Query::RecentInstructions { days } => {
+        Query::RecentInstructions { days, .. } => {
             let result: Vec<RecentInstruction> = engine
                 .state()
                 .banking()

@@ -363,6 +363,7 @@ impl QueryRecentInstructions {
                 account: self.account_id.required("accountId")?,
                 query: Query::RecentInstructions {
                     days: u32::try_from(days.clamp(1, 3_650)).unwrap_or(3_650),
+                    deferred: true,
                 },
             })
         })

@@ -195,7 +195,7 @@ fn instructions_read_with_what_they_name() {
     let days = |days: Value| {
         let body = with(deposit(), "transactionHistory", json!({"daysToGoBack": days}));
         match instruction("QUERY_RECENT_INSTRUCTIONS", body).unwrap().instruction {
-            Instruction::Query { query: Query::RecentInstructions { days }, .. } => days,
+            Instruction::Query { query: Query::RecentInstructions { days, .. }, .. } => days,
             other => panic!("{other:?}"),
         }
     };

@@ -145,6 +145,8 @@ pub struct Block {
 /// daily values (`nav`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Performance {
+    /// IBKR's return code: 0, the answer is complete.
+    rc: u32,
     cps: Block,
     tpps: Block,
     nav: Block,
@@ -204,6 +206,7 @@ pub async fn performance(
     let start_nav =
         StartNav { date: compact(series.start_value.date), val: float(series.start_value.value.round_dp(2)) };
     Ok(Json(Performance {
+        rc: 0,
         cps: Block {
             freq: "D".into(),
             dates: dates(&series),
@@ -284,6 +287,8 @@ pub async fn all_periods(
     account.insert("lastSuccessfulUpdate".into(), updated.into());
     let key = ids.join(",");
     let mut body = serde_json::Map::new();
+    // IBKR's return code: 0, the answer is complete.
+    body.insert("rc".into(), 0.into());
     body.insert("pm".into(), "TWR".into());
     body.insert("nd".into(), days_inclusive(earliest, history.today).into());
     body.insert("id".into(), "getPerformanceAllPeriods".into());

@@ -163,7 +163,7 @@ async fn the_schedule_gives_the_week_and_its_exceptions() {
     assert_eq!(monday["sessions"], json!([{"openingTime": "0930", "closingTime": "1600", "prop": "LIQUID"}]));
     assert_eq!(
         monday["tradingtimes"],
-        json!([{"openingTime": "0400", "closingTime": "2000", "cancelDayOrders": "Y"}])
+        json!([{"openingTime": "0400", "closingTime": "2000", "prop": "LIQUID", "cancelDayOrders": "Y"}])
     );
     assert_eq!(day(venue, "20000101")["sessions"], json!([]), "Saturday");
     let dated: Vec<&Value> = venue["schedules"]

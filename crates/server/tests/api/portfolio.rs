@@ -236,6 +236,41 @@ async fn summary_values_carry_their_amount_or_their_text() {
 }
 
 #[tokio::test]
+async fn what_can_be_traded_and_withdrawn_shows_beside_the_funds() {
+    let app = quiet_market().await;
+    trade(&app, AAPL, "BUY", 100).await;
+    let summary = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/summary")).await.body;
+    let amount = |key: &str| summary[key]["amount"].as_f64().unwrap_or_else(|| panic!("{key} in {summary}"));
+    assert_eq!(amount("availabletotrade"), amount("availablefunds"));
+    assert_eq!(amount("availabletotrade-s"), amount("availablefunds-s"));
+    assert_eq!(amount("availabletotrade-c"), 0.0);
+    let withdrawable = amount("availabletowithdraw");
+    assert!(withdrawable > 0.0 && withdrawable <= amount("availablefunds"), "{withdrawable}");
+    let status = summary["daytradingstatus-s"]["value"].as_str().unwrap();
+    assert_eq!(status, format!(": : false: {:.2}: :false", amount("netliquidation")));
+
+    let funds = app.get(&format!("/v1/api/iserver/account/{ACCOUNT}/summary/available_funds")).await.body;
+    let total = &funds["total"];
+    assert_eq!(total["day_trades_left"], "Unlimited", "over 25,000 of equity");
+    assert_eq!(total["Lk Ahd Nxt Chng"], "@ 16:00:00", "the close of Tuesday's session");
+    assert_eq!(total["Prdctd Pst-xpry Excss"], "0 USD", "nothing expires");
+    let gross = amount("grosspositionvalue");
+    assert_eq!(total["leverage"], format!("{:.2}", gross / amount("netliquidation")));
+    let balances = app.get(&format!("/v1/api/iserver/account/{ACCOUNT}/summary/balances")).await.body;
+    assert_eq!(balances["total"]["Nt Lqdtn Uncrtnty"], "0 USD");
+    let margins = app.get(&format!("/v1/api/iserver/account/{ACCOUNT}/summary/margins")).await.body;
+    assert_eq!(margins["securities"]["Prdctd Pst-xpry Mrgn @ Opn"], "0 USD");
+
+    let positions = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/positions/0")).await.body;
+    let row = &positions[0];
+    assert_eq!(row["baseMktValue"], row["mktValue"], "a dollar position of a dollar account");
+    assert_eq!(row["displayRule"]["displayRuleStep"][0]["decimalDigits"], 2);
+    assert_eq!(row["chineseName"], "");
+    let accounts = app.get("/v1/api/portfolio/accounts").await.body;
+    assert_eq!(accounts[0]["businessType"], "IB_SALES", "one of the two values IBKR's schema allows");
+}
+
+#[tokio::test]
 async fn a_withdrawal_beyond_settled_cash_is_refused() {
     let app = quiet_market().await;
     let path = format!("/_localbroker/accounts/{ACCOUNT}/withdrawals");

@@ -18,6 +18,9 @@ use crate::state::AppState;
 use crate::trading::invalid_account;
 use crate::trading::portfolio::valued_or;
 use crate::wire::grouped;
+use engine::state::State as EngineState;
+use market::calendar::Market;
+use market::timeline::Timeline;
 
 /// A whole number of the base currency, as this summary rounds its amounts.
 fn whole(value: Decimal) -> f64 {
@@ -141,19 +144,61 @@ fn parts(portfolio: &Portfolio) -> [(&'static str, Option<Portfolio>); 4] {
     ]
 }
 
+/// One figure of a view: an amount in the base currency, or text.
+enum Cell {
+    Money(Decimal),
+    Text(String),
+}
+
+/// What a view's rows read besides the part's figures: facts of the whole account.
+struct AccountFacts {
+    /// Day trades left today, or `None` where the pattern-day-trader rule does not apply.
+    day_trades_left: Option<usize>,
+    /// When the look-ahead figures next take over: the coming regular close, New York time.
+    next_change: String,
+}
+
+impl AccountFacts {
+    fn of(state: &EngineState, portfolio: &Portfolio) -> Self {
+        Self {
+            day_trades_left: state.day_trades_left(portfolio).map(|left| left[0]),
+            next_change: next_close(portfolio.at),
+        }
+    }
+}
+
+/// The first regular close of the US stock market after `at`, as IBKR writes the time of the
+/// next look-ahead change (`@ 16:00:00`).
+fn next_close(at: jiff::Timestamp) -> String {
+    let timeline = Timeline::of(Market::UsEquity);
+    let zone = timeline.zone();
+    let today = at.to_zoned_datetime(zone.clone()).date();
+    let until = today.checked_add(jiff::Span::new().days(10)).unwrap_or(today);
+    timeline
+        .trading_days(today, until)
+        .map(|day| timeline.start_of(day.regular.end))
+        .find(|close| *close > at)
+        .map(|close| close.to_zoned_datetime(zone.clone()).strftime("@ %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// What a view shows of one part of the account.
+type Rows = fn(&str, &Portfolio, &AccountFacts) -> Vec<(&'static str, Cell)>;
+
 /// Builds a view: for each part, the labels `rows` gives it; an absent part (commodities, which
 /// LocalBroker does not trade) shows zeros.
-fn view(
-    portfolio: &Portfolio,
-    rows: impl Fn(&str, &Portfolio) -> Vec<(&'static str, Decimal)>,
-) -> SegmentView {
+fn view(portfolio: &Portfolio, facts: &AccountFacts, rows: Rows) -> SegmentView {
     let empty = portfolio.segment(Segment::Crypto).segment(Segment::Securities);
-    let money = |value: Decimal| format!("{} {}", grouped(value, 0), portfolio.base);
+    let text = |cell: Cell| match cell {
+        Cell::Money(value) => format!("{} {}", grouped(value, 0), portfolio.base),
+        Cell::Text(text) => text,
+    };
     parts(portfolio)
         .into_iter()
         .map(|(name, part)| {
             let part = part.as_ref().unwrap_or(&empty);
-            let labels = rows(name, part).into_iter().map(|(label, value)| (label.to_owned(), money(value)));
+            let labels =
+                rows(name, part, facts).into_iter().map(|(label, cell)| (label.to_owned(), text(cell)));
             (name.to_owned(), labels.collect())
         })
         .collect()
@@ -163,58 +208,71 @@ async fn segment_view(
     app: &AppState,
     caller: Caller,
     account: &AccountSegment,
-    rows: fn(&str, &Portfolio) -> Vec<(&'static str, Decimal)>,
+    rows: Rows,
 ) -> Result<Json<SegmentView>, ApiError> {
-    Ok(Json(
-        valued_or(app, caller, account, invalid_account, move |_, portfolio| view(&portfolio, rows)).await?,
-    ))
+    let view = valued_or(app, caller, account, invalid_account, move |state, portfolio| {
+        view(&portfolio, &AccountFacts::of(state, &portfolio), rows)
+    });
+    Ok(Json(view.await?))
 }
 
-fn available_funds_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
+/// Nothing LocalBroker lists expires, so what IBKR projects for after an expiry (its
+/// `Prdctd Pst-xpry …` rows, the change expiring positions would bring) is zero.
+const NO_EXPIRY: Decimal = Decimal::ZERO;
+
+fn available_funds_rows(name: &str, part: &Portfolio, facts: &AccountFacts) -> Vec<(&'static str, Cell)> {
     let mut rows = vec![
-        ("current_available", part.available_funds()),
-        ("current_excess", part.excess_liquidity()),
-        ("Lk Ahd Avlbl Fnds", part.available_funds()),
-        ("Lk Ahd Excss Lqdty", part.excess_liquidity()),
-        ("overnight_available", part.available_funds()),
-        ("overnight_excess", part.excess_liquidity()),
+        ("current_available", Cell::Money(part.available_funds())),
+        ("current_excess", Cell::Money(part.excess_liquidity())),
+        ("Prdctd Pst-xpry Excss", Cell::Money(NO_EXPIRY)),
+        ("Lk Ahd Avlbl Fnds", Cell::Money(part.available_funds())),
+        ("Lk Ahd Excss Lqdty", Cell::Money(part.excess_liquidity())),
+        ("overnight_available", Cell::Money(part.available_funds())),
+        ("overnight_excess", Cell::Money(part.excess_liquidity())),
     ];
+    if matches!(name, "total" | "securities") {
+        rows.push(("SMA", Cell::Money(part.sma())));
+        rows.push(("leverage", Cell::Text(format!("{:.2}", part.leverage()))));
+    }
     if name == "total" {
-        rows.push(("buying_power", part.buying_power()));
-    }
-    if matches!(name, "total" | "securities") {
-        rows.push(("SMA", part.sma()));
-    }
-    rows
-}
-
-fn balances_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
-    let mut rows = vec![
-        ("net_liquidation", part.net_liquidation()),
-        ("equity_with_loan", part.equity_with_loan()),
-        ("cash", part.total_cash()),
-        ("MTD Interest", part.interest_accrued()),
-        ("Pndng Dbt Crd Chrgs", Decimal::ZERO),
-    ];
-    if matches!(name, "total" | "securities") {
-        rows.push(("Prvs Dy Eqty Wth Ln Vl", part.day_start));
-        rows.push(("sec_gross_pos_val", part.gross_position_value()));
-        rows.push(("Rg T Eqty Wth Ln Vl", part.equity_with_loan()));
+        rows.push(("buying_power", Cell::Money(part.buying_power())));
+        rows.push(("Lk Ahd Nxt Chng", Cell::Text(facts.next_change.clone())));
+        let left = facts.day_trades_left.map_or_else(|| "Unlimited".to_owned(), |left| left.to_string());
+        rows.push(("day_trades_left", Cell::Text(left)));
     }
     rows
 }
 
-fn margins_rows(name: &str, part: &Portfolio) -> Vec<(&'static str, Decimal)> {
+fn balances_rows(name: &str, part: &Portfolio, _: &AccountFacts) -> Vec<(&'static str, Cell)> {
     let mut rows = vec![
-        ("current_initial", part.initial_margin()),
-        ("current_maint", part.maintenance_margin()),
-        ("projected_liquidity_inital_margin", part.initial_margin()),
-        ("Prjctd Lk Ahd Mntnnc Mrgn", part.maintenance_margin()),
-        ("projected_overnight_initial_margin", part.initial_margin()),
-        ("Prjctd Ovrnght Mntnnc Mrgn", part.maintenance_margin()),
+        ("net_liquidation", Cell::Money(part.net_liquidation())),
+        // Every price of the simulated market is known exactly.
+        ("Nt Lqdtn Uncrtnty", Cell::Money(Decimal::ZERO)),
+        ("equity_with_loan", Cell::Money(part.equity_with_loan())),
+        ("cash", Cell::Money(part.total_cash())),
+        ("MTD Interest", Cell::Money(part.interest_accrued())),
+        ("Pndng Dbt Crd Chrgs", Cell::Money(Decimal::ZERO)),
     ];
     if matches!(name, "total" | "securities") {
-        rows.push(("RegT Margin", part.reg_t_margin()));
+        rows.push(("Prvs Dy Eqty Wth Ln Vl", Cell::Money(part.day_start)));
+        rows.push(("sec_gross_pos_val", Cell::Money(part.gross_position_value())));
+        rows.push(("Rg T Eqty Wth Ln Vl", Cell::Money(part.equity_with_loan())));
+    }
+    rows
+}
+
+fn margins_rows(name: &str, part: &Portfolio, _: &AccountFacts) -> Vec<(&'static str, Cell)> {
+    let mut rows = vec![
+        ("current_initial", Cell::Money(part.initial_margin())),
+        ("Prdctd Pst-xpry Mrgn @ Opn", Cell::Money(NO_EXPIRY)),
+        ("current_maint", Cell::Money(part.maintenance_margin())),
+        ("projected_liquidity_inital_margin", Cell::Money(part.initial_margin())),
+        ("Prjctd Lk Ahd Mntnnc Mrgn", Cell::Money(part.maintenance_margin())),
+        ("projected_overnight_initial_margin", Cell::Money(part.initial_margin())),
+        ("Prjctd Ovrnght Mntnnc Mrgn", Cell::Money(part.maintenance_margin())),
+    ];
+    if matches!(name, "total" | "securities") {
+        rows.push(("RegT Margin", Cell::Money(part.reg_t_margin())));
     }
     rows
 }

@@ -33,6 +33,9 @@ pub struct LimitDefaults {
 pub struct TifDefaults {
     #[serde(rename = "TIF")]
     tif: String,
+    /// The account an order goes to unless it names one: the session's selected account.
+    #[serde(rename = "DEFAULT_ACCT")]
+    default_account: String,
     /// A string on IBKR's wire.
     #[serde(rename = "SIZE")]
     size: String,
@@ -96,17 +99,20 @@ impl ContractRules {
         caller: Caller,
         instrument: &Instrument,
     ) -> Result<Self, ApiError> {
-        let accounts = caller
-            .read(app, |state, session| state.entitled_accounts(session).map(|a| a.id.to_string()).collect())
+        let (accounts, selected) = caller
+            .read(app, |state, session| {
+                let accounts = state.entitled_accounts(session).map(|a| a.id.to_string()).collect();
+                (accounts, session.selected_account.to_string())
+            })
             .await?;
         let profile = app.catalogue.profile(instrument.conid).ok_or_else(|| {
             ApiError::bad_request(format!("Bad Request: conid {} not found", instrument.conid))
         })?;
         let last = MarketNow::read(app, vec![instrument.conid]).await?.quote(instrument, profile).last;
-        Ok(Self::of(instrument, accounts, last))
+        Ok(Self::of(instrument, accounts, selected, last))
     }
 
-    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>, last: Decimal) -> Self {
+    fn of(instrument: &Instrument, can_trade_acct_ids: Vec<String>, selected: String, last: Decimal) -> Self {
         let last_price = f64::try_from(last).ok();
         let stock = instrument.asset_class == AssetClass::Stock;
         // Shares default to a round lot; currencies to IDEALPRO's 25,000 units; coins (traded
@@ -167,6 +173,7 @@ impl ContractRules {
             tif_types,
             tif_defaults: TifDefaults {
                 tif: default_tif.into(),
+                default_account: selected,
                 size: format!("{default_size:.2}"),
                 pm_algo: false,
             },

@@ -52,6 +52,9 @@ pub struct LiquidSession {
 pub struct TradingTime {
     opening_time: String,
     closing_time: String,
+    /// `LIQUID` on a day the market trades, as in IBKR's example; absent on a closed day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prop: Option<String>,
     /// `Y` when DAY orders are cancelled at the close.
     cancel_day_orders: String,
 }
@@ -134,6 +137,7 @@ fn schedule_day(market: Market, day: &DayHours, date: Date) -> ScheduleDay {
             tradingtimes: vec![TradingTime {
                 opening_time: "0000".into(),
                 closing_time: "0000".into(),
+                prop: None,
                 cancel_day_orders: "N".into(),
             }],
         };
@@ -161,6 +165,7 @@ fn schedule_day(market: Market, day: &DayHours, date: Date) -> ScheduleDay {
             .map(|&Hours { open, close }| TradingTime {
                 opening_time: hhmm(open),
                 closing_time: hhmm(close),
+                prop: Some("LIQUID".into()),
                 cancel_day_orders: "Y".into(),
             })
             .collect(),

@@ -30,6 +30,20 @@ pub struct DisplayRule {
     display_rule_step: Vec<DisplayRuleStep>,
 }
 
+impl DisplayRule {
+    /// One band for every price: the instrument's decimals, as IBKR shows shares and coins.
+    pub(crate) fn of(instrument: &model::Instrument) -> Self {
+        Self {
+            magnification: 0,
+            display_rule_step: vec![DisplayRuleStep {
+                decimal_digits: instrument.price_decimals(),
+                lower_edge: model::Decimal::ZERO,
+                whole_digits: 4,
+            }],
+        }
+    }
+}
+
 /// One band of the display rule.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -112,14 +126,7 @@ impl SecurityDefinition {
             is_us: super::country_code(instrument) == "US",
             is_event_contract: false,
             increment_rules: increment_rules(instrument),
-            display_rule: DisplayRule {
-                magnification: 0,
-                display_rule_step: vec![DisplayRuleStep {
-                    decimal_digits: instrument.price_decimals(),
-                    lower_edge: model::Decimal::ZERO,
-                    whole_digits: 4,
-                }],
-            },
+            display_rule: DisplayRule::of(instrument),
             time: 0,
             chinese_name: None,
         }

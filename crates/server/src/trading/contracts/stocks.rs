@@ -25,7 +25,9 @@ pub struct StocksQuery {
 #[serde(rename_all = "camelCase")]
 pub struct StockEntry {
     name: String,
-    chinese_name: Option<String>,
+    /// The name in Chinese, HTML-escaped as IBKR sends it; the catalogue has none, and IBKR
+    /// types it a string.
+    chinese_name: String,
     asset_class: String,
     contracts: Vec<StockContract>,
 }
@@ -69,7 +71,7 @@ pub async fn stocks(
             let stock = app.catalogue.stock(symbol)?;
             let entry = StockEntry {
                 name: stock.name.clone(),
-                chinese_name: None,
+                chinese_name: String::new(),
                 asset_class: sec_type(stock).into(),
                 contracts: vec![StockContract {
                     conid: stock.conid.get(),

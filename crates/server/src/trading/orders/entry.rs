@@ -472,8 +472,8 @@ pub struct WhatIf {
     initial: Change,
     maintenance: Change,
     position: Change,
-    /// A warning (`code/text`), or null.
-    warn: Option<String>,
+    /// A warning (`code/text`), or empty: IBKR types it a string.
+    warn: String,
     error: Option<String>,
 }
 
@@ -507,8 +507,8 @@ fn blind_trading_warning() -> String {
 }
 
 impl WhatIf {
-    /// The preview, with `warn` the warning IBKR would give (or none).
-    fn of(preview: &Preview, warn: Option<String>) -> Self {
+    /// The preview, with `warn` the warning IBKR would give (or empty).
+    fn of(preview: &Preview, warn: String) -> Self {
         let unit = match Catalogue::standard().get(preview.conid).map(|i| i.asset_class) {
             Some(AssetClass::Stock) | None => "Shares",
             Some(AssetClass::Forex) => "Units",
@@ -579,7 +579,8 @@ pub(super) async fn preview(
         Ok(mut tickets) => tickets.remove(0),
         Err(refusal) => return Ok(Json(WhatIfReply::Refused(OrderRefusal { error: refusal }))),
     };
-    let warn = (!app.streams.is_open(&session, ticket.conid)).then(blind_trading_warning);
+    let warn =
+        if app.streams.is_open(&session, ticket.conid) { String::new() } else { blind_trading_warning() };
     let wall = Timestamp::now();
     let preview = app.broker.read(move |engine| engine.preview(wall, &session, &account, &ticket)).await?;
     match preview {

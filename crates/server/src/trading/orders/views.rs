@@ -260,6 +260,11 @@ impl LiveOrder {
 /// `iserver/account/order/status/{orderId}`'s answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderStatusView {
+    /// The kind of a complex order (IBKR's `sub_type`); LocalBroker's orders are all plain.
+    sub_type: Option<String>,
+    /// The request that placed the order; each order is placed by a request of its own, so its
+    /// id stands for it.
+    request_id: String,
     order_id: u64,
     conid: u32,
     conidex: String,
@@ -327,6 +332,8 @@ impl OrderStatusView {
             OrderStatus::Inactive => ("5", "Order Inactive"),
         };
         Some(Self {
+            sub_type: None,
+            request_id: order.id.to_string(),
             order_id: order.id.get(),
             conid: instrument.conid.get(),
             conidex: instrument.conid.to_string(),
@@ -409,6 +416,8 @@ pub struct Trade {
     account: String,
     #[serde(rename = "accountCode")]
     account_code: String,
+    /// The account the execution was allocated to: an account's own trades stay in it.
+    account_allocation_name: String,
     company_name: String,
     contract_description_1: String,
     sec_type: String,
@@ -460,6 +469,7 @@ impl Trade {
             net_amount: float(execution.value()),
             account: execution.account.to_string(),
             account_code: execution.account.to_string(),
+            account_allocation_name: execution.account.to_string(),
             company_name: instrument.name.clone(),
             contract_description_1: instrument.local_symbol(),
             sec_type: sec_type(instrument).into(),

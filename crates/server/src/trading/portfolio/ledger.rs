@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{AccountSegment, PathParams};
 use crate::state::AppState;
-use crate::wire::float;
+use crate::wire::{float, whole_or_double};
 
 /// One currency's row of the ledger, in the order of recorded responses. Amounts are in the
 /// row's currency; `BASE`'s are the totals in the base currency.
@@ -24,8 +24,10 @@ pub struct LedgerRow {
     commoditymarketvalue: f64,
     futuremarketvalue: f64,
     settledcash: f64,
-    /// Units of the base currency per unit of this one.
-    exchangerate: f64,
+    /// Units of the base currency per unit of this one; an integer when whole, as IBKR's
+    /// example sends the base currency's 1.
+    #[schema(value_type = f64)]
+    exchangerate: serde_json::Number,
     sessionid: u32,
     cashbalance: f64,
     corporatebondsmarketvalue: f64,
@@ -67,7 +69,7 @@ fn row(portfolio: &Portfolio, name: &str, amounts: &BalanceRow, end_of_bundle: b
         commoditymarketvalue: 0.0,
         futuremarketvalue: 0.0,
         settledcash: float(amounts.settled_cash),
-        exchangerate: float(amounts.rate),
+        exchangerate: whole_or_double(amounts.rate),
         sessionid: 1,
         cashbalance: float(amounts.cash),
         corporatebondsmarketvalue: 0.0,

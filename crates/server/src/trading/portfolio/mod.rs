@@ -28,8 +28,9 @@ use crate::trading::is_paper;
 /// An account as the portfolio endpoints describe it (IBKR's `accountAttributes`). Key
 /// spellings follow the wire, not the spec's schema: `faclient` is lower-case (the spec's own
 /// example and recorded responses, though its schema says `faClient`) and the prepaid-crypto
-/// flags carry hyphens (recorded responses). `businessType` is `INDEPENDENT`, as recorded paper
-/// accounts report it, although the schema's enum lists only `IB_SALES` and `IB_PROSERVE`.
+/// flags carry hyphens (recorded responses). `businessType` is `IB_SALES`, one of the two values
+/// IBKR's schema allows and the one its `{accountId}/meta` example shows, so that clients
+/// generated with strict enums read it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountAttributes {
@@ -101,7 +102,7 @@ impl AccountAttributes {
             currency: account.base_currency.to_string(),
             kind: kind.into(),
             trading_type: "STKNOPT".into(),
-            business_type: "INDEPENDENT".into(),
+            business_type: "IB_SALES".into(),
             category: String::new(),
             ib_entity: "IBLLC-US".into(),
             fa_client: false,

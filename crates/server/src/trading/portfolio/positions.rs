@@ -20,6 +20,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AccountSegment, ConidSegment, PathParams, QueryParams};
 use crate::state::AppState;
+use crate::trading::contracts::secdef::DisplayRule;
 use crate::trading::contracts::{IncrementRule, country_code, increment_rules, sec_type};
 use crate::wire::float;
 use crate::wire::whole_or_double;
@@ -45,6 +46,13 @@ pub struct PositionRow {
     avg_price: f64,
     realized_pnl: f64,
     unrealized_pnl: f64,
+    /// The same figures in the account's base currency, at the rate the account is valued at.
+    base_mkt_value: f64,
+    base_mkt_price: f64,
+    base_avg_cost: f64,
+    base_avg_price: f64,
+    base_realized_pnl: f64,
+    base_unrealized_pnl: f64,
     exchs: Option<String>,
     expiry: Option<String>,
     put_or_call: Option<String>,
@@ -58,6 +66,11 @@ pub struct PositionRow {
     und_conid: u32,
     model: String,
     increment_rules: Vec<IncrementRule>,
+    display_rule: DisplayRule,
+    /// How old the row's market data is, in milliseconds: LocalBroker values it when asked.
+    time: u32,
+    /// The contract's name in Chinese, HTML-escaped as IBKR sends it; the catalogue has none.
+    chinese_name: String,
     all_exchanges: String,
     listing_exchange: String,
     country_code: String,
@@ -86,6 +99,7 @@ impl PositionRow {
             _ => "",
         };
         let average = float(holding.average_cost());
+        let base = portfolio.holding_in_base(holding);
         Self {
             acct_id: portfolio.account.to_string(),
             conid: instrument.conid.get(),
@@ -98,6 +112,12 @@ impl PositionRow {
             avg_price: average,
             realized_pnl: float(holding.realized),
             unrealized_pnl: float(holding.unrealized()),
+            base_mkt_value: float(base.market_value),
+            base_mkt_price: float(base.mark),
+            base_avg_cost: float(base.average_cost),
+            base_avg_price: float(base.average_cost),
+            base_realized_pnl: float(base.realized),
+            base_unrealized_pnl: float(base.unrealized),
             exchs: None,
             expiry: None,
             put_or_call: None,
@@ -109,6 +129,9 @@ impl PositionRow {
             und_conid: 0,
             model: String::new(),
             increment_rules: increment_rules(instrument),
+            display_rule: DisplayRule::of(instrument),
+            time: 0,
+            chinese_name: String::new(),
             all_exchanges: instrument.exchanges.join(","),
             listing_exchange: instrument.listing_exchange.clone(),
             country_code: country_code(instrument).into(),

@@ -42,6 +42,8 @@ const SEGMENTS: [(&str, &str); 3] =
 struct Figures {
     net_liquidation: Decimal,
     cash: Decimal,
+    /// The part of `cash` whose trades have settled.
+    settled: Decimal,
     equity_with_loan: Decimal,
     initial: Decimal,
     maintenance: Decimal,
@@ -59,6 +61,7 @@ impl Figures {
         Self {
             net_liquidation: portfolio.net_liquidation(),
             cash: portfolio.total_cash(),
+            settled: portfolio.settled_cash(),
             equity_with_loan: portfolio.equity_with_loan(),
             initial: portfolio.initial_margin(),
             maintenance: portfolio.maintenance_margin(),
@@ -78,6 +81,7 @@ impl Figures {
         Self {
             net_liquidation: zero,
             cash: zero,
+            settled: zero,
             equity_with_loan: zero,
             initial: zero,
             maintenance: zero,
@@ -158,6 +162,10 @@ impl Summary {
         for key in never_held {
             self.money(format!("{key}{suffix}"), zero);
         }
+        // New positions may use the available funds; a withdrawal only settled cash within them.
+        self.money(format!("availabletotrade{suffix}"), figures.available);
+        let withdrawable = figures.available.min(figures.settled).max(zero);
+        self.money(format!("availabletowithdraw{suffix}"), withdrawable);
         self.money(format!("accrueddividend{suffix}"), figures.dividends);
         self.money(format!("accruedcash{suffix}"), figures.interest);
         self.money(format!("netliquidation{suffix}"), figures.net_liquidation);
@@ -220,6 +228,11 @@ pub(crate) fn summary(
     for day in 1..5 {
         summary.text(format!("daytradesremainingt+{day}"), left(day));
     }
+    // Laid out as IBKR's example (`": : false: 205505601.94: :false"`): whether the account has
+    // used up its day trades, and its net liquidation.
+    let used_up = day_trades_left.is_some_and(|left| left[0] == 0);
+    let net = portfolio.net_liquidation().round_dp(2);
+    summary.text("daytradingstatus-s", format!(": : {used_up}: {net}: :false"));
     summary.text("depositoncredithold", "null");
     summary.text("lookaheadnextchange", "0");
     summary.text("nlvandmargininreview", "false");

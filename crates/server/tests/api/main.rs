@@ -7,6 +7,7 @@ mod account_management;
 mod accounts;
 mod broker;
 mod clock;
+mod conformance;
 mod connections;
 mod contracts;
 mod entitlements;

@@ -18,23 +18,38 @@ fn statuses() -> Vec<(&'static Operation, bool)> {
         .collect()
 }
 
+/// Whether the operation's answers are checked against IBKR's schema, as the tables say it.
+fn schema_valid(operation: &Operation, done: bool) -> &'static str {
+    match (done, operation.has_response_schema()) {
+        (false, _) => "",
+        (true, true) => "yes",
+        (true, false) => "no IBKR schema",
+    }
+}
+
 /// A table by area, with the total.
 pub(crate) fn summary() -> String {
-    let mut by_area: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut by_area: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for (operation, done) in statuses() {
         let counts = by_area.entry(operation.area).or_default();
         if done {
             counts.0 += 1;
+            if operation.has_response_schema() {
+                counts.1 += 1;
+            }
         } else {
-            counts.1 += 1;
+            counts.2 += 1;
         }
     }
-    let mut out = String::from("| area | implemented | 501 (not yet) |\n|---|---:|---:|\n");
-    for (area, (done, todo)) in &by_area {
-        let _ = writeln!(out, "| {area} | {done} | {todo} |");
+    let mut out = String::from(
+        "| area | implemented | of which schema-valid | 501 (not yet) |\n|---|---:|---:|---:|\n",
+    );
+    for (area, (done, valid, todo)) in &by_area {
+        let _ = writeln!(out, "| {area} | {done} | {valid} | {todo} |");
     }
-    let (done, todo) = by_area.values().fold((0, 0), |(a, b), (d, t)| (a + d, b + t));
-    let _ = writeln!(out, "| **total: {} operations** | **{done}** | **{todo}** |", done + todo);
+    let (done, valid, todo) = by_area.values().fold((0, 0, 0), |(a, b, c), (d, v, t)| (a + d, b + v, c + t));
+    let _ =
+        writeln!(out, "| **total: {} operations** | **{done}** | **{valid}** | **{todo}** |", done + todo);
     out
 }
 
@@ -46,7 +61,11 @@ pub(crate) fn document() -> String {
          (`crates/server/spec/ibkr-operations.tsv`) and LocalBroker's own OpenAPI document.\n\
          Operations marked 501 are routed and answer\n\
          `{{\"error\": \"not implemented in LocalBroker yet\", \"statusCode\": 501}}`, or IBKR's\n\
-         problem details under `/gw/api`; those LocalBroker will not implement say why.\n\n\
+         problem details under `/gw/api`; those LocalBroker will not implement say why.\n\
+         An implemented operation is schema-valid when IBKR's document gives a JSON schema for its\n\
+         success answer: the conformance test (`crates/server/tests/api/conformance.rs`) calls\n\
+         every one and fails unless the answer follows that schema and has every field of IBKR's\n\
+         examples, IBKR's own contradictions listed apart.\n\n\
          {}\n{}",
         summary(),
         operations_table()
@@ -57,7 +76,9 @@ pub(crate) fn document() -> String {
 fn operations_table() -> String {
     let mut rows = statuses();
     rows.sort_by_key(|(operation, _)| (operation.area, operation.path, operation.method.to_string()));
-    let mut out = String::from("| area | method | path | IBKR tag | status |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| area | method | path | IBKR tag | status | schema-valid |\n|---|---|---|---|---|---|\n",
+    );
     for (operation, done) in rows {
         let status = match (done, operation.reason) {
             (true, _) => "implemented".to_owned(),
@@ -66,8 +87,12 @@ fn operations_table() -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | `{}` | {} | {status} |",
-            operation.area, operation.method, operation.path, operation.tag
+            "| {} | {} | `{}` | {} | {status} | {} |",
+            operation.area,
+            operation.method,
+            operation.path,
+            operation.tag,
+            schema_valid(operation, done)
         );
     }
     out

@@ -36,5 +36,5 @@ fn the_summary_counts_every_operation() {
     let summary = coverage(&[]);
     let total = summary.lines().last().unwrap();
     assert!(total.starts_with("| **total: 195 operations** |"), "{total}");
-    assert!(summary.contains("| auth-session | 8 | 0 |"), "{summary}");
+    assert!(summary.contains("| auth-session | 8 | 5 | 0 |"), "{summary}");
 }

@@ -25,6 +25,23 @@ pub struct Operation {
 
 const TABLE: &str = include_str!("../spec/ibkr-operations.tsv");
 
+/// IBKR's success-answer schemas and examples (`spec/ibkr-responses.json`, extracted from
+/// IBKR's OpenAPI documents by `scripts/vendor-response-schemas`), which the conformance test
+/// checks every implemented operation's answer against.
+const RESPONSES: &str = include_str!("../spec/ibkr-responses.json");
+
+/// The operations (`"GET /v1/api/portfolio/accounts"`) IBKR gives a JSON schema for their
+/// success answer.
+static WITH_SCHEMA: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
+    #[derive(serde::Deserialize)]
+    struct Document {
+        operations: serde_json::Map<String, serde_json::Value>,
+    }
+    serde_json::from_str::<Document>(RESPONSES)
+        .map(|document| document.operations.into_iter().map(|(name, _)| name).collect())
+        .unwrap_or_else(|e| unreachable!("the vendored response schemas parse: {e}"))
+});
+
 static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
     TABLE
         .lines()
@@ -46,6 +63,14 @@ static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(|| {
 /// Every IBKR operation.
 pub fn operations() -> &'static [Operation] {
     &OPERATIONS
+}
+
+impl Operation {
+    /// Whether IBKR's document gives a JSON schema for the operation's success answer: the
+    /// conformance test validates the answer of every implemented one that has.
+    pub fn has_response_schema(&self) -> bool {
+        WITH_SCHEMA.contains(&format!("{} {}", self.method, self.path))
+    }
 }
 
 /// A path with each `{parameter}` renamed by position, so that paths that differ only in

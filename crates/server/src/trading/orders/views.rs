@@ -143,6 +143,8 @@ pub struct LiveOrder {
     sec_type: String,
     #[serde(rename = "listingExchange")]
     listing_exchange: String,
+    /// Where the order is routed: the instrument's first venue (`SMART` for US shares).
+    exchange: String,
     #[serde(rename = "remainingQuantity")]
     remaining_quantity: f64,
     #[serde(rename = "filledQuantity")]
@@ -219,6 +221,7 @@ impl LiveOrder {
             ticker: instrument.symbol.clone(),
             sec_type: sec_type(instrument).into(),
             listing_exchange: instrument.listing_exchange.clone(),
+            exchange: instrument.exchanges.first().unwrap_or(&instrument.listing_exchange).clone(),
             remaining_quantity: float(order.remaining()),
             filled_quantity: float(order.filled),
             total_size: float(order.quantity),

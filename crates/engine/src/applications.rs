@@ -41,6 +41,69 @@ pub struct Holder {
     pub name: String,
     /// Date of birth, when the application gives one.
     pub date_of_birth: Option<Date>,
+    /// What else the application says of them, which the account's details give back.
+    /// Applications journaled before these were kept have none, and keep their shape.
+    #[serde(default, skip_serializing_if = "Particulars::is_empty")]
+    pub particulars: Particulars,
+}
+
+/// What an application says of a holder besides their full name and date of birth.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Particulars {
+    /// Given name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Middle name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    /// Family name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Where they live (IBKR's `residenceAddress`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residence: Option<Address>,
+}
+
+impl Particulars {
+    /// Whether the application said nothing more.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A postal address, as IBKR's applications give one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// First street line.
+    pub street1: Option<String>,
+    /// Second street line.
+    pub street2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State or province.
+    pub state: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// Country, as IBKR's three-letter code.
+    pub country: Option<String>,
+}
+
+/// What an application tells of the customer's finances (IBKR's `FinancialInformation`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finances {
+    /// Net worth, in the base currency.
+    pub net_worth: Option<i64>,
+    /// Liquid net worth.
+    pub liquid_net_worth: Option<i64>,
+    /// Annual net income.
+    pub annual_net_income: Option<i64>,
+    /// Total assets.
+    pub total_assets: Option<i64>,
+    /// What the customer invests for (`Growth`, `Income`, …).
+    pub investment_objectives: Vec<String>,
 }
 
 /// What an application asks for, as the edge distilled it from IBKR's `Application`.
@@ -65,6 +128,13 @@ pub struct ApplicationSpec {
     pub paper: bool,
     /// The account's alias, if the application names one.
     pub alias: Option<String>,
+    /// The customer's email address. Applications journaled before it was kept have none,
+    /// and keep their shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The customer's finances, as the application gives them; likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finances: Option<Box<Finances>>,
 }
 
 /// A change to an open account (one of IBKR's `accountManagementRequests`).
@@ -276,6 +346,17 @@ impl State {
     /// Account Management's requests.
     pub fn requests(&self) -> &Requests {
         &self.requests
+    }
+
+    /// When money first came into `account`: the first opening balance or deposit that
+    /// brought cash.
+    pub fn funded_at(&self, account: &AccountId) -> Option<Timestamp> {
+        use crate::ledger::{Book, Cause};
+        self.ledger
+            .entries(account)
+            .filter(|entry| matches!(entry.cause, Cause::Opening | Cause::Deposit))
+            .find(|entry| entry.postings.iter().any(|p| p.book == Book::Cash && p.amount > Decimal::ZERO))
+            .map(|entry| entry.at)
     }
 }
 

@@ -3,7 +3,9 @@ use std::collections::BTreeSet;
 use jiff::SignedDuration;
 use model::{AccountId, AccountKind, Currency, MarginKind};
 
-use super::{AccountChange, ApplicationSpec, Holder, Lifecycle, Objection, RequestRefusal, RequestStatus};
+use super::{
+    AccountChange, ApplicationSpec, Holder, Lifecycle, Objection, Particulars, RequestRefusal, RequestStatus,
+};
 use crate::oauth::{ACCOUNT_MANAGEMENT_SCOPES, ClientKey, KeyAlgorithm};
 use crate::testing::{Broker, d, ticket};
 use crate::{Command, EngineError, Event};
@@ -26,13 +28,19 @@ pub(crate) fn application(username: &str, born: &str) -> ApplicationSpec {
     ApplicationSpec {
         external_id: Some("cust-1".into()),
         kind: AccountKind::Individual,
-        holders: vec![Holder { name: "Ada Lovelace".into(), date_of_birth: Some(born.parse().unwrap()) }],
+        holders: vec![Holder {
+            name: "Ada Lovelace".into(),
+            date_of_birth: Some(born.parse().unwrap()),
+            particulars: Particulars::default(),
+        }],
         username: username.parse().unwrap(),
         margin: MarginKind::Cash,
         base_currency: Currency::USD,
         master_account: None,
         paper: false,
         alias: None,
+        email: None,
+        finances: None,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Accounts as Account Management sees them: their status and details.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use engine::applications::{Lifecycle, RequestStatus};
+use engine::applications::{Address, Finances, Holder, Lifecycle, RequestKind, RequestStatus};
 use engine::state::State as EngineState;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -14,6 +16,7 @@ use model::{AccountId, MarginKind};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::account_management::utilities::exchange_groups;
 use crate::extract::PathParams;
 use crate::gateway::problem::Problem;
 use crate::gateway::query_object;
@@ -107,6 +110,86 @@ pub struct AccountDetails {
     /// Always false: errors are answered as problem details.
     has_error: bool,
     account: AccountData,
+    /// The holders, as their application gave them.
+    associated_persons: Vec<AssociatedPerson>,
+    /// What the application told of the customer's finances, by IBKR's field name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    financial_information: BTreeMap<&'static str, serde_json::Value>,
+    /// The exchange groups the account trades on: every venue of LocalBroker's market.
+    trade_bundles: Vec<String>,
+}
+
+/// A holder of the account (IBKR's `AssociatedPerson`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedPerson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    middle_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_of_birth: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    /// The residence address, by IBKR's field names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    residence: BTreeMap<&'static str, String>,
+    /// `Holder`, as IBKR names an account holder's association.
+    associations: Vec<String>,
+    /// The user who trades the account; the first holder's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+}
+
+impl AssociatedPerson {
+    fn of(holder: &Holder, username: Option<String>) -> Self {
+        let particulars = &holder.particulars;
+        let residence = particulars.residence.as_ref().map(address).unwrap_or_default();
+        Self {
+            first_name: particulars.first_name.clone(),
+            middle_name: particulars.middle_name.clone(),
+            last_name: particulars.last_name.clone(),
+            date_of_birth: holder.date_of_birth.map(|date| date.to_string()),
+            email: particulars.email.clone(),
+            residence,
+            associations: vec!["Holder".into()],
+            username,
+        }
+    }
+}
+
+/// An address by IBKR's field names, without the parts it lacks.
+fn address(address: &Address) -> BTreeMap<&'static str, String> {
+    [
+        ("street1", &address.street1),
+        ("street2", &address.street2),
+        ("city", &address.city),
+        ("state", &address.state),
+        ("postalCode", &address.postal_code),
+        ("country", &address.country),
+    ]
+    .into_iter()
+    .filter_map(|(name, part)| part.clone().map(|part| (name, part)))
+    .collect()
+}
+
+/// The application's finances by IBKR's field names: amounts as `{"amount": n}`, the
+/// objectives as their list.
+fn finances(finances: &Finances) -> BTreeMap<&'static str, serde_json::Value> {
+    let amounts = [
+        ("netWorth", finances.net_worth),
+        ("liquidNetWorth", finances.liquid_net_worth),
+        ("annualNetIncome", finances.annual_net_income),
+        ("totalAssets", finances.total_assets),
+    ];
+    amounts
+        .into_iter()
+        .filter_map(|(name, amount)| amount.map(|amount| (name, serde_json::json!({ "amount": amount }))))
+        .collect()
 }
 
 /// IBKR's `AccountData`: the fields an engine account has.
@@ -137,11 +220,35 @@ pub struct AccountData {
     /// The advisor's master account, for an advisor's client account.
     #[serde(skip_serializing_if = "Option::is_none")]
     master_account_id: Option<String>,
+    /// The broker's own reference for the customer, from the application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    /// The customer's email address, from the application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_address: Option<String>,
+    /// When the application was approved, in market time (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_approved: Option<String>,
+    /// When money first came in: the opening balance or the first deposit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_funded: Option<String>,
+    /// What the customer invests for, from the application.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    investment_objectives: Vec<String>,
+    /// The first holder's residence, by IBKR's field names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    registered_address: BTreeMap<&'static str, String>,
 }
 
 impl AccountData {
     fn of(state: &EngineState, id: &AccountId, now: Timestamp) -> Option<Self> {
         let account = state.account(id)?;
+        let application = state.requests().application(id);
+        let spec = application.and_then(|request| match &request.kind {
+            RequestKind::Application(spec) => Some(spec),
+            RequestKind::Change(_) => None,
+        });
+        let first_holder = spec.and_then(|spec| spec.holders.first());
         let portfolio = state.portfolio(id, now)?;
         // The applicant of an account an application opened; else, for a world's account, its
         // first entitled user.
@@ -172,6 +279,52 @@ impl AccountData {
             equity: float(portfolio.net_liquidation().round_dp(2)),
             account_alias: account.alias.clone(),
             master_account_id: account.master.as_ref().map(ToString::to_string),
+            external_id: spec.and_then(|spec| spec.external_id.clone()),
+            email_address: spec
+                .and_then(|spec| spec.email.clone())
+                .or_else(|| first_holder.and_then(|holder| holder.particulars.email.clone())),
+            date_approved: application.and_then(|request| request.decided_at).map(|at| at.to_string()),
+            date_funded: state.funded_at(id).map(|at| at.to_string()),
+            investment_objectives: spec
+                .and_then(|spec| spec.finances.as_ref())
+                .map(|finances| finances.investment_objectives.clone())
+                .unwrap_or_default(),
+            registered_address: first_holder
+                .and_then(|holder| holder.particulars.residence.as_ref())
+                .map(address)
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl AccountDetails {
+    fn of(state: &EngineState, id: &AccountId, now: Timestamp) -> Option<Self> {
+        let account = AccountData::of(state, id, now)?;
+        let spec = state.requests().application(id).and_then(|request| match &request.kind {
+            RequestKind::Application(spec) => Some(spec),
+            RequestKind::Change(_) => None,
+        });
+        let associated_persons = spec
+            .map(|spec| {
+                let username = spec.username.to_string();
+                spec.holders
+                    .iter()
+                    .enumerate()
+                    .map(|(index, holder)| {
+                        AssociatedPerson::of(holder, (index == 0).then(|| username.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Self {
+            has_error: false,
+            account,
+            associated_persons,
+            financial_information: spec
+                .and_then(|spec| spec.finances.as_deref())
+                .map(finances)
+                .unwrap_or_default(),
+            trade_bundles: exchange_groups().into_iter().collect(),
         })
     }
 }
@@ -197,7 +350,7 @@ pub async fn details(
 ) -> Result<Json<AccountDetails>, Problem> {
     let data = client
         .read_managed(&app, &account, |state, id| {
-            state.lifecycle(id).map(|_| AccountData::of(state, id, state.market_time(Timestamp::now())))
+            state.lifecycle(id).map(|_| AccountDetails::of(state, id, state.market_time(Timestamp::now())))
         })
         .await?
         .ok_or_else(|| {
@@ -205,7 +358,7 @@ pub async fn details(
                 "account {account} is not open yet: its application is pending or was rejected"
             ))
         })?;
-    Ok(Json(AccountDetails { has_error: false, account: data }))
+    Ok(Json(data))
 }
 
 /// A date range of IBKR's list queries (`AccountStatusRequest`, `RequestDetailsRequest`).

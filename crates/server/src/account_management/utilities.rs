@@ -83,6 +83,11 @@ fn bundles() -> BTreeMap<(&'static str, &'static str), BTreeSet<String>> {
     bundles
 }
 
+/// Every exchange group LocalBroker's market trades on, as `exchange-bundles` names them.
+pub(crate) fn exchange_groups() -> BTreeSet<String> {
+    bundles().into_values().flatten().collect()
+}
+
 /// One of IBKR's enumerations.
 #[utoipa::path(
     get,

@@ -646,3 +646,51 @@ async fn a_query_of_recent_instructions_is_pending_until_polled_a_minute_later()
 
     app.assert_journal_replays().await;
 }
+
+#[tokio::test]
+async fn account_details_give_back_the_application_and_what_the_broker_knows() {
+    let (app, _world) = back_office(true).await;
+    let token = token(&app, "details").await;
+    let mut form = application("grace", "1970-01-01");
+    let customer = &mut form["application"]["customer"];
+    customer["accountHolder"]["accountHolderDetails"][0]["email"] = json!("grace@example.com");
+    customer["accountHolder"]["accountHolderDetails"][0]["residenceAddress"] = json!({"street1": "1 Navy Way", "city": "Arlington", "state": "VA", "postalCode": "22201", "country": "USA"});
+    customer["accountHolder"]["financialInformation"] =
+        json!([{"netWorth": 250000, "liquidNetWorth": 100000, "investmentObjectives": ["Growth", "Income"]}]);
+    let filed = send(&app, &token, Method::POST, "/gw/api/v1/accounts", form, true).await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.text);
+    let account = filed.body["fileData"]["data"]["acctId"].as_str().unwrap().to_owned();
+    advance(&app, "2h").await;
+    let funded = app
+        .post_json(
+            &format!("/_localbroker/accounts/{account}/deposits"),
+            json!({"currency": "USD", "amount": 500}),
+        )
+        .await;
+    assert_eq!(funded.status, StatusCode::OK, "{}", funded.text);
+
+    let details = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/details")).await;
+    assert_eq!(details.status, StatusCode::OK, "{}", details.text);
+    let data = &details.body["account"];
+    assert_eq!(
+        (data["externalId"].as_str(), data["emailAddress"].as_str()),
+        (Some("cust-42"), Some("grace@example.com"))
+    );
+    assert_eq!(data["dateApproved"], "2026-03-03T17:00:00Z", "an hour's review");
+    assert_eq!(data["dateFunded"], "2026-03-03T18:00:00Z", "the deposit, not the empty opening");
+    assert_eq!(data["investmentObjectives"], json!(["Growth", "Income"]));
+    assert_eq!(data["registeredAddress"]["city"], "Arlington");
+    let person = &details.body["associatedPersons"][0];
+    assert_eq!(
+        (person["firstName"].as_str(), person["lastName"].as_str(), person["dateOfBirth"].as_str()),
+        (Some("Grace"), Some("Hopper"), Some("1970-01-01"))
+    );
+    assert_eq!(
+        (person["username"].as_str(), person["residence"]["postalCode"].as_str()),
+        (Some("grace"), Some("22201"))
+    );
+    assert_eq!(details.body["financialInformation"]["netWorth"]["amount"], 250_000);
+    let bundles = details.body["tradeBundles"].as_array().unwrap();
+    assert!(bundles.iter().any(|bundle| bundle == "NASDAQ"), "{bundles:?}");
+    app.assert_journal_replays().await;
+}

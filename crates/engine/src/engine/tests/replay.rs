@@ -82,7 +82,7 @@ fn command_strategy() -> impl Strategy<Value = Command> {
 /// Account Management's commands: applications, account changes and banking instructions,
 /// valid or not, by the world's client or by one that does not exist.
 fn account_management_strategy() -> impl Strategy<Value = Command> {
-    use crate::applications::{AccountChange, ApplicationSpec, Holder};
+    use crate::applications::{AccountChange, ApplicationSpec, Holder, Particulars};
     use crate::banking::{BankAccount, BankMethod, Direction, Instruction, InstructionRequest};
 
     let clients = prop::sample::select(vec!["IB", "IB", "nobody"]);
@@ -142,6 +142,7 @@ fn account_management_strategy() -> impl Strategy<Value = Command> {
                 holders: vec![Holder {
                     name: "A. Person".into(),
                     date_of_birth: Some(if adult { "1980-01-01" } else { "2020-01-01" }.parse().unwrap()),
+                    particulars: Particulars::default(),
                 }],
                 username: name.parse().unwrap(),
                 margin: MarginKind::Cash,
@@ -149,6 +150,8 @@ fn account_management_strategy() -> impl Strategy<Value = Command> {
                 master_account: None,
                 paper: false,
                 alias: None,
+                email: None,
+                finances: None,
             }
         });
     let change = prop_oneof![

@@ -1,6 +1,6 @@
 //! The application form: IBKR's `Application` schema, read into what the engine needs.
 
-use engine::applications::{ApplicationSpec, Holder};
+use engine::applications::{Address, ApplicationSpec, Finances, Holder, Particulars};
 use model::{AccountId, AccountKind, Currency, MarginKind, Username};
 use serde::Deserialize;
 
@@ -29,16 +29,45 @@ struct Customer {
     kind: Option<String>,
     user_name: Option<String>,
     external_id: Option<String>,
+    email: Option<String>,
     account_holder: Option<IndividualApplicant>,
     joint_holders: Option<JointApplicant>,
     paper_account: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct IndividualApplicant {
     #[serde(default)]
     account_holder_details: Vec<Individual>,
+    #[serde(default)]
+    financial_information: Vec<FinancialInformation>,
+}
+
+/// IBKR's `FinancialInformation`, as far as LocalBroker keeps it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FinancialInformation {
+    net_worth: Option<f64>,
+    liquid_net_worth: Option<f64>,
+    annual_net_income: Option<f64>,
+    total_assets: Option<f64>,
+    #[serde(default)]
+    investment_objectives: Vec<String>,
+}
+
+impl FinancialInformation {
+    fn finances(self) -> Box<Finances> {
+        // IBKR's schema checked these are numbers; they are amounts of whole units.
+        let whole = |amount: Option<f64>| amount.map(|amount| amount.round() as i64);
+        Box::new(Finances {
+            net_worth: whole(self.net_worth),
+            liquid_net_worth: whole(self.liquid_net_worth),
+            annual_net_income: whole(self.annual_net_income),
+            total_assets: whole(self.total_assets),
+            investment_objectives: self.investment_objectives,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +84,20 @@ struct JointApplicant {
 struct Individual {
     name: Option<IndividualName>,
     date_of_birth: Option<String>,
+    email: Option<String>,
+    residence_address: Option<ResidenceAddress>,
+}
+
+/// IBKR's `ResidenceAddress`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResidenceAddress {
+    street1: Option<String>,
+    street2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +132,7 @@ impl Application {
                 ));
             }
         };
+        let mut finances = None;
         let holders = match kind {
             AccountKind::Joint => {
                 let joint = customer
@@ -106,9 +150,13 @@ impl Application {
                 ]
             }
             _ => {
-                let details =
-                    customer.account_holder.map(|holder| holder.account_holder_details).unwrap_or_default();
-                vec![holder(details, "application.customer.accountHolder.accountHolderDetails")?]
+                let applicant = customer.account_holder.unwrap_or_default();
+                finances =
+                    applicant.financial_information.into_iter().next().map(FinancialInformation::finances);
+                vec![holder(
+                    applicant.account_holder_details,
+                    "application.customer.accountHolder.accountHolderDetails",
+                )?]
             }
         };
         let username = customer
@@ -153,6 +201,8 @@ impl Application {
             master_account,
             paper: self.paper_account.or(customer.paper_account).unwrap_or(false),
             alias,
+            email: customer.email,
+            finances,
         })
     }
 }
@@ -181,5 +231,18 @@ fn holder(details: Vec<Individual>, field: &str) -> Result<Holder, Problem> {
             })
         })
         .transpose()?;
-    Ok(Holder { name, date_of_birth })
+    let (first_name, middle_name, last_name) = match individual.name {
+        Some(IndividualName { first, middle, last }) => (first, middle, last),
+        None => (None, None, None),
+    };
+    let residence = individual.residence_address.map(|address| Address {
+        street1: address.street1,
+        street2: address.street2,
+        city: address.city,
+        state: address.state,
+        postal_code: address.postal_code,
+        country: address.country,
+    });
+    let particulars = Particulars { first_name, middle_name, last_name, email: individual.email, residence };
+    Ok(Holder { name, date_of_birth, particulars })
 }

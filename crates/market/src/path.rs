@@ -310,7 +310,8 @@ impl Path {
     pub fn course(&self, k: u32, from: f64, to: f64) -> Vec<(f64, f64)> {
         let corners = self.corners(k, self.boundary_log(k), self.boundary_log(k + 1));
         let start = f64::from(k);
-        let mut points: Vec<(f64, Piece)> = vec![(from, self.piece_at(start + from))];
+        let mut points: Vec<(f64, Piece)> = Vec::with_capacity(8);
+        points.push((from, self.piece_at(start + from)));
         points.extend(
             corners.iter().filter(|(f, _)| *f > from && *f < to).map(|&(f, _)| (f, self.piece_at(start + f))),
         );
@@ -386,7 +387,8 @@ impl Path {
         let start = f64::from(k);
         // Every point where the value may turn: the start, the corners and the overrides inside
         // the part (overrides from both sides), and its end.
-        let mut points: Vec<(f64, Piece)> = vec![(from, self.piece_at(start + from))];
+        let mut points: Vec<(f64, Piece)> = Vec::with_capacity(8);
+        points.push((from, self.piece_at(start + from)));
         points.extend(
             corners.iter().filter(|(f, _)| *f > from && *f < to).map(|&(f, _)| (f, self.piece_at(start + f))),
         );

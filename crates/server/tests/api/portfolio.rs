@@ -185,7 +185,9 @@ async fn positions_page_sort_and_look_up_by_conid() {
     assert_eq!(bad.error(), "Bad Request: direction must be a or d, not \"up\"");
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
 
-    let one = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await.body;
+    let one = app.get(&format!("/v1/api/portfolio/{ACCOUNT}/position/{AAPL}")).await;
+    assert_eq!(one.text.matches("\"baseMktValue\"").count(), 1, "each field once: {}", one.text);
+    let one = one.body;
     assert_eq!(one[0]["position"], 10, "{one}");
     assert_eq!(one[0]["baseMktValue"], one[0]["mktValue"], "a USD account");
     let everywhere = app.get(&format!("/v1/api/portfolio/positions/{AAPL}")).await.body;

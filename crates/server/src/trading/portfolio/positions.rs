@@ -347,36 +347,6 @@ pub async fn live_positions(
     Ok(Json(live.collect()))
 }
 
-/// A position with its values in the account's base currency too, as
-/// `portfolio/{accountId}/position/{conid}` reports it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PositionInBase {
-    #[serde(flatten)]
-    row: PositionRow,
-    base_mkt_value: f64,
-    base_mkt_price: f64,
-    base_avg_cost: f64,
-    base_avg_price: f64,
-    base_realized_pnl: f64,
-    base_unrealized_pnl: f64,
-}
-
-impl PositionInBase {
-    fn of(portfolio: &Portfolio, holding: &Holding) -> Self {
-        let base = portfolio.holding_in_base(holding);
-        Self {
-            row: PositionRow::of(portfolio, holding),
-            base_mkt_value: float(base.market_value),
-            base_mkt_price: float(base.mark),
-            base_avg_cost: float(base.average_cost),
-            base_avg_price: float(base.average_cost),
-            base_realized_pnl: float(base.realized),
-            base_unrealized_pnl: float(base.unrealized),
-        }
-    }
-}
-
 /// The account's position in one contract: a list of one row, or an empty list when there is
 /// none.
 #[utoipa::path(
@@ -389,7 +359,7 @@ impl PositionInBase {
         ("conid" = u32, Path, description = "Contract id"),
     ),
     responses(
-        (status = 200, description = "The position", body = Vec<PositionInBase>),
+        (status = 200, description = "The position", body = Vec<PositionRow>),
         (status = 400, description = "Not a conid", body = ErrorBody),
         crate::docs::NotCallersAccount,
     )
@@ -398,10 +368,10 @@ pub async fn position(
     State(app): State<AppState>,
     caller: Caller,
     PathParams((account, conid)): PathParams<(AccountSegment, ConidSegment)>,
-) -> Result<Json<Vec<PositionInBase>>, ApiError> {
+) -> Result<Json<Vec<PositionRow>>, ApiError> {
     let ConidSegment(conid) = conid;
     let portfolio = valued(&app, caller, &account).await?;
-    let row = portfolio.holding(conid).map(|holding| PositionInBase::of(&portfolio, holding));
+    let row = portfolio.holding(conid).map(|holding| PositionRow::of(&portfolio, holding));
     Ok(Json(row.into_iter().collect()))
 }
 

@@ -44,7 +44,7 @@ impl Engine {
             let filed = self.state.banking.by_client_id(client_id, request.client_instruction_id);
             let conflict =
                 reused.map(|earlier| &earlier.instruction).or(filed.map(|filed| &filed.instruction));
-            if conflict.is_some_and(|earlier| earlier != &request.instruction) {
+            if conflict.is_some_and(|earlier| !earlier.asks_the_same(&request.instruction)) {
                 let client_instruction_id = request.client_instruction_id;
                 return Err(InstructionRefusal::ClientInstructionIdReused { client_instruction_id }.into());
             }

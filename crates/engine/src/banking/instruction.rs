@@ -99,6 +99,24 @@ pub enum Query {
     },
 }
 
+impl Instruction {
+    /// Whether `other` asks what this instruction does, so that it may come again under the
+    /// same `clientInstructionId`: a query of recent instructions journaled before such queries
+    /// were deferred asks what a deferred one does.
+    pub fn asks_the_same(&self, other: &Self) -> bool {
+        let recent = |instruction: &Self| match instruction {
+            Self::Query { account, query: Query::RecentInstructions { days, .. } } => {
+                Some((account.clone(), *days))
+            }
+            _ => None,
+        };
+        match (recent(self), recent(other)) {
+            (Some(this), Some(that)) => this == that,
+            _ => self == other,
+        }
+    }
+}
+
 /// How long IBKR takes to answer a query of recent instructions: it asks clients to poll a
 /// minute later.
 pub const RECENT_INSTRUCTIONS_DELAY: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);

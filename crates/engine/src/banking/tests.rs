@@ -488,6 +488,8 @@ fn a_query_of_recent_instructions_is_answered_a_minute_later_unless_journaled_be
     assert_eq!(old, recent(false), "a query journaled before the delay reads as answered at once");
     let set = file(&mut broker, vec![(2, old)]).unwrap();
     assert_eq!(statuses(&broker, set), vec![(InstructionStatus::Processed, None)]);
+    let again = file(&mut broker, vec![(2, recent(true))]).expect("the same query, sent again");
+    assert_eq!(statuses(&broker, again), vec![(InstructionStatus::Processed, None)], "the one filed before");
     let written = serde_json::to_value(recent(false)).unwrap();
     assert_eq!(
         written["query"],

@@ -348,13 +348,13 @@ impl State {
         &self.requests
     }
 
-    /// When money first came into `account`: the first opening balance or deposit that
-    /// brought cash.
+    /// When money first came into `account`: the first opening balance, deposit or internal
+    /// transfer that brought cash.
     pub fn funded_at(&self, account: &AccountId) -> Option<Timestamp> {
         use crate::ledger::{Book, Cause};
         self.ledger
             .entries(account)
-            .filter(|entry| matches!(entry.cause, Cause::Opening | Cause::Deposit))
+            .filter(|entry| matches!(entry.cause, Cause::Opening | Cause::Deposit | Cause::InternalTransfer))
             .find(|entry| entry.postings.iter().any(|p| p.book == Book::Cash && p.amount > Decimal::ZERO))
             .map(|entry| entry.at)
     }

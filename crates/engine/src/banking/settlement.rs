@@ -31,8 +31,9 @@ impl Engine {
         funds.max(Decimal::ZERO).round_dp(2)
     }
 
-    /// Settles every pending deposit, withdrawal and delivery due by `now`, in the order they
-    /// fall due. One whose client was revoked, or whose account closed, since is rejected.
+    /// Settles every pending deposit, withdrawal, delivery and deferred query due by `now`, in
+    /// the order they fall due. One whose client was revoked, or whose account closed, since is
+    /// rejected.
     pub(crate) fn settle_instructions(
         &mut self,
         now: Timestamp,

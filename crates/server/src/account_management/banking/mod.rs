@@ -44,8 +44,8 @@ pub struct InstructionResult {
     #[schema(value_type = String)]
     instruction_status: InstructionStatus,
     instruction_id: u64,
-    /// IBKR's reference of the movement a processed instruction made; 0 until then, as in
-    /// IBKR's examples.
+    /// IBKR's reference of a processed instruction; 0 until it is processed, as in IBKR's
+    /// examples.
     ib_reference_id: u64,
     /// `PENDING` for a query still being answered, as IBKR marks one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,9 @@
 //! `10min`, `15min`, `30min`, `1h`, `2h`, `3h`, `4h`, `8h`, `1d`, `1w` or `1m`. The window ends at
 //! `startTime` (`YYYYMMDD-HH:MM:SS`, UTC) when given, else now, and holds at most IBKR's 1,000
 //! data points: a longer one answers its most recent 1,000 bars, so a client pages back by
-//! asking again with `startTime` set to the first bar's start.
+//! asking again with `startTime` set to the first bar's start. Only the days those bars cover
+//! are computed, at most 8,000,000 minutes of them: day, week or month bars reaching back
+//! further than fifteen years of a coin's trading answer 400.
 //!
 //! A missing or malformed period (IBKR's units are case sensitive, so `1D` is not one) means
 //! IBKR's default, and a missing bar likewise: the `default`s IBKR's OpenAPI document (2.28 and
@@ -57,9 +59,11 @@ const DEFAULT_BAR: &str = "1min";
 pub struct HistoryQuery {
     /// The conid.
     conid: Option<String>,
-    /// How far back: `1d`, `5d`, `2w`, `3m`, `1y`, `30min`, `4h`; a week by default.
+    /// How far back: `1d`, `5d`, `2w`, `3m`, `1y`, `30min`, `4h`, any number; `1d`, IBKR's
+    /// default, when absent or not in IBKR's grammar.
     period: Option<String>,
-    /// Bar size: `1min` … `30min`, `1h` … `8h`, `1d`, `1w`, `1m`.
+    /// Bar size: `1S` … `30S`, `1min` … `30min`, `1h` … `8h`, `1d`, `1w`, `1m`; `1min` when
+    /// absent.
     bar: Option<String>,
     /// Include extended hours.
     #[serde(default, deserialize_with = "lenient_bool")]
@@ -269,13 +273,10 @@ fn trading_day_minutes(instrument: &Instrument, outside_rth: bool) -> u32 {
     }
 }
 
-fn utc_text(t: Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y%m%d-%H:%M:%S").to_string()
-}
-
-/// `startTime` and `endTime` as `hmds/history` writes them: in the exchange's time, as in
-/// IBKR's example (`20231211-04:00:00` for `startTimeVal` 09:00 UTC).
-fn exchange_text(t: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+/// An instant as IBKR's history writes one, `YYYYMMDD-HH:MM:SS`, in `zone`: UTC in
+/// `iserver/marketdata/history`, the exchange's time in `hmds/history` (IBKR's example gives
+/// `20231211-04:00:00` for `startTimeVal` 09:00 UTC).
+fn time_text(t: Timestamp, zone: &jiff::tz::TimeZone) -> String {
     t.to_zoned_datetime(zone.clone()).strftime("%Y%m%d-%H:%M:%S").to_string()
 }
 
@@ -323,7 +324,7 @@ impl Bars {
                 format!("{}/{}/{minutes}", scaled(pick(bar)), bar.volume.normalize())
             })
         };
-        let start_text = start.map(utc_text).unwrap_or_default();
+        let start_text = start.map(|start| time_text(start, &jiff::tz::TimeZone::UTC)).unwrap_or_default();
         History {
             server_id: format!("history-{}", instrument.conid),
             symbol: instrument.symbol.clone(),
@@ -359,9 +360,9 @@ impl Bars {
     fn hmds(&self) -> HmdsHistory {
         let start = self.bars.first().map_or(self.end, |bar| bar.start);
         HmdsHistory {
-            start_time: exchange_text(start, self.zone),
+            start_time: time_text(start, self.zone),
             start_time_val: start.as_millisecond(),
-            end_time: exchange_text(self.end, self.zone),
+            end_time: time_text(self.end, self.zone),
             end_time_val: self.end.as_millisecond(),
             points: self.bars.len(),
             data: points(&self.bars),

@@ -335,7 +335,9 @@ impl Path {
     /// its part before `now`, and later minutes are not returned.
     pub fn minute_bars(&self, first: u32, end: u32, now: Timestamp) -> Vec<MinuteBar> {
         let mut bars = Vec::new();
-        self.each_minute(first, end, now, |k, x0, x1, covered| bars.push(self.bar(k, x0, x1, 0.0, covered)));
+        self.each_minute(first, end, now, |k, x0, x1, covered| {
+            bars.push(self.bar(k, &self.corners(k, x0, x1), 0.0, covered));
+        });
         bars
     }
 
@@ -346,13 +348,14 @@ impl Path {
         let width = u32::from(seconds.clamp(1, 60));
         let mut bars = Vec::new();
         self.each_minute(first, end, now, |k, x0, x1, covered| {
+            let corners = self.corners(k, x0, x1);
             for start in (0..60).step_by(width as usize) {
                 let from = f64::from(start) / 60.0;
                 if from >= covered {
                     break;
                 }
                 let to = (f64::from(start + width) / 60.0).min(covered);
-                bars.push(self.bar(k, x0, x1, from, to));
+                bars.push(self.bar(k, &corners, from, to));
             }
         });
         bars
@@ -381,9 +384,9 @@ impl Path {
         }
     }
 
-    /// Minute `k`'s bar from fraction `from` to `to`, overrides applied.
-    fn bar(&self, k: u32, x0: f64, x1: f64, from: f64, to: f64) -> MinuteBar {
-        let corners = self.corners(k, x0, x1);
+    /// Minute `k`'s bar from fraction `from` to `to`, overrides applied; `corners` are the
+    /// minute's (see [`Path::corners`]).
+    fn bar(&self, k: u32, corners: &[(f64, f64); 4], from: f64, to: f64) -> MinuteBar {
         let start = f64::from(k);
         // Every point where the value may turn: the start, the corners and the overrides inside
         // the part (overrides from both sides), and its end.
@@ -401,7 +404,7 @@ impl Path {
         }
         let end_piece = self.piece_before(start + to);
         points.push((to, end_piece));
-        let value = |(f, piece): &(f64, Piece)| libm::exp(piece.a + piece.b * interpolate(&corners, *f));
+        let value = |(f, piece): &(f64, Piece)| libm::exp(piece.a + piece.b * interpolate(corners, *f));
         let prices: Vec<f64> = points.iter().map(value).collect();
         MinuteBar {
             minute: k,

@@ -7,7 +7,9 @@ use axum::extract::{RawQuery, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use engine::applications::{Address, Finances, Holder, Lifecycle, RequestKind, RequestStatus};
+use engine::applications::{
+    Address, ApplicationSpec, Finances, Holder, Lifecycle, Request, RequestKind, RequestStatus,
+};
 use engine::state::State as EngineState;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -240,14 +242,25 @@ pub struct AccountData {
     registered_address: BTreeMap<&'static str, String>,
 }
 
+/// What an application request asked for.
+fn spec_of(request: &Request) -> Option<&ApplicationSpec> {
+    match &request.kind {
+        RequestKind::Application(spec) => Some(spec),
+        RequestKind::Change(_) => None,
+    }
+}
+
 impl AccountData {
-    fn of(state: &EngineState, id: &AccountId, now: Timestamp) -> Option<Self> {
+    /// The account `id`, with what `application` (the request that opened it, if one did)
+    /// supplied.
+    fn of(
+        state: &EngineState,
+        id: &AccountId,
+        now: Timestamp,
+        application: Option<&Request>,
+    ) -> Option<Self> {
         let account = state.account(id)?;
-        let application = state.requests().application(id);
-        let spec = application.and_then(|request| match &request.kind {
-            RequestKind::Application(spec) => Some(spec),
-            RequestKind::Change(_) => None,
-        });
+        let spec = application.and_then(spec_of);
         let first_holder = spec.and_then(|spec| spec.holders.first());
         let portfolio = state.portfolio(id, now)?;
         // The applicant of an account an application opened; else, for a world's account, its
@@ -299,11 +312,9 @@ impl AccountData {
 
 impl AccountDetails {
     fn of(state: &EngineState, id: &AccountId, now: Timestamp) -> Option<Self> {
-        let account = AccountData::of(state, id, now)?;
-        let spec = state.requests().application(id).and_then(|request| match &request.kind {
-            RequestKind::Application(spec) => Some(spec),
-            RequestKind::Change(_) => None,
-        });
+        let application = state.requests().application(id);
+        let account = AccountData::of(state, id, now, application)?;
+        let spec = application.and_then(spec_of);
         let associated_persons = spec
             .map(|spec| {
                 let username = spec.username.to_string();

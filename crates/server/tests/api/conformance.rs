@@ -15,9 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use jsonschema::Validator;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::{Reply, TestApp};
+
+use crate::account_management::advance;
 
 const DOCUMENT: &str = include_str!("../../spec/ibkr-responses.json");
 
@@ -668,11 +670,6 @@ impl Sweep {
 
 const ACCOUNT: &str = "DU1234567";
 
-async fn advance(app: &TestApp, by: &str) {
-    let moved = app.post_json("/_localbroker/clock", json!({ "advance": by })).await;
-    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
-}
-
 /// The Trading API, in the order a client's day goes.
 async fn trading(sweep: &mut Sweep) {
     let app = testkit::spawn_app_with(testkit::AppOptions {
@@ -912,7 +909,7 @@ fn unfounded() -> Vec<String> {
 /// manages ann's account (`DU1111111`) opens an account for a new customer and moves money and
 /// shares between them.
 async fn account_management(sweep: &mut Sweep) {
-    use crate::account_management::{SCOPES, ach, advance, application, cash, get, instruction, post, send};
+    use crate::account_management::{SCOPES, ach, application, cash, get, instruction, post, send};
     let clock = engine::clock::ClockSpec {
         mode: engine::clock::ClockMode::Manual,
         start: Some("2026-03-03T16:00:00Z".parse().unwrap()),

@@ -661,13 +661,13 @@ async fn account_details_give_back_the_application_and_what_the_broker_knows() {
     assert_eq!(filed.status, StatusCode::OK, "{}", filed.text);
     let account = filed.body["fileData"]["data"]["acctId"].as_str().unwrap().to_owned();
     advance(&app, "2h").await;
-    let funded = app
-        .post_json(
-            &format!("/_localbroker/accounts/{account}/deposits"),
-            json!({"currency": "USD", "amount": 500}),
-        )
-        .await;
-    assert_eq!(funded.status, StatusCode::OK, "{}", funded.text);
+    let moved = instruction(
+        "INTERNAL_CASH_TRANSFER",
+        json!({"clientInstructionId": 1, "sourceAccountId": "DU1111111", "targetAccountId": account,
+            "amount": 500, "currency": "USD"}),
+    );
+    let funded = post(&app, &token, "/gw/api/v1/internal-cash-transfers", moved).await;
+    assert_eq!(funded.status, StatusCode::CREATED, "{}", funded.text);
 
     let details = get(&app, &token, &format!("/gw/api/v1/accounts/{account}/details")).await;
     assert_eq!(details.status, StatusCode::OK, "{}", details.text);
@@ -677,7 +677,7 @@ async fn account_details_give_back_the_application_and_what_the_broker_knows() {
         (Some("cust-42"), Some("grace@example.com"))
     );
     assert_eq!(data["dateApproved"], "2026-03-03T17:00:00Z", "an hour's review");
-    assert_eq!(data["dateFunded"], "2026-03-03T18:00:00Z", "the deposit, not the empty opening");
+    assert_eq!(data["dateFunded"], "2026-03-03T18:00:00Z", "the transfer in, not the empty opening");
     assert_eq!(data["investmentObjectives"], json!(["Growth", "Income"]));
     assert_eq!(data["registeredAddress"]["city"], "Arlington");
     let person = &details.body["associatedPersons"][0];

@@ -150,20 +150,22 @@ enum Cell {
     Text(String),
 }
 
-/// What a view's rows read besides the part's figures: facts of the whole account.
-struct AccountFacts {
-    /// Day trades left today, or `None` where the pattern-day-trader rule does not apply.
-    day_trades_left: Option<usize>,
-    /// When the look-ahead figures next take over: the coming regular close, New York time.
-    next_change: String,
+/// What a view's rows may read besides the part's figures: facts of the whole account, each
+/// worked out only if a row asks for it.
+struct AccountFacts<'a> {
+    state: &'a EngineState,
+    portfolio: &'a Portfolio,
 }
 
-impl AccountFacts {
-    fn of(state: &EngineState, portfolio: &Portfolio) -> Self {
-        Self {
-            day_trades_left: state.day_trades_left(portfolio).map(|left| left[0]),
-            next_change: next_close(portfolio.at),
-        }
+impl AccountFacts<'_> {
+    /// Day trades left today, or `None` where the pattern-day-trader rule does not apply.
+    fn day_trades_left(&self) -> Option<usize> {
+        self.state.day_trades_left(self.portfolio).map(|left| left[0])
+    }
+
+    /// When the look-ahead figures next take over: the coming regular close, New York time.
+    fn next_change(&self) -> String {
+        next_close(self.portfolio.at)
     }
 }
 
@@ -183,11 +185,11 @@ fn next_close(at: jiff::Timestamp) -> String {
 }
 
 /// What a view shows of one part of the account.
-type Rows = fn(&str, &Portfolio, &AccountFacts) -> Vec<(&'static str, Cell)>;
+type Rows = fn(&str, &Portfolio, &AccountFacts<'_>) -> Vec<(&'static str, Cell)>;
 
 /// Builds a view: for each part, the labels `rows` gives it; an absent part (commodities, which
 /// LocalBroker does not trade) shows zeros.
-fn view(portfolio: &Portfolio, facts: &AccountFacts, rows: Rows) -> SegmentView {
+fn view(portfolio: &Portfolio, facts: &AccountFacts<'_>, rows: Rows) -> SegmentView {
     let empty = portfolio.segment(Segment::Crypto).segment(Segment::Securities);
     let text = |cell: Cell| match cell {
         Cell::Money(value) => format!("{} {}", grouped(value, 0), portfolio.base),
@@ -211,7 +213,7 @@ async fn segment_view(
     rows: Rows,
 ) -> Result<Json<SegmentView>, ApiError> {
     let view = valued_or(app, caller, account, invalid_account, move |state, portfolio| {
-        view(&portfolio, &AccountFacts::of(state, &portfolio), rows)
+        view(&portfolio, &AccountFacts { state, portfolio: &portfolio }, rows)
     });
     Ok(Json(view.await?))
 }
@@ -220,7 +222,7 @@ async fn segment_view(
 /// `Prdctd Pst-xpry …` rows, the change expiring positions would bring) is zero.
 const NO_EXPIRY: Decimal = Decimal::ZERO;
 
-fn available_funds_rows(name: &str, part: &Portfolio, facts: &AccountFacts) -> Vec<(&'static str, Cell)> {
+fn available_funds_rows(name: &str, part: &Portfolio, facts: &AccountFacts<'_>) -> Vec<(&'static str, Cell)> {
     let mut rows = vec![
         ("current_available", Cell::Money(part.available_funds())),
         ("current_excess", Cell::Money(part.excess_liquidity())),
@@ -236,14 +238,14 @@ fn available_funds_rows(name: &str, part: &Portfolio, facts: &AccountFacts) -> V
     }
     if name == "total" {
         rows.push(("buying_power", Cell::Money(part.buying_power())));
-        rows.push(("Lk Ahd Nxt Chng", Cell::Text(facts.next_change.clone())));
-        let left = facts.day_trades_left.map_or_else(|| "Unlimited".to_owned(), |left| left.to_string());
+        rows.push(("Lk Ahd Nxt Chng", Cell::Text(facts.next_change())));
+        let left = facts.day_trades_left().map_or_else(|| "Unlimited".to_owned(), |left| left.to_string());
         rows.push(("day_trades_left", Cell::Text(left)));
     }
     rows
 }
 
-fn balances_rows(name: &str, part: &Portfolio, _: &AccountFacts) -> Vec<(&'static str, Cell)> {
+fn balances_rows(name: &str, part: &Portfolio, _: &AccountFacts<'_>) -> Vec<(&'static str, Cell)> {
     let mut rows = vec![
         ("net_liquidation", Cell::Money(part.net_liquidation())),
         // Every price of the simulated market is known exactly.
@@ -261,7 +263,7 @@ fn balances_rows(name: &str, part: &Portfolio, _: &AccountFacts) -> Vec<(&'stati
     rows
 }
 
-fn margins_rows(name: &str, part: &Portfolio, _: &AccountFacts) -> Vec<(&'static str, Cell)> {
+fn margins_rows(name: &str, part: &Portfolio, _: &AccountFacts<'_>) -> Vec<(&'static str, Cell)> {
     let mut rows = vec![
         ("current_initial", Cell::Money(part.initial_margin())),
         ("Prdctd Pst-xpry Mrgn @ Opn", Cell::Money(NO_EXPIRY)),

@@ -95,7 +95,7 @@ pub struct MinuteBar {
     pub close: f64,
     /// Where in the minute the bar ends: 1, or less for the minute in progress or a bar in
     /// seconds.
-    pub covered: f64,
+    pub to: f64,
 }
 
 /// Trading minutes a year: its trading days (252 for stocks, 260 weekdays for currencies, every
@@ -413,7 +413,7 @@ impl Path {
             high: prices.iter().copied().fold(f64::MIN, f64::max),
             low: prices.iter().copied().fold(f64::MAX, f64::min),
             close: value(&(to, end_piece)),
-            covered: to,
+            to,
         }
     }
 }
@@ -483,7 +483,7 @@ mod tests {
                 (parts[0].open, high, low, parts[parts.len() - 1].close),
                 (minute.open, minute.high, minute.low, minute.close)
             );
-            assert!(parts.windows(2).all(|w| w[0].covered == w[1].from), "contiguous");
+            assert!(parts.windows(2).all(|w| w[0].to == w[1].from), "contiguous");
         }
     }
 
@@ -526,7 +526,7 @@ mod tests {
         let bars = path.minute_bars(day.start, day.end, now);
         assert_eq!(bars.len(), 31);
         let last = bars.last().unwrap();
-        assert!((last.covered - 0.5).abs() < 1e-9);
+        assert!((last.to - 0.5).abs() < 1e-9);
         assert_eq!(last.close.to_bits(), path.price(now).to_bits());
     }
 

@@ -307,7 +307,7 @@ impl<'a> Activity<'a> {
     fn bar_steps(&self, bar: &MinuteBar, day: &TradingDay) -> Option<i64> {
         let full = self.minute_steps(bar.minute, day)?;
         let by = |fraction: f64| if fraction >= 1.0 { full } else { (full as f64 * fraction) as i64 };
-        Some(by(bar.covered) - by(bar.from))
+        Some(by(bar.to) - by(bar.from))
     }
 
     fn prior_close(&self, path: &Path, day: &TradingDay) -> Option<Decimal> {
